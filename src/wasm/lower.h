@@ -1,0 +1,172 @@
+/* wasm/lower.h — the internal code the interpreter runs, produced once per function by lower.c.
+ *
+ * Code is an array of 32-bit units. An instruction is its handler's address (2 units, the label of
+ * the interpreter's dispatch loop: direct threading) followed by its operands, one unit each unless
+ * noted:
+ *   - slot operands: an index into the frame (fp[k]); params first, then locals, then temporaries
+ *     (the wasm operand stack mapped to fixed slots at lowering time, register-style);
+ *   - immediates: a 32-bit value; 64-bit immediates take two units (low, high);
+ *   - branch targets: a signed offset in units from the start of the branching instruction.
+ * Nothing is decoded at run time: no LEB128, no block scanning, no type dispatch.
+ */
+#ifndef WB_WASM_LOWER_H
+#define WB_WASM_LOWER_H
+
+#include <stdint.h>
+
+#include "wasm/opcodes.h"
+
+/* Integer comparisons that have fused compare-and-branch forms. X(NAME, C operator, signedness) */
+#define WB_CMP_OPS(X)                                                                              \
+    X(EQ, ==, u)                                                                                   \
+    X(NE, !=, u)                                                                                   \
+    X(LT_S, <, s)                                                                                  \
+    X(LT_U, <, u)                                                                                  \
+    X(GT_S, >, s)                                                                                  \
+    X(GT_U, >, u)                                                                                  \
+    X(LE_S, <=, s)                                                                                 \
+    X(LE_U, <=, u)                                                                                 \
+    X(GE_S, >=, s)                                                                                 \
+    X(GE_U, >=, u)
+
+/* Binary integer ops that also exist with an immediate right operand (OP_I: d, a, imm32; for I64
+ * the immediate is sign-extended). */
+#define WB_IMM_BINOPS(X)                                                                           \
+    X(I32_ADD)                                                                                     \
+    X(I32_SUB)                                                                                     \
+    X(I32_MUL)                                                                                     \
+    X(I32_AND)                                                                                     \
+    X(I32_OR)                                                                                      \
+    X(I32_XOR)                                                                                     \
+    X(I32_SHL)                                                                                     \
+    X(I32_SHR_S)                                                                                   \
+    X(I32_SHR_U)                                                                                   \
+    X(I32_ROTL)                                                                                    \
+    X(I32_ROTR)                                                                                    \
+    X(I32_EQ)                                                                                      \
+    X(I32_NE)                                                                                      \
+    X(I32_LT_S)                                                                                    \
+    X(I32_LT_U)                                                                                    \
+    X(I32_GT_S)                                                                                    \
+    X(I32_GT_U)                                                                                    \
+    X(I32_LE_S)                                                                                    \
+    X(I32_LE_U)                                                                                    \
+    X(I32_GE_S)                                                                                    \
+    X(I32_GE_U)                                                                                    \
+    X(I64_ADD)                                                                                     \
+    X(I64_SUB)                                                                                     \
+    X(I64_MUL)                                                                                     \
+    X(I64_AND)                                                                                     \
+    X(I64_OR)                                                                                      \
+    X(I64_XOR)                                                                                     \
+    X(I64_SHL)                                                                                     \
+    X(I64_SHR_S)                                                                                   \
+    X(I64_SHR_U)                                                                                   \
+    X(I64_ROTL)                                                                                    \
+    X(I64_ROTR)                                                                                    \
+    X(I64_EQ)                                                                                      \
+    X(I64_NE)                                                                                      \
+    X(I64_LT_S)                                                                                    \
+    X(I64_LT_U)                                                                                    \
+    X(I64_GT_S)                                                                                    \
+    X(I64_GT_U)                                                                                    \
+    X(I64_LE_S)                                                                                    \
+    X(I64_LE_U)                                                                                    \
+    X(I64_GE_S)                                                                                    \
+    X(I64_GE_U)
+
+/* The internal instructions. Operands after the handler, in order:
+ *   HALT                         leave the interpreter (the host entry's return address)
+ *   UNREACHABLE                  trap
+ *   FUEL                         consume one unit of fuel (interruptible modules only)
+ *   COPY d s / COPY2 d s         fp[d] = fp[s] (COPY2: two slots, v128)
+ *   CONST32 d imm / CONST64 d lo hi
+ *   SELECT d a b c / SELECT2     fp[d] = fp[c].i32 ? fp[a] : fp[b]
+ *   GLOBAL_GET d g / GLOBAL_SET g s (and the *2 forms for v128)
+ *   BR off / BR_NZ c off / BR_Z c off / BR64_NZ c off / BR64_Z c off
+ *   BR_<cmp> a b off / BR_<cmp>_I a imm off / BR64_<cmp> a b off / BR64_<cmp>_I a imm off
+ *   BR_TABLE i n off[0..n]       off[n] is the default
+ *   CALL code(2) base            call a function of this module; args at fp[base..]
+ *   CALL_IMPORT func base        call imported function `func` (host or another instance)
+ *   CALL_INDIRECT table type elem base
+ *   RETURN                       results already in fp[0..]
+ *   RETURN1 s                    fp[0] = fp[s]; return
+ *   <numeric op> d a [b]         from WB_NUMERIC_OPS and WB_SAT_OPS
+ *   <op>_I d a imm               from WB_IMM_BINOPS
+ *   <load> d a offset / <store> a v offset   from WB_MEMORY_OPS
+ *   MEMORY_SIZE d / MEMORY_GROW d n / MEMORY_FILL d v n / MEMORY_COPY d s n
+ *   MEMORY_INIT seg d s n / DATA_DROP seg
+ *   TABLE_GET d t i / TABLE_SET t i v / TABLE_SIZE d t / TABLE_GROW d t v n / TABLE_FILL t i v n
+ *   TABLE_COPY dt st d s n / TABLE_INIT t seg d s n / ELEM_DROP seg
+ *   REF_IS_NULL d a / REF_FUNC d func
+ */
+#define WB_IOP_NUMERIC(opc, NAME, a, b, r) X(NAME)
+#define WB_IOP_SAT(sub, NAME, a, r) X(NAME)
+#define WB_IOP_MEM(opc, NAME, t, lg, st) X(NAME)
+#define WB_IOP_IMM(NAME) X(NAME##_I)
+#define WB_IOP_BR32(NAME, op, sg) X(BR_##NAME) X(BR_##NAME##_I)
+#define WB_IOP_BR64(NAME, op, sg) X(BR64_##NAME) X(BR64_##NAME##_I)
+
+#define WB_IOPS_FIXED(X)                                                                           \
+    X(HALT)                                                                                        \
+    X(UNREACHABLE)                                                                                 \
+    X(FUEL)                                                                                        \
+    X(COPY)                                                                                        \
+    X(COPY2)                                                                                       \
+    X(CONST32)                                                                                     \
+    X(CONST64)                                                                                     \
+    X(SELECT)                                                                                      \
+    X(SELECT2)                                                                                     \
+    X(GLOBAL_GET)                                                                                  \
+    X(GLOBAL_SET)                                                                                  \
+    X(GLOBAL_GET2)                                                                                 \
+    X(GLOBAL_SET2)                                                                                 \
+    X(BR)                                                                                          \
+    X(BR_NZ)                                                                                       \
+    X(BR_Z)                                                                                        \
+    X(BR64_NZ)                                                                                     \
+    X(BR64_Z)                                                                                      \
+    X(BR_TABLE)                                                                                    \
+    X(CALL)                                                                                        \
+    X(CALL_IMPORT)                                                                                 \
+    X(CALL_INDIRECT)                                                                               \
+    X(RETURN)                                                                                      \
+    X(RETURN1)                                                                                     \
+    X(MEMORY_SIZE)                                                                                 \
+    X(MEMORY_GROW)                                                                                 \
+    X(MEMORY_FILL)                                                                                 \
+    X(MEMORY_COPY)                                                                                 \
+    X(MEMORY_INIT)                                                                                 \
+    X(DATA_DROP)                                                                                   \
+    X(TABLE_GET)                                                                                   \
+    X(TABLE_SET)                                                                                   \
+    X(TABLE_SIZE)                                                                                  \
+    X(TABLE_GROW)                                                                                  \
+    X(TABLE_FILL)                                                                                  \
+    X(TABLE_COPY)                                                                                  \
+    X(TABLE_INIT)                                                                                  \
+    X(ELEM_DROP)                                                                                   \
+    X(REF_IS_NULL)                                                                                 \
+    X(REF_FUNC)
+
+/* Every internal instruction, for enums and label tables. Expands X(NAME) for each. */
+#define WB_IOPS(X)                                                                                 \
+    WB_IOPS_FIXED(X)                                                                               \
+    WB_NUMERIC_OPS(WB_IOP_NUMERIC)                                                                 \
+    WB_SAT_OPS(WB_IOP_SAT)                                                                         \
+    WB_MEMORY_OPS(WB_IOP_MEM)                                                                      \
+    WB_IMM_BINOPS(WB_IOP_IMM)                                                                      \
+    WB_CMP_OPS(WB_IOP_BR32)                                                                        \
+    WB_CMP_OPS(WB_IOP_BR64)
+
+enum wb_iop {
+#define X(NAME) WB_IOP_##NAME,
+    WB_IOPS(X)
+#undef X
+        WB_IOP_COUNT
+};
+
+/* Units an instruction's handler address takes. */
+#define WB_HANDLER_UNITS 2
+
+#endif

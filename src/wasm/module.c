@@ -1,0 +1,95 @@
+/* Module lifecycle: decode → validate → lower, reference counting, and the import/export views. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "wasm/module.h"
+#include "wasm/runtime.h"
+
+int wb_module_new(const wb_config *cfg, const uint8_t *bytes, size_t len, wb_module **out,
+                  wb_error *err) {
+    wb_module *m = wb_calloc(1, sizeof *m);
+    m->refcount = 1;
+    if (cfg) m->cfg = *cfg;
+    m->bytes = wb_malloc(len ? len : 1);
+    if (len) memcpy(m->bytes, bytes, len);
+    m->len = len;
+    if (wb__module_decode(m, err) < 0 || wb__module_validate(m, err) < 0 ||
+        wb__module_lower(m, err) < 0) {
+        wb__module_release(m);
+        free(m);
+        *out = NULL;
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
+
+void wb__module_release(wb_module *m) {
+    for (uint32_t i = 0; i < m->ntypes; i++) free(m->types[i].types);
+    free(m->types);
+    for (uint32_t i = 0; i < m->nimports; i++) {
+        free(m->imports[i].module);
+        free(m->imports[i].name);
+    }
+    free(m->imports);
+    free(m->func_types);
+    for (uint32_t i = 0; i < m->nfunc_decls; i++) {
+        free(m->funcs[i].local_types);
+        free((void *)m->funcs[i].lowered.code);
+    }
+    free(m->funcs);
+    free(m->tables);
+    free(m->memories);
+    free(m->global_types);
+    free(m->globals);
+    for (uint32_t i = 0; i < m->nexports; i++) free(m->exports[i].name);
+    free(m->exports);
+    for (uint32_t i = 0; i < m->nelems; i++) free(m->elems[i].items);
+    free(m->elems);
+    free(m->datas);
+    free(m->declared_refs);
+    if (m->func_names)
+        for (uint32_t i = 0; i < m->nfuncs; i++) free(m->func_names[i]);
+    free(m->func_names);
+    free(m->name);
+    free(m->bytes);
+}
+
+void wb__module_ref(wb_module *m) { m->refcount++; }
+
+void wb_module_free(wb_module *m) {
+    if (!m || --m->refcount > 0) return;
+    wb__module_release(m);
+    free(m);
+}
+
+uint32_t wb_module_import_count(const wb_module *m) { return m->nimports; }
+
+void wb_module_import(const wb_module *m, uint32_t i, wb_import_info *out) {
+    const wb_import *im = &m->imports[i];
+    memset(out, 0, sizeof *out);
+    out->module = im->module;
+    out->module_len = im->module_len;
+    out->name = im->name;
+    out->name_len = im->name_len;
+    out->kind = im->kind;
+    if (im->kind == WB_EXTERN_FUNC) out->func = &m->types[im->type_index];
+    out->table = im->table;
+    out->memory = im->memory;
+    out->global = im->global;
+}
+
+uint32_t wb_module_export_count(const wb_module *m) { return m->nexports; }
+
+void wb_module_export(const wb_module *m, uint32_t i, wb_export_info *out) {
+    out->name = m->exports[i].name;
+    out->name_len = m->exports[i].name_len;
+    out->kind = m->exports[i].kind;
+    out->index = m->exports[i].index;
+}
+
+const char *wb_module_func_name(const wb_module *m, uint32_t index) {
+    if (!m->func_names || index >= m->nfuncs) return NULL;
+    return m->func_names[index];
+}

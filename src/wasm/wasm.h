@@ -1,0 +1,270 @@
+/* wasm/wasm.h — the WebAssembly engine's public API.
+ * A wb_module is decoded, validated and lowered once and is immutable afterwards (shareable between
+ * stores and threads). A wb_store owns everything created at run time — instances, functions,
+ * memories, tables, globals — and the execution stacks; one thread uses a store at a time. */
+#ifndef WB_WASM_H
+#define WB_WASM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+/* Value types, by their binary encoding. */
+enum {
+    WB_I32 = 0x7f,
+    WB_I64 = 0x7e,
+    WB_F32 = 0x7d,
+    WB_F64 = 0x7c,
+    WB_V128 = 0x7b,
+    WB_FUNCREF = 0x70,
+    WB_EXTERNREF = 0x6f,
+};
+
+enum { WB_EXTERN_FUNC = 0, WB_EXTERN_TABLE = 1, WB_EXTERN_MEMORY = 2, WB_EXTERN_GLOBAL = 3 };
+
+/* err->code after a failed wb_module_new: the binary is malformed (decoding) or invalid
+ * (validation). Other codes are errno values. */
+#define WB_EMALFORMED 1001
+#define WB_EINVALID 1002
+#define WB_ELINK 1003       /* instantiation: unknown import / incompatible import type */
+#define WB_ETRAP 1004       /* a trap; details in wb_store_last_trap() */
+#define WB_EEXIT 1005       /* the guest asked to exit (wb_caller_exit); code in the trap info */
+
+#define WB_PAGE_SIZE 65536u
+#define WB_MAX_PAGES 65536u
+
+typedef struct wb_module wb_module;
+typedef struct wb_store wb_store;
+typedef struct wb_instance wb_instance;
+typedef struct wb_func wb_func;
+typedef struct wb_table wb_table;
+typedef struct wb_memory wb_memory;
+typedef struct wb_global wb_global;
+typedef struct wb_linker wb_linker;
+typedef struct wb_caller wb_caller;
+
+/* One operand slot. Floats are kept as IEEE bit patterns in memory (loads and stores of the float
+ * members do not alter NaN payloads on x86-64). Refs: a funcref is a wb_func *, an externref an
+ * opaque host pointer; NULL is the null reference for both. v128 values take two slots. */
+typedef union wb_slot {
+    int32_t i32;
+    uint32_t u32;
+    int64_t i64;
+    uint64_t u64;
+    float f32;
+    double f64;
+    void *ref;
+} wb_slot;
+
+typedef struct wb_value {
+    uint8_t type;
+    union {
+        int32_t i32;
+        int64_t i64;
+        uint32_t f32; /* bit pattern */
+        uint64_t f64; /* bit pattern */
+        void *ref;
+        uint8_t v128[16];
+    } of;
+} wb_value;
+
+typedef struct wb_functype {
+    uint32_t nparams, nresults;
+    uint8_t *types;        /* nparams param types, then nresults result types */
+    uint32_t param_slots;  /* slots the params take (v128 = 2) */
+    uint32_t result_slots;
+} wb_functype;
+
+typedef struct wb_limits {
+    uint64_t min, max;
+    bool has_max;
+} wb_limits;
+
+typedef struct wb_tabletype {
+    uint8_t elem; /* WB_FUNCREF or WB_EXTERNREF */
+    wb_limits limits;
+} wb_tabletype;
+
+typedef struct wb_globaltype {
+    uint8_t type;
+    bool mut;
+} wb_globaltype;
+
+typedef struct wb_extern {
+    uint8_t kind; /* WB_EXTERN_* */
+    union {
+        wb_func *func;
+        wb_table *table;
+        wb_memory *memory;
+        wb_global *global;
+    } of;
+} wb_extern;
+
+typedef struct wb_import_info {
+    const char *module, *name;
+    uint32_t module_len, name_len;
+    uint8_t kind;
+    const wb_functype *func; /* kind FUNC */
+    wb_tabletype table;      /* kind TABLE */
+    wb_limits memory;        /* kind MEMORY */
+    wb_globaltype global;    /* kind GLOBAL */
+} wb_import_info;
+
+typedef struct wb_export_info {
+    const char *name;
+    uint32_t name_len;
+    uint8_t kind;
+    uint32_t index;
+} wb_export_info;
+
+typedef struct wb_config {
+    bool bounds_checks; /* explicit bounds checks instead of guard regions (short address space) */
+    bool interruptible; /* check fuel and interrupt requests at loop headers and function entries */
+} wb_config;
+
+/* ---- modules ---- */
+
+/* Decode, validate and lower `bytes` (copied). On failure returns -1 with err->code WB_EMALFORMED or
+ * WB_EINVALID and a message that starts with the spec's wording. cfg may be NULL (defaults).
+ * The caller owns *out and releases it with wb_module_free; instances keep their own reference. */
+int wb_module_new(const wb_config *cfg, const uint8_t *bytes, size_t len, wb_module **out,
+                  wb_error *err);
+void wb_module_free(wb_module *m);
+uint32_t wb_module_import_count(const wb_module *m);
+void wb_module_import(const wb_module *m, uint32_t i, wb_import_info *out);
+uint32_t wb_module_export_count(const wb_module *m);
+void wb_module_export(const wb_module *m, uint32_t i, wb_export_info *out);
+/* Name of function `index` from the name section, or NULL. */
+const char *wb_module_func_name(const wb_module *m, uint32_t index);
+
+/* ---- stores ---- */
+
+typedef struct wb_store_limits {
+    uint32_t max_call_depth;  /* wasm frames; 0 = default (100,000) */
+    uint32_t value_stack_mb;  /* value stack size; 0 = default (64 MiB, committed lazily) */
+    uint64_t max_memory;      /* cap on bytes of any one linear memory; 0 = 4 GiB */
+} wb_store_limits;
+
+/* lim may be NULL. Returns NULL with err filled if the stacks cannot be mapped. */
+wb_store *wb_store_new(const wb_store_limits *lim, wb_error *err);
+/* Frees the store and everything it owns (instances, host objects). */
+void wb_store_free(wb_store *s);
+/* Fuel for interruptible modules: each loop iteration and call consumes one unit. < 0 = unlimited. */
+void wb_store_set_fuel(wb_store *s, int64_t fuel);
+
+/* ---- traps ---- */
+
+typedef enum wb_trap_kind {
+    WB_TRAP_NONE = 0,
+    WB_TRAP_UNREACHABLE,
+    WB_TRAP_MEMORY_OOB,
+    WB_TRAP_TABLE_OOB,
+    WB_TRAP_INT_OVERFLOW,
+    WB_TRAP_DIV_ZERO,
+    WB_TRAP_INVALID_CONVERSION,
+    WB_TRAP_UNDEFINED_ELEMENT,
+    WB_TRAP_UNINITIALIZED_ELEMENT,
+    WB_TRAP_INDIRECT_CALL_MISMATCH,
+    WB_TRAP_STACK_EXHAUSTED,
+    WB_TRAP_NULL_FUNC,
+    WB_TRAP_OUT_OF_FUEL,
+    WB_TRAP_INTERRUPTED,
+    WB_TRAP_HOST,  /* a host function trapped; message is its own */
+    WB_TRAP_EXIT,  /* the guest exited (proc_exit); not an error of the guest */
+    WB_TRAP_KIND_COUNT
+} wb_trap_kind;
+
+#define WB_BACKTRACE_MAX 32
+
+typedef struct wb_frame_info {
+    const wb_module *module; /* NULL for a host function */
+    uint32_t func_index;
+    const char *name;        /* name-section name, host debug name, or NULL */
+} wb_frame_info;
+
+typedef struct wb_trap_info {
+    wb_trap_kind kind;
+    int exit_code;            /* WB_TRAP_EXIT */
+    char message[256];        /* the spec's message, e.g. "integer divide by zero" */
+    uint32_t nframes;         /* innermost first; at most WB_BACKTRACE_MAX kept */
+    uint32_t total_frames;
+    wb_frame_info frames[WB_BACKTRACE_MAX];
+} wb_trap_info;
+
+const char *wb_trap_kind_message(wb_trap_kind kind);
+/* The last trap in this store (kind NONE if the last call returned normally). */
+const wb_trap_info *wb_store_last_trap(const wb_store *s);
+/* Writes "wasm backtrace:\n  0: name\n ..." into buf (always NUL-terminated). */
+void wb_trap_format_backtrace(const wb_trap_info *t, char *buf, size_t size);
+
+/* ---- functions and calls ---- */
+
+/* A host function gets its arguments in slots[0..param_slots) and writes its results to
+ * slots[0..result_slots). It returns 0, or the value of wb_caller_trap / wb_caller_exit. */
+typedef int (*wb_host_fn)(wb_caller *caller, void *env, wb_slot *slots);
+
+/* `type` is copied; `name` (for backtraces, may be NULL) is copied. */
+wb_func *wb_func_new_host(wb_store *s, const wb_functype *type, wb_host_fn fn, void *env,
+                          const char *name);
+const wb_functype *wb_func_type(const wb_func *f);
+
+/* Call f with args; results receives type->nresults values. Returns 0, or -1 with err filled
+ * (err->code WB_ETRAP or WB_EEXIT; "wasm trap: MESSAGE"); wb_store_last_trap has the details. */
+int wb_func_call(wb_store *s, wb_func *f, const wb_value *args, uint32_t nargs, wb_value *results,
+                 uint32_t nresults, wb_error *err);
+
+wb_memory *wb_caller_memory(wb_caller *c); /* memory 0 of the calling instance, or NULL */
+wb_store *wb_caller_store(wb_caller *c);
+int wb_caller_trap(wb_caller *c, const char *message);
+int wb_caller_exit(wb_caller *c, int code);
+
+/* ---- memories, tables, globals ---- */
+
+wb_memory *wb_memory_new(wb_store *s, wb_limits limits, wb_error *err);
+uint8_t *wb_memory_data(const wb_memory *m);
+uint64_t wb_memory_size(const wb_memory *m); /* bytes */
+/* Grow by delta pages; returns the old size in pages, or -1 if it cannot grow. */
+int64_t wb_memory_grow(wb_memory *m, uint32_t delta);
+wb_limits wb_memory_limits(const wb_memory *m);
+
+wb_table *wb_table_new(wb_store *s, wb_tabletype type, void *init, wb_error *err);
+uint32_t wb_table_size(const wb_table *t);
+wb_tabletype wb_table_type(const wb_table *t);
+
+wb_global *wb_global_new(wb_store *s, wb_globaltype type, wb_value init);
+wb_value wb_global_get(const wb_global *g);
+wb_globaltype wb_global_type(const wb_global *g);
+
+/* ---- instances ---- */
+
+/* Instantiate m with imports[i] matching wb_module_import(m, i). Runs the start function.
+ * Returns -1 with err->code WB_ELINK (imports), WB_ETRAP (a trap in init or start; the instance
+ * may have partly initialised shared tables/memories as the spec says) or an errno. */
+int wb_instance_new(wb_store *s, wb_module *m, const wb_extern *imports, uint32_t nimports,
+                    wb_instance **out, wb_error *err);
+/* Names are byte strings (they may hold NUL); pass name_len = strlen(name) for C strings. */
+bool wb_instance_export(const wb_instance *inst, const char *name, size_t name_len, wb_extern *out);
+const wb_module *wb_instance_module(const wb_instance *inst);
+
+/* ---- linker: names → externs ---- */
+
+wb_linker *wb_linker_new(void);
+void wb_linker_free(wb_linker *l);
+/* Names are copied. A later definition of the same name replaces the earlier one. */
+void wb_linker_define(wb_linker *l, const char *module, const char *name, wb_extern ext);
+/* Define every export of inst under module name `module` (the spec's `register`). */
+void wb_linker_define_instance(wb_linker *l, const char *module, const wb_instance *inst);
+int wb_linker_instantiate(wb_linker *l, wb_store *s, wb_module *m, wb_instance **out,
+                          wb_error *err);
+/* The spec test suite's `spectest` module (print_*, global_*, table, memory). */
+int wb_spectest_define(wb_linker *l, wb_store *s, wb_error *err);
+
+/* ---- values ---- */
+
+/* Formats a value as the CLI prints it: signed decimal, shortest round-trip float, nan/-nan with
+ * ":0x…" payload when not canonical, "ref.null"/"ref.func"/"ref.extern". */
+void wb_value_format(const wb_value *v, char *buf, size_t size);
+
+#endif
