@@ -17,6 +17,13 @@ BUILD ?= build
 SANFLAGS :=
 endif
 
+# V=1 shows full commands
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu17 $(WARN) -D_GNU_SOURCE -Isrc $(SANFLAGS) $(CFLAGS) -MMD -MP
@@ -46,16 +53,19 @@ all: $(BUILD)/wasmbox $(BUILD)/wasmbox-spectest $(BUILD)/unit-tests $(EXAMPLES)
 
 $(BUILD)/libwasmbox.a: $(LIB_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(BUILD)/wasmbox: $(CLI_OBJS) $(BUILD)/libwasmbox.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 $(BUILD)/wasmbox-spectest: $(SPECTEST_OBJS) $(BUILD)/libwasmbox.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ -ljansson $(LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ -ljansson $(LIBS)
 
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libwasmbox.a
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 # The interpreter's dispatch loop: -fno-gcse keeps one indirect jump per handler (better branch
 # prediction for computed goto, as the GCC manual advises).
@@ -63,11 +73,12 @@ $(BUILD)/obj/src/wasm/interp%.o: ALL_CFLAGS += -fno-gcse
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/examples/%.wasm: examples/%.wat
 	@mkdir -p $(dir $@)
-	wat2wasm -o $@ $<
+	$(Q)wat2wasm --debug-names -o $@ $<
 
 # Spec tests: converted from ../shared at build time, never committed.
 .SECONDEXPANSION:

@@ -93,7 +93,7 @@ static int compile(spec_script *s, const json_t *cmd, wb_module **m, wb_error *e
     size_t len;
     *m = NULL;
     if (spec_script_read_module(s, cmd, &bytes, &len, err) < 0) return -2;
-    int rc = wb_module_new(NULL, bytes, len, m, err);
+    int rc = wb_module_new(&s->cfg, bytes, len, m, err);
     free(bytes);
     if (rc < 0) *m = NULL;
     return rc < 0 ? -1 : 0;

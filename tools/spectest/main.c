@@ -9,8 +9,10 @@
 #include "spectest.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: wasmbox-spectest [-v] FILE.json...\n"
-                 "  Runs wast2json output; -v prints every failure and note.\n");
+    fprintf(out, "usage: wasmbox-spectest [-v] [--bounds-checks] [--interruptible] FILE.json...\n"
+                 "  Runs wast2json output; -v prints every failure and note.\n"
+                 "  --bounds-checks compiles modules for explicitly bounds-checked memories,\n"
+                 "  --interruptible with fuel checks at loop headers and calls.\n");
 }
 
 static const char *base_name(const char *path) {
@@ -19,7 +21,7 @@ static const char *base_name(const char *path) {
 }
 
 /* Runs one script with its own store and adds its counts to *total. */
-static void run_file(const char *path, bool verbose, spec_counts *total) {
+static void run_file(const char *path, bool verbose, const wb_config *cfg, spec_counts *total) {
     const char *base = base_name(path);
     size_t base_len = strlen(base);
     if (base_len > 5 && strcmp(base + base_len - 5, ".json") == 0) base_len -= 5;
@@ -42,6 +44,7 @@ static void run_file(const char *path, bool verbose, spec_counts *total) {
     spec_script s;
     wb_error err = {0};
     spec_script_init(&s, dir, name, source, verbose);
+    s.cfg = *cfg;
     const json_t *commands = json_object_get(root, "commands");
     if (!root && jerr.line > 0)
         spec_fail(&s, NULL, "cannot load `%s`: %s (line %d)", path, jerr.text, jerr.line);
@@ -68,6 +71,7 @@ out:
 
 int main(int argc, char **argv) {
     bool verbose = false;
+    wb_config cfg = {0};
     int first = 1;
     for (; first < argc && argv[first][0] == '-'; first++) {
         if (strcmp(argv[first], "--") == 0) {
@@ -76,6 +80,10 @@ int main(int argc, char **argv) {
         }
         if (strcmp(argv[first], "-v") == 0 || strcmp(argv[first], "--verbose") == 0) {
             verbose = true;
+        } else if (strcmp(argv[first], "--bounds-checks") == 0) {
+            cfg.bounds_checks = true;
+        } else if (strcmp(argv[first], "--interruptible") == 0) {
+            cfg.interruptible = true;
         } else if (strcmp(argv[first], "-h") == 0 || strcmp(argv[first], "--help") == 0) {
             usage(stdout);
             return 0;
@@ -90,7 +98,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     spec_counts total = {0};
-    for (int i = first; i < argc; i++) run_file(argv[i], verbose, &total);
+    for (int i = first; i < argc; i++) run_file(argv[i], verbose, &cfg, &total);
     printf("%" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64 " skipped\n", total.passed,
            total.failed, total.skipped);
     return total.failed ? 1 : 0;

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages wasmbox needs to build and test (idempotent; run as root).
+set -euo pipefail
+packages=(
+    build-essential make gcc clang lld llvm libclang-rt-14-dev  # compilers, libFuzzer runtime
+    wabt                 # wat2wasm, wast2json (spec tests are converted at build time)
+    libjansson-dev       # JSON for the spec-test runner
+    hyperfine python3    # benchmarks
+    ca-certificates
+)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "deps: missing packages: ${missing[*]} (run as root to install them)" >&2
+        exit 1
+    fi
+    echo "deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
