@@ -68,8 +68,9 @@ $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libwasmbox.a
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 # The interpreter's dispatch loop: -fno-gcse keeps one indirect jump per handler (better branch
-# prediction for computed goto, as the GCC manual advises).
-$(BUILD)/obj/src/wasm/interp%.o: ALL_CFLAGS += -fno-gcse
+# prediction for computed goto, as the GCC manual advises); no memset calls for short loops; sqrt
+# inline (the C library's errno is of no interest to wasm).
+$(BUILD)/obj/src/wasm/interp%.o: ALL_CFLAGS += -fno-gcse -fno-tree-loop-distribute-patterns -fno-math-errno
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -13,6 +13,9 @@
 #include "cli/cli.h"
 #include "wasm/wasm.h"
 
+/* engine-internal: listing of the lowered code */
+void wb__module_dump(const wb_module *m, FILE *out);
+
 #define MAX_MODULE_SIZE ((size_t)1 << 30)
 
 static void run_usage(FILE *out) {
@@ -23,7 +26,8 @@ static void run_usage(FILE *out) {
           "Options:\n"
           "      --invoke NAME     Call the exported function NAME with ARGS and print its results\n"
           "      --fuel N          Trap after N loop iterations and calls\n"
-          "      --bounds-checks   Check memory accesses explicitly instead of using guard pages\n",
+          "      --bounds-checks   Check memory accesses explicitly instead of using guard pages\n"
+          "      --dump-code       Print the internal code of every function and exit\n",
           out);
 }
 
@@ -146,6 +150,7 @@ out:
 
 int wb_cmd_run(int argc, char **argv) {
     const char *invoke_name = NULL;
+    bool dump = false;
     int64_t fuel = -1;
     wb_config cfg = {0};
     int i = 1;
@@ -174,6 +179,8 @@ int wb_cmd_run(int argc, char **argv) {
                 return WB_EXIT_ENGINE;
             }
             cfg.interruptible = true;
+        } else if (!strcmp(a, "--dump-code")) {
+            dump = true;
         } else if (!strcmp(a, "--bounds-checks")) {
             cfg.bounds_checks = true;
         } else {
@@ -201,6 +208,11 @@ int wb_cmd_run(int argc, char **argv) {
         return WB_EXIT_ENGINE;
     }
     free(bytes);
+    if (dump) {
+        wb__module_dump(m, stdout);
+        wb_module_free(m);
+        return 0;
+    }
     wb_store *store = wb_store_new(NULL, &err);
     if (!store) {
         wb_module_free(m);

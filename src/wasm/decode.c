@@ -104,6 +104,7 @@ static bool read_name(decoder *d, char **out, uint32_t *out_len) {
     const uint8_t *bytes;
     if (!wb__rd_u32(&d->r, &n)) return false;
     if (n > WB_MAX_STRING) return failmsg(d, "name too long");
+    if (n > wb__rd_left(&d->r)) return failmsg(d, "length out of bounds");
     if (!wb__rd_bytes(&d->r, n, &bytes)) return false;
     if (!utf8_valid(bytes, n)) return failmsg(d, "malformed UTF-8 encoding");
     *out = wb_strndup((const char *)bytes, n);
@@ -127,14 +128,12 @@ static bool read_reftype(decoder *d, uint8_t *out) {
     return true;
 }
 
-static bool read_limits(decoder *d, wb_limits *lim, bool is_memory) {
-    uint8_t flags;
+static bool read_limits(decoder *d, wb_limits *lim) {
+    uint64_t flags;
     uint32_t v;
-    if (!wb__rd_u8(&d->r, &flags)) return false;
-    if (flags > 1) {
-        /* 2/3 are the threads proposal's shared memories, 4+ memory64: not Wasm 2.0 */
-        return failmsg(d, is_memory ? "integer too large" : "integer too large");
-    }
+    /* a 1-bit LEB128: 2/3 (shared memories of the threads proposal) and 4+ (memory64) are not
+     * Wasm 2.0 and read as "integer too large" */
+    if (!wb__rd_uleb(&d->r, 1, &flags)) return false;
     if (!wb__rd_u32(&d->r, &v)) return false;
     lim->min = v;
     lim->has_max = flags & 1;
@@ -147,7 +146,7 @@ static bool read_limits(decoder *d, wb_limits *lim, bool is_memory) {
 }
 
 static bool read_tabletype(decoder *d, wb_tabletype *t) {
-    return read_reftype(d, &t->elem) && read_limits(d, &t->limits, false);
+    return read_reftype(d, &t->elem) && read_limits(d, &t->limits);
 }
 
 static bool read_globaltype(decoder *d, wb_globaltype *g) {
@@ -160,6 +159,32 @@ static bool read_globaltype(decoder *d, wb_globaltype *g) {
 
 static void mark_declared(wb_module *m, uint32_t func) {
     if (func < m->nfuncs) m->declared_refs[func / 8] |= (uint8_t)(1u << (func % 8));
+}
+
+static bool is_opcode(uint8_t op) {
+    return op <= 0x05 || (op >= 0x0b && op <= 0x11) || (op >= 0x1a && op <= 0x1c) ||
+           (op >= 0x20 && op <= 0x26) || (op >= 0x28 && op <= 0xc4) ||
+           (op >= 0xd0 && op <= 0xd2) || op == 0xfc || op == 0xfd;
+}
+
+static bool is_const_op(uint8_t op) {
+    return op == WB_OP_I32_CONST || op == WB_OP_I64_CONST || op == WB_OP_F32_CONST ||
+           op == WB_OP_F64_CONST || op == WB_OP_REF_NULL || op == WB_OP_REF_FUNC ||
+           op == WB_OP_GLOBAL_GET;
+}
+
+static bool skip_const_immediate(wb_reader *r, uint8_t op) {
+    int64_t s;
+    uint32_t u;
+    uint64_t f;
+    uint8_t b;
+    switch (op) {
+    case WB_OP_I32_CONST: case WB_OP_I64_CONST: return wb__rd_s64(r, &s);
+    case WB_OP_F32_CONST: return wb__rd_f32(r, &u);
+    case WB_OP_F64_CONST: return wb__rd_f64(r, &f);
+    case WB_OP_REF_NULL: return wb__rd_u8(r, &b);
+    default: return wb__rd_u32(r, &u);
+    }
 }
 
 /* Constant expressions hold one instruction then `end` in Wasm 2.0; anything else is invalid
@@ -219,22 +244,21 @@ static bool read_const_expr(decoder *d, wb_const_expr *e) {
     case WB_OP_END:
         return fail_invalid(d, "type mismatch: constant expression is empty");
     default:
-        if (op == WB_OP_UNREACHABLE || op == WB_OP_NOP || op == WB_OP_LOCAL_GET ||
-            (op >= 0x45 && op <= 0xc4) || op == WB_OP_GLOBAL_SET || op == WB_OP_DROP)
-            return fail_invalid(d, "constant expression required");
+        if (is_opcode(op)) return fail_invalid(d, "constant expression required");
         return failmsg(d, "illegal opcode in constant expression");
     }
     uint8_t end;
     if (!wb__rd_u8(&d->r, &end)) return false;
-    if (end != WB_OP_END) {
-        if (end == WB_OP_I32_CONST || end == WB_OP_I64_CONST || end == WB_OP_F32_CONST ||
-            end == WB_OP_F64_CONST || end == WB_OP_REF_NULL || end == WB_OP_REF_FUNC ||
-            end == WB_OP_GLOBAL_GET)
+    if (end == WB_OP_END) return true;
+    /* a second constant followed by `end` is a type error; any other instruction is not allowed
+     * in a constant expression at all */
+    if (is_const_op(end) && skip_const_immediate(&d->r, end)) {
+        uint8_t after;
+        if (wb__rd_u8(&d->r, &after) && after == WB_OP_END)
             return fail_invalid(d, "type mismatch: constant expression has more than one value");
-        if ((end >= 0x45 && end <= 0xc4) || end == WB_OP_DROP || end == WB_OP_NOP)
-            return fail_invalid(d, "constant expression required");
-        return failmsg(d, "END opcode expected");
     }
+    if (is_opcode(end)) return fail_invalid(d, "constant expression required");
+    return failmsg(d, "END opcode expected");
     return true;
 }
 
@@ -290,7 +314,7 @@ static bool decode_imports(decoder *d) {
             m->nimported_tables++;
             break;
         case WB_EXTERN_MEMORY:
-            if (!read_limits(d, &im->memory, true)) return false;
+            if (!read_limits(d, &im->memory)) return false;
             m->nimported_memories++;
             break;
         case WB_EXTERN_GLOBAL:
@@ -332,7 +356,7 @@ static bool decode_memories(decoder *d, wb_limits **defs, uint32_t *ndefs) {
     *defs = wb_calloc(n, sizeof **defs);
     *ndefs = n;
     for (uint32_t i = 0; i < n; i++)
-        if (!read_limits(d, &(*defs)[i], true)) return false;
+        if (!read_limits(d, &(*defs)[i])) return false;
     return true;
 }
 
@@ -452,7 +476,7 @@ static bool decode_code(decoder *d) {
         f->body_len = size;
 
         /* locals: groups of (count, type); the total is checked before allocating */
-        wb_reader lr = {body, body + size, d->r.base, NULL};
+        wb_reader lr = {body, body + size, d->r.base, NULL, true};
         uint32_t ngroups;
         uint64_t total = 0;
         if (!wb__rd_u32(&lr, &ngroups)) goto bad_locals;
@@ -525,13 +549,13 @@ static bool decode_data(decoder *d) {
 
 /* The name section is advisory: a malformed one is ignored, never an error. */
 static void decode_name_section(wb_module *m, const uint8_t *p, const uint8_t *end) {
-    wb_reader r = {p, end, m->bytes, NULL};
+    wb_reader r = {p, end, m->bytes, NULL, true};
     while (r.p < r.end && !r.err) {
         uint8_t id;
         uint32_t size;
         const uint8_t *sub;
         if (!wb__rd_u8(&r, &id) || !wb__rd_u32(&r, &size) || !wb__rd_bytes(&r, size, &sub)) return;
-        wb_reader s = {sub, sub + size, m->bytes, NULL};
+        wb_reader s = {sub, sub + size, m->bytes, NULL, true};
         if (id == 0) {
             uint32_t n;
             const uint8_t *b;
@@ -598,7 +622,7 @@ static void collect_declared_refs(wb_module *m) {
 
 int wb__module_decode(wb_module *m, wb_error *err) {
     decoder d = {.m = m, .err = err};
-    d.r = (wb_reader){m->bytes, m->bytes + m->len, m->bytes, NULL};
+    d.r = (wb_reader){m->bytes, m->bytes + m->len, m->bytes, NULL, false};
     wb_tabletype *tdefs = NULL;
     wb_limits *mdefs = NULL;
     uint32_t ntdefs = 0, nmdefs = 0;
@@ -606,14 +630,15 @@ int wb__module_decode(wb_module *m, wb_error *err) {
     int rc = -1;
 
     const uint8_t *hdr;
-    if (!wb__rd_bytes(&d.r, 4, &hdr) || memcmp(hdr, "\0asm", 4) != 0) {
-        d.r.err = NULL;
+    if (!wb__rd_bytes(&d.r, 4, &hdr)) goto out;
+    if (memcmp(hdr, "\0asm", 4) != 0) {
         d.r.p = m->bytes;
         failmsg(&d, "magic header not detected");
         goto out;
     }
-    if (!wb__rd_bytes(&d.r, 4, &hdr) || memcmp(hdr, "\1\0\0\0", 4) != 0) {
-        d.r.err = NULL;
+    if (!wb__rd_bytes(&d.r, 4, &hdr)) goto out;
+    if (memcmp(hdr, "\1\0\0\0", 4) != 0) {
+        d.r.p -= 4;
         failmsg(&d, "unknown binary version");
         goto out;
     }
@@ -635,6 +660,7 @@ int wb__module_decode(wb_module *m, wb_error *err) {
         const uint8_t *sec_end = d.r.p + size;
         wb_reader outer = d.r;
         d.r.end = sec_end;
+        d.r.in_section = true;
         if (id != SEC_CUSTOM) {
             int rank = section_rank(id);
             if (rank <= last_rank) {

@@ -54,6 +54,13 @@
         if (UNLIKELY(wb_ea_ + (size) > mem_size)) TRAP(WB_TRAP_MEMORY_OOB);                        \
         mem + wb_ea_;                                                                              \
     })
+/* the same for an address computed as (u32)(fp[aslot] + k) */
+#define EA_ADD(aslot, k, off, size)                                                                \
+    ({                                                                                             \
+        uint64_t wb_ea_ = (uint64_t)(uint32_t)(fp[aslot].u32 + (k)) + (uint64_t)(off);             \
+        if (UNLIKELY(wb_ea_ + (size) > mem_size)) TRAP(WB_TRAP_MEMORY_OOB);                        \
+        mem + wb_ea_;                                                                              \
+    })
 #else
 #define RELOAD_MEM()                                                                               \
     do {                                                                                           \
@@ -61,6 +68,7 @@
     } while (0)
 /* the reservation covers every 33-bit effective address: a fault is the bounds check */
 #define EA(aslot, off, size) (mem + (uint64_t)fp[aslot].u32 + (uint64_t)(off))
+#define EA_ADD(aslot, k, off, size) (mem + (uint64_t)(uint32_t)(fp[aslot].u32 + (k)) + (uint64_t)(off))
 #endif
 
 /* bounds of [start, start+len) inside a region of `size` */
@@ -315,6 +323,17 @@ L_RETURN:
     WB_MEMORY_OPS(WB_MEM)
 #undef WB_MEM
 
+#define WB_MEMA(opc, NAME, t, lg, st) WB_MEMA_##st(NAME, lg)
+#define WB_MEMA_0(NAME, lg)                                                                        \
+    L_##NAME##_A : {                                                                               \
+        const uint8_t *p = EA_ADD(U(1), U(3), U(2), 1u << (lg));                                   \
+        WB_LOAD_##NAME(D, p);                                                                      \
+        NEXT(6);                                                                                   \
+    }
+#define WB_MEMA_1(NAME, lg)
+    WB_MEMORY_OPS(WB_MEMA)
+#undef WB_MEMA
+
 L_MEMORY_SIZE:
     D.u64 = inst->mem0->size / WB_PAGE_SIZE;
     NEXT(3);
@@ -426,4 +445,5 @@ trap_recorded:
 #undef TRAP
 #undef RELOAD_MEM
 #undef EA
+#undef EA_ADD
 #undef OUT_OF

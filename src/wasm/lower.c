@@ -786,7 +786,38 @@ static uint8_t mem_type(uint8_t opcode) {
     }
 }
 
+static uint32_t load_add_iop(uint8_t opcode) {
+    switch (opcode) {
+#define M(opc, NAME, t, lg, st) M_##st(opc, NAME)
+#define M_0(opc, NAME)                                                                             \
+    case opc: return WB_IOP_##NAME##_A;
+#define M_1(opc, NAME)
+        WB_MEMORY_OPS(M)
+#undef M
+#undef M_0
+#undef M_1
+    default: return NONE;
+    }
+}
+
 static void do_load(lowerer *L, uint8_t opcode, uint32_t offset) {
+    vval *top = &L->stack[L->height - 1];
+    /* an address just computed as x + constant: fold the add into the load */
+    if (top->kind == V_TEMP && L->last_dst != NONE && L->last_start >= L->barrier &&
+        L->code[L->last_dst] == top->slot &&
+        (L->last_iop == WB_IOP_I32_ADD_I || L->last_iop == WB_IOP_I32_SUB_I)) {
+        const uint32_t *ops = L->code + L->last_start + WB_HANDLER_UNITS;
+        uint32_t x = ops[1], k = L->last_iop == WB_IOP_I32_ADD_I ? ops[2] : 0u - ops[2];
+        L->len = L->last_start;
+        pop(L);
+        uint32_t d = push_result(L, mem_type(opcode));
+        emit_op(L, load_add_iop(opcode));
+        emit_dst(L, d);
+        emit_unit(L, x);
+        emit_unit(L, offset);
+        emit_unit(L, k);
+        return;
+    }
     vval a = pop(L);
     uint32_t as = operand(L, &a);
     uint32_t d = push_result(L, mem_type(opcode));
@@ -1230,7 +1261,7 @@ static int lower_function(const wb_module *m, uint32_t di, const void *const *la
     L.last_dst = NONE;
 
     /* skip the locals declarations */
-    L.r = (wb_reader){fd->body, fd->body + fd->body_len, m->bytes, NULL};
+    L.r = (wb_reader){fd->body, fd->body + fd->body_len, m->bytes, NULL, true};
     uint32_t ngroups, cnt;
     uint8_t t;
     wb__rd_u32(&L.r, &ngroups);

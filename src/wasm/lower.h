@@ -94,6 +94,7 @@
  *   <numeric op> d a [b]         from WB_NUMERIC_OPS and WB_SAT_OPS
  *   <op>_I d a imm               from WB_IMM_BINOPS
  *   <load> d a offset / <store> a v offset   from WB_MEMORY_OPS
+ *   <load>_A d a offset k        load from (u32)(fp[a] + k) + offset: a fused i32.add of a constant
  *   MEMORY_SIZE d / MEMORY_GROW d n / MEMORY_FILL d v n / MEMORY_COPY d s n
  *   MEMORY_INIT seg d s n / DATA_DROP seg
  *   TABLE_GET d t i / TABLE_SET t i v / TABLE_SIZE d t / TABLE_GROW d t v n / TABLE_FILL t i v n
@@ -103,6 +104,9 @@
 #define WB_IOP_NUMERIC(opc, NAME, a, b, r) X(NAME)
 #define WB_IOP_SAT(sub, NAME, a, r) X(NAME)
 #define WB_IOP_MEM(opc, NAME, t, lg, st) X(NAME)
+#define WB_IOP_MEMA(opc, NAME, t, lg, st) WB_IOP_MEMA_##st(NAME)
+#define WB_IOP_MEMA_0(NAME) X(NAME##_A)
+#define WB_IOP_MEMA_1(NAME)
 #define WB_IOP_IMM(NAME) X(NAME##_I)
 #define WB_IOP_BR32(NAME, op, sg) X(BR_##NAME) X(BR_##NAME##_I)
 #define WB_IOP_BR64(NAME, op, sg) X(BR64_##NAME) X(BR64_##NAME##_I)
@@ -155,6 +159,7 @@
     WB_NUMERIC_OPS(WB_IOP_NUMERIC)                                                                 \
     WB_SAT_OPS(WB_IOP_SAT)                                                                         \
     WB_MEMORY_OPS(WB_IOP_MEM)                                                                      \
+    WB_MEMORY_OPS(WB_IOP_MEMA)                                                                     \
     WB_IMM_BINOPS(WB_IOP_IMM)                                                                      \
     WB_CMP_OPS(WB_IOP_BR32)                                                                        \
     WB_CMP_OPS(WB_IOP_BR64)

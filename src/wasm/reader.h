@@ -12,6 +12,8 @@ typedef struct wb_reader {
     const uint8_t *p, *end;
     const uint8_t *base; /* start of the whole binary, for offsets in messages */
     const char *err;     /* static message, NULL while all reads succeeded */
+    bool in_section;     /* running out of bytes inside a section or function body is
+                          * "unexpected end of section or function"; elsewhere "unexpected end" */
 } wb_reader;
 
 static inline bool wb__rd_fail(wb_reader *r, const char *msg) {
@@ -20,19 +22,24 @@ static inline bool wb__rd_fail(wb_reader *r, const char *msg) {
     return false;
 }
 
+static inline bool wb__rd_eof(wb_reader *r) {
+    return wb__rd_fail(r, r->in_section ? "unexpected end of section or function"
+                                        : "unexpected end");
+}
+
 static inline size_t wb__rd_offset(const wb_reader *r) { return (size_t)(r->p - r->base); }
 static inline size_t wb__rd_left(const wb_reader *r) { return (size_t)(r->end - r->p); }
 
 static inline bool wb__rd_u8(wb_reader *r, uint8_t *out) {
     *out = 0;
-    if (r->p >= r->end) return wb__rd_fail(r, "unexpected end");
+    if (r->p >= r->end) return wb__rd_eof(r);
     *out = *r->p++;
     return true;
 }
 
 static inline bool wb__rd_bytes(wb_reader *r, size_t n, const uint8_t **out) {
     *out = r->p;
-    if (wb__rd_left(r) < n) return wb__rd_fail(r, "unexpected end");
+    if (wb__rd_left(r) < n) return wb__rd_eof(r);
     *out = r->p;
     r->p += n;
     return true;
@@ -45,7 +52,7 @@ static inline bool wb__rd_uleb(wb_reader *r, unsigned bits, uint64_t *out) {
     unsigned shift = 0;
     unsigned max_bytes = (bits + 6) / 7;
     for (unsigned i = 0;; i++) {
-        if (r->p >= r->end) return wb__rd_fail(r, "unexpected end");
+        if (r->p >= r->end) return wb__rd_eof(r);
         uint8_t b = *r->p++;
         if (i == max_bytes - 1) {
             /* last permitted byte: no continuation, unused bits must be zero */
@@ -71,7 +78,7 @@ static inline bool wb__rd_sleb(wb_reader *r, unsigned bits, int64_t *out) {
     unsigned max_bytes = (bits + 6) / 7;
     uint8_t b = 0;
     for (unsigned i = 0;; i++) {
-        if (r->p >= r->end) return wb__rd_fail(r, "unexpected end");
+        if (r->p >= r->end) return wb__rd_eof(r);
         b = *r->p++;
         if (i == max_bytes - 1) {
             if (b & 0x80) return wb__rd_fail(r, "integer representation too long");

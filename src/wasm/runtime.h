@@ -140,4 +140,8 @@ wb_slot *wb__store_stack_top(wb_store *s);
 
 void wb__module_ref(wb_module *m);
 
+/* Listing of a function's internal code. */
+#include <stdio.h>
+void wb__disasm(const wb_code *c, FILE *out);
+
 #endif

@@ -248,7 +248,7 @@ static void label_types(const ctrl_frame *f, const uint8_t **types, uint32_t *n)
 
 /* One decoded instruction. Decoding checks only the binary format (the spec's decoder); the
  * validation rules are applied to this form afterwards. */
-typedef struct instr {
+typedef struct decoded_instr {
     uint8_t op;
     uint8_t type;      /* select t: the type; ref.null: the reference type */
     uint32_t sub;      /* 0xFC sub-opcode */
@@ -256,7 +256,7 @@ typedef struct instr {
     int64_t blocktype; /* block, loop, if: < 0 is a value type (-64 = none), else a type index */
     uint32_t align;    /* memarg alignment exponent */
     const uint8_t *targets; /* br_table: the x encoded target labels */
-} instr;
+} decoded_instr;
 
 static bool read_u32(validator *v, uint32_t *out) {
     return wb__rd_u32(&v->r, out) || fail_read(v);
@@ -278,7 +278,7 @@ static const uint8_t *single_type(uint8_t t) {
 }
 
 /* Block types: 0x40 (none), a value type, or a type index as a non-negative s33. */
-static bool decode_blocktype(validator *v, instr *in) {
+static bool decode_blocktype(validator *v, decoded_instr *in) {
     if (!wb__rd_s33(&v->r, &in->blocktype)) return fail_read(v);
     if (in->blocktype >= 0) return true;
     /* a negative s33 in one byte is 0x40..0x7f */
@@ -288,7 +288,7 @@ static bool decode_blocktype(validator *v, instr *in) {
     return true;
 }
 
-static bool decode_br_table(validator *v, instr *in) {
+static bool decode_br_table(validator *v, decoded_instr *in) {
     uint32_t label;
     if (!read_u32(v, &in->x)) return false;
     in->targets = v->r.p;
@@ -297,7 +297,7 @@ static bool decode_br_table(validator *v, instr *in) {
     return read_u32(v, &in->y);
 }
 
-static bool decode_select_t(validator *v, instr *in) {
+static bool decode_select_t(validator *v, decoded_instr *in) {
     uint8_t t;
     if (!read_u32(v, &in->x)) return false;
     for (uint32_t i = 0; i < in->x; i++) {
@@ -308,17 +308,17 @@ static bool decode_select_t(validator *v, instr *in) {
     return true;
 }
 
-/* memory.init and data.drop need the data count section. When the index is not even within the
- * data section, the module is reported invalid ("unknown data segment") instead: that is what a
- * module written in the text format without data segments means. */
-static bool decode_data_index(validator *v, instr *in) {
+/* memory.init and data.drop need the data count section. An index beyond the data section is left
+ * to validation ("unknown data segment"): wabt writes text modules without data segments with no
+ * data count section, and the spec tests expect those to be invalid. */
+static bool decode_data_index(validator *v, decoded_instr *in) {
     if (!read_u32(v, &in->x)) return false;
     if (!v->m->has_data_count && in->x < v->m->ndatas)
         return malformed(v, "data count section required");
     return true;
 }
 
-static bool decode_prefix_fc(validator *v, instr *in) {
+static bool decode_prefix_fc(validator *v, decoded_instr *in) {
     if (!read_u32(v, &in->sub)) return false;
     switch (in->sub) {
     case WB_FC_MEMORY_INIT: return decode_data_index(v, in) && read_zero_byte(v);
@@ -338,7 +338,7 @@ static bool decode_prefix_fc(validator *v, instr *in) {
 }
 
 /* Reads one instruction with its immediates. SIMD instructions are returned undecoded (op 0xfd). */
-static bool decode_instr(validator *v, instr *in) {
+static bool decode_instr(validator *v, decoded_instr *in) {
     wb_reader *r = &v->r;
     uint64_t bits;
     uint32_t bits32;
@@ -421,7 +421,7 @@ static bool need_elem(validator *v, uint32_t index) {
     return true;
 }
 
-static bool check_block(validator *v, const instr *in) {
+static bool check_block(validator *v, const decoded_instr *in) {
     const uint8_t *params = NULL, *results = NULL;
     uint32_t nparams = 0, nresults = 0;
     if (in->blocktype >= 0) {
@@ -463,12 +463,12 @@ static bool check_end(validator *v) {
     return true;
 }
 
-static bool check_br_table(validator *v, const instr *in) {
+static bool check_br_table(validator *v, const decoded_instr *in) {
     const uint8_t *def_types = NULL, *types = NULL;
     uint32_t ndef = 0, ntypes = 0, depth = 0;
     if (in->x > WB_MAX_BR_TABLE) return invalid(v, "br_table has too many targets");
     if (!pop_type(v, WB_I32) || !get_label(v, in->y, &def_types, &ndef)) return false;
-    wb_reader targets = {in->targets, v->r.end, v->r.base, NULL};
+    wb_reader targets = {in->targets, v->r.end, v->r.base, NULL, true};
     for (uint32_t i = 0; i < in->x; i++) {
         wb__rd_u32(&targets, &depth); /* decoded before */
         if (!get_label(v, depth, &types, &ntypes)) return false;
@@ -487,7 +487,7 @@ static bool check_call(validator *v, const wb_functype *ft) {
     return true;
 }
 
-static bool check_control(validator *v, const instr *in) {
+static bool check_control(validator *v, const decoded_instr *in) {
     const uint8_t *types = NULL;
     uint32_t n = 0;
     switch (in->op) {
@@ -547,7 +547,7 @@ static uint8_t local_type(const validator *v, uint32_t x) {
     return v->local_types[x - v->type->nparams];
 }
 
-static bool check_variable(validator *v, const instr *in) {
+static bool check_variable(validator *v, const decoded_instr *in) {
     uint8_t t = 0;
     switch (in->op) {
     case WB_OP_DROP: return pop_any(v, &t);
@@ -585,7 +585,7 @@ static bool check_variable(validator *v, const instr *in) {
     }
 }
 
-static bool check_memory(validator *v, const instr *in) {
+static bool check_memory(validator *v, const decoded_instr *in) {
     if (!need_memory(v, 0)) return false;
     if (in->op == WB_OP_MEMORY_SIZE || in->op == WB_OP_MEMORY_GROW) {
         if (in->op == WB_OP_MEMORY_GROW && !pop_type(v, WB_I32)) return false;
@@ -602,7 +602,7 @@ static bool check_memory(validator *v, const instr *in) {
     return true;
 }
 
-static bool check_ref(validator *v, const instr *in) {
+static bool check_ref(validator *v, const decoded_instr *in) {
     uint8_t t = 0;
     switch (in->op) {
     case WB_OP_REF_NULL: push(v, in->type); return true;
@@ -627,7 +627,7 @@ static bool pop_i32s(validator *v, int n) {
     return true;
 }
 
-static bool check_prefix_fc(validator *v, const instr *in) {
+static bool check_prefix_fc(validator *v, const decoded_instr *in) {
     const wb_module *m = v->m;
     if (in->sub <= WB_FC_I64_TRUNC_SAT_F64_U) {
         if (!pop_type(v, sat_sigs[in->sub].in)) return false;
@@ -667,7 +667,7 @@ static bool check_prefix_fc(validator *v, const instr *in) {
     }
 }
 
-static bool check_instr(validator *v, const instr *in) {
+static bool check_instr(validator *v, const decoded_instr *in) {
     uint8_t op = in->op;
     if (op <= WB_OP_CALL_INDIRECT) return check_control(v, in);
     if (op >= WB_OP_DROP && op <= WB_OP_TABLE_SET) return check_variable(v, in);
@@ -697,7 +697,7 @@ static bool start_body(validator *v, uint32_t i) {
     uint8_t t = 0;
     v->what = NULL;
     v->func_index = v->m->nimported_funcs + i;
-    v->r = (wb_reader){f->body, f->body + f->body_len, v->m->bytes, NULL};
+    v->r = (wb_reader){f->body, f->body + f->body_len, v->m->bytes, NULL, true};
     v->instr = f->body;
     v->nvals = 0;
     v->nctrls = 0;
@@ -727,12 +727,11 @@ static bool check_body(validator *v, uint32_t i) {
     if (!push_ctrl(v, FRAME_FUNC, NULL, 0, v->type->types + v->type->nparams, v->type->nresults))
         return false;
     while (v->nctrls > 0) {
-        instr in = {0};
+        decoded_instr in = {0};
         v->instr = v->r.p;
-        if (v->vals_cap - v->nvals < MAX_PUSH) {
-            if (v->nvals > MAX_OPERANDS) return invalid(v, "operand stack too deep");
+        if (v->nvals > MAX_OPERANDS) return invalid(v, "operand stack too deep");
+        if (v->vals_cap - v->nvals < MAX_PUSH)
             WB_VEC_RESERVE(v->vals, v->vals_cap, (size_t)v->nvals + MAX_PUSH);
-        }
         if (!decode_instr(v, &in) || !check_instr(v, &in)) return false;
     }
     return end_body(v);
@@ -746,7 +745,7 @@ static bool scan_body(validator *v, uint32_t i) {
     WB_VEC_RESERVE(v->vals, v->vals_cap, (size_t)1);
     v->vals[v->nvals++] = FRAME_FUNC;
     while (v->nvals > 0) {
-        instr in = {0};
+        decoded_instr in = {0};
         v->instr = v->r.p;
         WB_VEC_RESERVE(v->vals, v->vals_cap, (size_t)v->nvals + 1);
         if (!decode_instr(v, &in)) return false;

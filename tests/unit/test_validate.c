@@ -24,7 +24,7 @@ static void put_section(bytes *out, uint8_t id, const uint8_t *payload, size_t n
 }
 
 #define ARR(...) ((const uint8_t[]){__VA_ARGS__}), sizeof((const uint8_t[]){__VA_ARGS__})
-#define NONE NULL, 0
+#define NONE     NULL, 0
 
 /* Builds a module: type 0 = `sig` (encoded functype), function 0 of type 0 with `body` (locals
  * then code, the final `end` included); `pre` are encoded sections that go between the function
@@ -54,7 +54,7 @@ static int load(const uint8_t *sig, size_t sig_len, const uint8_t *pre, size_t p
 }
 
 #define SIG_VOID ARR(0x60, 0x00, 0x00)
-#define SIG_I32 ARR(0x60, 0x00, 0x01, 0x7f)
+#define SIG_I32  ARR(0x60, 0x00, 0x01, 0x7f)
 #define MEMORY_1 ARR(0x05, 0x03, 0x01, 0x00, 0x01)
 
 #define ASSERT_INVALID(rc, err, text)                                                              \
@@ -133,8 +133,8 @@ TEST(validate_memory_init_needs_data_count) {
     ASSERT_STR_CONTAINS(err.msg, "data count section required");
     /* with the data count section it is valid */
     const uint8_t pre[] = {0x05, 0x03, 0x01, 0x00, 0x01, 0x0c, 0x01, 0x01};
-    rc = load(SIG_VOID, pre, sizeof pre, body, sizeof body, ARR(0x0b, 0x03, 0x01, 0x01, 0x00),
-              &err);
+    rc =
+        load(SIG_VOID, pre, sizeof pre, body, sizeof body, ARR(0x0b, 0x03, 0x01, 0x01, 0x00), &err);
     ASSERT_EQ(rc, 0);
 }
 
@@ -174,8 +174,8 @@ TEST(validate_typed_select_arity) {
 TEST(validate_alignment_too_large) {
     wb_error err;
     /* i32.const 0 i32.load align=2^3 drop */
-    int rc = load(SIG_VOID, MEMORY_1, ARR(0x00, 0x41, 0x00, 0x28, 0x03, 0x00, 0x1a, 0x0b), NONE,
-                  &err);
+    int rc =
+        load(SIG_VOID, MEMORY_1, ARR(0x00, 0x41, 0x00, 0x28, 0x03, 0x00, 0x1a, 0x0b), NONE, &err);
     ASSERT_INVALID(rc, err, "alignment must not be larger than natural");
     rc = load(SIG_VOID, MEMORY_1, ARR(0x00, 0x41, 0x00, 0x28, 0x02, 0x00, 0x1a, 0x0b), NONE, &err);
     ASSERT_EQ(rc, 0);
@@ -184,8 +184,8 @@ TEST(validate_alignment_too_large) {
 TEST(validate_if_without_else_needs_matching_types) {
     wb_error err;
     /* (func (result i32) i32.const 1 if (result i32) i32.const 2 end) */
-    int rc = load(SIG_I32, NONE, ARR(0x00, 0x41, 0x01, 0x04, 0x7f, 0x41, 0x02, 0x0b, 0x0b), NONE,
-                  &err);
+    int rc =
+        load(SIG_I32, NONE, ARR(0x00, 0x41, 0x01, 0x04, 0x7f, 0x41, 0x02, 0x0b, 0x0b), NONE, &err);
     ASSERT_INVALID(rc, err, "type mismatch");
 }
 

@@ -161,6 +161,8 @@ static void run_reject(spec_script *s, const json_t *cmd, int want_code) {
         if (err.code != want_code)
             spec_note(s, cmd, "expected %s \"%s\", engine said %s: %s", code_name(want_code),
                       text_of(cmd), code_name(err.code), err.msg);
+        else if (strncmp(err.msg, text_of(cmd), strlen(text_of(cmd))) != 0)
+            spec_note(s, cmd, "expected message \"%s\", engine said: %s", text_of(cmd), err.msg);
     }
 }
 

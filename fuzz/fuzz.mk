@@ -1,0 +1,43 @@
+# fuzz/fuzz.mk — libFuzzer targets, built with clang into build-fuzz/ (its own object dir).
+#   make fuzz                                  build build-fuzz/fuzz_module
+#   make -f fuzz/fuzz.mk run FUZZ_TIME=60      run it for a while on a scratch corpus + fuzz/seeds
+#   make -f fuzz/fuzz.mk seeds                 regenerate fuzz/seeds from the spec suite (wast2json)
+# A crash is written to build-fuzz/crash-*; minimise it with `build-fuzz/fuzz_module -minimize_crash=1
+# -runs=10000 FILE` and keep it as tests/regression/fuzz-<name>.wasm.
+
+FUZZ_CC ?= clang
+FUZZ_BUILD ?= build-fuzz
+SHARED ?= ../shared
+FUZZ_TIME ?= 60
+FUZZ_JOBS ?= 1
+
+FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_WARN := -Wall -Wextra -Werror -Wno-unused-parameter
+FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -std=gnu17 -D_GNU_SOURCE -Isrc $(FUZZ_WARN) -MMD -MP
+
+FUZZ_LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c)
+FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
+FUZZ_TARGETS := $(FUZZ_BUILD)/fuzz_module
+
+.PHONY: all run seeds
+.SECONDARY:
+all: $(FUZZ_TARGETS)
+
+$(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ -lm -lpthread
+
+$(FUZZ_BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+# -rss_limit_mb: guarded memories reserve 8 GiB of address space but commit only what they use.
+run: $(FUZZ_BUILD)/fuzz_module
+	@mkdir -p $(FUZZ_BUILD)/corpus/fuzz_module
+	$(FUZZ_BUILD)/fuzz_module -max_total_time=$(FUZZ_TIME) -jobs=$(FUZZ_JOBS) -workers=$(FUZZ_JOBS) \
+	    -dict=fuzz/wasm.dict -max_len=65536 -timeout=25 -rss_limit_mb=2560 \
+	    -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_module fuzz/seeds
+
+seeds:
+	SHARED=$(SHARED) bash fuzz/make-seeds.sh
+
+-include $(shell find $(FUZZ_BUILD)/obj -name '*.d' 2>/dev/null)
