@@ -24,7 +24,7 @@ static uint32_t operand_units(uint32_t iop) {
     case WB_IOP_REF_FUNC: return 2;
     case WB_IOP_CONST64: case WB_IOP_CALL: case WB_IOP_MEMORY_FILL: case WB_IOP_MEMORY_COPY:
     case WB_IOP_TABLE_GET: case WB_IOP_TABLE_SET: return 3;
-    case WB_IOP_SELECT: case WB_IOP_SELECT2: case WB_IOP_CALL_INDIRECT: case WB_IOP_MEMORY_INIT:
+    case WB_IOP_COPY_PAIR: case WB_IOP_SELECT: case WB_IOP_SELECT2: case WB_IOP_CALL_INDIRECT: case WB_IOP_MEMORY_INIT:
     case WB_IOP_TABLE_GROW: case WB_IOP_TABLE_FILL: return 4;
     case WB_IOP_TABLE_COPY: case WB_IOP_TABLE_INIT: return 5;
     case WB_IOP_BR_TABLE: return 2;
@@ -42,7 +42,7 @@ static uint32_t operand_units(uint32_t iop) {
     }
 #undef UNARY
     if (iop >= WB_IOP_I32_TRUNC_SAT_F32_S && iop <= WB_IOP_I64_TRUNC_SAT_F64_U) return 2;
-    if (iop >= WB_IOP_I32_LOAD_A && iop <= WB_IOP_I64_LOAD32_U_A) return 4;
+    if (iop >= WB_IOP_I32_LOAD_A && iop <= WB_IOP_I64_LOAD32_U_X) return 4;
     return 3; /* memory ops, _I forms, fused branches */
 }
 

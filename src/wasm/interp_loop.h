@@ -122,6 +122,10 @@ L_FUEL:
 L_COPY:
     D = A;
     NEXT(4);
+L_COPY_PAIR:
+    fp[U(0)] = fp[U(1)];
+    fp[U(2)] = fp[U(3)];
+    NEXT(6);
 L_COPY2:
     fp[U(0)] = fp[U(1)];
     fp[U(0) + 1] = fp[U(1) + 1];
@@ -327,6 +331,11 @@ L_RETURN:
 #define WB_MEMA_0(NAME, lg)                                                                        \
     L_##NAME##_A : {                                                                               \
         const uint8_t *p = EA_ADD(U(1), U(3), U(2), 1u << (lg));                                   \
+        WB_LOAD_##NAME(D, p);                                                                      \
+        NEXT(6);                                                                                   \
+    }                                                                                              \
+    L_##NAME##_X : {                                                                               \
+        const uint8_t *p = EA_ADD(U(1), SLOT(3).u32, U(2), 1u << (lg));                            \
         WB_LOAD_##NAME(D, p);                                                                      \
         NEXT(6);                                                                                   \
     }

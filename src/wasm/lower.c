@@ -118,6 +118,24 @@ static void use_slot(lowerer *L, uint32_t slot_end) {
     if (slot_end > L->max_slot) L->max_slot = slot_end;
 }
 
+static void emit_copy(lowerer *L, uint32_t dst, uint32_t src) {
+    if (L->last_iop == WB_IOP_COPY && L->last_start >= L->barrier &&
+        L->last_start + WB_HANDLER_UNITS + 2 == L->len) {
+        /* two copies in a row run in one dispatch */
+        uint32_t d1 = L->code[L->last_start + 2], s1 = L->code[L->last_start + 3];
+        L->len = L->last_start;
+        emit_op(L, WB_IOP_COPY_PAIR);
+        emit_unit(L, d1);
+        emit_unit(L, s1);
+        emit_unit(L, dst);
+        emit_unit(L, src);
+        return;
+    }
+    emit_op(L, WB_IOP_COPY);
+    emit_unit(L, dst);
+    emit_unit(L, src);
+}
+
 /* ---- the compile-time operand stack ---- */
 
 static uint32_t next_slot(const lowerer *L) {
@@ -149,9 +167,13 @@ static void materialize(lowerer *L, vval *v) {
     if (v->kind == V_TEMP) return;
     bool wide = v->type == WB_V128;
     if (v->kind == V_LOCAL) {
-        emit_op(L, wide ? WB_IOP_COPY2 : WB_IOP_COPY);
-        emit_unit(L, v->slot);
-        emit_unit(L, v->local);
+        if (wide) {
+            emit_op(L, WB_IOP_COPY2);
+            emit_unit(L, v->slot);
+            emit_unit(L, v->local);
+        } else {
+            emit_copy(L, v->slot, v->local);
+        }
         L->local_refs[v->lidx]--;
     } else if (wide) {
         emit_op(L, WB_IOP_CONST64);
@@ -217,11 +239,6 @@ static bool move_reads(const move *mv, uint32_t slot) {
     return s == slot;
 }
 
-static void emit_copy(lowerer *L, uint32_t dst, uint32_t src) {
-    emit_op(L, WB_IOP_COPY);
-    emit_unit(L, dst);
-    emit_unit(L, src);
-}
 
 /* Emit a parallel move of single-slot pieces; sources are read before any is overwritten. */
 static void parallel_move(lowerer *L, move *mv, uint32_t n) {
@@ -693,6 +710,13 @@ static void do_binop(lowerer *L, uint32_t iop, uint8_t rtype) {
     vval b = pop(L), a = pop(L);
     uint32_t imm_iop, sw;
     if (const_fits_imm(&b) && has_imm_form(iop, &imm_iop)) {
+        if (iop == WB_IOP_I32_SUB) {
+            imm_iop = WB_IOP_I32_ADD_I;
+            b.bits[0] = (uint32_t)(0u - (uint32_t)b.bits[0]);
+        } else if (iop == WB_IOP_I64_SUB && (int64_t)b.bits[0] != INT32_MIN) {
+            imm_iop = WB_IOP_I64_ADD_I;
+            b.bits[0] = (uint64_t)(-(int64_t)b.bits[0]);
+        }
         uint32_t as = operand(L, &a);
         uint32_t d = push_result(L, rtype);
         emit_op(L, imm_iop);
@@ -719,7 +743,45 @@ static void do_binop(lowerer *L, uint32_t iop, uint8_t rtype) {
     emit_unit(L, bs);
 }
 
+/* The integer compare with the opposite result, or NONE. */
+static uint32_t negated_compare(uint32_t iop) {
+    switch (iop) {
+#define NEG(A, B)                                                                                  \
+    case WB_IOP_I32_##A: return WB_IOP_I32_##B;                                                    \
+    case WB_IOP_I32_##B: return WB_IOP_I32_##A;                                                    \
+    case WB_IOP_I32_##A##_I: return WB_IOP_I32_##B##_I;                                            \
+    case WB_IOP_I32_##B##_I: return WB_IOP_I32_##A##_I;                                            \
+    case WB_IOP_I64_##A: return WB_IOP_I64_##B;                                                    \
+    case WB_IOP_I64_##B: return WB_IOP_I64_##A;                                                    \
+    case WB_IOP_I64_##A##_I: return WB_IOP_I64_##B##_I;                                            \
+    case WB_IOP_I64_##B##_I: return WB_IOP_I64_##A##_I;
+        NEG(EQ, NE)
+        NEG(LT_S, GE_S)
+        NEG(LT_U, GE_U)
+        NEG(GT_S, LE_S)
+        NEG(GT_U, LE_U)
+#undef NEG
+    default: return NONE;
+    }
+}
+
+static void rewrite_handler(lowerer *L, uint32_t at, uint32_t iop) {
+    uint64_t h = (uint64_t)(uintptr_t)L->labels[iop];
+    L->code[at] = (uint32_t)h;
+    L->code[at + 1] = (uint32_t)(h >> 32);
+    if (at == L->last_start) L->last_iop = iop;
+}
+
 static void do_unop(lowerer *L, uint32_t iop, uint8_t rtype) {
+    vval *top = &L->stack[L->height - 1];
+    uint32_t neg;
+    /* i32.eqz of a compare just made: the opposite compare */
+    if (iop == WB_IOP_I32_EQZ && top->kind == V_TEMP && L->last_dst != NONE &&
+        L->last_start >= L->barrier && L->code[L->last_dst] == top->slot &&
+        (neg = negated_compare(L->last_iop)) != NONE) {
+        rewrite_handler(L, L->last_start, neg);
+        return;
+    }
     vval a = pop(L);
     uint32_t as = operand(L, &a);
     uint32_t d = push_result(L, rtype);
@@ -750,10 +812,12 @@ static void do_local_set(lowerer *L, uint32_t lidx, bool tee) {
             vval c = v;
             c.slot = lslot;
             materialize(L, &c);
-        } else {
-            emit_op(L, wide ? WB_IOP_COPY2 : WB_IOP_COPY);
+        } else if (wide) {
+            emit_op(L, WB_IOP_COPY2);
             emit_unit(L, lslot);
             emit_unit(L, v.kind == V_LOCAL ? v.local : v.slot);
+        } else {
+            emit_copy(L, lslot, v.kind == V_LOCAL ? v.local : v.slot);
         }
     }
     if (tee) {
@@ -786,11 +850,11 @@ static uint8_t mem_type(uint8_t opcode) {
     }
 }
 
-static uint32_t load_add_iop(uint8_t opcode) {
+static uint32_t load_add_iop(uint8_t opcode, bool two_slots) {
     switch (opcode) {
 #define M(opc, NAME, t, lg, st) M_##st(opc, NAME)
 #define M_0(opc, NAME)                                                                             \
-    case opc: return WB_IOP_##NAME##_A;
+    case opc: return two_slots ? WB_IOP_##NAME##_X : WB_IOP_##NAME##_A;
 #define M_1(opc, NAME)
         WB_MEMORY_OPS(M)
 #undef M
@@ -805,13 +869,14 @@ static void do_load(lowerer *L, uint8_t opcode, uint32_t offset) {
     /* an address just computed as x + constant: fold the add into the load */
     if (top->kind == V_TEMP && L->last_dst != NONE && L->last_start >= L->barrier &&
         L->code[L->last_dst] == top->slot &&
-        (L->last_iop == WB_IOP_I32_ADD_I || L->last_iop == WB_IOP_I32_SUB_I)) {
+        (L->last_iop == WB_IOP_I32_ADD_I || L->last_iop == WB_IOP_I32_ADD)) {
         const uint32_t *ops = L->code + L->last_start + WB_HANDLER_UNITS;
-        uint32_t x = ops[1], k = L->last_iop == WB_IOP_I32_ADD_I ? ops[2] : 0u - ops[2];
+        uint32_t x = ops[1], k = ops[2];
+        bool two_slots = L->last_iop == WB_IOP_I32_ADD;
         L->len = L->last_start;
         pop(L);
         uint32_t d = push_result(L, mem_type(opcode));
-        emit_op(L, load_add_iop(opcode));
+        emit_op(L, load_add_iop(opcode, two_slots));
         emit_dst(L, d);
         emit_unit(L, x);
         emit_unit(L, offset);

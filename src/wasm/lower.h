@@ -80,6 +80,7 @@
  *   UNREACHABLE                  trap
  *   FUEL                         consume one unit of fuel (interruptible modules only)
  *   COPY d s / COPY2 d s         fp[d] = fp[s] (COPY2: two slots, v128)
+ *   COPY_PAIR d1 s1 d2 s2        two COPYs in order, one dispatch
  *   CONST32 d imm / CONST64 d lo hi
  *   SELECT d a b c / SELECT2     fp[d] = fp[c].i32 ? fp[a] : fp[b]
  *   GLOBAL_GET d g / GLOBAL_SET g s (and the *2 forms for v128)
@@ -95,6 +96,7 @@
  *   <op>_I d a imm               from WB_IMM_BINOPS
  *   <load> d a offset / <store> a v offset   from WB_MEMORY_OPS
  *   <load>_A d a offset k        load from (u32)(fp[a] + k) + offset: a fused i32.add of a constant
+ *   <load>_X d a offset b        load from (u32)(fp[a] + fp[b]) + offset: a fused i32.add
  *   MEMORY_SIZE d / MEMORY_GROW d n / MEMORY_FILL d v n / MEMORY_COPY d s n
  *   MEMORY_INIT seg d s n / DATA_DROP seg
  *   TABLE_GET d t i / TABLE_SET t i v / TABLE_SIZE d t / TABLE_GROW d t v n / TABLE_FILL t i v n
@@ -105,7 +107,7 @@
 #define WB_IOP_SAT(sub, NAME, a, r) X(NAME)
 #define WB_IOP_MEM(opc, NAME, t, lg, st) X(NAME)
 #define WB_IOP_MEMA(opc, NAME, t, lg, st) WB_IOP_MEMA_##st(NAME)
-#define WB_IOP_MEMA_0(NAME) X(NAME##_A)
+#define WB_IOP_MEMA_0(NAME) X(NAME##_A) X(NAME##_X)
 #define WB_IOP_MEMA_1(NAME)
 #define WB_IOP_IMM(NAME) X(NAME##_I)
 #define WB_IOP_BR32(NAME, op, sg) X(BR_##NAME) X(BR_##NAME##_I)
@@ -117,6 +119,7 @@
     X(FUEL)                                                                                        \
     X(COPY)                                                                                        \
     X(COPY2)                                                                                       \
+    X(COPY_PAIR)                                                                                   \
     X(CONST32)                                                                                     \
     X(CONST64)                                                                                     \
     X(SELECT)                                                                                      \
