@@ -30,7 +30,7 @@ ALL_CFLAGS := -std=gnu17 $(WARN) -D_GNU_SOURCE -Isrc $(SANFLAGS) $(CFLAGS) -MMD 
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 LIBS := -lm -lpthread
 
-LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c)
+LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c)
 CLI_SRCS := $(wildcard src/cli/*.c)
 SPECTEST_SRCS := $(wildcard tools/spectest/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -48,7 +48,7 @@ SPEC_NAMES := $(notdir $(basename $(SPEC_WASTS)))
 SPEC_JSONS := $(foreach n,$(SPEC_NAMES),$(BUILD)/spec/$(n)/$(n).json)
 SPEC_NONSIMD := $(foreach n,$(filter-out simd_%,$(SPEC_NAMES)),$(BUILD)/spec/$(n)/$(n).json)
 
-.PHONY: all check spec spec-nonsimd bench fuzz clean format
+.PHONY: all check spec spec-nonsimd bench bench-http examples-http fuzz clean format
 all: $(BUILD)/wasmbox $(BUILD)/wasmbox-spectest $(BUILD)/unit-tests $(EXAMPLES)
 
 $(BUILD)/libwasmbox.a: $(LIB_OBJS)
@@ -70,7 +70,11 @@ $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libwasmbox.a
 # The interpreter's dispatch loop: -fno-gcse keeps one indirect jump per handler (better branch
 # prediction for computed goto, as the GCC manual advises); no memset calls for short loops; sqrt
 # inline (the C library's errno is of no interest to wasm).
-$(BUILD)/obj/src/wasm/interp%.o: ALL_CFLAGS += -fno-gcse -fno-tree-loop-distribute-patterns -fno-math-errno
+INTERP_CFLAGS := -fno-math-errno
+ifneq ($(findstring clang,$(shell $(CC) --version 2>/dev/null | head -n 1)),clang)
+INTERP_CFLAGS += -fno-gcse -fno-tree-loop-distribute-patterns
+endif
+$(BUILD)/obj/src/wasm/interp%.o: ALL_CFLAGS += $(INTERP_CFLAGS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -99,6 +103,12 @@ check: all $(SPEC_JSONS)
 
 bench: all
 	@BUILD=$(BUILD) bash bench/run.sh
+
+examples-http:
+	@$(MAKE) --no-print-directory -C examples/http-hello OUT=$(abspath $(BUILD))/examples/http-hello
+
+bench-http: all
+	@BUILD=$(BUILD) bash bench/http.sh
 
 fuzz:
 	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk SHARED=$(SHARED)

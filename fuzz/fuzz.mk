@@ -1,6 +1,7 @@
 # fuzz/fuzz.mk — libFuzzer targets, built with clang into build-fuzz/ (its own object dir).
 #   make fuzz                                  build build-fuzz/fuzz_module
 #   make -f fuzz/fuzz.mk run FUZZ_TIME=60      run it for a while on a scratch corpus + fuzz/seeds
+#                                              (FUZZ_ARGS='-jobs=2' etc. for more libFuzzer flags)
 #   make -f fuzz/fuzz.mk seeds                 regenerate fuzz/seeds from the spec suite (wast2json)
 # A crash is written to build-fuzz/crash-*; minimise it with `build-fuzz/fuzz_module -minimize_crash=1
 # -runs=10000 FILE` and keep it as tests/regression/fuzz-<name>.wasm.
@@ -9,7 +10,7 @@ FUZZ_CC ?= clang
 FUZZ_BUILD ?= build-fuzz
 SHARED ?= ../shared
 FUZZ_TIME ?= 60
-FUZZ_JOBS ?= 1
+FUZZ_ARGS ?=
 
 FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_WARN := -Wall -Wextra -Werror -Wno-unused-parameter
@@ -33,7 +34,7 @@ $(FUZZ_BUILD)/obj/%.o: %.c
 # -rss_limit_mb: guarded memories reserve 8 GiB of address space but commit only what they use.
 run: $(FUZZ_BUILD)/fuzz_module
 	@mkdir -p $(FUZZ_BUILD)/corpus/fuzz_module
-	$(FUZZ_BUILD)/fuzz_module -max_total_time=$(FUZZ_TIME) -jobs=$(FUZZ_JOBS) -workers=$(FUZZ_JOBS) \
+	$(FUZZ_BUILD)/fuzz_module -max_total_time=$(FUZZ_TIME) -print_final_stats=1 $(FUZZ_ARGS) \
 	    -dict=fuzz/wasm.dict -max_len=65536 -timeout=25 -rss_limit_mb=2560 \
 	    -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_module fuzz/seeds
 

@@ -1,8 +1,9 @@
 /* libFuzzer target for the whole engine: decode, validate and lower a module (wb_module_new),
  * instantiate it with stand-ins for its imports, and call every exported function with zero
- * arguments. Each input runs twice, once with guarded memories and once with explicit bounds
- * checks; the two runs must agree (call outcomes, results, exported memories and globals), which
- * turns a wrong bounds check in either interpreter into a finding even when nothing crashes.
+ * arguments (and those with parameters once more with every argument bit set). Each input runs
+ * twice, once with guarded memories and once with explicit bounds checks; the two runs must agree
+ * (call outcomes, results, exported memories and globals), which turns a wrong bounds check in
+ * either interpreter into a finding even when nothing crashes.
  *
  * Build and run: make fuzz; build-fuzz/fuzz_module -max_total_time=60 CORPUS fuzz/seeds
  * (see fuzz/fuzz.mk). FUZZ_MODULE_NO_DIFF=1 in the environment skips the comparison. */
@@ -13,16 +14,16 @@
 
 #include "wasm/wasm.h"
 
-#define FUEL 100000
+#define FUEL      100000
 #define MAX_CALLS 1000 /* exports called per run (a module may export one function many times) */
 
 /* What one run observed, folded into a hash so the two runs can be compared cheaply. */
 typedef struct outcome {
-    int module_rc;      /* wb_module_new */
-    int instance_rc;    /* instantiation (incl. start), or 1 if not attempted */
-    int instance_code;  /* err.code when instantiation failed */
+    int module_rc;     /* wb_module_new */
+    int instance_rc;   /* instantiation (incl. start), or 1 if not attempted */
+    int instance_code; /* err.code when instantiation failed */
     uint32_t calls;
-    uint64_t hash;      /* call results, trap kinds, exported globals and memories */
+    uint64_t hash; /* call results, trap kinds, exported globals and memories */
 } outcome;
 
 static void mix(outcome *o, uint64_t v) {
@@ -80,7 +81,9 @@ static bool is_spectest(const wb_import_info *im) {
     return im->module_len == 8 && memcmp(im->module, "spectest", 8) == 0;
 }
 
-static bool has_nul(const char *p, uint32_t n) { return memchr(p, 0, n) != NULL; }
+static bool has_nul(const char *p, uint32_t n) {
+    return memchr(p, 0, n) != NULL;
+}
 
 /* Instantiate through a linker that holds `spectest` and a stand-in for every other import. If
  * that fails to link (duplicate names with different types, names holding NUL, a spectest import
@@ -116,6 +119,41 @@ static int instantiate(wb_store *s, wb_module *m, wb_instance **inst, wb_error *
     return rc;
 }
 
+/* Arguments: every value zero, or (a second call, for functions with parameters) every bit set:
+ * -1 as an address reaches the last bytes of the 4 GiB space and, added to memory.size * 64 KiB,
+ * straddles the end of memory, which zeros never do. */
+static wb_value arg_value(uint8_t type, bool ones) {
+    wb_value v = zero_value(type);
+    if (ones && type != WB_FUNCREF && type != WB_EXTERNREF) memset(&v.of, 0xff, sizeof v.of);
+    return v;
+}
+
+static void call_export(wb_store *s, wb_func *f, bool ones, outcome *o) {
+    const wb_functype *ft = wb_func_type(f);
+    wb_value *args = calloc(ft->nparams + 1, sizeof *args);
+    wb_value *results = calloc(ft->nresults + 1, sizeof *results);
+    if (!args || !results) abort();
+    for (uint32_t k = 0; k < ft->nparams; k++) args[k] = arg_value(ft->types[k], ones);
+    wb_error err;
+    wb_store_set_fuel(s, FUEL);
+    int rc = wb_func_call(s, f, args, ft->nparams, results, ft->nresults, &err);
+    o->calls++;
+    mix(o, (uint64_t)rc);
+    if (rc < 0) {
+        mix(o, (uint64_t)wb_store_last_trap(s)->kind);
+    } else {
+        for (uint32_t k = 0; k < ft->nresults; k++) {
+            mix(o, results[k].type);
+            if (results[k].type == WB_FUNCREF || results[k].type == WB_EXTERNREF)
+                mix(o, results[k].of.ref != NULL);
+            else
+                mix_bytes(o, results[k].of.v128, 8);
+        }
+    }
+    free(args);
+    free(results);
+}
+
 static void call_exports(wb_store *s, wb_instance *inst, const wb_module *m, outcome *o) {
     uint32_t n = wb_module_export_count(m);
     for (uint32_t i = 0; i < n && o->calls < MAX_CALLS; i++) {
@@ -124,29 +162,8 @@ static void call_exports(wb_store *s, wb_instance *inst, const wb_module *m, out
         wb_module_export(m, i, &ex);
         if (ex.kind != WB_EXTERN_FUNC) continue;
         if (!wb_instance_export(inst, ex.name, ex.name_len, &ext)) __builtin_trap();
-        const wb_functype *ft = wb_func_type(ext.of.func);
-        wb_value *args = calloc(ft->nparams + 1, sizeof *args);
-        wb_value *results = calloc(ft->nresults + 1, sizeof *results);
-        if (!args || !results) abort();
-        for (uint32_t k = 0; k < ft->nparams; k++) args[k] = zero_value(ft->types[k]);
-        wb_error err;
-        wb_store_set_fuel(s, FUEL);
-        int rc = wb_func_call(s, ext.of.func, args, ft->nparams, results, ft->nresults, &err);
-        o->calls++;
-        mix(o, (uint64_t)rc);
-        if (rc < 0) {
-            mix(o, (uint64_t)wb_store_last_trap(s)->kind);
-        } else {
-            for (uint32_t k = 0; k < ft->nresults; k++) {
-                mix(o, results[k].type);
-                if (results[k].type == WB_FUNCREF || results[k].type == WB_EXTERNREF)
-                    mix(o, results[k].of.ref != NULL);
-                else
-                    mix_bytes(o, results[k].of.v128, 8);
-            }
-        }
-        free(args);
-        free(results);
+        call_export(s, ext.of.func, false, o);
+        if (wb_func_type(ext.of.func)->nparams) call_export(s, ext.of.func, true, o);
     }
 }
 
@@ -160,8 +177,10 @@ static void observe_state(wb_instance *inst, const wb_module *m, outcome *o) {
         if (!wb_instance_export(inst, ex.name, ex.name_len, &ext)) __builtin_trap();
         if (ext.kind == WB_EXTERN_GLOBAL) {
             wb_value v = wb_global_get(ext.of.global);
-            if (v.type == WB_FUNCREF || v.type == WB_EXTERNREF) mix(o, v.of.ref != NULL);
-            else mix_bytes(o, v.of.v128, 8);
+            if (v.type == WB_FUNCREF || v.type == WB_EXTERNREF)
+                mix(o, v.of.ref != NULL);
+            else
+                mix_bytes(o, v.of.v128, 8);
         } else if (ext.kind == WB_EXTERN_MEMORY) {
             uint64_t size = wb_memory_size(ext.of.memory);
             mix(o, size);
@@ -206,9 +225,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     outcome guarded, checked;
     run(data, size, false, &guarded);
     run(data, size, true, &checked);
-    if (diff && (guarded.module_rc != checked.module_rc || guarded.instance_rc != checked.instance_rc ||
-        guarded.instance_code != checked.instance_code || guarded.calls != checked.calls ||
-        guarded.hash != checked.hash)) {
+    if (diff &&
+        (guarded.module_rc != checked.module_rc || guarded.instance_rc != checked.instance_rc ||
+         guarded.instance_code != checked.instance_code || guarded.calls != checked.calls ||
+         guarded.hash != checked.hash)) {
         fprintf(stderr,
                 "fuzz_module: guarded and bounds-checked runs disagree: module %d/%d, instance "
                 "%d/%d (code %d/%d), calls %u/%u, hash %016llx/%016llx\n",

@@ -54,6 +54,9 @@ else
     echo "== spec suite: skipped: $SHARED/testsuite/wasm-spec not found"
 fi
 run_suite "CLI end-to-end" env BUILD="$BUILD" bash tests/e2e/cli.sh
+run_suite "wasi-testsuite" env BUILD="$BUILD" SHARED="$SHARED" python3 tests/wasi/testsuite.py
+run_suite "WASI sandbox" env BUILD="$BUILD" bash tests/wasi/sandbox.sh
+run_suite "WASI sockets and HTTP" env BUILD="$BUILD" bash tests/wasi/http.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -1,52 +1,67 @@
-/* `wasmbox run [--invoke NAME] FILE.wasm [ARGS...]`: load a module, instantiate it and call an
- * export, printing each result on its own line. Modules that need WASI come with the WASI layer;
- * until then they are refused with a message naming the missing import. */
+/* `wasmbox run [OPTIONS] FILE.wasm [ARGS...]`: run a WASI command module (its `_start`) or call
+ * one export (--invoke), like `wasmtime run`. Exit status: the module's proc_exit code, 134 for a
+ * trap, 125 for an error of wasmbox itself. */
 #include <errno.h>
-#include <inttypes.h>
-#include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "cli/cli.h"
+#include "cli/run_opts.h"
+#include "wasi/wasi.h"
 #include "wasm/wasm.h"
 
 /* engine-internal: listing of the lowered code */
 void wb__module_dump(const wb_module *m, FILE *out);
 
-#define MAX_MODULE_SIZE ((size_t)1 << 30)
-
 static void run_usage(FILE *out) {
     fputs("Usage:  wasmbox run [OPTIONS] FILE.wasm [ARGS...]\n"
           "\n"
-          "Run a WebAssembly module\n"
+          "Run a WebAssembly module: a WASI command's _start, or one export with --invoke\n"
           "\n"
           "Options:\n"
-          "      --invoke NAME     Call the exported function NAME with ARGS and print its results\n"
-          "      --fuel N          Trap after N loop iterations and calls\n"
-          "      --bounds-checks   Check memory accesses explicitly instead of using guard pages\n"
-          "      --dump-code       Print the internal code of every function and exit\n",
+          "      --dir HOST[::GUEST]     Preopen the host directory HOST as GUEST (default HOST)\n"
+          "      --env NAME=VALUE        Set an environment variable (--env NAME: inherit it)\n"
+          "      --tcplisten HOST:PORT   Preopen a listening TCP socket for sock_accept\n"
+          "      --net                   Let the module open sockets itself (WasmEdge socket API)\n"
+          "      --invoke NAME           Call the exported function NAME with ARGS, print its results\n"
+          "      --preload NAME=FILE     Instantiate FILE first and link its exports as module NAME\n"
+          "      --fuel N                Trap after N loop iterations and calls\n"
+          "      --timeout DURATION      Interrupt the module after DURATION (e.g. 500ms, 10s, 2m)\n"
+          "      --max-memory SIZE       Cap each linear memory at SIZE bytes (e.g. 64MiB, 1g)\n"
+          "      --bounds-checks         Check memory accesses explicitly instead of guard pages\n"
+          "      --dump-code             Print the internal code of every function and exit\n",
           out);
 }
 
 static int read_file(const char *path, uint8_t **out, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) return -1;
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > MAX_MODULE_SIZE) {
-        int e = S_ISDIR(st.st_mode) ? EISDIR : EFBIG;
+    if (fseek(f, 0, SEEK_END) != 0) {
+        int e = errno == ESPIPE ? EINVAL : errno;
         fclose(f);
-        errno = e;
+        errno = e == 0 ? EINVAL : e;
         return -1;
     }
-    uint8_t *buf = wb_malloc((size_t)st.st_size + 1);
-    size_t n = fread(buf, 1, (size_t)st.st_size, f);
+    long size = ftell(f);
+    if (size < 0 || (unsigned long)size > WB_MAX_MODULE_FILE) {
+        fclose(f);
+        errno = size < 0 ? EISDIR : EFBIG;
+        return -1;
+    }
+    rewind(f);
+    uint8_t *buf = wb_malloc((size_t)size + 1);
+    size_t n = fread(buf, 1, (size_t)size, f);
+    int e = ferror(f) ? EIO : 0;
     fclose(f);
-    if (n != (size_t)st.st_size) {
+    if (e || n != (size_t)size) {
         free(buf);
-        errno = EIO;
+        errno = e ? e : EIO;
         return -1;
     }
     *out = buf;
@@ -54,45 +69,60 @@ static int read_file(const char *path, uint8_t **out, size_t *len) {
     return 0;
 }
 
-/* Parse a command-line argument as a value of type t. */
-static int parse_arg(const char *s, uint8_t t, wb_value *v) {
-    char *end = NULL;
-    memset(v, 0, sizeof *v);
-    v->type = t;
-    errno = 0;
-    switch (t) {
-    case WB_I32: {
-        long long x = strtoll(s, &end, 0);
-        if (x < INT32_MIN || x > UINT32_MAX) return -1;
-        v->of.i32 = (int32_t)(uint32_t)x;
-        break;
+static int load_module(const char *path, const wb_config *cfg, wb_module **out) {
+    uint8_t *bytes;
+    size_t len;
+    wb_error err;
+    if (read_file(path, &bytes, &len) < 0) {
+        wb_cli_error("read `%s`: %s", path, strerror(errno));
+        return -1;
     }
-    case WB_I64: {
-        if (s[0] == '-') {
-            v->of.i64 = strtoll(s, &end, 0);
-        } else {
-            v->of.i64 = (int64_t)strtoull(s, &end, 0);
-        }
-        break;
+    int rc = wb_module_new(cfg, bytes, len, out, &err);
+    free(bytes);
+    if (rc < 0) {
+        wb_cli_error("`%s` is not a valid WebAssembly module: %s", path, err.msg);
+        return -1;
     }
-    case WB_F32: {
-        float f = strtof(s, &end);
-        memcpy(&v->of.f32, &f, 4);
-        break;
-    }
-    case WB_F64: {
-        double d = strtod(s, &end);
-        memcpy(&v->of.f64, &d, 8);
-        break;
-    }
-    default: return -1;
-    }
-    if (errno || !end || *end || end == s) return -1;
     return 0;
+}
+
+/* A hint naming what would provide an import we do not have. */
+static const char *import_hint(const char *module) {
+    static const struct {
+        const char *prefix, *hint;
+    } hints[] = {
+        {"wasi_snapshot_preview1", "WASI preview1"},
+        {"wasi_unstable", "WASI preview0"},
+        {"wasi_ephemeral_nn", "wasi-nn, a WasmEdge plugin that wasmbox does not provide"},
+        {"wasi_nn", "wasi-nn, a WasmEdge plugin that wasmbox does not provide"},
+        {"wasmedge_", "a WasmEdge plugin that wasmbox does not provide"},
+        {"wasi:", "the component model (WASI preview2): run a core module instead"},
+        {"spin", "the Spin application runtime (io.containerd.spin.v2), not available yet"},
+        {"fermyon", "the Spin application runtime (io.containerd.spin.v2), not available yet"},
+        {"env", "no runtime: `env` imports come from the toolchain; link them with --preload env=FILE"},
+    };
+    for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++)
+        if (!strncmp(module, hints[i].prefix, strlen(hints[i].prefix))) return hints[i].hint;
+    return NULL;
+}
+
+static void link_error(const char *path, const wb_module *m, const wb_error *err) {
+    /* name the first import the linker could not resolve, with its provider when we know it */
+    wb_cli_error("cannot link `%s`: %s", path, err->msg);
+    for (uint32_t i = 0; i < wb_module_import_count(m); i++) {
+        wb_import_info im;
+        wb_module_import(m, i, &im);
+        if (strstr(err->msg, im.name) && strstr(err->msg, im.module)) {
+            const char *hint = import_hint(im.module);
+            if (hint) fprintf(stderr, "  `%s`.`%s` belongs to %s\n", im.module, im.name, hint);
+            return;
+        }
+    }
 }
 
 static int exit_for_call_error(wb_store *store, const wb_error *err) {
     const wb_trap_info *t = wb_store_last_trap(store);
+    fflush(stdout);
     if (err->code == WB_EEXIT) return t->exit_code;
     if (err->code == WB_ETRAP) {
         char bt[4096];
@@ -120,20 +150,15 @@ static int invoke(wb_store *store, wb_instance *inst, const char *name, int argc
     wb_value *results = wb_calloc(ft->nresults + 1, sizeof *results);
     int rc = 0;
     for (uint32_t i = 0; i < ft->nparams; i++) {
-        if (parse_arg(argv[i], ft->types[i], &args[i]) < 0) {
+        if (wb_cli_parse_value(argv[i], ft->types[i], &args[i]) < 0) {
             wb_cli_error("argument %u of `%s`: `%s` is not a valid %s", i + 1, name, argv[i],
-                         ft->types[i] == WB_I32   ? "i32"
-                         : ft->types[i] == WB_I64 ? "i64"
-                         : ft->types[i] == WB_F32 ? "f32"
-                         : ft->types[i] == WB_F64 ? "f64"
-                                                  : "value of this type");
+                         wb_valtype_name(ft->types[i]));
             rc = WB_EXIT_ENGINE;
             goto out;
         }
     }
     wb_error err;
     if (wb_func_call(store, ext.of.func, args, ft->nparams, results, ft->nresults, &err) < 0) {
-        fflush(stdout);
         rc = exit_for_call_error(store, &err);
         goto out;
     }
@@ -148,105 +173,110 @@ out:
     return rc;
 }
 
-int wb_cmd_run(int argc, char **argv) {
-    const char *invoke_name = NULL;
-    bool dump = false;
-    int64_t fuel = -1;
-    wb_config cfg = {0};
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--")) {
-            i++;
-            break;
-        }
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            run_usage(stdout);
-            return 0;
-        }
-        if (!strcmp(a, "--invoke") || !strncmp(a, "--invoke=", 9)) {
-            if (a[8] == '=') invoke_name = a + 9;
-            else if (i + 1 < argc) invoke_name = argv[++i];
-            else {
-                wb_cli_error("flag needs an argument: --invoke");
-                return WB_EXIT_ENGINE;
-            }
-        } else if (!strcmp(a, "--fuel") || !strncmp(a, "--fuel=", 7)) {
-            const char *v = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL);
-            char *end;
-            if (!v || (fuel = strtoll(v, &end, 10), *end) || fuel < 0) {
-                wb_cli_error("invalid argument for --fuel: expected a non-negative integer");
-                return WB_EXIT_ENGINE;
-            }
-            cfg.interruptible = true;
-        } else if (!strcmp(a, "--dump-code")) {
-            dump = true;
-        } else if (!strcmp(a, "--bounds-checks")) {
-            cfg.bounds_checks = true;
-        } else {
-            wb_cli_error("unknown flag: %s\nSee 'wasmbox run --help'.", a);
+/* Instantiate m through the linker, adding WASI functions for its WASI imports. */
+static int instantiate(wb_linker *linker, wb_store *store, wb_wasi *wasi, wb_module *m,
+                       const char *path, wb_instance **inst) {
+    wb_error err;
+    if (wasi && wb_wasi_link(wasi, store, linker, m, &err) < 0) {
+        link_error(path, m, &err);
+        return WB_EXIT_ENGINE;
+    }
+    if (wb_linker_instantiate(linker, store, m, inst, &err) < 0) {
+        if (err.code == WB_ELINK) {
+            link_error(path, m, &err);
             return WB_EXIT_ENGINE;
         }
+        return exit_for_call_error(store, &err);
     }
-    if (i >= argc) {
-        wb_cli_error("\"wasmbox run\" requires at least 1 argument.\nSee 'wasmbox run --help'.");
-        return WB_EXIT_ENGINE;
+    return 0;
+}
+
+/* The process settings a WASI guest needs: a closed pipe is EPIPE for the guest, not SIGPIPE for
+ * wasmbox; and the guest's descriptor table (4096) should not hit the host's soft limit first. */
+static void prepare_process(void) {
+    signal(SIGPIPE, SIG_IGN);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
     }
-    const char *path = argv[i++];
-    uint8_t *bytes;
-    size_t len;
-    if (read_file(path, &bytes, &len) < 0) {
-        wb_cli_error("read `%s`: %s", path, strerror(errno));
-        return WB_EXIT_ENGINE;
-    }
-    wb_error err;
-    wb_module *m;
-    int rc = WB_EXIT_ENGINE;
-    if (wb_module_new(&cfg, bytes, len, &m, &err) < 0) {
-        free(bytes);
-        wb_cli_error("`%s` is not a valid WebAssembly module: %s", path, err.msg);
-        return WB_EXIT_ENGINE;
-    }
-    free(bytes);
-    if (dump) {
-        wb__module_dump(m, stdout);
-        wb_module_free(m);
+}
+
+int wb_cmd_run(int argc, char **argv) {
+    wb_run_opts o;
+    int rc = wb_run_opts_parse(&o, argc, argv);
+    if (rc == 1) {
+        run_usage(stdout);
         return 0;
     }
-    wb_store *store = wb_store_new(NULL, &err);
+    if (rc < 0) return WB_EXIT_ENGINE;
+
+    wb_module *m = NULL;
+    wb_module **pre = wb_calloc(o.npreload + 1, sizeof *pre);
+    wb_store *store = NULL;
+    wb_linker *linker = NULL;
+    wb_wasi *wasi = NULL;
+    wb_run_timer timer = {0};
+    wb_error err;
+    rc = WB_EXIT_ENGINE;
+
+    if (load_module(o.path, &o.cfg, &m) < 0) goto out;
+    if (o.dump) {
+        wb__module_dump(m, stdout);
+        rc = 0;
+        goto out;
+    }
+    for (int i = 0; i < o.npreload; i++)
+        if (load_module(o.preload[i].path, &o.cfg, &pre[i]) < 0) goto out;
+
+    wb_store_limits lim = {0};
+    lim.max_memory = o.max_memory;
+    store = wb_store_new(&lim, &err);
     if (!store) {
-        wb_module_free(m);
         wb_cli_error("%s", err.msg);
-        return WB_EXIT_ENGINE;
+        goto out;
     }
-    wb_store_set_fuel(store, fuel);
-    wb_linker *linker = wb_linker_new();
+    wb_store_set_fuel(store, o.fuel);
+    linker = wb_linker_new();
+
+    bool needs_wasi = wb_wasi_module_uses(m);
+    for (int i = 0; i < o.npreload; i++) needs_wasi = needs_wasi || wb_wasi_module_uses(pre[i]);
+    if (needs_wasi || o.ndirs || o.nlisten) {
+        prepare_process();
+        if (wb_run_opts_wasi(&o, &wasi) < 0) goto out;
+    }
+    for (int i = 0; i < o.npreload; i++) {
+        wb_instance *pi;
+        if ((rc = instantiate(linker, store, wasi, pre[i], o.preload[i].path, &pi)) != 0) goto out;
+        wb_linker_define_instance(linker, o.preload[i].name, pi);
+        rc = WB_EXIT_ENGINE;
+    }
+    if (o.timeout_ns && wb_run_timer_start(&timer, store, o.timeout_ns) < 0) goto out;
+
     wb_instance *inst;
-    if (wb_module_import_count(m) > 0) {
-        wb_import_info im;
-        wb_module_import(m, 0, &im);
-        wb_cli_error("`%s` imports `%s`.`%s`: host imports such as WASI are not available yet; "
-                     "only self-contained modules run",
-                     path, im.module, im.name);
-        goto out;
-    }
-    if (wb_linker_instantiate(linker, store, m, &inst, &err) < 0) {
-        rc = exit_for_call_error(store, &err);
-        goto out;
-    }
-    if (!invoke_name) {
+    if ((rc = instantiate(linker, store, wasi, m, o.path, &inst)) != 0) goto out;
+    const char *entry = o.invoke;
+    if (!entry) {
         wb_extern start;
         if (!wb_instance_export(inst, "_start", 6, &start)) {
             wb_cli_error("`%s` has no `_start` export: name the function to call with --invoke",
-                         path);
+                         o.path);
+            rc = WB_EXIT_ENGINE;
             goto out;
         }
-        invoke_name = "_start";
+        rc = invoke(store, inst, "_start", 0, NULL);
+    } else {
+        rc = invoke(store, inst, entry, o.nargs, o.args);
     }
-    rc = invoke(store, inst, invoke_name, argc - i, argv + i);
 out:
+    wb_run_timer_stop(&timer);
+    fflush(stdout);
     wb_linker_free(linker);
     wb_store_free(store);
+    wb_wasi_free(wasi);
+    for (int i = 0; i < o.npreload; i++) wb_module_free(pre[i]);
+    free(pre);
     wb_module_free(m);
+    wb_run_opts_release(&o);
     return rc;
 }

@@ -726,7 +726,7 @@ out:
     return rc;
 }
 
-const char *wb__type_name(uint8_t t) {
+const char *wb_valtype_name(uint8_t t) {
     switch (t) {
     case WB_I32: return "i32";
     case WB_I64: return "i64";

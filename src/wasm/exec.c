@@ -45,8 +45,11 @@ const char *wb_trap_kind_message(wb_trap_kind kind) {
 
 void wb__trap_set(wb_store *s, wb_trap_kind kind, const wb_frame_rec *rec, const char *message) {
     wb_trap_info *t = &s->trap;
+    char copy[sizeof t->message];
+    /* the message may be the store's own buffer (a host function re-raising the last trap) */
+    snprintf(copy, sizeof copy, "%s", message ? message : wb_trap_kind_message(kind));
     t->kind = kind;
-    snprintf(t->message, sizeof t->message, "%s", message ? message : wb_trap_kind_message(kind));
+    memcpy(t->message, copy, sizeof copy);
     t->nframes = 0;
     t->total_frames = 0;
     for (const wb_frame_rec *r = rec; r && r > s->recs; r--) {
@@ -130,9 +133,34 @@ static int call_host(wb_store *s, wb_instance *caller_inst, wb_func *f, wb_slot 
     return rc ? -1 : 0;
 }
 
+/* Native stack left on this thread: host→wasm→host re-entry nests C frames, so each entry checks
+ * that a margin remains (the bounds are read once per thread; thread-local, like the store
+ * pointer above). */
+#define NATIVE_STACK_MARGIN (256 * 1024)
+static __thread uintptr_t native_stack_low;
+
+static bool native_stack_ok(void) {
+    if (!native_stack_low) {
+        pthread_attr_t attr;
+        void *addr;
+        size_t size;
+        native_stack_low = 1;
+        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+            if (pthread_attr_getstack(&attr, &addr, &size) == 0 && size > 2 * NATIVE_STACK_MARGIN)
+                native_stack_low = (uintptr_t)addr + NATIVE_STACK_MARGIN;
+            pthread_attr_destroy(&attr);
+        }
+    }
+    return (uintptr_t)__builtin_frame_address(0) > native_stack_low;
+}
+
+/* Host→wasm entries may nest at most this deep, whatever the native stack. */
+#define MAX_ENTRY_DEPTH 10000
+
 int wb__call(wb_store *s, wb_instance *caller, wb_func *f, wb_slot *fp) {
     if (f->kind == WB_FUNC_HOST) return call_host(s, caller, f, fp);
-    if (fp + f->code->frame_slots > s->stack_end || s->rec_top + 2 >= s->recs_end) {
+    if (fp + f->code->frame_slots > s->stack_end || s->rec_top + 2 >= s->recs_end ||
+        s->depth >= MAX_ENTRY_DEPTH || !native_stack_ok()) {
         wb__trap_set(s, WB_TRAP_STACK_EXHAUSTED, s->rec_top, NULL);
         return -1;
     }
@@ -288,6 +316,13 @@ wb_store *wb_store_new(const wb_store_limits *lim, wb_error *err) {
 void wb_store_set_fuel(wb_store *s, int64_t fuel) {
     s->fuel_limited = fuel >= 0;
     s->fuel = fuel >= 0 ? fuel : INT64_MAX;
+}
+
+void wb_store_interrupt(wb_store *s) {
+    s->interrupt = 1;
+    /* the next FUEL check sees a negative count; the interpreter's decrement may race with this
+     * store only if the signal lands inside it, so the timer repeats until the trap happens */
+    s->fuel = -1;
 }
 
 wb_slot *wb__store_stack_top(wb_store *s) { return s->sp; }

@@ -115,6 +115,7 @@ L_UNREACHABLE:
     TRAP(WB_TRAP_UNREACHABLE);
 L_FUEL:
     if (UNLIKELY(--s->fuel < 0)) {
+        if (s->interrupt) TRAP(WB_TRAP_INTERRUPTED);
         if (s->fuel_limited) TRAP(WB_TRAP_OUT_OF_FUEL);
         s->fuel = INT64_MAX;
     }
@@ -204,19 +205,26 @@ L_BR_TABLE: {
         const uint32_t *next_ip;
         const wb_code *cc;
 
+/* Push an activation for code `cc` with its frame at nfp, returning to `ret`; zero its locals. */
+#define PUSH_FRAME(cc, nfp, ret)                                                                   \
+    do {                                                                                           \
+        if (UNLIKELY((nfp) + (cc)->frame_slots > stack_end || rec + 1 >= rec_end))                 \
+            TRAP(WB_TRAP_STACK_EXHAUSTED);                                                         \
+        rec++;                                                                                     \
+        rec->ret_ip = (ret);                                                                       \
+        rec->ret_fp = fp;                                                                          \
+        rec->ret_inst = inst;                                                                      \
+        rec->code = (cc);                                                                          \
+        s->rec_top = rec;                                                                          \
+        for (uint32_t i = (cc)->nparams, e = (cc)->nparams + (cc)->nlocals; i < e; i++)            \
+            (nfp)[i].u64 = 0;                                                                      \
+        fp = (nfp);                                                                                \
+    } while (0)
+
     L_CALL:
         memcpy(&cc, &U(0), sizeof cc);
         nfp = fp + U(2);
-        if (UNLIKELY(nfp + cc->frame_slots > stack_end || rec + 1 >= rec_end))
-            TRAP(WB_TRAP_STACK_EXHAUSTED);
-        rec++;
-        rec->ret_ip = ip + WB_HANDLER_UNITS + 3;
-        rec->ret_fp = fp;
-        rec->ret_inst = inst;
-        rec->code = cc;
-        s->rec_top = rec;
-        for (uint32_t i = cc->nparams, e = cc->nparams + cc->nlocals; i < e; i++) nfp[i].u64 = 0;
-        fp = nfp;
+        PUSH_FRAME(cc, nfp, ip + WB_HANDLER_UNITS + 3);
         ip = cc->code;
         DISPATCH();
 
@@ -252,16 +260,7 @@ L_BR_TABLE: {
             DISPATCH();
         }
         cc = callee->code;
-        if (UNLIKELY(nfp + cc->frame_slots > stack_end || rec + 1 >= rec_end))
-            TRAP(WB_TRAP_STACK_EXHAUSTED);
-        rec++;
-        rec->ret_ip = next_ip;
-        rec->ret_fp = fp;
-        rec->ret_inst = inst;
-        rec->code = cc;
-        s->rec_top = rec;
-        for (uint32_t i = cc->nparams, e = cc->nparams + cc->nlocals; i < e; i++) nfp[i].u64 = 0;
-        fp = nfp;
+        PUSH_FRAME(cc, nfp, next_ip);
         inst = callee->inst;
         RELOAD_MEM();
         ip = cc->code;
@@ -452,6 +451,7 @@ trap_recorded:
 #undef NEXT
 #undef JUMP
 #undef TRAP
+#undef PUSH_FRAME
 #undef RELOAD_MEM
 #undef EA
 #undef EA_ADD

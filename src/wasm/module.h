@@ -153,6 +153,6 @@ static inline bool wb__is_value_type(uint8_t t) {
            wb__is_ref_type(t);
 }
 static inline uint32_t wb__type_slots(uint8_t t) { return t == WB_V128 ? 2 : 1; }
-const char *wb__type_name(uint8_t t);
+#define wb__type_name wb_valtype_name
 
 #endif

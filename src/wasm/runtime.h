@@ -4,6 +4,7 @@
 #define WB_WASM_RUNTIME_H
 
 #include <setjmp.h>
+#include <signal.h>
 
 #include "wasm/module.h"
 
@@ -83,8 +84,9 @@ struct wb_store {
     size_t recs_map_len;
     wb_frame_rec *rec_top;           /* innermost record while wasm runs or calls the host */
     wb_slot *sp;                     /* first free value slot for a nested entry from the host */
-    int64_t fuel;                    /* interruptible modules: units left */
+    volatile int64_t fuel;           /* interruptible modules: units left */
     bool fuel_limited;
+    volatile sig_atomic_t interrupt; /* wb_store_interrupt was called */
     int depth;                       /* nesting of host→wasm entries */
     sigjmp_buf *jmp;                 /* innermost entry's recovery point for memory faults */
     wb_trap_info trap;

@@ -153,6 +153,10 @@ wb_store *wb_store_new(const wb_store_limits *lim, wb_error *err);
 void wb_store_free(wb_store *s);
 /* Fuel for interruptible modules: each loop iteration and call consumes one unit. < 0 = unlimited. */
 void wb_store_set_fuel(wb_store *s, int64_t fuel);
+/* Ask the wasm code running in s (interruptible modules) to stop with the trap "interrupted" at
+ * its next loop iteration or call. Async-signal-safe: meant for a timer's signal handler on the
+ * thread that runs the store. */
+void wb_store_interrupt(wb_store *s);
 
 /* ---- traps ---- */
 
@@ -262,6 +266,9 @@ int wb_linker_instantiate(wb_linker *l, wb_store *s, wb_module *m, wb_instance *
 int wb_spectest_define(wb_linker *l, wb_store *s, wb_error *err);
 
 /* ---- values ---- */
+
+/* "i32", "i64", "f32", "f64", "v128", "funcref", "externref", or "?" for anything else. */
+const char *wb_valtype_name(uint8_t type);
 
 /* Formats a value as the CLI prints it: signed decimal, shortest round-trip float, nan/-nan with
  * ":0x…" payload when not canonical, "ref.null"/"ref.func"/"ref.extern". */

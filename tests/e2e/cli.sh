@@ -68,9 +68,39 @@ expect truncated 125 "" "not a valid WebAssembly module" -- "$WB" run --invoke f
 printf '(module (func (export "f") (result i32) (i64.const 1)))' >"$T/invalid.wat"
 wat2wasm --no-check -o "$T/invalid.wasm" "$T/invalid.wat"
 expect invalid 125 "" "type mismatch" -- "$WB" run --invoke f "$T/invalid.wasm"
-printf '(module (import "wasi_snapshot_preview1" "fd_write" (func (param i32 i32 i32 i32) (result i32))))' >"$T/wasi.wat"
-wat2wasm -o "$T/wasi.wasm" "$T/wasi.wat"
-expect needs-wasi 125 "" "imports \`wasi_snapshot_preview1\`.\`fd_write\`" -- "$WB" run --invoke f "$T/wasi.wasm"
+
+# WASI commands (skipped only if clang cannot build wasm32-wasi, which deps.sh installs)
+if clang --target=wasm32-wasi --sysroot=/usr -O2 -o "$T/hello.wasm" tests/e2e/fixtures/hello.c 2>"$T/cc.err"; then
+    H=$T/hello.wasm
+    expect wasi-hello 0 "hello from wasm" "" -- "$WB" run "$H"
+    expect wasi-args 0 $'hello from wasm\narg 1: a b\narg 2: c' "" -- "$WB" run "$H" "a b" c
+    expect wasi-exit-code 7 "hello from wasm" "" -- "$WB" run "$H" --exit 7
+    expect wasi-env 0 $'hello from wasm\nGREETING=hi there' "" -- "$WB" run --env "GREETING=hi there" "$H" --env GREETING
+    expect wasi-env-inherit 0 $'hello from wasm\nHOME=/nowhere' "" -- env HOME=/nowhere "$WB" run --env HOME "$H" --env HOME
+    expect wasi-env-unset 0 $'hello from wasm\nHOME=(unset)' "" -- "$WB" run "$H" --env HOME
+    expect wasi-stdin 0 $'hello from wasm\npiped in' "" -- sh -c "printf 'piped in' | '$WB' run '$H' --cat"
+    expect wasi-stderr 0 "hello from wasm" "to stderr" -- "$WB" run "$H" --stderr
+    mkdir -p "$T/data" && printf 'file contents' >"$T/data/f.txt"
+    expect wasi-dir 0 $'hello from wasm\nfile contents' "" -- "$WB" run --dir "$T/data::/d" "$H" --read /d/f.txt
+    expect wasi-no-dir 2 "hello from wasm" "/d/f.txt" -- "$WB" run "$H" --read /d/f.txt
+    expect wasi-timeout 134 "hello from wasm" "wasm trap: interrupted" -- "$WB" run --timeout 200ms "$H" --spin
+    expect wasi-closed-stdout 0 "" "" -- sh -c "'$WB' run '$H' a b c | head -c 0"
+else
+    echo "FAIL wasi: clang cannot build wasm32-wasi: $(cat "$T/cc.err")"
+    failed=$((failed + 1))
+fi
+printf '(module (import "wasi_unstable" "fd_write" (func (param i32 i32 i32 i32) (result i32))))' >"$T/p0.wat"
+wat2wasm -o "$T/p0.wasm" "$T/p0.wat"
+expect wasi-preview0 125 "" "WASI preview0 (wasi_unstable) is not supported" -- "$WB" run "$T/p0.wasm"
+printf '(module (import "wasi_ephemeral_nn" "load" (func (param i32 i32 i32 i32 i32) (result i32))))' >"$T/nn.wat"
+wat2wasm -o "$T/nn.wasm" "$T/nn.wat"
+expect unknown-import-hint 125 "" "wasi-nn, a WasmEdge plugin that wasmbox does not provide" -- "$WB" run "$T/nn.wasm"
+printf '(module (import "wasi_snapshot_preview1" "fd_frobnicate" (func)))' >"$T/frob.wat"
+wat2wasm -o "$T/frob.wasm" "$T/frob.wat"
+expect unknown-wasi-function 125 "" "\`wasi_snapshot_preview1\`.\`fd_frobnicate\` is not a WASI function" -- "$WB" run "$T/frob.wasm"
+printf '(module (import "wasi_snapshot_preview1" "fd_write" (func (param i64))))' >"$T/badsig.wat"
+wat2wasm -o "$T/badsig.wasm" "$T/badsig.wat"
+expect wasi-bad-signature 125 "" "incompatible import type" -- "$WB" run "$T/badsig.wasm"
 expect unknown-flag 125 "" "unknown flag: --frobnicate" -- "$WB" run --frobnicate "$V"
 expect no-args 125 "" "requires at least 1 argument" -- "$WB" run
 expect unknown-command 125 "" "'frob' is not a wasmbox command" -- "$WB" frob

@@ -1,0 +1,364 @@
+/* Parsing `wasmbox run` options (wasmtime-compatible spellings) and turning them into engine and
+ * WASI settings: sizes, durations, argument values, --tcplisten sockets, the --timeout timer. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "cli/cli.h"
+#include "cli/run_opts.h"
+
+extern char **environ;
+
+/* ---- values ---- */
+
+int wb_cli_parse_size(const char *s, uint64_t *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || v < 0 || !isfinite(v)) return -1;
+    static const struct {
+        const char *suffix;
+        double mult;
+    } units[] = {
+        {"", 1},          {"b", 1},          {"k", 1024},       {"kb", 1024},
+        {"kib", 1024},    {"m", 1 << 20},    {"mb", 1 << 20},   {"mib", 1 << 20},
+        {"g", 1 << 30},   {"gb", 1 << 30},   {"gib", 1 << 30},
+    };
+    char unit[8];
+    size_t n = strlen(end);
+    if (n >= sizeof unit) return -1;
+    for (size_t i = 0; i <= n; i++) unit[i] = (char)(end[i] >= 'A' && end[i] <= 'Z' ? end[i] + 32 : end[i]);
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+        if (strcmp(unit, units[i].suffix) != 0) continue;
+        double bytes = v * units[i].mult;
+        if (bytes > 18446744073709551615.0) return -1;
+        *out = (uint64_t)bytes;
+        return 0;
+    }
+    return -1;
+}
+
+int wb_cli_parse_duration(const char *s, uint64_t *out_ns) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || v < 0 || !isfinite(v)) return -1;
+    double mult;
+    if (!strcmp(end, "ns")) mult = 1;
+    else if (!strcmp(end, "us")) mult = 1e3;
+    else if (!strcmp(end, "ms")) mult = 1e6;
+    else if (!strcmp(end, "s") || !*end) mult = 1e9;
+    else if (!strcmp(end, "m")) mult = 60e9;
+    else if (!strcmp(end, "h")) mult = 3600e9;
+    else return -1;
+    double ns = v * mult;
+    if (ns < 1 || ns > 9e18) return -1;
+    *out_ns = (uint64_t)ns;
+    return 0;
+}
+
+
+int wb_cli_parse_value(const char *s, uint8_t t, wb_value *v) {
+    char *end = NULL;
+    memset(v, 0, sizeof *v);
+    v->type = t;
+    errno = 0;
+    switch (t) {
+    case WB_I32: {
+        long long x = strtoll(s, &end, 0);
+        if (x < INT32_MIN || x > (long long)UINT32_MAX) return -1;
+        v->of.i32 = (int32_t)(uint32_t)x;
+        break;
+    }
+    case WB_I64:
+        if (s[0] == '-') v->of.i64 = strtoll(s, &end, 0);
+        else v->of.i64 = (int64_t)strtoull(s, &end, 0);
+        break;
+    case WB_F32: {
+        float f = strtof(s, &end);
+        memcpy(&v->of.f32, &f, 4);
+        break;
+    }
+    case WB_F64: {
+        double d = strtod(s, &end);
+        memcpy(&v->of.f64, &d, 8);
+        break;
+    }
+    default: return -1;
+    }
+    if (errno || !end || *end || end == s) return -1;
+    return 0;
+}
+
+/* ---- --tcplisten ---- */
+
+static int tcp_listen(const char *spec) {
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec || (size_t)(colon - spec) >= sizeof host) {
+        wb_cli_error("invalid argument for --tcplisten: `%s` (expected HOST:PORT)", spec);
+        return -1;
+    }
+    size_t hl = (size_t)(colon - spec);
+    memcpy(host, spec, hl);
+    host[hl] = '\0';
+    if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') { /* [::1]:8080 */
+        memmove(host, host + 1, hl - 2);
+        host[hl - 2] = '\0';
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *res;
+    int gai = getaddrinfo(host, colon + 1, &hints, &res);
+    if (gai != 0) {
+        wb_cli_error("--tcplisten %s: %s", spec, gai_strerror(gai));
+        return -1;
+    }
+    int fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 128) != 0) {
+        wb_cli_error("--tcplisten %s: %s", spec, strerror(errno));
+        if (fd >= 0) close(fd);
+        freeaddrinfo(res);
+        return -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+/* ---- parsing ---- */
+
+/* The value of option `name` at argv[*i]: "--name=V" or "--name V". */
+static const char *opt_value(int argc, char **argv, int *i, const char *name) {
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (a[n] == '=') return a + n + 1;
+    if (*i + 1 < argc) return argv[++*i];
+    wb_cli_error("flag needs an argument: %s", name);
+    return NULL;
+}
+
+static bool is_opt(const char *a, const char *name) {
+    size_t n = strlen(name);
+    return !strncmp(a, name, n) && (a[n] == '\0' || a[n] == '=');
+}
+
+static int add_env(wb_run_opts *o, const char *v) {
+    char *entry;
+    if (strchr(v, '=')) {
+        entry = wb_strdup(v);
+    } else {
+        const char *host = getenv(v);
+        if (!host) return 0; /* inheriting an unset variable sets nothing, as wasmtime */
+        size_t n = strlen(v) + strlen(host) + 2;
+        entry = wb_malloc(n);
+        snprintf(entry, n, "%s=%s", v, host);
+    }
+    if (entry[0] == '=') {
+        wb_cli_error("invalid argument for --env: `%s` (expected NAME=VALUE or NAME)", v);
+        free(entry);
+        return -1;
+    }
+    o->env = wb_reallocarray(o->env, (size_t)o->nenv + 1, sizeof *o->env);
+    o->env[o->nenv++] = entry;
+    return 0;
+}
+
+static int add_dir(wb_run_opts *o, const char *v) {
+    const char *sep = strstr(v, "::");
+    o->dirs = wb_reallocarray(o->dirs, (size_t)o->ndirs + 1, sizeof *o->dirs);
+    wb_wasi_dir *d = &o->dirs[o->ndirs];
+    d->host = sep ? wb_strndup(v, (size_t)(sep - v)) : wb_strdup(v);
+    d->guest = wb_strdup(sep ? sep + 2 : v);
+    o->ndirs++;
+    if (!d->host[0] || !d->guest[0]) {
+        wb_cli_error("invalid argument for --dir: `%s` (expected HOST[::GUEST])", v);
+        return -1;
+    }
+    return 0;
+}
+
+static int add_preload(wb_run_opts *o, const char *v) {
+    const char *eq = strchr(v, '=');
+    if (!eq || eq == v || !eq[1]) {
+        wb_cli_error("invalid argument for --preload: `%s` (expected NAME=FILE.wasm)", v);
+        return -1;
+    }
+    o->preload = wb_reallocarray(o->preload, (size_t)o->npreload + 1, sizeof *o->preload);
+    o->preload[o->npreload].name = wb_strndup(v, (size_t)(eq - v));
+    o->preload[o->npreload].path = wb_strdup(eq + 1);
+    o->npreload++;
+    return 0;
+}
+
+int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
+    memset(o, 0, sizeof *o);
+    o->fuel = -1;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+        const char *a = argv[i], *v;
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return 1;
+        if (is_opt(a, "--invoke")) {
+            if (!(o->invoke = opt_value(argc, argv, &i, "--invoke"))) return -1;
+        } else if (is_opt(a, "--dir")) {
+            if (!(v = opt_value(argc, argv, &i, "--dir")) || add_dir(o, v) < 0) return -1;
+        } else if (is_opt(a, "--env")) {
+            if (!(v = opt_value(argc, argv, &i, "--env")) || add_env(o, v) < 0) return -1;
+        } else if (is_opt(a, "--tcplisten")) {
+            if (!(v = opt_value(argc, argv, &i, "--tcplisten"))) return -1;
+            int fd = tcp_listen(v);
+            if (fd < 0) return -1;
+            o->listen_fds = wb_reallocarray(o->listen_fds, (size_t)o->nlisten + 1, sizeof(int));
+            o->listen_fds[o->nlisten++] = fd;
+        } else if (!strcmp(a, "--net")) {
+            o->net = true;
+        } else if (is_opt(a, "--preload")) {
+            if (!(v = opt_value(argc, argv, &i, "--preload")) || add_preload(o, v) < 0) return -1;
+        } else if (is_opt(a, "--fuel")) {
+            char *end;
+            if (!(v = opt_value(argc, argv, &i, "--fuel"))) return -1;
+            errno = 0;
+            long long f = strtoll(v, &end, 10);
+            if (errno || *end || end == v || f < 0) {
+                wb_cli_error("invalid argument for --fuel: `%s` (expected a non-negative integer)", v);
+                return -1;
+            }
+            o->fuel = f;
+            o->cfg.interruptible = true;
+        } else if (is_opt(a, "--timeout")) {
+            if (!(v = opt_value(argc, argv, &i, "--timeout"))) return -1;
+            if (wb_cli_parse_duration(v, &o->timeout_ns) < 0) {
+                wb_cli_error("invalid argument for --timeout: `%s` (expected e.g. 500ms, 10s, 2m)", v);
+                return -1;
+            }
+            o->cfg.interruptible = true;
+        } else if (is_opt(a, "--max-memory")) {
+            if (!(v = opt_value(argc, argv, &i, "--max-memory"))) return -1;
+            if (wb_cli_parse_size(v, &o->max_memory) < 0 || o->max_memory == 0) {
+                wb_cli_error("invalid argument for --max-memory: `%s` (expected e.g. 64MiB, 1g)", v);
+                return -1;
+            }
+        } else if (!strcmp(a, "--bounds-checks")) {
+            o->cfg.bounds_checks = true;
+        } else if (!strcmp(a, "--dump-code")) {
+            o->dump = true;
+        } else {
+            wb_cli_error("unknown flag: %s\nSee 'wasmbox run --help'.", a);
+            return -1;
+        }
+    }
+    if (i >= argc) {
+        wb_cli_error("\"wasmbox run\" requires at least 1 argument.\nSee 'wasmbox run --help'.");
+        return -1;
+    }
+    o->path = argv[i++];
+    o->args = argv + i;
+    o->nargs = argc - i;
+    return 0;
+}
+
+void wb_run_opts_release(wb_run_opts *o) {
+    for (int i = 0; i < o->ndirs; i++) {
+        free((char *)o->dirs[i].host);
+        free((char *)o->dirs[i].guest);
+    }
+    free(o->dirs);
+    for (int i = 0; i < o->nenv; i++) free(o->env[i]);
+    free(o->env);
+    for (int i = 0; i < o->nlisten; i++)
+        if (o->listen_fds[i] >= 0) close(o->listen_fds[i]);
+    free(o->listen_fds);
+    for (int i = 0; i < o->npreload; i++) {
+        free(o->preload[i].name);
+        free(o->preload[i].path);
+    }
+    free(o->preload);
+}
+
+int wb_run_opts_wasi(wb_run_opts *o, wb_wasi **out) {
+    int argc = o->invoke ? 1 : 1 + o->nargs;
+    char **argv = wb_calloc((size_t)argc + 1, sizeof *argv);
+    argv[0] = (char *)o->path;
+    for (int i = 1; i < argc; i++) argv[i] = o->args[i - 1];
+    wb_wasi_config cfg = {
+        .argc = argc, .argv = argv, .envc = o->nenv, .env = o->env,
+        .dirs = o->dirs, .ndirs = o->ndirs,
+        .listen_fds = o->listen_fds, .nlisten = o->nlisten,
+        .stdio = {0, 1, 2}, .allow_net = o->net,
+    };
+    wb_error err;
+    int rc = wb_wasi_new(&cfg, out, &err);
+    free(argv);
+    /* the listening sockets belong to the WASI context now (or were closed by it) */
+    for (int i = 0; i < o->nlisten; i++) o->listen_fds[i] = -1;
+    if (rc < 0) {
+        wb_cli_error("%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- --timeout ---- */
+
+/* The store the timer interrupts: signal-handler state (one timer per process, the CLI's). */
+static wb_store *volatile timer_store;
+
+static void on_timer(int sig) {
+    (void)sig;
+    wb_store *s = timer_store;
+    if (s) wb_store_interrupt(s);
+}
+
+int wb_run_timer_start(wb_run_timer *t, wb_store *s, uint64_t ns) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_timer;
+    /* no SA_RESTART: a guest blocked in accept/recv/poll gets EINTR back and meets the fuel
+     * check on its way out */
+    sa.sa_flags = 0;
+    sigemptyset(&sa.sa_mask);
+    timer_store = s;
+    if (sigaction(SIGALRM, &sa, &t->old) != 0) {
+        wb_cli_error("--timeout: %s", strerror(errno));
+        return -1;
+    }
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_THREAD_ID;
+    sev.sigev_signo = SIGALRM;
+    sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    if (timer_create(CLOCK_MONOTONIC, &sev, &t->id) != 0) {
+        wb_cli_error("--timeout: %s", strerror(errno));
+        sigaction(SIGALRM, &t->old, NULL);
+        return -1;
+    }
+    /* fire at the deadline, then every 10 ms until the module has stopped */
+    struct itimerspec its = {
+        .it_value = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)},
+        .it_interval = {0, 10 * 1000 * 1000},
+    };
+    timer_settime(t->id, 0, &its, NULL);
+    t->armed = true;
+    return 0;
+}
+
+void wb_run_timer_stop(wb_run_timer *t) {
+    if (!t->armed) return;
+    timer_delete(t->id);
+    sigaction(SIGALRM, &t->old, NULL);
+    timer_store = NULL;
+    t->armed = false;
+}

@@ -1,0 +1,62 @@
+/* Options of `wasmbox run`, parsed; the helpers that turn them into engine and WASI settings. */
+#ifndef WB_CLI_RUN_OPTS_H
+#define WB_CLI_RUN_OPTS_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "wasi/wasi.h"
+#include "wasm/wasm.h"
+
+#define WB_MAX_MODULE_FILE ((unsigned long)1 << 30)
+
+typedef struct wb_run_preload {
+    char *name;
+    char *path;
+} wb_run_preload;
+
+typedef struct wb_run_opts {
+    const char *path;           /* the module */
+    char **args;                /* after the module path */
+    int nargs;
+    const char *invoke;
+    bool dump;
+    wb_config cfg;
+    int64_t fuel;               /* -1: unlimited */
+    uint64_t timeout_ns;        /* 0: none */
+    uint64_t max_memory;        /* 0: none */
+    wb_wasi_dir *dirs;
+    int ndirs;
+    char **env;                 /* "NAME=VALUE", owned */
+    int nenv;
+    int *listen_fds;            /* bound and listening (owned until handed to WASI) */
+    int nlisten;
+    bool net;
+    wb_run_preload *preload;
+    int npreload;
+} wb_run_opts;
+
+/* Returns 0, 1 for --help, or -1 after printing the error. */
+int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv);
+void wb_run_opts_release(wb_run_opts *o);
+/* A WASI context from the options (stdio 0/1/2; argv = module path + args unless --invoke). */
+int wb_run_opts_wasi(wb_run_opts *o, wb_wasi **out);
+
+/* "64MiB", "1g", "65536" → bytes; "500ms", "10s", "2m", "1.5h" → nanoseconds. */
+int wb_cli_parse_size(const char *s, uint64_t *out);
+int wb_cli_parse_duration(const char *s, uint64_t *out_ns);
+/* A command-line value of wasm type t (i32/i64 decimal or 0x hex, floats via strtod). */
+int wb_cli_parse_value(const char *s, uint8_t t, wb_value *v);
+
+/* --timeout: a timer on this thread that interrupts the store, repeating until it stops. */
+typedef struct wb_run_timer {
+    bool armed;
+    timer_t id;
+    struct sigaction old;
+} wb_run_timer;
+int wb_run_timer_start(wb_run_timer *t, wb_store *s, uint64_t ns);
+void wb_run_timer_stop(wb_run_timer *t);
+
+#endif

@@ -1,0 +1,44 @@
+/* wasi/wasi.h — WASI preview1 for the engine: a sandboxed context (arguments, environment,
+ * preopened directories and sockets, a file-descriptor table with rights) whose functions are
+ * linked as host functions into a module's `wasi_snapshot_preview1` imports, together with
+ * WasmEdge's socket extension (V1 and V2 signatures, chosen per import by its type). */
+#ifndef WB_WASI_H
+#define WB_WASI_H
+
+#include <stdbool.h>
+
+#include "wasm/wasm.h"
+
+typedef struct wb_wasi wb_wasi;
+
+typedef struct wb_wasi_dir {
+    const char *host;  /* host directory */
+    const char *guest; /* the name the guest sees (fd_prestat_dir_name) */
+} wb_wasi_dir;
+
+typedef struct wb_wasi_config {
+    int argc;
+    char *const *argv;        /* argv[0] is the program name the guest sees */
+    int envc;
+    char *const *env;         /* "NAME=VALUE" strings */
+    const wb_wasi_dir *dirs;  /* preopened directories, fds 3, 4, ... in order */
+    int ndirs;
+    const int *listen_fds;    /* preopened listening sockets (--tcplisten), after the dirs;
+                               * wb_wasi_new takes ownership of them */
+    int nlisten;
+    int stdio[3];             /* host fds for guest 0, 1, 2 (borrowed; -1: closed) */
+    bool allow_net;           /* grant sock_open & co. (WasmEdge extension); else EACCES */
+} wb_wasi_config;
+
+/* Copies everything it needs from cfg; opens the preopened directories. */
+int wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out, wb_error *err);
+void wb_wasi_free(wb_wasi *w);
+
+/* True if m imports from `wasi_snapshot_preview1` (or the older `wasi_unstable`). */
+bool wb_wasi_module_uses(const wb_module *m);
+
+/* Defines in l a host function (owned by s) for every WASI import of m, picking the variant whose
+ * type matches the import. Fails naming the first import it cannot provide. */
+int wb_wasi_link(wb_wasi *w, wb_store *s, wb_linker *l, const wb_module *m, wb_error *err);
+
+#endif

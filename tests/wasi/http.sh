@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# WASI sockets end to end: the http-hello example served by the real `wasmbox run` over loopback
+# (WasmEdge socket API with --net, V1 and V2 forms; preview1 on a --tcplisten listener), and
+# tests/wasi/sock-poll.c, which checks poll_oneoff and every socket function from inside a guest.
+# Usage: BUILD=build bash tests/wasi/http.sh     (prints "wasi-http: P passed, F failed")
+set -uo pipefail
+BUILD=${BUILD:-build}
+WB=$BUILD/wasmbox
+OUT=$BUILD/examples/http-hello
+T=$(mktemp -d)
+passed=0
+failed=0
+skipped=0
+server_pid=
+
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+pass() { passed=$((passed + 1)); }
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL $*"
+}
+finish() {
+    local extra=
+    [ "$skipped" -gt 0 ] && extra=", $skipped skipped"
+    echo "wasi-http: $passed passed, $failed failed$extra"
+    [ "$failed" -eq 0 ]
+    exit
+}
+
+# ---- build ----
+if ! make --no-print-directory -s -C examples/http-hello OUT="$(realpath -m "$OUT")" >"$T/build.log" 2>&1; then
+    if ! echo 'int main(void){return 0;}' | clang --target=wasm32-wasi --sysroot=/usr -x c -o "$T/probe.wasm" - 2>/dev/null; then
+        echo "wasi-http: skipped: clang cannot build wasm32-wasi programs (wasi-libc, libclang-rt-*-dev-wasm32)"
+        skipped=1
+        finish
+    fi
+    cat "$T/build.log"
+    fail "build examples/http-hello"
+    finish
+fi
+mkdir -p "$BUILD/tests/wasi"
+for forms in v2 v1; do
+    flags=
+    [ "$forms" = v1 ] && flags=-DSOCK_POLL_V1
+    if ! clang --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Wextra -Werror $flags \
+        -o "$BUILD/tests/wasi/sock-poll-$forms.wasm" tests/wasi/sock-poll.c; then
+        fail "build tests/wasi/sock-poll.c ($forms)"
+        finish
+    fi
+done
+
+# ---- helpers ----
+
+# A loopback port nothing listens on (best effort: the server start is retried on a clash).
+free_port() {
+    local p
+    while :; do
+        p=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return
+        fi
+    done
+}
+
+# wait_accepting PORT LOG: until a connection to PORT succeeds (10 s), or the server died.
+wait_accepting() {
+    local port=$1 i
+    for i in $(seq 100); do
+        if ! kill -0 "$server_pid" 2>/dev/null; then return 1; fi
+        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# start NAME CMD...: starts the server in the background (output in $T/NAME.log), sets server_pid
+start() {
+    local name=$1
+    shift
+    "$@" >"$T/$name.log" 2>&1 &
+    server_pid=$!
+}
+
+stop() {
+    local name=$1
+    if [ -z "$server_pid" ]; then return; fi
+    if kill -0 "$server_pid" 2>/dev/null; then
+        kill "$server_pid"
+        wait "$server_pid" 2>/dev/null
+        pass
+    else
+        wait "$server_pid" 2>/dev/null
+        fail "$name: the server exited before it was stopped:"
+        sed 's/^/    /' "$T/$name.log"
+    fi
+    server_pid=
+}
+
+# check_server NAME PORT: the HTTP checks against a running server
+check_server() {
+    local name=$1 port=$2 body code
+    body=$(curl -s --max-time 10 "http://127.0.0.1:$port/")
+    if [ "$body" = "Hello from wasmbox!" ]; then pass; else fail "$name: GET / gave $(printf %q "$body")"; fi
+    code=$(curl -s -o "$T/body" -w '%{http_code}' --max-time 10 "http://127.0.0.1:$port/missing")
+    if [ "$code" = 404 ]; then pass; else fail "$name: GET /missing gave status $code (want 404)"; fi
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST -d x "http://127.0.0.1:$port/")
+    if [ "$code" = 405 ]; then pass; else fail "$name: POST / gave status $code (want 405)"; fi
+    # a request that arrives in pieces (partial reads), and a client that leaves mid-request
+    local resp
+    resp=$(
+        exec 3<>"/dev/tcp/127.0.0.1/$port"
+        printf 'GET / HTTP/1.1\r\n' >&3
+        sleep 0.2
+        printf 'Host: x\r\n' >&3
+        sleep 0.2
+        printf '\r\n' >&3
+        timeout 10 cat <&3
+    )
+    if [[ "$resp" == "HTTP/1.1 200 OK"*"Hello from wasmbox!"* ]]; then pass; else
+        fail "$name: request in three pieces gave $(printf %q "$resp")"; fi
+    (
+        exec 3<>"/dev/tcp/127.0.0.1/$port"
+        printf 'GET / HT' >&3
+    ) 2>/dev/null
+    if "$OUT/http-get" 127.0.0.1 "$port" / 200 "Hello from wasmbox!"$'\n' >"$T/many" 2>&1; then pass; else
+        fail "$name: after an abandoned request, 200 sequential requests: $(cat "$T/many")"; fi
+}
+
+# ---- A: WasmEdge socket API (V1 forms), --net, the port as an argument ----
+for attempt in 1 2 3; do
+    port=$(free_port)
+    start wasmedge-v1 "$WB" run --net "$OUT/http-hello.wasm" "$port"
+    if wait_accepting "$port"; then break; fi
+    wait "$server_pid" 2>/dev/null
+    server_pid=
+done
+if [ -n "$server_pid" ]; then
+    pass
+    check_server wasmedge-v1 "$port"
+    if grep -q "listening on port $port" "$T/wasmedge-v1.log"; then pass; else
+        fail "wasmedge-v1: sock_getlocaladdr (V1) port: $(cat "$T/wasmedge-v1.log")"; fi
+    stop wasmedge-v1
+else
+    fail "wasmedge-v1: the server did not accept on port $port:"
+    sed 's/^/    /' "$T/wasmedge-v1.log"
+fi
+
+# ---- A2: V2 forms, port 0 chosen by the kernel and announced through sock_getlocaladdr (V2) ----
+start wasmedge-v2 "$WB" run --net "$OUT/http-hello-v2.wasm" 0
+port=
+for i in $(seq 100); do
+    port=$(sed -n 's/.*listening on port \([0-9][0-9]*\).*/\1/p' "$T/wasmedge-v2.log")
+    [ -n "$port" ] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if [ -n "$port" ] && wait_accepting "$port"; then
+    pass
+    check_server wasmedge-v2 "$port"
+    stop wasmedge-v2
+else
+    fail "wasmedge-v2: no port announced:"
+    sed 's/^/    /' "$T/wasmedge-v2.log"
+    stop wasmedge-v2
+fi
+
+# ---- A without --net: sock_open is refused with EACCES, and the program says so ----
+port=$(free_port)
+"$WB" run "$OUT/http-hello.wasm" "$port" >"$T/nonet.out" 2>"$T/nonet.err"
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q "sock_open failed: Permission denied (errno 2)" "$T/nonet.err" &&
+    grep -q -- "--net" "$T/nonet.err"; then pass; else
+    fail "no --net: exit $rc, stderr $(cat "$T/nonet.err")"; fi
+# and nothing was listening meanwhile
+if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then pass; else fail "no --net: port $port open"; fi
+
+# ---- B: preview1 on a preopened --tcplisten listener ----
+for attempt in 1 2 3; do
+    port=$(free_port)
+    start preview1 "$WB" run --tcplisten "127.0.0.1:$port" "$OUT/http-hello-p1.wasm"
+    if wait_accepting "$port"; then break; fi
+    wait "$server_pid" 2>/dev/null
+    server_pid=
+done
+if [ -n "$server_pid" ]; then
+    pass
+    check_server preview1 "$port"
+    stop preview1
+else
+    fail "preview1: the server did not accept on port $port:"
+    sed 's/^/    /' "$T/preview1.log"
+fi
+# B with no listener: a clear error, not a hang
+if timeout 10 "$WB" run "$OUT/http-hello-p1.wasm" >"$T/nolisten.out" 2>"$T/nolisten.err"; then
+    fail "preview1 without --tcplisten exited 0"
+elif grep -q "tcplisten" "$T/nolisten.err"; then pass; else
+    fail "preview1 without --tcplisten: $(cat "$T/nolisten.err")"; fi
+
+# ---- sock-poll: poll_oneoff and the socket functions, from inside a guest ----
+# run_counts NAME CMD...: adds the "P passed, F failed" of the guest's last line
+run_counts() {
+    local name=$1 line p f rc
+    shift
+    printf 'ping\n' | "$@" >"$T/$name.out" 2>&1
+    rc=$?
+    line=$(grep -E '^sock-poll: [0-9]+ passed, [0-9]+ failed' "$T/$name.out" | tail -n 1)
+    if [ -z "$line" ]; then
+        fail "$name: no result line (exit $rc)"
+        sed 's/^/    /' "$T/$name.out" | tail -n 20
+        return
+    fi
+    p=$(sed 's/.*: \([0-9]*\) passed.*/\1/' <<<"$line")
+    f=$(sed 's/.* \([0-9]*\) failed.*/\1/' <<<"$line")
+    passed=$((passed + p))
+    failed=$((failed + f))
+    grep '^not ok' "$T/$name.out" | sed "s/^/FAIL $name: /"
+    if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then fail "$name: exit $rc"; fi
+}
+run_counts sock-poll-v2 timeout 60 "$WB" run --net "$BUILD/tests/wasi/sock-poll-v2.wasm"
+run_counts sock-poll-v1 timeout 60 "$WB" run --net "$BUILD/tests/wasi/sock-poll-v1.wasm"
+run_counts sock-poll-nonet timeout 60 "$WB" run "$BUILD/tests/wasi/sock-poll-v2.wasm" nonet
+
+finish
