@@ -28,7 +28,8 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu17 $(WARN) -D_GNU_SOURCE -Isrc $(SANFLAGS) $(CFLAGS) -MMD -MP
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
-LIBS := -lm -lpthread
+# no libm: the interpreter rounds by itself (one shared library less to load at every start)
+LIBS := -lpthread
 
 LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c)
 CLI_SRCS := $(wildcard src/cli/*.c)
@@ -41,7 +42,9 @@ SPECTEST_OBJS := $(SPECTEST_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 
 EXAMPLE_WATS := $(wildcard examples/*/*.wat)
-EXAMPLES := $(patsubst examples/%.wat,$(BUILD)/examples/%.wasm,$(EXAMPLE_WATS))
+EXAMPLES := $(patsubst examples/%.wat,$(BUILD)/examples/%.wasm,$(EXAMPLE_WATS)) \
+            $(BUILD)/examples/hello/hello.wasm
+WASI_CC := clang --target=wasm32-wasi --sysroot=/usr -O2
 
 SPEC_WASTS := $(sort $(wildcard $(SHARED)/testsuite/wasm-spec/wast/*.wast))
 SPEC_NAMES := $(notdir $(basename $(SPEC_WASTS)))
@@ -61,7 +64,7 @@ $(BUILD)/wasmbox: $(CLI_OBJS) $(BUILD)/libwasmbox.a
 
 $(BUILD)/wasmbox-spectest: $(SPECTEST_OBJS) $(BUILD)/libwasmbox.a
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ -ljansson $(LIBS)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ -ljansson $(LIBS) -lm
 
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libwasmbox.a
 	@$(if $(Q),echo "  LINK    $@")
@@ -84,6 +87,10 @@ $(BUILD)/obj/%.o: %.c
 $(BUILD)/examples/%.wasm: examples/%.wat
 	@mkdir -p $(dir $@)
 	$(Q)wat2wasm --debug-names -o $@ $<
+
+$(BUILD)/examples/hello/hello.wasm: examples/hello/hello.c
+	@mkdir -p $(dir $@)
+	$(Q)$(WASI_CC) -o $@ $<
 
 # Spec tests: converted from ../shared at build time, never committed.
 .SECONDEXPANSION:

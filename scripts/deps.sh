@@ -4,6 +4,8 @@ set -euo pipefail
 packages=(
     build-essential make gcc clang lld llvm libclang-rt-14-dev  # compilers, libFuzzer runtime
     wabt                 # wat2wasm, wast2json (spec tests are converted at build time)
+    wasi-libc libclang-rt-14-dev-wasm32  # C to wasm32-wasi (examples, WASI tests)
+    curl                 # HTTP tests
     libjansson-dev       # JSON for the spec-test runner
     hyperfine python3    # benchmarks
     ca-certificates

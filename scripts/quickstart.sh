@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/deps.sh
 make -j"$(nproc)" all
 echo
+echo "\$ build/wasmbox run build/examples/hello/hello.wasm from wasmbox"
+build/wasmbox run build/examples/hello/hello.wasm from wasmbox
 echo "\$ build/wasmbox run --invoke fib build/examples/fib/fib.wasm 90"
 build/wasmbox run --invoke fib build/examples/fib/fib.wasm 90
 echo "\$ build/wasmbox run --invoke golden build/examples/fib/fib.wasm 40"

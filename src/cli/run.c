@@ -2,11 +2,13 @@
  * one export (--invoke), like `wasmtime run`. Exit status: the module's proc_exit code, 134 for a
  * trap, 125 for an error of wasmbox itself. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,48 +41,13 @@ static void run_usage(FILE *out) {
           out);
 }
 
-static int read_file(const char *path, uint8_t **out, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return -1;
-    if (fseek(f, 0, SEEK_END) != 0) {
-        int e = errno == ESPIPE ? EINVAL : errno;
-        fclose(f);
-        errno = e == 0 ? EINVAL : e;
-        return -1;
-    }
-    long size = ftell(f);
-    if (size < 0 || (unsigned long)size > WB_MAX_MODULE_FILE) {
-        fclose(f);
-        errno = size < 0 ? EISDIR : EFBIG;
-        return -1;
-    }
-    rewind(f);
-    uint8_t *buf = wb_malloc((size_t)size + 1);
-    size_t n = fread(buf, 1, (size_t)size, f);
-    int e = ferror(f) ? EIO : 0;
-    fclose(f);
-    if (e || n != (size_t)size) {
-        free(buf);
-        errno = e ? e : EIO;
-        return -1;
-    }
-    *out = buf;
-    *len = n;
-    return 0;
-}
-
 static int load_module(const char *path, const wb_config *cfg, wb_module **out) {
-    uint8_t *bytes;
-    size_t len;
     wb_error err;
-    if (read_file(path, &bytes, &len) < 0) {
-        wb_cli_error("read `%s`: %s", path, strerror(errno));
-        return -1;
-    }
-    int rc = wb_module_new(cfg, bytes, len, out, &err);
-    free(bytes);
-    if (rc < 0) {
-        wb_cli_error("`%s` is not a valid WebAssembly module: %s", path, err.msg);
+    if (wb_module_load(cfg, path, out, &err) < 0) {
+        if (err.code == WB_EMALFORMED || err.code == WB_EINVALID)
+            wb_cli_error("`%s` is not a valid WebAssembly module: %s", path, err.msg);
+        else
+            wb_cli_error("%s", err.msg);
         return -1;
     }
     return 0;

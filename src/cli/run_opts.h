@@ -10,7 +10,6 @@
 #include "wasi/wasi.h"
 #include "wasm/wasm.h"
 
-#define WB_MAX_MODULE_FILE ((unsigned long)1 << 30)
 
 typedef struct wb_run_preload {
     char *name;

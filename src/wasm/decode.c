@@ -46,7 +46,7 @@ typedef struct decoder {
 static int fail(decoder *d) {
     const char *msg = d->r.err ? d->r.err : "malformed module";
     return wb_error_set(d->err, d->invalid ? WB_EINVALID : WB_EMALFORMED, "%s (at offset 0x%zx)",
-                        msg, wb__rd_offset(&d->r));
+                        msg, wb__rd_fail_offset(&d->r));
 }
 
 static bool failmsg(decoder *d, const char *msg) { return wb__rd_fail(&d->r, msg); }
@@ -58,9 +58,12 @@ static bool fail_invalid(decoder *d, const char *msg) {
 
 /* A vector count: bounded by a limit and by the bytes left (each item takes at least one byte). */
 static bool read_count(decoder *d, uint32_t limit, const char *too_many, uint32_t *out) {
+    const uint8_t *start = d->r.p;
     if (!wb__rd_u32(&d->r, out)) return false;
-    if (*out > limit) return failmsg(d, too_many);
-    if (*out > wb__rd_left(&d->r)) return failmsg(d, "unexpected end of section or function");
+    if (*out > limit || *out > wb__rd_left(&d->r)) {
+        d->r.p = start; /* report the count's own offset */
+        return failmsg(d, *out > limit ? too_many : "unexpected end of section or function");
+    }
     return true;
 }
 
@@ -476,7 +479,7 @@ static bool decode_code(decoder *d) {
         f->body_len = size;
 
         /* locals: groups of (count, type); the total is checked before allocating */
-        wb_reader lr = {body, body + size, d->r.base, NULL, true};
+        wb_reader lr = {body, body + size, d->r.base, NULL, true, NULL};
         uint32_t ngroups;
         uint64_t total = 0;
         if (!wb__rd_u32(&lr, &ngroups)) goto bad_locals;
@@ -549,13 +552,13 @@ static bool decode_data(decoder *d) {
 
 /* The name section is advisory: a malformed one is ignored, never an error. */
 static void decode_name_section(wb_module *m, const uint8_t *p, const uint8_t *end) {
-    wb_reader r = {p, end, m->bytes, NULL, true};
+    wb_reader r = {p, end, m->bytes, NULL, true, NULL};
     while (r.p < r.end && !r.err) {
         uint8_t id;
         uint32_t size;
         const uint8_t *sub;
         if (!wb__rd_u8(&r, &id) || !wb__rd_u32(&r, &size) || !wb__rd_bytes(&r, size, &sub)) return;
-        wb_reader s = {sub, sub + size, m->bytes, NULL, true};
+        wb_reader s = {sub, sub + size, m->bytes, NULL, true, NULL};
         if (id == 0) {
             uint32_t n;
             const uint8_t *b;
@@ -622,7 +625,7 @@ static void collect_declared_refs(wb_module *m) {
 
 int wb__module_decode(wb_module *m, wb_error *err) {
     decoder d = {.m = m, .err = err};
-    d.r = (wb_reader){m->bytes, m->bytes + m->len, m->bytes, NULL, false};
+    d.r = (wb_reader){m->bytes, m->bytes + m->len, m->bytes, NULL, false, NULL};
     wb_tabletype *tdefs = NULL;
     wb_limits *mdefs = NULL;
     uint32_t ntdefs = 0, nmdefs = 0;

@@ -154,13 +154,15 @@ static bool native_stack_ok(void) {
     return (uintptr_t)__builtin_frame_address(0) > native_stack_low;
 }
 
-/* Host→wasm entries may nest at most this deep, whatever the native stack. */
+/* Host→wasm entries may nest at most this deep, whatever the native stack; the native stack is
+ * only measured once entries nest (reading its bounds costs a /proc read on the main thread). */
 #define MAX_ENTRY_DEPTH 10000
+#define STACK_CHECK_DEPTH 8
 
 int wb__call(wb_store *s, wb_instance *caller, wb_func *f, wb_slot *fp) {
     if (f->kind == WB_FUNC_HOST) return call_host(s, caller, f, fp);
     if (fp + f->code->frame_slots > s->stack_end || s->rec_top + 2 >= s->recs_end ||
-        s->depth >= MAX_ENTRY_DEPTH || !native_stack_ok()) {
+        s->depth >= MAX_ENTRY_DEPTH || (s->depth >= STACK_CHECK_DEPTH && !native_stack_ok())) {
         wb__trap_set(s, WB_TRAP_STACK_EXHAUSTED, s->rec_top, NULL);
         return -1;
     }

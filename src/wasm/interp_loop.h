@@ -6,7 +6,6 @@
  * Handlers read all their operands before writing their destination, which the lowering relies
  * on when it retargets a result into a local. */
 
-#include <math.h>
 #include <string.h>
 
 #include "wasm/interp_ops.h"

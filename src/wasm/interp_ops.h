@@ -5,28 +5,29 @@
 #ifndef WB_WASM_INTERP_OPS_H
 #define WB_WASM_INTERP_OPS_H
 
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
+#define wb__signbit(x) __builtin_signbit(x)
+
 static inline float wb__fminf(float a, float b) {
     if (a != a || b != b) return a + b; /* propagates a NaN, quieted */
-    if (a == 0 && b == 0) return signbit(a) ? a : b;
+    if (a == 0 && b == 0) return wb__signbit(a) ? a : b;
     return a < b ? a : b;
 }
 static inline float wb__fmaxf(float a, float b) {
     if (a != a || b != b) return a + b;
-    if (a == 0 && b == 0) return signbit(a) ? b : a;
+    if (a == 0 && b == 0) return wb__signbit(a) ? b : a;
     return a > b ? a : b;
 }
 static inline double wb__fmin(double a, double b) {
     if (a != a || b != b) return a + b;
-    if (a == 0 && b == 0) return signbit(a) ? a : b;
+    if (a == 0 && b == 0) return wb__signbit(a) ? a : b;
     return a < b ? a : b;
 }
 static inline double wb__fmax(double a, double b) {
     if (a != a || b != b) return a + b;
-    if (a == 0 && b == 0) return signbit(a) ? b : a;
+    if (a == 0 && b == 0) return wb__signbit(a) ? b : a;
     return a > b ? a : b;
 }
 static inline uint32_t wb__rotl32(uint32_t x, uint32_t n) {
@@ -46,18 +47,67 @@ static inline uint64_t wb__rotr64(uint64_t x, uint64_t n) {
     return (x >> n) | (x << ((64 - n) & 63));
 }
 
-/* libm's rounding functions return a signalling NaN unchanged; wasm wants it quieted */
-#define WB_ROUNDING(name, fn, T)                                                                   \
-    static inline T name(T x) { return x != x ? x + x : fn(x); }
-WB_ROUNDING(wb__ceilf, ceilf, float)
-WB_ROUNDING(wb__floorf, floorf, float)
-WB_ROUNDING(wb__truncf, truncf, float)
-WB_ROUNDING(wb__nearbyintf, nearbyintf, float)
-WB_ROUNDING(wb__ceil, ceil, double)
-WB_ROUNDING(wb__floor, floor, double)
-WB_ROUNDING(wb__trunc, trunc, double)
-WB_ROUNDING(wb__nearbyint, nearbyint, double)
-#undef WB_ROUNDING
+/* Rounding to integral values, without libm (whose functions also return a signalling NaN
+ * unquieted, where wasm wants it quiet). Values of magnitude >= 2^52 (2^23 for f32) are already
+ * integral; below that, the integer conversion is exact. Requires strict IEEE arithmetic in the
+ * default rounding mode (no -ffast-math), which is how everything here is built. */
+static inline double wb__copysign(double mag, double sgn) {
+    uint64_t m, g;
+    memcpy(&m, &mag, 8);
+    memcpy(&g, &sgn, 8);
+    m = (m & 0x7fffffffffffffffull) | (g & 0x8000000000000000ull);
+    memcpy(&mag, &m, 8);
+    return mag;
+}
+static inline float wb__copysignf(float mag, float sgn) {
+    uint32_t m, g;
+    memcpy(&m, &mag, 4);
+    memcpy(&g, &sgn, 4);
+    m = (m & 0x7fffffffu) | (g & 0x80000000u);
+    memcpy(&mag, &m, 4);
+    return mag;
+}
+static inline double wb__trunc(double x) {
+    if (x != x) return x + x;
+    if (!(x > -4503599627370496.0 && x < 4503599627370496.0)) return x;
+    return wb__copysign((double)(int64_t)x, x);
+}
+static inline double wb__floor(double x) {
+    double t = wb__trunc(x);
+    return t > x ? t - 1.0 : t;
+}
+static inline double wb__ceil(double x) {
+    double t = wb__trunc(x);
+    return t < x ? wb__copysign(t + 1.0, x) : t;
+}
+static inline double wb__nearbyint(double x) {
+    if (x != x) return x + x;
+    double a = wb__copysign(x, 1.0);
+    if (!(a < 4503599627370496.0)) return x;
+    /* adding and removing 2^52 rounds to the nearest integer, ties to even */
+    return wb__copysign((a + 4503599627370496.0) - 4503599627370496.0, x);
+}
+static inline float wb__truncf(float x) {
+    if (x != x) return x + x;
+    if (!(x > -8388608.0f && x < 8388608.0f)) return x;
+    return wb__copysignf((float)(int32_t)x, x);
+}
+static inline float wb__floorf(float x) {
+    float t = wb__truncf(x);
+    return t > x ? t - 1.0f : t;
+}
+static inline float wb__ceilf(float x) {
+    float t = wb__truncf(x);
+    return t < x ? wb__copysignf(t + 1.0f, x) : t;
+}
+static inline float wb__nearbyintf(float x) {
+    if (x != x) return x + x;
+    float a = wb__copysignf(x, 1.0f);
+    if (!(a < 8388608.0f)) return x;
+    return wb__copysignf((a + 8388608.0f) - 8388608.0f, x);
+}
+static inline float wb__sqrtf(float x) { return __builtin_sqrtf(x); }
+static inline double wb__sqrt(double x) { return __builtin_sqrt(x); }
 
 /* compare helpers for fused branches: a is a slot, b a value */
 #define WB_CMP32_s(a, op, b) ((a).i32 op (int32_t)(b))
@@ -182,7 +232,7 @@ WB_ROUNDING(wb__nearbyint, nearbyint, double)
 #define WB_OP_F32_FLOOR(d, a) ((d).f32 = wb__floorf((a).f32))
 #define WB_OP_F32_TRUNC(d, a) ((d).f32 = wb__truncf((a).f32))
 #define WB_OP_F32_NEAREST(d, a) ((d).f32 = wb__nearbyintf((a).f32))
-#define WB_OP_F32_SQRT(d, a) ((d).f32 = sqrtf((a).f32))
+#define WB_OP_F32_SQRT(d, a) ((d).f32 = wb__sqrtf((a).f32))
 #define WB_OP_F32_ADD(d, a, b) ((d).f32 = (a).f32 + (b).f32)
 #define WB_OP_F32_SUB(d, a, b) ((d).f32 = (a).f32 - (b).f32)
 #define WB_OP_F32_MUL(d, a, b) ((d).f32 = (a).f32 * (b).f32)
@@ -202,7 +252,7 @@ WB_ROUNDING(wb__nearbyint, nearbyint, double)
 #define WB_OP_F64_FLOOR(d, a) ((d).f64 = wb__floor((a).f64))
 #define WB_OP_F64_TRUNC(d, a) ((d).f64 = wb__trunc((a).f64))
 #define WB_OP_F64_NEAREST(d, a) ((d).f64 = wb__nearbyint((a).f64))
-#define WB_OP_F64_SQRT(d, a) ((d).f64 = sqrt((a).f64))
+#define WB_OP_F64_SQRT(d, a) ((d).f64 = wb__sqrt((a).f64))
 #define WB_OP_F64_ADD(d, a, b) ((d).f64 = (a).f64 + (b).f64)
 #define WB_OP_F64_SUB(d, a, b) ((d).f64 = (a).f64 - (b).f64)
 #define WB_OP_F64_MUL(d, a, b) ((d).f64 = (a).f64 * (b).f64)

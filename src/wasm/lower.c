@@ -1300,76 +1300,92 @@ static int lower_instr(lowerer *L, uint8_t op) {
     return 0;
 }
 
-static int lower_function(const wb_module *m, uint32_t di, const void *const *labels,
-                          wb_error *err) {
+/* Lower defined function `di`; its code is appended to L's code arena. L's scratch arrays are
+ * reused from function to function. */
+static int lower_function(lowerer *L, uint32_t di, uint32_t *code_off) {
+    const wb_module *m = L->m;
     wb_func_decl *fd = &m->funcs[di];
     const wb_functype *ft = &m->types[fd->type_index];
-    lowerer L = {.m = m, .labels = labels, .func_index = m->nimported_funcs + di, .type = ft,
-                 .err = err};
-    int rc = -1;
-    L.nlocals_all = ft->nparams + fd->nlocals;
-    L.local_types = wb_malloc(L.nlocals_all + 1);
-    L.local_slot = wb_calloc(L.nlocals_all + 1, sizeof *L.local_slot);
-    L.local_refs = wb_calloc(L.nlocals_all + 1, sizeof *L.local_refs);
+    L->func_index = m->nimported_funcs + di;
+    L->type = ft;
+    L->height = 0;
+    L->depth = 0;
+    L->nlocals_all = ft->nparams + fd->nlocals;
+    L->local_types = wb_realloc(L->local_types, L->nlocals_all + 1);
+    L->local_slot = wb_reallocarray(L->local_slot, L->nlocals_all + 1, sizeof *L->local_slot);
+    L->local_refs = wb_reallocarray(L->local_refs, L->nlocals_all + 1, sizeof *L->local_refs);
+    memset(L->local_refs, 0, (L->nlocals_all + 1) * sizeof *L->local_refs);
     uint32_t slot = 0;
-    for (uint32_t i = 0; i < L.nlocals_all; i++) {
+    for (uint32_t i = 0; i < L->nlocals_all; i++) {
         uint8_t t = i < ft->nparams ? ft->types[i] : fd->local_types[i - ft->nparams];
-        L.local_types[i] = t;
-        L.local_slot[i] = slot;
+        L->local_types[i] = t;
+        L->local_slot[i] = slot;
         slot += wb__type_slots(t);
     }
-    L.scratch = slot;
-    L.temp_base = slot + 1;
-    L.max_slot = L.temp_base;
-    if (ft->result_slots > L.max_slot) L.max_slot = ft->result_slots;
-    L.barrier = 0;
-    L.last_dst = NONE;
+    L->scratch = slot;
+    L->temp_base = slot + 1;
+    L->max_slot = L->temp_base;
+    if (ft->result_slots > L->max_slot) L->max_slot = ft->result_slots;
+    L->barrier = L->len;
+    L->last_start = L->len;
+    L->last_dst = NONE;
+    L->last_iop = WB_IOP_COUNT;
+    *code_off = L->len;
 
     /* skip the locals declarations */
-    L.r = (wb_reader){fd->body, fd->body + fd->body_len, m->bytes, NULL, true};
+    L->r = (wb_reader){fd->body, fd->body + fd->body_len, m->bytes, NULL, true, NULL};
     uint32_t ngroups, cnt;
     uint8_t t;
-    wb__rd_u32(&L.r, &ngroups);
+    wb__rd_u32(&L->r, &ngroups);
     for (uint32_t g = 0; g < ngroups; g++) {
-        wb__rd_u32(&L.r, &cnt);
-        wb__rd_u8(&L.r, &t);
+        wb__rd_u32(&L->r, &cnt);
+        wb__rd_u8(&L->r, &t);
     }
 
-    WB_VEC_RESERVE(L.frames, L.frames_cap, 1);
-    cframe *f = &L.frames[L.depth++];
+    WB_VEC_RESERVE(L->frames, L->frames_cap, 1);
+    cframe *f = &L->frames[L->depth++];
     memset(f, 0, sizeof *f);
     f->kind = F_FUNC;
     f->nresults = ft->nresults;
     f->results = ft->types + ft->nparams;
-    if (m->cfg.interruptible) emit_op(&L, WB_IOP_FUEL);
+    if (m->cfg.interruptible) emit_op(L, WB_IOP_FUEL);
 
-    if (lower_body(&L) < 0) goto out;
+    int rc = lower_body(L);
+    for (uint32_t i = 0; i < L->depth; i++) free(L->frames[i].patches);
+    if (rc < 0) return -1;
 
     wb_code *c = &fd->lowered;
-    c->code = wb_realloc(L.code, (size_t)L.len * sizeof *L.code);
-    L.code = NULL;
-    c->code_len = L.len;
+    c->code_len = L->len - *code_off;
     c->nparams = ft->param_slots;
     c->nlocals = slot - ft->param_slots;
-    c->frame_slots = L.max_slot;
-    c->func_index = L.func_index;
+    c->frame_slots = L->max_slot;
+    c->func_index = L->func_index;
     c->module = m;
-    rc = 0;
-out:
-    for (uint32_t i = 0; i < L.depth; i++) free(L.frames[i].patches);
+    return 0;
+}
+
+int wb__module_lower(wb_module *m, wb_error *err) {
+    lowerer L = {.m = m, .err = err};
+    L.labels = wb__interp_labels(m->cfg.bounds_checks ? WB_INTERP_CHECKED : WB_INTERP_GUARDED);
+    /* one code arena for the module, sized from the bodies (about two units per byte) */
+    size_t estimate = 16;
+    for (uint32_t i = 0; i < m->nfunc_decls; i++) estimate += (size_t)m->funcs[i].body_len * 2;
+    L.cap = estimate < (1u << 24) ? (uint32_t)estimate : 1u << 24;
+    L.code = wb_reallocarray(NULL, L.cap, sizeof *L.code);
+    uint32_t *offsets = wb_calloc(m->nfunc_decls + 1, sizeof *offsets);
+    int rc = 0;
+    for (uint32_t i = 0; i < m->nfunc_decls && rc == 0; i++) rc = lower_function(&L, i, &offsets[i]);
+    if (rc == 0) {
+        m->code = wb_realloc(L.code, (size_t)(L.len ? L.len : 1) * sizeof *L.code);
+        L.code = NULL;
+        for (uint32_t i = 0; i < m->nfunc_decls; i++) m->funcs[i].lowered.code = m->code + offsets[i];
+    }
+    free(offsets);
+    free(L.code);
     free(L.frames);
     free(L.stack);
-    free(L.code);
     free(L.local_types);
     free(L.local_slot);
     free(L.local_refs);
     return rc;
-}
-
-int wb__module_lower(wb_module *m, wb_error *err) {
-    const void *const *labels =
-        wb__interp_labels(m->cfg.bounds_checks ? WB_INTERP_CHECKED : WB_INTERP_GUARDED);
-    for (uint32_t i = 0; i < m->nfunc_decls; i++)
-        if (lower_function(m, i, labels, err) < 0) return -1;
-    return 0;
 }

@@ -1,19 +1,17 @@
 /* Module lifecycle: decode → validate → lower, reference counting, and the import/export views. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "wasm/module.h"
 #include "wasm/runtime.h"
 
-int wb_module_new(const wb_config *cfg, const uint8_t *bytes, size_t len, wb_module **out,
-                  wb_error *err) {
-    wb_module *m = wb_calloc(1, sizeof *m);
-    m->refcount = 1;
-    if (cfg) m->cfg = *cfg;
-    m->bytes = wb_malloc(len ? len : 1);
-    if (len) memcpy(m->bytes, bytes, len);
-    m->len = len;
+static int compile(wb_module *m, wb_module **out, wb_error *err) {
     if (wb__module_decode(m, err) < 0 || wb__module_validate(m, err) < 0 ||
         wb__module_lower(m, err) < 0) {
         wb__module_release(m);
@@ -25,6 +23,56 @@ int wb_module_new(const wb_config *cfg, const uint8_t *bytes, size_t len, wb_mod
     return 0;
 }
 
+int wb_module_new(const wb_config *cfg, const uint8_t *bytes, size_t len, wb_module **out,
+                  wb_error *err) {
+    wb_module *m = wb_calloc(1, sizeof *m);
+    m->refcount = 1;
+    if (cfg) m->cfg = *cfg;
+    m->bytes = wb_malloc(len ? len : 1);
+    if (len) memcpy(m->bytes, bytes, len);
+    m->len = len;
+    return compile(m, out, err);
+}
+
+int wb_module_load(const wb_config *cfg, const char *path, wb_module **out, wb_error *err) {
+    *out = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return wb_error_sys(err, "read `%s`", path);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        wb_error_sys(err, "read `%s`", path);
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > WB_MAX_MODULE_BYTES) {
+        close(fd);
+        return wb_error_set(err, S_ISDIR(st.st_mode) ? EISDIR : EFBIG, "read `%s`: %s", path,
+                            S_ISDIR(st.st_mode)   ? "is a directory"
+                            : S_ISREG(st.st_mode) ? "file too large for a module"
+                                                  : "not a regular file");
+    }
+    wb_module *m = wb_calloc(1, sizeof *m);
+    m->refcount = 1;
+    if (cfg) m->cfg = *cfg;
+    m->len = (size_t)st.st_size;
+    if (m->len == 0) {
+        m->bytes = wb_malloc(1);
+    } else {
+        /* pages are read on demand: custom sections a module never uses cost nothing */
+        void *p = mmap(NULL, m->len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            wb_error_sys(err, "map `%s`", path);
+            close(fd);
+            free(m);
+            return -1;
+        }
+        m->bytes = p;
+        m->mapped = true;
+    }
+    close(fd);
+    return compile(m, out, err);
+}
+
 void wb__module_release(wb_module *m) {
     for (uint32_t i = 0; i < m->ntypes; i++) free(m->types[i].types);
     free(m->types);
@@ -34,11 +82,9 @@ void wb__module_release(wb_module *m) {
     }
     free(m->imports);
     free(m->func_types);
-    for (uint32_t i = 0; i < m->nfunc_decls; i++) {
-        free(m->funcs[i].local_types);
-        free((void *)m->funcs[i].lowered.code);
-    }
+    for (uint32_t i = 0; i < m->nfunc_decls; i++) free(m->funcs[i].local_types);
     free(m->funcs);
+    free(m->code);
     free(m->tables);
     free(m->memories);
     free(m->global_types);
@@ -53,7 +99,8 @@ void wb__module_release(wb_module *m) {
         for (uint32_t i = 0; i < m->nfuncs; i++) free(m->func_names[i]);
     free(m->func_names);
     free(m->name);
-    free(m->bytes);
+    if (m->mapped) munmap(m->bytes, m->len);
+    else free(m->bytes);
 }
 
 void wb__module_ref(wb_module *m) { m->refcount++; }

@@ -89,8 +89,9 @@ typedef struct wb_func_decl {
 struct wb_module {
     int refcount;
     wb_config cfg;
-    uint8_t *bytes;           /* owned copy of the binary */
+    uint8_t *bytes;           /* the binary: an owned copy, or a private mapping of its file */
     size_t len;
+    bool mapped;              /* bytes is an mmap of len bytes */
 
     wb_functype *types;
     uint32_t ntypes;
@@ -132,6 +133,8 @@ struct wb_module {
     /* functions that may be named by ref.func in code (C.refs in the spec): exports, element
      * segments and global initialisers. Bitset over nfuncs. */
     uint8_t *declared_refs;
+
+    uint32_t *code;             /* internal code of all defined functions (see lower.h) */
 
     char **func_names;          /* nfuncs entries, NULL where unnamed; from the name section */
     char *name;                 /* module name from the name section, or NULL */

@@ -14,12 +14,21 @@ typedef struct wb_reader {
     const char *err;     /* static message, NULL while all reads succeeded */
     bool in_section;     /* running out of bytes inside a section or function body is
                           * "unexpected end of section or function"; elsewhere "unexpected end" */
+    const uint8_t *fail_at; /* where the first failed read started */
 } wb_reader;
 
 static inline bool wb__rd_fail(wb_reader *r, const char *msg) {
-    if (!r->err) r->err = msg;
+    if (!r->err) {
+        r->err = msg;
+        r->fail_at = r->p;
+    }
     r->p = r->end;
     return false;
+}
+
+/* Offset of the first failure (or of the current position while all reads succeeded). */
+static inline size_t wb__rd_fail_offset(const wb_reader *r) {
+    return (size_t)((r->err && r->fail_at ? r->fail_at : r->p) - r->base);
 }
 
 static inline bool wb__rd_eof(wb_reader *r) {

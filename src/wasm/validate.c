@@ -468,7 +468,7 @@ static bool check_br_table(validator *v, const decoded_instr *in) {
     uint32_t ndef = 0, ntypes = 0, depth = 0;
     if (in->x > WB_MAX_BR_TABLE) return invalid(v, "br_table has too many targets");
     if (!pop_type(v, WB_I32) || !get_label(v, in->y, &def_types, &ndef)) return false;
-    wb_reader targets = {in->targets, v->r.end, v->r.base, NULL, true};
+    wb_reader targets = {in->targets, v->r.end, v->r.base, NULL, true, NULL};
     for (uint32_t i = 0; i < in->x; i++) {
         wb__rd_u32(&targets, &depth); /* decoded before */
         if (!get_label(v, depth, &types, &ntypes)) return false;
@@ -697,7 +697,7 @@ static bool start_body(validator *v, uint32_t i) {
     uint8_t t = 0;
     v->what = NULL;
     v->func_index = v->m->nimported_funcs + i;
-    v->r = (wb_reader){f->body, f->body + f->body_len, v->m->bytes, NULL, true};
+    v->r = (wb_reader){f->body, f->body + f->body_len, v->m->bytes, NULL, true, NULL};
     v->instr = f->body;
     v->nvals = 0;
     v->nctrls = 0;

@@ -131,6 +131,10 @@ typedef struct wb_config {
  * The caller owns *out and releases it with wb_module_free; instances keep their own reference. */
 int wb_module_new(const wb_config *cfg, const uint8_t *bytes, size_t len, wb_module **out,
                   wb_error *err);
+/* The same from a file, which is mapped rather than read (its pages are only touched as needed).
+ * Files over WB_MAX_MODULE_BYTES are refused. */
+#define WB_MAX_MODULE_BYTES ((uint64_t)1 << 30)
+int wb_module_load(const wb_config *cfg, const char *path, wb_module **out, wb_error *err);
 void wb_module_free(wb_module *m);
 uint32_t wb_module_import_count(const wb_module *m);
 void wb_module_import(const wb_module *m, uint32_t i, wb_import_info *out);
