@@ -30,7 +30,9 @@ void *wb_reallocarray(void *p, size_t count, size_t size) {
     return wb_realloc(p, count * size);
 }
 
-char *wb_strdup(const char *s) { return wb_strndup(s, strlen(s)); }
+char *wb_strdup(const char *s) {
+    return wb_strndup(s, strlen(s));
+}
 
 char *wb_strndup(const char *s, size_t n) {
     char *d = wb_malloc(n + 1);

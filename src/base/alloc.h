@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 void *wb_malloc(size_t n);
-void *wb_calloc(size_t count, size_t size);  /* checks count*size for overflow */
+void *wb_calloc(size_t count, size_t size); /* checks count*size for overflow */
 void *wb_realloc(void *p, size_t n);
 void *wb_reallocarray(void *p, size_t count, size_t size);
 char *wb_strdup(const char *s);
@@ -18,14 +18,16 @@ char *wb_strndup(const char *s, size_t n);
 #define WB_VEC_RESERVE(ptr, cap, need)                                                             \
     do {                                                                                           \
         if ((size_t)(need) > (size_t)(cap)) {                                                      \
-            size_t wb_nc_ = (cap) ? (size_t)(cap) * 2 : 8;                                         \
+            size_t wb_nc_ = (cap) ? (size_t)(cap)*2 : 8;                                           \
             while (wb_nc_ < (size_t)(need)) wb_nc_ *= 2;                                           \
             (ptr) = wb_reallocarray((ptr), wb_nc_, sizeof *(ptr));                                 \
             (cap) = wb_nc_;                                                                        \
         }                                                                                          \
     } while (0)
 
-static inline void wb_freep(void *p) { free(*(void **)p); }
+static inline void wb_freep(void *p) {
+    free(*(void **)p);
+}
 #define WB_AUTOFREE __attribute__((cleanup(wb_freep)))
 
 #endif

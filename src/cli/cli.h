@@ -4,7 +4,7 @@
 #define WB_CLI_H
 
 #define WB_EXIT_ENGINE 125
-#define WB_EXIT_TRAP 134
+#define WB_EXIT_TRAP   134
 
 int wb_cmd_run(int argc, char **argv);
 

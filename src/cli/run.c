@@ -22,23 +22,25 @@
 void wb__module_dump(const wb_module *m, FILE *out);
 
 static void run_usage(FILE *out) {
-    fputs("Usage:  wasmbox run [OPTIONS] FILE.wasm [ARGS...]\n"
-          "\n"
-          "Run a WebAssembly module: a WASI command's _start, or one export with --invoke\n"
-          "\n"
-          "Options:\n"
-          "      --dir HOST[::GUEST]     Preopen the host directory HOST as GUEST (default HOST)\n"
-          "      --env NAME=VALUE        Set an environment variable (--env NAME: inherit it)\n"
-          "      --tcplisten HOST:PORT   Preopen a listening TCP socket for sock_accept\n"
-          "      --net                   Let the module open sockets itself (WasmEdge socket API)\n"
-          "      --invoke NAME           Call the exported function NAME with ARGS, print its results\n"
-          "      --preload NAME=FILE     Instantiate FILE first and link its exports as module NAME\n"
-          "      --fuel N                Trap after N loop iterations and calls\n"
-          "      --timeout DURATION      Interrupt the module after DURATION (e.g. 500ms, 10s, 2m)\n"
-          "      --max-memory SIZE       Cap each linear memory at SIZE bytes (e.g. 64MiB, 1g)\n"
-          "      --bounds-checks         Check memory accesses explicitly instead of guard pages\n"
-          "      --dump-code             Print the internal code of every function and exit\n",
-          out);
+    fputs(
+        "Usage:  wasmbox run [OPTIONS] FILE.wasm [ARGS...]\n"
+        "\n"
+        "Run a WebAssembly module: a WASI command's _start, or one export with --invoke\n"
+        "\n"
+        "Options:\n"
+        "      --dir HOST[::GUEST]     Preopen the host directory HOST as GUEST (default HOST)\n"
+        "      --env NAME=VALUE        Set an environment variable (--env NAME: inherit it)\n"
+        "      --tcplisten HOST:PORT   Preopen a listening TCP socket for sock_accept\n"
+        "      --net                   Let the module open sockets itself (WasmEdge socket API)\n"
+        "      --invoke NAME           Call the exported function NAME with ARGS, print its "
+        "results\n"
+        "      --preload NAME=FILE     Instantiate FILE first and link its exports as module NAME\n"
+        "      --fuel N                Trap after N loop iterations and calls\n"
+        "      --timeout DURATION      Interrupt the module after DURATION (e.g. 500ms, 10s, 2m)\n"
+        "      --max-memory SIZE       Cap each linear memory at SIZE bytes (e.g. 64MiB, 1g)\n"
+        "      --bounds-checks         Check memory accesses explicitly instead of guard pages\n"
+        "      --dump-code             Print the internal code of every function and exit\n",
+        out);
 }
 
 static int load_module(const char *path, const wb_config *cfg, wb_module **out) {
@@ -66,7 +68,8 @@ static const char *import_hint(const char *module) {
         {"wasi:", "the component model (WASI preview2): run a core module instead"},
         {"spin", "the Spin application runtime (io.containerd.spin.v2), not available yet"},
         {"fermyon", "the Spin application runtime (io.containerd.spin.v2), not available yet"},
-        {"env", "no runtime: `env` imports come from the toolchain; link them with --preload env=FILE"},
+        {"env",
+         "no runtime: `env` imports come from the toolchain; link them with --preload env=FILE"},
     };
     for (size_t i = 0; i < sizeof hints / sizeof hints[0]; i++)
         if (!strncmp(module, hints[i].prefix, strlen(hints[i].prefix))) return hints[i].hint;

@@ -29,14 +29,15 @@ int wb_cli_parse_size(const char *s, uint64_t *out) {
         const char *suffix;
         double mult;
     } units[] = {
-        {"", 1},          {"b", 1},          {"k", 1024},       {"kb", 1024},
-        {"kib", 1024},    {"m", 1 << 20},    {"mb", 1 << 20},   {"mib", 1 << 20},
-        {"g", 1 << 30},   {"gb", 1 << 30},   {"gib", 1 << 30},
+        {"", 1},        {"b", 1},        {"k", 1024},      {"kb", 1024},
+        {"kib", 1024},  {"m", 1 << 20},  {"mb", 1 << 20},  {"mib", 1 << 20},
+        {"g", 1 << 30}, {"gb", 1 << 30}, {"gib", 1 << 30},
     };
     char unit[8];
     size_t n = strlen(end);
     if (n >= sizeof unit) return -1;
-    for (size_t i = 0; i <= n; i++) unit[i] = (char)(end[i] >= 'A' && end[i] <= 'Z' ? end[i] + 32 : end[i]);
+    for (size_t i = 0; i <= n; i++)
+        unit[i] = (char)(end[i] >= 'A' && end[i] <= 'Z' ? end[i] + 32 : end[i]);
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
         if (strcmp(unit, units[i].suffix) != 0) continue;
         double bytes = v * units[i].mult;
@@ -53,19 +54,25 @@ int wb_cli_parse_duration(const char *s, uint64_t *out_ns) {
     double v = strtod(s, &end);
     if (errno || end == s || v < 0 || !isfinite(v)) return -1;
     double mult;
-    if (!strcmp(end, "ns")) mult = 1;
-    else if (!strcmp(end, "us")) mult = 1e3;
-    else if (!strcmp(end, "ms")) mult = 1e6;
-    else if (!strcmp(end, "s") || !*end) mult = 1e9;
-    else if (!strcmp(end, "m")) mult = 60e9;
-    else if (!strcmp(end, "h")) mult = 3600e9;
-    else return -1;
+    if (!strcmp(end, "ns"))
+        mult = 1;
+    else if (!strcmp(end, "us"))
+        mult = 1e3;
+    else if (!strcmp(end, "ms"))
+        mult = 1e6;
+    else if (!strcmp(end, "s") || !*end)
+        mult = 1e9;
+    else if (!strcmp(end, "m"))
+        mult = 60e9;
+    else if (!strcmp(end, "h"))
+        mult = 3600e9;
+    else
+        return -1;
     double ns = v * mult;
     if (ns < 1 || ns > 9e18) return -1;
     *out_ns = (uint64_t)ns;
     return 0;
 }
-
 
 int wb_cli_parse_value(const char *s, uint8_t t, wb_value *v) {
     char *end = NULL;
@@ -80,8 +87,10 @@ int wb_cli_parse_value(const char *s, uint8_t t, wb_value *v) {
         break;
     }
     case WB_I64:
-        if (s[0] == '-') v->of.i64 = strtoll(s, &end, 0);
-        else v->of.i64 = (int64_t)strtoull(s, &end, 0);
+        if (s[0] == '-')
+            v->of.i64 = strtoll(s, &end, 0);
+        else
+            v->of.i64 = (int64_t)strtoull(s, &end, 0);
         break;
     case WB_F32: {
         float f = strtof(s, &end);
@@ -115,8 +124,10 @@ static int tcp_listen(const char *spec) {
         memmove(host, host + 1, hl - 2);
         host[hl - 2] = '\0';
     }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *res;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
+                    *res;
     int gai = getaddrinfo(host, colon + 1, &hints, &res);
     if (gai != 0) {
         wb_cli_error("--tcplisten %s: %s", spec, gai_strerror(gai));
@@ -233,7 +244,8 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
             errno = 0;
             long long f = strtoll(v, &end, 10);
             if (errno || *end || end == v || f < 0) {
-                wb_cli_error("invalid argument for --fuel: `%s` (expected a non-negative integer)", v);
+                wb_cli_error("invalid argument for --fuel: `%s` (expected a non-negative integer)",
+                             v);
                 return -1;
             }
             o->fuel = f;
@@ -241,14 +253,16 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
         } else if (is_opt(a, "--timeout")) {
             if (!(v = opt_value(argc, argv, &i, "--timeout"))) return -1;
             if (wb_cli_parse_duration(v, &o->timeout_ns) < 0) {
-                wb_cli_error("invalid argument for --timeout: `%s` (expected e.g. 500ms, 10s, 2m)", v);
+                wb_cli_error("invalid argument for --timeout: `%s` (expected e.g. 500ms, 10s, 2m)",
+                             v);
                 return -1;
             }
             o->cfg.interruptible = true;
         } else if (is_opt(a, "--max-memory")) {
             if (!(v = opt_value(argc, argv, &i, "--max-memory"))) return -1;
             if (wb_cli_parse_size(v, &o->max_memory) < 0 || o->max_memory == 0) {
-                wb_cli_error("invalid argument for --max-memory: `%s` (expected e.g. 64MiB, 1g)", v);
+                wb_cli_error("invalid argument for --max-memory: `%s` (expected e.g. 64MiB, 1g)",
+                             v);
                 return -1;
             }
         } else if (!strcmp(a, "--bounds-checks")) {
@@ -294,10 +308,16 @@ int wb_run_opts_wasi(wb_run_opts *o, wb_wasi **out) {
     argv[0] = (char *)o->path;
     for (int i = 1; i < argc; i++) argv[i] = o->args[i - 1];
     wb_wasi_config cfg = {
-        .argc = argc, .argv = argv, .envc = o->nenv, .env = o->env,
-        .dirs = o->dirs, .ndirs = o->ndirs,
-        .listen_fds = o->listen_fds, .nlisten = o->nlisten,
-        .stdio = {0, 1, 2}, .allow_net = o->net,
+        .argc = argc,
+        .argv = argv,
+        .envc = o->nenv,
+        .env = o->env,
+        .dirs = o->dirs,
+        .ndirs = o->ndirs,
+        .listen_fds = o->listen_fds,
+        .nlisten = o->nlisten,
+        .stdio = {0, 1, 2},
+        .allow_net = o->net,
     };
     wb_error err;
     int rc = wb_wasi_new(&cfg, out, &err);

@@ -10,27 +10,26 @@
 #include "wasi/wasi.h"
 #include "wasm/wasm.h"
 
-
 typedef struct wb_run_preload {
     char *name;
     char *path;
 } wb_run_preload;
 
 typedef struct wb_run_opts {
-    const char *path;           /* the module */
-    char **args;                /* after the module path */
+    const char *path; /* the module */
+    char **args;      /* after the module path */
     int nargs;
     const char *invoke;
     bool dump;
     wb_config cfg;
-    int64_t fuel;               /* -1: unlimited */
-    uint64_t timeout_ns;        /* 0: none */
-    uint64_t max_memory;        /* 0: none */
+    int64_t fuel;        /* -1: unlimited */
+    uint64_t timeout_ns; /* 0: none */
+    uint64_t max_memory; /* 0: none */
     wb_wasi_dir *dirs;
     int ndirs;
-    char **env;                 /* "NAME=VALUE", owned */
+    char **env; /* "NAME=VALUE", owned */
     int nenv;
-    int *listen_fds;            /* bound and listening (owned until handed to WASI) */
+    int *listen_fds; /* bound and listening (owned until handed to WASI) */
     int nlisten;
     bool net;
     wb_run_preload *preload;

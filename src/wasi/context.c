@@ -212,8 +212,9 @@ static void free_strings(char **s, uint32_t n) {
      WASI_RIGHT_FD_READDIR | WASI_RIGHT_PATH_READLINK | WASI_RIGHT_PATH_RENAME_SOURCE |            \
      WASI_RIGHT_PATH_RENAME_TARGET | WASI_RIGHT_PATH_FILESTAT_GET |                                \
      WASI_RIGHT_PATH_FILESTAT_SET_SIZE | WASI_RIGHT_PATH_FILESTAT_SET_TIMES |                      \
-     WASI_RIGHT_FD_FILESTAT_GET | WASI_RIGHT_FD_FILESTAT_SET_TIMES | WASI_RIGHT_PATH_SYMLINK |      \
-     WASI_RIGHT_PATH_REMOVE_DIRECTORY | WASI_RIGHT_PATH_UNLINK_FILE | WASI_RIGHT_POLL_FD_READWRITE)
+     WASI_RIGHT_FD_FILESTAT_GET | WASI_RIGHT_FD_FILESTAT_SET_TIMES | WASI_RIGHT_PATH_SYMLINK |     \
+     WASI_RIGHT_PATH_REMOVE_DIRECTORY | WASI_RIGHT_PATH_UNLINK_FILE |                              \
+     WASI_RIGHT_POLL_FD_READWRITE)
 
 int wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out, wb_error *err) {
     wb_wasi *w = wb_calloc(1, sizeof *w);
@@ -246,8 +247,11 @@ int wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out, wb_error *err) {
             wb_wasi_free(w);
             return -1;
         }
-        wasi_fd f = {.kind = WFD_DIR, .filetype = WASI_FILETYPE_DIRECTORY, .host = fd,
-                     .owned = true, .rights_base = DIR_RIGHTS_BASE,
+        wasi_fd f = {.kind = WFD_DIR,
+                     .filetype = WASI_FILETYPE_DIRECTORY,
+                     .host = fd,
+                     .owned = true,
+                     .rights_base = DIR_RIGHTS_BASE,
                      .rights_inheriting = WASI_RIGHTS_ALL,
                      .preopen = wb_strdup(cfg->dirs[i].guest)};
         uint32_t gfd;
@@ -260,8 +264,10 @@ int wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out, wb_error *err) {
         }
     }
     for (int i = 0; i < cfg->nlisten; i++) {
-        wasi_fd f = {.kind = WFD_SOCKET, .filetype = WASI_FILETYPE_SOCKET_STREAM,
-                     .host = cfg->listen_fds[i], .owned = true,
+        wasi_fd f = {.kind = WFD_SOCKET,
+                     .filetype = WASI_FILETYPE_SOCKET_STREAM,
+                     .host = cfg->listen_fds[i],
+                     .owned = true,
                      .rights_base = WASI_RIGHT_SOCK_ACCEPT | WASI_RIGHT_POLL_FD_READWRITE |
                                     WASI_RIGHT_FD_FDSTAT_SET_FLAGS | WASI_RIGHT_SOCK_SHUTDOWN,
                      .rights_inheriting = WASI_RIGHTS_ALL};
@@ -339,7 +345,11 @@ static void sig_of(const wb_functype *ft, char *buf, size_t size) {
     for (uint32_t i = 0; i < ft->nparams + ft->nresults && n + 2 < size; i++) {
         if (i == ft->nparams) buf[n++] = ':';
         uint8_t t = ft->types[i];
-        buf[n++] = t == WB_I32 ? 'i' : t == WB_I64 ? 'I' : t == WB_F32 ? 'f' : t == WB_F64 ? 'F' : '?';
+        buf[n++] = t == WB_I32   ? 'i'
+                   : t == WB_I64 ? 'I'
+                   : t == WB_F32 ? 'f'
+                   : t == WB_F64 ? 'F'
+                                 : '?';
     }
     if (ft->nresults == 0 && n + 1 < size) buf[n++] = ':';
     buf[n] = '\0';
@@ -360,8 +370,10 @@ int wb_wasi_link(wb_wasi *w, wb_store *s, wb_linker *l, const wb_module *m, wb_e
                                 im.module, im.name);
         if (!is_wasi_module_name(im.module, im.module_len)) continue;
         if (im.kind != WB_EXTERN_FUNC)
-            return wb_error_set(err, WB_ELINK, "WASI provides only functions, but the module "
-                                               "imports `%s`.`%s` as another kind", im.module, im.name);
+            return wb_error_set(err, WB_ELINK,
+                                "WASI provides only functions, but the module "
+                                "imports `%s`.`%s` as another kind",
+                                im.module, im.name);
         const wasi_func_def *found = NULL;
         bool name_known = false;
         for (size_t t = 0; t < sizeof func_tables / sizeof func_tables[0] && !found; t++)

@@ -8,7 +8,6 @@
 
 #include "wasi/wasi_internal.h"
 
-
 /* Write n strings as a pointer array at `ptrs` and the NUL-terminated strings at `buf`. */
 static uint16_t put_strings(wasi_mem *m, char *const *strs, uint32_t n, size_t bytes, uint32_t ptrs,
                             uint32_t buf) {
@@ -68,8 +67,8 @@ static int clock_res_get(wb_caller *c, void *env, wb_slot *s) {
     if (!host_clock(s[0].u32, &id)) return wasi_ret(s, WASI_EINVAL);
     if (clock_getres(id, &ts) != 0) return wasi_ret(s, wasi_errno(errno));
     wasi_mem m = wasi_memory(c);
-    return wasi_ret(s, wasi_put64(&m, s[1].u32,
-                                  (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec));
+    return wasi_ret(
+        s, wasi_put64(&m, s[1].u32, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec));
 }
 
 static int clock_time_get(wb_caller *c, void *env, wb_slot *s) {
@@ -78,8 +77,8 @@ static int clock_time_get(wb_caller *c, void *env, wb_slot *s) {
     if (!host_clock(s[0].u32, &id)) return wasi_ret(s, WASI_EINVAL);
     if (clock_gettime(id, &ts) != 0) return wasi_ret(s, wasi_errno(errno));
     wasi_mem m = wasi_memory(c);
-    return wasi_ret(s, wasi_put64(&m, s[2].u32,
-                                  (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec));
+    return wasi_ret(
+        s, wasi_put64(&m, s[2].u32, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec));
 }
 
 static int random_get(wb_caller *c, void *env, wb_slot *s) {
@@ -97,7 +96,9 @@ static int random_get(wb_caller *c, void *env, wb_slot *s) {
     return wasi_ret(s, 0);
 }
 
-static int proc_exit(wb_caller *c, void *env, wb_slot *s) { return wb_caller_exit(c, s[0].i32); }
+static int proc_exit(wb_caller *c, void *env, wb_slot *s) {
+    return wb_caller_exit(c, s[0].i32);
+}
 
 static int proc_raise(wb_caller *c, void *env, wb_slot *s) {
     uint32_t sig = s[0].u32;

@@ -18,16 +18,16 @@ typedef struct wb_wasi_dir {
 
 typedef struct wb_wasi_config {
     int argc;
-    char *const *argv;        /* argv[0] is the program name the guest sees */
+    char *const *argv; /* argv[0] is the program name the guest sees */
     int envc;
-    char *const *env;         /* "NAME=VALUE" strings */
-    const wb_wasi_dir *dirs;  /* preopened directories, fds 3, 4, ... in order */
+    char *const *env;        /* "NAME=VALUE" strings */
+    const wb_wasi_dir *dirs; /* preopened directories, fds 3, 4, ... in order */
     int ndirs;
-    const int *listen_fds;    /* preopened listening sockets (--tcplisten), after the dirs;
-                               * wb_wasi_new takes ownership of them */
+    const int *listen_fds; /* preopened listening sockets (--tcplisten), after the dirs;
+                            * wb_wasi_new takes ownership of them */
     int nlisten;
-    int stdio[3];             /* host fds for guest 0, 1, 2 (borrowed; -1: closed) */
-    bool allow_net;           /* grant sock_open & co. (WasmEdge extension); else EACCES */
+    int stdio[3];   /* host fds for guest 0, 1, 2 (borrowed; -1: closed) */
+    bool allow_net; /* grant sock_open & co. (WasmEdge extension); else EACCES */
 } wb_wasi_config;
 
 /* Copies everything it needs from cfg; opens the preopened directories. */

@@ -13,34 +13,34 @@
 #include "wasi/wasi_types.h"
 
 /* Limits on what a guest may ask for in one call. */
-#define WASI_MAX_FDS 4096        /* guest file descriptors (EMFILE beyond) */
-#define WASI_MAX_IOVS 1024       /* iovecs per read/write (as IOV_MAX) */
-#define WASI_MAX_PATH 4096       /* bytes of a path argument (ENAMETOOLONG beyond) */
+#define WASI_MAX_FDS  4096 /* guest file descriptors (EMFILE beyond) */
+#define WASI_MAX_IOVS 1024 /* iovecs per read/write (as IOV_MAX) */
+#define WASI_MAX_PATH 4096 /* bytes of a path argument (ENAMETOOLONG beyond) */
 
 enum wasi_fd_kind { WFD_FREE = 0, WFD_FILE, WFD_DIR, WFD_SOCKET, WFD_STDIO };
 
 typedef struct wasi_fd {
-    uint8_t kind;                /* enum wasi_fd_kind; WFD_FREE marks an unused entry */
-    uint8_t filetype;            /* WASI_FILETYPE_* as reported to the guest */
-    uint16_t fdflags;            /* WASI_FDFLAG_* as the guest set them */
-    int host;                    /* host fd */
-    bool owned;                  /* close `host` with the entry (false for borrowed stdio) */
+    uint8_t kind;     /* enum wasi_fd_kind; WFD_FREE marks an unused entry */
+    uint8_t filetype; /* WASI_FILETYPE_* as reported to the guest */
+    uint16_t fdflags; /* WASI_FDFLAG_* as the guest set them */
+    int host;         /* host fd */
+    bool owned;       /* close `host` with the entry (false for borrowed stdio) */
     uint64_t rights_base, rights_inheriting;
-    char *preopen;               /* guest name of a preopened directory, else NULL */
-    void *dir;                   /* DIR * for fd_readdir, opened lazily */
-    int sock_family;             /* sockets: AF_INET, AF_INET6 or AF_UNIX */
-    int sock_type;               /* sockets: SOCK_STREAM or SOCK_DGRAM */
+    char *preopen;   /* guest name of a preopened directory, else NULL */
+    void *dir;       /* DIR * for fd_readdir, opened lazily */
+    int sock_family; /* sockets: AF_INET, AF_INET6 or AF_UNIX */
+    int sock_type;   /* sockets: SOCK_STREAM or SOCK_DGRAM */
 } wasi_fd;
 
 struct wb_wasi {
     char **argv;
     uint32_t argc;
-    size_t argv_bytes;           /* total of the NUL-terminated strings */
+    size_t argv_bytes; /* total of the NUL-terminated strings */
     char **env;
     uint32_t envc;
     size_t env_bytes;
     wasi_fd *fds;
-    uint32_t nfds;               /* entries in use or free below the highest used one, + 1 */
+    uint32_t nfds; /* entries in use or free below the highest used one, + 1 */
     uint32_t cap;
     bool allow_net;
 };
@@ -77,10 +77,18 @@ static inline uint64_t wasi_load64(const wasi_mem *m, uint32_t ptr) {
     memcpy(&v, m->base + ptr, 8);
     return v;
 }
-static inline void wasi_store8(wasi_mem *m, uint32_t ptr, uint8_t v) { m->base[ptr] = v; }
-static inline void wasi_store16(wasi_mem *m, uint32_t ptr, uint16_t v) { memcpy(m->base + ptr, &v, 2); }
-static inline void wasi_store32(wasi_mem *m, uint32_t ptr, uint32_t v) { memcpy(m->base + ptr, &v, 4); }
-static inline void wasi_store64(wasi_mem *m, uint32_t ptr, uint64_t v) { memcpy(m->base + ptr, &v, 8); }
+static inline void wasi_store8(wasi_mem *m, uint32_t ptr, uint8_t v) {
+    m->base[ptr] = v;
+}
+static inline void wasi_store16(wasi_mem *m, uint32_t ptr, uint16_t v) {
+    memcpy(m->base + ptr, &v, 2);
+}
+static inline void wasi_store32(wasi_mem *m, uint32_t ptr, uint32_t v) {
+    memcpy(m->base + ptr, &v, 4);
+}
+static inline void wasi_store64(wasi_mem *m, uint32_t ptr, uint64_t v) {
+    memcpy(m->base + ptr, &v, 8);
+}
 
 /* Store a 32/64-bit result at ptr, or EFAULT. */
 uint16_t wasi_put32(wasi_mem *m, uint32_t ptr, uint32_t v);
@@ -127,10 +135,10 @@ typedef struct wasi_func_def {
 } wasi_func_def;
 
 /* Tables of implementations, one per file (terminated by a NULL name). */
-extern const wasi_func_def wasi_core_funcs[];   /* core.c: args, environ, clocks, random, proc */
-extern const wasi_func_def wasi_fd_funcs[];     /* fd.c: fd_* */
-extern const wasi_func_def wasi_path_funcs[];   /* path.c: path_* */
-extern const wasi_func_def wasi_poll_funcs[];   /* poll.c: poll_oneoff */
-extern const wasi_func_def wasi_sock_funcs[];   /* sock.c: sock_* (p1 and WasmEdge V1/V2) */
+extern const wasi_func_def wasi_core_funcs[]; /* core.c: args, environ, clocks, random, proc */
+extern const wasi_func_def wasi_fd_funcs[];   /* fd.c: fd_* */
+extern const wasi_func_def wasi_path_funcs[]; /* path.c: path_* */
+extern const wasi_func_def wasi_poll_funcs[]; /* poll.c: poll_oneoff */
+extern const wasi_func_def wasi_sock_funcs[]; /* sock.c: sock_* (p1 and WasmEdge V1/V2) */
 
 #endif

@@ -1,6 +1,6 @@
-/* Decoding of the Wasm 2.0 binary format into a wb_module. Every count read from the input is checked
- * against wasm/limits.h and against the bytes left before anything is allocated. Function bodies are
- * only delimited here; the validator reads their instructions. */
+/* Decoding of the Wasm 2.0 binary format into a wb_module. Every count read from the input is
+ * checked against wasm/limits.h and against the bytes left before anything is allocated. Function
+ * bodies are only delimited here; the validator reads their instructions. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,8 +38,8 @@ typedef struct decoder {
     wb_module *m;
     wb_reader r;
     wb_error *err;
-    int invalid; /* set when the failure is a validation error found while decoding */
-    uint32_t nfunc_decls;   /* from the function section */
+    int invalid;          /* set when the failure is a validation error found while decoding */
+    uint32_t nfunc_decls; /* from the function section */
     bool seen_code;
 } decoder;
 
@@ -49,7 +49,9 @@ static int fail(decoder *d) {
                         msg, wb__rd_fail_offset(&d->r));
 }
 
-static bool failmsg(decoder *d, const char *msg) { return wb__rd_fail(&d->r, msg); }
+static bool failmsg(decoder *d, const char *msg) {
+    return wb__rd_fail(&d->r, msg);
+}
 
 static bool fail_invalid(decoder *d, const char *msg) {
     if (!d->r.err) d->invalid = 1;
@@ -166,8 +168,8 @@ static void mark_declared(wb_module *m, uint32_t func) {
 
 static bool is_opcode(uint8_t op) {
     return op <= 0x05 || (op >= 0x0b && op <= 0x11) || (op >= 0x1a && op <= 0x1c) ||
-           (op >= 0x20 && op <= 0x26) || (op >= 0x28 && op <= 0xc4) ||
-           (op >= 0xd0 && op <= 0xd2) || op == 0xfc || op == 0xfd;
+           (op >= 0x20 && op <= 0x26) || (op >= 0x28 && op <= 0xc4) || (op >= 0xd0 && op <= 0xd2) ||
+           op == 0xfc || op == 0xfd;
 }
 
 static bool is_const_op(uint8_t op) {
@@ -182,7 +184,8 @@ static bool skip_const_immediate(wb_reader *r, uint8_t op) {
     uint64_t f;
     uint8_t b;
     switch (op) {
-    case WB_OP_I32_CONST: case WB_OP_I64_CONST: return wb__rd_s64(r, &s);
+    case WB_OP_I32_CONST:
+    case WB_OP_I64_CONST: return wb__rd_s64(r, &s);
     case WB_OP_F32_CONST: return wb__rd_f32(r, &u);
     case WB_OP_F64_CONST: return wb__rd_f64(r, &f);
     case WB_OP_REF_NULL: return wb__rd_u8(r, &b);
@@ -244,8 +247,7 @@ static bool read_const_expr(decoder *d, wb_const_expr *e) {
         if (!wb__rd_u32(&d->r, &sub)) return false;
         return fail_invalid(d, "SIMD (v128) instructions are not supported yet");
     }
-    case WB_OP_END:
-        return fail_invalid(d, "type mismatch: constant expression is empty");
+    case WB_OP_END: return fail_invalid(d, "type mismatch: constant expression is empty");
     default:
         if (is_opcode(op)) return fail_invalid(d, "constant expression required");
         return failmsg(d, "illegal opcode in constant expression");
@@ -324,8 +326,7 @@ static bool decode_imports(decoder *d) {
             if (!read_globaltype(d, &im->global)) return false;
             m->nimported_globals++;
             break;
-        default:
-            return failmsg(d, "malformed import kind");
+        default: return failmsg(d, "malformed import kind");
         }
     }
     return true;
@@ -432,7 +433,8 @@ static bool decode_elements(decoder *d) {
         if (!wb__rd_u32(&d->r, &flags)) return false;
         if (flags > 7) return failmsg(d, "malformed elements segment kind");
         seg->elem_type = WB_FUNCREF;
-        seg->mode = (flags & 1) ? ((flags & 2) ? WB_SEG_DECLARATIVE : WB_SEG_PASSIVE) : WB_SEG_ACTIVE;
+        seg->mode =
+            (flags & 1) ? ((flags & 2) ? WB_SEG_DECLARATIVE : WB_SEG_PASSIVE) : WB_SEG_ACTIVE;
         if (seg->mode == WB_SEG_ACTIVE) {
             if (flags & 2) {
                 if (!wb__rd_u32(&d->r, &seg->table)) return false;

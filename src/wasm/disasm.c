@@ -14,28 +14,57 @@ static const char *const iop_names[] = {
 /* Operand units of each instruction (BR_TABLE adds its table). */
 static uint32_t operand_units(uint32_t iop) {
     switch (iop) {
-    case WB_IOP_HALT: case WB_IOP_UNREACHABLE: case WB_IOP_FUEL: case WB_IOP_RETURN: return 0;
-    case WB_IOP_BR: case WB_IOP_RETURN1: case WB_IOP_MEMORY_SIZE: case WB_IOP_DATA_DROP:
+    case WB_IOP_HALT:
+    case WB_IOP_UNREACHABLE:
+    case WB_IOP_FUEL:
+    case WB_IOP_RETURN: return 0;
+    case WB_IOP_BR:
+    case WB_IOP_RETURN1:
+    case WB_IOP_MEMORY_SIZE:
+    case WB_IOP_DATA_DROP:
     case WB_IOP_ELEM_DROP: return 1;
-    case WB_IOP_COPY: case WB_IOP_COPY2: case WB_IOP_CONST32: case WB_IOP_GLOBAL_GET:
-    case WB_IOP_GLOBAL_SET: case WB_IOP_GLOBAL_GET2: case WB_IOP_GLOBAL_SET2: case WB_IOP_BR_NZ:
-    case WB_IOP_BR_Z: case WB_IOP_BR64_NZ: case WB_IOP_BR64_Z: case WB_IOP_CALL_IMPORT:
-    case WB_IOP_MEMORY_GROW: case WB_IOP_TABLE_SIZE: case WB_IOP_REF_IS_NULL:
+    case WB_IOP_COPY:
+    case WB_IOP_COPY2:
+    case WB_IOP_CONST32:
+    case WB_IOP_GLOBAL_GET:
+    case WB_IOP_GLOBAL_SET:
+    case WB_IOP_GLOBAL_GET2:
+    case WB_IOP_GLOBAL_SET2:
+    case WB_IOP_BR_NZ:
+    case WB_IOP_BR_Z:
+    case WB_IOP_BR64_NZ:
+    case WB_IOP_BR64_Z:
+    case WB_IOP_CALL_IMPORT:
+    case WB_IOP_MEMORY_GROW:
+    case WB_IOP_TABLE_SIZE:
+    case WB_IOP_REF_IS_NULL:
     case WB_IOP_REF_FUNC: return 2;
-    case WB_IOP_CONST64: case WB_IOP_CALL: case WB_IOP_MEMORY_FILL: case WB_IOP_MEMORY_COPY:
-    case WB_IOP_TABLE_GET: case WB_IOP_TABLE_SET: return 3;
-    case WB_IOP_COPY_PAIR: case WB_IOP_SELECT: case WB_IOP_SELECT2: case WB_IOP_CALL_INDIRECT: case WB_IOP_MEMORY_INIT:
-    case WB_IOP_TABLE_GROW: case WB_IOP_TABLE_FILL: return 4;
-    case WB_IOP_TABLE_COPY: case WB_IOP_TABLE_INIT: return 5;
+    case WB_IOP_CONST64:
+    case WB_IOP_CALL:
+    case WB_IOP_MEMORY_FILL:
+    case WB_IOP_MEMORY_COPY:
+    case WB_IOP_TABLE_GET:
+    case WB_IOP_TABLE_SET: return 3;
+    case WB_IOP_COPY_PAIR:
+    case WB_IOP_SELECT:
+    case WB_IOP_SELECT2:
+    case WB_IOP_CALL_INDIRECT:
+    case WB_IOP_MEMORY_INIT:
+    case WB_IOP_TABLE_GROW:
+    case WB_IOP_TABLE_FILL: return 4;
+    case WB_IOP_TABLE_COPY:
+    case WB_IOP_TABLE_INIT: return 5;
     case WB_IOP_BR_TABLE: return 2;
     default: break;
     }
-#define UNARY(opc, NAME, a, b, r) case WB_IOP_##NAME: return WB_DISASM_ARITY_##b;
+#define UNARY(opc, NAME, a, b, r)                                                                  \
+    case WB_IOP_##NAME:                                                                            \
+        return WB_DISASM_ARITY_##b;
 #define WB_DISASM_ARITY_NONE 2
-#define WB_DISASM_ARITY_I32 3
-#define WB_DISASM_ARITY_I64 3
-#define WB_DISASM_ARITY_F32 3
-#define WB_DISASM_ARITY_F64 3
+#define WB_DISASM_ARITY_I32  3
+#define WB_DISASM_ARITY_I64  3
+#define WB_DISASM_ARITY_F32  3
+#define WB_DISASM_ARITY_F64  3
     switch (iop) {
         WB_NUMERIC_OPS(UNARY)
     default: break;

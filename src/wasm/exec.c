@@ -63,7 +63,9 @@ void wb__trap_set(wb_store *s, wb_trap_kind kind, const wb_frame_rec *rec, const
     }
 }
 
-const wb_trap_info *wb_store_last_trap(const wb_store *s) { return &s->trap; }
+const wb_trap_info *wb_store_last_trap(const wb_store *s) {
+    return &s->trap;
+}
 
 void wb_trap_format_backtrace(const wb_trap_info *t, char *buf, size_t size) {
     size_t n = 0;
@@ -118,7 +120,9 @@ static void install_signals(void) {
     sigaction(SIGBUS, &sa, &saved_bus);
 }
 
-void wb__signals_install(void) { pthread_once(&signals_once, install_signals); }
+void wb__signals_install(void) {
+    pthread_once(&signals_once, install_signals);
+}
 
 /* ---- calls ---- */
 
@@ -156,7 +160,7 @@ static bool native_stack_ok(void) {
 
 /* Host→wasm entries may nest at most this deep, whatever the native stack; the native stack is
  * only measured once entries nest (reading its bounds costs a /proc read on the main thread). */
-#define MAX_ENTRY_DEPTH 10000
+#define MAX_ENTRY_DEPTH   10000
 #define STACK_CHECK_DEPTH 8
 
 int wb__call(wb_store *s, wb_instance *caller, wb_func *f, wb_slot *fp) {
@@ -259,8 +263,12 @@ int wb_func_call(wb_store *s, wb_func *f, const wb_value *args, uint32_t nargs, 
 
 /* ---- host-call context ---- */
 
-wb_memory *wb_caller_memory(wb_caller *c) { return c->inst ? c->inst->mem0 : NULL; }
-wb_store *wb_caller_store(wb_caller *c) { return c->store; }
+wb_memory *wb_caller_memory(wb_caller *c) {
+    return c->inst ? c->inst->mem0 : NULL;
+}
+wb_store *wb_caller_store(wb_caller *c) {
+    return c->store;
+}
 
 int wb_caller_trap(wb_caller *c, const char *message) {
     wb__trap_set(c->store, WB_TRAP_HOST, c->store->rec_top, message);
@@ -277,8 +285,10 @@ int wb_caller_exit(wb_caller *c, int code) {
 
 const void *const *wb__interp_labels(int variant) {
     const void *const *labels = NULL;
-    if (variant == WB_INTERP_CHECKED) wb__interp_loop_checked(NULL, NULL, NULL, &labels);
-    else wb__interp_loop_guarded(NULL, NULL, NULL, &labels);
+    if (variant == WB_INTERP_CHECKED)
+        wb__interp_loop_checked(NULL, NULL, NULL, &labels);
+    else
+        wb__interp_loop_guarded(NULL, NULL, NULL, &labels);
     return labels;
 }
 
@@ -327,4 +337,6 @@ void wb_store_interrupt(wb_store *s) {
     s->fuel = -1;
 }
 
-wb_slot *wb__store_stack_top(wb_store *s) { return s->sp; }
+wb_slot *wb__store_stack_top(wb_store *s) {
+    return s->sp;
+}

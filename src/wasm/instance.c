@@ -23,8 +23,8 @@ static int link_error(wb_error *err, const wb_import *im, const char *what) {
     return wb_error_set(err, WB_ELINK, "%s: import `%s`.`%s`", what, im->module, im->name);
 }
 
-static int check_import(const wb_module *m, const wb_import *im, const wb_extern *ext,
-                        bool guarded, wb_error *err) {
+static int check_import(const wb_module *m, const wb_import *im, const wb_extern *ext, bool guarded,
+                        wb_error *err) {
     if (ext->kind != im->kind) return link_error(err, im, "incompatible import type");
     switch (im->kind) {
     case WB_EXTERN_FUNC:
@@ -44,7 +44,8 @@ static int check_import(const wb_module *m, const wb_import *im, const wb_extern
                                   &im->memory))
             return link_error(err, im, "incompatible import type");
         if (guarded && !mem->guarded)
-            return link_error(err, im, "memory is not guarded but the module needs a guarded memory");
+            return link_error(err, im,
+                              "memory is not guarded but the module needs a guarded memory");
         return 0;
     }
     case WB_EXTERN_GLOBAL: {
@@ -164,8 +165,7 @@ int wb_instance_new(wb_store *s, wb_module *m, const wb_extern *imports, uint32_
         return wb_error_set(err, WB_ELINK, "module has %u imports, %u given", m->nimports,
                             nimports);
     for (uint32_t i = 0; i < nimports; i++)
-        if (check_import(m, &m->imports[i], &imports[i], !m->cfg.bounds_checks, err) < 0)
-            return -1;
+        if (check_import(m, &m->imports[i], &imports[i], !m->cfg.bounds_checks, err) < 0) return -1;
 
     wb_instance *inst = wb_calloc(1, sizeof *inst);
     inst->store = s;
@@ -225,4 +225,6 @@ bool wb_instance_export(const wb_instance *inst, const char *name, size_t name_l
     return false;
 }
 
-const wb_module *wb_instance_module(const wb_instance *inst) { return inst->module; }
+const wb_module *wb_instance_module(const wb_instance *inst) {
+    return inst->module;
+}

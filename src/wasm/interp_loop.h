@@ -15,12 +15,12 @@
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* operands */
-#define U(k) (ip[WB_HANDLER_UNITS + (k)])
+#define U(k)    (ip[WB_HANDLER_UNITS + (k)])
 #define SLOT(k) (fp[U(k)])
-#define D SLOT(0)
-#define A SLOT(1)
-#define B SLOT(2)
-#define IMM U(2)
+#define D       SLOT(0)
+#define A       SLOT(1)
+#define B       SLOT(2)
+#define IMM     U(2)
 
 #define DISPATCH()                                                                                 \
     do {                                                                                           \
@@ -67,7 +67,8 @@
     } while (0)
 /* the reservation covers every 33-bit effective address: a fault is the bounds check */
 #define EA(aslot, off, size) (mem + (uint64_t)fp[aslot].u32 + (uint64_t)(off))
-#define EA_ADD(aslot, k, off, size) (mem + (uint64_t)(uint32_t)(fp[aslot].u32 + (k)) + (uint64_t)(off))
+#define EA_ADD(aslot, k, off, size)                                                                \
+    (mem + (uint64_t)(uint32_t)(fp[aslot].u32 + (k)) + (uint64_t)(off))
 #endif
 
 /* bounds of [start, start+len) inside a region of `size` */
@@ -139,7 +140,7 @@ L_CONST64:
 L_SELECT:
     D = SLOT(3).i32 ? A : B;
     NEXT(6);
-L_SELECT2: {
+L_SELECT2 : {
     uint32_t src = SLOT(3).i32 ? U(1) : U(2);
     wb_slot lo = fp[src], hi = fp[src + 1];
     fp[U(0)] = lo;
@@ -152,13 +153,13 @@ L_GLOBAL_GET:
 L_GLOBAL_SET:
     inst->globals[U(0)]->val[0] = A;
     NEXT(4);
-L_GLOBAL_GET2: {
+L_GLOBAL_GET2 : {
     wb_global *g = inst->globals[U(1)];
     fp[U(0)] = g->val[0];
     fp[U(0) + 1] = g->val[1];
     NEXT(4);
 }
-L_GLOBAL_SET2: {
+L_GLOBAL_SET2 : {
     wb_global *g = inst->globals[U(0)];
     g->val[0] = fp[U(1)];
     g->val[1] = fp[U(1) + 1];
@@ -191,7 +192,7 @@ L_BR64_Z:
     WB_CMP_OPS(WB_BR_CMP)
 #undef WB_BR_CMP
 
-L_BR_TABLE: {
+L_BR_TABLE : {
     uint32_t i = SLOT(0).u32, n = U(1);
     if (i > n) i = n;
     JUMP(2 + i);
@@ -233,7 +234,7 @@ L_BR_TABLE: {
         next_ip = ip + WB_HANDLER_UNITS + 2;
         goto call_func;
 
-    L_CALL_INDIRECT: {
+    L_CALL_INDIRECT : {
         wb_table *t = inst->tables[U(0)];
         uint32_t idx = SLOT(2).u32;
         if (UNLIKELY(idx >= t->size)) TRAP(WB_TRAP_UNDEFINED_ELEMENT);
@@ -344,31 +345,30 @@ L_RETURN:
 L_MEMORY_SIZE:
     D.u64 = inst->mem0->size / WB_PAGE_SIZE;
     NEXT(3);
-L_MEMORY_GROW: {
+L_MEMORY_GROW : {
     int64_t old = wb__memory_grow(inst->mem0, A.u32);
     D.u64 = (uint32_t)old;
     RELOAD_MEM();
     NEXT(4);
 }
-L_MEMORY_FILL: {
+L_MEMORY_FILL : {
     uint32_t d = SLOT(0).u32, v = SLOT(1).u32, n = SLOT(2).u32;
     if (UNLIKELY(OUT_OF(d, n, inst->mem0->size))) TRAP(WB_TRAP_MEMORY_OOB);
     memset(inst->mem0->base + d, (int)(v & 0xff), n);
     NEXT(5);
 }
-L_MEMORY_COPY: {
+L_MEMORY_COPY : {
     uint32_t d = SLOT(0).u32, sa = SLOT(1).u32, n = SLOT(2).u32;
     uint64_t size = inst->mem0->size;
     if (UNLIKELY(OUT_OF(d, n, size) || OUT_OF(sa, n, size))) TRAP(WB_TRAP_MEMORY_OOB);
     memmove(inst->mem0->base + d, inst->mem0->base + sa, n);
     NEXT(5);
 }
-L_MEMORY_INIT: {
+L_MEMORY_INIT : {
     uint32_t seg = U(0), d = SLOT(1).u32, sa = SLOT(2).u32, n = SLOT(3).u32;
     const wb_data_segment *ds = &inst->module->datas[seg];
     uint32_t len = inst->data_dropped[seg] ? 0 : ds->len;
-    if (UNLIKELY(OUT_OF(sa, n, len) || OUT_OF(d, n, inst->mem0->size)))
-        TRAP(WB_TRAP_MEMORY_OOB);
+    if (UNLIKELY(OUT_OF(sa, n, len) || OUT_OF(d, n, inst->mem0->size))) TRAP(WB_TRAP_MEMORY_OOB);
     if (n) memcpy(inst->mem0->base + d, ds->bytes + sa, n);
     NEXT(6);
 }
@@ -377,14 +377,14 @@ L_DATA_DROP:
     NEXT(3);
 
     /* ---- tables and references ---- */
-L_TABLE_GET: {
+L_TABLE_GET : {
     wb_table *t = inst->tables[U(1)];
     uint32_t i = SLOT(2).u32;
     if (UNLIKELY(i >= t->size)) TRAP(WB_TRAP_TABLE_OOB);
     D.ref = t->elems[i];
     NEXT(5);
 }
-L_TABLE_SET: {
+L_TABLE_SET : {
     wb_table *t = inst->tables[U(0)];
     uint32_t i = SLOT(1).u32;
     if (UNLIKELY(i >= t->size)) TRAP(WB_TRAP_TABLE_OOB);
@@ -394,12 +394,12 @@ L_TABLE_SET: {
 L_TABLE_SIZE:
     D.u64 = inst->tables[U(1)]->size;
     NEXT(4);
-L_TABLE_GROW: {
+L_TABLE_GROW : {
     int64_t old = wb__table_grow(inst->tables[U(1)], SLOT(3).u32, SLOT(2).ref);
     D.u64 = (uint32_t)old;
     NEXT(6);
 }
-L_TABLE_FILL: {
+L_TABLE_FILL : {
     wb_table *t = inst->tables[U(0)];
     uint32_t i = SLOT(1).u32, n = SLOT(3).u32;
     void *v = SLOT(2).ref;
@@ -407,14 +407,14 @@ L_TABLE_FILL: {
     for (uint32_t k = 0; k < n; k++) t->elems[i + k] = v;
     NEXT(6);
 }
-L_TABLE_COPY: {
+L_TABLE_COPY : {
     wb_table *dt = inst->tables[U(0)], *st = inst->tables[U(1)];
     uint32_t d = SLOT(2).u32, sa = SLOT(3).u32, n = SLOT(4).u32;
     if (UNLIKELY(OUT_OF(d, n, dt->size) || OUT_OF(sa, n, st->size))) TRAP(WB_TRAP_TABLE_OOB);
     if (n) memmove(dt->elems + d, st->elems + sa, (size_t)n * sizeof *dt->elems);
     NEXT(7);
 }
-L_TABLE_INIT: {
+L_TABLE_INIT : {
     wb_table *t = inst->tables[U(0)];
     uint32_t seg = U(1), d = SLOT(2).u32, sa = SLOT(3).u32, n = SLOT(4).u32;
     uint32_t len = inst->elem_dropped[seg] ? 0 : inst->module->elems[seg].count;

@@ -18,7 +18,9 @@ struct wb_linker {
     size_t n, cap;
 };
 
-wb_linker *wb_linker_new(void) { return wb_calloc(1, sizeof(wb_linker)); }
+wb_linker *wb_linker_new(void) {
+    return wb_calloc(1, sizeof(wb_linker));
+}
 
 void wb_linker_free(wb_linker *l) {
     if (!l) return;
@@ -86,7 +88,9 @@ int wb_linker_instantiate(wb_linker *l, wb_store *s, wb_module *m, wb_instance *
 
 /* ---- spectest ---- */
 
-static int spectest_print(wb_caller *c, void *env, wb_slot *slots) { return 0; }
+static int spectest_print(wb_caller *c, void *env, wb_slot *slots) {
+    return 0;
+}
 
 int wb_spectest_define(wb_linker *l, wb_store *s, wb_error *err) {
     static const struct {
@@ -115,7 +119,7 @@ int wb_spectest_define(wb_linker *l, wb_store *s, wb_error *err) {
     } globals[] = {
         {"global_i32", WB_I32, 666},
         {"global_i64", WB_I64, 666},
-        {"global_f32", WB_F32, 0x4426a666},         /* 666.6f */
+        {"global_f32", WB_F32, 0x4426a666},            /* 666.6f */
         {"global_f64", WB_F64, 0x4084d4cccccccccdull}, /* 666.6 */
     };
     for (size_t i = 0; i < sizeof globals / sizeof globals[0]; i++) {

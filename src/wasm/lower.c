@@ -42,7 +42,7 @@ typedef struct cframe {
     bool unreachable; /* the rest of this block is dead */
     bool dead;        /* opened inside dead code: nothing of it is emitted */
     bool has_else;
-    bool branched;    /* some branch targets this frame's label */
+    bool branched; /* some branch targets this frame's label */
     uint32_t nparams, nresults;
     const uint8_t *params, *results;
     uint32_t height;    /* stack entries below the params */
@@ -108,7 +108,9 @@ static uint32_t emit_op(lowerer *L, uint32_t iop) {
     return start;
 }
 
-static void bind_label_here(lowerer *L) { L->barrier = L->len; }
+static void bind_label_here(lowerer *L) {
+    L->barrier = L->len;
+}
 
 static void patch_to(lowerer *L, patch p, uint32_t target) {
     L->code[p.unit] = (uint32_t)((int32_t)target - (int32_t)p.instr);
@@ -218,7 +220,9 @@ static void flush_all_locals(lowerer *L) {
 
 /* Push the result of an instruction about to be emitted and return its slot; the caller emits the
  * op (via emit_op) and then calls set_dst with the unit position of the destination operand. */
-static uint32_t push_result(lowerer *L, uint8_t type) { return push(L, type, V_TEMP)->slot; }
+static uint32_t push_result(lowerer *L, uint8_t type) {
+    return push(L, type, V_TEMP)->slot;
+}
 
 static void emit_dst(lowerer *L, uint32_t slot) {
     L->last_dst = L->len;
@@ -239,7 +243,6 @@ static bool move_reads(const move *mv, uint32_t slot) {
     return s == slot;
 }
 
-
 /* Emit a parallel move of single-slot pieces; sources are read before any is overwritten. */
 static void parallel_move(lowerer *L, move *mv, uint32_t n) {
     for (uint32_t i = 0; i < n; i++) {
@@ -256,8 +259,7 @@ static void parallel_move(lowerer *L, move *mv, uint32_t n) {
             for (uint32_t k = 0; k < n && !blocked; k++)
                 if (k != i && move_reads(&mv[k], mv[i].dst)) blocked = true;
             if (blocked) continue;
-            emit_copy(L, mv[i].dst,
-                      mv[i].src.kind == V_LOCAL ? mv[i].src.local : mv[i].src.slot);
+            emit_copy(L, mv[i].dst, mv[i].src.kind == V_LOCAL ? mv[i].src.local : mv[i].src.slot);
             mv[i].done = true;
             progress = true;
         }
@@ -295,9 +297,12 @@ static void move_top_to(lowerer *L, uint32_t n, uint32_t dst_base) {
         uint32_t w = wb__type_slots(v.type);
         for (uint32_t j = 0; j < w; j++) {
             vval piece = v;
-            if (v.kind == V_LOCAL) piece.local = v.local + j;
-            else if (v.kind == V_TEMP) piece.slot = v.slot + j;
-            else piece.bits[0] = v.bits[j];
+            if (v.kind == V_LOCAL)
+                piece.local = v.local + j;
+            else if (v.kind == V_TEMP)
+                piece.slot = v.slot + j;
+            else
+                piece.bits[0] = v.bits[j];
             mv[k].dst = dst++;
             mv[k].src = piece;
             k++;
@@ -321,9 +326,13 @@ static bool top_in_place(const lowerer *L, uint32_t n, uint32_t dst_base) {
 
 /* ---- labels and branches ---- */
 
-static cframe *frame_at(lowerer *L, uint32_t depth) { return &L->frames[L->depth - 1 - depth]; }
+static cframe *frame_at(lowerer *L, uint32_t depth) {
+    return &L->frames[L->depth - 1 - depth];
+}
 
-static uint32_t label_arity(const cframe *f) { return f->kind == F_LOOP ? f->nparams : f->nresults; }
+static uint32_t label_arity(const cframe *f) {
+    return f->kind == F_LOOP ? f->nparams : f->nresults;
+}
 
 static void add_patch(lowerer *L, cframe *f, uint32_t instr, uint32_t unit) {
     WB_VEC_RESERVE(f->patches, f->cap, f->npatches + 1);
@@ -348,7 +357,9 @@ static void emit_br(lowerer *L, cframe *f) {
 }
 
 /* Values a branch to f carries, moved into f's slots (used on the taken path only). */
-static void branch_values(lowerer *L, cframe *f) { move_top_to(L, label_arity(f), f->slot_base); }
+static void branch_values(lowerer *L, cframe *f) {
+    move_top_to(L, label_arity(f), f->slot_base);
+}
 
 static uint32_t negate_cmp(uint32_t iop) {
     switch (iop) {
@@ -432,8 +443,8 @@ static patch emit_cond_branch(lowerer *L, cond c) {
 
 static void block_type(lowerer *L, int64_t bt, uint32_t *np, const uint8_t **p, uint32_t *nr,
                        const uint8_t **r) {
-    static const uint8_t single[] = {WB_I32, WB_I64, WB_F32, WB_F64, WB_V128, WB_FUNCREF,
-                                     WB_EXTERNREF};
+    static const uint8_t single[] = {WB_I32,  WB_I64,     WB_F32,      WB_F64,
+                                     WB_V128, WB_FUNCREF, WB_EXTERNREF};
     *np = 0;
     *p = NULL;
     *nr = 0;
@@ -462,8 +473,7 @@ static cframe *push_frame(lowerer *L, uint8_t kind, int64_t bt, bool dead) {
     if (dead) return f;
     block_type(L, bt, &f->nparams, &f->params, &f->nresults, &f->results);
     f->height = L->height - f->nparams;
-    f->slot_base = f->height < L->height ? L->stack[f->height].slot
-                                         : next_slot(L);
+    f->slot_base = f->height < L->height ? L->stack[f->height].slot : next_slot(L);
     return f;
 }
 
@@ -522,8 +532,7 @@ static void do_end(lowerer *L) {
         L->depth--;
         return;
     }
-    bool reachable_after = !f->unreachable || f->branched ||
-                           (f->kind == F_IF && !f->has_else);
+    bool reachable_after = !f->unreachable || f->branched || (f->kind == F_IF && !f->has_else);
     if (!f->unreachable) move_top_to(L, f->nresults, f->slot_base);
     if (f->kind == F_IF && !f->has_else) patch_to(L, f->else_patch, L->len);
     for (uint32_t i = 0; i < f->npatches; i++) patch_to(L, f->patches[i], L->len);
@@ -629,8 +638,8 @@ static void do_br_table(lowerer *L, const uint32_t *targets, uint32_t n) {
 
 /* ---- calls ---- */
 
-static void do_call_common(lowerer *L, const wb_functype *ft, uint32_t iop, uint32_t a,
-                           uint32_t b, uint32_t c, uint32_t nextra) {
+static void do_call_common(lowerer *L, const wb_functype *ft, uint32_t iop, uint32_t a, uint32_t b,
+                           uint32_t c, uint32_t nextra) {
     uint32_t np = ft->nparams;
     for (uint32_t i = L->height - np; i < L->height; i++) materialize(L, &L->stack[i]);
     uint32_t base = np ? L->stack[L->height - np].slot : next_slot(L);
@@ -680,11 +689,20 @@ static bool has_imm_form(uint32_t iop, uint32_t *imm_iop) {
 /* For a constant left operand: the op with operands swapped, if there is one. */
 static uint32_t swapped_op(uint32_t iop) {
     switch (iop) {
-    case WB_IOP_I32_ADD: case WB_IOP_I32_MUL: case WB_IOP_I32_AND: case WB_IOP_I32_OR:
-    case WB_IOP_I32_XOR: case WB_IOP_I32_EQ: case WB_IOP_I32_NE:
-    case WB_IOP_I64_ADD: case WB_IOP_I64_MUL: case WB_IOP_I64_AND: case WB_IOP_I64_OR:
-    case WB_IOP_I64_XOR: case WB_IOP_I64_EQ: case WB_IOP_I64_NE:
-        return iop;
+    case WB_IOP_I32_ADD:
+    case WB_IOP_I32_MUL:
+    case WB_IOP_I32_AND:
+    case WB_IOP_I32_OR:
+    case WB_IOP_I32_XOR:
+    case WB_IOP_I32_EQ:
+    case WB_IOP_I32_NE:
+    case WB_IOP_I64_ADD:
+    case WB_IOP_I64_MUL:
+    case WB_IOP_I64_AND:
+    case WB_IOP_I64_OR:
+    case WB_IOP_I64_XOR:
+    case WB_IOP_I64_EQ:
+    case WB_IOP_I64_NE: return iop;
 #define SW(A, B)                                                                                   \
     case WB_IOP_I32_##A: return WB_IOP_I32_##B;                                                    \
     case WB_IOP_I32_##B: return WB_IOP_I32_##A;                                                    \
@@ -850,16 +868,16 @@ static uint8_t mem_type(uint8_t opcode) {
     }
 }
 
+/* The fused load-from-(x + k) form of a load opcode (_X when k is a slot, _A a constant). */
+#define LOAD_ADD_CASE(opc, NAME, t, lg, st) LOAD_ADD_CASE_##st(opc, NAME)
+#define LOAD_ADD_CASE_0(opc, NAME)                                                                 \
+    case opc:                                                                                      \
+        return two_slots ? WB_IOP_##NAME##_X : WB_IOP_##NAME##_A;
+#define LOAD_ADD_CASE_1(opc, NAME)
+
 static uint32_t load_add_iop(uint8_t opcode, bool two_slots) {
     switch (opcode) {
-#define M(opc, NAME, t, lg, st) M_##st(opc, NAME)
-#define M_0(opc, NAME)                                                                             \
-    case opc: return two_slots ? WB_IOP_##NAME##_X : WB_IOP_##NAME##_A;
-#define M_1(opc, NAME)
-        WB_MEMORY_OPS(M)
-#undef M
-#undef M_0
-#undef M_1
+        WB_MEMORY_OPS(LOAD_ADD_CASE)
     default: return NONE;
     }
 }
@@ -925,10 +943,10 @@ static uint32_t numeric_iop(uint8_t opcode, uint8_t *rtype, bool *binary) {
         *binary = WB_NUMERIC_BINARY_##b;                                                           \
         return WB_IOP_##NAME;
 #define WB_NUMERIC_BINARY_NONE false
-#define WB_NUMERIC_BINARY_I32 true
-#define WB_NUMERIC_BINARY_I64 true
-#define WB_NUMERIC_BINARY_F32 true
-#define WB_NUMERIC_BINARY_F64 true
+#define WB_NUMERIC_BINARY_I32  true
+#define WB_NUMERIC_BINARY_I64  true
+#define WB_NUMERIC_BINARY_F32  true
+#define WB_NUMERIC_BINARY_F64  true
         WB_NUMERIC_OPS(N)
 #undef N
     default: return NONE;
@@ -1004,8 +1022,7 @@ static int lower_fc(lowerer *L, uint32_t sub) {
         wb__rd_u32(r, &a);
         do_slots_op(L, WB_IOP_TABLE_FILL, 3, &a, 1, 0);
         return 0;
-    default:
-        return wb_error_set(L->err, WB_EINVALID, "illegal opcode 0xfc %u", sub);
+    default: return wb_error_set(L->err, WB_EINVALID, "illegal opcode 0xfc %u", sub);
     }
 }
 
@@ -1016,11 +1033,17 @@ static int skip_immediates(lowerer *L, uint8_t op) {
     int64_t s;
     uint8_t b;
     switch (op) {
-    case WB_OP_BR: case WB_OP_BR_IF: case WB_OP_CALL: case WB_OP_LOCAL_GET: case WB_OP_LOCAL_SET:
-    case WB_OP_LOCAL_TEE: case WB_OP_GLOBAL_GET: case WB_OP_GLOBAL_SET: case WB_OP_TABLE_GET:
-    case WB_OP_TABLE_SET: case WB_OP_REF_FUNC:
-        wb__rd_u32(r, &u);
-        return 0;
+    case WB_OP_BR:
+    case WB_OP_BR_IF:
+    case WB_OP_CALL:
+    case WB_OP_LOCAL_GET:
+    case WB_OP_LOCAL_SET:
+    case WB_OP_LOCAL_TEE:
+    case WB_OP_GLOBAL_GET:
+    case WB_OP_GLOBAL_SET:
+    case WB_OP_TABLE_GET:
+    case WB_OP_TABLE_SET:
+    case WB_OP_REF_FUNC: wb__rd_u32(r, &u); return 0;
     case WB_OP_CALL_INDIRECT:
         wb__rd_u32(r, &u);
         wb__rd_u32(r, &u);
@@ -1037,12 +1060,11 @@ static int skip_immediates(lowerer *L, uint8_t op) {
         for (uint32_t i = 0; i < n && !r->err; i++) wb__rd_u8(r, &b);
         return 0;
     }
-    case WB_OP_MEMORY_SIZE: case WB_OP_MEMORY_GROW: case WB_OP_REF_NULL:
-        wb__rd_u8(r, &b);
-        return 0;
-    case WB_OP_I32_CONST: case WB_OP_I64_CONST:
-        wb__rd_s64(r, &s);
-        return 0;
+    case WB_OP_MEMORY_SIZE:
+    case WB_OP_MEMORY_GROW:
+    case WB_OP_REF_NULL: wb__rd_u8(r, &b); return 0;
+    case WB_OP_I32_CONST:
+    case WB_OP_I64_CONST: wb__rd_s64(r, &s); return 0;
     case WB_OP_F32_CONST: {
         uint32_t f;
         wb__rd_f32(r, &f);
@@ -1057,12 +1079,25 @@ static int skip_immediates(lowerer *L, uint8_t op) {
         wb__rd_u32(r, &u);
         uint32_t x;
         switch (u) {
-        case WB_FC_MEMORY_INIT: wb__rd_u32(r, &x); wb__rd_u8(r, &b); break;
-        case WB_FC_DATA_DROP: case WB_FC_ELEM_DROP: case WB_FC_TABLE_GROW: case WB_FC_TABLE_SIZE:
+        case WB_FC_MEMORY_INIT:
+            wb__rd_u32(r, &x);
+            wb__rd_u8(r, &b);
+            break;
+        case WB_FC_DATA_DROP:
+        case WB_FC_ELEM_DROP:
+        case WB_FC_TABLE_GROW:
+        case WB_FC_TABLE_SIZE:
         case WB_FC_TABLE_FILL: wb__rd_u32(r, &x); break;
-        case WB_FC_MEMORY_COPY: wb__rd_u8(r, &b); wb__rd_u8(r, &b); break;
+        case WB_FC_MEMORY_COPY:
+            wb__rd_u8(r, &b);
+            wb__rd_u8(r, &b);
+            break;
         case WB_FC_MEMORY_FILL: wb__rd_u8(r, &b); break;
-        case WB_FC_TABLE_INIT: case WB_FC_TABLE_COPY: wb__rd_u32(r, &x); wb__rd_u32(r, &x); break;
+        case WB_FC_TABLE_INIT:
+        case WB_FC_TABLE_COPY:
+            wb__rd_u32(r, &x);
+            wb__rd_u32(r, &x);
+            break;
         default: break;
         }
         return 0;
@@ -1105,7 +1140,8 @@ static int lower_instr(lowerer *L, uint8_t op) {
         mark_unreachable(L);
         return 0;
     case WB_OP_NOP: return 0;
-    case WB_OP_BLOCK: case WB_OP_LOOP: {
+    case WB_OP_BLOCK:
+    case WB_OP_LOOP: {
         int64_t bt;
         wb__rd_s33(r, &bt);
         bool dead = is_dead(L);
@@ -1136,7 +1172,8 @@ static int lower_instr(lowerer *L, uint8_t op) {
         /* the condition is fused only when nothing needs materialising before the branch */
         bool must_flush = false;
         for (uint32_t i = 0; i + 1 < L->height; i++)
-            if (L->stack[i].kind == V_LOCAL || (i + 1 + np >= L->height && L->stack[i].kind != V_TEMP))
+            if (L->stack[i].kind == V_LOCAL ||
+                (i + 1 + np >= L->height && L->stack[i].kind != V_TEMP))
                 must_flush = true;
         cond c;
         if (must_flush) {
@@ -1186,7 +1223,8 @@ static int lower_instr(lowerer *L, uint8_t op) {
         do_call_indirect(L, u, v);
         return 0;
     case WB_OP_DROP: pop(L); return 0;
-    case WB_OP_SELECT: case WB_OP_SELECT_T: {
+    case WB_OP_SELECT:
+    case WB_OP_SELECT_T: {
         if (op == WB_OP_SELECT_T) {
             uint8_t t;
             wb__rd_u32(r, &u);
@@ -1204,7 +1242,8 @@ static int lower_instr(lowerer *L, uint8_t op) {
         L->local_refs[u]++;
         return 0;
     }
-    case WB_OP_LOCAL_SET: case WB_OP_LOCAL_TEE:
+    case WB_OP_LOCAL_SET:
+    case WB_OP_LOCAL_TEE:
         wb__rd_u32(r, &u);
         do_local_set(L, u, op == WB_OP_LOCAL_TEE);
         return 0;
@@ -1275,18 +1314,17 @@ static int lower_instr(lowerer *L, uint8_t op) {
         wb__rd_u32(r, &u);
         do_slots_op(L, WB_IOP_REF_FUNC, 0, &u, 1, WB_FUNCREF);
         return 0;
-    case WB_OP_PREFIX_FC:
-        wb__rd_u32(r, &u);
-        return lower_fc(L, u);
-    default:
-        break;
+    case WB_OP_PREFIX_FC: wb__rd_u32(r, &u); return lower_fc(L, u);
+    default: break;
     }
     if (op >= WB_OP_I32_LOAD && op <= WB_OP_I64_STORE32) {
         uint32_t align, offset;
         wb__rd_memarg(r, &align, &offset);
         bool store = op >= 0x36;
-        if (store) do_store(L, op, offset);
-        else do_load(L, op, offset);
+        if (store)
+            do_store(L, op, offset);
+        else
+            do_load(L, op, offset);
         return 0;
     }
     uint8_t rtype;
@@ -1295,8 +1333,10 @@ static int lower_instr(lowerer *L, uint8_t op) {
     if (iop == NONE)
         return wb_error_set(L->err, WB_EINVALID, "function %u: cannot lower opcode 0x%02x",
                             L->func_index, op);
-    if (binary) do_binop(L, iop, rtype);
-    else do_unop(L, iop, rtype);
+    if (binary)
+        do_binop(L, iop, rtype);
+    else
+        do_unop(L, iop, rtype);
     return 0;
 }
 
@@ -1374,11 +1414,13 @@ int wb__module_lower(wb_module *m, wb_error *err) {
     L.code = wb_reallocarray(NULL, L.cap, sizeof *L.code);
     uint32_t *offsets = wb_calloc(m->nfunc_decls + 1, sizeof *offsets);
     int rc = 0;
-    for (uint32_t i = 0; i < m->nfunc_decls && rc == 0; i++) rc = lower_function(&L, i, &offsets[i]);
+    for (uint32_t i = 0; i < m->nfunc_decls && rc == 0; i++)
+        rc = lower_function(&L, i, &offsets[i]);
     if (rc == 0) {
         m->code = wb_realloc(L.code, (size_t)(L.len ? L.len : 1) * sizeof *L.code);
         L.code = NULL;
-        for (uint32_t i = 0; i < m->nfunc_decls; i++) m->funcs[i].lowered.code = m->code + offsets[i];
+        for (uint32_t i = 0; i < m->nfunc_decls; i++)
+            m->funcs[i].lowered.code = m->code + offsets[i];
     }
     free(offsets);
     free(L.code);

@@ -104,12 +104,12 @@
  *   REF_IS_NULL d a / REF_FUNC d func
  */
 #define WB_IOP_NUMERIC(opc, NAME, a, b, r) X(NAME)
-#define WB_IOP_SAT(sub, NAME, a, r) X(NAME)
-#define WB_IOP_MEM(opc, NAME, t, lg, st) X(NAME)
-#define WB_IOP_MEMA(opc, NAME, t, lg, st) WB_IOP_MEMA_##st(NAME)
-#define WB_IOP_MEMA_0(NAME) X(NAME##_A) X(NAME##_X)
+#define WB_IOP_SAT(sub, NAME, a, r)        X(NAME)
+#define WB_IOP_MEM(opc, NAME, t, lg, st)   X(NAME)
+#define WB_IOP_MEMA(opc, NAME, t, lg, st)  WB_IOP_MEMA_##st(NAME)
+#define WB_IOP_MEMA_0(NAME)                X(NAME##_A) X(NAME##_X)
 #define WB_IOP_MEMA_1(NAME)
-#define WB_IOP_IMM(NAME) X(NAME##_I)
+#define WB_IOP_IMM(NAME)          X(NAME##_I)
 #define WB_IOP_BR32(NAME, op, sg) X(BR_##NAME) X(BR_##NAME##_I)
 #define WB_IOP_BR64(NAME, op, sg) X(BR64_##NAME) X(BR64_##NAME##_I)
 

@@ -99,11 +99,15 @@ void wb__module_release(wb_module *m) {
         for (uint32_t i = 0; i < m->nfuncs; i++) free(m->func_names[i]);
     free(m->func_names);
     free(m->name);
-    if (m->mapped) munmap(m->bytes, m->len);
-    else free(m->bytes);
+    if (m->mapped)
+        munmap(m->bytes, m->len);
+    else
+        free(m->bytes);
 }
 
-void wb__module_ref(wb_module *m) { m->refcount++; }
+void wb__module_ref(wb_module *m) {
+    m->refcount++;
+}
 
 void wb_module_free(wb_module *m) {
     if (!m || --m->refcount > 0) return;
@@ -111,7 +115,9 @@ void wb_module_free(wb_module *m) {
     free(m);
 }
 
-uint32_t wb_module_import_count(const wb_module *m) { return m->nimports; }
+uint32_t wb_module_import_count(const wb_module *m) {
+    return m->nimports;
+}
 
 void wb_module_import(const wb_module *m, uint32_t i, wb_import_info *out) {
     const wb_import *im = &m->imports[i];
@@ -127,7 +133,9 @@ void wb_module_import(const wb_module *m, uint32_t i, wb_import_info *out) {
     out->global = im->global;
 }
 
-uint32_t wb_module_export_count(const wb_module *m) { return m->nexports; }
+uint32_t wb_module_export_count(const wb_module *m) {
+    return m->nexports;
+}
 
 void wb_module_export(const wb_module *m, uint32_t i, wb_export_info *out) {
     out->name = m->exports[i].name;

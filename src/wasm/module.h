@@ -18,20 +18,21 @@ enum wb_const_op {
 };
 
 typedef struct wb_const_expr {
-    uint8_t op;      /* enum wb_const_op */
-    uint8_t type;    /* value type it produces (REF_NULL: the ref type; GLOBAL_GET: filled by validator) */
-    uint32_t index;  /* REF_FUNC function index, GLOBAL_GET global index */
-    uint64_t bits[2];/* constant bit pattern (v128 uses both) */
+    uint8_t op; /* enum wb_const_op */
+    uint8_t
+        type; /* value type it produces (REF_NULL: the ref type; GLOBAL_GET: filled by validator) */
+    uint32_t index;   /* REF_FUNC function index, GLOBAL_GET global index */
+    uint64_t bits[2]; /* constant bit pattern (v128 uses both) */
 } wb_const_expr;
 
 typedef struct wb_import {
-    char *module, *name;     /* NUL-terminated copies (names may hold NUL: see *_len) */
+    char *module, *name; /* NUL-terminated copies (names may hold NUL: see *_len) */
     uint32_t module_len, name_len;
-    uint8_t kind;            /* WB_EXTERN_* */
-    uint32_t type_index;     /* FUNC */
-    wb_tabletype table;      /* TABLE */
-    wb_limits memory;        /* MEMORY */
-    wb_globaltype global;    /* GLOBAL */
+    uint8_t kind;         /* WB_EXTERN_* */
+    uint32_t type_index;  /* FUNC */
+    wb_tabletype table;   /* TABLE */
+    wb_limits memory;     /* MEMORY */
+    wb_globaltype global; /* GLOBAL */
 } wb_import;
 
 typedef struct wb_export {
@@ -50,48 +51,48 @@ enum wb_segment_mode { WB_SEG_ACTIVE, WB_SEG_PASSIVE, WB_SEG_DECLARATIVE };
 
 typedef struct wb_elem_segment {
     uint8_t mode;
-    uint8_t elem_type;        /* WB_FUNCREF / WB_EXTERNREF */
-    uint32_t table;           /* active */
-    wb_const_expr offset;     /* active */
+    uint8_t elem_type;    /* WB_FUNCREF / WB_EXTERNREF */
+    uint32_t table;       /* active */
+    wb_const_expr offset; /* active */
     uint32_t count;
-    wb_const_expr *items;     /* count items: REF_FUNC, REF_NULL or GLOBAL_GET */
+    wb_const_expr *items; /* count items: REF_FUNC, REF_NULL or GLOBAL_GET */
 } wb_elem_segment;
 
 typedef struct wb_data_segment {
-    uint8_t mode;             /* ACTIVE or PASSIVE */
+    uint8_t mode; /* ACTIVE or PASSIVE */
     uint32_t memory;
     wb_const_expr offset;
-    const uint8_t *bytes;     /* into the module's copy of the binary */
+    const uint8_t *bytes; /* into the module's copy of the binary */
     uint32_t len;
 } wb_data_segment;
 
 /* A function's lowered internal code, shared by every instance of the module. */
 typedef struct wb_code {
-    const uint32_t *code;     /* internal code units; see lower.h */
+    const uint32_t *code; /* internal code units; see lower.h */
     uint32_t code_len;
-    uint32_t nparams;         /* param slots */
-    uint32_t nlocals;         /* slots of the declared locals (zeroed on entry) */
-    uint32_t frame_slots;     /* params + locals + operand temps */
+    uint32_t nparams;     /* param slots */
+    uint32_t nlocals;     /* slots of the declared locals (zeroed on entry) */
+    uint32_t frame_slots; /* params + locals + operand temps */
     uint32_t func_index;
     const struct wb_module *module;
 } wb_code;
 
 typedef struct wb_func_decl {
     uint32_t type_index;
-    const uint8_t *body;      /* the code entry: locals declarations then the expression */
+    const uint8_t *body; /* the code entry: locals declarations then the expression */
     uint32_t body_len;
-    uint32_t body_offset;     /* of `body` in the binary, for messages */
-    uint32_t nlocals;         /* declared locals (params excluded) */
-    uint8_t *local_types;     /* nlocals types */
+    uint32_t body_offset; /* of `body` in the binary, for messages */
+    uint32_t nlocals;     /* declared locals (params excluded) */
+    uint8_t *local_types; /* nlocals types */
     wb_code lowered;
 } wb_func_decl;
 
 struct wb_module {
     int refcount;
     wb_config cfg;
-    uint8_t *bytes;           /* the binary: an owned copy, or a private mapping of its file */
+    uint8_t *bytes; /* the binary: an owned copy, or a private mapping of its file */
     size_t len;
-    bool mapped;              /* bytes is an mmap of len bytes */
+    bool mapped; /* bytes is an mmap of len bytes */
 
     wb_functype *types;
     uint32_t ntypes;
@@ -101,15 +102,15 @@ struct wb_module {
 
     /* index spaces: imports first, then definitions */
     uint32_t nfuncs, nimported_funcs;
-    uint32_t *func_types;       /* nfuncs type indices */
-    wb_func_decl *funcs;        /* nfunc_decls defined functions */
+    uint32_t *func_types; /* nfuncs type indices */
+    wb_func_decl *funcs;  /* nfunc_decls defined functions */
     uint32_t nfunc_decls;
 
     uint32_t ntables, nimported_tables;
-    wb_tabletype *tables;       /* ntables */
+    wb_tabletype *tables; /* ntables */
 
     uint32_t nmemories, nimported_memories;
-    wb_limits *memories;        /* nmemories */
+    wb_limits *memories; /* nmemories */
 
     uint32_t nglobals, nimported_globals;
     wb_globaltype *global_types; /* nglobals */
@@ -134,28 +135,32 @@ struct wb_module {
      * segments and global initialisers. Bitset over nfuncs. */
     uint8_t *declared_refs;
 
-    uint32_t *code;             /* internal code of all defined functions (see lower.h) */
+    uint32_t *code; /* internal code of all defined functions (see lower.h) */
 
-    char **func_names;          /* nfuncs entries, NULL where unnamed; from the name section */
-    char *name;                 /* module name from the name section, or NULL */
+    char **func_names; /* nfuncs entries, NULL where unnamed; from the name section */
+    char *name;        /* module name from the name section, or NULL */
 };
 
 /* Stages of wb_module_new (each fills err with the spec's wording). */
-int wb__module_decode(wb_module *m, wb_error *err);   /* m->bytes/len set; err->code WB_EMALFORMED */
+int wb__module_decode(wb_module *m, wb_error *err); /* m->bytes/len set; err->code WB_EMALFORMED */
 int wb__module_validate(wb_module *m, wb_error *err); /* err->code WB_EINVALID */
 int wb__module_lower(wb_module *m, wb_error *err);
-void wb__module_release(wb_module *m);                 /* frees everything decode/lower made */
+void wb__module_release(wb_module *m); /* frees everything decode/lower made */
 
 static inline const wb_functype *wb__func_type(const wb_module *m, uint32_t func_index) {
     return &m->types[m->func_types[func_index]];
 }
 
-static inline bool wb__is_ref_type(uint8_t t) { return t == WB_FUNCREF || t == WB_EXTERNREF; }
+static inline bool wb__is_ref_type(uint8_t t) {
+    return t == WB_FUNCREF || t == WB_EXTERNREF;
+}
 static inline bool wb__is_value_type(uint8_t t) {
     return t == WB_I32 || t == WB_I64 || t == WB_F32 || t == WB_F64 || t == WB_V128 ||
            wb__is_ref_type(t);
 }
-static inline uint32_t wb__type_slots(uint8_t t) { return t == WB_V128 ? 2 : 1; }
+static inline uint32_t wb__type_slots(uint8_t t) {
+    return t == WB_V128 ? 2 : 1;
+}
 #define wb__type_name wb_valtype_name
 
 #endif

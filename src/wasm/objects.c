@@ -36,8 +36,8 @@ wb_memory *wb__memory_create(wb_store *s, wb_limits lim, bool guarded, wb_error 
         return NULL;
     }
     if (guarded) {
-        void *r = mmap(NULL, GUARDED_RESERVE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                       -1, 0);
+        void *r = mmap(NULL, GUARDED_RESERVE, PROT_NONE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (r == MAP_FAILED) {
             free(m);
             wb_error_sys(err, "reserve 8 GiB of address space for a guarded linear memory "
@@ -95,9 +95,15 @@ int64_t wb__memory_grow(wb_memory *m, uint64_t delta_pages) {
     return (int64_t)(old / WB_PAGE_SIZE);
 }
 
-int64_t wb_memory_grow(wb_memory *m, uint32_t delta) { return wb__memory_grow(m, delta); }
-uint8_t *wb_memory_data(const wb_memory *m) { return m->base; }
-uint64_t wb_memory_size(const wb_memory *m) { return m->size; }
+int64_t wb_memory_grow(wb_memory *m, uint32_t delta) {
+    return wb__memory_grow(m, delta);
+}
+uint8_t *wb_memory_data(const wb_memory *m) {
+    return m->base;
+}
+uint64_t wb_memory_size(const wb_memory *m) {
+    return m->size;
+}
 
 wb_limits wb_memory_limits(const wb_memory *m) {
     wb_limits l = m->limits;
@@ -106,8 +112,10 @@ wb_limits wb_memory_limits(const wb_memory *m) {
 }
 
 static void memory_free(wb_memory *m) {
-    if (m->guarded) munmap(m->reserve, m->reserve_len);
-    else if (m->base) munmap(m->base, m->size);
+    if (m->guarded)
+        munmap(m->reserve, m->reserve_len);
+    else if (m->base)
+        munmap(m->base, m->size);
     free(m);
 }
 
@@ -148,7 +156,9 @@ int64_t wb__table_grow(wb_table *t, uint64_t delta, void *init) {
     return old;
 }
 
-uint32_t wb_table_size(const wb_table *t) { return t->size; }
+uint32_t wb_table_size(const wb_table *t) {
+    return t->size;
+}
 
 wb_tabletype wb_table_type(const wb_table *t) {
     wb_tabletype tt = t->type;
@@ -195,7 +205,9 @@ wb_value wb_global_get(const wb_global *g) {
     return v;
 }
 
-wb_globaltype wb_global_type(const wb_global *g) { return g->type; }
+wb_globaltype wb_global_type(const wb_global *g) {
+    return g->type;
+}
 
 /* ---- functions ---- */
 
@@ -221,7 +233,9 @@ wb_func *wb_func_new_host(wb_store *s, const wb_functype *type, wb_host_fn fn, v
     return f;
 }
 
-const wb_functype *wb_func_type(const wb_func *f) { return f->type; }
+const wb_functype *wb_func_type(const wb_func *f) {
+    return f->type;
+}
 
 bool wb__functype_equal(const wb_functype *a, const wb_functype *b) {
     return a->nparams == b->nparams && a->nresults == b->nresults &&

@@ -10,10 +10,10 @@
 
 typedef struct wb_reader {
     const uint8_t *p, *end;
-    const uint8_t *base; /* start of the whole binary, for offsets in messages */
-    const char *err;     /* static message, NULL while all reads succeeded */
-    bool in_section;     /* running out of bytes inside a section or function body is
-                          * "unexpected end of section or function"; elsewhere "unexpected end" */
+    const uint8_t *base;    /* start of the whole binary, for offsets in messages */
+    const char *err;        /* static message, NULL while all reads succeeded */
+    bool in_section;        /* running out of bytes inside a section or function body is
+                             * "unexpected end of section or function"; elsewhere "unexpected end" */
     const uint8_t *fail_at; /* where the first failed read started */
 } wb_reader;
 
@@ -32,12 +32,16 @@ static inline size_t wb__rd_fail_offset(const wb_reader *r) {
 }
 
 static inline bool wb__rd_eof(wb_reader *r) {
-    return wb__rd_fail(r, r->in_section ? "unexpected end of section or function"
-                                        : "unexpected end");
+    return wb__rd_fail(r,
+                       r->in_section ? "unexpected end of section or function" : "unexpected end");
 }
 
-static inline size_t wb__rd_offset(const wb_reader *r) { return (size_t)(r->p - r->base); }
-static inline size_t wb__rd_left(const wb_reader *r) { return (size_t)(r->end - r->p); }
+static inline size_t wb__rd_offset(const wb_reader *r) {
+    return (size_t)(r->p - r->base);
+}
+static inline size_t wb__rd_left(const wb_reader *r) {
+    return (size_t)(r->end - r->p);
+}
 
 static inline bool wb__rd_u8(wb_reader *r, uint8_t *out) {
     *out = 0;
@@ -128,10 +132,14 @@ static inline bool wb__rd_s32(wb_reader *r, int32_t *out) {
     return true;
 }
 
-static inline bool wb__rd_s64(wb_reader *r, int64_t *out) { return wb__rd_sleb(r, 64, out); }
+static inline bool wb__rd_s64(wb_reader *r, int64_t *out) {
+    return wb__rd_sleb(r, 64, out);
+}
 
 /* Block types are a signed 33-bit LEB128 (negative = value type or empty). */
-static inline bool wb__rd_s33(wb_reader *r, int64_t *out) { return wb__rd_sleb(r, 33, out); }
+static inline bool wb__rd_s33(wb_reader *r, int64_t *out) {
+    return wb__rd_sleb(r, 33, out);
+}
 
 static inline bool wb__rd_f32(wb_reader *r, uint32_t *bits) {
     const uint8_t *b;

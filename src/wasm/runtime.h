@@ -13,22 +13,22 @@ enum { WB_FUNC_GUARDED = 0, WB_FUNC_CHECKED = 1, WB_FUNC_HOST = 2 };
 
 struct wb_func {
     uint8_t kind;
-    const wb_functype *type;  /* wasm: the module's type; host: &host_type */
-    wb_instance *inst;        /* wasm: the owning instance; host: NULL */
-    const wb_code *code;      /* wasm */
-    wb_host_fn host;          /* host */
+    const wb_functype *type; /* wasm: the module's type; host: &host_type */
+    wb_instance *inst;       /* wasm: the owning instance; host: NULL */
+    const wb_code *code;     /* wasm */
+    wb_host_fn host;         /* host */
     void *env;
-    char *name;               /* host debug name (owned) */
-    wb_functype host_type;    /* host: owned copy */
-    wb_func *next;            /* store's list */
+    char *name;            /* host debug name (owned) */
+    wb_functype host_type; /* host: owned copy */
+    wb_func *next;         /* store's list */
 };
 
 struct wb_memory {
-    uint8_t *base;            /* byte 0 of linear memory */
-    uint64_t size;            /* bytes */
-    wb_limits limits;         /* pages */
-    uint64_t max_bytes;       /* growth cap: limits, store cap, 4 GiB */
-    uint8_t *reserve;         /* guarded: the whole reservation (memory + guard region) */
+    uint8_t *base;      /* byte 0 of linear memory */
+    uint64_t size;      /* bytes */
+    wb_limits limits;   /* pages */
+    uint64_t max_bytes; /* growth cap: limits, store cap, 4 GiB */
+    uint8_t *reserve;   /* guarded: the whole reservation (memory + guard region) */
     size_t reserve_len;
     bool guarded;
     wb_memory *next;
@@ -37,27 +37,27 @@ struct wb_memory {
 struct wb_table {
     wb_tabletype type;
     uint32_t size, cap;
-    uint32_t max;             /* growth cap */
-    void **elems;             /* wb_func * for funcref, host pointers for externref */
+    uint32_t max; /* growth cap */
+    void **elems; /* wb_func * for funcref, host pointers for externref */
     wb_table *next;
 };
 
 struct wb_global {
     wb_globaltype type;
-    wb_slot val[2];           /* v128 takes both */
+    wb_slot val[2]; /* v128 takes both */
     wb_global *next;
 };
 
 struct wb_instance {
     wb_store *store;
-    wb_module *module;        /* holds a reference */
-    uint8_t *mem_base;        /* memory 0's base, refreshed on grow for bounds-checked memories */
+    wb_module *module; /* holds a reference */
+    uint8_t *mem_base; /* memory 0's base, refreshed on grow for bounds-checked memories */
     wb_memory *mem0;
-    wb_func **funcs;          /* module->nfuncs */
+    wb_func **funcs; /* module->nfuncs */
     wb_table **tables;
     wb_memory **memories;
     wb_global **globals;
-    wb_func *own_funcs;       /* the instance's defined functions (array) */
+    wb_func *own_funcs; /* the instance's defined functions (array) */
     bool *elem_dropped;
     bool *data_dropped;
     wb_instance *next;
@@ -68,29 +68,29 @@ typedef struct wb_frame_rec {
     const uint32_t *ret_ip;
     wb_slot *ret_fp;
     wb_instance *ret_inst;
-    const wb_code *code;      /* the function running in this activation (for backtraces) */
+    const wb_code *code; /* the function running in this activation (for backtraces) */
 } wb_frame_rec;
 
 struct wb_caller {
     wb_store *store;
-    wb_instance *inst;        /* the calling instance (NULL when called from the host) */
+    wb_instance *inst; /* the calling instance (NULL when called from the host) */
 };
 
 struct wb_store {
     wb_store_limits lim;
-    wb_slot *stack, *stack_end;      /* value stack (mmap, committed lazily) */
+    wb_slot *stack, *stack_end; /* value stack (mmap, committed lazily) */
     size_t stack_map_len;
-    wb_frame_rec *recs, *recs_end;   /* activation records */
+    wb_frame_rec *recs, *recs_end; /* activation records */
     size_t recs_map_len;
-    wb_frame_rec *rec_top;           /* innermost record while wasm runs or calls the host */
-    wb_slot *sp;                     /* first free value slot for a nested entry from the host */
-    volatile int64_t fuel;           /* interruptible modules: units left */
+    wb_frame_rec *rec_top; /* innermost record while wasm runs or calls the host */
+    wb_slot *sp;           /* first free value slot for a nested entry from the host */
+    volatile int64_t fuel; /* interruptible modules: units left */
     bool fuel_limited;
     volatile sig_atomic_t interrupt; /* wb_store_interrupt was called */
     int depth;                       /* nesting of host→wasm entries */
     sigjmp_buf *jmp;                 /* innermost entry's recovery point for memory faults */
     wb_trap_info trap;
-    uint32_t halt_code[2][4];        /* per interpreter variant: a HALT instruction */
+    uint32_t halt_code[2][4]; /* per interpreter variant: a HALT instruction */
     wb_func *funcs;
     wb_memory *memories;
     wb_table *tables;

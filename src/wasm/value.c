@@ -11,9 +11,12 @@ static void format_f32(uint32_t bits, char *buf, size_t size) {
     const char *sign = (bits >> 31) ? "-" : "";
     uint32_t exp = (bits >> 23) & 0xff, frac = bits & 0x7fffff;
     if (exp == 0xff) {
-        if (!frac) snprintf(buf, size, "%sinf", sign);
-        else if (frac == 0x400000) snprintf(buf, size, "%snan", sign);
-        else snprintf(buf, size, "%snan:0x%" PRIx32, sign, frac);
+        if (!frac)
+            snprintf(buf, size, "%sinf", sign);
+        else if (frac == 0x400000)
+            snprintf(buf, size, "%snan", sign);
+        else
+            snprintf(buf, size, "%snan:0x%" PRIx32, sign, frac);
         return;
     }
     float f;
@@ -29,9 +32,12 @@ static void format_f64(uint64_t bits, char *buf, size_t size) {
     const char *sign = (bits >> 63) ? "-" : "";
     uint64_t exp = (bits >> 52) & 0x7ff, frac = bits & 0xfffffffffffffull;
     if (exp == 0x7ff) {
-        if (!frac) snprintf(buf, size, "%sinf", sign);
-        else if (frac == 0x8000000000000ull) snprintf(buf, size, "%snan", sign);
-        else snprintf(buf, size, "%snan:0x%" PRIx64, sign, frac);
+        if (!frac)
+            snprintf(buf, size, "%sinf", sign);
+        else if (frac == 0x8000000000000ull)
+            snprintf(buf, size, "%snan", sign);
+        else
+            snprintf(buf, size, "%snan:0x%" PRIx64, sign, frac);
         return;
     }
     double d;

@@ -27,10 +27,10 @@ enum { WB_EXTERN_FUNC = 0, WB_EXTERN_TABLE = 1, WB_EXTERN_MEMORY = 2, WB_EXTERN_
 /* err->code after a failed wb_module_new: the binary is malformed (decoding) or invalid
  * (validation). Other codes are errno values. */
 #define WB_EMALFORMED 1001
-#define WB_EINVALID 1002
-#define WB_ELINK 1003       /* instantiation: unknown import / incompatible import type */
-#define WB_ETRAP 1004       /* a trap; details in wb_store_last_trap() */
-#define WB_EEXIT 1005       /* the guest asked to exit (wb_caller_exit); code in the trap info */
+#define WB_EINVALID   1002
+#define WB_ELINK      1003 /* instantiation: unknown import / incompatible import type */
+#define WB_ETRAP      1004 /* a trap; details in wb_store_last_trap() */
+#define WB_EEXIT      1005 /* the guest asked to exit (wb_caller_exit); code in the trap info */
 
 #define WB_PAGE_SIZE 65536u
 #define WB_MAX_PAGES 65536u
@@ -72,8 +72,8 @@ typedef struct wb_value {
 
 typedef struct wb_functype {
     uint32_t nparams, nresults;
-    uint8_t *types;        /* nparams param types, then nresults result types */
-    uint32_t param_slots;  /* slots the params take (v128 = 2) */
+    uint8_t *types;       /* nparams param types, then nresults result types */
+    uint32_t param_slots; /* slots the params take (v128 = 2) */
     uint32_t result_slots;
 } wb_functype;
 
@@ -126,9 +126,9 @@ typedef struct wb_config {
 
 /* ---- modules ---- */
 
-/* Decode, validate and lower `bytes` (copied). On failure returns -1 with err->code WB_EMALFORMED or
- * WB_EINVALID and a message that starts with the spec's wording. cfg may be NULL (defaults).
- * The caller owns *out and releases it with wb_module_free; instances keep their own reference. */
+/* Decode, validate and lower `bytes` (copied). On failure returns -1 with err->code WB_EMALFORMED
+ * or WB_EINVALID and a message that starts with the spec's wording. cfg may be NULL (defaults). The
+ * caller owns *out and releases it with wb_module_free; instances keep their own reference. */
 int wb_module_new(const wb_config *cfg, const uint8_t *bytes, size_t len, wb_module **out,
                   wb_error *err);
 /* The same from a file, which is mapped rather than read (its pages are only touched as needed).
@@ -146,16 +146,17 @@ const char *wb_module_func_name(const wb_module *m, uint32_t index);
 /* ---- stores ---- */
 
 typedef struct wb_store_limits {
-    uint32_t max_call_depth;  /* wasm frames; 0 = default (100,000) */
-    uint32_t value_stack_mb;  /* value stack size; 0 = default (64 MiB, committed lazily) */
-    uint64_t max_memory;      /* cap on bytes of any one linear memory; 0 = 4 GiB */
+    uint32_t max_call_depth; /* wasm frames; 0 = default (100,000) */
+    uint32_t value_stack_mb; /* value stack size; 0 = default (64 MiB, committed lazily) */
+    uint64_t max_memory;     /* cap on bytes of any one linear memory; 0 = 4 GiB */
 } wb_store_limits;
 
 /* lim may be NULL. Returns NULL with err filled if the stacks cannot be mapped. */
 wb_store *wb_store_new(const wb_store_limits *lim, wb_error *err);
 /* Frees the store and everything it owns (instances, host objects). */
 void wb_store_free(wb_store *s);
-/* Fuel for interruptible modules: each loop iteration and call consumes one unit. < 0 = unlimited. */
+/* Fuel for interruptible modules: each loop iteration and call consumes one unit. < 0 = unlimited.
+ */
 void wb_store_set_fuel(wb_store *s, int64_t fuel);
 /* Ask the wasm code running in s (interruptible modules) to stop with the trap "interrupted" at
  * its next loop iteration or call. Async-signal-safe: meant for a timer's signal handler on the
@@ -179,8 +180,8 @@ typedef enum wb_trap_kind {
     WB_TRAP_NULL_FUNC,
     WB_TRAP_OUT_OF_FUEL,
     WB_TRAP_INTERRUPTED,
-    WB_TRAP_HOST,  /* a host function trapped; message is its own */
-    WB_TRAP_EXIT,  /* the guest exited (proc_exit); not an error of the guest */
+    WB_TRAP_HOST, /* a host function trapped; message is its own */
+    WB_TRAP_EXIT, /* the guest exited (proc_exit); not an error of the guest */
     WB_TRAP_KIND_COUNT
 } wb_trap_kind;
 
@@ -189,14 +190,14 @@ typedef enum wb_trap_kind {
 typedef struct wb_frame_info {
     const wb_module *module; /* NULL for a host function */
     uint32_t func_index;
-    const char *name;        /* name-section name, host debug name, or NULL */
+    const char *name; /* name-section name, host debug name, or NULL */
 } wb_frame_info;
 
 typedef struct wb_trap_info {
     wb_trap_kind kind;
-    int exit_code;            /* WB_TRAP_EXIT */
-    char message[256];        /* the spec's message, e.g. "integer divide by zero" */
-    uint32_t nframes;         /* innermost first; at most WB_BACKTRACE_MAX kept */
+    int exit_code;     /* WB_TRAP_EXIT */
+    char message[256]; /* the spec's message, e.g. "integer divide by zero" */
+    uint32_t nframes;  /* innermost first; at most WB_BACKTRACE_MAX kept */
     uint32_t total_frames;
     wb_frame_info frames[WB_BACKTRACE_MAX];
 } wb_trap_info;

@@ -1,6 +1,7 @@
 /* Unit-test harness: TEST(name) { ... } registers a case; the runner (tests/unit/main.c) runs each
  * case in its own child process with a timeout, so a crash or hang fails only that case.
- * ASSERT_* print both sides and end the case; SKIP(reason) is only for a missing external resource. */
+ * ASSERT_* print both sides and end the case; SKIP(reason) is only for a missing external resource.
+ */
 #ifndef WB_TESTS_HARNESS_H
 #define WB_TESTS_HARNESS_H
 

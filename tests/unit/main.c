@@ -7,9 +7,9 @@
 
 #include "harness.h"
 
-#define MAX_TESTS 4096
+#define MAX_TESTS       4096
 #define TIMEOUT_SECONDS 60
-#define EXIT_SKIP 77
+#define EXIT_SKIP       77
 
 static struct {
     const char *name, *file;

@@ -68,7 +68,7 @@ typedef struct spec_script {
     const char *name;   /* file name without directory and ".json" */
     const char *source; /* name printed before line numbers: the .wast's basename, else NAME.json */
     bool verbose;
-    wb_config cfg;        /* how modules are compiled (e.g. bounds-checked memories) */
+    wb_config cfg; /* how modules are compiled (e.g. bounds-checked memories) */
     spec_counts counts;
     uint64_t shown;       /* failures printed so far */
     wb_store *store;      /* one store for the whole script, as the spec's shared store */
