@@ -52,7 +52,7 @@ SPEC_JSONS := $(foreach n,$(SPEC_NAMES),$(BUILD)/spec/$(n)/$(n).json)
 SPEC_NONSIMD := $(foreach n,$(filter-out simd_%,$(SPEC_NAMES)),$(BUILD)/spec/$(n)/$(n).json)
 
 .PHONY: all check spec spec-nonsimd bench bench-http examples-http fuzz clean format
-all: $(BUILD)/wasmbox $(BUILD)/wasmbox-spectest $(BUILD)/unit-tests $(EXAMPLES)
+all: $(BUILD)/wasmbox $(BUILD)/wasmbox-spectest $(BUILD)/unit-tests $(EXAMPLES) examples-http
 
 $(BUILD)/libwasmbox.a: $(LIB_OBJS)
 	@rm -f $@
