@@ -101,6 +101,16 @@ expect unknown-wasi-function 125 "" "\`wasi_snapshot_preview1\`.\`fd_frobnicate\
 printf '(module (import "wasi_snapshot_preview1" "fd_write" (func (param i64))))' >"$T/badsig.wat"
 wat2wasm -o "$T/badsig.wasm" "$T/badsig.wat"
 expect wasi-bad-signature 125 "" "incompatible import type" -- "$WB" run "$T/badsig.wasm"
+# --preload: link another module's exports under a name
+printf '(module (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))' >"$T/lib.wat"
+printf '(module (import "math" "add" (func $add (param i32 i32) (result i32)))
+  (func (export "twice") (param i32) (result i32) (call $add (local.get 0) (local.get 0))))' >"$T/app.wat"
+wat2wasm -o "$T/lib.wasm" "$T/lib.wat" && wat2wasm -o "$T/app.wasm" "$T/app.wat"
+expect preload 0 "42" "" -- "$WB" run --preload "math=$T/lib.wasm" --invoke twice "$T/app.wasm" 21
+expect preload-missing 125 "" "unknown import: \`math\`.\`add\` is not defined" -- "$WB" run --invoke twice "$T/app.wasm" 21
+expect preload-bad-spec 125 "" "expected NAME=FILE.wasm" -- "$WB" run --preload "$T/lib.wasm" --invoke twice "$T/app.wasm" 21
+expect max-memory-bad 125 "" "invalid argument for --max-memory" -- "$WB" run --max-memory lots --invoke i32 "$V" 1
+expect timeout-bad 125 "" "invalid argument for --timeout" -- "$WB" run --timeout soon --invoke i32 "$V" 1
 expect unknown-flag 125 "" "unknown flag: --frobnicate" -- "$WB" run --frobnicate "$V"
 expect no-args 125 "" "requires at least 1 argument" -- "$WB" run
 expect unknown-command 125 "" "'frob' is not a wasmbox command" -- "$WB" frob
