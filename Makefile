@@ -28,10 +28,11 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu17 $(WARN) -D_GNU_SOURCE -Isrc $(SANFLAGS) $(CFLAGS) -MMD -MP
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
-# no libm: the interpreter rounds by itself (one shared library less to load at every start)
-LIBS := -lpthread
+# no libm: the interpreter rounds by itself (one shared library less to load at every start);
+# libcrypto and libarchive are dlopen'ed when needed (src/base/dynlib.h)
+LIBS := -ljansson -ldl -lpthread
 
-LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c)
+LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/oci/*.c)
 CLI_SRCS := $(wildcard src/cli/*.c)
 SPECTEST_SRCS := $(wildcard tools/spectest/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -64,7 +65,7 @@ $(BUILD)/wasmbox: $(CLI_OBJS) $(BUILD)/libwasmbox.a
 
 $(BUILD)/wasmbox-spectest: $(SPECTEST_OBJS) $(BUILD)/libwasmbox.a
 	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ -ljansson $(LIBS) -lm
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS) -lm
 
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libwasmbox.a
 	@$(if $(Q),echo "  LINK    $@")

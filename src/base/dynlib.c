@@ -1,0 +1,66 @@
+#include "base/dynlib.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Each table is filled once (pthread_once) and read-only afterwards; a failure is remembered
+ * with its message. */
+static wb_libarchive archive_fns;
+static wb_libcrypto crypto_fns;
+static char archive_err[WB_ERROR_MSG_MAX], crypto_err[WB_ERROR_MSG_MAX];
+static pthread_once_t archive_once = PTHREAD_ONCE_INIT, crypto_once = PTHREAD_ONCE_INIT;
+
+static void *open_first(const char *const *names, char *why, size_t size) {
+    for (const char *const *n = names; *n; n++) {
+        void *h = dlopen(*n, RTLD_NOW | RTLD_LOCAL);
+        if (h) return h;
+    }
+    snprintf(why, size, "cannot load %s: %s (install the Debian package that provides it)",
+             names[0], dlerror());
+    return NULL;
+}
+
+#define WB_DYNLIB_RESOLVE(name)                                                                    \
+    if (!why[0] && !(fns->name = (__typeof__(&name))dlsym(h, #name)))                              \
+        snprintf(why, WB_ERROR_MSG_MAX, "%s lacks %s", lib, #name);
+
+static void load_archive(void) {
+    static const char *const names[] = {"libarchive.so.13", "libarchive.so", NULL};
+    const char *lib = names[0];
+    char *why = archive_err;
+    wb_libarchive *fns = &archive_fns;
+    void *h = open_first(names, why, WB_ERROR_MSG_MAX);
+    if (!h) return;
+    WB_LIBARCHIVE_FUNCS(WB_DYNLIB_RESOLVE)
+}
+
+static void load_crypto(void) {
+    static const char *const names[] = {"libcrypto.so.3", "libcrypto.so", NULL};
+    const char *lib = names[0];
+    char *why = crypto_err;
+    wb_libcrypto *fns = &crypto_fns;
+    void *h = open_first(names, why, WB_ERROR_MSG_MAX);
+    if (!h) return;
+    WB_LIBCRYPTO_FUNCS(WB_DYNLIB_RESOLVE)
+}
+
+const wb_libarchive *wb_libarchive_get(wb_error *err) {
+    pthread_once(&archive_once, load_archive);
+    if (archive_err[0]) {
+        wb_error_set(err, ENOENT, "%s", archive_err);
+        return NULL;
+    }
+    return &archive_fns;
+}
+
+const wb_libcrypto *wb_libcrypto_get(wb_error *err) {
+    pthread_once(&crypto_once, load_crypto);
+    if (crypto_err[0]) {
+        wb_error_set(err, ENOENT, "%s", crypto_err);
+        return NULL;
+    }
+    return &crypto_fns;
+}
