@@ -1,14 +1,39 @@
-/* The wasmbox command line: one file per command, all thin over the library. Exit codes follow
- * Docker: 125 for an error of wasmbox itself, otherwise the workload's. */
+/* The wasmbox command line: one file per command (or family), all thin over the library. Exit
+ * codes follow Docker: 125 for an error of wasmbox itself in `run`, 1 for a failed command,
+ * otherwise the workload's. */
 #ifndef WB_CLI_H
 #define WB_CLI_H
 
-#define WB_EXIT_ENGINE 125
-#define WB_EXIT_TRAP   134
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
+#define WB_EXIT_ENGINE 125
+#define WB_EXIT_TRAP 134
+#define WB_VERSION "0.1.0"
+
+/* Commands: argv[0] is the command's own name. */
 int wb_cmd_run(int argc, char **argv);
+int wb_cmd_run_image(int argc, char **argv);
+int wb_cmd_images(int argc, char **argv);
+int wb_cmd_image_inspect(int argc, char **argv);
+int wb_cmd_rmi(int argc, char **argv);
+int wb_cmd_tag(int argc, char **argv);
+int wb_cmd_image_prune(int argc, char **argv);
+int wb_cmd_build(int argc, char **argv);
+int wb_cmd_save(int argc, char **argv);
+int wb_cmd_load(int argc, char **argv);
+int wb_cmd_import(int argc, char **argv);
+int wb_cmd_export_wasm(int argc, char **argv);
+
+/* The store root for this invocation: --root, else $WASMBOX_ROOT, else the default. */
+const char *wb_cli_root(void);
 
 /* Print "Error: ..." (one line) to stderr. */
 void wb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Docker's human-readable forms: "13.3kB", "5.2MB"; "2 minutes", "About an hour". */
+void wb_cli_human_size(uint64_t bytes, char *buf, size_t size);
+void wb_cli_human_duration(int64_t seconds, char *buf, size_t size);
 
 #endif

@@ -1,11 +1,19 @@
-/* wasmbox: dispatch to the command named by the first argument. */
+/* wasmbox: global options, then dispatch to the command named by the first argument. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "oci/store.h"
 
-#define WB_VERSION "0.1.0"
+static char *root_flag;
+static char *root_path;
+
+const char *wb_cli_root(void) {
+    if (!root_path) root_path = wb_store_default_root(root_flag);
+    return root_path;
+}
 
 void wb_cli_error(const char *fmt, ...) {
     va_list ap;
@@ -16,34 +24,138 @@ void wb_cli_error(const char *fmt, ...) {
     fputc('\n', stderr);
 }
 
+void wb_cli_human_size(uint64_t bytes, char *buf, size_t size) {
+    static const char *const units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    double v = (double)bytes;
+    int u = 0;
+    while (v >= 1000 && u < 5) {
+        v /= 1000;
+        u++;
+    }
+    snprintf(buf, size, "%.3g%s", v, units[u]);
+}
+
+void wb_cli_human_duration(int64_t s, char *buf, size_t size) {
+    if (s < 1) snprintf(buf, size, "Less than a second");
+    else if (s == 1) snprintf(buf, size, "1 second");
+    else if (s < 60) snprintf(buf, size, "%lld seconds", (long long)s);
+    else if (s / 60 == 1) snprintf(buf, size, "About a minute");
+    else if (s < 3600) snprintf(buf, size, "%lld minutes", (long long)(s / 60));
+    else if (s / 3600 == 1) snprintf(buf, size, "About an hour");
+    else if (s < 48 * 3600) snprintf(buf, size, "%lld hours", (long long)(s / 3600));
+    else if (s < 14 * 86400) snprintf(buf, size, "%lld days", (long long)(s / 86400));
+    else if (s < 60 * 86400) snprintf(buf, size, "%lld weeks", (long long)(s / (7 * 86400)));
+    else if (s < 730 * 86400) snprintf(buf, size, "%lld months", (long long)(s / (30 * 86400)));
+    else snprintf(buf, size, "%lld years", (long long)(s / (365 * 86400)));
+}
+
 static void usage(FILE *out) {
-    fputs("Usage:  wasmbox COMMAND [OPTIONS]\n"
+    fputs("Usage:  wasmbox [OPTIONS] COMMAND\n"
           "\n"
           "A container engine for WebAssembly workloads\n"
           "\n"
+          "Options:\n"
+          "      --root DIR   Where images and containers are kept (default: $WASMBOX_ROOT,\n"
+          "                   /var/lib/wasmbox as root, ~/.local/share/wasmbox otherwise)\n"
+          "  -v, --version    Print version information and quit\n"
+          "\n"
           "Commands:\n"
-          "  run         Run a WebAssembly module (wasmbox run --invoke NAME FILE.wasm [ARGS...])\n"
+          "  run         Run a container from an image, or a WebAssembly module file\n"
+          "  build       Build an image from a Dockerfile\n"
+          "  images      List images\n"
+          "  image       Manage images (ls, inspect, rm, tag, prune, save, load, import, export-wasm)\n"
+          "  inspect     Return low-level information on images\n"
+          "  rmi         Remove one or more images\n"
+          "  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n"
+          "  save        Save one or more images to a tar archive\n"
+          "  load        Load an image from a tar archive\n"
+          "  import      Import the contents from a tarball to create an image\n"
           "  version     Show the wasmbox version\n"
           "\n"
           "Run 'wasmbox COMMAND --help' for more information on a command.\n",
           out);
 }
 
+typedef int (*command_fn)(int argc, char **argv);
+
+static const struct {
+    const char *name;
+    command_fn fn;
+} commands[] = {
+    {"run", wb_cmd_run},       {"build", wb_cmd_build},     {"images", wb_cmd_images},
+    {"inspect", wb_cmd_image_inspect}, {"rmi", wb_cmd_rmi}, {"tag", wb_cmd_tag},
+    {"save", wb_cmd_save},     {"load", wb_cmd_load},       {"import", wb_cmd_import},
+};
+
+static const struct {
+    const char *name;
+    command_fn fn;
+} image_commands[] = {
+    {"ls", wb_cmd_images},       {"list", wb_cmd_images},     {"inspect", wb_cmd_image_inspect},
+    {"rm", wb_cmd_rmi},          {"remove", wb_cmd_rmi},      {"tag", wb_cmd_tag},
+    {"prune", wb_cmd_image_prune}, {"save", wb_cmd_save},     {"load", wb_cmd_load},
+    {"import", wb_cmd_import},   {"export-wasm", wb_cmd_export_wasm}, {"build", wb_cmd_build},
+};
+
 int main(int argc, char **argv) {
-    if (argc < 2) {
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--root") || !strncmp(a, "--root=", 7)) {
+            const char *v = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v || !*v) {
+                wb_cli_error("flag needs an argument: --root");
+                return WB_EXIT_ENGINE;
+            }
+            root_flag = (char *)v;
+        } else if (!strcmp(a, "--version") || !strcmp(a, "-v")) {
+            printf("wasmbox version %s\n", WB_VERSION);
+            return 0;
+        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "unknown flag: %s\nSee 'wasmbox --help'.\n", a);
+            return WB_EXIT_ENGINE;
+        }
+    }
+    if (i >= argc) {
         usage(stderr);
         return WB_EXIT_ENGINE;
     }
-    const char *cmd = argv[1];
-    if (!strcmp(cmd, "run")) return wb_cmd_run(argc - 1, argv + 1);
-    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-v")) {
+    const char *cmd = argv[i];
+    int rc;
+    if (!strcmp(cmd, "version")) {
         printf("wasmbox version %s\n", WB_VERSION);
         return 0;
     }
-    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+    if (!strcmp(cmd, "help")) {
         usage(stdout);
         return 0;
     }
+    if (!strcmp(cmd, "image")) {
+        if (i + 1 >= argc) {
+            fprintf(stderr, "Usage:  wasmbox image COMMAND\n\nManage images\n\nCommands: ls, "
+                            "inspect, rm, tag, prune, save, load, import, export-wasm, build\n");
+            return 1;
+        }
+        for (size_t k = 0; k < sizeof image_commands / sizeof image_commands[0]; k++)
+            if (!strcmp(argv[i + 1], image_commands[k].name)) {
+                rc = image_commands[k].fn(argc - i - 1, argv + i + 1);
+                goto done;
+            }
+        fprintf(stderr, "wasmbox: 'image %s' is not a wasmbox command.\nSee 'wasmbox image --help'\n",
+                argv[i + 1]);
+        return 1;
+    }
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        if (!strcmp(cmd, commands[k].name)) {
+            rc = commands[k].fn(argc - i, argv + i);
+            goto done;
+        }
     fprintf(stderr, "wasmbox: '%s' is not a wasmbox command.\nSee 'wasmbox --help'\n", cmd);
     return WB_EXIT_ENGINE;
+done:
+    free(root_path);
+    return rc;
 }

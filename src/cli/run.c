@@ -15,6 +15,8 @@
 #include "base/alloc.h"
 #include "cli/cli.h"
 #include "cli/run_opts.h"
+
+int wb_run_image(wb_run_opts *o);
 #include "wasi/wasi.h"
 #include "wasm/wasm.h"
 
@@ -172,14 +174,36 @@ static void prepare_process(void) {
     }
 }
 
+/* A module file (as opposed to an image name): a path to an existing regular file. */
+static bool is_module_file(const char *arg) {
+    struct stat st;
+    if (!strchr(arg, '/') && !strstr(arg, ".wasm")) return false;
+    return stat(arg, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 int wb_cmd_run(int argc, char **argv) {
     wb_run_opts o;
     int rc = wb_run_opts_parse(&o, argc, argv);
     if (rc == 1) {
         run_usage(stdout);
+        wb_run_opts_release(&o);
         return 0;
     }
-    if (rc < 0) return WB_EXIT_ENGINE;
+    if (rc < 0) {
+        wb_run_opts_release(&o);
+        return WB_EXIT_ENGINE;
+    }
+    if (!is_module_file(o.path) && !o.dump) {
+        rc = wb_run_image(&o);
+        wb_run_opts_release(&o);
+        return rc;
+    }
+    if (o.image_only_flag || o.detach) {
+        wb_cli_error("%s applies when running an image, not the module file `%s`",
+                     o.image_only_flag ? o.image_only_flag : "--detach", o.path);
+        wb_run_opts_release(&o);
+        return WB_EXIT_ENGINE;
+    }
 
     wb_module *m = NULL;
     wb_module **pre = wb_calloc(o.npreload + 1, sizeof *pre);

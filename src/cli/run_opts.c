@@ -211,6 +211,69 @@ static int add_preload(wb_run_opts *o, const char *v) {
     return 0;
 }
 
+static void add_str(char ***v, int *n, const char *s) {
+    *v = wb_reallocarray(*v, (size_t)*n + 1, sizeof **v);
+    (*v)[(*n)++] = wb_strdup(s);
+}
+
+int wb_run_opts_env_file(wb_run_opts *o, const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        wb_cli_error("open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[65536];
+    int rc = 0, lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t n = strlen(line);
+        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+        const char *p = line;
+        while (*p == ' ' || *p == '\t') p++;
+        if (!*p || *p == '#') continue;
+        if (*p == '=') {
+            wb_cli_error("invalid environment variable in %s, line %d: %s", path, lineno, line);
+            rc = -1;
+            break;
+        }
+        if (add_env(o, p) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+/* Docker's short flags that take a value; `-it` style groups of boolean short flags. */
+static int short_flag(wb_run_opts *o, int argc, char **argv, int *i) {
+    const char *a = argv[*i];
+    char f = a[1];
+    if (f == 'e' || f == 'v' || f == 'w' || f == 'l') {
+        const char *v = a[2] ? a + 2 : (*i + 1 < argc ? argv[++*i] : NULL);
+        if (!v) {
+            wb_cli_error("flag needs an argument: '%c' in -%c", f, f);
+            return -1;
+        }
+        if (f == 'e') return add_env(o, v);
+        if (f == 'v') add_str(&o->volumes, &o->nvolumes, v);
+        if (f == 'w') o->workdir = v;
+        if (f == 'l') add_str(&o->labels, &o->nlabels, v);
+        if (f != 'e') o->image_only_flag = f == 'v' ? "-v" : f == 'w' ? "-w" : "-l";
+        return 0;
+    }
+    for (const char *c = a + 1; *c; c++) {
+        if (*c == 'd') o->detach = true;
+        else if (*c == 'i') o->interactive = true;
+        else if (*c == 't') o->tty = true;
+        else {
+            wb_cli_error("unknown shorthand flag: '%c' in %s\nSee 'wasmbox run --help'.", *c, a);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
     memset(o, 0, sizeof *o);
     o->fuel = -1;
@@ -222,53 +285,103 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
             break;
         }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) return 1;
+        if (a[1] != '-') {
+            if (short_flag(o, argc, argv, &i) < 0) return -1;
+            continue;
+        }
+        /* flags for module files (wasmtime's) */
         if (is_opt(a, "--invoke")) {
             if (!(o->invoke = opt_value(argc, argv, &i, "--invoke"))) return -1;
+            o->file_only_flag = "--invoke";
         } else if (is_opt(a, "--dir")) {
             if (!(v = opt_value(argc, argv, &i, "--dir")) || add_dir(o, v) < 0) return -1;
+            o->file_only_flag = "--dir";
         } else if (is_opt(a, "--env")) {
             if (!(v = opt_value(argc, argv, &i, "--env")) || add_env(o, v) < 0) return -1;
+        } else if (is_opt(a, "--env-file")) {
+            if (!(v = opt_value(argc, argv, &i, "--env-file")) || wb_run_opts_env_file(o, v) < 0)
+                return -1;
         } else if (is_opt(a, "--tcplisten")) {
             if (!(v = opt_value(argc, argv, &i, "--tcplisten"))) return -1;
             int fd = tcp_listen(v);
             if (fd < 0) return -1;
             o->listen_fds = wb_reallocarray(o->listen_fds, (size_t)o->nlisten + 1, sizeof(int));
             o->listen_fds[o->nlisten++] = fd;
+            o->file_only_flag = "--tcplisten";
         } else if (!strcmp(a, "--net")) {
             o->net = true;
+            o->file_only_flag = "--net";
         } else if (is_opt(a, "--preload")) {
             if (!(v = opt_value(argc, argv, &i, "--preload")) || add_preload(o, v) < 0) return -1;
+            o->file_only_flag = "--preload";
         } else if (is_opt(a, "--fuel")) {
             char *end;
             if (!(v = opt_value(argc, argv, &i, "--fuel"))) return -1;
             errno = 0;
             long long f = strtoll(v, &end, 10);
             if (errno || *end || end == v || f < 0) {
-                wb_cli_error("invalid argument for --fuel: `%s` (expected a non-negative integer)",
-                             v);
+                wb_cli_error("invalid argument for --fuel: `%s` (expected a non-negative integer)", v);
                 return -1;
             }
             o->fuel = f;
             o->cfg.interruptible = true;
+            o->file_only_flag = "--fuel";
         } else if (is_opt(a, "--timeout")) {
             if (!(v = opt_value(argc, argv, &i, "--timeout"))) return -1;
             if (wb_cli_parse_duration(v, &o->timeout_ns) < 0) {
-                wb_cli_error("invalid argument for --timeout: `%s` (expected e.g. 500ms, 10s, 2m)",
-                             v);
+                wb_cli_error("invalid argument for --timeout: `%s` (expected e.g. 500ms, 10s, 2m)", v);
                 return -1;
             }
             o->cfg.interruptible = true;
+            o->file_only_flag = "--timeout";
         } else if (is_opt(a, "--max-memory")) {
             if (!(v = opt_value(argc, argv, &i, "--max-memory"))) return -1;
             if (wb_cli_parse_size(v, &o->max_memory) < 0 || o->max_memory == 0) {
-                wb_cli_error("invalid argument for --max-memory: `%s` (expected e.g. 64MiB, 1g)",
-                             v);
+                wb_cli_error("invalid argument for --max-memory: `%s` (expected e.g. 64MiB, 1g)", v);
                 return -1;
             }
         } else if (!strcmp(a, "--bounds-checks")) {
             o->cfg.bounds_checks = true;
         } else if (!strcmp(a, "--dump-code")) {
             o->dump = true;
+            o->file_only_flag = "--dump-code";
+        /* flags for images (Docker's) */
+        } else if (!strcmp(a, "--rm")) {
+            o->rm = true;
+            o->image_only_flag = "--rm";
+        } else if (!strcmp(a, "--detach")) {
+            o->detach = true;
+        } else if (!strcmp(a, "--interactive")) {
+            o->interactive = true;
+        } else if (!strcmp(a, "--tty")) {
+            o->tty = true;
+        } else if (is_opt(a, "--name")) {
+            if (!(o->name = opt_value(argc, argv, &i, "--name"))) return -1;
+            o->image_only_flag = "--name";
+        } else if (is_opt(a, "--volume")) {
+            if (!(v = opt_value(argc, argv, &i, "--volume"))) return -1;
+            add_str(&o->volumes, &o->nvolumes, v);
+            o->image_only_flag = "--volume";
+        } else if (is_opt(a, "--workdir")) {
+            if (!(o->workdir = opt_value(argc, argv, &i, "--workdir"))) return -1;
+            o->image_only_flag = "--workdir";
+        } else if (is_opt(a, "--entrypoint")) {
+            if (!(o->entrypoint = opt_value(argc, argv, &i, "--entrypoint"))) return -1;
+            o->entrypoint_set = true;
+            o->image_only_flag = "--entrypoint";
+        } else if (is_opt(a, "--runtime")) {
+            if (!(o->runtime = opt_value(argc, argv, &i, "--runtime"))) return -1;
+            o->image_only_flag = "--runtime";
+        } else if (is_opt(a, "--platform")) {
+            if (!(o->platform = opt_value(argc, argv, &i, "--platform"))) return -1;
+            o->image_only_flag = "--platform";
+        } else if (is_opt(a, "--network")) {
+            if (!(o->network = opt_value(argc, argv, &i, "--network"))) return -1;
+            o->image_only_flag = "--network";
+        } else if (is_opt(a, "--label")) {
+            if (!(v = opt_value(argc, argv, &i, "--label"))) return -1;
+            add_str(&o->labels, &o->nlabels, v);
+            o->image_only_flag = "--label";
         } else {
             wb_cli_error("unknown flag: %s\nSee 'wasmbox run --help'.", a);
             return -1;
@@ -300,6 +413,10 @@ void wb_run_opts_release(wb_run_opts *o) {
         free(o->preload[i].path);
     }
     free(o->preload);
+    for (int i = 0; i < o->nvolumes; i++) free(o->volumes[i]);
+    free(o->volumes);
+    for (int i = 0; i < o->nlabels; i++) free(o->labels[i]);
+    free(o->labels);
 }
 
 int wb_run_opts_wasi(wb_run_opts *o, wb_wasi **out) {

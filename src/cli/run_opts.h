@@ -34,11 +34,24 @@ typedef struct wb_run_opts {
     bool net;
     wb_run_preload *preload;
     int npreload;
+    /* Docker's flags (running an image) */
+    bool rm, detach, interactive, tty;
+    const char *name, *workdir, *entrypoint, *runtime, *platform, *network;
+    bool entrypoint_set;
+    char **volumes;             /* -v HOST:GUEST[:ro] as given */
+    int nvolumes;
+    char **labels;
+    int nlabels;
+    bool used_file_only;        /* a flag that only applies to a module file was given */
+    const char *file_only_flag;
+    const char *image_only_flag;
 } wb_run_opts;
 
 /* Returns 0, 1 for --help, or -1 after printing the error. */
 int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv);
 void wb_run_opts_release(wb_run_opts *o);
+/* Read an --env-file into o->env (Docker's format: NAME=VALUE or NAME lines, # comments). */
+int wb_run_opts_env_file(wb_run_opts *o, const char *path);
 /* A WASI context from the options (stdio 0/1/2; argv = module path + args unless --invoke). */
 int wb_run_opts_wasi(wb_run_opts *o, wb_wasi **out);
 

@@ -216,6 +216,16 @@ static void free_strings(char **s, uint32_t n) {
      WASI_RIGHT_PATH_REMOVE_DIRECTORY | WASI_RIGHT_PATH_UNLINK_FILE |                              \
      WASI_RIGHT_POLL_FD_READWRITE)
 
+/* What a read-only directory (`-v HOST:GUEST:ro`) does not hand out. */
+#define READ_ONLY_TAKES                                                                            \
+    (WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_DATASYNC | WASI_RIGHT_FD_ALLOCATE |                       \
+     WASI_RIGHT_FD_FILESTAT_SET_SIZE | WASI_RIGHT_FD_FILESTAT_SET_TIMES |                          \
+     WASI_RIGHT_PATH_CREATE_DIRECTORY | WASI_RIGHT_PATH_CREATE_FILE |                              \
+     WASI_RIGHT_PATH_LINK_SOURCE | WASI_RIGHT_PATH_LINK_TARGET | WASI_RIGHT_PATH_RENAME_SOURCE |   \
+     WASI_RIGHT_PATH_RENAME_TARGET | WASI_RIGHT_PATH_FILESTAT_SET_SIZE |                           \
+     WASI_RIGHT_PATH_FILESTAT_SET_TIMES | WASI_RIGHT_PATH_SYMLINK |                                \
+     WASI_RIGHT_PATH_REMOVE_DIRECTORY | WASI_RIGHT_PATH_UNLINK_FILE)
+
 int wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out, wb_error *err) {
     wb_wasi *w = wb_calloc(1, sizeof *w);
     w->argc = (uint32_t)cfg->argc;
@@ -223,6 +233,7 @@ int wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out, wb_error *err) {
     w->envc = (uint32_t)cfg->envc;
     w->env = copy_strings(cfg->envc, cfg->env, &w->env_bytes);
     w->allow_net = cfg->allow_net;
+    w->no_wasmedge = cfg->no_wasmedge;
     *out = NULL;
 
     for (int i = 0; i < 3; i++) {
@@ -355,6 +366,19 @@ static void sig_of(const wb_functype *ft, char *buf, size_t size) {
     buf[n] = '\0';
 }
 
+/* WASI preview1's own socket functions (the rest of sock_* is WasmEdge's extension). */
+static bool is_preview1_socket(const wasi_func_def *d) {
+    static const struct {
+        const char *name, *sig;
+    } p1[] = {{"sock_accept", "iii:i"},
+              {"sock_recv", "iiiiii:i"},
+              {"sock_send", "iiiii:i"},
+              {"sock_shutdown", "ii:i"}};
+    for (size_t i = 0; i < sizeof p1 / sizeof p1[0]; i++)
+        if (!strcmp(d->name, p1[i].name) && !strcmp(d->sig, p1[i].sig)) return true;
+    return false;
+}
+
 static const wasi_func_def *const func_tables[] = {
     wasi_core_funcs, wasi_fd_funcs, wasi_path_funcs, wasi_poll_funcs, wasi_sock_funcs,
 };
@@ -394,6 +418,12 @@ int wb_wasi_link(wb_wasi *w, wb_store *s, wb_linker *l, const wb_module *m, wb_e
             return wb_error_set(err, WB_ELINK, "unknown import: `%s`.`%s` is not a WASI function",
                                 im.module, im.name);
         }
+        if (w->no_wasmedge && !strncmp(found->name, "sock_", 5) && !is_preview1_socket(found))
+            return wb_error_set(err, WB_ELINK,
+                                "unknown import: `%s`.`%s` belongs to WasmEdge's socket extension, "
+                                "which this runtime does not provide (use "
+                                "--runtime=io.containerd.wasmedge.v1)",
+                                im.module, im.name);
         wb_extern ext = {.kind = WB_EXTERN_FUNC};
         char name[160];
         snprintf(name, sizeof name, "%s.%s", im.module, found->name);

@@ -14,6 +14,7 @@ typedef struct wb_wasi wb_wasi;
 typedef struct wb_wasi_dir {
     const char *host;  /* host directory */
     const char *guest; /* the name the guest sees (fd_prestat_dir_name) */
+    bool read_only;    /* no rights that create, write, rename or remove */
 } wb_wasi_dir;
 
 typedef struct wb_wasi_config {
@@ -28,6 +29,8 @@ typedef struct wb_wasi_config {
     int nlisten;
     int stdio[3];   /* host fds for guest 0, 1, 2 (borrowed; -1: closed) */
     bool allow_net; /* grant sock_open & co. (WasmEdge extension); else EACCES */
+    bool no_wasmedge; /* link only WASI preview1 proper: WasmEdge's socket extension is refused
+                       * at link time (the wasmtime and wasmer runtime profiles) */
 } wb_wasi_config;
 
 /* Copies everything it needs from cfg; opens the preopened directories. */

@@ -43,6 +43,7 @@ struct wb_wasi {
     uint32_t nfds; /* entries in use or free below the highest used one, + 1 */
     uint32_t cap;
     bool allow_net;
+    bool no_wasmedge;
 };
 
 /* ---- guest memory ---- */

@@ -1,0 +1,16 @@
+/* The part of Go's text/template that `--format` is used with: literal text, `{{.Field.Sub}}`,
+ * `{{.}}`, `{{json .X}}`, `{{index .X "key"}}` / `{{index .X 0}}`, `{{join .List ","}}`,
+ * `{{upper .X}}`, `{{lower .X}}`, `{{len .X}}`; "\t" and "\n" in the format are tab and newline
+ * (as Docker's CLI does). Values print as Go prints them: strings bare, arrays [a b],
+ * objects map[k:v], null as <no value>. */
+#ifndef WB_CLI_GOTEMPLATE_H
+#define WB_CLI_GOTEMPLATE_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "base/error.h"
+
+int wb_gotemplate_render(const char *tmpl, const json_t *data, FILE *out, wb_error *err);
+
+#endif

@@ -1,0 +1,369 @@
+/* Container records: ROOT/containers/<id>/container.json, and race-free names. */
+#include "runtime/container.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/fsutil.h"
+
+#define MAX_CONTAINER_JSON ((size_t)16 << 20)
+
+void wb_time_rfc3339(char *buf, size_t size) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    char base[32];
+    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
+}
+
+static int random_id(char out[WB_CONTAINER_ID_LEN + 1], wb_error *err) {
+    unsigned char b[32];
+    if (getrandom(b, sizeof b, 0) != (ssize_t)sizeof b) return wb_error_sys(err, "getrandom");
+    for (int i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", b[i]);
+    return 0;
+}
+
+/* Docker-style generated names: adjective_surname. */
+static void generate_name(char *buf, size_t size) {
+    static const char *const left[] = {"admiring", "brave",  "clever", "eager",  "focused",
+                                       "gallant",  "happy",  "jolly",  "keen",   "lucid",
+                                       "modest",   "nifty",  "quirky", "serene", "vibrant"};
+    static const char *const right[] = {"babbage", "curie",  "darwin",  "euler",    "hopper",
+                                        "lovelace", "noether", "pascal", "ritchie", "shannon",
+                                        "thompson", "turing",  "wirth",  "yonath",  "zuse"};
+    unsigned char r[2];
+    if (getrandom(r, sizeof r, 0) != 2) r[0] = r[1] = (unsigned char)getpid();
+    snprintf(buf, size, "%s_%s", left[r[0] % 15], right[r[1] % 15]);
+}
+
+static bool valid_name(const char *n) {
+    /* Docker: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+    if (!isalnum((unsigned char)n[0]) || strlen(n) < 2 || strlen(n) > 200) return false;
+    for (const char *p = n; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-') return false;
+    return true;
+}
+
+static json_t *strings(char *const *v, size_t n) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+static json_t *labels_object(char *const *labels, size_t n) {
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(labels[i], '=');
+        char *k = eq ? wb_strndup(labels[i], (size_t)(eq - labels[i])) : wb_strdup(labels[i]);
+        json_object_set_new(o, k, json_string(eq ? eq + 1 : ""));
+        free(k);
+    }
+    return o;
+}
+
+static int save(wb_container *c, wb_error *err) {
+    char path[4096 + 128];
+    if (wb_path_join(path, sizeof path, err, "%s/container.json", c->dir) < 0) return -1;
+    char *text = json_dumps(c->doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+    if (!text) return wb_error_set(err, ENOMEM, "serialise container %s", c->id);
+    /* container state is rewritten often and is not precious: rename is atomic, no fsync */
+    int rc = wb_write_file_atomic(path, text, strlen(text), 0644, false, err);
+    free(text);
+    return rc;
+}
+
+static int reserve_name(const char *root, const char *name, const char *id, bool *taken,
+                        char *holder, wb_error *err) {
+    char dir[4096], path[4096 + 300];
+    *taken = false;
+    if (wb_path_join(dir, sizeof dir, err, "%s/containers/names", root) < 0) return -1;
+    if (wb_mkdir_p(dir, 0755, err) < 0) return -1;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        if (errno != EEXIST) return wb_error_sys(err, "reserve the name `%s`", name);
+        *taken = true;
+        int rfd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t n = rfd >= 0 ? read(rfd, holder, WB_CONTAINER_ID_LEN) : -1;
+        if (rfd >= 0) close(rfd);
+        holder[n > 0 ? n : 0] = '\0';
+        return 0;
+    }
+    ssize_t w = write(fd, id, strlen(id));
+    close(fd);
+    if (w != (ssize_t)strlen(id)) {
+        unlink(path);
+        return wb_error_sys(err, "reserve the name `%s`", name);
+    }
+    return 0;
+}
+
+static void release_name(const char *root, const char *name) {
+    char path[4096 + 300];
+    snprintf(path, sizeof path, "%s/containers/names/%s", root, name);
+    unlink(path);
+}
+
+int wb_container_create(const char *root, const wb_container_spec *spec, wb_container **out,
+                        wb_error *err) {
+    *out = NULL;
+    wb_container *c = wb_calloc(1, sizeof *c);
+    snprintf(c->root, sizeof c->root, "%s", root);
+    if (random_id(c->id, err) < 0) goto fail;
+    if (spec->name) {
+        const char *n = spec->name[0] == '/' ? spec->name + 1 : spec->name;
+        if (!valid_name(n)) {
+            wb_error_set(err, EINVAL,
+                         "Invalid container name (%s), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed",
+                         spec->name);
+            goto fail;
+        }
+        snprintf(c->name, sizeof c->name, "%s", n);
+    }
+    for (int attempt = 0;; attempt++) {
+        if (!spec->name) generate_name(c->name, sizeof c->name);
+        bool taken;
+        char holder[WB_CONTAINER_ID_LEN + 1];
+        if (reserve_name(root, c->name, c->id, &taken, holder, err) < 0) goto fail;
+        if (!taken) break;
+        if (spec->name || attempt > 50) {
+            wb_error_set(err, EEXIST,
+                         "Conflict. The container name \"/%s\" is already in use by container "
+                         "\"%s\". You have to remove (or rename) that container to be able to "
+                         "reuse that name.",
+                         c->name, holder);
+            c->name[0] = '\0';
+            goto fail;
+        }
+        if (attempt > 10) { /* many generated names taken: add digits, as Docker does */
+            size_t l = strlen(c->name);
+            snprintf(c->name + l, sizeof c->name - l, "%d", attempt);
+        }
+    }
+    if (wb_path_join(c->dir, sizeof c->dir, err, "%s/containers/%s", root, c->id) < 0) goto fail_name;
+    if (wb_mkdir_p(c->dir, 0700, err) < 0) goto fail_name;
+
+    char created[64];
+    wb_time_rfc3339(created, sizeof created);
+    json_t *mounts = json_array(), *binds = json_array();
+    for (size_t i = 0; i < spec->nmounts; i++) {
+        const wb_mount *m = &spec->mounts[i];
+        json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind",
+                                                "Source", m->host, "Destination", m->guest, "Mode",
+                                                m->read_only ? "ro" : "", "RW", !m->read_only,
+                                                "Propagation", "rprivate"));
+        char bind[8400];
+        snprintf(bind, sizeof bind, "%s:%s%s", m->host, m->guest, m->read_only ? ":ro" : "");
+        json_array_append_new(binds, json_string(bind));
+    }
+    const char *path = spec->nentrypoint ? spec->entrypoint[0] : spec->ncmd ? spec->cmd[0] : "";
+    json_t *args = json_array();
+    for (size_t i = spec->nentrypoint ? 1 : 0; i < spec->nentrypoint; i++)
+        json_array_append_new(args, json_string(spec->entrypoint[i]));
+    for (size_t i = spec->nentrypoint ? 0 : 1; i < spec->ncmd; i++)
+        json_array_append_new(args, json_string(spec->cmd[i]));
+    char name[260];
+    snprintf(name, sizeof name, "/%s", c->name);
+    c->doc = json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:i, s:s, s:s,"
+        " s:{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:i, s:i, s:s, s:s, s:s},"
+        " s:{s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:b, s:b, s:b, s:b},"
+        " s:{s:s, s:{s:s, s:i}, s:b, s:o, s:s, s:I, s:I}, s:o}",
+        "Id", c->id, "Name", name, "Created", created, "Path", path, "Args", args, "Image",
+        spec->image_id ? spec->image_id : "", "ImageManifest",
+        spec->image_manifest ? spec->image_manifest : "", "RestartCount", 0, "Platform",
+        spec->platform ? spec->platform : "wasi", "Driver", "wasmbox",
+        /* State */
+        "State", "Status", "created", "Running", 0, "Paused", 0, "Restarting", 0, "OOMKilled", 0,
+        "Dead", 0, "Removing", 0, "Pid", 0, "ExitCode", 0, "Error", "", "StartedAt",
+        "0001-01-01T00:00:00Z", "FinishedAt", "0001-01-01T00:00:00Z",
+        /* Config */
+        "Config", "Hostname", "", "Image", spec->image_ref ? spec->image_ref : "", "Env",
+        strings(spec->env, spec->nenv), "Cmd", strings(spec->cmd, spec->ncmd), "Entrypoint",
+        strings(spec->entrypoint, spec->nentrypoint), "WorkingDir",
+        spec->workdir ? spec->workdir : "", "User", spec->user ? spec->user : "", "Labels",
+        labels_object(spec->labels, spec->nlabels), "Tty", spec->tty, "OpenStdin",
+        spec->interactive, "AttachStdout", 1, "AttachStderr", 1,
+        /* HostConfig */
+        "HostConfig", "Runtime", spec->runtime ? spec->runtime : "io.containerd.wasmedge.v1",
+        "RestartPolicy", "Name", "no", "MaximumRetryCount", 0, "AutoRemove", spec->auto_remove,
+        "Binds", binds, "NetworkMode", "none", "Memory", (json_int_t)0, "NanoCpus", (json_int_t)0,
+        "Mounts", mounts);
+    if (!c->doc) {
+        wb_error_set(err, ENOMEM, "build the container record");
+        goto fail_dir;
+    }
+    if (save(c, err) < 0) goto fail_dir;
+    *out = c;
+    return 0;
+fail_dir:
+    wb_remove_tree(c->dir, NULL);
+fail_name:
+    release_name(root, c->name);
+fail:
+    wb_container_free(c);
+    return -1;
+}
+
+void wb_container_free(wb_container *c) {
+    if (!c) return;
+    json_decref(c->doc);
+    free(c);
+}
+
+static int load(const char *root, const char *id, wb_container **out, wb_error *err) {
+    wb_container *c = wb_calloc(1, sizeof *c);
+    snprintf(c->root, sizeof c->root, "%s", root);
+    snprintf(c->id, sizeof c->id, "%s", id);
+    snprintf(c->dir, sizeof c->dir, "%s/containers/%s", root, id);
+    char path[4096 + 128];
+    snprintf(path, sizeof path, "%s/container.json", c->dir);
+    uint8_t *data;
+    size_t len;
+    if (wb_read_file(path, MAX_CONTAINER_JSON, &data, &len, err) < 0) {
+        wb_container_free(c);
+        return -1;
+    }
+    json_error_t jerr;
+    c->doc = json_loadb((const char *)data, len, 0, &jerr);
+    free(data);
+    if (!json_is_object(c->doc)) {
+        wb_error_set(err, EIO, "container %s: corrupt container.json: %s", id, jerr.text);
+        wb_container_free(c);
+        return -1;
+    }
+    const char *name = json_string_value(json_object_get(c->doc, "Name"));
+    snprintf(c->name, sizeof c->name, "%s", name ? (name[0] == '/' ? name + 1 : name) : "");
+    *out = c;
+    return 0;
+}
+
+int wb_containers_list(const char *root, char ***ids, size_t *n, wb_error *err) {
+    char dir[4096];
+    *ids = NULL;
+    *n = 0;
+    if (wb_path_join(dir, sizeof dir, err, "%s/containers", root) < 0) return -1;
+    DIR *d = opendir(dir);
+    if (!d) return errno == ENOENT ? 0 : wb_error_sys(err, "list `%s`", dir);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strlen(de->d_name) != WB_CONTAINER_ID_LEN) continue;
+        *ids = wb_reallocarray(*ids, *n + 1, sizeof **ids);
+        (*ids)[(*n)++] = wb_strdup(de->d_name);
+    }
+    closedir(d);
+    return 0;
+}
+
+static void free_ids(char **ids, size_t n) {
+    for (size_t i = 0; i < n; i++) free(ids[i]);
+    free(ids);
+}
+
+int wb_container_open(const char *root, const char *ref, wb_container **out, wb_error *err) {
+    *out = NULL;
+    char path[4096 + 300];
+    /* a name */
+    const char *name = ref[0] == '/' ? ref + 1 : ref;
+    snprintf(path, sizeof path, "%s/containers/names/%s", root, name);
+    if (!strchr(name, '/')) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            char id[WB_CONTAINER_ID_LEN + 1];
+            ssize_t n = read(fd, id, WB_CONTAINER_ID_LEN);
+            close(fd);
+            if (n == WB_CONTAINER_ID_LEN) {
+                id[n] = '\0';
+                return load(root, id, out, err);
+            }
+        }
+    }
+    /* an ID or a unique prefix */
+    char **ids;
+    size_t n;
+    if (wb_containers_list(root, &ids, &n, err) < 0) return -1;
+    const char *match = NULL;
+    size_t matches = 0;
+    for (size_t i = 0; i < n; i++)
+        if (*ref && !strncmp(ids[i], ref, strlen(ref))) {
+            match = ids[i];
+            matches++;
+        }
+    int rc;
+    if (matches == 1) rc = load(root, match, out, err);
+    else if (matches > 1)
+        rc = wb_error_set(err, EINVAL, "Multiple IDs found with provided prefix: %s", ref);
+    else rc = wb_error_set(err, ENOENT, "No such container: %s", ref);
+    free_ids(ids, n);
+    return rc;
+}
+
+int wb_container_mark_running(wb_container *c, int pid, wb_error *err) {
+    json_t *st = json_object_get(c->doc, "State");
+    char now[64];
+    wb_time_rfc3339(now, sizeof now);
+    json_object_set_new(st, "Status", json_string("running"));
+    json_object_set_new(st, "Running", json_true());
+    json_object_set_new(st, "Pid", json_integer(pid));
+    json_object_set_new(st, "StartedAt", json_string(now));
+    return save(c, err);
+}
+
+int wb_container_mark_exited(wb_container *c, int exit_code, const char *error, wb_error *err) {
+    json_t *st = json_object_get(c->doc, "State");
+    char now[64];
+    wb_time_rfc3339(now, sizeof now);
+    json_object_set_new(st, "Status", json_string("exited"));
+    json_object_set_new(st, "Running", json_false());
+    json_object_set_new(st, "Pid", json_integer(0));
+    json_object_set_new(st, "ExitCode", json_integer(exit_code));
+    json_object_set_new(st, "Error", json_string(error ? error : ""));
+    json_object_set_new(st, "FinishedAt", json_string(now));
+    return save(c, err);
+}
+
+int wb_container_remove(wb_container *c, wb_error *err) {
+    if (wb_remove_tree(c->dir, err) < 0) return -1;
+    /* the name goes last: while it exists, nobody else can take it */
+    char path[4096 + 300], id[WB_CONTAINER_ID_LEN + 1] = "";
+    snprintf(path, sizeof path, "%s/containers/names/%s", c->root, c->name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, id, WB_CONTAINER_ID_LEN);
+        close(fd);
+        id[n > 0 ? n : 0] = '\0';
+        if (!strcmp(id, c->id)) unlink(path);
+    }
+    return 0;
+}
+
+bool wb_containers_using_image(const char *root, const char *image_id, char *container_id) {
+    char **ids;
+    size_t n;
+    bool used = false;
+    if (wb_containers_list(root, &ids, &n, NULL) < 0) return false;
+    for (size_t i = 0; i < n && !used; i++) {
+        wb_container *c;
+        if (load(root, ids[i], &c, NULL) < 0) continue;
+        const char *img = json_string_value(json_object_get(c->doc, "Image"));
+        if (img && !strcmp(img, image_id)) {
+            used = true;
+            if (container_id) snprintf(container_id, WB_CONTAINER_ID_LEN + 1, "%s", c->id);
+        }
+        wb_container_free(c);
+    }
+    free_ids(ids, n);
+    return used;
+}

@@ -1,0 +1,76 @@
+/* runtime/container.h — containers without a daemon: one directory per container under
+ * ROOT/containers/<id> holding container.json (Docker's inspect shape: Id, Name, Created, Path,
+ * Args, State, Image, Config, HostConfig, Platform, …), every update written to a temporary file
+ * and renamed. Names are reserved race-free with O_EXCL files under ROOT/containers/names/. */
+#ifndef WB_RUNTIME_CONTAINER_H
+#define WB_RUNTIME_CONTAINER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/error.h"
+
+#define WB_CONTAINER_ID_LEN 64
+
+typedef struct wb_mount {
+    char *host, *guest;
+    bool read_only;
+} wb_mount;
+
+/* What `run`/`create` asked for. Strings are borrowed for the duration of wb_container_create. */
+typedef struct wb_container_spec {
+    const char *name;          /* NULL: generated */
+    const char *image_ref;     /* as the user typed it */
+    const char *image_id;      /* config digest */
+    const char *image_manifest;
+    char **entrypoint;         /* the effective command: entrypoint + cmd (or user args) */
+    size_t nentrypoint;
+    char **cmd;
+    size_t ncmd;
+    char **env;                /* "K=V", image env then -e */
+    size_t nenv;
+    const wb_mount *mounts;
+    size_t nmounts;
+    const char *workdir;
+    const char *user;
+    const char *runtime;       /* the --runtime name as given (normalised) */
+    const char *platform;      /* "wasi/wasm" */
+    bool auto_remove;          /* --rm */
+    char **labels;             /* "K=V" */
+    size_t nlabels;
+    bool tty, interactive;
+} wb_container_spec;
+
+typedef struct wb_container {
+    char root[4096];            /* ROOT (the store root) */
+    char dir[4096 + 80];        /* ROOT/containers/<id> */
+    char id[WB_CONTAINER_ID_LEN + 1];
+    char name[256];             /* without the leading '/' */
+    json_t *doc;                /* container.json */
+} wb_container;
+
+/* Create a container in state "created": reserves the name (Docker's conflict error if taken:
+ * `Conflict. The container name "/x" is already in use by container "ID". You have to remove (or
+ * rename) that container to be able to reuse that name.`), writes container.json. */
+int wb_container_create(const char *root, const wb_container_spec *spec, wb_container **out,
+                        wb_error *err);
+/* Load by full ID, unique ID prefix or name. */
+int wb_container_open(const char *root, const char *ref, wb_container **out, wb_error *err);
+void wb_container_free(wb_container *c);
+
+/* State transitions (rewrite container.json atomically). */
+int wb_container_mark_running(wb_container *c, int pid, wb_error *err);
+int wb_container_mark_exited(wb_container *c, int exit_code, const char *error, wb_error *err);
+/* Remove the container's directory and its name. */
+int wb_container_remove(wb_container *c, wb_error *err);
+
+/* IDs of all containers (for ps, rm, and refusing `image rm` of an image in use). */
+int wb_containers_list(const char *root, char ***ids, size_t *n, wb_error *err);
+/* Is any container (of any state) using the image with this ID? Writes its ID. */
+bool wb_containers_using_image(const char *root, const char *image_id, char *container_id);
+
+/* RFC 3339 with nanoseconds, UTC (Docker's timestamps). */
+void wb_time_rfc3339(char *buf, size_t size);
+
+#endif

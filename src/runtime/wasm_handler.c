@@ -1,0 +1,216 @@
+/* The Wasm handler: a container's module run by wasmbox's engine with a WASI context whose "/" is
+ * the container's root filesystem. */
+#include "runtime/wasm_handler.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/fsutil.h"
+#include "wasi/wasi.h"
+#include "wasm/wasm.h"
+
+int wb_runtime_lookup(const char *name, wb_runtime_kind *kind, const char **canonical,
+                      wb_error *err) {
+    static const struct {
+        const char *name, *canonical;
+        wb_runtime_kind kind;
+    } known[] = {
+        {"io.containerd.wasmedge.v1", "io.containerd.wasmedge.v1", WB_RUNTIME_WASMEDGE},
+        {"wasmedge", "io.containerd.wasmedge.v1", WB_RUNTIME_WASMEDGE},
+        {"io.containerd.wasmtime.v1", "io.containerd.wasmtime.v1", WB_RUNTIME_WASMTIME},
+        {"wasmtime", "io.containerd.wasmtime.v1", WB_RUNTIME_WASMTIME},
+        {"io.containerd.wasmer.v1", "io.containerd.wasmer.v1", WB_RUNTIME_WASMER},
+        {"wasmer", "io.containerd.wasmer.v1", WB_RUNTIME_WASMER},
+    };
+    static const char *const later[] = {"io.containerd.spin.v2", "io.containerd.wws.v1",
+                                        "io.containerd.slight.v1", "io.containerd.lunatic.v1"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (!strcmp(name, known[i].name)) {
+            *kind = known[i].kind;
+            if (canonical) *canonical = known[i].canonical;
+            return 0;
+        }
+    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
+        if (!strcmp(name, later[i]))
+            return wb_error_set(err, ENOSYS,
+                                "the application runtime %s is not available yet in wasmbox "
+                                "(WASI command runtimes are: io.containerd.wasmedge.v1, "
+                                "io.containerd.wasmtime.v1, io.containerd.wasmer.v1)",
+                                name);
+    return wb_error_set(err, EINVAL, "Unknown runtime specified %s", name);
+}
+
+/* ---- the container's root ---- */
+
+/* An overlay with the image's rootfs below and the container's own directory above, mounted in
+ * a private mount namespace of this process (it disappears with the process). */
+static int mount_overlay(const char *lower, const char *dir, const char *root, wb_error *err) {
+    char upper[4300], work[4300], opts[13000];
+    snprintf(upper, sizeof upper, "%s/upper", dir);
+    snprintf(work, sizeof work, "%s/work", dir);
+    if ((mkdir(upper, 0755) != 0 && errno != EEXIST) || (mkdir(work, 0755) != 0 && errno != EEXIST))
+        return wb_error_sys(err, "create the container's layer in `%s`", dir);
+    if (strpbrk(lower, ",:") || strpbrk(upper, ",:"))
+        return wb_error_set(err, EINVAL, "paths with ',' or ':' cannot be overlay layers");
+    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+    if (unshare(CLONE_NEWNS) != 0) return wb_error_sys(err, "unshare the mount namespace");
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        return wb_error_sys(err, "make mounts private");
+    if (mount("overlay", root, "overlay", MS_NODEV | MS_NOSUID, opts) != 0)
+        return wb_error_sys(err, "mount the container's overlay");
+    return 0;
+}
+
+/* Without overlays (not root, no overlayfs): a private copy of the image's files. */
+static int copy_tree(const char *from, const char *to, wb_error *err) {
+    pid_t pid = fork();
+    if (pid < 0) return wb_error_sys(err, "fork");
+    if (pid == 0) {
+        execlp("cp", "cp", "-a", "--", from, to, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return wb_error_set(err, EIO, "copy the image's files into the container (cp -a %s %s)",
+                            from, to);
+    return 0;
+}
+
+int wb_wasm_prepare_rootfs(wb_container *c, const char *image_rootfs, char **root, wb_error *err) {
+    char path[4300];
+    *root = NULL;
+    snprintf(path, sizeof path, "%s/rootfs", c->dir);
+    if (!image_rootfs) {
+        if (mkdir(path, 0755) != 0 && errno != EEXIST) return wb_error_sys(err, "create `%s`", path);
+        *root = wb_strdup(path);
+        return 0;
+    }
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) return wb_error_sys(err, "create `%s`", path);
+    wb_error oerr;
+    if (geteuid() == 0 && mount_overlay(image_rootfs, c->dir, path, &oerr) == 0) {
+        *root = wb_strdup(path);
+        return 0;
+    }
+    rmdir(path);
+    if (copy_tree(image_rootfs, path, err) < 0) return -1;
+    *root = wb_strdup(path);
+    return 0;
+}
+
+/* ---- running ---- */
+
+static int report_call_error(wb_store *s, const wb_error *err) {
+    const wb_trap_info *t = wb_store_last_trap(s);
+    fflush(stdout);
+    if (err->code == WB_EEXIT) return t->exit_code;
+    if (err->code == WB_ETRAP) {
+        char bt[4096];
+        wb_trap_format_backtrace(t, bt, sizeof bt);
+        fprintf(stderr, "Error: wasm trap: %s\n%s%s", t->message, bt, bt[0] ? "\n" : "");
+        return 134;
+    }
+    fprintf(stderr, "Error: %s\n", err->msg);
+    return 125;
+}
+
+/* Signals that end a foreground container interrupt the module (interruptible code checks at
+ * every loop and call). Signal-handler state: the store running on this thread. */
+static wb_store *volatile signal_store;
+static volatile sig_atomic_t signal_seen;
+
+static void on_stop_signal(int sig) {
+    signal_seen = sig;
+    wb_store *s = signal_store;
+    if (s) wb_store_interrupt(s);
+}
+
+int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
+    wb_config cfg = {.interruptible = true};
+    wb_module *m = NULL;
+    wb_store *store = NULL;
+    wb_linker *linker = NULL;
+    wb_wasi *wasi = NULL;
+    wb_wasi_dir *dirs = wb_calloc(job->nmounts + 2, sizeof *dirs);
+    int rc = -1;
+    *exit_code = 125;
+
+    if (wb_module_load(&cfg, job->module, &m, err) < 0) {
+        if (err->code == WB_EMALFORMED || err->code == WB_EINVALID)
+            wb_error_wrap(err, "exec %s: not a valid WebAssembly module", job->argv[0]);
+        goto out;
+    }
+    size_t nd = 0;
+    if (job->rootfs) dirs[nd++] = (wb_wasi_dir){job->rootfs, "/", false};
+    char wd[8300];
+    if (job->rootfs && job->workdir && strcmp(job->workdir, "/") != 0) {
+        snprintf(wd, sizeof wd, "%s%s%s", job->rootfs, job->workdir[0] == '/' ? "" : "/",
+                 job->workdir);
+        struct stat st;
+        if (stat(wd, &st) == 0 && S_ISDIR(st.st_mode)) dirs[nd++] = (wb_wasi_dir){wd, ".", false};
+    }
+    for (size_t i = 0; i < job->nmounts; i++)
+        dirs[nd++] = (wb_wasi_dir){job->mounts[i].host, job->mounts[i].guest,
+                                   job->mounts[i].read_only};
+    wb_wasi_config wc = {
+        .argc = (int)job->argc, .argv = job->argv, .envc = (int)job->nenv, .env = job->env,
+        .dirs = dirs, .ndirs = (int)nd, .stdio = {0, 1, 2}, .allow_net = job->network,
+        .no_wasmedge = job->runtime != WB_RUNTIME_WASMEDGE,
+    };
+    signal(SIGPIPE, SIG_IGN);
+    if (wb_wasi_new(&wc, &wasi, err) < 0) goto out;
+    store = wb_store_new(NULL, err);
+    if (!store) goto out;
+    linker = wb_linker_new();
+    if (wb_wasi_link(wasi, store, linker, m, err) < 0) goto out;
+    wb_instance *inst;
+    if (wb_linker_instantiate(linker, store, m, &inst, err) < 0) {
+        if (err->code == WB_ELINK) goto out;
+        *exit_code = report_call_error(store, err);
+        rc = 0;
+        goto out;
+    }
+    wb_extern start;
+    if (!wb_instance_export(inst, "_start", 6, &start) || start.kind != WB_EXTERN_FUNC) {
+        wb_error_set(err, ENOEXEC, "exec %s: the module has no `_start` (not a WASI command)",
+                     job->argv[0]);
+        goto out;
+    }
+    struct sigaction sa, old_int, old_term;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    signal_store = store;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    if (wb_func_call(store, start.of.func, NULL, 0, NULL, 0, err) < 0) {
+        const wb_trap_info *t = wb_store_last_trap(store);
+        if (signal_seen && t->kind == WB_TRAP_INTERRUPTED) *exit_code = 128 + signal_seen;
+        else *exit_code = report_call_error(store, err);
+    } else {
+        *exit_code = 0;
+    }
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    signal_store = NULL;
+    rc = 0;
+out:
+    fflush(stdout);
+    wb_linker_free(linker);
+    wb_store_free(store);
+    wb_wasi_free(wasi);
+    wb_module_free(m);
+    free(dirs);
+    return rc;
+}

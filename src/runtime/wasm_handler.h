@@ -1,0 +1,49 @@
+/* runtime/wasm_handler.h — running a container's Wasm module: the container's root filesystem
+ * (a writable overlay over the image's unpacked rootfs, or a copy where overlays are not
+ * possible), WASI preopens for it and the bind mounts, the runtime profile, the engine. */
+#ifndef WB_RUNTIME_WASM_HANDLER_H
+#define WB_RUNTIME_WASM_HANDLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/error.h"
+#include "runtime/container.h"
+
+/* The runtimes users name with --runtime. */
+typedef enum wb_runtime_kind {
+    WB_RUNTIME_WASMEDGE, /* WASI preview1 + WasmEdge's socket extension */
+    WB_RUNTIME_WASMTIME, /* WASI preview1 */
+    WB_RUNTIME_WASMER,   /* WASI preview1 */
+} wb_runtime_kind;
+
+/* Map a --runtime name (io.containerd.wasmedge.v1, wasmedge, …) to a kind. Known application
+ * runtimes (spin, wws, slight, lunatic) fail with a message that they are not available yet;
+ * anything else fails as Docker does: "Unknown runtime specified NAME". On success *canonical is
+ * the io.containerd.* name. */
+int wb_runtime_lookup(const char *name, wb_runtime_kind *kind, const char **canonical,
+                      wb_error *err);
+
+typedef struct wb_wasm_job {
+    const char *module;      /* host path of the module */
+    const char *rootfs;      /* the image's unpacked rootfs (NULL: none, e.g. an artifact) */
+    char *const *argv;       /* argv[0] is the entrypoint as the image names it */
+    size_t argc;
+    char *const *env;
+    size_t nenv;
+    const wb_mount *mounts;
+    size_t nmounts;
+    const char *workdir;     /* inside the container; NULL: "/" */
+    wb_runtime_kind runtime;
+    bool network;            /* grant sockets the module opens (host network: --network host) */
+} wb_wasm_job;
+
+/* Prepare the container's root under c->dir/rootfs (overlay or copy). */
+int wb_wasm_prepare_rootfs(wb_container *c, const char *image_rootfs, char **root, wb_error *err);
+
+/* Run the job in this process, in the foreground, until the module exits; *exit_code is the
+ * module's exit status (or 134 after a trap, whose message is printed on stderr). Returns -1 with
+ * err when the module could not be started (err->code ENOEXEC, ENOENT, WB_ELINK...). */
+int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err);
+
+#endif
