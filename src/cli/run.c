@@ -174,11 +174,13 @@ static void prepare_process(void) {
     }
 }
 
-/* A module file (as opposed to an image name): a path to an existing regular file. */
+/* A module file (as opposed to an image name): what looks like a path (image references never
+ * start with '/' or '.'), names ending in .wasm, or an existing regular file with a '/'. */
 static bool is_module_file(const char *arg) {
+    size_t n = strlen(arg);
+    if (arg[0] == '/' || arg[0] == '.' || (n > 5 && !strcmp(arg + n - 5, ".wasm"))) return true;
     struct stat st;
-    if (!strchr(arg, '/') && !strstr(arg, ".wasm")) return false;
-    return stat(arg, &st) == 0 && S_ISREG(st.st_mode);
+    return strchr(arg, '/') && stat(arg, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 int wb_cmd_run(int argc, char **argv) {
