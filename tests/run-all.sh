@@ -35,11 +35,10 @@ run_suite() {
     fi
 }
 
-spec_files() { # non-SIMD spec files, converted by `make` into $BUILD/spec
+spec_files() { # every spec file, converted by `make` into $BUILD/spec
     local d
     for d in "$BUILD"/spec/*/; do
         d=${d%/}
-        case $(basename "$d") in simd_*) continue ;; esac
         echo "$d/$(basename "$d").json"
     done
 }
@@ -49,11 +48,11 @@ if [ -d "$SHARED/testsuite/wasm-spec/wast" ]; then
     mapfile -t SPEC < <(spec_files)
     run_suite "spec suite (guarded memories)" "$BUILD/wasmbox-spectest" "${SPEC[@]}"
     run_suite "spec suite (bounds-checked memories)" "$BUILD/wasmbox-spectest" --bounds-checks "${SPEC[@]}"
-    echo "== spec suite (simd_*): not run; SIMD arrives with issue #7"
 else
     echo "== spec suite: skipped: $SHARED/testsuite/wasm-spec not found"
 fi
 run_suite "CLI end-to-end" env BUILD="$BUILD" bash tests/e2e/cli.sh
+run_suite "images and run IMAGE" env BUILD="$BUILD" bash tests/e2e/images.sh
 run_suite "wasi-testsuite" env BUILD="$BUILD" SHARED="$SHARED" python3 tests/wasi/testsuite.py
 run_suite "WASI sandbox" env BUILD="$BUILD" bash tests/wasi/sandbox.sh
 run_suite "WASI sockets and HTTP" env BUILD="$BUILD" bash tests/wasi/http.sh

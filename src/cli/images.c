@@ -288,8 +288,7 @@ int wb_cmd_image_inspect(int argc, char **argv) {
         wb_image_record rec;
         wb_error err;
         if (wb_images_resolve(s, argv[i], &rec, &err) < 0) {
-            wb_cli_error("%s", err.code == ENOENT ? "No such image" : err.msg);
-            if (err.code == ENOENT) fprintf(stderr, "  (%s)\n", argv[i]);
+            wb_cli_error("%s", err.msg); /* "No such image: NAME", as Docker */
             rc = 1;
             continue;
         }
