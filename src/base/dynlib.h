@@ -37,6 +37,7 @@
     X(archive_write_close)                                                                         \
     X(archive_write_set_format_pax_restricted)                                                     \
     X(archive_write_set_format_ustar)                                                              \
+    X(archive_write_set_format_raw)                                                                \
     X(archive_write_add_filter_gzip)                                                               \
     X(archive_write_add_filter_none)                                                               \
     X(archive_write_set_bytes_per_block)                                                           \

@@ -19,6 +19,9 @@ int wb_layer_add_dir(wb_layer_writer *w, const char *path, mode_t mode, int64_t 
                      wb_error *err);
 int wb_layer_add_file(wb_layer_writer *w, const char *path, const char *host_path, mode_t mode,
                       int64_t mtime, wb_error *err);
+/* The same from an open regular file (read from offset 0 with pread; fd stays the caller's). */
+int wb_layer_add_fd(wb_layer_writer *w, const char *path, int fd, mode_t mode, int64_t mtime,
+                    wb_error *err);
 int wb_layer_add_bytes(wb_layer_writer *w, const char *path, const void *data, size_t len,
                        mode_t mode, int64_t mtime, wb_error *err);
 int wb_layer_add_symlink(wb_layer_writer *w, const char *path, const char *target, int64_t mtime,
