@@ -23,6 +23,11 @@
     X(archive_read_support_filter_all)                                                             \
     X(archive_read_support_format_tar)                                                             \
     X(archive_read_support_format_all)                                                             \
+    X(archive_read_support_format_raw)                                                             \
+    X(archive_read_support_filter_gzip)                                                            \
+    X(archive_read_support_filter_zstd)                                                            \
+    X(archive_read_support_filter_xz)                                                              \
+    X(archive_read_support_filter_bzip2)                                                           \
     X(archive_read_open_filename)                                                                  \
     X(archive_read_open_fd)                                                                        \
     X(archive_read_open_memory)                                                                    \

@@ -32,6 +32,11 @@ typedef struct wb_tar_stats {
 int wb_tar_extract(const char *archive, const char *dest, const wb_tar_limits *lim, unsigned flags,
                    wb_tar_stats *stats, wb_error *err);
 
+/* The same, reading the archive from an open descriptor (a pipe, stdin); `name` is used in
+ * messages. The descriptor is read to the end of the archive and left open. */
+int wb_tar_extract_fd(int fd, const char *name, const char *dest, const wb_tar_limits *lim,
+                      unsigned flags, wb_tar_stats *stats, wb_error *err);
+
 /* Check an archive without extracting it (same rules). */
 int wb_tar_scan(const char *archive, const wb_tar_limits *lim, unsigned flags, wb_tar_stats *stats,
                 wb_error *err);
