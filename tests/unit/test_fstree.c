@@ -199,7 +199,7 @@ TEST(context_walk_ignore_and_open) {
     ASSERT_EQ(wb_context_open_file(c, "src/a.wasm", n, &fd, &err), -1);
     ASSERT_STR_CONTAINS(err.msg, "changed during the build");
     /* a file replaced by another */
-    sh("cd %s && rm src && mv src.old src && rm src/a.wasm && echo other > src/a.wasm", dir);
+    sh("cd %s && rm src && mv src.old src && echo other > src/new && mv src/new src/a.wasm", dir);
     ASSERT_EQ(wb_context_open_file(c, "src/a.wasm", n, &fd, &err), -1);
     ASSERT_STR_CONTAINS(err.msg, "changed during the build");
     wb_context_free(c);
