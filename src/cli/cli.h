@@ -25,6 +25,17 @@ int wb_cmd_save(int argc, char **argv);
 int wb_cmd_load(int argc, char **argv);
 int wb_cmd_import(int argc, char **argv);
 int wb_cmd_export_wasm(int argc, char **argv);
+int wb_cmd_create(int argc, char **argv);
+int wb_cmd_ps(int argc, char **argv);
+int wb_cmd_logs(int argc, char **argv);
+int wb_cmd_stop(int argc, char **argv);
+int wb_cmd_kill(int argc, char **argv);
+int wb_cmd_rm(int argc, char **argv);
+int wb_cmd_wait(int argc, char **argv);
+int wb_cmd_start(int argc, char **argv);
+int wb_cmd_inspect(int argc, char **argv);
+int wb_cmd_container_prune(int argc, char **argv);
+int wb_cmd_stats(int argc, char **argv);
 
 /* The store root for this invocation: --root, else $WASMBOX_ROOT, else the default. */
 const char *wb_cli_root(void);

@@ -10,6 +10,7 @@
 #include "base/alloc.h"
 #include "cli/cli.h"
 #include "cli/gotemplate.h"
+#include "cli/table.h"
 #include "oci/image.h"
 #include "oci/reference.h"
 #include "oci/store.h"
@@ -181,24 +182,20 @@ int wb_cmd_images(int argc, char **argv) {
             json_decref(j);
         }
     } else {
-        /* Docker's table: columns separated by at least three spaces */
-        size_t w_repo = 10, w_tag = 3, w_dig = 6, w_id = 8, w_created = 7;
+        wb_table table;
+        wb_table_init(&table, digests ? 6 : 5);
+        const char *hdr[] = {"REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"};
+        const char *hdr_nd[] = {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"};
+        wb_table_add(&table, digests ? hdr : hdr_nd);
         for (size_t i = 0; i < nrows; i++) {
-            if (strlen(rows[i].repo) > w_repo) w_repo = strlen(rows[i].repo);
-            if (strlen(rows[i].tag) > w_tag) w_tag = strlen(rows[i].tag);
-            if (strlen(rows[i].digest) > w_dig) w_dig = strlen(rows[i].digest);
-            if (strlen(rows[i].id) > w_id) w_id = strlen(rows[i].id);
-            if (strlen(rows[i].created) > w_created) w_created = strlen(rows[i].created);
+            const char *r[] = {rows[i].repo, rows[i].tag, rows[i].digest, rows[i].id,
+                               rows[i].created, rows[i].size};
+            const char *r_nd[] = {rows[i].repo, rows[i].tag, rows[i].id, rows[i].created,
+                                  rows[i].size};
+            wb_table_add(&table, digests ? r : r_nd);
         }
-        printf("%-*s   %-*s   ", (int)w_repo, "REPOSITORY", (int)w_tag, "TAG");
-        if (digests) printf("%-*s   ", (int)w_dig, "DIGEST");
-        printf("%-*s   %-*s   %s\n", (int)w_id, "IMAGE ID", (int)w_created, "CREATED", "SIZE");
-        for (size_t i = 0; i < nrows; i++) {
-            printf("%-*s   %-*s   ", (int)w_repo, rows[i].repo, (int)w_tag, rows[i].tag);
-            if (digests) printf("%-*s   ", (int)w_dig, rows[i].digest);
-            printf("%-*s   %-*s   %s\n", (int)w_id, rows[i].id, (int)w_created, rows[i].created,
-                   rows[i].size);
-        }
+        wb_table_print(&table, stdout);
+        wb_table_release(&table);
     }
     free(rows);
     wb_image_records_free(recs, n);

@@ -61,10 +61,21 @@ static void usage(FILE *out) {
           "\n"
           "Commands:\n"
           "  run         Run a container from an image, or a WebAssembly module file\n"
+          "  create      Create a new container\n"
+          "  start       Start one or more stopped containers\n"
+          "  ps          List containers\n"
+          "  logs        Fetch the logs of a container\n"
+          "  stop        Stop one or more running containers\n"
+          "  restart     Restart one or more containers\n"
+          "  kill        Kill one or more running containers\n"
+          "  rm          Remove one or more containers\n"
+          "  wait        Block until containers stop, then print their exit codes\n"
+          "  stats       Display resource usage of containers (--no-stream)\n"
+          "  container   Manage containers\n"
           "  build       Build an image from a Dockerfile\n"
           "  images      List images\n"
           "  image       Manage images (ls, inspect, rm, tag, prune, save, load, import, export-wasm)\n"
-          "  inspect     Return low-level information on images\n"
+          "  inspect     Return low-level information on containers and images\n"
           "  rmi         Remove one or more images\n"
           "  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n"
           "  save        Save one or more images to a tar archive\n"
@@ -83,8 +94,24 @@ static const struct {
     command_fn fn;
 } commands[] = {
     {"run", wb_cmd_run},       {"build", wb_cmd_build},     {"images", wb_cmd_images},
-    {"inspect", wb_cmd_image_inspect}, {"rmi", wb_cmd_rmi}, {"tag", wb_cmd_tag},
+    {"inspect", wb_cmd_inspect}, {"rmi", wb_cmd_rmi},       {"tag", wb_cmd_tag},
     {"save", wb_cmd_save},     {"load", wb_cmd_load},       {"import", wb_cmd_import},
+    {"create", wb_cmd_create}, {"ps", wb_cmd_ps},           {"logs", wb_cmd_logs},
+    {"stop", wb_cmd_stop},     {"restart", wb_cmd_stop},    {"kill", wb_cmd_kill},
+    {"rm", wb_cmd_rm},         {"wait", wb_cmd_wait},       {"start", wb_cmd_start},
+    {"stats", wb_cmd_stats},
+};
+
+static const struct {
+    const char *name;
+    command_fn fn;
+} container_commands[] = {
+    {"run", wb_cmd_run},     {"create", wb_cmd_create}, {"ls", wb_cmd_ps},
+    {"list", wb_cmd_ps},     {"ps", wb_cmd_ps},         {"logs", wb_cmd_logs},
+    {"stop", wb_cmd_stop},   {"restart", wb_cmd_stop},  {"kill", wb_cmd_kill},
+    {"rm", wb_cmd_rm},       {"remove", wb_cmd_rm},     {"wait", wb_cmd_wait},
+    {"start", wb_cmd_start}, {"inspect", wb_cmd_inspect}, {"prune", wb_cmd_container_prune},
+    {"stats", wb_cmd_stats},
 };
 
 static const struct {
@@ -146,6 +173,21 @@ int main(int argc, char **argv) {
             }
         fprintf(stderr, "wasmbox: 'image %s' is not a wasmbox command.\nSee 'wasmbox image --help'\n",
                 argv[i + 1]);
+        return 1;
+    }
+    if (!strcmp(cmd, "container")) {
+        if (i + 1 >= argc) {
+            fprintf(stderr, "Usage:  wasmbox container COMMAND\n\nManage containers\n\nCommands: "
+                            "create, inspect, kill, logs, ls, prune, restart, rm, run, start, "
+                            "stats, stop, wait\n");
+            return 1;
+        }
+        for (size_t k = 0; k < sizeof container_commands / sizeof container_commands[0]; k++)
+            if (!strcmp(argv[i + 1], container_commands[k].name)) {
+                rc = container_commands[k].fn(argc - i - 1, argv + i + 1);
+                goto done;
+            }
+        fprintf(stderr, "wasmbox: 'container %s' is not a wasmbox command.\n", argv[i + 1]);
         return 1;
     }
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)

@@ -3,7 +3,6 @@
  * the entrypoint cannot be run, 127 when it does not exist, else the module's own code). */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +18,9 @@
 #include "oci/reference.h"
 #include "oci/store.h"
 #include "runtime/container.h"
+#include "runtime/launch.h"
 #include "runtime/wasm_handler.h"
 
-#define EXIT_CANNOT_INVOKE 126
-#define EXIT_NOT_FOUND 127
 
 int wb_run_image(wb_run_opts *o);
 
@@ -61,19 +59,6 @@ static bool same_arch(const char *a, const char *b) {
     bool wa = !strcmp(a, "wasm") || !strcmp(a, "wasm32");
     bool wb = !strcmp(b, "wasm") || !strcmp(b, "wasm32");
     return wa && wb ? true : !strcmp(a, b);
-}
-
-/* Open the entrypoint inside the rootfs, as if the rootfs were "/" (symlinks cannot leave it). */
-static int open_in_rootfs(const char *rootfs, const char *workdir, const char *entry) {
-    int dfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return -1;
-    char path[8192];
-    if (entry[0] == '/') snprintf(path, sizeof path, "%s", entry);
-    else snprintf(path, sizeof path, "%s/%s", workdir ? workdir : "/", entry);
-    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-    int fd = (int)syscall(SYS_openat2, dfd, path, &how, sizeof how);
-    close(dfd);
-    return fd;
 }
 
 static int parse_mount(const char *spec, wb_mount *m) {
@@ -149,6 +134,51 @@ static int platform_check(const char *ref, const wb_image *img, const char *plat
     return 0;
 }
 
+/* --restart no|on-failure[:N]|always|unless-stopped */
+static int parse_restart(const char *v, char *name, size_t size, int *max) {
+    char *colon = strchr(v, ':');
+    snprintf(name, size, "%.*s", colon ? (int)(colon - v) : (int)strlen(v), v);
+    *max = 0;
+    if (strcmp(name, "no") != 0 && strcmp(name, "on-failure") != 0 && strcmp(name, "always") != 0 &&
+        strcmp(name, "unless-stopped") != 0) {
+        wb_cli_error("invalid restart policy %s", v);
+        return -1;
+    }
+    if (colon) {
+        char *end;
+        long n = strtol(colon + 1, &end, 10);
+        if (strcmp(name, "on-failure") != 0) {
+            wb_cli_error("maximum retry count cannot be used with restart policy '%s'", name);
+            return -1;
+        }
+        if (*end || end == colon + 1 || n < 0) {
+            wb_cli_error("invalid restart policy %s: maximum retry count must be an integer", v);
+            return -1;
+        }
+        *max = (int)n;
+    }
+    return 0;
+}
+
+int wb_cmd_create(int argc, char **argv) {
+    wb_run_opts o;
+    int rc = wb_run_opts_parse(&o, argc, argv);
+    if (rc == 1) {
+        puts("Usage:  wasmbox create [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
+             "Create a new container (options as for `wasmbox run`)");
+        wb_run_opts_release(&o);
+        return 0;
+    }
+    if (rc < 0) {
+        wb_run_opts_release(&o);
+        return WB_EXIT_ENGINE;
+    }
+    o.create_only = true;
+    rc = wb_run_image(&o);
+    wb_run_opts_release(&o);
+    return rc;
+}
+
 int wb_run_image(wb_run_opts *o) {
     const char *ref = o->path;
     wb_runtime_kind kind = WB_RUNTIME_WASMEDGE;
@@ -160,7 +190,6 @@ int wb_run_image(wb_run_opts *o) {
     wb_container *c = NULL;
     strvec argv = {0}, env = {0}, entrypoint = {0}, cmd = {0};
     wb_mount *mounts = NULL;
-    char *rootfs = NULL, *croot = NULL;
     int rc = WB_EXIT_ENGINE;
 
     if (o->file_only_flag) {
@@ -170,10 +199,6 @@ int wb_run_image(wb_run_opts *o) {
     }
     if (o->runtime && wb_runtime_lookup(o->runtime, &kind, &runtime, &err) < 0) {
         wb_cli_error("%s", err.msg);
-        return WB_EXIT_ENGINE;
-    }
-    if (o->detach) {
-        wb_cli_error("detached containers (-d) are not available yet: run in the foreground");
         return WB_EXIT_ENGINE;
     }
     if (o->network && strcmp(o->network, "host") != 0 && strcmp(o->network, "none") != 0) {
@@ -241,93 +266,58 @@ int wb_run_image(wb_run_opts *o) {
     for (int i = 0; i < o->nenv; i++) env_set(&env, o->env[i]);
     const char *workdir = o->workdir ? o->workdir : img->workdir;
 
-    /* where the module is */
-    char module[256];
-    int module_fd = -1;
-    if (artifact) {
-        char *path;
-        if (wb_image_wasm_entry(store, img, &path, &err) < 0) {
-            wb_cli_error("%s", err.msg);
-            goto out;
-        }
-        module_fd = open(path, O_RDONLY | O_CLOEXEC);
-        free(path);
-    } else {
-        if (argv.n == 0) {
-            wb_cli_error("no command specified");
-            goto out;
-        }
-        if (wb_image_rootfs(store, img, &rootfs, &err) < 0) {
-            wb_cli_error("%s", err.msg);
-            goto out;
-        }
-        module_fd = open_in_rootfs(rootfs, workdir, argv.v[0]);
-        if (module_fd < 0) {
-            fprintf(stderr, "Error: exec: \"%s\": stat %s: no such file or directory\n", argv.v[0],
-                    argv.v[0]);
-            rc = EXIT_NOT_FOUND;
-            goto out;
-        }
-        char magic[4];
-        if (pread(module_fd, magic, 4, 0) != 4 || memcmp(magic, "\0asm", 4) != 0) {
-            fprintf(stderr, "Error: exec %s: exec format error (%s is not a WebAssembly module)\n",
-                    argv.v[0], argv.v[0]);
-            rc = EXIT_CANNOT_INVOKE;
-            goto out;
-        }
-    }
-    if (module_fd < 0) {
-        wb_cli_error("open the module of %s: %s", ref, strerror(errno));
+    /* the container: Docker creates it, then starts it (a start failure leaves it created) */
+    char platform[80];
+    snprintf(platform, sizeof platform, "%s",
+             img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI ? "wasi" : img->os);
+    char restart_name[32] = "no";
+    int restart_max = 0;
+    if (o->restart && parse_restart(o->restart, restart_name, sizeof restart_name, &restart_max) < 0)
+        goto out;
+    if (o->rm && strcmp(restart_name, "no") != 0) {
+        wb_cli_error("Conflicting options: --restart and --rm");
         goto out;
     }
-    snprintf(module, sizeof module, "/proc/self/fd/%d", module_fd);
-
-    char platform[80];
-    snprintf(platform, sizeof platform, "%s", artifact ? "wasi" : img->os);
     wb_container_spec spec = {
         .name = o->name, .image_ref = ref, .image_id = rec.config, .image_manifest = rec.manifest,
         .entrypoint = entrypoint.v, .nentrypoint = entrypoint.n, .cmd = cmd.v, .ncmd = cmd.n,
         .env = env.v, .nenv = env.n, .mounts = mounts, .nmounts = (size_t)o->nvolumes,
         .workdir = workdir, .user = img->user, .runtime = runtime, .platform = platform,
         .auto_remove = o->rm, .labels = o->labels, .nlabels = (size_t)o->nlabels,
-        .tty = o->tty, .interactive = o->interactive,
+        .tty = o->tty, .interactive = o->interactive, .restart = restart_name,
+        .restart_max = restart_max, .stop_timeout = o->stop_timeout, .memory = o->memory,
+        .nano_cpus = o->nano_cpus, .network = o->network ? o->network : "none",
     };
+    /* an artifact without ENTRYPOINT: the module's name is argv[0], the arguments follow */
+    if ((img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI) && entrypoint.n == 0) {
+        spec.entrypoint = argv.v;
+        spec.nentrypoint = 1;
+    }
     if (wb_container_create(wb_cli_root(), &spec, &c, &err) < 0) {
         wb_cli_error("%s", err.msg);
-        close(module_fd);
         goto out;
     }
-    if (wb_wasm_prepare_rootfs(c, artifact ? NULL : rootfs, &croot, &err) < 0 ||
-        wb_container_mark_running(c, (int)getpid(), &err) < 0) {
-        wb_cli_error("%s", err.msg);
-        close(module_fd);
-        goto remove;
-    }
-    wb_wasm_job job = {
-        .module = module, .rootfs = croot, .argv = argv.v, .argc = argv.n, .env = env.v,
-        .nenv = env.n, .mounts = mounts, .nmounts = (size_t)o->nvolumes, .workdir = workdir,
-        .runtime = kind, .network = o->network && !strcmp(o->network, "host"),
-    };
     int exit_code = 0;
-    int run_rc = wb_wasm_run(&job, &exit_code, &err);
-    close(module_fd);
-    if (run_rc < 0) {
-        bool format = err.code == WB_EMALFORMED || err.code == WB_EINVALID || err.code == ENOEXEC;
-        fprintf(stderr, "Error: %s\n", err.msg);
-        exit_code = format ? EXIT_CANNOT_INVOKE : WB_EXIT_ENGINE;
+    if (o->create_only) {
+        printf("%s\n", c->id);
+        rc = 0;
+        goto out;
     }
-    wb_container_mark_exited(c, exit_code, run_rc < 0 ? err.msg : NULL, NULL);
+    if (o->detach) {
+        if (wb_container_start_detached(c, &exit_code, &err) < 0) {
+            wb_cli_error("%s", err.msg);
+            rc = exit_code ? exit_code : WB_EXIT_ENGINE;
+            goto out;
+        }
+        printf("%s\n", c->id);
+        rc = 0;
+        goto out;
+    }
+    if (wb_container_run_foreground(c, &exit_code, &err) < 0) fprintf(stderr, "Error: %s\n", err.msg);
     rc = exit_code;
-remove:
-    if (o->rm && c) {
-        /* the overlay vanishes with this process's mount namespace; unmount it first anyway */
-        if (croot) umount2(croot, MNT_DETACH);
-        wb_container_remove(c, NULL);
-    }
+    if (o->rm) wb_container_remove(c, NULL);
 out:
     wb_container_free(c);
-    free(croot);
-    free(rootfs);
     for (int i = 0; mounts && i < o->nvolumes; i++) {
         free(mounts[i].host);
         free(mounts[i].guest);

@@ -249,6 +249,15 @@ int wb_run_opts_env_file(wb_run_opts *o, const char *path) {
 static int short_flag(wb_run_opts *o, int argc, char **argv, int *i) {
     const char *a = argv[*i];
     char f = a[1];
+    if (f == 'm') { /* -m SIZE */
+        const char *v = a[2] ? a + 2 : (*i + 1 < argc ? argv[++*i] : NULL);
+        if (!v || wb_cli_parse_size(v, &o->memory) < 0 || o->memory == 0) {
+            wb_cli_error("invalid argument \"%s\" for \"-m, --memory\" flag", v ? v : "");
+            return -1;
+        }
+        o->image_only_flag = "--memory";
+        return 0;
+    }
     if (f == 'e' || f == 'v' || f == 'w' || f == 'l') {
         const char *v = a[2] ? a + 2 : (*i + 1 < argc ? argv[++*i] : NULL);
         if (!v) {
@@ -277,6 +286,7 @@ static int short_flag(wb_run_opts *o, int argc, char **argv, int *i) {
 int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
     memset(o, 0, sizeof *o);
     o->fuel = -1;
+    o->stop_timeout = -1;
     int i = 1;
     for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
         const char *a = argv[i], *v;
@@ -378,6 +388,36 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
         } else if (is_opt(a, "--network")) {
             if (!(o->network = opt_value(argc, argv, &i, "--network"))) return -1;
             o->image_only_flag = "--network";
+        } else if (is_opt(a, "--restart")) {
+            if (!(o->restart = opt_value(argc, argv, &i, "--restart"))) return -1;
+            o->image_only_flag = "--restart";
+        } else if (is_opt(a, "--stop-timeout")) {
+            char *end;
+            if (!(v = opt_value(argc, argv, &i, "--stop-timeout"))) return -1;
+            long t = strtol(v, &end, 10);
+            if (*end || end == v || t < 0 || t > 86400) {
+                wb_cli_error("invalid argument \"%s\" for \"--stop-timeout\" flag", v);
+                return -1;
+            }
+            o->stop_timeout = (int)t;
+            o->image_only_flag = "--stop-timeout";
+        } else if (is_opt(a, "--memory")) {
+            if (!(v = opt_value(argc, argv, &i, "--memory"))) return -1;
+            if (wb_cli_parse_size(v, &o->memory) < 0 || o->memory == 0) {
+                wb_cli_error("invalid argument \"%s\" for \"-m, --memory\" flag", v);
+                return -1;
+            }
+            o->image_only_flag = "--memory";
+        } else if (is_opt(a, "--cpus")) {
+            char *end;
+            if (!(v = opt_value(argc, argv, &i, "--cpus"))) return -1;
+            double c = strtod(v, &end);
+            if (*end || end == v || !(c > 0) || c > 1024) {
+                wb_cli_error("invalid argument \"%s\" for \"--cpus\" flag", v);
+                return -1;
+            }
+            o->nano_cpus = (int64_t)(c * 1e9);
+            o->image_only_flag = "--cpus";
         } else if (is_opt(a, "--label")) {
             if (!(v = opt_value(argc, argv, &i, "--label"))) return -1;
             add_str(&o->labels, &o->nlabels, v);

@@ -45,6 +45,12 @@ typedef struct wb_run_opts {
     bool used_file_only;        /* a flag that only applies to a module file was given */
     const char *file_only_flag;
     const char *image_only_flag;
+    /* containers */
+    const char *restart;        /* --restart NAME[:N] as given */
+    int stop_timeout;           /* --stop-timeout; -1 unset */
+    uint64_t memory;            /* --memory */
+    int64_t nano_cpus;          /* --cpus */
+    bool create_only;           /* `create`: make the container, do not start it */
 } wb_run_opts;
 
 /* Returns 0, 1 for --help, or -1 after printing the error. */

@@ -73,7 +73,7 @@ static json_t *labels_object(char *const *labels, size_t n) {
     return o;
 }
 
-static int save(wb_container *c, wb_error *err) {
+int wb_container_save(wb_container *c, wb_error *err) {
     char path[4096 + 128];
     if (wb_path_join(path, sizeof path, err, "%s/container.json", c->dir) < 0) return -1;
     char *text = json_dumps(c->doc, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -198,14 +198,18 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
         spec->interactive, "AttachStdout", 1, "AttachStderr", 1,
         /* HostConfig */
         "HostConfig", "Runtime", spec->runtime ? spec->runtime : "io.containerd.wasmedge.v1",
-        "RestartPolicy", "Name", "no", "MaximumRetryCount", 0, "AutoRemove", spec->auto_remove,
-        "Binds", binds, "NetworkMode", "none", "Memory", (json_int_t)0, "NanoCpus", (json_int_t)0,
-        "Mounts", mounts);
+        "RestartPolicy", "Name", spec->restart ? spec->restart : "no", "MaximumRetryCount",
+        spec->restart_max, "AutoRemove", spec->auto_remove, "Binds", binds, "NetworkMode",
+        spec->network ? spec->network : "none", "Memory", (json_int_t)spec->memory, "NanoCpus",
+        (json_int_t)spec->nano_cpus, "Mounts", mounts);
+    if (c->doc && spec->stop_timeout >= 0)
+        json_object_set_new(json_object_get(c->doc, "Config"), "StopTimeout",
+                            json_integer(spec->stop_timeout));
     if (!c->doc) {
         wb_error_set(err, ENOMEM, "build the container record");
         goto fail_dir;
     }
-    if (save(c, err) < 0) goto fail_dir;
+    if (wb_container_save(c, err) < 0) goto fail_dir;
     *out = c;
     return 0;
 fail_dir:
@@ -310,15 +314,64 @@ int wb_container_open(const char *root, const char *ref, wb_container **out, wb_
     return rc;
 }
 
-int wb_container_mark_running(wb_container *c, int pid, wb_error *err) {
+unsigned long long wb_process_start_time(int pid) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    /* the command name may hold spaces and parentheses: fields resume after the last ')' */
+    char *p = strrchr(buf, ')');
+    if (!p) return 0;
+    char state = p[2];
+    if (state == 'Z' || state == 'X') return 0; /* a zombie has finished */
+    unsigned long long start = 0;
+    int field = 2;
+    for (char *t = strtok(p + 1, " "); t; t = strtok(NULL, " ")) {
+        if (++field == 22) {
+            start = strtoull(t, NULL, 10);
+            break;
+        }
+    }
+    return start;
+}
+
+int wb_container_reload(wb_container *c, wb_error *err) {
+    char path[4096 + 128];
+    snprintf(path, sizeof path, "%s/container.json", c->dir);
+    uint8_t *data;
+    size_t len;
+    if (wb_read_file(path, MAX_CONTAINER_JSON, &data, &len, err) < 0) return -1;
+    json_error_t jerr;
+    json_t *doc = json_loadb((const char *)data, len, 0, &jerr);
+    free(data);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return wb_error_set(err, EIO, "container %s: corrupt container.json: %s", c->id, jerr.text);
+    }
+    json_decref(c->doc);
+    c->doc = doc;
+    return 0;
+}
+
+int wb_container_mark_running(wb_container *c, int pid, int monitor_pid, wb_error *err) {
     json_t *st = json_object_get(c->doc, "State");
     char now[64];
     wb_time_rfc3339(now, sizeof now);
     json_object_set_new(st, "Status", json_string("running"));
     json_object_set_new(st, "Running", json_true());
+    json_object_set_new(st, "Restarting", json_false());
     json_object_set_new(st, "Pid", json_integer(pid));
+    json_object_set_new(st, "MonitorPid", json_integer(monitor_pid));
+    json_object_set_new(st, "MonitorStart",
+                        json_integer((json_int_t)wb_process_start_time(monitor_pid)));
+    json_object_set_new(st, "ExitCode", json_integer(0));
+    json_object_set_new(st, "Error", json_string(""));
     json_object_set_new(st, "StartedAt", json_string(now));
-    return save(c, err);
+    return wb_container_save(c, err);
 }
 
 int wb_container_mark_exited(wb_container *c, int exit_code, const char *error, wb_error *err) {
@@ -331,7 +384,7 @@ int wb_container_mark_exited(wb_container *c, int exit_code, const char *error, 
     json_object_set_new(st, "ExitCode", json_integer(exit_code));
     json_object_set_new(st, "Error", json_string(error ? error : ""));
     json_object_set_new(st, "FinishedAt", json_string(now));
-    return save(c, err);
+    return wb_container_save(c, err);
 }
 
 int wb_container_remove(wb_container *c, wb_error *err) {

@@ -40,6 +40,12 @@ typedef struct wb_container_spec {
     char **labels;             /* "K=V" */
     size_t nlabels;
     bool tty, interactive;
+    const char *restart;       /* "no", "on-failure", "always", "unless-stopped" (NULL: "no") */
+    int restart_max;           /* on-failure:N */
+    int stop_timeout;          /* seconds; < 0: not set (10) */
+    uint64_t memory;           /* bytes a linear memory may grow to; 0: no limit */
+    int64_t nano_cpus;         /* CPU quota in 1e-9 CPUs; 0: none */
+    const char *network;       /* "none" (default) or "host" */
 } wb_container_spec;
 
 typedef struct wb_container {
@@ -59,8 +65,13 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
 int wb_container_open(const char *root, const char *ref, wb_container **out, wb_error *err);
 void wb_container_free(wb_container *c);
 
+/* Re-read container.json (another process may have updated it). */
+int wb_container_reload(wb_container *c, wb_error *err);
+/* Write c->doc to container.json (temp file + rename). */
+int wb_container_save(wb_container *c, wb_error *err);
+
 /* State transitions (rewrite container.json atomically). */
-int wb_container_mark_running(wb_container *c, int pid, wb_error *err);
+int wb_container_mark_running(wb_container *c, int pid, int monitor_pid, wb_error *err);
 int wb_container_mark_exited(wb_container *c, int exit_code, const char *error, wb_error *err);
 /* Remove the container's directory and its name. */
 int wb_container_remove(wb_container *c, wb_error *err);
@@ -69,6 +80,10 @@ int wb_container_remove(wb_container *c, wb_error *err);
 int wb_containers_list(const char *root, char ***ids, size_t *n, wb_error *err);
 /* Is any container (of any state) using the image with this ID? Writes its ID. */
 bool wb_containers_using_image(const char *root, const char *image_id, char *container_id);
+
+/* The start time of a process (clock ticks since boot, /proc/PID/stat), 0 if it is gone: a pid
+ * with the start time recorded for it identifies one process even after pids wrap. */
+unsigned long long wb_process_start_time(int pid);
 
 /* RFC 3339 with nanoseconds, UTC (Docker's timestamps). */
 void wb_time_rfc3339(char *buf, size_t size);

@@ -168,9 +168,12 @@ int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
         .dirs = dirs, .ndirs = (int)nd, .stdio = {0, 1, 2}, .allow_net = job->network,
         .no_wasmedge = job->runtime != WB_RUNTIME_WASMEDGE,
     };
+    if (job->stdio[0] || job->stdio[1] || job->stdio[2])
+        for (int i = 0; i < 3; i++) wc.stdio[i] = job->stdio[i];
     signal(SIGPIPE, SIG_IGN);
     if (wb_wasi_new(&wc, &wasi, err) < 0) goto out;
-    store = wb_store_new(NULL, err);
+    wb_store_limits lim = {.max_memory = job->max_memory};
+    store = wb_store_new(&lim, err);
     if (!store) goto out;
     linker = wb_linker_new();
     if (wb_wasi_link(wasi, store, linker, m, err) < 0) goto out;

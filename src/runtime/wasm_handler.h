@@ -36,6 +36,8 @@ typedef struct wb_wasm_job {
     const char *workdir;     /* inside the container; NULL: "/" */
     wb_runtime_kind runtime;
     bool network;            /* grant sockets the module opens (host network: --network host) */
+    uint64_t max_memory;     /* cap on each linear memory, bytes (0: none) */
+    int stdio[3];            /* host fds for the module's 0, 1, 2 (all 0: the process's own) */
 } wb_wasm_job;
 
 /* Prepare the container's root under c->dir/rootfs (overlay or copy). */

@@ -1,0 +1,624 @@
+/* Starting containers: the job from the record, foreground runs, the monitor of detached runs
+ * (restart policy, log, exit status), liveness, signals, stop and wait. */
+#include "runtime/launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <linux/openat2.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/fsutil.h"
+#include "oci/image.h"
+#include "oci/store.h"
+#include "runtime/wasm_handler.h"
+#include "wasm/wasm.h"
+
+/* ---- the job from the record ---- */
+
+typedef struct job_storage {
+    wb_wasm_job job;
+    char **argv, **env;
+    size_t argc, nenv;
+    wb_mount *mounts;
+    size_t nmounts;
+    char *workdir;
+    char *image_rootfs;
+    char *rootfs; /* the container's root (overlay or copy), set in the workload */
+    int module_fd;
+    char module[64];
+} job_storage;
+
+static char **json_strings(const json_t *a, size_t *n, const char *first) {
+    size_t count = json_array_size(a) + (first ? 1 : 0);
+    char **v = wb_calloc(count + 1, sizeof *v);
+    *n = 0;
+    if (first) v[(*n)++] = wb_strdup(first);
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        const char *s = json_string_value(json_array_get(a, i));
+        if (s) v[(*n)++] = wb_strdup(s);
+    }
+    return v;
+}
+
+static void job_release(job_storage *js) {
+    for (size_t i = 0; i < js->argc; i++) free(js->argv[i]);
+    free(js->argv);
+    for (size_t i = 0; i < js->nenv; i++) free(js->env[i]);
+    free(js->env);
+    for (size_t i = 0; i < js->nmounts; i++) {
+        free(js->mounts[i].host);
+        free(js->mounts[i].guest);
+    }
+    free(js->mounts);
+    free(js->workdir);
+    free(js->image_rootfs);
+    free(js->rootfs);
+    if (js->module_fd >= 0) close(js->module_fd);
+    memset(js, 0, sizeof *js);
+    js->module_fd = -1;
+}
+
+static int open_in_rootfs(const char *rootfs, const char *workdir, const char *entry) {
+    int dfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return -1;
+    char path[8192];
+    if (entry[0] == '/') snprintf(path, sizeof path, "%s", entry);
+    else snprintf(path, sizeof path, "%s/%s", workdir && *workdir ? workdir : "/", entry);
+    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
+                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+    int fd = (int)syscall(SYS_openat2, dfd, path, &how, sizeof how);
+    close(dfd);
+    return fd;
+}
+
+/* Build the job from the record and the image. On failure *exit_code says how Docker would end:
+ * 125 (engine), 126 (cannot invoke), 127 (not found). */
+static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_error *err) {
+    memset(js, 0, sizeof *js);
+    js->module_fd = -1;
+    *exit_code = 125;
+    json_t *doc = c->doc, *cfg = json_object_get(doc, "Config"),
+           *host = json_object_get(doc, "HostConfig");
+    const char *path = json_string_value(json_object_get(doc, "Path"));
+    js->argv = json_strings(json_object_get(doc, "Args"), &js->argc, path ? path : "");
+    js->env = json_strings(json_object_get(cfg, "Env"), &js->nenv, NULL);
+    const char *wd = json_string_value(json_object_get(cfg, "WorkingDir"));
+    js->workdir = wd && *wd ? wb_strdup(wd) : NULL;
+    json_t *binds = json_object_get(doc, "Mounts");
+    js->mounts = wb_calloc(json_array_size(binds) + 1, sizeof *js->mounts);
+    for (size_t i = 0; i < json_array_size(binds); i++) {
+        json_t *m = json_array_get(binds, i);
+        js->mounts[js->nmounts].host = wb_strdup(json_string_value(json_object_get(m, "Source")) ?: "");
+        js->mounts[js->nmounts].guest =
+            wb_strdup(json_string_value(json_object_get(m, "Destination")) ?: "");
+        js->mounts[js->nmounts].read_only = !json_is_true(json_object_get(m, "RW"));
+        js->nmounts++;
+    }
+    wb_runtime_kind kind = WB_RUNTIME_WASMEDGE;
+    const char *runtime = json_string_value(json_object_get(host, "Runtime"));
+    if (runtime && wb_runtime_lookup(runtime, &kind, NULL, err) < 0) return -1;
+    const char *net = json_string_value(json_object_get(host, "NetworkMode"));
+
+    wb_images *store;
+    if (wb_images_open(c->root, &store, err) < 0) return -1;
+    wb_image *img = NULL;
+    const char *manifest = json_string_value(json_object_get(doc, "ImageManifest"));
+    int rc = -1;
+    if (!manifest || wb_image_load(store, manifest, &img, err) < 0) {
+        if (!manifest) wb_error_set(err, ENOENT, "the container's image is unknown");
+        goto out;
+    }
+    bool artifact = img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI;
+    if (artifact) {
+        char *blob;
+        if (wb_image_wasm_entry(store, img, &blob, err) < 0) goto out;
+        js->module_fd = open(blob, O_RDONLY | O_CLOEXEC);
+        free(blob);
+    } else {
+        if (js->argc == 0 || !js->argv[0][0]) {
+            wb_error_set(err, EINVAL, "no command specified");
+            goto out;
+        }
+        if (wb_image_rootfs(store, img, &js->image_rootfs, err) < 0) goto out;
+        js->module_fd = open_in_rootfs(js->image_rootfs, js->workdir, js->argv[0]);
+        if (js->module_fd < 0) {
+            *exit_code = WB_EXIT_NOT_FOUND;
+            wb_error_set(err, ENOENT, "exec: \"%s\": stat %s: no such file or directory",
+                         js->argv[0], js->argv[0]);
+            goto out;
+        }
+        char magic[4];
+        if (pread(js->module_fd, magic, 4, 0) != 4 || memcmp(magic, "\0asm", 4) != 0) {
+            *exit_code = WB_EXIT_CANNOT_INVOKE;
+            wb_error_set(err, ENOEXEC, "exec %s: exec format error (%s is not a WebAssembly module)",
+                         js->argv[0], js->argv[0]);
+            goto out;
+        }
+    }
+    if (js->module_fd < 0) {
+        wb_error_sys(err, "open the container's module");
+        goto out;
+    }
+    snprintf(js->module, sizeof js->module, "/proc/self/fd/%d", js->module_fd);
+    js->job = (wb_wasm_job){
+        .module = js->module, .argv = js->argv, .argc = js->argc, .env = js->env,
+        .nenv = js->nenv, .mounts = js->mounts, .nmounts = js->nmounts, .workdir = js->workdir,
+        .runtime = kind, .network = net && !strcmp(net, "host"),
+        .max_memory = (uint64_t)json_integer_value(json_object_get(host, "Memory")),
+    };
+    rc = 0;
+out:
+    wb_image_free(img);
+    wb_images_close(store);
+    return rc;
+}
+
+/* The container's root (overlay or copy) for this job; in the calling process's mount namespace. */
+static int job_rootfs(wb_container *c, job_storage *js, wb_error *err) {
+    if (wb_wasm_prepare_rootfs(c, js->image_rootfs, &js->rootfs, err) < 0) return -1;
+    js->job.rootfs = js->rootfs;
+    return 0;
+}
+
+void wb_container_log_path(const wb_container *c, char *buf, size_t size) {
+    snprintf(buf, size, "%s/container.log", c->dir);
+}
+
+/* ---- the log: Docker's json-file lines ---- */
+
+typedef struct log_stream {
+    int fd;            /* pipe read end */
+    int echo_fd;       /* also copy raw output here (foreground), or -1 */
+    const char *name;  /* "stdout" / "stderr" */
+    char buf[16384];   /* partial line */
+    size_t used;
+} log_stream;
+
+static void log_line(int log_fd, const char *stream, const char *data, size_t len) {
+    char now[64];
+    wb_time_rfc3339(now, sizeof now);
+    json_t *line = json_pack("{s:s%, s:s, s:s}", "log", data, len, "stream", stream, "time", now);
+    char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(line);
+    if (!text) return;
+    size_t n = strlen(text);
+    text = wb_realloc(text, n + 2);
+    text[n++] = '\n';
+    ssize_t w = write(log_fd, text, n); /* O_APPEND: one write per line keeps lines whole */
+    (void)w;
+    free(text);
+}
+
+/* Read what is available; log complete lines (a line longer than the buffer is split). Returns
+ * false at EOF. */
+static bool pump(log_stream *s, int log_fd) {
+    char tmp[8192];
+    ssize_t n = read(s->fd, tmp, sizeof tmp);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return true;
+    if (n <= 0) {
+        if (s->used) log_line(log_fd, s->name, s->buf, s->used);
+        s->used = 0;
+        return false;
+    }
+    if (s->echo_fd >= 0) {
+        ssize_t w = write(s->echo_fd, tmp, (size_t)n);
+        (void)w;
+    }
+    for (ssize_t i = 0; i < n; i++) {
+        s->buf[s->used++] = tmp[i];
+        if (tmp[i] == '\n' || s->used == sizeof s->buf) {
+            log_line(log_fd, s->name, s->buf, s->used);
+            s->used = 0;
+        }
+    }
+    return true;
+}
+
+static void pump_until_eof(log_stream *out, log_stream *err, int log_fd) {
+    struct pollfd p[2] = {{out->fd, POLLIN, 0}, {err->fd, POLLIN, 0}};
+    bool open_out = true, open_err = true;
+    while (open_out || open_err) {
+        p[0].fd = open_out ? out->fd : -1;
+        p[1].fd = open_err ? err->fd : -1;
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (open_out && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) open_out = pump(out, log_fd);
+        if (open_err && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) open_err = pump(err, log_fd);
+    }
+}
+
+/* ---- foreground ---- */
+
+typedef struct tee_thread {
+    log_stream out, err;
+    int log_fd;
+} tee_thread;
+
+static void *tee_main(void *arg) {
+    tee_thread *t = arg;
+    pump_until_eof(&t->out, &t->err, t->log_fd);
+    return NULL;
+}
+
+int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) {
+    job_storage js;
+    int rc = -1;
+    if (job_prepare(c, &js, exit_code, err) < 0) {
+        wb_container_mark_exited(c, *exit_code, err->msg, NULL);
+        job_release(&js);
+        return -1;
+    }
+    *exit_code = 125;
+    /* the container's root in a mount namespace of this process (the overlay vanishes with it) */
+    if (job_rootfs(c, &js, err) < 0 ||
+        wb_container_mark_running(c, (int)getpid(), (int)getpid(), err) < 0) {
+        wb_container_mark_exited(c, 125, err->msg, NULL);
+        job_release(&js);
+        return -1;
+    }
+    bool auto_remove = json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove"));
+    tee_thread tee = {0};
+    pthread_t th;
+    bool teeing = false;
+    int pout[2] = {-1, -1}, perr[2] = {-1, -1};
+    if (!auto_remove) {
+        char log[4200];
+        wb_container_log_path(c, log, sizeof log);
+        tee.log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (tee.log_fd >= 0 && pipe2(pout, O_CLOEXEC) == 0 && pipe2(perr, O_CLOEXEC) == 0) {
+            tee.out = (log_stream){.fd = pout[0], .echo_fd = 1, .name = "stdout"};
+            tee.err = (log_stream){.fd = perr[0], .echo_fd = 2, .name = "stderr"};
+            js.job.stdio[0] = 0;
+            js.job.stdio[1] = pout[1];
+            js.job.stdio[2] = perr[1];
+            teeing = pthread_create(&th, NULL, tee_main, &tee) == 0;
+        }
+        if (!teeing) {
+            js.job.stdio[0] = js.job.stdio[1] = js.job.stdio[2] = 0;
+            for (int i = 0; i < 2; i++) {
+                if (pout[i] >= 0) close(pout[i]);
+                if (perr[i] >= 0) close(perr[i]);
+            }
+            pout[0] = pout[1] = perr[0] = perr[1] = -1;
+        }
+    }
+    rc = wb_wasm_run(&js.job, exit_code, err);
+    if (teeing) {
+        close(pout[1]);
+        close(perr[1]);
+        pthread_join(th, NULL);
+        close(pout[0]);
+        close(perr[0]);
+    }
+    if (tee.log_fd > 0) close(tee.log_fd);
+    if (rc < 0) {
+        bool format = err->code == WB_EMALFORMED || err->code == WB_EINVALID || err->code == ENOEXEC;
+        *exit_code = format ? WB_EXIT_CANNOT_INVOKE : 125;
+    }
+    wb_container_mark_exited(c, *exit_code, rc < 0 ? err->msg : NULL, NULL);
+    if (js.rootfs) umount2(js.rootfs, MNT_DETACH);
+    job_release(&js);
+    return rc;
+}
+
+/* ---- the monitor ---- */
+
+static bool stop_requested(const wb_container *c) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/stopped", c->dir);
+    return access(path, F_OK) == 0;
+}
+
+static void cgroup_join(const wb_container *c, pid_t pid, int64_t nano_cpus, char *path, size_t size) {
+    path[0] = '\0';
+    if (nano_cpus <= 0) return;
+    snprintf(path, size, "/sys/fs/cgroup/cpu/wasmbox/%s", c->id);
+    if (wb_mkdir_p(path, 0755, NULL) < 0) {
+        path[0] = '\0';
+        return;
+    }
+    char file[4400], val[64];
+    int fd;
+    snprintf(file, sizeof file, "%s/cpu.cfs_period_us", path);
+    if ((fd = open(file, O_WRONLY | O_CLOEXEC)) >= 0) {
+        ssize_t w = write(fd, "100000", 6);
+        (void)w;
+        close(fd);
+    }
+    snprintf(file, sizeof file, "%s/cpu.cfs_quota_us", path);
+    snprintf(val, sizeof val, "%lld", (long long)(nano_cpus / 10000));
+    if ((fd = open(file, O_WRONLY | O_CLOEXEC)) >= 0) {
+        ssize_t w = write(fd, val, strlen(val));
+        (void)w;
+        close(fd);
+    }
+    snprintf(file, sizeof file, "%s/cgroup.procs", path);
+    snprintf(val, sizeof val, "%d", (int)pid);
+    if ((fd = open(file, O_WRONLY | O_CLOEXEC)) >= 0) {
+        ssize_t w = write(fd, val, strlen(val));
+        (void)w;
+        close(fd);
+    }
+}
+
+/* Tell the launcher how the first start went: "0" or "<exit code> <message>". */
+static void report(int fd, int exit_code, const char *msg) {
+    if (fd < 0) return;
+    char buf[WB_ERROR_MSG_MAX + 16];
+    int n = msg ? snprintf(buf, sizeof buf, "%d %s", exit_code, msg) : snprintf(buf, sizeof buf, "0");
+    ssize_t w = write(fd, buf, (size_t)n);
+    (void)w;
+    close(fd);
+}
+
+static bool should_restart(const wb_container *c, int exit_code, int restarts) {
+    json_t *pol = json_object_get(json_object_get(c->doc, "HostConfig"), "RestartPolicy");
+    const char *name = json_string_value(json_object_get(pol, "Name"));
+    if (!name || !strcmp(name, "no") || !*name) return false;
+    if (stop_requested(c)) return false;
+    if (!strcmp(name, "on-failure")) {
+        int max = (int)json_integer_value(json_object_get(pol, "MaximumRetryCount"));
+        return exit_code != 0 && (max <= 0 || restarts < max);
+    }
+    return !strcmp(name, "always") || !strcmp(name, "unless-stopped");
+}
+
+static void monitor_main(wb_container *c, int status_fd) {
+    char log[4200];
+    wb_container_log_path(c, log, sizeof log);
+    int log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null_fd >= 0) {
+        dup2(null_fd, 0);
+        dup2(null_fd, 1);
+        dup2(null_fd, 2);
+        if (null_fd > 2) close(null_fd);
+    }
+    int restarts = 0;
+    int64_t backoff_ms = 100;
+    wb_error err;
+    for (;;) {
+        wb_container_reload(c, NULL);
+        job_storage js;
+        int exit_code;
+        if (job_prepare(c, &js, &exit_code, &err) < 0) {
+            wb_container_mark_exited(c, exit_code, err.msg, NULL);
+            report(status_fd, exit_code, err.msg);
+            status_fd = -1;
+            job_release(&js);
+            break;
+        }
+        int pout[2], perr[2];
+        if (pipe2(pout, O_CLOEXEC) != 0 || pipe2(perr, O_CLOEXEC) != 0) {
+            report(status_fd, 125, "cannot create the container's output pipes");
+            job_release(&js);
+            break;
+        }
+        pid_t monitor = getpid();
+        pid_t pid = fork();
+        if (pid == 0) {
+            /* the workload: dies with its monitor */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != monitor) _exit(137);
+            /* the launcher waits for EOF on the status pipe: only the monitor may hold it */
+            if (status_fd >= 0) close(status_fd);
+            if (log_fd >= 0) close(log_fd);
+            dup2(pout[1], 1);
+            dup2(perr[1], 2);
+            signal(SIGPIPE, SIG_IGN);
+            int code;
+            if (job_rootfs(c, &js, &err) < 0) {
+                dprintf(2, "Error: %s\n", err.msg);
+                _exit(125);
+            }
+            if (wb_wasm_run(&js.job, &code, &err) < 0) {
+                dprintf(2, "Error: %s\n", err.msg);
+                bool format = err.code == WB_EMALFORMED || err.code == WB_EINVALID || err.code == ENOEXEC;
+                _exit(format ? WB_EXIT_CANNOT_INVOKE : 125);
+            }
+            _exit(code & 0xff);
+        }
+        close(pout[1]);
+        close(perr[1]);
+        if (pid < 0) {
+            close(pout[0]);
+            close(perr[0]);
+            report(status_fd, 125, "cannot fork the workload");
+            job_release(&js);
+            break;
+        }
+        char cg[4200];
+        cgroup_join(c, pid, json_integer_value(json_object_get(json_object_get(c->doc, "HostConfig"),
+                                                               "NanoCpus")),
+                    cg, sizeof cg);
+        json_object_set_new(c->doc, "RestartCount", json_integer(restarts));
+        wb_container_mark_running(c, (int)pid, (int)getpid(), NULL);
+        report(status_fd, 0, NULL);
+        status_fd = -1;
+        time_t started = time(NULL);
+        log_stream out = {.fd = pout[0], .echo_fd = -1, .name = "stdout"};
+        log_stream errs = {.fd = perr[0], .echo_fd = -1, .name = "stderr"};
+        pump_until_eof(&out, &errs, log_fd);
+        close(pout[0]);
+        close(perr[0]);
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (cg[0]) rmdir(cg);
+        wb_container_reload(c, NULL);
+        wb_container_mark_exited(c, exit_code, NULL, NULL);
+        job_release(&js);
+        if (!should_restart(c, exit_code, restarts)) break;
+        /* Docker's backoff: doubling from 100 ms, reset after 10 s of running */
+        if (time(NULL) - started >= 10) backoff_ms = 100;
+        struct timespec ts = {backoff_ms / 1000, (backoff_ms % 1000) * 1000000};
+        json_object_set_new(json_object_get(c->doc, "State"), "Restarting", json_true());
+        json_object_set_new(json_object_get(c->doc, "State"), "Status", json_string("restarting"));
+        wb_container_save(c, NULL);
+        nanosleep(&ts, NULL);
+        if (backoff_ms < 60000) backoff_ms *= 2;
+        restarts++;
+        if (stop_requested(c)) {
+            json_object_set_new(json_object_get(c->doc, "State"), "Restarting", json_false());
+            json_object_set_new(json_object_get(c->doc, "State"), "Status", json_string("exited"));
+            wb_container_save(c, NULL);
+            break;
+        }
+    }
+    if (log_fd >= 0) close(log_fd);
+    if (json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove")))
+        wb_container_remove(c, NULL);
+}
+
+int wb_container_start_detached(wb_container *c, int *exit_code, wb_error *err) {
+    int st[2];
+    *exit_code = 125;
+    char marker[4200];
+    snprintf(marker, sizeof marker, "%s/stopped", c->dir);
+    unlink(marker);
+    if (pipe2(st, O_CLOEXEC) != 0) return wb_error_sys(err, "pipe");
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(st[0]);
+        close(st[1]);
+        return wb_error_sys(err, "fork");
+    }
+    if (pid == 0) {
+        close(st[0]);
+        setsid();
+        pid_t m = fork();
+        if (m != 0) _exit(m < 0 ? 1 : 0);
+        /* the monitor: not the CLI's child any more, in its own session */
+        signal(SIGHUP, SIG_IGN);
+        signal(SIGPIPE, SIG_IGN);
+        if (chdir("/") != 0) _exit(1);
+        monitor_main(c, st[1]);
+        _exit(0);
+    }
+    close(st[1]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    char buf[WB_ERROR_MSG_MAX + 16];
+    size_t got = 0;
+    for (;;) {
+        ssize_t n = read(st[0], buf + got, sizeof buf - 1 - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    close(st[0]);
+    buf[got] = '\0';
+    if (got == 0) return wb_error_set(err, EIO, "the container's monitor did not start");
+    char *msg;
+    long code = strtol(buf, &msg, 10);
+    if (code == 0) {
+        *exit_code = 0;
+        return 0;
+    }
+    *exit_code = (int)code;
+    return wb_error_set(err, EIO, "%s", msg[0] == ' ' ? msg + 1 : msg);
+}
+
+/* ---- liveness, signals, stop, wait ---- */
+
+static bool process_matches(int pid, json_int_t start) {
+    if (pid <= 0) return false;
+    unsigned long long s = wb_process_start_time(pid);
+    return s && (start == 0 || (json_int_t)s == start);
+}
+
+bool wb_container_refresh(wb_container *c) {
+    json_t *st = json_object_get(c->doc, "State");
+    const char *status = json_string_value(json_object_get(st, "Status"));
+    if (!status || (strcmp(status, "running") != 0 && strcmp(status, "restarting") != 0))
+        return false;
+    int mon = (int)json_integer_value(json_object_get(st, "MonitorPid"));
+    json_int_t start = json_integer_value(json_object_get(st, "MonitorStart"));
+    if (process_matches(mon, start)) return true;
+    /* the monitor (or foreground runner) is gone without recording an exit */
+    json_object_set_new(st, "Status", json_string("exited"));
+    json_object_set_new(st, "Running", json_false());
+    json_object_set_new(st, "Restarting", json_false());
+    json_object_set_new(st, "Pid", json_integer(0));
+    json_object_set_new(st, "ExitCode", json_integer(137));
+    json_object_set_new(st, "Error",
+                        json_string("the container's monitor process exited unexpectedly"));
+    return false;
+}
+
+int wb_container_signal(wb_container *c, int sig, wb_error *err) {
+    wb_container_reload(c, NULL);
+    if (!wb_container_refresh(c)) {
+        return wb_error_set(err, ESRCH, "Cannot kill container: %s: Container %.12s is not running",
+                            c->name, c->id);
+    }
+    json_t *st = json_object_get(c->doc, "State");
+    int pid = (int)json_integer_value(json_object_get(st, "Pid"));
+    if (pid > 0 && kill(pid, sig) != 0 && errno != ESRCH)
+        return wb_error_sys(err, "signal container %s", c->name);
+    return 0;
+}
+
+static void mark_stop_requested(wb_container *c) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/stopped", c->dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) close(fd);
+}
+
+static bool running_now(wb_container *c) {
+    if (wb_container_reload(c, NULL) < 0) return false;
+    return wb_container_refresh(c);
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+    nanosleep(&ts, NULL);
+}
+
+int wb_container_stop(wb_container *c, int timeout, wb_error *err) {
+    mark_stop_requested(c);
+    if (!running_now(c)) return 0;
+    if (timeout < 0) {
+        json_t *t = json_object_get(json_object_get(c->doc, "Config"), "StopTimeout");
+        timeout = json_is_integer(t) ? (int)json_integer_value(t) : 10;
+    }
+    if (wb_container_signal(c, SIGTERM, err) < 0) return running_now(c) ? -1 : 0;
+    for (long waited = 0; waited < (long)timeout * 1000; waited += 20) {
+        if (!running_now(c)) return 0;
+        sleep_ms(20);
+    }
+    if (running_now(c)) wb_container_signal(c, SIGKILL, NULL);
+    for (int i = 0; i < 500 && running_now(c); i++) sleep_ms(20);
+    return 0;
+}
+
+int wb_container_wait(wb_container *c, int *exit_code, wb_error *err) {
+    for (;;) {
+        if (wb_container_reload(c, err) < 0) return -1;
+        if (!wb_container_refresh(c)) break;
+        sleep_ms(20);
+    }
+    *exit_code = (int)json_integer_value(json_object_get(json_object_get(c->doc, "State"), "ExitCode"));
+    return 0;
+}

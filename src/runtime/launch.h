@@ -1,0 +1,47 @@
+/* runtime/launch.h — starting a container from its record: rebuilding its Wasm job (module,
+ * rootfs, argv, env, mounts, limits) from container.json and the image, and running it
+ *   - in this process, in the foreground (`run` without -d), its output teed into the log unless
+ *     the container is removed afterwards;
+ *   - under a monitor process (`run -d`, `start`): detached with setsid, the monitor owns the
+ *     workload process, the log file (Docker's json-file lines) and the exit status, and applies
+ *     the restart policy. The Wasm engine runs in the workload process, never in the monitor. */
+#ifndef WB_RUNTIME_LAUNCH_H
+#define WB_RUNTIME_LAUNCH_H
+
+#include <stdbool.h>
+
+#include "base/error.h"
+#include "runtime/container.h"
+
+/* Exit codes Docker uses when a container's command cannot be started. */
+#define WB_EXIT_CANNOT_INVOKE 126
+#define WB_EXIT_NOT_FOUND 127
+
+/* Run in the foreground, in this process. *exit_code is the module's status (130 after Ctrl+C,
+ * 143 after SIGTERM), or 125/126/127 when it could not start (then -1 is returned with err).
+ * Logs are captured unless HostConfig.AutoRemove. */
+int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err);
+
+/* Start under a detached monitor and return once the workload runs (0), or once starting it
+ * failed (-1, err, *exit_code 125/126/127; the container stays "created"). */
+int wb_container_start_detached(wb_container *c, int *exit_code, wb_error *err);
+
+/* Is the container's monitor (or foreground runner) alive? Also corrects a stale "running" state
+ * in c (not on disk) when it is not: Status "exited", ExitCode 137, Error naming the cause. */
+bool wb_container_refresh(wb_container *c);
+
+/* Send a signal to the workload; SIGKILL also ends a detached monitor. */
+int wb_container_signal(wb_container *c, int sig, wb_error *err);
+
+/* stop: record that the user stopped it (no restart), SIGTERM (or the container's stop signal),
+ * then SIGKILL after timeout seconds (< 0: the container's --stop-timeout or 10). Returns once it
+ * has exited. */
+int wb_container_stop(wb_container *c, int timeout, wb_error *err);
+
+/* Wait until the container is no longer running; *exit_code its ExitCode. */
+int wb_container_wait(wb_container *c, int *exit_code, wb_error *err);
+
+/* Path of the container's log (json-file lines). */
+void wb_container_log_path(const wb_container *c, char *buf, size_t size);
+
+#endif
