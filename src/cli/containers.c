@@ -346,16 +346,15 @@ static int force_remove(wb_container *c, wb_error *err) {
         snprintf(marker, sizeof marker, "%s/stopped", c->dir);
         int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
         if (fd >= 0) close(fd);
+        /* kill the workload and let its monitor reap it, record the exit and leave (no restart:
+         * the marker says so); only a monitor that does not go is killed too */
         if (pid > 0) kill(pid, SIGKILL);
-        /* the monitor is a separate process unless this was a foreground run */
-        if (mon > 0 && mon != pid && (json_int_t)wb_process_start_time(mon) == mstart)
-            kill(mon, SIGKILL);
-        for (int i = 0; i < 250 && ((pid > 0 && wb_process_start_time(pid)) ||
-                                    (mon > 0 && wb_process_start_time(mon)));
-             i++) {
-            struct timespec ts = {0, 20 * 1000 * 1000};
+        bool separate = mon > 0 && mon != pid && (json_int_t)wb_process_start_time(mon) == mstart;
+        for (int i = 0; i < 250 && separate && wb_process_start_time(mon); i++) {
+            struct timespec ts = {0, 10 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
+        if (separate && (json_int_t)wb_process_start_time(mon) == mstart) kill(mon, SIGKILL);
     }
     char cg[256];
     snprintf(cg, sizeof cg, "/sys/fs/cgroup/cpu/wasmbox/%s", c->id);
@@ -541,16 +540,19 @@ static int follow_logs(wb_container *c, long long tail, bool timestamps, int64_t
     if (f && tail <= -2) {
         start = (long)(-(tail + 2));
     } else if (f && tail >= 0) {
-        /* find the offset of the last `tail` lines */
+        /* the offset after the (tail+1)-th newline from the end (the last one ends the file) */
         fseek(f, 0, SEEK_END);
-        long end = ftell(f), pos = end;
-        long long lines = 0;
-        while (pos > 0 && lines <= tail) {
+        long pos = ftell(f);
+        long long newlines = 0;
+        start = 0;
+        while (pos > 0) {
             pos--;
             fseek(f, pos, SEEK_SET);
-            if (fgetc(f) == '\n' && pos != end - 1) lines++;
+            if (fgetc(f) == '\n' && ++newlines == tail + 1) {
+                start = pos + 1;
+                break;
+            }
         }
-        start = lines > tail ? pos + 1 : 0;
     }
     if (f) fseek(f, start, SEEK_SET);
     char *line = NULL;

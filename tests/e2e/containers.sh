@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# End-to-end tests of containers without a daemon: run -d, ps, logs (-f), stop, kill, rm, wait,
+# start, restart, create, inspect, restart policies, name races, a killed monitor, 100 containers.
+# Usage: BUILD=build bash tests/e2e/containers.sh   (prints "e2e-containers: P passed, F failed")
+set -uo pipefail
+BUILD=${BUILD:-build}
+WB=$(cd "$(dirname "$BUILD/wasmbox")" && pwd)/wasmbox
+T=$(mktemp -d)
+export WASMBOX_ROOT=$T/root
+cleanup() {
+    "$WB" ps -aq 2>/dev/null | xargs -r "$WB" rm -f >/dev/null 2>&1
+    rm -rf "$T"
+}
+trap cleanup EXIT
+passed=0
+failed=0
+
+expect() { # NAME WANT_EXIT WANT_STDOUT WANT_STDERR_SUBSTRING -- CMD...
+    local name=$1 want_rc=$2 want_out=$3 want_err=$4
+    shift 5
+    local out err rc
+    out=$("$@" 2>"$T/err")
+    rc=$?
+    err=$(cat "$T/err")
+    if [ "$rc" != "$want_rc" ] || [ "$out" != "$want_out" ] ||
+        { [ -n "$want_err" ] && [[ "$err" != *"$want_err"* ]]; }; then
+        failed=$((failed + 1))
+        echo "FAIL $name: exit $rc (want $want_rc)"
+        echo "  stdout: $(printf %q "$out") (want $(printf %q "$want_out"))"
+        echo "  stderr: $err"
+    else
+        passed=$((passed + 1))
+    fi
+}
+check() { # NAME CMD... (passes when CMD succeeds)
+    local name=$1
+    shift
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAIL $name"; fi
+}
+state() { "$WB" inspect --format "{{.State.$2}}" "$1"; }
+wait_for() { # SECONDS CMD...: poll until CMD succeeds
+    local deadline=$((SECONDS + $1))
+    shift
+    while ! "$@" 2>/dev/null; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.05
+    done
+}
+
+clang --target=wasm32-wasi --sysroot=/usr -O2 -o "$T/hello.wasm" tests/e2e/fixtures/hello.c
+python3 tests/e2e/fixtures/mkartifact.py "$WASMBOX_ROOT" "$T/hello.wasm" docker.io/library/hello:latest >/dev/null
+
+# run -d prints a 64-hex ID and returns at once; the container runs on
+id=$("$WB" run -d --name spin hello --spin)
+check run-d-id bash -c "[[ '$id' =~ ^[0-9a-f]{64}$ ]]"
+check run-d-running wait_for 5 test "$(state spin Status)" = running
+check ps-lists bash -c "'$WB' ps | grep -Eq '^${id:0:12} +hello +\"hello --spin\" +.* ago +Up .* spin$'"
+check ps-quiet bash -c "'$WB' ps -q | grep -qx '${id:0:12}'"
+check ps-filter-status bash -c "'$WB' ps -a --filter status=running -q | grep -qx '${id:0:12}'"
+check ps-filter-name bash -c "'$WB' ps -a --filter name=spi -q | grep -qx '${id:0:12}'"
+expect ps-format 0 "spin running" "" -- "$WB" ps --format '{{.Names}} {{.State}}'
+expect rm-running 1 "" "You cannot remove a running container $id" -- "$WB" rm spin
+expect stop 0 "spin" "" -- "$WB" stop -t 5 spin
+expect stop-exit-code 0 "143" "" -- state spin ExitCode
+expect wait-exited 0 "143" "" -- "$WB" wait spin
+check ps-hides-exited bash -c "! '$WB' ps -q | grep -q '${id:0:12}'"
+check ps-a-shows-exited bash -c "'$WB' ps -a | grep -Eq 'Exited \(143\) .* ago +spin$'"
+
+# start, restart, kill
+expect start 0 "spin" "" -- "$WB" start spin
+check start-running wait_for 5 test "$(state spin Status)" = running
+expect kill-term 0 "spin" "" -- "$WB" kill -s TERM spin
+expect wait-killed 0 "143" "" -- "$WB" wait spin
+expect restart 0 "spin" "" -- "$WB" restart -t 1 spin
+check restart-running wait_for 5 test "$(state spin Status)" = running
+expect kill 0 "spin" "" -- "$WB" kill spin
+expect wait-kill9 0 "137" "" -- "$WB" wait spin
+expect kill-not-running 1 "" "is not running" -- "$WB" kill spin
+expect rm 0 "spin" "" -- "$WB" rm spin
+expect rm-gone 1 "" "No such container: spin" -- "$WB" rm spin
+check rm-no-dir bash -c "[ ! -d '$WASMBOX_ROOT/containers/$id' ]"
+
+# exit codes through wait, logs
+id=$("$WB" run -d --name three hello --exit 3)
+expect wait-code 0 "3" "" -- "$WB" wait three
+expect logs 0 "hello from wasm" "" -- "$WB" logs three
+id=$("$WB" run -d --name lines hello a b c d)
+"$WB" wait lines >/dev/null
+expect logs-tail 0 $'arg 3: c\narg 4: d' "" -- "$WB" logs --tail 2 lines
+check logs-timestamps bash -c "'$WB' logs -t lines | head -1 | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z hello from wasm$'"
+expect logs-stderr 0 "hello from wasm" "to stderr" -- bash -c "'$WB' run -d --name errs hello --stderr >/dev/null; '$WB' wait errs >/dev/null; '$WB' logs errs"
+expect foreground-logged 0 "hello from wasm" "" -- bash -c "'$WB' run --name fg hello >/dev/null; '$WB' logs fg"
+
+# logs -f follows a live container until it ends
+"$WB" run -d --name follow hello --spin >/dev/null
+"$WB" logs -f follow >"$T/follow.out" 2>&1 &
+follower=$!
+sleep 0.3
+check logs-f-alive kill -0 $follower
+"$WB" stop -t 1 follow >/dev/null
+check logs-f-ends wait_for 5 bash -c "! kill -0 $follower"
+check logs-f-output grep -qx "hello from wasm" "$T/follow.out"
+
+# create + start -a
+cid=$("$WB" create --name made hello x)
+expect create-state 0 "created" "" -- state made Status
+check ps-created bash -c "'$WB' ps -a | grep -Eq ' Created +made$'"
+expect start-attach 0 $'hello from wasm\narg 1: x' "" -- "$WB" start -a made
+expect start-attach-code 5 "hello from wasm" "" -- bash -c "'$WB' create --name made5 hello --exit 5 >/dev/null; '$WB' start -a made5"
+
+# restart policies
+"$WB" run -d --name flaky --restart on-failure:2 hello --exit 1 >/dev/null
+restarts() { "$WB" inspect --format '{{.RestartCount}}' "$1"; }
+check on-failure-restarts wait_for 15 bash -c "[ \"\$('$WB' inspect --format '{{.RestartCount}} {{.State.Status}}' flaky)\" = '2 exited' ]"
+expect on-failure-count 0 "2" "" -- restarts flaky
+"$WB" run -d --name fine --restart on-failure:2 hello >/dev/null
+"$WB" wait fine >/dev/null
+expect on-failure-success 0 "0" "" -- restarts fine
+"$WB" run -d --name forever --restart always hello >/dev/null
+check always-restarts wait_for 10 bash -c "[ \$('$WB' inspect --format '{{.RestartCount}}' forever) -ge 2 ]"
+"$WB" stop -t 1 forever >/dev/null
+sleep 0.5
+n=$(restarts forever)
+sleep 0.5
+check stop-ends-always test "$(restarts forever)" = "$n" -a "$(state forever Status)" = exited
+expect restart-rm-conflict 125 "" "Conflicting options: --restart and --rm" -- "$WB" run --rm --restart always hello
+
+# names: a second --name fails; racing runs: exactly one wins
+expect name-conflict 125 "" "Conflict. The container name \"/three\" is already in use by container" -- "$WB" run --name three hello
+for i in $(seq 8); do ("$WB" run -d --name race hello >/dev/null 2>&1; echo $? >"$T/race.$i") & done
+wait
+check name-race bash -c "[ \$(cat '$T'/race.* | grep -cx 0) -eq 1 ]"
+
+# a monitor killed with -9: the container shows as exited, its workload is gone, state readable
+"$WB" run -d --name orphan hello --spin >/dev/null
+check orphan-running wait_for 5 test "$(state orphan Status)" = running
+mon=$(state orphan MonitorPid)
+wl=$(state orphan Pid)
+kill -9 "$mon"
+check monitor-dead-status wait_for 5 test "$(state orphan Status)" = exited
+check monitor-dead-error bash -c "'$WB' inspect --format '{{.State.Error}}' orphan | grep -q 'monitor process exited unexpectedly'"
+check workload-gone wait_for 5 bash -c "! kill -0 $wl"
+check ps-after-monitor-death bash -c "'$WB' ps -a | grep -Eq 'Exited \(137\) .* orphan$'"
+expect rm-after-monitor-death 0 "orphan" "" -- "$WB" rm orphan
+
+# inspect shape, --memory
+check inspect-shape bash -c "'$WB' inspect three | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; sys.exit(0 if all(k in d for k in (\"Id\",\"Name\",\"Created\",\"State\",\"RestartCount\",\"Config\",\"HostConfig\",\"Platform\",\"Image\")) and all(k in d[\"State\"] for k in (\"Status\",\"Running\",\"ExitCode\",\"Pid\",\"StartedAt\",\"FinishedAt\",\"OOMKilled\")) and d[\"Name\"]==\"/three\" else 1)'"
+expect memory-flag 0 "67108864" "" -- bash -c "'$WB' create --name capped --memory 64m hello >/dev/null; '$WB' inspect --format '{{.HostConfig.Memory}}' capped"
+expect stats 0 "" "" -- bash -c "'$WB' stats --no-stream >/dev/null"
+
+# 100 detached containers at once, then rm -f on all: no process, no state, no open file left
+"$WB" ps -aq | xargs -r "$WB" rm -f >/dev/null
+for i in $(seq 100); do "$WB" run -d hello --spin >/dev/null 2>>"$T/many.err" & done
+wait
+check hundred-started test "$("$WB" ps -q | wc -l)" -eq 100
+pids=$("$WB" ps -q | xargs "$WB" inspect --format '{{.State.MonitorPid}} {{.State.Pid}}')
+"$WB" ps -aq | xargs -r "$WB" rm -f >/dev/null
+check hundred-no-state bash -c "[ -z \"\$(ls '$WASMBOX_ROOT/containers' | grep -v '^names$')\" ] && [ -z \"\$(ls '$WASMBOX_ROOT/containers/names')\" ]"
+none_alive() { for p in $pids; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
+check hundred-no-process wait_for 10 none_alive  # exited monitors are reaped by init
+check hundred-no-open-file bash -c "! ls -l /proc/[0-9]*/fd 2>/dev/null | grep -q -- '$WASMBOX_ROOT/containers/'"
+
+echo "e2e-containers: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
