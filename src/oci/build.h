@@ -1,0 +1,50 @@
+/* oci/build.h — building images from a Dockerfile as Docker's classic builder does: stages, one
+ * layer per COPY/ADD, the config (Env, Entrypoint, Cmd, WorkingDir, Labels, …) with history, a
+ * cache of steps under ROOT/images/buildcache (a rebuild with nothing changed yields the same
+ * image ID), and progress lines ("Step 1/5 : FROM scratch", " ---> Using cache").
+ * Durability: layers and configs are committed blobs, cache entries are written atomically after
+ * the blobs they name, and the image is registered last; a killed build leaves no image. */
+#ifndef WB_OCI_BUILD_H
+#define WB_OCI_BUILD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "base/error.h"
+#include "oci/digest.h"
+#include "oci/store.h"
+
+typedef struct wb_build_opts {
+    const char *context;    /* the context directory */
+    const char *dockerfile; /* path of the Dockerfile; NULL: CONTEXT/Dockerfile */
+    /* or its text (read from stdin by the CLI), named `dockerfile_name` in messages */
+    const char *dockerfile_text;
+    size_t dockerfile_len;
+    const char *dockerfile_name;
+    const char *const *tags; /* full names ("docker.io/library/hello:latest") */
+    size_t ntags;
+    const char *platform;          /* "os/arch[/variant]"; NULL: the FROM image's, or the host's */
+    const char *const *build_args; /* "K=V", or "K" (its value from the environment) */
+    size_t nbuild_args;
+    const char *target; /* the stage to build; NULL: the last */
+    bool no_cache;
+    FILE *out;  /* progress lines; NULL for none (-q) */
+    FILE *warn; /* notes and warnings */
+} wb_build_opts;
+
+typedef struct wb_build_result {
+    char image_id[WB_DIGEST_MAX]; /* the config's digest */
+    char manifest[WB_DIGEST_MAX];
+} wb_build_result;
+
+/* Build and register the image. Errors in the Dockerfile or with its sources name the file and
+ * line ("Dockerfile:4: RUN needs a Linux build container, which wasmbox cannot provide yet"). */
+int wb_build(wb_images *s, const wb_build_opts *o, wb_build_result *res, wb_error *err);
+
+/* Normalise a platform string ("linux/x86_64" → linux/amd64, "wasi/wasm"): os, arch, variant
+ * ("" when none). Fails on an empty or malformed value or a list. */
+int wb_platform_parse(const char *s, char os[32], char arch[32], char variant[32], wb_error *err);
+/* The host's platform as Docker names it (linux/amd64, linux/arm64, …). */
+void wb_platform_host(char os[32], char arch[32], char variant[32]);
+
+#endif
