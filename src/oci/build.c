@@ -1580,9 +1580,10 @@ static int item_identities(builder *b, copy_job *j, const wb_df_instr *in, char 
             while (len + need >= cap) cap *= 2;
             s = wb_realloc(s, cap);
         }
-        len += (size_t)snprintf(s + len, cap - len, "%s|%d|%d|%o|%lld|%s|%s\n", it->rel, it->single,
-                                (int)it->type, (unsigned)it->perm, (long long)it->mtime,
-                                it->link ? it->link : "", it->content);
+        /* not the mtime: Docker's cache ignores it too (a cached layer keeps the old one) */
+        len += (size_t)snprintf(s + len, cap - len, "%s|%d|%d|%o|%s|%s\n", it->rel, it->single,
+                                (int)it->type, (unsigned)it->perm, it->link ? it->link : "",
+                                it->content);
     }
     free(buf);
     if (rc < 0) {
@@ -2040,7 +2041,7 @@ static int build(builder *b, wb_build_result *res) {
                                 o->target);
         target = (size_t)k;
     }
-    b->nstages = target + 1;
+    size_t nstages = target + 1;
     b->nsteps = df->nmeta;
     for (size_t i = 0; i <= target; i++) b->nsteps += df->stages[i].count;
     /* RUN cannot work: say so before doing anything */
@@ -2049,7 +2050,8 @@ static int build(builder *b, wb_build_result *res) {
             const wb_df_instr *in = &df->instrs[df->stages[i].first + k];
             if (in->cmd == WB_DF_RUN) return dispatch(b, NULL, in);
         }
-    b->stages = wb_calloc(b->nstages, sizeof *b->stages);
+    b->stages = wb_calloc(nstages, sizeof *b->stages);
+    b->nstages = nstages;
     for (size_t i = 0; i < df->nmeta; i++) {
         say(b, "Step %zu/%zu : %s\n", ++b->step, b->nsteps, df->instrs[i].text);
         if (do_arg(b, NULL, &df->instrs[i]) < 0) return -1;
