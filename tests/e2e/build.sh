@@ -197,6 +197,36 @@ printf 'FROM full:v1\n' >"$T/Dockerfile.same"
 expect_build from-only 0 "" -f "$T/Dockerfile.same" -t same:1 --iidfile "$T/iid" "$C"
 check from-only-id [ "$(iid)" = "$ID" ]
 
+# COPY --from an image, ONBUILD triggers, HEALTHCHECK, SHELL, predefined and global ARGs
+cat >"$C/Dockerfile.more" <<'EOF'
+ARG BASE
+FROM $BASE AS parent
+ONBUILD COPY docs/README.md /from-trigger/
+HEALTHCHECK --interval=30s --retries=3 CMD ["/srv/app/bin/tool.wasm", "--health"]
+SHELL ["/custom/sh", "-e"]
+MAINTAINER someone@example.com
+FROM scratch
+ARG TARGETARCH
+COPY --from=full:v1 /srv/app/bin/app.wasm /app.wasm
+LABEL arch=$TARGETARCH
+CMD ["/app.wasm"]
+EOF
+expect_build more-parent 0 "" --platform wasi/wasm --build-arg BASE=full:v1 --target parent -t parent:1 --iidfile "$T/iid" -f "$C/Dockerfile.more" "$C"
+P=$(iid)
+check more-onbuild [ "$(cfgq "$P" '.config.OnBuild[0]')" = "COPY docs/README.md /from-trigger/" ]
+check more-health [ "$(cfgq "$P" '.config.Healthcheck | [.Test[0], .Test[1], (.Interval|tostring), (.Retries|tostring)] | join(" ")')" = "CMD /srv/app/bin/tool.wasm 30000000000 3" ]
+check more-shell [ "$(cfgq "$P" '.config.Shell | join(" ")')" = "/custom/sh -e" ]
+check more-author [ "$(cfgq "$P" .author)" = someone@example.com ]
+check more-no-new-layers [ "$(layers_of "$P" | wc -l)" = 4 ]
+expect_build more-final 0 "" --platform wasi/wasm --build-arg BASE=full:v1 --iidfile "$T/iid" -f "$C/Dockerfile.more" "$C"
+check more-copy-from-image [ "$(listing "$(last_layer "$(iid)")")" = "-rwxr-xr-x 0/0 app.wasm" ]
+check more-targetarch [ "$(cfgq "$(iid)" .config.Labels.arch)" = wasm ]
+printf 'FROM parent:1\nENV CHILD=1\n' >"$C/Dockerfile.onbuild"
+expect_build onbuild-child 0 "" --platform wasi/wasm --iidfile "$T/iid" -f "$C/Dockerfile.onbuild" "$C"
+check onbuild-ran grep -q "# Executing 1 build trigger" "$T/out"
+check onbuild-layer contains "$(listing "$(last_layer "$(iid)")")" "from-trigger/README.md"
+check onbuild-not-inherited [ "$(cfgq "$(iid)" .config.OnBuild)" = null ]
+
 # ---------------------------------------------------------------- .dockerignore, globs, --target
 C=$T/ign
 mkdir -p "$C/app/node_modules/m" "$C/app/logs"
@@ -332,13 +362,17 @@ COPY c /c/
 ENV DONE=1
 EOF
 DR=$T/kill-root
-for delay in 0.05 0.2 0.4 0.7 1.0 1.5 0.3 0.9; do
-    "$WB" --root "$DR" build -t big:latest "$C" >/dev/null 2>&1 &
+killed=0
+for delay in 0.05 0.3 0.8 1.2 1.6 2.0 2.5 0.5 1.0 1.8; do
+    # --no-cache: every run redoes (and re-caches) each step, so the kills land all over it
+    "$WB" --root "$DR" build --no-cache -t big:latest "$C" >/dev/null 2>&1 &
     pid=$!
     sleep "$delay"
-    kill -9 "$pid" 2>/dev/null
+    kill -9 "$pid" 2>/dev/null && killed=$((killed + 1))
     wait "$pid" 2>/dev/null
 done
+echo "kill -9: $killed builds killed; $(find "$DR/images/buildcache" -maxdepth 1 -type f | wc -l) cached steps survived"
+check kill-some-killed [ "$killed" -ge 6 ]
 # whatever got killed where: the index is valid JSON and names only complete images
 store_consistent() {
     local root=$1 m c l
