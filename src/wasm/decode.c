@@ -175,7 +175,7 @@ static bool is_opcode(uint8_t op) {
 static bool is_const_op(uint8_t op) {
     return op == WB_OP_I32_CONST || op == WB_OP_I64_CONST || op == WB_OP_F32_CONST ||
            op == WB_OP_F64_CONST || op == WB_OP_REF_NULL || op == WB_OP_REF_FUNC ||
-           op == WB_OP_GLOBAL_GET;
+           op == WB_OP_GLOBAL_GET || op == WB_OP_PREFIX_SIMD;
 }
 
 static bool skip_const_immediate(wb_reader *r, uint8_t op) {
@@ -189,6 +189,10 @@ static bool skip_const_immediate(wb_reader *r, uint8_t op) {
     case WB_OP_F32_CONST: return wb__rd_f32(r, &u);
     case WB_OP_F64_CONST: return wb__rd_f64(r, &f);
     case WB_OP_REF_NULL: return wb__rd_u8(r, &b);
+    case WB_OP_PREFIX_SIMD: {
+        const uint8_t *bytes;
+        return wb__rd_u32(r, &u) && u == WB_SIMD_V128_CONST && wb__rd_bytes(r, 16, &bytes);
+    }
     default: return wb__rd_u32(r, &u);
     }
 }
@@ -244,8 +248,18 @@ static bool read_const_expr(decoder *d, wb_const_expr *e) {
         break;
     case WB_OP_PREFIX_SIMD: {
         uint32_t sub;
+        const uint8_t *bytes;
         if (!wb__rd_u32(&d->r, &sub)) return false;
-        return fail_invalid(d, "SIMD (v128) instructions are not supported yet");
+        if (sub != WB_SIMD_V128_CONST) {
+            if (wb__simd_imm(sub) != WB_SIMD_IMM_ILLEGAL)
+                return fail_invalid(d, "constant expression required");
+            return failmsg(d, "illegal opcode in constant expression");
+        }
+        if (!wb__rd_bytes(&d->r, 16, &bytes)) return false;
+        memcpy(e->bits, bytes, 16);
+        e->op = WB_CONST_V128;
+        e->type = WB_V128;
+        break;
     }
     case WB_OP_END: return fail_invalid(d, "type mismatch: constant expression is empty");
     default:

@@ -71,6 +71,48 @@ static uint32_t operand_units(uint32_t iop) {
     }
 #undef UNARY
     if (iop >= WB_IOP_I32_TRUNC_SAT_F32_S && iop <= WB_IOP_I64_TRUNC_SAT_F64_U) return 2;
+    switch (iop) {
+#define SIMD(sub, NAME, shape)                                                                     \
+    case WB_IOP_##NAME:                                                                            \
+        return 1 + WB_DISASM_SIMD_IN_##shape;
+#define WB_DISASM_SIMD_IN_V_V    1
+#define WB_DISASM_SIMD_IN_VV_V   2
+#define WB_DISASM_SIMD_IN_VVV_V  3
+#define WB_DISASM_SIMD_IN_V_I32  1
+#define WB_DISASM_SIMD_IN_VI32_V 2
+#define WB_DISASM_SIMD_IN_I32_V  1
+#define WB_DISASM_SIMD_IN_I64_V  1
+#define WB_DISASM_SIMD_IN_F32_V  1
+#define WB_DISASM_SIMD_IN_F64_V  1
+        WB_SIMD_OPS(SIMD)
+#undef SIMD
+#define LANE(sub, NAME, lanes, t, kind)                                                            \
+    case WB_IOP_##NAME:                                                                            \
+        return WB_DISASM_LANE_##kind;
+#define WB_DISASM_LANE_EXTRACT 3
+#define WB_DISASM_LANE_REPLACE 4
+        WB_SIMD_LANE_OPS(LANE)
+#undef LANE
+#define LANE_MEMORY(sub, NAME, lg, kind)                                                           \
+    case WB_IOP_##NAME:                                                                            \
+        return WB_DISASM_LANE_MEMORY_##kind;
+#define WB_DISASM_LANE_MEMORY_LOAD  5
+#define WB_DISASM_LANE_MEMORY_STORE 4
+        WB_SIMD_LANE_MEMORY_OPS(LANE_MEMORY)
+#undef LANE_MEMORY
+#define MEMA(sub, NAME, lg, kind) WB_DISASM_MEMA_##kind(NAME)
+#define WB_DISASM_MEMA_STORE(NAME)
+#define WB_DISASM_MEMA_LOAD(NAME)                                                                  \
+    case WB_IOP_##NAME##_A:                                                                        \
+    case WB_IOP_##NAME##_X: return 4;
+        WB_SIMD_MEMORY_OPS(MEMA)
+#undef MEMA
+    case WB_IOP_V128_CONST: return 5;
+    case WB_IOP_I8X16_SHUFFLE:
+    case WB_IOP_I8X16_SHUFFLE_SSSE3: return 11;
+    case WB_IOP_I8X16_SWIZZLE_SSSE3: return 3;
+    default: break; /* WB_SIMD_MEMORY_OPS: 3 */
+    }
     if (iop >= WB_IOP_I32_LOAD_A && iop <= WB_IOP_I64_LOAD32_U_X) return 4;
     return 3; /* memory ops, _I forms, fused branches */
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "wasm/interp_ops.h"
+#include "wasm/interp_simd_ops.h"
 #include "wasm/lower.h"
 #include "wasm/runtime.h"
 
@@ -432,6 +433,9 @@ L_REF_IS_NULL:
 L_REF_FUNC:
     D.ref = inst->funcs[U(1)];
     NEXT(4);
+
+    /* ---- SIMD ---- */
+#include "wasm/interp_simd.h"
 
 trap:
     s->rec_top = rec;

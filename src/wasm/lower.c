@@ -63,6 +63,7 @@ typedef struct cond {
 typedef struct lowerer {
     const wb_module *m;
     const void *const *labels;
+    bool ssse3; /* the CPU has pshufb: shuffles and swizzles use their SSSE3 handlers */
     uint32_t func_index;
     const wb_functype *type;
     wb_reader r;
@@ -178,12 +179,10 @@ static void materialize(lowerer *L, vval *v) {
         }
         L->local_refs[v->lidx]--;
     } else if (wide) {
-        emit_op(L, WB_IOP_CONST64);
+        emit_op(L, WB_IOP_V128_CONST);
         emit_unit(L, v->slot);
         emit_unit(L, (uint32_t)v->bits[0]);
         emit_unit(L, (uint32_t)(v->bits[0] >> 32));
-        emit_op(L, WB_IOP_CONST64);
-        emit_unit(L, v->slot + 1);
         emit_unit(L, (uint32_t)v->bits[1]);
         emit_unit(L, (uint32_t)(v->bits[1] >> 32));
     } else if (v->bits[0] <= UINT32_MAX) {
@@ -882,17 +881,30 @@ static uint32_t load_add_iop(uint8_t opcode, bool two_slots) {
     }
 }
 
-static void do_load(lowerer *L, uint8_t opcode, uint32_t offset) {
+/* When the address on top of the stack was just computed by an i32.add (slot + slot, or slot +
+ * constant), take that add back: pop the address and return its operands, for a load that adds
+ * them itself. */
+static bool take_address_add(lowerer *L, uint32_t *x, uint32_t *k, bool *two_slots) {
     vval *top = &L->stack[L->height - 1];
+    if (top->kind != V_TEMP || L->last_dst == NONE || L->last_start < L->barrier ||
+        L->code[L->last_dst] != top->slot ||
+        (L->last_iop != WB_IOP_I32_ADD_I && L->last_iop != WB_IOP_I32_ADD))
+        return false;
+    const uint32_t *ops = L->code + L->last_start + WB_HANDLER_UNITS;
+    *x = ops[1];
+    *k = ops[2];
+    *two_slots = L->last_iop == WB_IOP_I32_ADD;
+    L->len = L->last_start;
+    L->last_dst = NONE;
+    pop(L);
+    return true;
+}
+
+static void do_load(lowerer *L, uint8_t opcode, uint32_t offset) {
+    uint32_t x, k;
+    bool two_slots;
     /* an address just computed as x + constant: fold the add into the load */
-    if (top->kind == V_TEMP && L->last_dst != NONE && L->last_start >= L->barrier &&
-        L->code[L->last_dst] == top->slot &&
-        (L->last_iop == WB_IOP_I32_ADD_I || L->last_iop == WB_IOP_I32_ADD)) {
-        const uint32_t *ops = L->code + L->last_start + WB_HANDLER_UNITS;
-        uint32_t x = ops[1], k = ops[2];
-        bool two_slots = L->last_iop == WB_IOP_I32_ADD;
-        L->len = L->last_start;
-        pop(L);
+    if (take_address_add(L, &x, &k, &two_slots)) {
         uint32_t d = push_result(L, mem_type(opcode));
         emit_op(L, load_add_iop(opcode, two_slots));
         emit_dst(L, d);
@@ -1026,6 +1038,176 @@ static int lower_fc(lowerer *L, uint32_t sub) {
     }
 }
 
+/* ---- SIMD ---- */
+
+/* Operand count and result type of each WB_SIMD_OPS shape. */
+#define SIMD_NIN_V_V             1
+#define SIMD_NIN_VV_V            2
+#define SIMD_NIN_VVV_V           3
+#define SIMD_NIN_V_I32           1
+#define SIMD_NIN_VI32_V          2
+#define SIMD_NIN_I32_V           1
+#define SIMD_NIN_I64_V           1
+#define SIMD_NIN_F32_V           1
+#define SIMD_NIN_F64_V           1
+#define SIMD_OUT_V_I32           WB_I32
+#define SIMD_OUT_V_V             WB_V128
+#define SIMD_OUT_VV_V            WB_V128
+#define SIMD_OUT_VVV_V           WB_V128
+#define SIMD_OUT_VI32_V          WB_V128
+#define SIMD_OUT_I32_V           WB_V128
+#define SIMD_OUT_I64_V           WB_V128
+#define SIMD_OUT_F32_V           WB_V128
+#define SIMD_OUT_F64_V           WB_V128
+#define SIMD_LANE_NPOP_EXTRACT   1
+#define SIMD_LANE_NPOP_REPLACE   2
+#define SIMD_LANE_OUT_EXTRACT(t) WB_##t
+#define SIMD_LANE_OUT_REPLACE(t) WB_V128
+#define SIMD_MEM_OUT_LOAD        WB_V128
+#define SIMD_MEM_OUT_STORE       0
+/* the immediate form of a shift (the count a constant), for the other shapes NONE */
+#define SIMD_IMM_IOP_VI32_V(NAME) WB_IOP_##NAME##_I
+#define SIMD_IMM_IOP_V_V(NAME)    NONE
+#define SIMD_IMM_IOP_VV_V(NAME)   NONE
+#define SIMD_IMM_IOP_VVV_V(NAME)  NONE
+#define SIMD_IMM_IOP_V_I32(NAME)  NONE
+#define SIMD_IMM_IOP_I32_V(NAME)  NONE
+#define SIMD_IMM_IOP_I64_V(NAME)  NONE
+#define SIMD_IMM_IOP_F32_V(NAME)  NONE
+#define SIMD_IMM_IOP_F64_V(NAME)  NONE
+
+/* An op of WB_SIMD_OPS; a shift by a constant count takes it as an immediate (imm_iop). */
+static void do_simd_op(lowerer *L, uint32_t iop, uint32_t npop, uint8_t rtype, uint32_t imm_iop) {
+    if (imm_iop != NONE && L->stack[L->height - 1].kind == V_CONST) {
+        vval count = pop(L), a = pop(L);
+        uint32_t as = operand(L, &a);
+        uint32_t d = push_result(L, rtype);
+        emit_op(L, imm_iop);
+        emit_dst(L, d);
+        emit_unit(L, as);
+        emit_unit(L, (uint32_t)count.bits[0]);
+        return;
+    }
+    do_slots_op(L, iop, npop, NULL, 0, rtype);
+}
+
+/* A SIMD load (LOAD d offset a), or its form with a fused address add (_X: slot + slot, _A: slot
+ * + constant; d offset x k). */
+static void do_simd_load(lowerer *L, uint32_t iop, uint32_t iop_a, uint32_t iop_x,
+                         uint32_t offset) {
+    uint32_t x, k;
+    bool two_slots;
+    if (take_address_add(L, &x, &k, &two_slots)) {
+        uint32_t d = push_result(L, WB_V128);
+        emit_op(L, two_slots ? iop_x : iop_a);
+        emit_dst(L, d);
+        emit_unit(L, offset);
+        emit_unit(L, x);
+        emit_unit(L, k);
+        return;
+    }
+    do_slots_op(L, iop, 1, &offset, 1, WB_V128);
+}
+
+/* The handlers built for SSSE3 (pshufb) run where the CPU has it; the baseline is SSE2. */
+static bool cpu_has_ssse3(void) {
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(WB_SIMD_PORTABLE)
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("ssse3");
+#else
+    return false;
+#endif
+}
+
+/* i8x16.shuffle: the 16 lane indices become two pshufb masks, one selecting from each operand
+ * (0x80: a zero byte), so that the SSSE3 handler is two pshufb and an or. */
+static void do_shuffle(lowerer *L, const uint8_t *lanes) {
+    uint8_t masks[32];
+    uint32_t imms[8];
+    for (int k = 0; k < 16; k++) {
+        masks[k] = lanes[k] < 16 ? lanes[k] : 0x80;
+        masks[16 + k] = lanes[k] < 16 ? 0x80 : (uint8_t)(lanes[k] - 16);
+    }
+    memcpy(imms, masks, sizeof masks);
+    do_slots_op(L, L->ssse3 ? WB_IOP_I8X16_SHUFFLE_SSSE3 : WB_IOP_I8X16_SHUFFLE, 2, imms, 8,
+                WB_V128);
+}
+
+static int lower_simd(lowerer *L, uint32_t sub) {
+    wb_reader *r = &L->r;
+    uint32_t imms[4], align;
+    uint8_t lane;
+    const uint8_t *bytes;
+    if (sub == WB_SIMD_I8X16_SWIZZLE && L->ssse3) {
+        do_slots_op(L, WB_IOP_I8X16_SWIZZLE_SSSE3, 2, NULL, 0, WB_V128);
+        return 0;
+    }
+    switch (sub) {
+#define SIMPLE(n, NAME, shape)                                                                     \
+    case n:                                                                                        \
+        do_simd_op(L, WB_IOP_##NAME, SIMD_NIN_##shape, SIMD_OUT_##shape,                           \
+                   SIMD_IMM_IOP_##shape(NAME));                                                    \
+        return 0;
+        WB_SIMD_OPS(SIMPLE)
+#undef SIMPLE
+#define LANE(n, NAME, lanes, t, kind)                                                              \
+    case n:                                                                                        \
+        wb__rd_u8(r, &lane);                                                                       \
+        imms[0] = lane;                                                                            \
+        do_slots_op(L, WB_IOP_##NAME, SIMD_LANE_NPOP_##kind, imms, 1, SIMD_LANE_OUT_##kind(t));    \
+        return 0;
+        WB_SIMD_LANE_OPS(LANE)
+#undef LANE
+#define MEMORY(n, NAME, lg, kind)                                                                  \
+    case n:                                                                                        \
+        wb__rd_memarg(r, &align, &imms[0]);                                                        \
+        SIMD_MEMORY_##kind(NAME);                                                                  \
+        return 0;
+#define SIMD_MEMORY_LOAD(NAME)                                                                     \
+    do_simd_load(L, WB_IOP_##NAME, WB_IOP_##NAME##_A, WB_IOP_##NAME##_X, imms[0])
+#define SIMD_MEMORY_STORE(NAME) do_slots_op(L, WB_IOP_##NAME, 2, imms, 1, 0)
+        WB_SIMD_MEMORY_OPS(MEMORY)
+#undef MEMORY
+#undef SIMD_MEMORY_LOAD
+#undef SIMD_MEMORY_STORE
+#define LANE_MEMORY(n, NAME, lg, kind)                                                             \
+    case n:                                                                                        \
+        wb__rd_memarg(r, &align, &imms[0]);                                                        \
+        wb__rd_u8(r, &lane);                                                                       \
+        imms[1] = lane;                                                                            \
+        do_slots_op(L, WB_IOP_##NAME, 2, imms, 2, SIMD_MEM_OUT_##kind);                            \
+        return 0;
+        WB_SIMD_LANE_MEMORY_OPS(LANE_MEMORY)
+#undef LANE_MEMORY
+    case WB_SIMD_V128_CONST: {
+        vval *v = push(L, WB_V128, V_CONST);
+        if (wb__rd_bytes(r, 16, &bytes)) memcpy(v->bits, bytes, 16);
+        return 0;
+    }
+    case WB_SIMD_I8X16_SHUFFLE:
+        if (wb__rd_bytes(r, 16, &bytes)) do_shuffle(L, bytes);
+        return 0;
+    default: return wb_error_set(L->err, WB_EINVALID, "illegal opcode 0xfd %u", sub);
+    }
+}
+
+static void skip_simd_immediates(wb_reader *r) {
+    uint32_t sub, align, offset;
+    uint8_t lane;
+    const uint8_t *bytes;
+    wb__rd_u32(r, &sub);
+    switch (wb__simd_imm(sub)) {
+    case WB_SIMD_IMM_LANE: wb__rd_u8(r, &lane); break;
+    case WB_SIMD_IMM_MEMARG: wb__rd_memarg(r, &align, &offset); break;
+    case WB_SIMD_IMM_MEMARG_LANE:
+        wb__rd_memarg(r, &align, &offset);
+        wb__rd_u8(r, &lane);
+        break;
+    case WB_SIMD_IMM_BYTES16: wb__rd_bytes(r, 16, &bytes); break;
+    default: break;
+    }
+}
+
 /* Skip an instruction's immediates in dead code. Returns -1 on an unknown opcode. */
 static int skip_immediates(lowerer *L, uint8_t op) {
     wb_reader *r = &L->r;
@@ -1075,6 +1257,7 @@ static int skip_immediates(lowerer *L, uint8_t op) {
         wb__rd_f64(r, &f);
         return 0;
     }
+    case WB_OP_PREFIX_SIMD: skip_simd_immediates(r); return 0;
     case WB_OP_PREFIX_FC: {
         wb__rd_u32(r, &u);
         uint32_t x;
@@ -1315,6 +1498,7 @@ static int lower_instr(lowerer *L, uint8_t op) {
         do_slots_op(L, WB_IOP_REF_FUNC, 0, &u, 1, WB_FUNCREF);
         return 0;
     case WB_OP_PREFIX_FC: wb__rd_u32(r, &u); return lower_fc(L, u);
+    case WB_OP_PREFIX_SIMD: wb__rd_u32(r, &u); return lower_simd(L, u);
     default: break;
     }
     if (op >= WB_OP_I32_LOAD && op <= WB_OP_I64_STORE32) {
@@ -1407,6 +1591,7 @@ static int lower_function(lowerer *L, uint32_t di, uint32_t *code_off) {
 int wb__module_lower(wb_module *m, wb_error *err) {
     lowerer L = {.m = m, .err = err};
     L.labels = wb__interp_labels(m->cfg.bounds_checks ? WB_INTERP_CHECKED : WB_INTERP_GUARDED);
+    L.ssse3 = cpu_has_ssse3();
     /* one code arena for the module, sized from the bodies (about two units per byte) */
     size_t estimate = 16;
     for (uint32_t i = 0; i < m->nfunc_decls; i++) estimate += (size_t)m->funcs[i].body_len * 2;

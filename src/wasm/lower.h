@@ -102,6 +102,18 @@
  *   TABLE_GET d t i / TABLE_SET t i v / TABLE_SIZE d t / TABLE_GROW d t v n / TABLE_FILL t i v n
  *   TABLE_COPY dt st d s n / TABLE_INIT t seg d s n / ELEM_DROP seg
  *   REF_IS_NULL d a / REF_FUNC d func
+ * SIMD (a v128 operand or result is the first of its two slots):
+ *   V128_CONST d lo0 hi0 lo1 hi1 the 16 bytes as two 64-bit halves
+ *   <simd op> d a [b [c]]        from WB_SIMD_OPS (shifts: a v128, b i32; splats: a scalar)
+ *   <extract lane> d lane a / <replace lane> d lane a x            from WB_SIMD_LANE_OPS
+ *   <shift>_I d a imm            a shift by a constant count
+ *   <load> d offset a / <store> offset a v                         from WB_SIMD_MEMORY_OPS
+ *   <load>_A d offset a k / <load>_X d offset a b    loads from (u32)(fp[a] + k or fp[b]) + offset
+ *   <load lane> d offset lane a v / <store lane> offset lane a v   from WB_SIMD_LANE_MEMORY_OPS
+ *   I8X16_SHUFFLE d ma0..ma3 mb0..mb3 a b   two pshufb masks (16 bytes each, 0x80: zero) taking
+ *                                lanes from a and from b; I8X16_SHUFFLE_SSSE3 the same with pshufb
+ *   I8X16_SWIZZLE_SSSE3 d a b    i8x16.swizzle with pshufb
+ * The SSSE3 forms are emitted only where the CPU has SSSE3 (the build's baseline is SSE2).
  */
 #define WB_IOP_NUMERIC(opc, NAME, a, b, r) X(NAME)
 #define WB_IOP_SAT(sub, NAME, a, r)        X(NAME)
@@ -109,9 +121,23 @@
 #define WB_IOP_MEMA(opc, NAME, t, lg, st)  WB_IOP_MEMA_##st(NAME)
 #define WB_IOP_MEMA_0(NAME)                X(NAME##_A) X(NAME##_X)
 #define WB_IOP_MEMA_1(NAME)
-#define WB_IOP_IMM(NAME)          X(NAME##_I)
-#define WB_IOP_BR32(NAME, op, sg) X(BR_##NAME) X(BR_##NAME##_I)
-#define WB_IOP_BR64(NAME, op, sg) X(BR64_##NAME) X(BR64_##NAME##_I)
+#define WB_IOP_IMM(NAME)                  X(NAME##_I)
+#define WB_IOP_BR32(NAME, op, sg)         X(BR_##NAME) X(BR_##NAME##_I)
+#define WB_IOP_BR64(NAME, op, sg)         X(BR64_##NAME) X(BR64_##NAME##_I)
+#define WB_IOP_SIMD(sub, NAME, ...)       X(NAME)
+#define WB_IOP_SIMD_IMM(sub, NAME, shape) WB_IOP_SIMD_IMM_##shape(NAME)
+#define WB_IOP_SIMD_IMM_VI32_V(NAME)      X(NAME##_I)
+#define WB_IOP_SIMD_IMM_V_V(NAME)
+#define WB_IOP_SIMD_IMM_VV_V(NAME)
+#define WB_IOP_SIMD_IMM_VVV_V(NAME)
+#define WB_IOP_SIMD_IMM_V_I32(NAME)
+#define WB_IOP_SIMD_IMM_I32_V(NAME)
+#define WB_IOP_SIMD_IMM_I64_V(NAME)
+#define WB_IOP_SIMD_IMM_F32_V(NAME)
+#define WB_IOP_SIMD_IMM_F64_V(NAME)
+#define WB_IOP_SIMD_MEMA(sub, NAME, lg, kind) WB_IOP_SIMD_MEMA_##kind(NAME)
+#define WB_IOP_SIMD_MEMA_LOAD(NAME)           X(NAME##_A) X(NAME##_X)
+#define WB_IOP_SIMD_MEMA_STORE(NAME)
 
 #define WB_IOPS_FIXED(X)                                                                           \
     X(HALT)                                                                                        \
@@ -165,7 +191,17 @@
     WB_MEMORY_OPS(WB_IOP_MEMA)                                                                     \
     WB_IMM_BINOPS(WB_IOP_IMM)                                                                      \
     WB_CMP_OPS(WB_IOP_BR32)                                                                        \
-    WB_CMP_OPS(WB_IOP_BR64)
+    WB_CMP_OPS(WB_IOP_BR64)                                                                        \
+    X(V128_CONST)                                                                                  \
+    X(I8X16_SHUFFLE)                                                                               \
+    X(I8X16_SHUFFLE_SSSE3)                                                                         \
+    X(I8X16_SWIZZLE_SSSE3)                                                                         \
+    WB_SIMD_OPS(WB_IOP_SIMD)                                                                       \
+    WB_SIMD_OPS(WB_IOP_SIMD_IMM)                                                                   \
+    WB_SIMD_MEMORY_OPS(WB_IOP_SIMD_MEMA)                                                           \
+    WB_SIMD_LANE_OPS(WB_IOP_SIMD)                                                                  \
+    WB_SIMD_MEMORY_OPS(WB_IOP_SIMD)                                                                \
+    WB_SIMD_LANE_MEMORY_OPS(WB_IOP_SIMD)
 
 enum wb_iop {
 #define X(NAME) WB_IOP_##NAME,

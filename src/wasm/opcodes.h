@@ -1,7 +1,10 @@
-/* Wasm 2.0 opcodes (non-SIMD). The numeric ops with a fixed signature and no immediates are listed
- * once in WB_NUMERIC_OPS so that the validator and the lowering agree on them. */
+/* Wasm 2.0 opcodes. The numeric ops with a fixed signature and no immediates are listed
+ * once in WB_NUMERIC_OPS (WB_SIMD_OPS for the 0xFD-prefixed ones) so that the validator and the
+ * lowering agree on them. */
 #ifndef WB_WASM_OPCODES_H
 #define WB_WASM_OPCODES_H
+
+#include <stdint.h>
 
 enum wb_opcode {
     WB_OP_UNREACHABLE = 0x00,
@@ -232,5 +235,292 @@ enum wb_opcode_fc {
     X(0x3c, I64_STORE8, I64, 0, 1)                                                                 \
     X(0x3d, I64_STORE16, I64, 1, 1)                                                                \
     X(0x3e, I64_STORE32, I64, 2, 1)
+
+/* ---- SIMD: 0xFD-prefixed sub-opcodes (a LEB128 u32 after the prefix) ---- */
+
+enum wb_opcode_simd {
+    WB_SIMD_V128_CONST = 0x0c,    /* 16 immediate bytes */
+    WB_SIMD_I8X16_SHUFFLE = 0x0d, /* 16 lane indices (bytes, each < 32) */
+    WB_SIMD_I8X16_SWIZZLE = 0x0e,
+};
+
+/* SIMD ops with a fixed signature and no immediates: X(subop, NAME, shape). Shapes (operands ->
+ * result): V_V v128 -> v128; VV_V; VVV_V; V_I32 v128 -> i32; VI32_V v128 i32 -> v128 (shifts);
+ * I32_V, I64_V, F32_V, F64_V scalar -> v128 (splats). */
+#define WB_SIMD_OPS(X)                                                                             \
+    X(0x0e, I8X16_SWIZZLE, VV_V)                                                                   \
+    X(0x0f, I8X16_SPLAT, I32_V)                                                                    \
+    X(0x10, I16X8_SPLAT, I32_V)                                                                    \
+    X(0x11, I32X4_SPLAT, I32_V)                                                                    \
+    X(0x12, I64X2_SPLAT, I64_V)                                                                    \
+    X(0x13, F32X4_SPLAT, F32_V)                                                                    \
+    X(0x14, F64X2_SPLAT, F64_V)                                                                    \
+    X(0x23, I8X16_EQ, VV_V)                                                                        \
+    X(0x24, I8X16_NE, VV_V)                                                                        \
+    X(0x25, I8X16_LT_S, VV_V)                                                                      \
+    X(0x26, I8X16_LT_U, VV_V)                                                                      \
+    X(0x27, I8X16_GT_S, VV_V)                                                                      \
+    X(0x28, I8X16_GT_U, VV_V)                                                                      \
+    X(0x29, I8X16_LE_S, VV_V)                                                                      \
+    X(0x2a, I8X16_LE_U, VV_V)                                                                      \
+    X(0x2b, I8X16_GE_S, VV_V)                                                                      \
+    X(0x2c, I8X16_GE_U, VV_V)                                                                      \
+    X(0x2d, I16X8_EQ, VV_V)                                                                        \
+    X(0x2e, I16X8_NE, VV_V)                                                                        \
+    X(0x2f, I16X8_LT_S, VV_V)                                                                      \
+    X(0x30, I16X8_LT_U, VV_V)                                                                      \
+    X(0x31, I16X8_GT_S, VV_V)                                                                      \
+    X(0x32, I16X8_GT_U, VV_V)                                                                      \
+    X(0x33, I16X8_LE_S, VV_V)                                                                      \
+    X(0x34, I16X8_LE_U, VV_V)                                                                      \
+    X(0x35, I16X8_GE_S, VV_V)                                                                      \
+    X(0x36, I16X8_GE_U, VV_V)                                                                      \
+    X(0x37, I32X4_EQ, VV_V)                                                                        \
+    X(0x38, I32X4_NE, VV_V)                                                                        \
+    X(0x39, I32X4_LT_S, VV_V)                                                                      \
+    X(0x3a, I32X4_LT_U, VV_V)                                                                      \
+    X(0x3b, I32X4_GT_S, VV_V)                                                                      \
+    X(0x3c, I32X4_GT_U, VV_V)                                                                      \
+    X(0x3d, I32X4_LE_S, VV_V)                                                                      \
+    X(0x3e, I32X4_LE_U, VV_V)                                                                      \
+    X(0x3f, I32X4_GE_S, VV_V)                                                                      \
+    X(0x40, I32X4_GE_U, VV_V)                                                                      \
+    X(0x41, F32X4_EQ, VV_V)                                                                        \
+    X(0x42, F32X4_NE, VV_V)                                                                        \
+    X(0x43, F32X4_LT, VV_V)                                                                        \
+    X(0x44, F32X4_GT, VV_V)                                                                        \
+    X(0x45, F32X4_LE, VV_V)                                                                        \
+    X(0x46, F32X4_GE, VV_V)                                                                        \
+    X(0x47, F64X2_EQ, VV_V)                                                                        \
+    X(0x48, F64X2_NE, VV_V)                                                                        \
+    X(0x49, F64X2_LT, VV_V)                                                                        \
+    X(0x4a, F64X2_GT, VV_V)                                                                        \
+    X(0x4b, F64X2_LE, VV_V)                                                                        \
+    X(0x4c, F64X2_GE, VV_V)                                                                        \
+    X(0x4d, V128_NOT, V_V)                                                                         \
+    X(0x4e, V128_AND, VV_V)                                                                        \
+    X(0x4f, V128_ANDNOT, VV_V)                                                                     \
+    X(0x50, V128_OR, VV_V)                                                                         \
+    X(0x51, V128_XOR, VV_V)                                                                        \
+    X(0x52, V128_BITSELECT, VVV_V)                                                                 \
+    X(0x53, V128_ANY_TRUE, V_I32)                                                                  \
+    X(0x5e, F32X4_DEMOTE_F64X2_ZERO, V_V)                                                          \
+    X(0x5f, F64X2_PROMOTE_LOW_F32X4, V_V)                                                          \
+    X(0x60, I8X16_ABS, V_V)                                                                        \
+    X(0x61, I8X16_NEG, V_V)                                                                        \
+    X(0x62, I8X16_POPCNT, V_V)                                                                     \
+    X(0x63, I8X16_ALL_TRUE, V_I32)                                                                 \
+    X(0x64, I8X16_BITMASK, V_I32)                                                                  \
+    X(0x65, I8X16_NARROW_I16X8_S, VV_V)                                                            \
+    X(0x66, I8X16_NARROW_I16X8_U, VV_V)                                                            \
+    X(0x67, F32X4_CEIL, V_V)                                                                       \
+    X(0x68, F32X4_FLOOR, V_V)                                                                      \
+    X(0x69, F32X4_TRUNC, V_V)                                                                      \
+    X(0x6a, F32X4_NEAREST, V_V)                                                                    \
+    X(0x6b, I8X16_SHL, VI32_V)                                                                     \
+    X(0x6c, I8X16_SHR_S, VI32_V)                                                                   \
+    X(0x6d, I8X16_SHR_U, VI32_V)                                                                   \
+    X(0x6e, I8X16_ADD, VV_V)                                                                       \
+    X(0x6f, I8X16_ADD_SAT_S, VV_V)                                                                 \
+    X(0x70, I8X16_ADD_SAT_U, VV_V)                                                                 \
+    X(0x71, I8X16_SUB, VV_V)                                                                       \
+    X(0x72, I8X16_SUB_SAT_S, VV_V)                                                                 \
+    X(0x73, I8X16_SUB_SAT_U, VV_V)                                                                 \
+    X(0x74, F64X2_CEIL, V_V)                                                                       \
+    X(0x75, F64X2_FLOOR, V_V)                                                                      \
+    X(0x76, I8X16_MIN_S, VV_V)                                                                     \
+    X(0x77, I8X16_MIN_U, VV_V)                                                                     \
+    X(0x78, I8X16_MAX_S, VV_V)                                                                     \
+    X(0x79, I8X16_MAX_U, VV_V)                                                                     \
+    X(0x7a, F64X2_TRUNC, V_V)                                                                      \
+    X(0x7b, I8X16_AVGR_U, VV_V)                                                                    \
+    X(0x7c, I16X8_EXTADD_PAIRWISE_I8X16_S, V_V)                                                    \
+    X(0x7d, I16X8_EXTADD_PAIRWISE_I8X16_U, V_V)                                                    \
+    X(0x7e, I32X4_EXTADD_PAIRWISE_I16X8_S, V_V)                                                    \
+    X(0x7f, I32X4_EXTADD_PAIRWISE_I16X8_U, V_V)                                                    \
+    X(0x80, I16X8_ABS, V_V)                                                                        \
+    X(0x81, I16X8_NEG, V_V)                                                                        \
+    X(0x82, I16X8_Q15MULR_SAT_S, VV_V)                                                             \
+    X(0x83, I16X8_ALL_TRUE, V_I32)                                                                 \
+    X(0x84, I16X8_BITMASK, V_I32)                                                                  \
+    X(0x85, I16X8_NARROW_I32X4_S, VV_V)                                                            \
+    X(0x86, I16X8_NARROW_I32X4_U, VV_V)                                                            \
+    X(0x87, I16X8_EXTEND_LOW_I8X16_S, V_V)                                                         \
+    X(0x88, I16X8_EXTEND_HIGH_I8X16_S, V_V)                                                        \
+    X(0x89, I16X8_EXTEND_LOW_I8X16_U, V_V)                                                         \
+    X(0x8a, I16X8_EXTEND_HIGH_I8X16_U, V_V)                                                        \
+    X(0x8b, I16X8_SHL, VI32_V)                                                                     \
+    X(0x8c, I16X8_SHR_S, VI32_V)                                                                   \
+    X(0x8d, I16X8_SHR_U, VI32_V)                                                                   \
+    X(0x8e, I16X8_ADD, VV_V)                                                                       \
+    X(0x8f, I16X8_ADD_SAT_S, VV_V)                                                                 \
+    X(0x90, I16X8_ADD_SAT_U, VV_V)                                                                 \
+    X(0x91, I16X8_SUB, VV_V)                                                                       \
+    X(0x92, I16X8_SUB_SAT_S, VV_V)                                                                 \
+    X(0x93, I16X8_SUB_SAT_U, VV_V)                                                                 \
+    X(0x94, F64X2_NEAREST, V_V)                                                                    \
+    X(0x95, I16X8_MUL, VV_V)                                                                       \
+    X(0x96, I16X8_MIN_S, VV_V)                                                                     \
+    X(0x97, I16X8_MIN_U, VV_V)                                                                     \
+    X(0x98, I16X8_MAX_S, VV_V)                                                                     \
+    X(0x99, I16X8_MAX_U, VV_V)                                                                     \
+    X(0x9b, I16X8_AVGR_U, VV_V)                                                                    \
+    X(0x9c, I16X8_EXTMUL_LOW_I8X16_S, VV_V)                                                        \
+    X(0x9d, I16X8_EXTMUL_HIGH_I8X16_S, VV_V)                                                       \
+    X(0x9e, I16X8_EXTMUL_LOW_I8X16_U, VV_V)                                                        \
+    X(0x9f, I16X8_EXTMUL_HIGH_I8X16_U, VV_V)                                                       \
+    X(0xa0, I32X4_ABS, V_V)                                                                        \
+    X(0xa1, I32X4_NEG, V_V)                                                                        \
+    X(0xa3, I32X4_ALL_TRUE, V_I32)                                                                 \
+    X(0xa4, I32X4_BITMASK, V_I32)                                                                  \
+    X(0xa7, I32X4_EXTEND_LOW_I16X8_S, V_V)                                                         \
+    X(0xa8, I32X4_EXTEND_HIGH_I16X8_S, V_V)                                                        \
+    X(0xa9, I32X4_EXTEND_LOW_I16X8_U, V_V)                                                         \
+    X(0xaa, I32X4_EXTEND_HIGH_I16X8_U, V_V)                                                        \
+    X(0xab, I32X4_SHL, VI32_V)                                                                     \
+    X(0xac, I32X4_SHR_S, VI32_V)                                                                   \
+    X(0xad, I32X4_SHR_U, VI32_V)                                                                   \
+    X(0xae, I32X4_ADD, VV_V)                                                                       \
+    X(0xb1, I32X4_SUB, VV_V)                                                                       \
+    X(0xb5, I32X4_MUL, VV_V)                                                                       \
+    X(0xb6, I32X4_MIN_S, VV_V)                                                                     \
+    X(0xb7, I32X4_MIN_U, VV_V)                                                                     \
+    X(0xb8, I32X4_MAX_S, VV_V)                                                                     \
+    X(0xb9, I32X4_MAX_U, VV_V)                                                                     \
+    X(0xba, I32X4_DOT_I16X8_S, VV_V)                                                               \
+    X(0xbc, I32X4_EXTMUL_LOW_I16X8_S, VV_V)                                                        \
+    X(0xbd, I32X4_EXTMUL_HIGH_I16X8_S, VV_V)                                                       \
+    X(0xbe, I32X4_EXTMUL_LOW_I16X8_U, VV_V)                                                        \
+    X(0xbf, I32X4_EXTMUL_HIGH_I16X8_U, VV_V)                                                       \
+    X(0xc0, I64X2_ABS, V_V)                                                                        \
+    X(0xc1, I64X2_NEG, V_V)                                                                        \
+    X(0xc3, I64X2_ALL_TRUE, V_I32)                                                                 \
+    X(0xc4, I64X2_BITMASK, V_I32)                                                                  \
+    X(0xc7, I64X2_EXTEND_LOW_I32X4_S, V_V)                                                         \
+    X(0xc8, I64X2_EXTEND_HIGH_I32X4_S, V_V)                                                        \
+    X(0xc9, I64X2_EXTEND_LOW_I32X4_U, V_V)                                                         \
+    X(0xca, I64X2_EXTEND_HIGH_I32X4_U, V_V)                                                        \
+    X(0xcb, I64X2_SHL, VI32_V)                                                                     \
+    X(0xcc, I64X2_SHR_S, VI32_V)                                                                   \
+    X(0xcd, I64X2_SHR_U, VI32_V)                                                                   \
+    X(0xce, I64X2_ADD, VV_V)                                                                       \
+    X(0xd1, I64X2_SUB, VV_V)                                                                       \
+    X(0xd5, I64X2_MUL, VV_V)                                                                       \
+    X(0xd6, I64X2_EQ, VV_V)                                                                        \
+    X(0xd7, I64X2_NE, VV_V)                                                                        \
+    X(0xd8, I64X2_LT_S, VV_V)                                                                      \
+    X(0xd9, I64X2_GT_S, VV_V)                                                                      \
+    X(0xda, I64X2_LE_S, VV_V)                                                                      \
+    X(0xdb, I64X2_GE_S, VV_V)                                                                      \
+    X(0xdc, I64X2_EXTMUL_LOW_I32X4_S, VV_V)                                                        \
+    X(0xdd, I64X2_EXTMUL_HIGH_I32X4_S, VV_V)                                                       \
+    X(0xde, I64X2_EXTMUL_LOW_I32X4_U, VV_V)                                                        \
+    X(0xdf, I64X2_EXTMUL_HIGH_I32X4_U, VV_V)                                                       \
+    X(0xe0, F32X4_ABS, V_V)                                                                        \
+    X(0xe1, F32X4_NEG, V_V)                                                                        \
+    X(0xe3, F32X4_SQRT, V_V)                                                                       \
+    X(0xe4, F32X4_ADD, VV_V)                                                                       \
+    X(0xe5, F32X4_SUB, VV_V)                                                                       \
+    X(0xe6, F32X4_MUL, VV_V)                                                                       \
+    X(0xe7, F32X4_DIV, VV_V)                                                                       \
+    X(0xe8, F32X4_MIN, VV_V)                                                                       \
+    X(0xe9, F32X4_MAX, VV_V)                                                                       \
+    X(0xea, F32X4_PMIN, VV_V)                                                                      \
+    X(0xeb, F32X4_PMAX, VV_V)                                                                      \
+    X(0xec, F64X2_ABS, V_V)                                                                        \
+    X(0xed, F64X2_NEG, V_V)                                                                        \
+    X(0xef, F64X2_SQRT, V_V)                                                                       \
+    X(0xf0, F64X2_ADD, VV_V)                                                                       \
+    X(0xf1, F64X2_SUB, VV_V)                                                                       \
+    X(0xf2, F64X2_MUL, VV_V)                                                                       \
+    X(0xf3, F64X2_DIV, VV_V)                                                                       \
+    X(0xf4, F64X2_MIN, VV_V)                                                                       \
+    X(0xf5, F64X2_MAX, VV_V)                                                                       \
+    X(0xf6, F64X2_PMIN, VV_V)                                                                      \
+    X(0xf7, F64X2_PMAX, VV_V)                                                                      \
+    X(0xf8, I32X4_TRUNC_SAT_F32X4_S, V_V)                                                          \
+    X(0xf9, I32X4_TRUNC_SAT_F32X4_U, V_V)                                                          \
+    X(0xfa, F32X4_CONVERT_I32X4_S, V_V)                                                            \
+    X(0xfb, F32X4_CONVERT_I32X4_U, V_V)                                                            \
+    X(0xfc, I32X4_TRUNC_SAT_F64X2_S_ZERO, V_V)                                                     \
+    X(0xfd, I32X4_TRUNC_SAT_F64X2_U_ZERO, V_V)                                                     \
+    X(0xfe, F64X2_CONVERT_LOW_I32X4_S, V_V)                                                        \
+    X(0xff, F64X2_CONVERT_LOW_I32X4_U, V_V)
+
+/* Lane access, the lane index a one-byte immediate: X(subop, NAME, lanes, scalar type, kind), kind
+ * EXTRACT (v128 -> scalar) or REPLACE (v128 scalar -> v128). */
+#define WB_SIMD_LANE_OPS(X)                                                                        \
+    X(0x15, I8X16_EXTRACT_LANE_S, 16, I32, EXTRACT)                                                \
+    X(0x16, I8X16_EXTRACT_LANE_U, 16, I32, EXTRACT)                                                \
+    X(0x17, I8X16_REPLACE_LANE, 16, I32, REPLACE)                                                  \
+    X(0x18, I16X8_EXTRACT_LANE_S, 8, I32, EXTRACT)                                                 \
+    X(0x19, I16X8_EXTRACT_LANE_U, 8, I32, EXTRACT)                                                 \
+    X(0x1a, I16X8_REPLACE_LANE, 8, I32, REPLACE)                                                   \
+    X(0x1b, I32X4_EXTRACT_LANE, 4, I32, EXTRACT)                                                   \
+    X(0x1c, I32X4_REPLACE_LANE, 4, I32, REPLACE)                                                   \
+    X(0x1d, I64X2_EXTRACT_LANE, 2, I64, EXTRACT)                                                   \
+    X(0x1e, I64X2_REPLACE_LANE, 2, I64, REPLACE)                                                   \
+    X(0x1f, F32X4_EXTRACT_LANE, 4, F32, EXTRACT)                                                   \
+    X(0x20, F32X4_REPLACE_LANE, 4, F32, REPLACE)                                                   \
+    X(0x21, F64X2_EXTRACT_LANE, 2, F64, EXTRACT)                                                   \
+    X(0x22, F64X2_REPLACE_LANE, 2, F64, REPLACE)
+
+/* Loads and stores with a memarg: X(subop, NAME, log2 of the access size, kind), kind LOAD (i32 ->
+ * v128) or STORE (i32 v128 -> []). The access size is also the natural alignment. */
+#define WB_SIMD_MEMORY_OPS(X)                                                                      \
+    X(0x00, V128_LOAD, 4, LOAD)                                                                    \
+    X(0x01, V128_LOAD8X8_S, 3, LOAD)                                                               \
+    X(0x02, V128_LOAD8X8_U, 3, LOAD)                                                               \
+    X(0x03, V128_LOAD16X4_S, 3, LOAD)                                                              \
+    X(0x04, V128_LOAD16X4_U, 3, LOAD)                                                              \
+    X(0x05, V128_LOAD32X2_S, 3, LOAD)                                                              \
+    X(0x06, V128_LOAD32X2_U, 3, LOAD)                                                              \
+    X(0x07, V128_LOAD8_SPLAT, 0, LOAD)                                                             \
+    X(0x08, V128_LOAD16_SPLAT, 1, LOAD)                                                            \
+    X(0x09, V128_LOAD32_SPLAT, 2, LOAD)                                                            \
+    X(0x0a, V128_LOAD64_SPLAT, 3, LOAD)                                                            \
+    X(0x0b, V128_STORE, 4, STORE)                                                                  \
+    X(0x5c, V128_LOAD32_ZERO, 2, LOAD)                                                             \
+    X(0x5d, V128_LOAD64_ZERO, 3, LOAD)
+
+/* Lane loads and stores: a memarg then a lane index. X(subop, NAME, log2 of the lane size, kind),
+ * kind LOAD (i32 v128 -> v128) or STORE (i32 v128 -> []). */
+#define WB_SIMD_LANE_MEMORY_OPS(X)                                                                 \
+    X(0x54, V128_LOAD8_LANE, 0, LOAD)                                                              \
+    X(0x55, V128_LOAD16_LANE, 1, LOAD)                                                             \
+    X(0x56, V128_LOAD32_LANE, 2, LOAD)                                                             \
+    X(0x57, V128_LOAD64_LANE, 3, LOAD)                                                             \
+    X(0x58, V128_STORE8_LANE, 0, STORE)                                                            \
+    X(0x59, V128_STORE16_LANE, 1, STORE)                                                           \
+    X(0x5a, V128_STORE32_LANE, 2, STORE)                                                           \
+    X(0x5b, V128_STORE64_LANE, 3, STORE)
+
+/* The immediates of a SIMD sub-opcode (decoding and skipping need nothing else). */
+enum wb_simd_imm {
+    WB_SIMD_IMM_ILLEGAL, /* not an opcode */
+    WB_SIMD_IMM_NONE,
+    WB_SIMD_IMM_LANE,        /* one byte */
+    WB_SIMD_IMM_MEMARG,      /* alignment, offset */
+    WB_SIMD_IMM_MEMARG_LANE, /* alignment, offset, one byte */
+    WB_SIMD_IMM_BYTES16,     /* v128.const, i8x16.shuffle */
+};
+
+static inline enum wb_simd_imm wb__simd_imm(uint32_t sub) {
+    switch (sub) {
+#define WB_SIMD_IMM_CASE(sub, ...) case sub:
+        WB_SIMD_OPS(WB_SIMD_IMM_CASE)
+        return WB_SIMD_IMM_NONE;
+        WB_SIMD_LANE_OPS(WB_SIMD_IMM_CASE)
+        return WB_SIMD_IMM_LANE;
+        WB_SIMD_MEMORY_OPS(WB_SIMD_IMM_CASE)
+        return WB_SIMD_IMM_MEMARG;
+        WB_SIMD_LANE_MEMORY_OPS(WB_SIMD_IMM_CASE)
+        return WB_SIMD_IMM_MEMARG_LANE;
+#undef WB_SIMD_IMM_CASE
+    case WB_SIMD_V128_CONST:
+    case WB_SIMD_I8X16_SHUFFLE: return WB_SIMD_IMM_BYTES16;
+    default: return WB_SIMD_IMM_ILLEGAL;
+    }
+}
 
 #endif

@@ -1,4 +1,4 @@
-/* Validation of a decoded module (Wasm 2.0 without SIMD): the module-level rules (index spaces,
+/* Validation of a decoded module (Wasm 2.0, SIMD included): the module-level rules (index spaces,
  * limits, constant expressions, segments, exports, start) and the type checking of function bodies
  * with the spec appendix's algorithm: an operand stack of types, where an "unknown" type stands for
  * the polymorphic stack of unreachable code, and a stack of control frames. */
@@ -27,7 +27,14 @@
  * only such code can reach it. */
 #define MAX_OPERANDS (1u << 24)
 
-enum { T_NONE = 0, T_I32 = WB_I32, T_I64 = WB_I64, T_F32 = WB_F32, T_F64 = WB_F64 };
+enum {
+    T_NONE = 0,
+    T_I32 = WB_I32,
+    T_I64 = WB_I64,
+    T_F32 = WB_F32,
+    T_F64 = WB_F64,
+    T_V128 = WB_V128
+};
 
 #define NUMERIC_FIRST 0x45
 #define NUMERIC_LAST  0xc4
@@ -57,6 +64,51 @@ typedef struct sat_sig {
 #define SAT_SIG(sub, name, a, r) [sub] = {T_##a, T_##r},
 static const sat_sig sat_sigs[WB_FC_I64_TRUNC_SAT_F64_U + 1] = {WB_SAT_OPS(SAT_SIG)};
 #undef SAT_SIG
+
+/* SIMD sub-opcodes by kind; the tables below are indexed by sub-opcode (all are < 256). */
+enum simd_kind {
+    SIMD_ILLEGAL,
+    SIMD_SIMPLE,     /* fixed signature */
+    SIMD_EXTRACT,    /* n = lanes */
+    SIMD_REPLACE,    /* n = lanes */
+    SIMD_LOAD,       /* n = log2 of the access size */
+    SIMD_STORE,      /* n = log2 of the access size */
+    SIMD_LOAD_LANE,  /* n = log2 of the lane size */
+    SIMD_STORE_LANE, /* n = log2 of the lane size */
+    SIMD_CONST,
+    SIMD_SHUFFLE,
+};
+
+typedef struct simd_sig {
+    uint8_t kind, n;
+    uint8_t nin, in[3], out; /* SIMPLE: operand and result types; lane ops: the scalar in `out` */
+} simd_sig;
+
+#define SIMD_SHAPE_V_V                            1, {T_V128}, T_V128
+#define SIMD_SHAPE_VV_V                           2, {T_V128, T_V128}, T_V128
+#define SIMD_SHAPE_VVV_V                          3, {T_V128, T_V128, T_V128}, T_V128
+#define SIMD_SHAPE_V_I32                          1, {T_V128}, T_I32
+#define SIMD_SHAPE_VI32_V                         2, {T_V128, T_I32}, T_V128
+#define SIMD_SHAPE_I32_V                          1, {T_I32}, T_V128
+#define SIMD_SHAPE_I64_V                          1, {T_I64}, T_V128
+#define SIMD_SHAPE_F32_V                          1, {T_F32}, T_V128
+#define SIMD_SHAPE_F64_V                          1, {T_F64}, T_V128
+#define SIMD_SIMPLE_SIG(sub, name, shape)         [sub] = {SIMD_SIMPLE, 0, SIMD_SHAPE_##shape},
+#define SIMD_LANE_SIG(sub, name, lanes, t, kind)  [sub] = {SIMD_##kind, lanes, 0, {0}, T_##t},
+#define SIMD_MEMORY_SIG(sub, name, lg, kind)      [sub] = {SIMD_##kind, lg, 0, {0}, 0},
+#define SIMD_LANE_MEMORY_SIG(sub, name, lg, kind) [sub] = {SIMD_##kind##_LANE, lg, 0, {0}, 0},
+static const simd_sig simd_sigs[256] = {
+    [WB_SIMD_V128_CONST] = {SIMD_CONST, 0, 0, {0}, 0},
+    [WB_SIMD_I8X16_SHUFFLE] = {SIMD_SHUFFLE, 0, 0, {0}, 0},
+    WB_SIMD_OPS(SIMD_SIMPLE_SIG)                  /* fixed signatures */
+    WB_SIMD_LANE_OPS(SIMD_LANE_SIG)               /* extract and replace */
+    WB_SIMD_MEMORY_OPS(SIMD_MEMORY_SIG)           /* loads and stores */
+    WB_SIMD_LANE_MEMORY_OPS(SIMD_LANE_MEMORY_SIG) /* lane loads and stores */
+};
+#undef SIMD_SIMPLE_SIG
+#undef SIMD_LANE_SIG
+#undef SIMD_MEMORY_SIG
+#undef SIMD_LANE_MEMORY_SIG
 
 typedef struct ctrl_frame {
     uint8_t kind; /* FRAME_FUNC or WB_OP_BLOCK / LOOP / IF / ELSE */
@@ -251,11 +303,13 @@ static void label_types(const ctrl_frame *f, const uint8_t **types, uint32_t *n)
 typedef struct decoded_instr {
     uint8_t op;
     uint8_t type;      /* select t: the type; ref.null: the reference type */
-    uint32_t sub;      /* 0xFC sub-opcode */
+    uint8_t lane;      /* SIMD lane index */
+    uint32_t sub;      /* 0xFC / 0xFD sub-opcode */
     uint32_t x, y;     /* index immediates in encoding order; br_table: count, default */
     int64_t blocktype; /* block, loop, if: < 0 is a value type (-64 = none), else a type index */
     uint32_t align;    /* memarg alignment exponent */
-    const uint8_t *targets; /* br_table: the x encoded target labels */
+    const uint8_t *targets; /* br_table: the x encoded target labels; v128.const and
+                             * i8x16.shuffle: the 16 immediate bytes */
 } decoded_instr;
 
 static bool read_u32(validator *v, uint32_t *out) {
@@ -337,7 +391,23 @@ static bool decode_prefix_fc(validator *v, decoded_instr *in) {
     }
 }
 
-/* Reads one instruction with its immediates. SIMD instructions are returned undecoded (op 0xfd). */
+static bool decode_prefix_simd(validator *v, decoded_instr *in) {
+    wb_reader *r = &v->r;
+    uint32_t offset;
+    if (!read_u32(v, &in->sub)) return false;
+    switch (wb__simd_imm(in->sub)) {
+    case WB_SIMD_IMM_NONE: return true;
+    case WB_SIMD_IMM_LANE: return wb__rd_u8(r, &in->lane) || fail_read(v);
+    case WB_SIMD_IMM_MEMARG: return wb__rd_memarg(r, &in->align, &offset) || fail_read(v);
+    case WB_SIMD_IMM_MEMARG_LANE:
+        return (wb__rd_memarg(r, &in->align, &offset) && wb__rd_u8(r, &in->lane)) || fail_read(v);
+    case WB_SIMD_IMM_BYTES16: return wb__rd_bytes(r, 16, &in->targets) || fail_read(v);
+    case WB_SIMD_IMM_ILLEGAL: break;
+    }
+    return malformed(v, "illegal opcode 0xfd %" PRIu32, in->sub);
+}
+
+/* Reads one instruction with its immediates. */
 static bool decode_instr(validator *v, decoded_instr *in) {
     wb_reader *r = &v->r;
     uint64_t bits;
@@ -352,8 +422,7 @@ static bool decode_instr(validator *v, decoded_instr *in) {
     case WB_OP_RETURN:
     case WB_OP_DROP:
     case WB_OP_SELECT:
-    case WB_OP_REF_IS_NULL:
-    case WB_OP_PREFIX_SIMD: return true;
+    case WB_OP_REF_IS_NULL: return true;
     case WB_OP_BLOCK:
     case WB_OP_LOOP:
     case WB_OP_IF: return decode_blocktype(v, in);
@@ -382,6 +451,7 @@ static bool decode_instr(validator *v, decoded_instr *in) {
         if (!wb__is_ref_type(in->type)) return malformed(v, "malformed reference type");
         return true;
     case WB_OP_PREFIX_FC: return decode_prefix_fc(v, in);
+    case WB_OP_PREFIX_SIMD: return decode_prefix_simd(v, in);
     default:
         if (in->op >= WB_OP_I32_LOAD && in->op <= WB_OP_I64_STORE32) {
             uint32_t offset;
@@ -418,6 +488,19 @@ static bool need_data(validator *v, uint32_t index) {
 
 static bool need_elem(validator *v, uint32_t index) {
     if (index >= v->m->nelems) return invalid(v, "unknown elem segment %" PRIu32, index);
+    return true;
+}
+
+static bool check_alignment(validator *v, uint32_t align, unsigned log2_size) {
+    if (align > log2_size)
+        return invalid(v, "alignment must not be larger than natural (2^%" PRIu32 " > %u bytes)",
+                       align, 1u << log2_size);
+    return true;
+}
+
+static bool check_lane(validator *v, uint32_t lane, uint32_t lanes) {
+    if (lane >= lanes)
+        return invalid(v, "invalid lane index %" PRIu32 " (%" PRIu32 " lanes)", lane, lanes);
     return true;
 }
 
@@ -593,9 +676,7 @@ static bool check_memory(validator *v, const decoded_instr *in) {
         return true;
     }
     const memory_sig *sig = &memory_sigs[in->op - WB_OP_I32_LOAD];
-    if (in->align > sig->log2_size)
-        return invalid(v, "alignment must not be larger than natural (2^%" PRIu32 " > %u bytes)",
-                       in->align, 1u << sig->log2_size);
+    if (!check_alignment(v, in->align, sig->log2_size)) return false;
     if (sig->is_store) return pop_type(v, sig->type) && pop_type(v, WB_I32);
     if (!pop_type(v, WB_I32)) return false;
     push(v, sig->type);
@@ -667,6 +748,54 @@ static bool check_prefix_fc(validator *v, const decoded_instr *in) {
     }
 }
 
+static bool check_simd_memory(validator *v, const decoded_instr *in, const simd_sig *sig) {
+    if (!need_memory(v, 0) || !check_alignment(v, in->align, sig->n)) return false;
+    switch (sig->kind) {
+    case SIMD_LOAD:
+        if (!pop_type(v, WB_I32)) return false;
+        push(v, WB_V128);
+        return true;
+    case SIMD_LOAD_LANE:
+        if (!check_lane(v, in->lane, 16u >> sig->n) || !pop_type(v, WB_V128) ||
+            !pop_type(v, WB_I32))
+            return false;
+        push(v, WB_V128);
+        return true;
+    case SIMD_STORE_LANE:
+        if (!check_lane(v, in->lane, 16u >> sig->n)) return false;
+        /* fall through */
+    default: /* SIMD_STORE */ return pop_type(v, WB_V128) && pop_type(v, WB_I32);
+    }
+}
+
+static bool check_simd(validator *v, const decoded_instr *in) {
+    const simd_sig *sig = &simd_sigs[in->sub]; /* the decoder accepts only sub-opcodes < 256 */
+    switch (sig->kind) {
+    case SIMD_SIMPLE:
+        for (uint32_t i = sig->nin; i-- > 0;)
+            if (!pop_type(v, sig->in[i])) return false;
+        push(v, sig->out);
+        return true;
+    case SIMD_EXTRACT:
+        if (!check_lane(v, in->lane, sig->n) || !pop_type(v, WB_V128)) return false;
+        push(v, sig->out);
+        return true;
+    case SIMD_REPLACE:
+        if (!check_lane(v, in->lane, sig->n) || !pop_type(v, sig->out) || !pop_type(v, WB_V128))
+            return false;
+        push(v, WB_V128);
+        return true;
+    case SIMD_CONST: push(v, WB_V128); return true;
+    case SIMD_SHUFFLE:
+        for (uint32_t i = 0; i < 16; i++)
+            if (!check_lane(v, in->targets[i], 32)) return false;
+        if (!pop_type(v, WB_V128) || !pop_type(v, WB_V128)) return false;
+        push(v, WB_V128);
+        return true;
+    default: return check_simd_memory(v, in, sig);
+    }
+}
+
 static bool check_instr(validator *v, const decoded_instr *in) {
     uint8_t op = in->op;
     if (op <= WB_OP_CALL_INDIRECT) return check_control(v, in);
@@ -686,7 +815,7 @@ static bool check_instr(validator *v, const decoded_instr *in) {
     }
     if (op >= WB_OP_REF_NULL && op <= WB_OP_REF_FUNC) return check_ref(v, in);
     if (op == WB_OP_PREFIX_FC) return check_prefix_fc(v, in);
-    return invalid(v, "SIMD instructions (0xfd prefix) are not supported yet");
+    return check_simd(v, in); /* WB_OP_PREFIX_SIMD: decode_instr accepts nothing else */
 }
 
 /* ---- function bodies ---- */
@@ -758,7 +887,6 @@ static bool scan_body(validator *v, uint32_t i) {
             v->vals[v->nvals - 1] = WB_OP_ELSE;
             break;
         case WB_OP_END: v->nvals--; break;
-        case WB_OP_PREFIX_SIMD: return true; /* not decodable here; rejected as invalid anyway */
         default: break;
         }
     }

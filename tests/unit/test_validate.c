@@ -114,15 +114,6 @@ TEST(validate_br_table_arity_mismatch) {
     ASSERT_INVALID(rc, err, "type mismatch");
 }
 
-TEST(validate_simd_rejected) {
-    wb_error err;
-    /* i32.const 0 i8x16.splat drop */
-    int rc = load(SIG_VOID, NONE, ARR(0x00, 0x41, 0x00, 0xfd, 0x0f, 0x1a, 0x0b), NONE, &err);
-    ASSERT_EQ(rc, -1);
-    ASSERT_EQ(err.code, WB_EINVALID);
-    ASSERT_STR_CONTAINS(err.msg, "SIMD");
-}
-
 TEST(validate_memory_init_needs_data_count) {
     wb_error err;
     /* memory.init 0 with a passive data segment but no data count section: malformed */
