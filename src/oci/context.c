@@ -125,6 +125,26 @@ void wb_context_free(wb_context *c) {
     free(c);
 }
 
+/* A whole regular file from an open descriptor, at most max bytes; NUL-terminated. */
+static int read_fd(int fd, size_t max, uint8_t **data, size_t *len, wb_error *err) {
+    struct stat st;
+    if (fstat(fd, &st) != 0) return wb_error_sys(err, "stat");
+    if (!S_ISREG(st.st_mode)) return wb_error_set(err, EINVAL, "not a regular file");
+    if ((uint64_t)st.st_size > max) return wb_error_set(err, EFBIG, "larger than %zu bytes", max);
+    size_t size = (size_t)st.st_size, got = 0;
+    uint8_t *buf = wb_malloc(size + 1);
+    while (got < size) {
+        ssize_t n = read(fd, buf + got, size - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    *data = buf;
+    *len = got;
+    return 0;
+}
+
 int wb_context_open(const char *dir, const char *ignore_file, wb_context **out, wb_error *err) {
     *out = NULL;
     wb_context *c = wb_calloc(1, sizeof *c);
@@ -141,6 +161,7 @@ int wb_context_open(const char *dir, const char *ignore_file, wb_context **out, 
     uint8_t *text = NULL;
     size_t len = 0;
     int rc;
+    bool missing = false;
     if (ignore_file) {
         rc = wb_read_file(ignore_file, WB_CONTEXT_MAX_IGNORE_BYTES, &text, &len, err);
     } else {
@@ -149,16 +170,15 @@ int wb_context_open(const char *dir, const char *ignore_file, wb_context **out, 
             rc = -1;
             if (errno != ENOENT)
                 wb_error_sys(err, "read `%s/.dockerignore`", dir);
-            else if (err)
-                err->code = ENOENT;
+            else
+                missing = true;
         } else {
-            char proc[64];
-            snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-            rc = wb_read_file(proc, WB_CONTEXT_MAX_IGNORE_BYTES, &text, &len, err);
+            rc = read_fd(fd, WB_CONTEXT_MAX_IGNORE_BYTES, &text, &len, err);
+            if (rc < 0) wb_error_wrap(err, "read `%s/.dockerignore`", dir);
             close(fd);
         }
     }
-    if (rc < 0 && (!err || err->code != ENOENT)) goto fail;
+    if (rc < 0 && !missing) goto fail;
     if (rc == 0) {
         rc = wb_ignore_parse((const char *)text, len, &c->ignore, err);
         free(text);
