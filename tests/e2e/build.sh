@@ -8,6 +8,11 @@ set -uo pipefail
 BUILD=${BUILD:-build}
 WB=${WB:-$BUILD/wasmbox}
 WB=$(cd "$(dirname "$WB")" && pwd)/$(basename "$WB")
+if ! command -v jq >/dev/null; then
+    echo "build: jq is missing (scripts/deps.sh installs it)"
+    echo "build: 0 passed, 1 failed"
+    exit 1
+fi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 R=$T/root
