@@ -28,6 +28,19 @@ static void print_progress(void *ctx, const char *verb, const char *digest, uint
     fprintf(stderr, "%s %.19s  %s\n", verb, digest, sz);
 }
 
+/* The cap on what a load or import may expand to: $WASMBOX_ARCHIVE_MAX_BYTES (for hosts that
+ * want a tighter one, and for tests), else the library's default (16 GiB). */
+static wb_tar_limits archive_limits(void) {
+    wb_tar_limits lim = {0, 0};
+    const char *v = getenv("WASMBOX_ARCHIVE_MAX_BYTES");
+    if (v && *v) {
+        char *end;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (!*end && n > 0) lim.max_bytes = n;
+    }
+    return lim;
+}
+
 /* A line per blob when a person is watching (stdout and stderr are terminals); quiet in pipes. */
 static wb_archive_progress progress_for(bool quiet) {
     wb_archive_progress p = {NULL, NULL};
@@ -135,7 +148,8 @@ int wb_cmd_load(int argc, char **argv) {
     wb_error err = {0};
     wb_loaded_image *imgs;
     size_t n;
-    int rc = wb_archive_load(s, input, STDIN_FILENO, input ? input : "stdin", NULL, &progress,
+    wb_tar_limits lim = archive_limits();
+    int rc = wb_archive_load(s, input, STDIN_FILENO, input ? input : "stdin", &lim, &progress,
                              &imgs, &n, &err);
     wb_images_close(s);
     if (rc < 0) {
@@ -183,7 +197,7 @@ int wb_cmd_import(int argc, char **argv) {
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     const char **changes = wb_calloc((size_t)argc + 1, sizeof *changes);
-    wb_import_opts o = {.changes = changes};
+    wb_import_opts o = {.changes = changes, .lim = archive_limits()};
     char os[128] = "wasi", arch[128] = "wasm", variant[128] = "";
     int c, rc = EXIT_USER;
     wb_images *s = NULL;

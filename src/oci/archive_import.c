@@ -18,8 +18,8 @@
 #include "oci/image.h"
 
 #define DEFAULT_MAX_BYTES ((uint64_t)16 << 30)
-#define MAX_CHANGE_LEN 65536
-#define GZIP_BLOCK (256 * 1024)
+#define MAX_CHANGE_LEN    65536
+#define GZIP_BLOCK        (256 * 1024)
 
 /* ---- --change ---- */
 
@@ -88,8 +88,10 @@ static int apply_pairs(json_t *c, const char *what, const char *rest, pair_fn fn
     if (!eq) {
         char *key = wb_strndup(rest, (size_t)(first_space - rest));
         const char *value = skip_space(first_space);
-        if (!*value) rc = wb_error_set(err, EINVAL, "%s %s: missing value", what, key);
-        else fn(c, key, value);
+        if (!*value)
+            rc = wb_error_set(err, EINVAL, "%s %s: missing value", what, key);
+        else
+            fn(c, key, value);
         free(key);
         free(word);
         return rc;
@@ -157,8 +159,8 @@ static int apply_words(json_t *c, const char *key, const char *rest, bool ports,
         if (ports) {
             char *end;
             unsigned long port = strtoul(word, &end, 10);
-            if (end == word || port > 65535 || (*end && strcmp(end, "/tcp") && strcmp(end, "/udp") &&
-                                                strcmp(end, "/sctp"))) {
+            if (end == word || port > 65535 ||
+                (*end && strcmp(end, "/tcp") && strcmp(end, "/udp") && strcmp(end, "/sctp"))) {
                 rc = wb_error_set(err, EINVAL, "EXPOSE: invalid port \"%s\"", word);
                 break;
             }
@@ -199,8 +201,10 @@ int wb_import_apply_change(json_t *config, const char *change, wb_error *err) {
     } else if (!strcasecmp(kw, "WORKDIR")) {
         const char *cur = json_string_value(json_object_get(c, "WorkingDir"));
         char *wd = wb_malloc(strlen(rest) + (cur ? strlen(cur) : 0) + 3);
-        if (rest[0] == '/') strcpy(wd, rest);
-        else sprintf(wd, "%s/%s", cur && *cur ? (strcmp(cur, "/") ? cur : "") : "", rest);
+        if (rest[0] == '/')
+            strcpy(wd, rest);
+        else
+            sprintf(wd, "%s/%s", cur && *cur ? (strcmp(cur, "/") ? cur : "") : "", rest);
         json_object_set_new(c, "WorkingDir", json_string(wd));
         free(wd);
     } else if (!strcasecmp(kw, "USER")) {
@@ -311,16 +315,17 @@ out:
 static json_t *import_config(const wb_import_opts *o, const char *name, const char *diff_id,
                              wb_error *err) {
     json_t *config = wb_config_new(o->os ? o->os : "wasi", o->arch ? o->arch : "wasm");
-    if (o->variant && *o->variant)
-        json_object_set_new(config, "variant", json_string(o->variant));
+    if (o->variant && *o->variant) json_object_set_new(config, "variant", json_string(o->variant));
     json_array_append_new(json_object_get(json_object_get(config, "rootfs"), "diff_ids"),
                           json_string(diff_id));
     char comment[512];
-    if (o->message) snprintf(comment, sizeof comment, "%s", o->message);
-    else snprintf(comment, sizeof comment, "Imported from %s", name);
-    json_array_append_new(json_object_get(config, "history"),
-                          json_pack("{s:O, s:s}", "created", json_object_get(config, "created"),
-                                    "comment", comment));
+    if (o->message)
+        snprintf(comment, sizeof comment, "%s", o->message);
+    else
+        snprintf(comment, sizeof comment, "Imported from %s", name);
+    json_array_append_new(
+        json_object_get(config, "history"),
+        json_pack("{s:O, s:s}", "created", json_object_get(config, "created"), "comment", comment));
     for (size_t i = 0; i < o->nchanges; i++) {
         if (wb_import_apply_change(config, o->changes[i], err) < 0) {
             json_decref(config);

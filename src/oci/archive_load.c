@@ -18,11 +18,11 @@
 #include "oci/image.h"
 #include "oci/reference.h"
 
-#define ANN_IMAGE_NAME "io.containerd.image.name"
-#define ANN_REF_NAME "org.opencontainers.image.ref.name"
-#define MAX_LAYOUT_FILE 4096
+#define ANN_IMAGE_NAME     "io.containerd.image.name"
+#define ANN_REF_NAME       "org.opencontainers.image.ref.name"
+#define MAX_LAYOUT_FILE    4096
 #define MAX_ARCHIVE_IMAGES 10000
-#define DEFAULT_MAX_BYTES ((uint64_t)16 << 30)
+#define DEFAULT_MAX_BYTES  ((uint64_t)16 << 30)
 
 typedef struct loader {
     wb_images *s;
@@ -118,7 +118,8 @@ static int load_blob(loader *l, const char *digest, int64_t size, wb_error *err)
     if (have != (uint64_t)size)
         rc = wb_error_set(err, EIO, "blob %s is %llu bytes, but its descriptor says %lld", digest,
                           (unsigned long long)have, (long long)size);
-    else rc = wb__copy_to_blob(l->s, fd, digest, have, l->progress, "Loading", err);
+    else
+        rc = wb__copy_to_blob(l->s, fd, digest, have, l->progress, "Loading", err);
     close(fd);
     return rc;
 }
@@ -145,8 +146,8 @@ static int load_document(loader *l, const json_t *desc, json_t **doc, wb_error *
     uint8_t *data;
     size_t len;
     if (wb_blob_read(l->s, digest, WB_MAX_MANIFEST_BYTES, &data, &len, err) < 0) return -1;
-    int rc = wb_manifest_parse(data, len,
-                               json_string_value(json_object_get(desc, "mediaType")), doc, err);
+    int rc = wb_manifest_parse(data, len, json_string_value(json_object_get(desc, "mediaType")),
+                               doc, err);
     free(data);
     if (rc < 0) return wb_error_wrap(err, "manifest %s", digest);
     return 0;
@@ -267,8 +268,7 @@ static int load_oci(loader *l, wb_error *err) {
         const json_t *mdesc = desc, *m = doc;
         if (wb_manifest_is_index(doc)) {
             mdesc = pick_from_index(doc, err);
-            if (!mdesc || load_document(l, mdesc, &child, err) < 0 ||
-                wb_manifest_is_index(child)) {
+            if (!mdesc || load_document(l, mdesc, &child, err) < 0 || wb_manifest_is_index(child)) {
                 if (child) wb_error_set(err, EINVAL, "nested image indexes are not supported");
                 json_decref(doc);
                 json_decref(child);
@@ -292,43 +292,57 @@ out:
 /* ---- docker-archive (manifest.json) ---- */
 
 typedef struct layer_sink {
-    wb_blob_writer *w;
+    wb_blob_writer *w; /* a new blob, or */
+    wb_hasher *h;      /* only checked: the store has it already */
+    uint64_t size;
 } layer_sink;
 
 static int to_blob(void *ctx, const void *data, size_t len, wb_error *err) {
-    return wb_blob_writer_write(((layer_sink *)ctx)->w, data, len, err);
+    layer_sink *ls = ctx;
+    ls->size += len;
+    if (ls->h) {
+        wb_hasher_update(ls->h, data, len);
+        return 0;
+    }
+    return wb_blob_writer_write(ls->w, data, len, err);
 }
 
-/* A layer file (plain or compressed) stored uncompressed: its digest must be the diff_id. */
+/* A layer file (plain or compressed) stored uncompressed: its digest must be the diff_id (checked
+ * even when the store has that blob already). */
 static int load_docker_layer(loader *l, const char *rel, const char *diff_id, uint64_t *size,
                              wb_error *err) {
     if (!wb_digest_valid(diff_id))
         return wb_error_set(err, EINVAL, "invalid diff_id \"%.80s\" in the image config",
                             diff_id ? diff_id : "");
-    if (wb_blob_exists(l->s, diff_id, size)) {
-        if (l->progress && l->progress->fn)
-            l->progress->fn(l->progress->ctx, "Loading", diff_id, *size);
-        return 0;
-    }
     uint64_t file_size;
     int fd = wb__open_beneath(l->root, rel, &file_size, err);
     if (fd < 0) return -1;
     if (l->progress && l->progress->fn)
         l->progress->fn(l->progress->ctx, "Loading", diff_id, file_size);
-    layer_sink ls;
-    if (wb_blob_writer_open(l->s, diff_id, -1, &ls.w, err) < 0) {
-        close(fd);
-        return -1;
-    }
-    int rc = wb__decompress(fd, rel, l->max_bytes, to_blob, &ls, err);
+    layer_sink ls = {0};
+    int rc = wb_blob_exists(l->s, diff_id, NULL)
+                 ? ((ls.h = wb_hasher_new(err)) ? 0 : -1)
+                 : wb_blob_writer_open(l->s, diff_id, -1, &ls.w, err);
+    if (rc == 0) rc = wb__decompress(fd, rel, l->max_bytes, to_blob, &ls, err);
     close(fd);
+    *size = ls.size;
     if (rc < 0) {
-        wb_blob_writer_abort(ls.w);
+        if (ls.w) wb_blob_writer_abort(ls.w);
+        if (ls.h) wb_hasher_free(ls.h);
         return wb_error_wrap(err, "layer `%.200s`", rel);
     }
-    *size = wb_blob_writer_size(ls.w);
-    if (wb_blob_writer_commit(ls.w, NULL, err) < 0)
-        return wb_error_wrap(err, "layer `%.200s` does not match the config's diff_id", rel);
+    if (ls.w) {
+        if (wb_blob_writer_commit(ls.w, NULL, err) < 0)
+            return wb_error_wrap(err, "layer `%.200s` does not match the config's diff_id", rel);
+        return 0;
+    }
+    char got[WB_DIGEST_MAX];
+    wb_hasher_final(ls.h, got);
+    if (strcmp(got, diff_id) != 0)
+        return wb_error_set(err, EIO,
+                            "layer `%.200s` does not match the config's diff_id: digest mismatch: "
+                            "expected %s, got %s",
+                            rel, diff_id, got);
     return 0;
 }
 
@@ -342,8 +356,7 @@ static int check_named_digest(const char *rel, const char *digest, wb_error *err
     char named[WB_DIGEST_MAX];
     snprintf(named, sizeof named, "sha256:%.64s", base);
     if (wb_digest_valid(named) && strcmp(named, digest) != 0)
-        return wb_error_set(err, EIO, "`%.200s` does not match its digest (it is %s)", rel,
-                            digest);
+        return wb_error_set(err, EIO, "`%.200s` does not match its digest (it is %s)", rel, digest);
     return 0;
 }
 
@@ -351,7 +364,8 @@ static int load_docker_entry(loader *l, const json_t *e, wb_error *err) {
     const char *config_rel = json_string_value(json_object_get(e, "Config"));
     json_t *layers = json_object_get(e, "Layers");
     json_t *tags = json_object_get(e, "RepoTags");
-    if (!config_rel || !json_is_array(layers) || (tags && !json_is_null(tags) && !json_is_array(tags)))
+    if (!config_rel || !json_is_array(layers) ||
+        (tags && !json_is_null(tags) && !json_is_array(tags)))
         return wb_error_set(err, EINVAL, "invalid manifest.json entry (Config, Layers required)");
     if (json_array_size(layers) > WB_MAX_LAYERS)
         return wb_error_set(err, EFBIG, "an image with %zu layers (limit %d)",
@@ -383,7 +397,7 @@ static int load_docker_entry(loader *l, const json_t *e, wb_error *err) {
     for (size_t i = 0; i < json_array_size(layers); i++) {
         const char *rel = json_string_value(json_array_get(layers, i));
         const char *diff_id = json_string_value(json_array_get(diff_ids, i));
-        uint64_t size;
+        uint64_t size = 0;
         if (!rel) {
             wb_error_set(err, EINVAL, "manifest.json: a layer path is not a string");
             goto out;
@@ -469,8 +483,10 @@ int wb_archive_load(wb_images *s, const char *path, int fd, const char *name,
     }
     struct stat st;
     bool has_index = fstatat(l.root, "index.json", &st, AT_SYMLINK_NOFOLLOW) == 0;
-    if (has_index) rc = load_oci(&l, err);
-    else if (l.docker_manifest) rc = load_docker(&l, err);
+    if (has_index)
+        rc = load_oci(&l, err);
+    else if (l.docker_manifest)
+        rc = load_docker(&l, err);
     else
         rc = wb_error_set(err, EINVAL,
                           "`%s` is neither a docker-archive (no manifest.json) nor an OCI image "

@@ -16,15 +16,18 @@
 #include "oci/image.h"
 #include "oci/reference.h"
 
-#define ANN_IMAGE_NAME "io.containerd.image.name"
-#define ANN_REF_NAME "org.opencontainers.image.ref.name"
-#define OCI_LAYOUT "{\"imageLayoutVersion\":\"1.0.0\"}"
+#define ANN_IMAGE_NAME  "io.containerd.image.name"
+#define ANN_REF_NAME    "org.opencontainers.image.ref.name"
+#define OCI_LAYOUT      "{\"imageLayoutVersion\":\"1.0.0\"}"
 #define MAX_LAYER_BYTES ((uint64_t)64 << 30)
 
 int wb_archive_format_parse(const char *name, wb_archive_format *out, wb_error *err) {
-    if (!strcmp(name, "docker-archive") || !strcmp(name, "docker")) *out = WB_ARCHIVE_DOCKER;
-    else if (!strcmp(name, "oci-archive") || !strcmp(name, "oci")) *out = WB_ARCHIVE_OCI;
-    else if (!strcmp(name, "oci-dir")) *out = WB_ARCHIVE_OCI_DIR;
+    if (!strcmp(name, "docker-archive") || !strcmp(name, "docker"))
+        *out = WB_ARCHIVE_DOCKER;
+    else if (!strcmp(name, "oci-archive") || !strcmp(name, "oci"))
+        *out = WB_ARCHIVE_OCI;
+    else if (!strcmp(name, "oci-dir"))
+        *out = WB_ARCHIVE_OCI_DIR;
     else
         return wb_error_set(err, EINVAL,
                             "unknown format \"%s\" (docker-archive, oci-archive or oci-dir)", name);
@@ -75,8 +78,7 @@ static int dir_file(layout_out *o, const char *path, int src, const void *data, 
     return rc;
 }
 
-static int out_bytes(layout_out *o, const char *path, const void *data, size_t len,
-                     wb_error *err) {
+static int out_bytes(layout_out *o, const char *path, const void *data, size_t len, wb_error *err) {
     if (!o->is_dir) return wb__tar_out_bytes(&o->tar, path, data, len, err);
     return dir_file(o, path, -1, data, len, err);
 }
@@ -116,8 +118,10 @@ static int out_blob(layout_out *o, wb_images *s, const char *digest, int fd, con
     if (bfd < 0) return wb_error_sys(err, "blob %s", digest);
     struct stat st;
     int rc;
-    if (fstat(bfd, &st) != 0) rc = wb_error_sys(err, "blob %s", digest);
-    else rc = out_fd(o, name, bfd, (uint64_t)st.st_size, err);
+    if (fstat(bfd, &st) != 0)
+        rc = wb_error_sys(err, "blob %s", digest);
+    else
+        rc = out_fd(o, name, bfd, (uint64_t)st.st_size, err);
     close(bfd);
     return rc;
 }
@@ -139,8 +143,8 @@ static void items_free(save_item *v, size_t n) {
     free(v);
 }
 
-static int collect(wb_images *s, const char *const *refs, size_t nrefs, save_item **out,
-                   size_t *n, wb_error *err) {
+static int collect(wb_images *s, const char *const *refs, size_t nrefs, save_item **out, size_t *n,
+                   wb_error *err) {
     save_item *items = wb_calloc(nrefs + 1, sizeof *items);
     size_t count = 0;
     for (size_t i = 0; i < nrefs; i++) {
@@ -251,9 +255,9 @@ static int plain_layers(wb_images *s, const wb_image *img, plain_layer *out, wb_
 static char *plain_manifest(const wb_image *img, const plain_layer *layers) {
     json_t *ls = json_array();
     for (size_t i = 0; i < img->nlayers; i++)
-        json_array_append_new(ls, json_pack("{s:s, s:s, s:I}", "mediaType", WB_MT_OCI_LAYER,
-                                            "digest", layers[i].digest, "size",
-                                            (json_int_t)layers[i].size));
+        json_array_append_new(ls,
+                              json_pack("{s:s, s:s, s:I}", "mediaType", WB_MT_OCI_LAYER, "digest",
+                                        layers[i].digest, "size", (json_int_t)layers[i].size));
     json_t *cd = json_object_get(img->manifest, "config");
     json_t *m = json_pack("{s:i, s:s, s:{s:s, s:s, s:O}, s:o}", "schemaVersion", 2, "mediaType",
                           WB_MT_OCI_MANIFEST, "config", "mediaType", WB_MT_OCI_CONFIG, "digest",
@@ -271,13 +275,14 @@ typedef struct save_docs {
     json_t *repositories;
 } save_docs;
 
-static void add_index_entries(save_docs *d, const save_item *it, const char *mt,
-                              const char *digest, uint64_t size) {
-    json_t *base = json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", digest, "size",
-                             (json_int_t)size);
+static void add_index_entries(save_docs *d, const save_item *it, const char *mt, const char *digest,
+                              uint64_t size) {
+    json_t *base =
+        json_pack("{s:s, s:s, s:I}", "mediaType", mt, "digest", digest, "size", (json_int_t)size);
     if (it->img->os[0] && it->img->arch[0])
-        json_object_set_new(base, "platform", json_pack("{s:s, s:s}", "architecture",
-                                                        it->img->arch, "os", it->img->os));
+        json_object_set_new(
+            base, "platform",
+            json_pack("{s:s, s:s}", "architecture", it->img->arch, "os", it->img->os));
     if (it->ntags == 0) {
         json_array_append_new(d->index_manifests, base);
         return;
@@ -316,13 +321,12 @@ static void add_docker_entry(save_docs *d, const save_item *it, const plain_laye
                             json_string(wb_digest_hex(layers[it->img->nlayers - 1].digest)));
     }
     blob_name(name, sizeof name, it->img->config_digest);
-    json_array_append_new(d->docker_manifest,
-                          json_pack("{s:s, s:o, s:o}", "Config", name, "RepoTags", tags,
-                                    "Layers", paths));
+    json_array_append_new(d->docker_manifest, json_pack("{s:s, s:o, s:o}", "Config", name,
+                                                        "RepoTags", tags, "Layers", paths));
 }
 
-static int save_image(layout_out *o, wb_images *s, const save_item *it, bool docker,
-                      save_docs *d, wb_error *err) {
+static int save_image(layout_out *o, wb_images *s, const save_item *it, bool docker, save_docs *d,
+                      wb_error *err) {
     const wb_image *img = it->img;
     json_t *cd = json_object_get(img->manifest, "config");
     uint64_t config_size = (uint64_t)json_integer_value(json_object_get(cd, "size"));
@@ -349,8 +353,7 @@ static int save_image(layout_out *o, wb_images *s, const save_item *it, bool doc
     bool converted = false;
     for (size_t i = 0; i < img->nlayers; i++) {
         converted |= layers[i].fd >= 0;
-        if (out_blob(o, s, layers[i].digest, layers[i].fd, NULL, layers[i].size, err) < 0)
-            goto out;
+        if (out_blob(o, s, layers[i].digest, layers[i].fd, NULL, layers[i].size, err) < 0) goto out;
     }
     if (!converted) { /* the stored manifest already describes plain tars */
         if (out_blob(o, s, img->manifest_digest, -1, NULL, manifest_size, err) < 0) goto out;
@@ -380,8 +383,8 @@ static int out_json(layout_out *o, const char *path, json_t *doc, size_t flags, 
     return rc;
 }
 
-static int write_layout(layout_out *o, wb_images *s, const save_item *items, size_t n,
-                        bool docker, wb_error *err) {
+static int write_layout(layout_out *o, wb_images *s, const save_item *items, size_t n, bool docker,
+                        wb_error *err) {
     save_docs d = {json_array(), json_array(), json_object()};
     int rc = -1;
     if (out_bytes(o, "oci-layout", OCI_LAYOUT, strlen(OCI_LAYOUT), err) < 0) goto out;
@@ -406,8 +409,8 @@ out:
 
 /* ---- entry points ---- */
 
-static int save_dir(wb_images *s, const save_item *items, size_t n, const char *path,
-                    layout_out *o, wb_error *err) {
+static int save_dir(wb_images *s, const save_item *items, size_t n, const char *path, layout_out *o,
+                    wb_error *err) {
     struct stat st;
     if (lstat(path, &st) == 0) {
         if (!S_ISDIR(st.st_mode)) return wb_error_set(err, EEXIST, "`%s` exists", path);
@@ -453,12 +456,16 @@ int wb_archive_save(wb_images *s, const char *const *refs, size_t nrefs, wb_arch
     int fd = out_path ? file.fd : out_fd;
     if (wb__tar_out_open(&o.tar, fd, err) == 0) {
         rc = write_layout(&o, s, items, n, fmt == WB_ARCHIVE_DOCKER, err);
-        if (rc == 0) rc = wb__tar_out_close(&o.tar, err);
-        else wb__tar_out_free(&o.tar);
+        if (rc == 0)
+            rc = wb__tar_out_close(&o.tar, err);
+        else
+            wb__tar_out_free(&o.tar);
     }
     if (out_path) {
-        if (rc == 0) rc = wb__outfile_commit(&file, err);
-        else wb__outfile_abort(&file);
+        if (rc == 0)
+            rc = wb__outfile_commit(&file, err);
+        else
+            wb__outfile_abort(&file);
     }
 out:
     for (size_t i = 0; i < o.nwritten; i++) free(o.written[i]);
@@ -503,8 +510,10 @@ int wb_archive_export_wasm(wb_images *s, const char *ref, const char *out_path, 
         if (wb__write_all(fd, buf, (size_t)n, err) < 0) break;
     }
     if (out_path) {
-        if (rc == 0) rc = wb__outfile_commit(&file, err);
-        else wb__outfile_abort(&file);
+        if (rc == 0)
+            rc = wb__outfile_commit(&file, err);
+        else
+            wb__outfile_abort(&file);
     }
 out:
     if (src >= 0) close(src);

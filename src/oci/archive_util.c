@@ -127,7 +127,8 @@ int wb__open_beneath(int root_fd, const char *rel, uint64_t *size, wb_error *err
     struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV};
     int fd = (int)syscall(SYS_openat2, root_fd, rel, &how, sizeof how);
-    if (fd < 0 && (errno == ENOSYS || getenv("WASMBOX_NO_OPENAT2"))) fd = open_nofollow_walk(root_fd, rel);
+    if (fd < 0 && (errno == ENOSYS || getenv("WASMBOX_NO_OPENAT2")))
+        fd = open_nofollow_walk(root_fd, rel);
     if (fd < 0) {
         if (errno == EXDEV || errno == ELOOP)
             return wb_error_set(err, EPERM, "`%.200s`: a symbolic link leads out of the archive",
@@ -149,13 +150,19 @@ int wb__copy_to_blob(wb_images *s, int fd, const char *digest, uint64_t size,
                      const wb_archive_progress *progress, const char *verb, wb_error *err) {
     uint64_t have;
     if (progress && progress->fn) progress->fn(progress->ctx, verb, digest, size);
-    if (wb_blob_exists(s, digest, &have) && have == size) return 0; /* verified when stored */
-    wb_blob_writer *w;
-    if (wb_blob_writer_open(s, digest, (int64_t)size, &w, err) < 0) return -1;
+    /* a blob the store has is not written again, but the archive's copy is still checked: an
+     * archive with a wrong blob is refused whatever the store holds */
+    bool present = wb_blob_exists(s, digest, &have) && have == size;
+    wb_blob_writer *w = NULL;
+    wb_hasher *h = NULL;
+    if (present ? !(h = wb_hasher_new(err))
+                : wb_blob_writer_open(s, digest, (int64_t)size, &w, err) < 0)
+        return -1;
     uint8_t *buf = malloc(COPY_BLOCK);
+    uint64_t total = 0;
     if (!buf) {
-        wb_blob_writer_abort(w);
-        return wb_error_set(err, ENOMEM, "out of memory");
+        wb_error_set(err, ENOMEM, "out of memory");
+        goto fail;
     }
     for (;;) {
         ssize_t n = read(fd, buf, COPY_BLOCK);
@@ -165,13 +172,26 @@ int wb__copy_to_blob(wb_images *s, int fd, const char *digest, uint64_t size,
             goto fail;
         }
         if (n == 0) break;
-        if (wb_blob_writer_write(w, buf, (size_t)n, err) < 0) goto fail;
+        total += (uint64_t)n;
+        if (h)
+            wb_hasher_update(h, buf, (size_t)n);
+        else if (wb_blob_writer_write(w, buf, (size_t)n, err) < 0)
+            goto fail;
     }
     free(buf);
-    return wb_blob_writer_commit(w, NULL, err);
+    if (w) return wb_blob_writer_commit(w, NULL, err);
+    char got[WB_DIGEST_MAX];
+    wb_hasher_final(h, got);
+    if (total != size)
+        return wb_error_set(err, EIO, "blob %s: got %llu bytes, expected %llu", digest,
+                            (unsigned long long)total, (unsigned long long)size);
+    if (strcmp(got, digest) != 0)
+        return wb_error_set(err, EIO, "digest mismatch: expected %s, got %s", digest, got);
+    return 0;
 fail:
     free(buf);
-    wb_blob_writer_abort(w);
+    if (w) wb_blob_writer_abort(w);
+    if (h) wb_hasher_free(h);
     return -1;
 }
 
@@ -183,9 +203,12 @@ int wb__outfile_open(wb__outfile *o, const char *path, wb_error *err) {
     if (wb_path_join(o->final, sizeof o->final, err, "%s", path) < 0) return -1;
     snprintf(o->dir, sizeof o->dir, "%s", path);
     char *slash = strrchr(o->dir, '/');
-    if (!slash) snprintf(o->dir, sizeof o->dir, ".");
-    else if (slash == o->dir) o->dir[1] = '\0';
-    else *slash = '\0';
+    if (!slash)
+        snprintf(o->dir, sizeof o->dir, ".");
+    else if (slash == o->dir)
+        o->dir[1] = '\0';
+    else
+        *slash = '\0';
     struct stat st;
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return wb_error_set(err, EISDIR, "`%s` is a directory", path);
@@ -229,9 +252,12 @@ int wb__outfile_commit(wb__outfile *o, wb_error *err) {
     char dir[4096];
     snprintf(dir, sizeof dir, "%s", o->final);
     char *slash = strrchr(dir, '/');
-    if (!slash) snprintf(dir, sizeof dir, ".");
-    else if (slash == dir) dir[1] = '\0';
-    else *slash = '\0';
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
     return wb_fsync_dir(dir, err);
 }
 
@@ -263,8 +289,10 @@ int wb__tar_out_open(wb__tar_out *t, int fd, wb_error *err) {
         wb__tar_out_free(t);
         return wb_error_set(err, ENOMEM, "libarchive: cannot create a writer");
     }
+    /* no padding of the last record: the same bytes whether written to a file or a pipe */
     if (t->ar->archive_write_set_format_pax_restricted(t->a) != ARCHIVE_OK ||
         t->ar->archive_write_add_filter_none(t->a) != ARCHIVE_OK ||
+        t->ar->archive_write_set_bytes_in_last_block(t->a, 1) != ARCHIVE_OK ||
         t->ar->archive_write_open_fd(t->a, fd) != ARCHIVE_OK) {
         wb_error_set(err, EIO, "start the archive: %s", t->ar->archive_error_string(t->a));
         wb__tar_out_free(t);

@@ -17,13 +17,13 @@
 #include "base/alloc.h"
 #include "base/dynlib.h"
 
-#define DEFAULT_MAX_BYTES ((uint64_t)16 << 30)
+#define DEFAULT_MAX_BYTES   ((uint64_t)16 << 30)
 #define DEFAULT_MAX_ENTRIES 1000000
-#define MAX_PATH_LEN 4096
-#define MAX_COMPONENT_LEN 255
-#define READ_BLOCK (64 * 1024)
-#define WHITEOUT_PREFIX ".wh."
-#define WHITEOUT_OPAQUE ".wh..wh..opq"
+#define MAX_PATH_LEN        4096
+#define MAX_COMPONENT_LEN   255
+#define READ_BLOCK          (64 * 1024)
+#define WHITEOUT_PREFIX     ".wh."
+#define WHITEOUT_OPAQUE     ".wh..wh..opq"
 
 /* ---- the table of paths seen in this archive ---- */
 
@@ -205,8 +205,8 @@ static int open_dir(walker *w, const char *rel, bool create, const char *entry, 
             bool is_link = fstatat(fd, p, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode);
             close(fd);
             if (is_link)
-                return bad_entry(err, EPERM, entry, "`%s` is a symbolic link (refusing to follow it)",
-                                 part);
+                return bad_entry(err, EPERM, entry,
+                                 "`%s` is a symbolic link (refusing to follow it)", part);
             if (e == ENOTDIR || e == ELOOP)
                 return bad_entry(err, ENOTDIR, entry, "`%s` is not a directory", part);
             return bad_entry(err, e, entry, "open `%s`: %s", part, strerror(e));
@@ -356,14 +356,16 @@ static int extract_hardlink(walker *w, const char *target_name, int dir, const c
     struct stat st;
     int rc = 0;
     if (fstatat(tdir, tleaf, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-        rc = bad_entry(err, ENOENT, entry, "hard link to `%s`, which is not in the archive", target);
+        rc =
+            bad_entry(err, ENOENT, entry, "hard link to `%s`, which is not in the archive", target);
     } else if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
         rc = bad_entry(err, EPERM, entry, "hard link to `%s`, which is not a file", target);
     } else if (!strcmp(target, entry)) {
         rc = bad_entry(err, EPERM, entry, "hard link to itself");
     } else {
         bool exists_dir;
-        if (clear_slot(dir, leaf, false, &exists_dir, entry, err) < 0) rc = -1;
+        if (clear_slot(dir, leaf, false, &exists_dir, entry, err) < 0)
+            rc = -1;
         else if (linkat(tdir, tleaf, dir, leaf, 0) != 0)
             rc = bad_entry(err, errno, entry, "link to `%s`: %s", target, strerror(errno));
     }
@@ -453,11 +455,11 @@ static int extract_entry(walker *w, struct archive_entry *e, const char *path, e
             return bad_entry(err, errno, path, "create directory: %s", strerror(errno));
         defer_dir(w, path, w->ar->archive_entry_perm(e) & 01777, w->ar->archive_entry_mtime(e));
         return 0;
-    case K_FILE:
-        return extract_file(w, e, dir, leaf, path, err);
+    case K_FILE: return extract_file(w, e, dir, leaf, path, err);
     case K_SYMLINK: {
         const char *target = w->ar->archive_entry_symlink(e);
-        if (!target || !*target) return bad_entry(err, EINVAL, path, "symbolic link without target");
+        if (!target || !*target)
+            return bad_entry(err, EINVAL, path, "symbolic link without target");
         if (clear_slot(dir, leaf, false, &exists_dir, path, err) < 0) return -1;
         if (symlinkat(target, dir, leaf) != 0)
             return bad_entry(err, errno, path, "create symbolic link: %s", strerror(errno));
@@ -465,8 +467,7 @@ static int extract_entry(walker *w, struct archive_entry *e, const char *path, e
         utimensat(dir, leaf, times, AT_SYMLINK_NOFOLLOW);
         return 0;
     }
-    default:
-        return bad_entry(err, EPERM, path, "unsupported entry type");
+    default: return bad_entry(err, EPERM, path, "unsupported entry type");
     }
 }
 
@@ -516,15 +517,22 @@ static int check_and_apply(walker *w, struct archive_entry *e, wb_error *err) {
     const char *hardlink = ar->archive_entry_hardlink(e);
     mode_t type = ar->archive_entry_filetype(e);
     enum kind kind = K_OTHER;
-    if (hardlink) kind = K_FILE;
-    else if (type == AE_IFREG) kind = K_FILE;
-    else if (type == AE_IFDIR) kind = K_DIR;
-    else if (type == AE_IFLNK) kind = K_SYMLINK;
+    if (hardlink)
+        kind = K_FILE;
+    else if (type == AE_IFREG)
+        kind = K_FILE;
+    else if (type == AE_IFDIR)
+        kind = K_DIR;
+    else if (type == AE_IFLNK)
+        kind = K_SYMLINK;
     else if (type == AE_IFCHR || type == AE_IFBLK)
         return bad_entry(err, EPERM, raw, "device nodes are not allowed");
-    else if (type == AE_IFIFO) return bad_entry(err, EPERM, raw, "FIFOs are not allowed");
-    else if (type == AE_IFSOCK) return bad_entry(err, EPERM, raw, "sockets are not allowed");
-    else return bad_entry(err, EPERM, raw, "unsupported entry type 0%o", (unsigned)type);
+    else if (type == AE_IFIFO)
+        return bad_entry(err, EPERM, raw, "FIFOs are not allowed");
+    else if (type == AE_IFSOCK)
+        return bad_entry(err, EPERM, raw, "sockets are not allowed");
+    else
+        return bad_entry(err, EPERM, raw, "unsupported entry type 0%o", (unsigned)type);
 
     if (!path[0]) { /* "./": dest itself */
         if (kind != K_DIR) return bad_entry(err, EPERM, raw, "the root is not a directory");

@@ -14,9 +14,9 @@ typedef struct wb_tar_limits {
 } wb_tar_limits;
 
 enum {
-    WB_TAR_APPLY_WHITEOUTS = 1,  /* OCI whiteouts (.wh.NAME, .wh..wh..opq) delete from dest */
-    WB_TAR_REFUSE_WHITEOUTS = 2, /* a whiteout entry is an error (a single-layer import) */
-    WB_TAR_REFUSE_DUPLICATES = 4,/* the same path twice is an error */
+    WB_TAR_APPLY_WHITEOUTS = 1,   /* OCI whiteouts (.wh.NAME, .wh..wh..opq) delete from dest */
+    WB_TAR_REFUSE_WHITEOUTS = 2,  /* a whiteout entry is an error (a single-layer import) */
+    WB_TAR_REFUSE_DUPLICATES = 4, /* the same path twice is an error */
 };
 
 typedef struct wb_tar_stats {

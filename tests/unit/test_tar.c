@@ -92,7 +92,9 @@ static void tb_entry(tarbuf *t, const char *name, char type, const char *link, c
 static void tb_file(tarbuf *t, const char *name, const char *data) {
     tb_entry(t, name, '0', NULL, data, 0644);
 }
-static void tb_dir(tarbuf *t, const char *name) { tb_entry(t, name, '5', NULL, NULL, 0755); }
+static void tb_dir(tarbuf *t, const char *name) {
+    tb_entry(t, name, '5', NULL, NULL, 0755);
+}
 static void tb_symlink(tarbuf *t, const char *name, const char *target) {
     tb_entry(t, name, '2', target, NULL, 0777);
 }
@@ -121,7 +123,9 @@ static void scratch_init(scratch *s) {
     ASSERT_EQ(mkdir(s->outside, 0755), 0);
 }
 
-static void scratch_release(scratch *s) { wb_remove_tree(s->root, NULL); }
+static void scratch_release(scratch *s) {
+    wb_remove_tree(s->root, NULL);
+}
 
 static void write_archive(const char *path, tarbuf *t) {
     tb_end(t);
@@ -190,21 +194,23 @@ TEST(tar_good_archive_all_entry_types) {
     tb_file(&t, "./app/main.wasm", "\0asm-not-really");
     tb_file(&t, "deep/implied/parents/file.txt", "hello");
     tb_symlink(&t, "app/link", "main.wasm");
-    tb_symlink(&t, "abs-link", "/etc/passwd"); /* a symlink may point anywhere: it is not followed */
+    tb_symlink(&t, "abs-link",
+               "/etc/passwd"); /* a symlink may point anywhere: it is not followed */
     tb_hardlink(&t, "app/hard", "app/main.wasm");
     tb_entry(&t, "ro/", '5', NULL, NULL, 0555);
     tb_file(&t, "ro/inside", "x");
     tb_entry(&t, "exec.sh", '0', NULL, "#!", 0755);
     char long_name[300];
-    snprintf(long_name, sizeof long_name, "%s/%s", "a-directory-with-a-rather-long-name-to-use-the-prefix-field",
+    snprintf(long_name, sizeof long_name, "%s/%s",
+             "a-directory-with-a-rather-long-name-to-use-the-prefix-field",
              "and-a-file-whose-name-is-also-long-enough-to-need-more-than-one-hundred-bytes.txt");
     tb_file(&t, long_name, "long");
     write_archive(s.archive, &t);
     wb_error err = {0};
     wb_tar_stats st;
-    ASSERT_EQ(wb_tar_scan(s.archive, NULL, WB_TAR_REFUSE_DUPLICATES | WB_TAR_REFUSE_WHITEOUTS, &st,
-                          &err),
-              0);
+    ASSERT_EQ(
+        wb_tar_scan(s.archive, NULL, WB_TAR_REFUSE_DUPLICATES | WB_TAR_REFUSE_WHITEOUTS, &st, &err),
+        0);
     ASSERT_EQ(st.entries, 11);
     int rc = wb_tar_extract(s.archive, s.dest, NULL, WB_TAR_REFUSE_DUPLICATES, &st, &err);
     if (rc) fprintf(stderr, "%s\n", err.msg);
@@ -343,7 +349,8 @@ TEST(tar_symlink_replaced_by_file_is_not_followed) {
     ASSERT_EQ(wb_write_file_atomic(victim, "intact", 6, 0644, false, NULL), 0);
     tarbuf t = {0};
     tb_symlink(&t, "x", victim);
-    tb_file(&t, "x", "pwned"); /* without REFUSE_DUPLICATES: replaces the link, never writes through it */
+    tb_file(&t, "x",
+            "pwned"); /* without REFUSE_DUPLICATES: replaces the link, never writes through it */
     write_archive(s.archive, &t);
     wb_error err = {0};
     ASSERT_EQ(wb_tar_extract(s.archive, s.dest, NULL, 0, NULL, &err), 0);
@@ -536,7 +543,7 @@ TEST(tar_whiteouts_apply_across_two_layers) {
     /* layer 2 */
     tb_file(&t, "d1/.wh.f1", "");
     tb_file(&t, ".wh.d2", "");
-    tb_file(&t, "d3/keep/new", "new");   /* before the opaque marker: stays */
+    tb_file(&t, "d3/keep/new", "new"); /* before the opaque marker: stays */
     tb_file(&t, "d3/.wh..wh..opq", "");
     tb_file(&t, "d3/after", "a");
     tb_file(&t, "n", "mine");
