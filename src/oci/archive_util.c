@@ -179,14 +179,18 @@ int wb__copy_to_blob(wb_images *s, int fd, const char *digest, uint64_t size,
             goto fail;
     }
     free(buf);
-    if (w) return wb_blob_writer_commit(w, NULL, err);
+    if (w) {
+        if (wb_blob_writer_commit(w, NULL, err) < 0) return wb_error_wrap(err, "blob %s", digest);
+        return 0;
+    }
     char got[WB_DIGEST_MAX];
     wb_hasher_final(h, got);
     if (total != size)
         return wb_error_set(err, EIO, "blob %s: got %llu bytes, expected %llu", digest,
                             (unsigned long long)total, (unsigned long long)size);
     if (strcmp(got, digest) != 0)
-        return wb_error_set(err, EIO, "digest mismatch: expected %s, got %s", digest, got);
+        return wb_error_set(err, EIO, "blob %s: digest mismatch: expected %s, got %s", digest,
+                            digest, got);
     return 0;
 fail:
     free(buf);
@@ -423,8 +427,8 @@ int wb__decompress(int fd, const char *name, uint64_t max, wb__sink_fn sink, voi
         if (total > max) {
             failed = true;
             wb_error_set(err, EFBIG,
-                         "`%s` expands beyond the %llu-byte limit (a decompression bomb?)", name,
-                         (unsigned long long)max);
+                         "`%s` expands beyond the %llu MiB limit (a decompression bomb?)", name,
+                         (unsigned long long)((max + (1 << 20) - 1) >> 20));
             break;
         }
         if (sink(ctx, buf, (size_t)n, err) < 0) {

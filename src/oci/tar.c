@@ -123,6 +123,17 @@ static const char *printable(const char *name, char *buf, size_t size) {
     return buf;
 }
 
+/* "16 GiB", "64 MiB", or bytes */
+static const char *size_text(uint64_t n, char *buf, size_t size) {
+    if (n && n % ((uint64_t)1 << 30) == 0)
+        snprintf(buf, size, "%llu GiB", (unsigned long long)(n >> 30));
+    else if (n && n % ((uint64_t)1 << 20) == 0)
+        snprintf(buf, size, "%llu MiB", (unsigned long long)(n >> 20));
+    else
+        snprintf(buf, size, "%llu bytes", (unsigned long long)n);
+    return buf;
+}
+
 static int bad_entry(wb_error *err, int code, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int bad_entry(wb_error *err, int code, const char *name, const char *fmt, ...) {
@@ -302,9 +313,10 @@ static int write_file_data(walker *w, int fd, const char *entry, wb_error *err) 
         if (r == ARCHIVE_EOF) return 0;
         if (r < ARCHIVE_WARN)
             return bad_entry(err, EIO, entry, "read: %s", w->ar->archive_error_string(w->a));
+        char lim[32];
         if (offset < 0 || (uint64_t)offset + size > w->max_bytes)
-            return bad_entry(err, EFBIG, entry, "data beyond the %llu-byte limit",
-                             (unsigned long long)w->max_bytes);
+            return bad_entry(err, EFBIG, entry, "data beyond the %s limit",
+                             size_text(w->max_bytes, lim, sizeof lim));
         const uint8_t *p = buf;
         while (size) {
             ssize_t n = pwrite(fd, p, size, offset);
@@ -336,14 +348,20 @@ static int extract_file(walker *w, struct archive_entry *e, int dir, const char 
     return rc;
 }
 
+static int outside_link(wb_error *err, const char *entry, const char *target) {
+    char ptarget[220];
+    return bad_entry(err, EPERM, entry, "hard link to `%s`, outside the archive",
+                     target ? printable(target, ptarget, sizeof ptarget) : "");
+}
+
 /* A hard link: the target must be a file or symlink already beneath dest, reached without
  * following a symlink. */
 static int extract_hardlink(walker *w, const char *target_name, int dir, const char *leaf,
                             const char *entry, wb_error *err) {
     char target[MAX_PATH_LEN + 1], tparent[MAX_PATH_LEN + 1];
     const char *tleaf;
-    if (normalise(target_name, target, sizeof target, err) < 0)
-        return wb_error_wrap(err, "archive entry `%s`: hard link target", entry);
+    if (normalise(target_name, target, sizeof target, NULL) < 0)
+        return outside_link(err, entry, target_name);
     if (!target[0]) return bad_entry(err, EPERM, entry, "hard link to the destination itself");
     split(target, tparent, &tleaf);
     int tdir = open_dir(w, tparent, false, entry, err);
@@ -492,8 +510,8 @@ static int scan_entry(walker *w, const char *path, enum kind kind, const char *h
     }
     if (hardlink) {
         char target[MAX_PATH_LEN + 1];
-        if (normalise(hardlink, target, sizeof target, err) < 0)
-            return wb_error_wrap(err, "archive entry `%s`: hard link target", path);
+        if (normalise(hardlink, target, sizeof target, NULL) < 0)
+            return outside_link(err, path, hardlink);
         path_slot *s = table_find(&w->seen, target);
         if (!s || s->implicit)
             return bad_entry(err, ENOENT, path, "hard link to `%s`, which is not in the archive",
@@ -552,10 +570,11 @@ static int check_and_apply(walker *w, struct archive_entry *e, wb_error *err) {
     uint64_t size = kind == K_FILE && !hardlink && ar->archive_entry_size_is_set(e)
                         ? (uint64_t)ar->archive_entry_size(e)
                         : 0;
+    char lim[32];
     if (size > w->max_bytes || w->st.bytes + size > w->max_bytes)
         return bad_entry(err, EFBIG, raw,
-                         "the archive expands beyond the %llu-byte limit (a decompression bomb?)",
-                         (unsigned long long)w->max_bytes);
+                         "the archive expands beyond the %s limit (a decompression bomb?)",
+                         size_text(w->max_bytes, lim, sizeof lim));
     w->st.bytes += size;
 
     int rc = w->root < 0 ? scan_entry(w, path, kind, hardlink, err)

@@ -88,6 +88,14 @@ rm -rf "$T/lay-ref" && $TOOL layout "$T/lay-ref" "$HELLO" --ref example.com/team
 $TOOL tar "$T/lay-ref" "$T/ref-full.tar"
 expect load-ref-name 0 "Loaded image: example.com/team/app:v2" "" -- "$WB" load -i "$T/ref-full.tar"
 
+# a multi-platform index: the wasi/wasm manifest is picked, attestations and absent platforms
+# are passed over
+IDM=$($TOOL layout "$T/multi" "$HELLO" --name docker.io/library/multi:latest --nested)
+$TOOL tar "$T/multi" "$T/multi.tar"
+expect load-multi-platform 0 "Loaded image: multi:latest" "" -- "$WB" load -i "$T/multi.tar"
+expect multi-platform-id 0 "$IDM" "" -- image_id multi
+expect run-multi-platform 0 "$GREETING" "" -- "$WB" run --rm multi
+
 # ---- save: three formats, OCI schemas, skopeo, round trips ----
 section save
 for fmt in docker-archive oci-archive oci-dir; do
@@ -212,8 +220,8 @@ hostile_load dotdot "leaves the destination"
 hostile_load absolute "absolute path"
 hostile_load symlink-escape "symbolic link"
 hostile_load symlink-escape-relative "symbolic link"
-hostile_load hardlink-outside "hard link"
-hostile_load hardlink-dotdot "leaves the destination"
+hostile_load hardlink-outside "outside the archive"
+hostile_load hardlink-dotdot "outside the archive"
 hostile_load whiteout "whiteout entries are not allowed"
 hostile_load opaque "whiteout entries are not allowed"
 hostile_load device "device nodes are not allowed"

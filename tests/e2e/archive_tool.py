@@ -2,7 +2,8 @@
 """Helpers for tests/e2e/archive.sh: build image layouts and archives (good and hostile) without
 wasmbox, validate saved layouts against the OCI JSON schemas, and check a store's consistency.
 
-  layout DIR WASM [--name FULL] [--ref TAG] [--artifact] [--pad BYTES]   an OCI image layout
+  layout DIR WASM [--name FULL] [--ref TAG] [--artifact] [--nested] [--pad BYTES]
+                                  an OCI image layout (--nested: in a multi-platform index)
   docker-old OUT WASM NAME        a docker-archive as docker < 25 wrote it (<id>/layer.tar, ...)
   hostile KIND OUT WASM OUTSIDE   a hostile archive (kinds: see HOSTILE)
   validate PATH SCHEMA_DIR        PATH: an archive (tar) or a layout directory
@@ -58,7 +59,7 @@ def write_blob(layout, data):
     return {"digest": d, "size": len(data)}
 
 
-def make_layout(layout, wasm_path, name=None, ref=None, artifact=False, pad=0):
+def make_layout(layout, wasm_path, name=None, ref=None, artifact=False, pad=0, nested=False):
     wasm = open(wasm_path, "rb").read()
     os.makedirs(layout, exist_ok=True)
     with open(os.path.join(layout, "oci-layout"), "w") as f:
@@ -81,6 +82,17 @@ def make_layout(layout, wasm_path, name=None, ref=None, artifact=False, pad=0):
     manifest = canonical({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": cdesc,
                           "layers": layers})
     mdesc = dict(mediaType=OCI_MANIFEST, **write_blob(layout, manifest))
+    if nested:
+        # a multi-platform image: a linux/amd64 manifest (its blobs absent, as when only one
+        # platform was pulled), an attestation entry, and the wasi/wasm one
+        mdesc["platform"] = {"os": "wasi", "architecture": "wasm"}
+        other = {"mediaType": OCI_MANIFEST, "digest": sha(b"elsewhere"), "size": 9,
+                 "platform": {"os": "linux", "architecture": "amd64"}}
+        attest = {"mediaType": OCI_MANIFEST, "digest": sha(b"attestation"), "size": 11,
+                  "platform": {"os": "unknown", "architecture": "unknown"}}
+        nested_index = canonical({"schemaVersion": 2, "mediaType": OCI_INDEX,
+                                  "manifests": [other, attest, mdesc]})
+        mdesc = dict(mediaType=OCI_INDEX, **write_blob(layout, nested_index))
     ann = {}
     if name:
         ann["io.containerd.image.name"] = name
@@ -374,7 +386,7 @@ def main(argv):
     cmd = argv[1]
     if cmd == "layout":
         args = argv[2:]
-        opts = {"name": None, "ref": None, "artifact": False, "pad": 0}
+        opts = {"name": None, "ref": None, "artifact": False, "pad": 0, "nested": False}
         pos = []
         while args:
             a = args.pop(0)
@@ -384,6 +396,8 @@ def main(argv):
                 opts["ref"] = args.pop(0)
             elif a == "--artifact":
                 opts["artifact"] = True
+            elif a == "--nested":
+                opts["nested"] = True
             elif a == "--pad":
                 opts["pad"] = int(args.pop(0))
             else:

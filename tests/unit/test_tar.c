@@ -375,7 +375,7 @@ TEST(tar_refuses_hardlinks_outside) {
     tb_hardlink(&t, "h", "../victim");
     ASSERT_REFUSED(&s, &t, 0, "`h`");
     tb_hardlink(&t, "h", victim);
-    ASSERT_REFUSED(&s, &t, 0, "absolute");
+    ASSERT_REFUSED(&s, &t, 0, "outside the archive");
     tb_hardlink(&t, "h", "not-there");
     ASSERT_REFUSED(&s, &t, 0, "not in the archive");
     tb_symlink(&t, "l", s.root);
