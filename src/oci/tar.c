@@ -461,9 +461,20 @@ static int extract_entry(walker *w, struct archive_entry *e, const char *path, e
     char parent[MAX_PATH_LEN + 1];
     const char *leaf;
     split(path, parent, &leaf);
+    if (whiteout) { /* nothing to hide where there is no directory: do not create one */
+        wb_error why = {0};
+        int wdir = open_dir(w, parent, false, path, &why);
+        if (wdir < 0 && why.code == ENOENT) return 0;
+        if (wdir < 0) {
+            if (err) *err = why;
+            return -1;
+        }
+        int rc = apply_whiteout(w, wdir, parent, leaf, path, err);
+        close(wdir);
+        return rc;
+    }
     int dir = parent_dir(w, parent, path, err);
     if (dir < 0) return -1;
-    if (whiteout) return apply_whiteout(w, dir, parent, leaf, path, err);
     if (hardlink) return extract_hardlink(w, hardlink, dir, leaf, path, err);
     bool exists_dir;
     switch (kind) {

@@ -549,6 +549,7 @@ TEST(tar_whiteouts_apply_across_two_layers) {
     tb_file(&t, "n", "mine");
     tb_file(&t, ".wh.n", ""); /* a whiteout hides only lower layers: n stays */
     tb_file(&t, ".wh.missing", "");
+    tb_file(&t, "no/such/dir/.wh.x", ""); /* creates nothing */
     int rc = extract(&s, &t, WB_TAR_APPLY_WHITEOUTS, &err);
     if (rc) fprintf(stderr, "%s\n", err.msg);
     ASSERT_EQ(rc, 0);
@@ -563,6 +564,7 @@ TEST(tar_whiteouts_apply_across_two_layers) {
     ASSERT_TRUE(exists(s.dest, "n"));
     ASSERT_TRUE(exists(s.dest, "top"));
     ASSERT_TRUE(!exists(s.dest, ".wh.n") && !exists(s.dest, "d3/.wh..wh..opq"));
+    ASSERT_TRUE(!exists(s.dest, "no"));
     /* a whiteout cannot reach outside either */
     char victim[400];
     snprintf(victim, sizeof victim, "%s/victim", s.outside);
