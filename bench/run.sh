@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the benchmark suite: each program in bench/src/ built natively (gcc -O2) and to wasm
 # (clang, freestanding), timed side by side with hyperfine, native vs `wasmbox run --invoke`.
-# Fails if a wasm checksum differs from the native one. Prints a table and a final line
-# `geomean: X.XX× native`.
+# Fails if a wasm checksum differs from the native one. Prints a table, the SIMD kernel's lines
+# (bench/simd.sh: the same loops built with and without -msimd128; not in the geomean) and a final
+# line `geomean: X.XX× native`.
 #
 #   BUILD=build bash bench/run.sh       (what `make bench` runs, from the repo root)
 #   WASMBOX=path        engine binary to measure (default $BUILD/wasmbox)
@@ -52,23 +53,24 @@ command -v python3 >/dev/null || die "python3 not installed"
 [[ $runs =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, got \`$runs\`"
 [[ $warmup =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be a non-negative integer, got \`$warmup\`"
 
-selected=()
-for entry in "${programs[@]}"; do
-	name=${entry%% *}
-	if [[ -z $filter ]]; then
-		selected+=("$entry")
-		continue
-	fi
+# wanted NAME: BENCH_FILTER is empty or one of its patterns matches NAME
+wanted() {
+	[[ -z $filter ]] && return 0
+	local pattern patterns
 	IFS=',' read -ra patterns <<<"$filter"
 	for pattern in "${patterns[@]}"; do
 		# shellcheck disable=SC2053 # the pattern is a glob on purpose
-		if [[ $name == $pattern ]]; then
-			selected+=("$entry")
-			break
-		fi
+		[[ $1 == $pattern ]] && return 0
 	done
+	return 1
+}
+
+selected=()
+for entry in "${programs[@]}"; do
+	if wanted "${entry%% *}"; then selected+=("$entry"); fi
 done
-((${#selected[@]} > 0)) || die "BENCH_FILTER=\`$filter\` matches no program (have: $(printf '%s ' "${programs[@]%% *}"))"
+simd_kernel=vector # bench/simd.sh
+((${#selected[@]} > 0)) || wanted $simd_kernel || die "BENCH_FILTER=\`$filter\` matches no program (have: $(printf '%s ' "${programs[@]%% *}" $simd_kernel))"
 
 make --no-print-directory -s -f bench/Makefile BUILD="$build" || die "building the benchmark programs failed"
 
@@ -102,8 +104,14 @@ for entry in "${selected[@]}"; do
 	names+=("$name")
 done
 
-python3 - "$results_dir" "${names[@]}" <<'PY'
-import json, math, sys
+simd_report=
+if wanted $simd_kernel; then
+	simd_report=$(BUILD=$build WASMBOX=$wasmbox BENCH_RUNS=$runs BENCH_WARMUP=$warmup bash bench/simd.sh) ||
+		die "the SIMD benchmark (bench/simd.sh) failed"
+fi
+
+SIMD_REPORT=$simd_report python3 - "$results_dir" "${names[@]}" <<'PY'
+import json, math, os, sys
 
 results_dir, names = sys.argv[1], sys.argv[2:]
 rows = []
@@ -113,9 +121,13 @@ for name in names:
     native, wasm = by_command["native"], by_command["wasmbox"]
     rows.append((name, native, wasm, wasm / native))
 
-print(f"{'NAME':<10} {'native s':>10} {'wasmbox s':>10} {'ratio':>8}")
+if rows:
+    print(f"{'NAME':<10} {'native s':>10} {'wasmbox s':>10} {'ratio':>8}")
 for name, native, wasm, ratio in rows:
     print(f"{name:<10} {native:>10.3f} {wasm:>10.3f} {ratio:>7.2f}×")
-geomean = math.exp(sum(math.log(r[3]) for r in rows) / len(rows))
-print(f"geomean: {geomean:.2f}× native")
+if os.environ.get("SIMD_REPORT"):
+    print(os.environ["SIMD_REPORT"])
+if rows:
+    geomean = math.exp(sum(math.log(r[3]) for r in rows) / len(rows))
+    print(f"geomean: {geomean:.2f}× native")
 PY
