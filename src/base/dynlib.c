@@ -10,8 +10,10 @@
  * with its message. */
 static wb_libarchive archive_fns;
 static wb_libcrypto crypto_fns;
-static char archive_err[WB_ERROR_MSG_MAX], crypto_err[WB_ERROR_MSG_MAX];
-static pthread_once_t archive_once = PTHREAD_ONCE_INIT, crypto_once = PTHREAD_ONCE_INIT;
+static wb_libcurl curl_fns;
+static char archive_err[WB_ERROR_MSG_MAX], crypto_err[WB_ERROR_MSG_MAX], curl_err[WB_ERROR_MSG_MAX];
+static pthread_once_t archive_once = PTHREAD_ONCE_INIT, crypto_once = PTHREAD_ONCE_INIT,
+                      curl_once = PTHREAD_ONCE_INIT;
 
 static void *open_first(const char *const *names, char *why, size_t size) {
     for (const char *const *n = names; *n; n++) {
@@ -47,6 +49,21 @@ static void load_crypto(void) {
     WB_LIBCRYPTO_FUNCS(WB_DYNLIB_RESOLVE)
 }
 
+static void load_curl(void) {
+    /* the OpenSSL flavour (libcurl4); the GnuTLS one has the same ABI */
+    static const char *const names[] = {"libcurl.so.4", "libcurl-gnutls.so.4", NULL};
+    const char *lib = names[0];
+    char *why = curl_err;
+    wb_libcurl *fns = &curl_fns;
+    void *h = open_first(names, why, WB_ERROR_MSG_MAX);
+    if (!h) return;
+    WB_LIBCURL_FUNCS(WB_DYNLIB_RESOLVE)
+    if (why[0]) return;
+    CURLcode (*global_init)(long) = (CURLcode(*)(long))dlsym(h, "curl_global_init");
+    if (!global_init || global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        snprintf(why, WB_ERROR_MSG_MAX, "%s: curl_global_init failed", lib);
+}
+
 const wb_libarchive *wb_libarchive_get(wb_error *err) {
     pthread_once(&archive_once, load_archive);
     if (archive_err[0]) {
@@ -63,4 +80,13 @@ const wb_libcrypto *wb_libcrypto_get(wb_error *err) {
         return NULL;
     }
     return &crypto_fns;
+}
+
+const wb_libcurl *wb_libcurl_get(wb_error *err) {
+    pthread_once(&curl_once, load_curl);
+    if (curl_err[0]) {
+        wb_error_set(err, ENOENT, "%s", curl_err);
+        return NULL;
+    }
+    return &curl_fns;
 }

@@ -11,6 +11,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
+/* curl_easy_setopt and friends are called through the table: no type-checking macros */
+#define CURL_DISABLE_TYPECHECK 1
+#include <curl/curl.h>
 
 #include "base/error.h"
 
@@ -88,6 +91,29 @@
     X(EVP_DigestUpdate)                                                                            \
     X(EVP_DigestFinal_ex)
 
+/* The functions of libcurl wasmbox uses (the registry client). The variadic setopt/getinfo take
+ * exactly the types libcurl documents: long, curl_off_t, pointers. */
+#define WB_LIBCURL_FUNCS(X)                                                                        \
+    X(curl_easy_init)                                                                              \
+    X(curl_easy_cleanup)                                                                           \
+    X(curl_easy_reset)                                                                             \
+    X(curl_easy_setopt)                                                                            \
+    X(curl_easy_getinfo)                                                                           \
+    X(curl_easy_perform)                                                                           \
+    X(curl_easy_strerror)                                                                          \
+    X(curl_easy_escape)                                                                            \
+    X(curl_free)                                                                                   \
+    X(curl_slist_append)                                                                           \
+    X(curl_slist_free_all)                                                                         \
+    X(curl_multi_init)                                                                             \
+    X(curl_multi_cleanup)                                                                          \
+    X(curl_multi_add_handle)                                                                       \
+    X(curl_multi_remove_handle)                                                                    \
+    X(curl_multi_perform)                                                                          \
+    X(curl_multi_poll)                                                                             \
+    X(curl_multi_info_read)                                                                        \
+    X(curl_multi_strerror)
+
 #define WB_DYNLIB_MEMBER(name) __typeof__(&name) name;
 
 typedef struct wb_libarchive {
@@ -98,9 +124,15 @@ typedef struct wb_libcrypto {
     WB_LIBCRYPTO_FUNCS(WB_DYNLIB_MEMBER)
 } wb_libcrypto;
 
+typedef struct wb_libcurl {
+    WB_LIBCURL_FUNCS(WB_DYNLIB_MEMBER)
+} wb_libcurl;
+
 /* The tables, loading the library on the first call; NULL with err filled when the library
- * (libarchive13 / libssl3 from Debian) is missing. Call as `ar->archive_read_new()`. */
+ * (libarchive13 / libssl3 / libcurl4 from Debian) is missing. Call as `ar->archive_read_new()`.
+ * wb_libcurl_get also runs curl_global_init once. */
 const wb_libarchive *wb_libarchive_get(wb_error *err);
 const wb_libcrypto *wb_libcrypto_get(wb_error *err);
+const wb_libcurl *wb_libcurl_get(wb_error *err);
 
 #endif
