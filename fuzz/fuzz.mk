@@ -16,27 +16,29 @@ FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -std=gnu17 -D_GNU_SOURCE -Isrc $(FUZZ_WARN) -MMD -MP
 
-FUZZ_LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c)
+FUZZ_LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c) src/oci/dockerfile.c src/oci/fstree.c
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
-FUZZ_TARGETS := $(FUZZ_BUILD)/fuzz_module
+FUZZ_TARGETS := $(FUZZ_BUILD)/fuzz_module $(FUZZ_BUILD)/fuzz_dockerfile
 
 .PHONY: all run seeds
 .SECONDARY:
 all: $(FUZZ_TARGETS)
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ -lm -lpthread
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ -lm -lpthread -ljansson
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 # -rss_limit_mb: guarded memories reserve 8 GiB of address space but commit only what they use.
-run: $(FUZZ_BUILD)/fuzz_module
-	@mkdir -p $(FUZZ_BUILD)/corpus/fuzz_module
+run: $(FUZZ_TARGETS)
+	@mkdir -p $(FUZZ_BUILD)/corpus/fuzz_module $(FUZZ_BUILD)/corpus/fuzz_dockerfile
 	$(FUZZ_BUILD)/fuzz_module -max_total_time=$(FUZZ_TIME) -print_final_stats=1 $(FUZZ_ARGS) \
 	    -dict=fuzz/wasm.dict -max_len=65536 -timeout=25 -rss_limit_mb=2560 \
 	    -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_module fuzz/seeds
+	$(FUZZ_BUILD)/fuzz_dockerfile -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
+	    -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_dockerfile fuzz/seeds-dockerfile
 
 seeds:
 	SHARED=$(SHARED) bash fuzz/make-seeds.sh

@@ -6,6 +6,8 @@ packages=(
     wabt                 # wat2wasm, wast2json (spec tests are converted at build time)
     wasi-libc libclang-rt-14-dev-wasm32  # C to wasm32-wasi (examples, WASI tests)
     curl                 # HTTP tests
+    jq                   # JSON checks in tests/e2e/build.sh
+    python3-jsonschema   # OCI schema checks in tests/e2e/archive.sh
     libjansson-dev       # JSON (image store, spec-test runner)
     libarchive-dev libssl-dev  # tar layers, SHA-256 (loaded at run time with dlopen)
     skopeo               # interop tests for images

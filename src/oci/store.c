@@ -37,6 +37,7 @@ struct wb_images {
     char *blobs;  /* ROOT/images/blobs/sha256 */
     int lock_fd;  /* open while locked, else -1 */
     int lock_depth;
+    int ingest_fd; /* shared flock on ROOT/images/gc.lock while this process writes blobs */
 };
 
 char *wb_store_default_root(const char *flag) {
@@ -70,6 +71,7 @@ int wb_images_open(const char *root, wb_images **out, wb_error *err) {
     snprintf(buf, sizeof buf, "%s/images", root);
     s->dir = wb_strdup(buf);
     s->lock_fd = -1;
+    s->ingest_fd = -1;
     snprintf(buf, sizeof buf, "%s/oci-layout", s->dir);
     if (access(buf, F_OK) != 0) {
         static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
@@ -85,6 +87,7 @@ int wb_images_open(const char *root, wb_images **out, wb_error *err) {
 void wb_images_close(wb_images *s) {
     if (!s) return;
     if (s->lock_fd >= 0) close(s->lock_fd);
+    if (s->ingest_fd >= 0) close(s->ingest_fd);
     free(s->root);
     free(s->dir);
     free(s->blobs);
@@ -115,6 +118,19 @@ static void unlock(wb_images *s) {
     if (--s->lock_depth > 0) return;
     close(s->lock_fd); /* releases the flock */
     s->lock_fd = -1;
+}
+
+/* ---- ingest vs. garbage collection ----
+ * Blobs written by a build, load or pull are unreferenced until the image is registered at the
+ * end. A process that writes blobs holds a shared flock on gc.lock for as long as its store is
+ * open; collection deletes blobs only when it can take that lock exclusively. */
+
+static void hold_ingest(wb_images *s) {
+    if (s->ingest_fd >= 0) return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/gc.lock", s->dir);
+    s->ingest_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (s->ingest_fd >= 0) flock(s->ingest_fd, LOCK_SH);
 }
 
 /* ---- blobs ---- */
@@ -161,6 +177,7 @@ int wb_blob_writer_open(wb_images *s, const char *expect_digest, int64_t expect_
     *out = NULL;
     if (expect_digest && !wb_digest_valid(expect_digest))
         return wb_error_set(err, EINVAL, "invalid digest \"%.80s\"", expect_digest);
+    hold_ingest(s);
     wb_hasher *h = wb_hasher_new(err);
     if (!h) return -1;
     wb_blob_writer *w = wb_calloc(1, sizeof *w);
@@ -475,8 +492,17 @@ int wb_images_remove(wb_images *s, const char *manifest_digest, wb_error *err) {
     json_t *idx = index_read(s, err);
     if (idx) {
         json_t *manifests = json_object_get(idx, "manifests");
+        /* the image: every manifest of the same config */
+        char config[WB_DIGEST_MAX] = "";
+        for (size_t i = 0; i < json_array_size(manifests); i++) {
+            json_t *e = json_array_get(manifests, i);
+            if (!strcmp(entry_digest(e), manifest_digest) && ann(e, ANN_CONFIG))
+                snprintf(config, sizeof config, "%s", ann(e, ANN_CONFIG));
+        }
         for (size_t i = 0; i < json_array_size(manifests);) {
-            if (!strcmp(entry_digest(json_array_get(manifests, i)), manifest_digest))
+            json_t *e = json_array_get(manifests, i);
+            const char *c = ann(e, ANN_CONFIG);
+            if (!strcmp(entry_digest(e), manifest_digest) || (config[0] && c && !strcmp(c, config)))
                 json_array_remove(manifests, i);
             else
                 i++;
@@ -531,9 +557,14 @@ int wb_images_list(wb_images *s, wb_image_record **out, size_t *n, wb_error *err
         json_t *e = json_array_get(manifests, i);
         const char *d = entry_digest(e);
         if (!d || !wb_digest_valid(d)) continue;
+        /* an image is its ID (config digest): manifests of one config are one image, as in
+         * Docker (a load of the same image in another archive format adds a manifest) */
+        const char *cfg = ann(e, ANN_CONFIG);
         wb_image_record *r = NULL;
         for (size_t k = 0; k < count; k++)
-            if (!strcmp(recs[k].manifest, d)) r = &recs[k];
+            if (!strcmp(recs[k].manifest, d) ||
+                (cfg && wb_digest_valid(cfg) && !strcmp(recs[k].config, cfg)))
+                r = &recs[k];
         if (!r) {
             recs = wb_reallocarray(recs, count + 1, sizeof *recs);
             r = &recs[count++];
@@ -658,9 +689,20 @@ int wb_images_gc(wb_images *s, uint64_t *freed, wb_error *err) {
             mark(&live, &nlive, json_string_value(json_object_get(json_array_get(layers, k), "digest")));
         json_decref(m);
     }
+    /* blobs only when no other process is writing some (see hold_ingest) */
+    char gcpath[4096];
+    snprintf(gcpath, sizeof gcpath, "%s/gc.lock", s->dir);
+    int gc_fd = s->ingest_fd >= 0 ? s->ingest_fd : open(gcpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (gc_fd < 0 || flock(gc_fd, LOCK_EX | LOCK_NB) != 0) {
+        if (gc_fd >= 0 && gc_fd != s->ingest_fd) close(gc_fd);
+        rc = 0; /* busy: the blobs are collected another time */
+        goto out;
+    }
     DIR *dir = opendir(s->blobs);
     if (!dir) {
         wb_error_sys(err, "list `%s`", s->blobs);
+        if (gc_fd != s->ingest_fd) close(gc_fd);
+        else flock(gc_fd, LOCK_SH);
         goto out;
     }
     struct dirent *de;
@@ -678,6 +720,8 @@ int wb_images_gc(wb_images *s, uint64_t *freed, wb_error *err) {
         if (unlinkat(dirfd(dir), de->d_name, 0) == 0 && freed) *freed += (uint64_t)st.st_size;
     }
     closedir(dir);
+    if (gc_fd != s->ingest_fd) close(gc_fd);
+    else flock(gc_fd, LOCK_SH);
     /* unpacked root filesystems of images that are gone */
     char rootfs[4096];
     snprintf(rootfs, sizeof rootfs, "%s/rootfs", s->dir);
