@@ -147,7 +147,7 @@ static void call_export(wb_store *s, wb_func *f, bool ones, outcome *o) {
             if (results[k].type == WB_FUNCREF || results[k].type == WB_EXTERNREF)
                 mix(o, results[k].of.ref != NULL);
             else
-                mix_bytes(o, results[k].of.v128, 8);
+                mix_bytes(o, results[k].of.v128, results[k].type == WB_V128 ? 16 : 8);
         }
     }
     free(args);
@@ -180,7 +180,7 @@ static void observe_state(wb_instance *inst, const wb_module *m, outcome *o) {
             if (v.type == WB_FUNCREF || v.type == WB_EXTERNREF)
                 mix(o, v.of.ref != NULL);
             else
-                mix_bytes(o, v.of.v128, 8);
+                mix_bytes(o, v.of.v128, v.type == WB_V128 ? 16 : 8);
         } else if (ext.kind == WB_EXTERN_MEMORY) {
             uint64_t size = wb_memory_size(ext.of.memory);
             mix(o, size);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Regenerates fuzz/seeds/ from the WebAssembly spec suite: for every non-SIMD .wast, the largest
-# valid module (a `module` command, binary form) of at most MAX_BYTES; every valid module of a few
-# files whose functions compute addresses at the end of memory from their arguments; and the
+# Regenerates fuzz/seeds/ from the WebAssembly spec suite: for every .wast (simd_* included), the
+# largest valid module (a `module` command, binary form) of at most MAX_BYTES; every valid module
+# of a few files whose functions compute addresses at the end of memory from their arguments; the
 # largest assert_invalid / assert_malformed binary of at most 1 KiB from a few decoder-heavy files.
 # Usage: SHARED=../shared bash fuzz/make-seeds.sh   (needs wast2json and jq)
 set -euo pipefail
@@ -12,7 +12,7 @@ MAX_BYTES=${MAX_BYTES:-24576}
 # files whose invalid/malformed binaries are worth keeping as seeds for the decoder
 BAD_FROM="binary binary-leb128 custom data elem global imports memory table type names"
 # files all of whose valid modules are kept
-ALL_FROM="memory_trap address memory_grow"
+ALL_FROM="memory_trap address memory_grow simd_address simd_load_splat simd_store"
 
 [ -d "$WAST_DIR" ] || { echo "make-seeds: $WAST_DIR not found" >&2; exit 1; }
 tmp=$(mktemp -d)
@@ -37,7 +37,6 @@ pick_largest() {
 
 for wast in "$WAST_DIR"/*.wast; do
     name=$(basename "$wast" .wast)
-    case $name in simd_*) continue ;; esac
     dir=$tmp/$name
     mkdir -p "$dir"
     wast2json -o "$dir/$name.json" "$wast" 2>/dev/null || { echo "make-seeds: skip $name" >&2; continue; }
