@@ -17,6 +17,7 @@
 #include "oci/image.h"
 #include "oci/reference.h"
 #include "oci/store.h"
+#include "registry/registry.h"
 #include "runtime/container.h"
 #include "runtime/launch.h"
 #include "runtime/wasm_handler.h"
@@ -221,24 +222,37 @@ int wb_run_image(wb_run_opts *o) {
         wb_cli_error("%s", err.msg);
         goto out;
     }
-    if (wb_images_resolve(store, ref, &rec, &err) < 0) {
-        if (err.code == ENOENT) {
-            wb_ref r;
-            char full[WB_REF_MAX + 80], fam[WB_REF_MAX + 80];
-            if (wb_ref_parse(ref, &r, NULL) == 0) {
-                wb_ref_full(&r, full, sizeof full);
-                wb_ref_familiar(full, fam, sizeof fam);
-            } else {
-                snprintf(fam, sizeof fam, "%s", ref);
-            }
-            fprintf(stderr, "Unable to find image '%s' locally\n", fam);
-            wb_cli_error("pulling images from a registry is not available yet: build, load or "
-                         "import %s first",
-                         fam);
-        } else {
-            wb_cli_error("%s", err.msg);
-        }
+    /* --pull always: the registry's image first; missing (the default): only when absent */
+    char pulled[WB_DIGEST_MAX];
+    if (o->pull && !strcmp(o->pull, "always") &&
+        wb_registry_pull_hook(NULL, store, ref, o->platform, pulled, &err) < 0) {
+        wb_cli_error("%s", err.msg);
         goto out;
+    }
+    if (wb_images_resolve(store, ref, &rec, &err) < 0) {
+        if (err.code != ENOENT) {
+            wb_cli_error("%s", err.msg);
+            goto out;
+        }
+        wb_ref r;
+        char full[WB_REF_MAX + 80], fam[WB_REF_MAX + 80];
+        if (wb_ref_parse(ref, &r, NULL) == 0) {
+            wb_ref_full(&r, full, sizeof full);
+            wb_ref_familiar(full, fam, sizeof fam);
+        } else {
+            snprintf(fam, sizeof fam, "%s", ref);
+        }
+        if (o->pull && !strcmp(o->pull, "never")) {
+            wb_cli_error("No such image: %s", fam);
+            goto out;
+        }
+        fprintf(stderr, "Unable to find image '%s' locally\n", fam);
+        /* progress on stderr: stdout is the workload's */
+        if (wb_registry_pull_hook(NULL, store, ref, o->platform, pulled, &err) < 0 ||
+            wb_images_resolve(store, pulled, &rec, &err) < 0) {
+            wb_cli_error("%s", err.msg);
+            goto out;
+        }
     }
     if (wb_image_load(store, rec.manifest, &img, &err) < 0) {
         wb_cli_error("%s", err.msg);

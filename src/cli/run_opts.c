@@ -388,6 +388,16 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
         } else if (is_opt(a, "--network")) {
             if (!(o->network = opt_value(argc, argv, &i, "--network"))) return -1;
             o->image_only_flag = "--network";
+        } else if (is_opt(a, "--pull")) {
+            if (!(o->pull = opt_value(argc, argv, &i, "--pull"))) return -1;
+            if (strcmp(o->pull, "missing") != 0 && strcmp(o->pull, "always") != 0 &&
+                strcmp(o->pull, "never") != 0) {
+                wb_cli_error("invalid pull option: '%s': must be one of \"always\", \"missing\" "
+                             "or \"never\"",
+                             o->pull);
+                return -1;
+            }
+            o->image_only_flag = "--pull";
         } else if (is_opt(a, "--restart")) {
             if (!(o->restart = opt_value(argc, argv, &i, "--restart"))) return -1;
             o->image_only_flag = "--restart";

@@ -37,6 +37,7 @@ typedef struct wb_run_opts {
     /* Docker's flags (running an image) */
     bool rm, detach, interactive, tty;
     const char *name, *workdir, *entrypoint, *runtime, *platform, *network;
+    const char *pull; /* --pull missing|always|never (NULL: missing) */
     bool entrypoint_set;
     char **volumes;             /* -v HOST:GUEST[:ro] as given */
     int nvolumes;
