@@ -32,7 +32,7 @@ LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 # libcrypto and libarchive are dlopen'ed when needed (src/base/dynlib.h)
 LIBS := -ljansson -ldl -lpthread
 
-LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/oci/*.c src/runtime/*.c)
+LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/oci/*.c src/runtime/*.c src/registry/*.c)
 CLI_SRCS := $(wildcard src/cli/*.c)
 SPECTEST_SRCS := $(wildcard tools/spectest/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)

@@ -36,6 +36,10 @@ int wb_cmd_start(int argc, char **argv);
 int wb_cmd_inspect(int argc, char **argv);
 int wb_cmd_container_prune(int argc, char **argv);
 int wb_cmd_stats(int argc, char **argv);
+int wb_cmd_pull(int argc, char **argv);
+int wb_cmd_push(int argc, char **argv);
+int wb_cmd_login(int argc, char **argv);
+int wb_cmd_logout(int argc, char **argv);
 
 /* The store root for this invocation: --root, else $WASMBOX_ROOT, else the default. */
 const char *wb_cli_root(void);

@@ -73,6 +73,10 @@ static void usage(FILE *out) {
           "  stats       Display resource usage of containers (--no-stream)\n"
           "  container   Manage containers\n"
           "  build       Build an image from a Dockerfile\n"
+          "  pull        Download an image from a registry\n"
+          "  push        Upload an image to a registry\n"
+          "  login       Log in to a registry\n"
+          "  logout      Log out from a registry\n"
           "  images      List images\n"
           "  image       Manage images (ls, inspect, rm, tag, prune, save, load, import, export-wasm)\n"
           "  inspect     Return low-level information on containers and images\n"
@@ -99,7 +103,8 @@ static const struct {
     {"create", wb_cmd_create}, {"ps", wb_cmd_ps},           {"logs", wb_cmd_logs},
     {"stop", wb_cmd_stop},     {"restart", wb_cmd_stop},    {"kill", wb_cmd_kill},
     {"rm", wb_cmd_rm},         {"wait", wb_cmd_wait},       {"start", wb_cmd_start},
-    {"stats", wb_cmd_stats},
+    {"stats", wb_cmd_stats},   {"pull", wb_cmd_pull},       {"push", wb_cmd_push},
+    {"login", wb_cmd_login},   {"logout", wb_cmd_logout},
 };
 
 static const struct {
@@ -122,6 +127,7 @@ static const struct {
     {"rm", wb_cmd_rmi},          {"remove", wb_cmd_rmi},      {"tag", wb_cmd_tag},
     {"prune", wb_cmd_image_prune}, {"save", wb_cmd_save},     {"load", wb_cmd_load},
     {"import", wb_cmd_import},   {"export-wasm", wb_cmd_export_wasm}, {"build", wb_cmd_build},
+    {"pull", wb_cmd_pull},       {"push", wb_cmd_push},
 };
 
 int main(int argc, char **argv) {
