@@ -8,6 +8,7 @@
 
 #include "base/alloc.h"
 #include "cli/cli.h"
+#include "registry/registry.h"
 #include "oci/build.h"
 #include "oci/dockerfile.h"
 #include "oci/reference.h"
@@ -168,6 +169,7 @@ int wb_cmd_build(int argc, char **argv) {
         .no_cache = no_cache,
         .out = quiet ? NULL : stdout,
         .warn = stderr,
+        .pull = wb_registry_pull_hook,
     };
     if (!strcmp(context, "-") || (file && !strcmp(file, "-"))) {
         stdin_text = read_stdin(&stdin_len);

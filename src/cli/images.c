@@ -123,7 +123,7 @@ int wb_cmd_images(int argc, char **argv) {
         wb_images_close(s);
         return 1;
     }
-    qsort(recs, n, sizeof *recs, by_created_desc);
+    if (n) qsort(recs, n, sizeof *recs, by_created_desc); /* recs is NULL when n is 0 */
     char filter_repo[WB_REF_MAX] = "", filter_tag[160] = "";
     if (filter_ref) {
         wb_ref r;
@@ -142,10 +142,19 @@ int wb_cmd_images(int argc, char **argv) {
         for (size_t t = 0; t < ntags; t++) {
             row r;
             memset(&r, 0, sizeof r);
-            if (recs[i].ntags) split_tag(recs[i].tags[t], r.repo, sizeof r.repo, r.tag, sizeof r.tag);
-            else {
+            if (recs[i].ntags) {
+                split_tag(recs[i].tags[t], r.repo, sizeof r.repo, r.tag, sizeof r.tag);
+            } else {
+                /* an image pulled by digest has a repository but no tag */
                 snprintf(r.repo, sizeof r.repo, "<none>");
                 snprintf(r.tag, sizeof r.tag, "<none>");
+                if (recs[i].nrepo_digests) {
+                    char fam[WB_REF_MAX + 80];
+                    wb_ref_familiar(recs[i].repo_digests[0], fam, sizeof fam);
+                    char *at = strchr(fam, '@');
+                    if (at) *at = '\0';
+                    snprintf(r.repo, sizeof r.repo, "%s", fam);
+                }
             }
             if (filter_repo[0] && strcmp(r.repo, filter_repo) != 0) continue;
             if (filter_tag[0] && strcmp(r.tag, filter_tag) != 0) continue;

@@ -555,11 +555,17 @@ static int from_scratch(builder *b, stage *st, const char *os, const char *arch,
 static int from_image(builder *b, stage *st, const wb_df_instr *in, const char *name,
                       const char *want_os, const char *want_arch) {
     wb_image_record rec;
-    if (wb_images_resolve(b->s, name, &rec, b->err) < 0) {
+    int found = wb_images_resolve(b->s, name, &rec, b->err);
+    if (found < 0 && b->err->code == ENOENT && b->o->pull) {
+        char pulled[WB_DIGEST_MAX], platform[80];
+        if (want_os) snprintf(platform, sizeof platform, "%s/%s", want_os, want_arch);
+        found = b->o->pull(b->o->pull_ctx, b->s, name, want_os ? platform : NULL, pulled, b->err);
+        if (found == 0) found = wb_images_resolve(b->s, pulled, &rec, b->err);
+        if (found < 0) return wrap(b, in, wb_df_cmd_name(in->cmd));
+    }
+    if (found < 0) {
         if (b->err->code == ENOENT)
-            return fail(b, in, ENOENT,
-                        "%s %s: no such image in the local store (wasmbox cannot "
-                        "pull yet: build, load or import it first)",
+            return fail(b, in, ENOENT, "%s %s: no such image in the local store",
                         wb_df_cmd_name(in->cmd), name);
         return wrap(b, in, wb_df_cmd_name(in->cmd));
     }

@@ -30,6 +30,10 @@ typedef struct wb_build_opts {
     bool no_cache;
     FILE *out;  /* progress lines; NULL for none (-q) */
     FILE *warn; /* notes and warnings */
+    /* FROM of an image the store lacks: fetch it (the registry client's hook), or NULL */
+    int (*pull)(void *ctx, wb_images *s, const char *ref, const char *platform,
+                char manifest_digest[WB_DIGEST_MAX], wb_error *err);
+    void *pull_ctx;
 } wb_build_opts;
 
 typedef struct wb_build_result {

@@ -624,7 +624,13 @@ int wb_images_resolve(wb_images *s, const char *ref, wb_image_record *out, wb_er
         char full[WB_REF_MAX + 80], repo[WB_REF_MAX];
         wb_ref_full(&r, full, sizeof full);
         wb_ref_repo(&r, repo, sizeof repo);
+        char with_digest[WB_REF_MAX + 80];
+        snprintf(with_digest, sizeof with_digest, "%s@%s", repo, r.digest);
         for (size_t i = 0; i < n && !found; i++) {
+            /* pulled by digest (an index's or a manifest's): the recorded repo digest */
+            for (size_t k = 0; r.digest[0] && k < recs[i].nrepo_digests && !found; k++)
+                if (!strcmp(recs[i].repo_digests[k], with_digest)) found = &recs[i];
+            if (found) break;
             if (r.digest[0] && !strcmp(recs[i].manifest, r.digest)) {
                 for (size_t k = 0; k < recs[i].ntags; k++)
                     if (!strncmp(recs[i].tags[k], repo, strlen(repo))) found = &recs[i];

@@ -82,6 +82,11 @@ expect rmi-force 0 $'Untagged: hello-art:latest\nDeleted: sha256:'"$(python3 -c 
 check blobs-collected bash -c "[ \$(ls '$WASMBOX_ROOT/images/blobs/sha256' | wc -l) -eq 0 ]"
 expect rmi-gone 1 "" "No such image: $id" -- "$WB" rmi "$id"
 expect bad-reference 1 "" "invalid reference format" -- "$WB" tag x "UPPER/Case:1"
+# an image pulled by an index digest records that digest, not its manifest's: name@digest finds it
+idx_digest=sha256:$(printf 'an index' | sha256sum | cut -d' ' -f1)
+python3 tests/e2e/fixtures/mkartifact.py "$WASMBOX_ROOT" "$T/hello.wasm" docker.io/library/bydigest:latest "docker.io/library/bydigest@$idx_digest" >/dev/null
+expect run-by-repo-digest 0 "hello from wasm" "" -- "$WB" run --rm "bydigest@$idx_digest"
+check digests-column bash -c "'$WB' images --digests | grep -Eq '^bydigest +latest +$idx_digest '"
 expect root-flag 0 "" "" -- "$WB" --root "$T/other" images -q
 check root-flag-used test -d "$T/other/images/blobs/sha256"
 
