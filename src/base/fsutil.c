@@ -118,6 +118,8 @@ int wb_read_file(const char *path, size_t max, uint8_t **data, size_t *len, wb_e
 
 int wb_mkdir_p(const char *path, mode_t mode, wb_error *err) {
     char buf[4096];
+    struct stat st0;
+    if (stat(path, &st0) == 0 && S_ISDIR(st0.st_mode)) return 0; /* the common case: one call */
     if (wb_path_join(buf, sizeof buf, err, "%s", path) < 0) return -1;
     for (char *p = buf + 1;; p++) {
         if (*p == '/' || *p == '\0') {

@@ -73,7 +73,7 @@ int wb_images_open(const char *root, wb_images **out, wb_error *err) {
     s->lock_fd = -1;
     s->ingest_fd = -1;
     snprintf(buf, sizeof buf, "%s/oci-layout", s->dir);
-    if (access(buf, F_OK) != 0) {
+    if (access(buf, F_OK) != 0 && errno == ENOENT) {
         static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
         if (wb_write_file_atomic(buf, layout, sizeof layout - 1, 0644, true, err) < 0) {
             wb_images_close(s);

@@ -153,7 +153,10 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
         }
     }
     if (wb_path_join(c->dir, sizeof c->dir, err, "%s/containers/%s", root, c->id) < 0) goto fail_name;
-    if (wb_mkdir_p(c->dir, 0700, err) < 0) goto fail_name;
+    if (mkdir(c->dir, 0700) != 0) { /* the parent exists: the names directory is beside it */
+        wb_error_sys(err, "create `%s`", c->dir);
+        goto fail_name;
+    }
 
     char created[64];
     wb_time_rfc3339(created, sizeof created);

@@ -311,7 +311,8 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
         bool format = err->code == WB_EMALFORMED || err->code == WB_EINVALID || err->code == ENOEXEC;
         *exit_code = format ? WB_EXIT_CANNOT_INVOKE : 125;
     }
-    wb_container_mark_exited(c, *exit_code, rc < 0 ? err->msg : NULL, NULL);
+    /* a container about to be removed needs no final state */
+    if (!auto_remove) wb_container_mark_exited(c, *exit_code, rc < 0 ? err->msg : NULL, NULL);
     if (js.rootfs) umount2(js.rootfs, MNT_DETACH);
     job_release(&js);
     return rc;
