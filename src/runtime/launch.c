@@ -519,13 +519,15 @@ int wb_container_start_detached(wb_container *c, int *exit_code, wb_error *err) 
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
+    /* the report is one write (shorter than PIPE_BUF, so whole); waiting for EOF instead would
+     * also wait for the new workload to close its inherited copy of the pipe */
     char buf[WB_ERROR_MSG_MAX + 16];
     size_t got = 0;
     for (;;) {
-        ssize_t n = read(st[0], buf + got, sizeof buf - 1 - got);
+        ssize_t n = read(st[0], buf, sizeof buf - 1);
         if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        got += (size_t)n;
+        got = n > 0 ? (size_t)n : 0;
+        break;
     }
     close(st[0]);
     buf[got] = '\0';

@@ -60,9 +60,15 @@ static int mount_overlay(const char *lower, const char *dir, const char *root, w
     snprintf(work, sizeof work, "%s/work", dir);
     if ((mkdir(upper, 0755) != 0 && errno != EEXIST) || (mkdir(work, 0755) != 0 && errno != EEXIST))
         return wb_error_sys(err, "create the container's layer in `%s`", dir);
+    /* a volatile overlay leaves work/incompat/volatile behind, which refuses a remount of the
+     * same layer (a restart): the container's data is in upper, the work directory is scratch */
+    char incompat[4400];
+    snprintf(incompat, sizeof incompat, "%s/incompat", work);
+    wb_remove_tree(incompat, NULL);
     if (strpbrk(lower, ",:") || strpbrk(upper, ",:"))
         return wb_error_set(err, EINVAL, "paths with ',' or ':' cannot be overlay layers");
-    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+    /* volatile: no syncs of the container's layer (it is disposable), which makes unmounting cheap */
+    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,volatile", lower, upper, work);
     if (unshare(CLONE_NEWNS) != 0) return wb_error_sys(err, "unshare the mount namespace");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         return wb_error_sys(err, "make mounts private");

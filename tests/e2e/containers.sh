@@ -143,6 +143,17 @@ check workload-gone wait_for 5 bash -c "! kill -0 $wl"
 check ps-after-monitor-death bash -c "'$WB' ps -a | grep -Eq 'Exited \(137\) .* orphan$'"
 expect rm-after-monitor-death 0 "orphan" "" -- "$WB" rm orphan
 
+# an image with a root filesystem (built): the container's files persist across restarts
+mkdir -p "$T/ctx"
+cp "$T/hello.wasm" "$T/ctx/hello.wasm"
+printf 'FROM scratch\nCOPY hello.wasm /bin/hello.wasm\nENTRYPOINT ["/bin/hello.wasm"]\n' >"$T/ctx/Dockerfile"
+"$WB" build -q --platform wasi/wasm -t fsimg "$T/ctx" >/dev/null
+expect rootfs-run 0 $'hello from wasm\narg 1: x' "" -- "$WB" run --rm fsimg x
+"$WB" run -d --name fsloop --restart on-failure:2 fsimg --exit 1 >/dev/null
+check rootfs-restarts wait_for 15 bash -c "[ \"\$('$WB' inspect --format '{{.RestartCount}} {{.State.Status}}' fsloop)\" = '2 exited' ]"
+expect rootfs-restart-logs 0 "3" "" -- bash -c "'$WB' logs fsloop | grep -c 'hello from wasm'"
+check rootfs-image-unchanged bash -c "[ -z \"\$(find '$WASMBOX_ROOT/images/rootfs' -newer '$T/ctx/Dockerfile' -type f ! -path '*/bin/hello.wasm')\" ]"
+
 # inspect shape, --memory
 check inspect-shape bash -c "'$WB' inspect three | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; sys.exit(0 if all(k in d for k in (\"Id\",\"Name\",\"Created\",\"State\",\"RestartCount\",\"Config\",\"HostConfig\",\"Platform\",\"Image\")) and all(k in d[\"State\"] for k in (\"Status\",\"Running\",\"ExitCode\",\"Pid\",\"StartedAt\",\"FinishedAt\",\"OOMKilled\")) and d[\"Name\"]==\"/three\" else 1)'"
 expect memory-flag 0 "67108864" "" -- bash -c "'$WB' create --name capped --memory 64m hello >/dev/null; '$WB' inspect --format '{{.HostConfig.Memory}}' capped"
