@@ -30,7 +30,7 @@ ALL_CFLAGS := -std=gnu17 $(WARN) -D_GNU_SOURCE -Isrc $(SANFLAGS) $(CFLAGS) -MMD 
 LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 # no libm: the interpreter rounds by itself (one shared library less to load at every start);
 # libcrypto and libarchive are dlopen'ed when needed (src/base/dynlib.h)
-LIBS := -ljansson -ldl -lpthread
+LIBS := -Wl,-Bstatic -ljansson -Wl,-Bdynamic -ldl -lpthread
 
 LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/oci/*.c src/runtime/*.c src/registry/*.c)
 CLI_SRCS := $(wildcard src/cli/*.c)
