@@ -195,8 +195,9 @@ check child-env [ "$(cfgq "$CH" '.config.Env[0]')" = APP_HOME=/srv/app ]
 check child-relative-dest contains "$(listing "$(last_layer "$CH")")" "srv/app/README.md"
 check child-no-parent-dirs bash -c "! grep -q 'drwx' <<<\"\$1\"" _ "$(listing "$(last_layer "$CH")")"
 expect_build child-platform-mismatch 1 "image with reference full:v1 was found but does not match the specified platform: wanted linux/amd64, actual: wasi/wasm" --platform linux/amd64 -f "$C/Dockerfile.child" "$C"
-printf 'FROM nosuchimage:1\n' >"$T/Dockerfile.missing"
-expect_build from-missing 1 "Dockerfile.missing:1: FROM nosuchimage:1: no such image" -f "$T/Dockerfile.missing" "$C"
+# a missing FROM image is pulled; from a registry that is not there (loopback, nothing listens)
+printf 'FROM 127.0.0.1:1/nosuchimage:1\n' >"$T/Dockerfile.missing"
+expect_build from-missing 1 "Dockerfile.missing:1: FROM: cannot reach the registry at 127.0.0.1:1" -f "$T/Dockerfile.missing" "$C"
 # FROM an image only: the same image
 printf 'FROM full:v1\n' >"$T/Dockerfile.same"
 expect_build from-only 0 "" -f "$T/Dockerfile.same" -t same:1 --iidfile "$T/iid" "$C"

@@ -55,7 +55,8 @@ done
 expect runtime-unknown 125 "" "Unknown runtime specified io.containerd.foo.v1" -- "$WB" run --rm --runtime=io.containerd.foo.v1 hello-art
 expect runtime-later 125 "" "io.containerd.spin.v2 is not available yet" -- "$WB" run --rm --runtime=io.containerd.spin.v2 hello-art
 expect platform-mismatch 125 "" "image with reference hello-art was found but does not match the specified platform: wanted linux/amd64, actual: wasi/wasm" -- "$WB" run --rm --platform=linux/amd64 hello-art
-expect missing-image 125 "" "Unable to find image 'nothere:latest' locally" -- "$WB" run --rm nothere
+expect missing-image 125 "" "No such image: nothere:latest" -- "$WB" run --rm --pull never nothere
+expect missing-image-pull 125 "" "cannot reach the registry at 127.0.0.1:1" -- "$WB" run --rm 127.0.0.1:1/nothere
 expect bad-volume 125 "" "named volumes are not supported" -- "$WB" run --rm -v data:/data hello-art
 expect file-only-flag 125 "" "--invoke applies to a module file" -- "$WB" run --invoke f hello-art
 
