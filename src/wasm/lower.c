@@ -7,6 +7,9 @@
  * before the local they name is written, at block boundaries and where an instruction needs a slot.
  * Compare-then-branch pairs are fused, and a result feeding `local.set`/`local.tee` is written
  * straight into the local. The input is trusted: the validator has accepted it. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +67,7 @@ typedef struct lowerer {
     const wb_module *m;
     const void *const *labels;
     bool ssse3; /* the CPU has pshufb: shuffles and swizzles use their SSSE3 handlers */
+    bool ssse3_known;
     uint32_t func_index;
     const wb_functype *type;
     wb_reader r;
@@ -1109,14 +1113,19 @@ static void do_simd_load(lowerer *L, uint32_t iop, uint32_t iop_a, uint32_t iop_
     do_slots_op(L, iop, 1, &offset, 1, WB_V128);
 }
 
-/* The handlers built for SSSE3 (pshufb) run where the CPU has it; the baseline is SSE2. */
-static bool cpu_has_ssse3(void) {
+/* The handlers built for SSSE3 (pshufb) run where the CPU has it; the baseline is SSE2. Asked
+ * with one CPUID, only when a module has a shuffle or swizzle: CPUID traps to the hypervisor in
+ * a VM, and libgcc's __builtin_cpu_supports would run a series of them at every start. */
+static bool cpu_has_ssse3(lowerer *L) {
+    if (L->ssse3_known) return L->ssse3;
+    L->ssse3_known = true;
 #if (defined(__x86_64__) || defined(__i386__)) && !defined(WB_SIMD_PORTABLE)
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("ssse3");
+    unsigned a, b, c, d;
+    L->ssse3 = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSSE3);
 #else
-    return false;
+    L->ssse3 = false;
 #endif
+    return L->ssse3;
 }
 
 /* i8x16.shuffle: the 16 lane indices become two pshufb masks, one selecting from each operand
@@ -1129,7 +1138,7 @@ static void do_shuffle(lowerer *L, const uint8_t *lanes) {
         masks[16 + k] = lanes[k] < 16 ? 0x80 : (uint8_t)(lanes[k] - 16);
     }
     memcpy(imms, masks, sizeof masks);
-    do_slots_op(L, L->ssse3 ? WB_IOP_I8X16_SHUFFLE_SSSE3 : WB_IOP_I8X16_SHUFFLE, 2, imms, 8,
+    do_slots_op(L, cpu_has_ssse3(L) ? WB_IOP_I8X16_SHUFFLE_SSSE3 : WB_IOP_I8X16_SHUFFLE, 2, imms, 8,
                 WB_V128);
 }
 
@@ -1138,7 +1147,7 @@ static int lower_simd(lowerer *L, uint32_t sub) {
     uint32_t imms[4], align;
     uint8_t lane;
     const uint8_t *bytes;
-    if (sub == WB_SIMD_I8X16_SWIZZLE && L->ssse3) {
+    if (sub == WB_SIMD_I8X16_SWIZZLE && cpu_has_ssse3(L)) {
         do_slots_op(L, WB_IOP_I8X16_SWIZZLE_SSSE3, 2, NULL, 0, WB_V128);
         return 0;
     }
@@ -1591,7 +1600,6 @@ static int lower_function(lowerer *L, uint32_t di, uint32_t *code_off) {
 int wb__module_lower(wb_module *m, wb_error *err) {
     lowerer L = {.m = m, .err = err};
     L.labels = wb__interp_labels(m->cfg.bounds_checks ? WB_INTERP_CHECKED : WB_INTERP_GUARDED);
-    L.ssse3 = cpu_has_ssse3();
     /* one code arena for the module, sized from the bodies (about two units per byte) */
     size_t estimate = 16;
     for (uint32_t i = 0; i < m->nfunc_decls; i++) estimate += (size_t)m->funcs[i].body_len * 2;
