@@ -35,17 +35,40 @@ static int random_id(char out[WB_CONTAINER_ID_LEN + 1], wb_error *err) {
     return 0;
 }
 
-/* Docker-style generated names: adjective_surname. */
-static void generate_name(char *buf, size_t size) {
-    static const char *const left[] = {"admiring", "brave",  "clever", "eager",  "focused",
-                                       "gallant",  "happy",  "jolly",  "keen",   "lucid",
-                                       "modest",   "nifty",  "quirky", "serene", "vibrant"};
-    static const char *const right[] = {"babbage", "curie",  "darwin",  "euler",    "hopper",
-                                        "lovelace", "noether", "pascal", "ritchie", "shannon",
-                                        "thompson", "turing",  "wirth",  "yonath",  "zuse"};
-    unsigned char r[2];
-    if (getrandom(r, sizeof r, 0) != 2) r[0] = r[1] = (unsigned char)getpid();
-    snprintf(buf, size, "%s_%s", left[r[0] % 15], right[r[1] % 15]);
+/* Docker-style generated names: adjective_surname, 64 x 64 of them. A retry adds a random digit, as
+ * Docker does; the caller falls back to the short ID when retries keep colliding. */
+static void generate_name(char *buf, size_t size, int retry) {
+    static const char *const left[64] = {
+        "admiring",   "agile",     "amazing",    "awesome",  "blissful", "bold",      "brave",
+        "busy",       "calm",      "charming",   "clever",   "cool",     "curious",   "dazzling",
+        "determined", "eager",     "ecstatic",   "elastic",  "elegant",  "epic",      "exciting",
+        "fervent",    "festive",   "focused",    "friendly", "gallant",  "gifted",    "gracious",
+        "happy",      "hopeful",   "inspiring",  "jolly",    "jovial",   "keen",      "kind",
+        "laughing",   "loving",    "lucid",      "magical",  "modest",   "musing",    "nice",
+        "nifty",      "nostalgic", "optimistic", "peaceful", "pensive",  "practical", "priceless",
+        "quirky",     "relaxed",   "romantic",   "serene",   "sharp",    "stoic",     "sweet",
+        "tender",     "trusting",  "upbeat",     "vibrant",  "vigilant", "wizardly",  "youthful",
+        "zealous"};
+    static const char *const right[64] = {
+        "agnesi",  "albattani",  "allen",    "archimedes", "babbage",  "bardeen",       "bell",
+        "bhabha",  "boole",      "bose",     "brattain",   "cerf",     "chandrasekhar", "curie",
+        "darwin",  "dijkstra",   "einstein", "euclid",     "euler",    "faraday",       "fermat",
+        "fermi",   "feynman",    "franklin", "galileo",    "gauss",    "goldberg",      "hamilton",
+        "hawking", "hodgkin",    "hopper",   "hypatia",    "jackson",  "johnson",       "kepler",
+        "knuth",   "lamarr",     "leakey",   "liskov",     "lovelace", "mcclintock",    "meitner",
+        "mendel",  "mirzakhani", "morse",    "newton",     "nobel",    "noether",       "pascal",
+        "pasteur", "perlman",    "raman",    "ritchie",    "sammet",   "shannon",       "shockley",
+        "tesla",   "thompson",   "torvalds", "turing",     "volhard",  "wirth",         "yonath",
+        "zuse"};
+    unsigned char r[3];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r) {
+        unsigned p = (unsigned)getpid() * 2654435761u;
+        r[0] = (unsigned char)p, r[1] = (unsigned char)(p >> 8), r[2] = (unsigned char)(p >> 16);
+    }
+    if (retry > 0)
+        snprintf(buf, size, "%s_%s%d", left[r[0] % 64], right[r[1] % 64], r[2] % 10);
+    else
+        snprintf(buf, size, "%s_%s", left[r[0] % 64], right[r[1] % 64]);
 }
 
 static bool valid_name(const char *n) {
@@ -133,12 +156,17 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
         snprintf(c->name, sizeof c->name, "%s", n);
     }
     for (int attempt = 0;; attempt++) {
-        if (!spec->name) generate_name(c->name, sizeof c->name);
+        if (!spec->name) {
+            if (attempt < 6)
+                generate_name(c->name, sizeof c->name, attempt);
+            else /* generated names keep colliding: the short ID is free unless a user took it */
+                snprintf(c->name, sizeof c->name, "%.12s", c->id);
+        }
         bool taken;
         char holder[WB_CONTAINER_ID_LEN + 1];
         if (reserve_name(root, c->name, c->id, &taken, holder, err) < 0) goto fail;
         if (!taken) break;
-        if (spec->name || attempt > 50) {
+        if (spec->name || attempt >= 6) {
             wb_error_set(err, EEXIST,
                          "Conflict. The container name \"/%s\" is already in use by container "
                          "\"%s\". You have to remove (or rename) that container to be able to "
@@ -147,12 +175,9 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
             c->name[0] = '\0';
             goto fail;
         }
-        if (attempt > 10) { /* many generated names taken: add digits, as Docker does */
-            size_t l = strlen(c->name);
-            snprintf(c->name + l, sizeof c->name - l, "%d", attempt);
-        }
     }
-    if (wb_path_join(c->dir, sizeof c->dir, err, "%s/containers/%s", root, c->id) < 0) goto fail_name;
+    if (wb_path_join(c->dir, sizeof c->dir, err, "%s/containers/%s", root, c->id) < 0)
+        goto fail_name;
     if (mkdir(c->dir, 0700) != 0) { /* the parent exists: the names directory is beside it */
         wb_error_sys(err, "create `%s`", c->dir);
         goto fail_name;
@@ -309,10 +334,12 @@ int wb_container_open(const char *root, const char *ref, wb_container **out, wb_
             matches++;
         }
     int rc;
-    if (matches == 1) rc = load(root, match, out, err);
+    if (matches == 1)
+        rc = load(root, match, out, err);
     else if (matches > 1)
         rc = wb_error_set(err, EINVAL, "Multiple IDs found with provided prefix: %s", ref);
-    else rc = wb_error_set(err, ENOENT, "No such container: %s", ref);
+    else
+        rc = wb_error_set(err, ENOENT, "No such container: %s", ref);
     free_ids(ids, n);
     return rc;
 }

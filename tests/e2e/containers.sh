@@ -130,6 +130,14 @@ expect name-conflict 125 "" "Conflict. The container name \"/three\" is already 
 for i in $(seq 8); do ("$WB" run -d --name race hello >/dev/null 2>&1; echo $? >"$T/race.$i") & done
 wait
 check name-race bash -c "[ \$(cat '$T'/race.* | grep -cx 0) -eq 1 ]"
+# generated names never run out: 400 unnamed containers all get distinct names (regression: only
+# 225 names existed and the digit retry was never reserved, so the 220th-odd create failed)
+for i in $(seq 400); do "$WB" create hello >>"$T/names.ids" 2>>"$T/names.err" || echo x >>"$T/names.fail"; done
+check generated-names-all-created test ! -e "$T/names.fail" -a "$(wc -l <"$T/names.ids")" -eq 400
+xargs "$WB" inspect --format '{{.Name}}' <"$T/names.ids" >"$T/names.txt"
+check generated-names-distinct test "$(sort -u "$T/names.txt" | wc -l)" -eq 400
+check generated-names-shape bash -c "! grep -Evx '/([a-z]+_[a-z]+[0-9]?|[0-9a-f]{12})' '$T/names.txt'"
+xargs "$WB" rm <"$T/names.ids" >/dev/null
 
 # a monitor killed with -9: the container shows as exited, its workload is gone, state readable
 "$WB" run -d --name orphan hello --spin >/dev/null
