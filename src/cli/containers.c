@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/timeutil.h"
 #include "base/alloc.h"
 #include "cli/cli.h"
 #include "cli/gotemplate.h"
@@ -23,10 +24,7 @@ int wb_cmd_image_inspect(int argc, char **argv);
 
 static int64_t parse_time(const char *t) {
     if (!t || !strncmp(t, "0001-", 5)) return 0;
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    if (!strptime(t, "%Y-%m-%dT%H:%M:%S", &tm)) return 0;
-    return (int64_t)timegm(&tm);
+    return wb_time_parse(t);
 }
 
 static const char *sget(const json_t *o, const char *k) {

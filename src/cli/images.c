@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/timeutil.h"
 #include "base/alloc.h"
 #include "cli/cli.h"
 #include "cli/gotemplate.h"
@@ -28,13 +29,6 @@ static wb_images *open_store(void) {
 
 static void short_id(const char *digest, char out[13]) {
     snprintf(out, 13, "%s", wb_digest_valid(digest) ? wb_digest_hex(digest) : "<none>");
-}
-
-static void rfc3339_of(int64_t t, char *buf, size_t size) {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
 static void created_since(int64_t created, char *buf, size_t size) {
@@ -166,7 +160,7 @@ int wb_cmd_images(int argc, char **argv) {
                 if (at) snprintf(r.digest, sizeof r.digest, "%s", at + 1);
             }
             created_since(recs[i].created, r.created, sizeof r.created);
-            rfc3339_of(recs[i].created, r.created_at, sizeof r.created_at);
+            wb_time_format(recs[i].created, -1, r.created_at, sizeof r.created_at);
             wb_cli_human_size(recs[i].size, r.size, sizeof r.size);
             rows = wb_reallocarray(rows, nrows + 1, sizeof *rows);
             rows[nrows++] = r;

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/timeutil.h"
 #include "base/alloc.h"
 #include "base/fsutil.h"
 #include "oci/context.h"
@@ -256,14 +257,7 @@ static void timestamp(builder *b, char *buf, size_t size) {
     } else {
         clock_gettime(CLOCK_REALTIME, &ts);
     }
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char base[40];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (b->have_epoch)
-        snprintf(buf, size, "%sZ", base);
-    else
-        snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
+    wb_time_format((int64_t)ts.tv_sec, b->have_epoch ? -1 : ts.tv_nsec, buf, size);
 }
 
 /* mtime of directories the builder creates itself (parents of destinations, WORKDIR) */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/timeutil.h"
 #include "base/alloc.h"
 #include "base/fsutil.h"
 #include "oci/tar.h"
@@ -127,19 +128,9 @@ int wb_index_select(const json_t *index, const char *os, const char *arch,
 
 /* ---- new images ---- */
 
-static void now_rfc3339(char *buf, size_t size) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
-}
-
 json_t *wb_config_new(const char *os, const char *arch) {
     char created[64];
-    now_rfc3339(created, sizeof created);
+    wb_time_now(created, sizeof created);
     return json_pack("{s:s, s:s, s:s, s:{}, s:{s:s, s:[]}, s:[]}", "architecture", arch, "os", os,
                      "created", created, "config", "rootfs", "type", "layers", "diff_ids",
                      "history");

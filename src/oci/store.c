@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/timeutil.h"
 #include "base/alloc.h"
 #include "base/fsutil.h"
 #include "oci/image.h"
@@ -523,15 +524,6 @@ static void add_string(char ***v, size_t *n, const char *s) {
     (*v)[(*n)++] = wb_strdup(s);
 }
 
-static int64_t parse_rfc3339(const char *t) {
-    if (!t) return 0;
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *rest = strptime(t, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!rest) return 0;
-    return (int64_t)timegm(&tm);
-}
-
 void wb_image_record_release(wb_image_record *r) {
     for (size_t i = 0; i < r->ntags; i++) free(r->tags[i]);
     free(r->tags);
@@ -576,7 +568,7 @@ int wb_images_list(wb_images *s, wb_image_record **out, size_t *n, wb_error *err
             snprintf(r->os, sizeof r->os, "%s", json_string_value(json_object_get(p, "os")) ?: "");
             snprintf(r->arch, sizeof r->arch, "%s",
                      json_string_value(json_object_get(p, "architecture")) ?: "");
-            r->created = parse_rfc3339(ann(e, ANN_CREATED));
+            r->created = wb_time_parse(ann(e, ANN_CREATED));
             const char *sz = ann(e, ANN_SIZE);
             r->size = sz ? strtoull(sz, NULL, 10) : 0;
         }
