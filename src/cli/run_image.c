@@ -311,6 +311,8 @@ int wb_run_image(wb_run_opts *o) {
         wb_cli_error("%s", err.msg);
         goto out;
     }
+    c->store = store; /* the launcher uses the image loaded here instead of reading it again */
+    c->image = img;
     int exit_code = 0;
     if (o->create_only) {
         printf("%s\n", c->id);

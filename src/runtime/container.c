@@ -13,20 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/timeutil.h"
 #include "base/alloc.h"
 #include "base/fsutil.h"
 
 #define MAX_CONTAINER_JSON ((size_t)16 << 20)
-
-void wb_time_rfc3339(char *buf, size_t size) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%09ldZ", base, ts.tv_nsec);
-}
 
 static int random_id(char out[WB_CONTAINER_ID_LEN + 1], wb_error *err) {
     unsigned char b[32];
@@ -184,7 +175,7 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
     }
 
     char created[64];
-    wb_time_rfc3339(created, sizeof created);
+    wb_time_now(created, sizeof created);
     json_t *mounts = json_array(), *binds = json_array();
     for (size_t i = 0; i < spec->nmounts; i++) {
         const wb_mount *m = &spec->mounts[i];
@@ -387,17 +378,18 @@ int wb_container_reload(wb_container *c, wb_error *err) {
     return 0;
 }
 
-int wb_container_mark_running(wb_container *c, int pid, int monitor_pid, wb_error *err) {
+int wb_container_mark_running(wb_container *c, int pid, int monitor_pid,
+                              unsigned long long monitor_start, wb_error *err) {
     json_t *st = json_object_get(c->doc, "State");
     char now[64];
-    wb_time_rfc3339(now, sizeof now);
+    wb_time_now(now, sizeof now);
     json_object_set_new(st, "Status", json_string("running"));
     json_object_set_new(st, "Running", json_true());
     json_object_set_new(st, "Restarting", json_false());
     json_object_set_new(st, "Pid", json_integer(pid));
     json_object_set_new(st, "MonitorPid", json_integer(monitor_pid));
-    json_object_set_new(st, "MonitorStart",
-                        json_integer((json_int_t)wb_process_start_time(monitor_pid)));
+    if (!monitor_start) monitor_start = wb_process_start_time(monitor_pid);
+    json_object_set_new(st, "MonitorStart", json_integer((json_int_t)monitor_start));
     json_object_set_new(st, "ExitCode", json_integer(0));
     json_object_set_new(st, "Error", json_string(""));
     json_object_set_new(st, "StartedAt", json_string(now));
@@ -407,7 +399,7 @@ int wb_container_mark_running(wb_container *c, int pid, int monitor_pid, wb_erro
 int wb_container_mark_exited(wb_container *c, int exit_code, const char *error, wb_error *err) {
     json_t *st = json_object_get(c->doc, "State");
     char now[64];
-    wb_time_rfc3339(now, sizeof now);
+    wb_time_now(now, sizeof now);
     json_object_set_new(st, "Status", json_string("exited"));
     json_object_set_new(st, "Running", json_false());
     json_object_set_new(st, "Pid", json_integer(0));

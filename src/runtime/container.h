@@ -54,6 +54,10 @@ typedef struct wb_container {
     char id[WB_CONTAINER_ID_LEN + 1];
     char name[256];             /* without the leading '/' */
     json_t *doc;                /* container.json */
+    /* the image as the caller already loaded it (borrowed, for this process's launch only);
+     * NULL: the launcher loads the record's ImageManifest */
+    struct wb_images *store;
+    struct wb_image *image;
 } wb_container;
 
 /* Create a container in state "created": reserves the name (Docker's conflict error if taken:
@@ -70,8 +74,10 @@ int wb_container_reload(wb_container *c, wb_error *err);
 /* Write c->doc to container.json (temp file + rename). */
 int wb_container_save(wb_container *c, wb_error *err);
 
-/* State transitions (rewrite container.json atomically). */
-int wb_container_mark_running(wb_container *c, int pid, int monitor_pid, wb_error *err);
+/* State transitions (rewrite container.json atomically). monitor_start: the monitor's start time
+ * (wb_process_start_time), or 0 to read it now. */
+int wb_container_mark_running(wb_container *c, int pid, int monitor_pid,
+                              unsigned long long monitor_start, wb_error *err);
 int wb_container_mark_exited(wb_container *c, int exit_code, const char *error, wb_error *err);
 /* Remove the container's directory and its name. */
 int wb_container_remove(wb_container *c, wb_error *err);
@@ -85,7 +91,5 @@ bool wb_containers_using_image(const char *root, const char *image_id, char *con
  * with the start time recorded for it identifies one process even after pids wrap. */
 unsigned long long wb_process_start_time(int pid);
 
-/* RFC 3339 with nanoseconds, UTC (Docker's timestamps). */
-void wb_time_rfc3339(char *buf, size_t size);
 
 #endif

@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/timeutil.h"
 #include "base/alloc.h"
 #include "base/fsutil.h"
 #include "oci/image.h"
@@ -113,12 +114,13 @@ static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_erro
     if (runtime && wb_runtime_lookup(runtime, &kind, NULL, err) < 0) return -1;
     const char *net = json_string_value(json_object_get(host, "NetworkMode"));
 
-    wb_images *store;
-    if (wb_images_open(c->root, &store, err) < 0) return -1;
-    wb_image *img = NULL;
+    wb_images *store = c->store;
+    wb_image *img = c->image;
+    bool borrowed = store && img;
+    if (!borrowed && wb_images_open(c->root, &store, err) < 0) return -1;
     const char *manifest = json_string_value(json_object_get(doc, "ImageManifest"));
     int rc = -1;
-    if (!manifest || wb_image_load(store, manifest, &img, err) < 0) {
+    if (!borrowed && (!manifest || wb_image_load(store, manifest, &img, err) < 0)) {
         if (!manifest) wb_error_set(err, ENOENT, "the container's image is unknown");
         goto out;
     }
@@ -162,8 +164,10 @@ static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_erro
     };
     rc = 0;
 out:
-    wb_image_free(img);
-    wb_images_close(store);
+    if (!borrowed) {
+        wb_image_free(img);
+        wb_images_close(store);
+    }
     return rc;
 }
 
@@ -190,7 +194,7 @@ typedef struct log_stream {
 
 static void log_line(int log_fd, const char *stream, const char *data, size_t len) {
     char now[64];
-    wb_time_rfc3339(now, sizeof now);
+    wb_time_now(now, sizeof now);
     json_t *line = json_pack("{s:s%, s:s, s:s}", "log", data, len, "stream", stream, "time", now);
     char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(line);
@@ -267,7 +271,7 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
     *exit_code = 125;
     /* the container's root in a mount namespace of this process (the overlay vanishes with it) */
     if (job_rootfs(c, &js, err) < 0 ||
-        wb_container_mark_running(c, (int)getpid(), (int)getpid(), err) < 0) {
+        wb_container_mark_running(c, (int)getpid(), (int)getpid(), 0, err) < 0) {
         wb_container_mark_exited(c, 125, err->msg, NULL);
         job_release(&js);
         return -1;
@@ -394,8 +398,10 @@ static void monitor_main(wb_container *c, int status_fd) {
     int restarts = 0;
     int64_t backoff_ms = 100;
     wb_error err;
+    /* read before any workload runs: /proc/self/stat is slow while a new child faults in pages */
+    unsigned long long monitor_start = wb_process_start_time((int)getpid());
     for (;;) {
-        wb_container_reload(c, NULL);
+        if (restarts > 0) wb_container_reload(c, NULL); /* the first pass has the launcher's record */
         job_storage js;
         int exit_code;
         if (job_prepare(c, &js, &exit_code, &err) < 0) {
@@ -405,9 +411,16 @@ static void monitor_main(wb_container *c, int status_fd) {
             job_release(&js);
             break;
         }
-        int pout[2], perr[2];
-        if (pipe2(pout, O_CLOEXEC) != 0 || pipe2(perr, O_CLOEXEC) != 0) {
-            report(status_fd, 125, "cannot create the container's output pipes");
+        /* go: the workload waits on it until its state says running (and the launcher has been
+         * told), so the first instruction runs after `run -d` could see the container running */
+        int pout[2] = {-1, -1}, perr[2] = {-1, -1}, go[2] = {-1, -1};
+        if (pipe2(pout, O_CLOEXEC) != 0 || pipe2(perr, O_CLOEXEC) != 0 ||
+            pipe2(go, O_CLOEXEC) != 0) {
+            for (int i = 0; i < 2; i++) {
+                if (pout[i] >= 0) close(pout[i]);
+                if (perr[i] >= 0) close(perr[i]);
+            }
+            report(status_fd, 125, "cannot create the container's pipes");
             job_release(&js);
             break;
         }
@@ -417,6 +430,13 @@ static void monitor_main(wb_container *c, int status_fd) {
             /* the workload: dies with its monitor */
             prctl(PR_SET_PDEATHSIG, SIGKILL);
             if (getppid() != monitor) _exit(137);
+            close(go[1]);
+            char g;
+            ssize_t n;
+            while ((n = read(go[0], &g, 1)) < 0 && errno == EINTR) {
+            }
+            if (n != 1) _exit(125); /* the monitor gave up before starting it */
+            close(go[0]);
             /* the launcher waits for EOF on the status pipe: only the monitor may hold it */
             if (status_fd >= 0) close(status_fd);
             if (log_fd >= 0) close(log_fd);
@@ -437,7 +457,9 @@ static void monitor_main(wb_container *c, int status_fd) {
         }
         close(pout[1]);
         close(perr[1]);
+        close(go[0]);
         if (pid < 0) {
+            close(go[1]);
             close(pout[0]);
             close(perr[0]);
             report(status_fd, 125, "cannot fork the workload");
@@ -449,9 +471,12 @@ static void monitor_main(wb_container *c, int status_fd) {
                                                                "NanoCpus")),
                     cg, sizeof cg);
         json_object_set_new(c->doc, "RestartCount", json_integer(restarts));
-        wb_container_mark_running(c, (int)pid, (int)getpid(), NULL);
+        wb_container_mark_running(c, (int)pid, (int)getpid(), monitor_start, NULL);
         report(status_fd, 0, NULL);
         status_fd = -1;
+        ssize_t w = write(go[1], "g", 1);
+        (void)w;
+        close(go[1]);
         time_t started = time(NULL);
         log_stream out = {.fd = pout[0], .echo_fd = -1, .name = "stdout"};
         log_stream errs = {.fd = perr[0], .echo_fd = -1, .name = "stderr"};
@@ -504,21 +529,28 @@ int wb_container_start_detached(wb_container *c, int *exit_code, wb_error *err) 
         return wb_error_sys(err, "fork");
     }
     if (pid == 0) {
+        /* the monitor, in its own session so the caller's terminal and signals pass it by. One
+         * fork, not a double fork: the CLI exits right after the report and init adopts the
+         * monitor, and a session leader that opens no terminal never acquires one. */
         close(st[0]);
+        /* none of the CLI's descriptors but the report pipe: a store's shared gc.lock or a
+         * registry connection would otherwise live as long as the container */
+        int report_fd = st[1];
+        if (report_fd != 3) {
+            if (dup3(report_fd, 3, O_CLOEXEC) < 0) _exit(1);
+            report_fd = 3;
+        }
+        close_range(4, ~0U, 0);
+        c->store = NULL; /* the CLI's handles are not the monitor's (and it outlives them) */
+        c->image = NULL;
         setsid();
-        pid_t m = fork();
-        if (m != 0) _exit(m < 0 ? 1 : 0);
-        /* the monitor: not the CLI's child any more, in its own session */
         signal(SIGHUP, SIG_IGN);
         signal(SIGPIPE, SIG_IGN);
         if (chdir("/") != 0) _exit(1);
-        monitor_main(c, st[1]);
+        monitor_main(c, report_fd);
         _exit(0);
     }
     close(st[1]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
     /* the report is one write (shorter than PIPE_BUF, so whole); waiting for EOF instead would
      * also wait for the new workload to close its inherited copy of the pipe */
     char buf[WB_ERROR_MSG_MAX + 16];

@@ -173,6 +173,15 @@ fresh_root runpull
 expect run-pulls-missing 0 "hello from wasm" "Unable to find image '$R/hello:1' locally" -- "$WB" run --rm "$R/hello:1"
 check run-pull-progress-on-stderr has "$T/err" "Status: Downloaded newer image for $R/hello:1"
 expect run-pull-always 0 "hello from wasm" "Status: Image is up to date" -- "$WB" run --rm --pull always "$R/hello:1"
+# run -d that pulls: the monitor keeps none of the CLI's descriptors (the shared gc.lock taken for
+# the pull would otherwise keep `image prune` from collecting blobs while the container lives)
+fresh_root rundpull
+cid=$("$WB" run -d "$R/hello:1" --spin 2>"$T/err")
+mon=$("$WB" inspect --format '{{.State.MonitorPid}}' "$cid" 2>/dev/null)
+check run-d-pulled-running test -n "$mon" -a "$mon" != 0
+check run-d-monitor-no-gc-lock bash -c "! ls -l /proc/$mon/fd | grep -q 'gc.lock'"
+check run-d-monitor-no-socket bash -c "! ls -l /proc/$mon/fd | grep -q 'socket:'"
+"$WB" rm -f "$cid" >/dev/null
 fresh_root runnever
 expect run-pull-never 125 "" "No such image: $R/hello:1" -- "$WB" run --rm --pull never "$R/hello:1"
 expect run-pull-bad 125 "" "invalid pull option: 'sometimes'" -- "$WB" run --rm --pull sometimes "$R/hello:1"
