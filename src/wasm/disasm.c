@@ -141,6 +141,11 @@ void wb__disasm(const wb_code *c, FILE *out) {
 
 void wb__module_dump(const wb_module *m, FILE *out);
 void wb__module_dump(const wb_module *m, FILE *out) {
+    wb_error err = {0};
+    if (wb__module_lower_all((wb_module *)m, &err) < 0) {
+        fprintf(out, "; %s\n", err.msg);
+        return;
+    }
     for (uint32_t i = 0; i < m->nfunc_decls; i++) {
         const char *name = wb_module_func_name(m, m->nimported_funcs + i);
         if (name) fprintf(out, "; %s\n", name);

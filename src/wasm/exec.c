@@ -32,6 +32,7 @@ static const char *const trap_messages[WB_TRAP_KIND_COUNT] = {
     [WB_TRAP_UNINITIALIZED_ELEMENT] = "uninitialized element",
     [WB_TRAP_INDIRECT_CALL_MISMATCH] = "indirect call type mismatch",
     [WB_TRAP_STACK_EXHAUSTED] = "call stack exhausted",
+    [WB_TRAP_LOWERING] = "internal error: a function could not be lowered",
     [WB_TRAP_NULL_FUNC] = "null function reference",
     [WB_TRAP_OUT_OF_FUEL] = "all fuel consumed",
     [WB_TRAP_INTERRUPTED] = "interrupted",
@@ -165,6 +166,10 @@ static bool native_stack_ok(void) {
 
 int wb__call(wb_store *s, wb_instance *caller, wb_func *f, wb_slot *fp) {
     if (f->kind == WB_FUNC_HOST) return call_host(s, caller, f, fp);
+    if (!__atomic_load_n(&f->code->code, __ATOMIC_ACQUIRE) && wb__code_prepare(f->code) < 0) {
+        wb__trap_set(s, WB_TRAP_LOWERING, s->rec_top, NULL);
+        return -1;
+    }
     if (fp + f->code->frame_slots > s->stack_end || s->rec_top + 2 >= s->recs_end ||
         s->depth >= MAX_ENTRY_DEPTH || (s->depth >= STACK_CHECK_DEPTH && !native_stack_ok())) {
         wb__trap_set(s, WB_TRAP_STACK_EXHAUSTED, s->rec_top, NULL);

@@ -222,8 +222,16 @@ L_BR_TABLE : {
         fp = (nfp);                                                                                \
     } while (0)
 
+/* Lower cc's function at its first call. */
+#define ENSURE_LOWERED(cc)                                                                         \
+    do {                                                                                           \
+        if (UNLIKELY(!__atomic_load_n(&(cc)->code, __ATOMIC_ACQUIRE)) && wb__code_prepare(cc) < 0)  \
+            TRAP(WB_TRAP_LOWERING);                                                                \
+    } while (0)
+
     L_CALL:
         memcpy(&cc, &U(0), sizeof cc);
+        ENSURE_LOWERED(cc);
         nfp = fp + U(2);
         PUSH_FRAME(cc, nfp, ip + WB_HANDLER_UNITS + 3);
         ip = cc->code;
@@ -261,6 +269,7 @@ L_BR_TABLE : {
             DISPATCH();
         }
         cc = callee->code;
+        ENSURE_LOWERED(cc);
         PUSH_FRAME(cc, nfp, next_ip);
         inst = callee->inst;
         RELOAD_MEM();

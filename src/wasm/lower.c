@@ -1533,7 +1533,7 @@ static int lower_instr(lowerer *L, uint8_t op) {
     return 0;
 }
 
-/* Lower defined function `di`; its code is appended to L's code arena. L's scratch arrays are
+/* Lower defined function `di` into L's code array (from *code_off on). L's scratch arrays are
  * reused from function to function. */
 static int lower_function(lowerer *L, uint32_t di, uint32_t *code_off) {
     const wb_module *m = L->m;
@@ -1591,36 +1591,135 @@ static int lower_function(lowerer *L, uint32_t di, uint32_t *code_off) {
     c->code_len = L->len - *code_off;
     c->nparams = ft->param_slots;
     c->nlocals = slot - ft->param_slots;
-    c->frame_slots = L->max_slot;
-    c->func_index = L->func_index;
-    c->module = m;
+    c->frame_slots = L->max_slot; /* module and func_index were set by wb__module_lower */
     return 0;
 }
 
-int wb__module_lower(wb_module *m, wb_error *err) {
-    lowerer L = {.m = m, .err = err};
-    L.labels = wb__interp_labels(m->cfg.bounds_checks ? WB_INTERP_CHECKED : WB_INTERP_GUARDED);
-    /* one code arena for the module, sized from the bodies (about two units per byte) */
-    size_t estimate = 16;
-    for (uint32_t i = 0; i < m->nfunc_decls; i++) estimate += (size_t)m->funcs[i].body_len * 2;
-    L.cap = estimate < (1u << 24) ? (uint32_t)estimate : 1u << 24;
-    L.code = wb_reallocarray(NULL, L.cap, sizeof *L.code);
-    uint32_t *offsets = wb_calloc(m->nfunc_decls + 1, sizeof *offsets);
-    int rc = 0;
-    for (uint32_t i = 0; i < m->nfunc_decls && rc == 0; i++)
-        rc = lower_function(&L, i, &offsets[i]);
-    if (rc == 0) {
-        m->code = wb_realloc(L.code, (size_t)(L.len ? L.len : 1) * sizeof *L.code);
-        L.code = NULL;
-        for (uint32_t i = 0; i < m->nfunc_decls; i++)
-            m->funcs[i].lowered.code = m->code + offsets[i];
+/* ---- lowering on demand ---- */
+
+/* Lowered code lives in chunks that never move (running code points into them); functions are
+ * lowered into the lowerer's scratch array and copied in. */
+#define CHUNK_UNITS (16u * 1024)
+
+struct wb_lower_state {
+    lowerer L; /* scratch arrays reused from function to function */
+    uint32_t **chunks;
+    uint32_t nchunks, chunks_cap;
+    uint32_t used, cap; /* units used and available in the last chunk */
+    uint32_t nlowered;  /* functions lowered so far */
+};
+
+static void lowerer_free_scratch(lowerer *L) {
+    free(L->code);
+    free(L->frames);
+    free(L->stack);
+    free(L->local_types);
+    free(L->local_slot);
+    free(L->local_refs);
+    L->code = NULL;
+    L->frames = NULL;
+    L->stack = NULL;
+    L->local_types = NULL;
+    L->local_slot = NULL;
+    L->local_refs = NULL;
+    L->cap = L->frames_cap = L->stack_cap = 0;
+}
+
+static const uint32_t *arena_store(struct wb_lower_state *ls, const uint32_t *code, uint32_t n) {
+    if (ls->cap - ls->used < n) {
+        uint32_t cap = n > CHUNK_UNITS ? n : CHUNK_UNITS;
+        WB_VEC_RESERVE(ls->chunks, ls->chunks_cap, ls->nchunks + 1);
+        ls->chunks[ls->nchunks++] = wb_reallocarray(NULL, cap, sizeof **ls->chunks);
+        ls->used = 0;
+        ls->cap = cap;
     }
-    free(offsets);
-    free(L.code);
-    free(L.frames);
-    free(L.stack);
-    free(L.local_types);
-    free(L.local_slot);
-    free(L.local_refs);
+    uint32_t *dst = ls->chunks[ls->nchunks - 1] + ls->used;
+    memcpy(dst, code, (size_t)n * sizeof *dst);
+    ls->used += n;
+    return dst;
+}
+
+/* Lower defined function `di` and publish its code. Caller holds m->lower_lock. */
+static int lower_one(wb_module *m, uint32_t di, wb_error *err) {
+    if (!m->lower) {
+        m->lower = wb_calloc(1, sizeof *m->lower);
+        m->lower->L.m = m;
+        m->lower->L.labels =
+            wb__interp_labels(m->cfg.bounds_checks ? WB_INTERP_CHECKED : WB_INTERP_GUARDED);
+    }
+    struct wb_lower_state *ls = m->lower;
+    lowerer *L = &ls->L;
+    L->err = err;
+    L->len = 0;
+    uint32_t off;
+    /* room for the usual size (about two units per byte of body) to avoid regrowing */
+    WB_VEC_RESERVE(L->code, L->cap, (size_t)m->funcs[di].body_len * 2 + 64);
+    if (lower_function(L, di, &off) < 0) return -1;
+    const uint32_t *code;
+    if (L->len >= CHUNK_UNITS / 4) {
+        /* a big function keeps the scratch array as its own chunk (not yet published, it may
+         * still move): no copy, no second set of pages touched */
+        WB_VEC_RESERVE(ls->chunks, ls->chunks_cap, ls->nchunks + 1);
+        uint32_t *own = wb_realloc(L->code, (size_t)L->len * sizeof *L->code);
+        L->code = NULL;
+        L->cap = 0;
+        /* keep the current arena chunk last: it is the one still being filled */
+        if (ls->nchunks) {
+            ls->chunks[ls->nchunks] = ls->chunks[ls->nchunks - 1];
+            ls->chunks[ls->nchunks - 1] = own;
+        } else {
+            ls->chunks[0] = own;
+            ls->used = ls->cap = 0; /* no arena chunk yet: the next small function makes one */
+        }
+        ls->nchunks++;
+        code = own;
+    } else {
+        code = arena_store(ls, L->code, L->len);
+    }
+    __atomic_store_n(&m->funcs[di].lowered.code, code, __ATOMIC_RELEASE);
+    if (++ls->nlowered == m->nfunc_decls) lowerer_free_scratch(L); /* nothing left to lower */
+    return 0;
+}
+
+int wb__code_prepare(const wb_code *c) {
+    wb_module *m = (wb_module *)c->module;
+    int rc = 0;
+    pthread_mutex_lock(&m->lower_lock);
+    if (!__atomic_load_n(&c->code, __ATOMIC_ACQUIRE)) {
+        wb_error err = {0};
+        rc = lower_one(m, c->func_index - m->nimported_funcs, &err);
+    }
+    pthread_mutex_unlock(&m->lower_lock);
     return rc;
+}
+
+int wb__module_lower_all(wb_module *m, wb_error *err) {
+    int rc = 0;
+    pthread_mutex_lock(&m->lower_lock);
+    for (uint32_t i = 0; i < m->nfunc_decls && rc == 0; i++)
+        if (!__atomic_load_n(&m->funcs[i].lowered.code, __ATOMIC_ACQUIRE)) rc = lower_one(m, i, err);
+    pthread_mutex_unlock(&m->lower_lock);
+    return rc;
+}
+
+int wb__module_lower(wb_module *m, wb_error *err) {
+    for (uint32_t i = 0; i < m->nfunc_decls; i++) {
+        m->funcs[i].lowered.module = m;
+        m->funcs[i].lowered.func_index = m->nimported_funcs + i;
+    }
+    pthread_mutex_init(&m->lower_lock, NULL);
+    m->lower_lock_ready = true;
+    return m->cfg.eager_lowering ? wb__module_lower_all(m, err) : 0;
+}
+
+void wb__module_lower_release(wb_module *m) {
+    if (m->lower) {
+        lowerer_free_scratch(&m->lower->L);
+        for (uint32_t i = 0; i < m->lower->nchunks; i++) free(m->lower->chunks[i]);
+        free(m->lower->chunks);
+        free(m->lower);
+        m->lower = NULL;
+    }
+    if (m->lower_lock_ready) pthread_mutex_destroy(&m->lower_lock);
+    m->lower_lock_ready = false;
 }

@@ -84,7 +84,7 @@ void wb__module_release(wb_module *m) {
     free(m->func_types);
     for (uint32_t i = 0; i < m->nfunc_decls; i++) free(m->funcs[i].local_types);
     free(m->funcs);
-    free(m->code);
+    wb__module_lower_release(m);
     free(m->tables);
     free(m->memories);
     free(m->global_types);
@@ -106,11 +106,11 @@ void wb__module_release(wb_module *m) {
 }
 
 void wb__module_ref(wb_module *m) {
-    m->refcount++;
+    __atomic_add_fetch(&m->refcount, 1, __ATOMIC_RELAXED);
 }
 
 void wb_module_free(wb_module *m) {
-    if (!m || --m->refcount > 0) return;
+    if (!m || __atomic_sub_fetch(&m->refcount, 1, __ATOMIC_ACQ_REL) > 0) return;
     wb__module_release(m);
     free(m);
 }

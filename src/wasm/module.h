@@ -1,7 +1,9 @@
 /* wasm/module.h — the decoded form of a module (internal to the engine). The decoder fills it, the
- * validator checks it, the lowering adds each function's internal code. Immutable afterwards. */
+ * validator checks it, the lowering adds each function's internal code (at its first call). */
 #ifndef WB_WASM_MODULE_H
 #define WB_WASM_MODULE_H
+
+#include <pthread.h>
 
 #include "wasm/wasm.h"
 
@@ -66,7 +68,9 @@ typedef struct wb_data_segment {
     uint32_t len;
 } wb_data_segment;
 
-/* A function's lowered internal code, shared by every instance of the module. */
+/* A function's lowered internal code, shared by every instance of the module. `code` is NULL until
+ * the function is lowered (at its first call: wb__code_prepare); the other fields but `module` and
+ * `func_index` are only valid once it is set (read it with acquire semantics). */
 typedef struct wb_code {
     const uint32_t *code; /* internal code units; see lower.h */
     uint32_t code_len;
@@ -88,7 +92,7 @@ typedef struct wb_func_decl {
 } wb_func_decl;
 
 struct wb_module {
-    int refcount;
+    int refcount; /* atomic: stores in several threads share a module */
     wb_config cfg;
     uint8_t *bytes; /* the binary: an owned copy, or a private mapping of its file */
     size_t len;
@@ -135,7 +139,9 @@ struct wb_module {
      * segments and global initialisers. Bitset over nfuncs. */
     uint8_t *declared_refs;
 
-    uint32_t *code; /* internal code of all defined functions (see lower.h) */
+    struct wb_lower_state *lower; /* code arena and lowering scratch (lower.c); under lower_lock */
+    pthread_mutex_t lower_lock;
+    bool lower_lock_ready;
 
     char **func_names; /* nfuncs entries, NULL where unnamed; from the name section */
     char *name;        /* module name from the name section, or NULL */
@@ -144,7 +150,12 @@ struct wb_module {
 /* Stages of wb_module_new (each fills err with the spec's wording). */
 int wb__module_decode(wb_module *m, wb_error *err); /* m->bytes/len set; err->code WB_EMALFORMED */
 int wb__module_validate(wb_module *m, wb_error *err); /* err->code WB_EINVALID */
-int wb__module_lower(wb_module *m, wb_error *err);
+int wb__module_lower(wb_module *m, wb_error *err); /* prepares lowering; eager: lowers all */
+/* Lower c's function if no other call has: 0, or -1 (a validated function that cannot be lowered,
+ * an engine bug). Safe from several threads. */
+int wb__code_prepare(const wb_code *c);
+int wb__module_lower_all(wb_module *m, wb_error *err);
+void wb__module_lower_release(wb_module *m);
 void wb__module_release(wb_module *m); /* frees everything decode/lower made */
 
 static inline const wb_functype *wb__func_type(const wb_module *m, uint32_t func_index) {
