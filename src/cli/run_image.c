@@ -301,6 +301,7 @@ int wb_run_image(wb_run_opts *o) {
         .tty = o->tty, .interactive = o->interactive, .restart = restart_name,
         .restart_max = restart_max, .stop_timeout = o->stop_timeout, .memory = o->memory,
         .nano_cpus = o->nano_cpus, .network = o->network ? o->network : "none",
+        .start_here = !o->detach && !o->create_only,
     };
     /* an artifact without ENTRYPOINT: the module's name is argv[0], the arguments follow */
     if ((img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI) && entrypoint.n == 0) {

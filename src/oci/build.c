@@ -1621,9 +1621,12 @@ static int fetch_contents(builder *b, copy_job *j, entry_list *l, const char *tm
         for (size_t a = 0; a < n; a++)
             if (!u || ords[u - 1] != ords[a]) ords[u++] = ords[a];
         char dir[4200];
-        snprintf(dir, sizeof dir, "%s/%zu", tmp, s);
+        int dn = snprintf(dir, sizeof dir, "%s/%zu", tmp, s);
         int dfd = -1, fd = -1;
-        if (mkdir(dir, 0700) != 0 || (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        if (dn < 0 || (size_t)dn >= sizeof dir) {
+            rc = wb_error_set(b->err, ENAMETOOLONG, "temporary path under `%s` too long", tmp);
+        } else if (mkdir(dir, 0700) != 0 ||
+                   (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
             rc = wb_error_sys(b->err, "create `%s`", dir);
         } else {
             if (j->from) {

@@ -130,6 +130,9 @@ static void release_name(const char *root, const char *name) {
     unlink(path);
 }
 
+static void set_running(wb_container *c, int pid, int monitor_pid,
+                        unsigned long long monitor_start);
+
 int wb_container_create(const char *root, const wb_container_spec *spec, wb_container **out,
                         wb_error *err) {
     *out = NULL;
@@ -227,6 +230,10 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
     if (!c->doc) {
         wb_error_set(err, ENOMEM, "build the container record");
         goto fail_dir;
+    }
+    if (spec->start_here) { /* one write: the record is born running */
+        set_running(c, (int)getpid(), (int)getpid(), 0);
+        c->running_recorded = true;
     }
     if (wb_container_save(c, err) < 0) goto fail_dir;
     *out = c;
@@ -378,8 +385,8 @@ int wb_container_reload(wb_container *c, wb_error *err) {
     return 0;
 }
 
-int wb_container_mark_running(wb_container *c, int pid, int monitor_pid,
-                              unsigned long long monitor_start, wb_error *err) {
+static void set_running(wb_container *c, int pid, int monitor_pid,
+                        unsigned long long monitor_start) {
     json_t *st = json_object_get(c->doc, "State");
     char now[64];
     wb_time_now(now, sizeof now);
@@ -393,6 +400,11 @@ int wb_container_mark_running(wb_container *c, int pid, int monitor_pid,
     json_object_set_new(st, "ExitCode", json_integer(0));
     json_object_set_new(st, "Error", json_string(""));
     json_object_set_new(st, "StartedAt", json_string(now));
+}
+
+int wb_container_mark_running(wb_container *c, int pid, int monitor_pid,
+                              unsigned long long monitor_start, wb_error *err) {
+    set_running(c, pid, monitor_pid, monitor_start);
     return wb_container_save(c, err);
 }
 
@@ -409,8 +421,19 @@ int wb_container_mark_exited(wb_container *c, int exit_code, const char *error, 
     return wb_container_save(c, err);
 }
 
+/* The usual container directory: its record and an empty rootfs (a Wasm artifact's, or an
+ * unmounted overlay's mount point). Anything else is left to a full tree walk. */
+static bool remove_usual_dir(const wb_container *c) {
+    char path[4096 + 128];
+    snprintf(path, sizeof path, "%s/container.json", c->dir);
+    if (unlink(path) != 0 && errno != ENOENT) return false;
+    snprintf(path, sizeof path, "%s/rootfs", c->dir);
+    if (rmdir(path) != 0 && errno != ENOENT) return false;
+    return rmdir(c->dir) == 0;
+}
+
 int wb_container_remove(wb_container *c, wb_error *err) {
-    if (wb_remove_tree(c->dir, err) < 0) return -1;
+    if (!remove_usual_dir(c) && wb_remove_tree(c->dir, err) < 0) return -1;
     /* the name goes last: while it exists, nobody else can take it */
     char path[4096 + 300], id[WB_CONTAINER_ID_LEN + 1] = "";
     snprintf(path, sizeof path, "%s/containers/names/%s", c->root, c->name);

@@ -46,6 +46,8 @@ typedef struct wb_container_spec {
     uint64_t memory;           /* bytes a linear memory may grow to; 0: no limit */
     int64_t nano_cpus;         /* CPU quota in 1e-9 CPUs; 0: none */
     const char *network;       /* "none" (default) or "host" */
+    bool start_here;           /* the calling process runs it at once (a foreground run): the
+                                * record is written once, already running with this pid */
 } wb_container_spec;
 
 typedef struct wb_container {
@@ -58,6 +60,7 @@ typedef struct wb_container {
      * NULL: the launcher loads the record's ImageManifest */
     struct wb_images *store;
     struct wb_image *image;
+    bool running_recorded; /* this process wrote the running state (create with start_here) */
 } wb_container;
 
 /* Create a container in state "created": reserves the name (Docker's conflict error if taken:

@@ -271,7 +271,8 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
     *exit_code = 125;
     /* the container's root in a mount namespace of this process (the overlay vanishes with it) */
     if (job_rootfs(c, &js, err) < 0 ||
-        wb_container_mark_running(c, (int)getpid(), (int)getpid(), 0, err) < 0) {
+        (!c->running_recorded &&
+         wb_container_mark_running(c, (int)getpid(), (int)getpid(), 0, err) < 0)) {
         wb_container_mark_exited(c, 125, err->msg, NULL);
         job_release(&js);
         return -1;

@@ -91,6 +91,17 @@ check logs-timestamps bash -c "'$WB' logs -t lines | head -1 | grep -Eq '^[0-9]{
 expect logs-stderr 0 "hello from wasm" "to stderr" -- bash -c "'$WB' run -d --name errs hello --stderr >/dev/null; '$WB' wait errs >/dev/null; '$WB' logs errs"
 expect foreground-logged 0 "hello from wasm" "" -- bash -c "'$WB' run --name fg hello >/dev/null; '$WB' logs fg"
 
+# a foreground run records itself as running (one write, pid = the CLI), stop ends it with 143
+"$WB" run --rm --name fgspin hello --spin >/dev/null 2>&1 &
+fgpid=$!
+check fg-running wait_for 5 bash -c "test \"\$('$WB' inspect --format '{{.State.Status}}' fgspin)\" = running"
+check fg-pid test "$(state fgspin Pid)" = "$fgpid"
+check fg-ps-up bash -c "'$WB' ps --filter name=fgspin | grep -Eq ' Up .* fgspin$'"
+"$WB" stop -t 1 fgspin >/dev/null
+wait $fgpid
+check fg-stop-143 test $? = 143
+check fg-rm-gone bash -c "! '$WB' inspect fgspin >/dev/null 2>&1"
+
 # logs -f follows a live container until it ends
 "$WB" run -d --name follow hello --spin >/dev/null
 "$WB" logs -f follow >"$T/follow.out" 2>&1 &
