@@ -192,6 +192,13 @@ typedef struct log_stream {
     size_t used;
 } log_stream;
 
+static void log_stream_init(log_stream *s, int fd, int echo_fd, const char *name) {
+    s->fd = fd;
+    s->echo_fd = echo_fd;
+    s->name = name;
+    s->used = 0;
+}
+
 static void log_line(int log_fd, const char *stream, const char *data, size_t len) {
     char now[64];
     wb_time_now(now, sizeof now);
@@ -278,21 +285,24 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
         return -1;
     }
     bool auto_remove = json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove"));
-    tee_thread tee = {0};
+    /* the tee and its line buffers (32 KiB) exist only when there is a log to feed: zeroed on
+     * the stack, they cost eight page faults per run */
+    tee_thread *tee = NULL;
     pthread_t th;
     bool teeing = false;
     int pout[2] = {-1, -1}, perr[2] = {-1, -1};
     if (!auto_remove) {
         char log[4200];
         wb_container_log_path(c, log, sizeof log);
-        tee.log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-        if (tee.log_fd >= 0 && pipe2(pout, O_CLOEXEC) == 0 && pipe2(perr, O_CLOEXEC) == 0) {
-            tee.out = (log_stream){.fd = pout[0], .echo_fd = 1, .name = "stdout"};
-            tee.err = (log_stream){.fd = perr[0], .echo_fd = 2, .name = "stderr"};
+        tee = wb_malloc(sizeof *tee);
+        tee->log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        if (tee->log_fd >= 0 && pipe2(pout, O_CLOEXEC) == 0 && pipe2(perr, O_CLOEXEC) == 0) {
+            log_stream_init(&tee->out, pout[0], 1, "stdout");
+            log_stream_init(&tee->err, perr[0], 2, "stderr");
             js.job.stdio[0] = 0;
             js.job.stdio[1] = pout[1];
             js.job.stdio[2] = perr[1];
-            teeing = pthread_create(&th, NULL, tee_main, &tee) == 0;
+            teeing = pthread_create(&th, NULL, tee_main, tee) == 0;
         }
         if (!teeing) {
             js.job.stdio[0] = js.job.stdio[1] = js.job.stdio[2] = 0;
@@ -311,7 +321,8 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
         close(pout[0]);
         close(perr[0]);
     }
-    if (tee.log_fd > 0) close(tee.log_fd);
+    if (tee && tee->log_fd > 0) close(tee->log_fd);
+    free(tee);
     if (rc < 0) {
         bool format = err->code == WB_EMALFORMED || err->code == WB_EINVALID || err->code == ENOEXEC;
         *exit_code = format ? WB_EXIT_CANNOT_INVOKE : 125;
@@ -479,8 +490,11 @@ static void monitor_main(wb_container *c, int status_fd) {
         (void)w;
         close(go[1]);
         time_t started = time(NULL);
-        log_stream out = {.fd = pout[0], .echo_fd = -1, .name = "stdout"};
-        log_stream errs = {.fd = perr[0], .echo_fd = -1, .name = "stderr"};
+        /* fields set one by one: an initializer would zero the 16 KiB line buffers, a page
+         * fault for each of their pages in this freshly forked process */
+        log_stream out, errs;
+        log_stream_init(&out, pout[0], -1, "stdout");
+        log_stream_init(&errs, perr[0], -1, "stderr");
         pump_until_eof(&out, &errs, log_fd);
         close(pout[0]);
         close(perr[0]);

@@ -1652,8 +1652,16 @@ static int lower_one(wb_module *m, uint32_t di, wb_error *err) {
     L->err = err;
     L->len = 0;
     uint32_t off;
-    /* room for the usual size (about two units per byte of body) to avoid regrowing */
-    WB_VEC_RESERVE(L->code, L->cap, (size_t)m->funcs[di].body_len * 2 + 64);
+    /* room for the usual size (about two units per byte of body) to avoid regrowing; the old
+     * contents are not needed, so a bigger array is fresh memory, not a copy (which would touch
+     * every page of it) */
+    size_t want = (size_t)m->funcs[di].body_len * 2 + 64;
+    if (want > L->cap) {
+        free(L->code);
+        L->code = NULL;
+        L->cap = 0;
+        WB_VEC_RESERVE(L->code, L->cap, want);
+    }
     if (lower_function(L, di, &off) < 0) return -1;
     const uint32_t *code;
     if (L->len >= CHUNK_UNITS / 4) {
