@@ -25,6 +25,7 @@
 #include "base/fsutil.h"
 #include "oci/image.h"
 #include "oci/store.h"
+#include "runtime/pty.h"
 #include "runtime/wasm_handler.h"
 #include "wasm/wasm.h"
 
@@ -200,6 +201,7 @@ static void log_stream_init(log_stream *s, int fd, int echo_fd, const char *name
 }
 
 static void log_line(int log_fd, const char *stream, const char *data, size_t len) {
+    if (log_fd < 0) return;
     char now[64];
     wb_time_now(now, sizeof now);
     json_t *line = json_pack("{s:s%, s:s, s:s}", "log", data, len, "stream", stream, "time", now);
@@ -241,7 +243,7 @@ static bool pump(log_stream *s, int log_fd) {
 
 static void pump_until_eof(log_stream *out, log_stream *err, int log_fd) {
     struct pollfd p[2] = {{out->fd, POLLIN, 0}, {err->fd, POLLIN, 0}};
-    bool open_out = true, open_err = true;
+    bool open_out = out->fd >= 0, open_err = err->fd >= 0;
     while (open_out || open_err) {
         p[0].fd = open_out ? out->fd : -1;
         p[1].fd = open_err ? err->fd : -1;
@@ -285,13 +287,45 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
         return -1;
     }
     bool auto_remove = json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove"));
+    const json_t *config = json_object_get(c->doc, "Config");
+    bool tty = json_is_true(json_object_get(config, "Tty"));
+    bool interactive = json_is_true(json_object_get(config, "OpenStdin"));
     /* the tee and its line buffers (32 KiB) exist only when there is a log to feed: zeroed on
      * the stack, they cost eight page faults per run */
     tee_thread *tee = NULL;
     pthread_t th;
     bool teeing = false;
     int pout[2] = {-1, -1}, perr[2] = {-1, -1};
-    if (!auto_remove) {
+    int null_in = -1, master = -1, slave = -1;
+    wb_pty_input *input = NULL;
+    /* stdin reaches the module only with -i, as with Docker; otherwise it reads end of file */
+    if (!interactive && !tty) {
+        null_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        js.job.stdio[0] = null_in >= 0 ? null_in : 0;
+        js.job.stdio[1] = 1;
+        js.job.stdio[2] = 2;
+    }
+    if (tty) {
+        /* -t: the module's stdio is a pty; a thread copies its output to ours (and the log) */
+        if (wb_pty_open(&master, &slave, 1, err) < 0) {
+            wb_container_mark_exited(c, 125, err->msg, NULL);
+            if (js.rootfs) umount2(js.rootfs, MNT_DETACH);
+            job_release(&js);
+            return -1;
+        }
+        tee = wb_malloc(sizeof *tee);
+        tee->log_fd = -1;
+        if (!auto_remove) {
+            char log[4200];
+            wb_container_log_path(c, log, sizeof log);
+            tee->log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+        }
+        log_stream_init(&tee->out, master, 1, "stdout");
+        log_stream_init(&tee->err, -1, -1, "stderr");
+        js.job.stdio[0] = js.job.stdio[1] = js.job.stdio[2] = slave;
+        teeing = pthread_create(&th, NULL, tee_main, tee) == 0;
+        if (interactive) input = wb_pty_input_start(0, master);
+    } else if (!auto_remove) {
         char log[4200];
         wb_container_log_path(c, log, sizeof log);
         tee = wb_malloc(sizeof *tee);
@@ -299,13 +333,15 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
         if (tee->log_fd >= 0 && pipe2(pout, O_CLOEXEC) == 0 && pipe2(perr, O_CLOEXEC) == 0) {
             log_stream_init(&tee->out, pout[0], 1, "stdout");
             log_stream_init(&tee->err, perr[0], 2, "stderr");
-            js.job.stdio[0] = 0;
+            js.job.stdio[0] = interactive || null_in < 0 ? 0 : null_in;
             js.job.stdio[1] = pout[1];
             js.job.stdio[2] = perr[1];
             teeing = pthread_create(&th, NULL, tee_main, tee) == 0;
         }
         if (!teeing) {
-            js.job.stdio[0] = js.job.stdio[1] = js.job.stdio[2] = 0;
+            js.job.stdio[0] = interactive || null_in < 0 ? 0 : null_in;
+            js.job.stdio[1] = 1;
+            js.job.stdio[2] = 2;
             for (int i = 0; i < 2; i++) {
                 if (pout[i] >= 0) close(pout[i]);
                 if (perr[i] >= 0) close(perr[i]);
@@ -314,14 +350,20 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
         }
     }
     rc = wb_wasm_run(&js.job, exit_code, err);
+    wb_pty_input_stop(input);
+    if (slave >= 0) close(slave); /* the master reads what is left, then EIO: the tee ends */
     if (teeing) {
-        close(pout[1]);
-        close(perr[1]);
+        if (pout[1] >= 0) close(pout[1]);
+        if (perr[1] >= 0) close(perr[1]);
         pthread_join(th, NULL);
-        close(pout[0]);
-        close(perr[0]);
+        if (pout[0] >= 0) close(pout[0]);
+        if (perr[0] >= 0) close(perr[0]);
+    } else if (tty) {
+        pump_until_eof(&tee->out, &tee->err, tee->log_fd); /* no thread: copy it now */
     }
-    if (tee && tee->log_fd > 0) close(tee->log_fd);
+    if (master >= 0) close(master);
+    if (null_in >= 0) close(null_in);
+    if (tee && tee->log_fd >= 0) close(tee->log_fd);
     free(tee);
     if (rc < 0) {
         bool format = err->code == WB_EMALFORMED || err->code == WB_EINVALID || err->code == ENOEXEC;
@@ -426,8 +468,12 @@ static void monitor_main(wb_container *c, int status_fd) {
         /* go: the workload waits on it until its state says running (and the launcher has been
          * told), so the first instruction runs after `run -d` could see the container running */
         int pout[2] = {-1, -1}, perr[2] = {-1, -1}, go[2] = {-1, -1};
-        if (pipe2(pout, O_CLOEXEC) != 0 || pipe2(perr, O_CLOEXEC) != 0 ||
-            pipe2(go, O_CLOEXEC) != 0) {
+        /* -t: one pty (master, slave) in place of the two pipes; its output is "stdout" */
+        bool tty = json_is_true(json_object_get(json_object_get(c->doc, "Config"), "Tty"));
+        wb_error pty_err;
+        bool streams = tty ? wb_pty_open(&pout[0], &pout[1], -1, &pty_err) == 0
+                           : pipe2(pout, O_CLOEXEC) == 0 && pipe2(perr, O_CLOEXEC) == 0;
+        if (!streams || pipe2(go, O_CLOEXEC) != 0) {
             for (int i = 0; i < 2; i++) {
                 if (pout[i] >= 0) close(pout[i]);
                 if (perr[i] >= 0) close(perr[i]);
@@ -452,8 +498,9 @@ static void monitor_main(wb_container *c, int status_fd) {
             /* the launcher waits for EOF on the status pipe: only the monitor may hold it */
             if (status_fd >= 0) close(status_fd);
             if (log_fd >= 0) close(log_fd);
+            if (tty) dup2(pout[1], 0);
             dup2(pout[1], 1);
-            dup2(perr[1], 2);
+            dup2(tty ? pout[1] : perr[1], 2);
             signal(SIGPIPE, SIG_IGN);
             int code;
             if (job_rootfs(c, &js, &err) < 0) {
@@ -468,12 +515,12 @@ static void monitor_main(wb_container *c, int status_fd) {
             _exit(code & 0xff);
         }
         close(pout[1]);
-        close(perr[1]);
+        if (perr[1] >= 0) close(perr[1]);
         close(go[0]);
         if (pid < 0) {
             close(go[1]);
             close(pout[0]);
-            close(perr[0]);
+            if (perr[0] >= 0) close(perr[0]);
             report(status_fd, 125, "cannot fork the workload");
             job_release(&js);
             break;
@@ -497,7 +544,7 @@ static void monitor_main(wb_container *c, int status_fd) {
         log_stream_init(&errs, perr[0], -1, "stderr");
         pump_until_eof(&out, &errs, log_fd);
         close(pout[0]);
-        close(perr[0]);
+        if (perr[0] >= 0) close(perr[0]);
         int status = 0;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }

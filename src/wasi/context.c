@@ -243,7 +243,11 @@ int wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out, wb_error *err) {
         } else {
             f.filetype = wasi_filetype_of(cfg->stdio[i]);
             f.rights_base = WASI_RIGHTS_ALL & ~(WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL);
-            if (f.filetype == WASI_FILETYPE_REGULAR_FILE) f.rights_base = WASI_RIGHTS_ALL;
+            /* a guest's isatty() is "a character device that cannot seek": a character device
+             * that is not a terminal (/dev/null) keeps seek and tell, as it can on the host */
+            if (f.filetype == WASI_FILETYPE_REGULAR_FILE ||
+                (f.filetype == WASI_FILETYPE_CHARACTER_DEVICE && !isatty(cfg->stdio[i])))
+                f.rights_base = WASI_RIGHTS_ALL;
             int fl = fcntl(cfg->stdio[i], F_GETFL);
             if (fl >= 0 && (fl & O_APPEND)) f.fdflags |= WASI_FDFLAG_APPEND;
             if (fl >= 0 && (fl & O_NONBLOCK)) f.fdflags |= WASI_FDFLAG_NONBLOCK;

@@ -102,6 +102,59 @@ wait $fgpid
 check fg-stop-143 test $? = 143
 check fg-rm-gone bash -c "! '$WB' inspect fgspin >/dev/null 2>&1"
 
+# Ctrl+C on a foreground run stops the container and exits 130
+"$WB" run --name sigint hello --spin >/dev/null 2>&1 &
+intpid=$!
+wait_for 5 bash -c "test \"\$('$WB' inspect --format '{{.State.Status}}' sigint)\" = running"
+kill -INT $intpid
+wait $intpid
+check sigint-130 test $? = 130
+expect sigint-state 0 "exited 130" "" -- "$WB" inspect --format '{{.State.Status}} {{.State.ExitCode}}' sigint
+
+# stdin reaches the module only with -i; -t gives it a pty (CRLF, stderr merged, isatty)
+expect stdin-without-i 0 "hello from wasm" "" -- bash -c "echo abc | '$WB' run --rm hello --cat"
+expect stdin-with-i 0 $'hello from wasm\nabc' "" -- bash -c "echo abc | '$WB' run --rm -i hello --cat"
+expect isatty-without-t 0 $'hello from wasm\nisatty 0 1 2: 0 0 0' "" -- bash -c "'$WB' run --rm hello --isatty </dev/null | cat"
+expect tty-isatty 0 $'hello from wasm\r\nisatty 0 1 2: 1 1 1\r' "" -- bash -c "'$WB' run --rm -t hello --isatty | cat"
+expect tty-merges-stderr 0 $'hello from wasm\r\nto stderr\r' "" -- bash -c "'$WB' run --rm -t hello --stderr 2>/dev/null"
+expect tty-input 0 $'hello from wasm\nabc\ndef' "" -- bash -c "printf 'abc\ndef' | '$WB' run --rm -i -t hello --cat | tr -d '\r'"
+"$WB" run -d -t --name dtty hello --stderr >/dev/null
+"$WB" wait dtty >/dev/null
+expect tty-detached-logs 0 $'hello from wasm\r\nto stderr\r' "" -- bash -c "'$WB' logs dtty 2>/dev/null"
+
+# labels and the label filter
+"$WB" run -d --name lab -l tier=web -l solo hello >/dev/null
+"$WB" wait lab >/dev/null
+expect label-filter 0 "lab" "" -- "$WB" ps -a --filter label=tier=web --format '{{.Names}}'
+expect label-filter-key 0 "lab" "" -- "$WB" ps -a --filter label=solo --format '{{.Names}}'
+expect label-filter-none 0 "" "" -- "$WB" ps -a --filter label=tier=db --format '{{.Names}}'
+expect label-inspect 0 '{"solo":"","tier":"web"}' "" -- "$WB" inspect --format '{{json .Config.Labels}}' lab
+
+# logs --since
+expect logs-since-past 0 "hello from wasm" "" -- "$WB" logs --since 1h lab
+expect logs-since-future 0 "" "" -- "$WB" logs --since 2099-01-01T00:00:00Z lab
+
+# unless-stopped restarts a failing workload until stopped
+"$WB" run -d --name unless --restart unless-stopped hello --exit 1 >/dev/null
+check unless-stopped-restarts wait_for 10 bash -c "test \"\$('$WB' inspect --format '{{.RestartCount}}' unless)\" -ge 2"
+"$WB" stop unless >/dev/null
+n=$("$WB" inspect --format '{{.RestartCount}}' unless)
+sleep 0.5
+expect unless-stopped-stays 0 "exited $n" "" -- "$WB" inspect --format '{{.State.Status}} {{.RestartCount}}' unless
+
+# --cpus: a CPU quota on the workload's cgroup (cgroup v1 cpu controller)
+if [ -d /sys/fs/cgroup/cpu ] && [ "$(id -u)" = 0 ]; then
+    cid=$("$WB" run -d --name cpus --cpus 0.5 hello --spin)
+    cg=/sys/fs/cgroup/cpu/wasmbox/$cid
+    check cpus-quota wait_for 5 bash -c "test \"\$(cat $cg/cpu.cfs_quota_us)\" = 50000"
+    check cpus-member bash -c "grep -qx \"\$('$WB' inspect --format '{{.State.Pid}}' cpus)\" $cg/tasks"
+    expect cpus-inspect 0 "500000000" "" -- "$WB" inspect --format '{{.HostConfig.NanoCpus}}' cpus
+    "$WB" rm -f cpus >/dev/null
+    check cpus-cgroup-gone wait_for 5 test ! -d "$cg"
+else
+    echo "skip cpus: no cgroup v1 cpu controller here"
+fi
+
 # logs -f follows a live container until it ends
 "$WB" run -d --name follow hello --spin >/dev/null
 "$WB" logs -f follow >"$T/follow.out" 2>&1 &
@@ -177,6 +230,15 @@ check rootfs-image-unchanged bash -c "[ -z \"\$(find '$WASMBOX_ROOT/images/rootf
 check inspect-shape bash -c "'$WB' inspect three | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; sys.exit(0 if all(k in d for k in (\"Id\",\"Name\",\"Created\",\"State\",\"RestartCount\",\"Config\",\"HostConfig\",\"Platform\",\"Image\")) and all(k in d[\"State\"] for k in (\"Status\",\"Running\",\"ExitCode\",\"Pid\",\"StartedAt\",\"FinishedAt\",\"OOMKilled\")) and d[\"Name\"]==\"/three\" else 1)'"
 expect memory-flag 0 "67108864" "" -- bash -c "'$WB' create --name capped --memory 64m hello >/dev/null; '$WB' inspect --format '{{.HostConfig.Memory}}' capped"
 expect stats 0 "" "" -- bash -c "'$WB' stats --no-stream >/dev/null"
+
+# container prune removes stopped containers only
+"$WB" run -d --name keepme hello --spin >/dev/null
+"$WB" run --name pruneme hello >/dev/null
+"$WB" container prune -f >/dev/null
+check prune-removes bash -c "! '$WB' inspect pruneme >/dev/null 2>&1"
+expect prune-keeps-running 0 "running" "" -- "$WB" inspect --format '{{.State.Status}}' keepme
+expect prune-none-exited 0 "" "" -- "$WB" ps -aq --filter status=exited
+"$WB" rm -f keepme >/dev/null
 
 # 100 detached containers at once, then rm -f on all: no process, no state, no open file left
 "$WB" ps -aq | xargs -r "$WB" rm -f >/dev/null

@@ -1,0 +1,117 @@
+/* A pseudo-terminal for `run -t`. */
+#include "runtime/pty.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+
+int wb_pty_open(int *master, int *slave, int size_from, wb_error *err) {
+    *master = *slave = -1;
+    int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (m < 0) return wb_error_sys(err, "allocate a pseudo-terminal");
+    char name[128];
+    if (grantpt(m) != 0 || unlockpt(m) != 0 || ptsname_r(m, name, sizeof name) != 0) {
+        int e = errno;
+        close(m);
+        errno = e;
+        return wb_error_sys(err, "allocate a pseudo-terminal");
+    }
+    int s = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (s < 0) {
+        int e = errno;
+        close(m);
+        errno = e;
+        return wb_error_sys(err, "open the pseudo-terminal `%s`", name);
+    }
+    struct termios t;
+    if (tcgetattr(s, &t) == 0) {
+        t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
+        t.c_oflag |= OPOST | ONLCR;
+        tcsetattr(s, TCSANOW, &t);
+    }
+    struct winsize ws;
+    if (size_from >= 0 && ioctl(size_from, TIOCGWINSZ, &ws) == 0) ioctl(s, TIOCSWINSZ, &ws);
+    *master = m;
+    *slave = s;
+    return 0;
+}
+
+struct wb_pty_input {
+    pthread_t thread;
+    int from, master;
+    int wake[2]; /* written by wb_pty_input_stop */
+};
+
+static void write_all(int fd, const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return;
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+static void *input_main(void *arg) {
+    wb_pty_input *in = arg;
+    struct pollfd p[2] = {{in->from, POLLIN, 0}, {in->wake[0], POLLIN, 0}};
+    char buf[4096];
+    char last = '\n';
+    for (;;) {
+        if (poll(p, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return NULL;
+        }
+        if (p[1].revents) return NULL;
+        if (!p[0].revents) continue;
+        ssize_t n = read(in->from, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            /* end of input: the terminal's EOF character ends the reader's read */
+            char eof = 4;
+            struct termios t;
+            if (tcgetattr(in->master, &t) == 0) eof = (char)t.c_cc[VEOF];
+            /* after a partial line the first EOF only hands that line over */
+            if (last != '\n') write_all(in->master, &eof, 1);
+            write_all(in->master, &eof, 1);
+            return NULL;
+        }
+        write_all(in->master, buf, (size_t)n);
+        last = buf[n - 1];
+    }
+}
+
+wb_pty_input *wb_pty_input_start(int from_fd, int master) {
+    wb_pty_input *in = wb_calloc(1, sizeof *in);
+    in->from = from_fd;
+    in->master = master;
+    if (pipe2(in->wake, O_CLOEXEC) != 0) {
+        free(in);
+        return NULL;
+    }
+    if (pthread_create(&in->thread, NULL, input_main, in) != 0) {
+        close(in->wake[0]);
+        close(in->wake[1]);
+        free(in);
+        return NULL;
+    }
+    return in;
+}
+
+void wb_pty_input_stop(wb_pty_input *in) {
+    if (!in) return;
+    char c = 0;
+    ssize_t w = write(in->wake[1], &c, 1);
+    (void)w;
+    pthread_join(in->thread, NULL);
+    close(in->wake[0]);
+    close(in->wake[1]);
+    free(in);
+}
