@@ -269,6 +269,94 @@ static void *tee_main(void *arg) {
     return NULL;
 }
 
+/* The foreground module's stdio: the CLI's own (stdin only with -i, else /dev/null, as with
+ * Docker); without --rm, pipes whose output a thread copies to ours and into the log; with -t, a
+ * pty whose output that thread copies, and with -i -t a second thread feeding it our stdin. The
+ * tee and its line buffers (32 KiB) exist only when needed: zeroed on the stack of every run,
+ * they cost eight page faults. */
+typedef struct fg_io {
+    int stdio[3];
+    int null_in, master, slave;
+    int pipes[2][2]; /* stdout, stderr: read end, write end */
+    tee_thread *tee;
+    pthread_t thread;
+    bool teeing;
+    wb_pty_input *input;
+} fg_io;
+
+static int fg_io_open(wb_container *c, bool auto_remove, fg_io *io, wb_error *err) {
+    const json_t *config = json_object_get(c->doc, "Config");
+    bool tty = json_is_true(json_object_get(config, "Tty"));
+    bool interactive = json_is_true(json_object_get(config, "OpenStdin"));
+    *io = (fg_io){.stdio = {0, 1, 2}, .null_in = -1, .master = -1, .slave = -1,
+                  .pipes = {{-1, -1}, {-1, -1}}};
+    if (!interactive && !tty) {
+        io->null_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (io->null_in >= 0) io->stdio[0] = io->null_in;
+    }
+    int log_fd = -1;
+    if (!auto_remove) {
+        char log[4200];
+        wb_container_log_path(c, log, sizeof log);
+        log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    }
+    if (tty) {
+        if (wb_pty_open(&io->master, &io->slave, 1, err) < 0) {
+            if (log_fd >= 0) close(log_fd);
+            return -1;
+        }
+        io->stdio[0] = io->stdio[1] = io->stdio[2] = io->slave;
+        io->tee = wb_malloc(sizeof *io->tee);
+        log_stream_init(&io->tee->out, io->master, 1, "stdout");
+        log_stream_init(&io->tee->err, -1, -1, "stderr");
+    } else if (log_fd >= 0 && pipe2(io->pipes[0], O_CLOEXEC) == 0 &&
+               pipe2(io->pipes[1], O_CLOEXEC) == 0) {
+        io->stdio[1] = io->pipes[0][1];
+        io->stdio[2] = io->pipes[1][1];
+        io->tee = wb_malloc(sizeof *io->tee);
+        log_stream_init(&io->tee->out, io->pipes[0][0], 1, "stdout");
+        log_stream_init(&io->tee->err, io->pipes[1][0], 2, "stderr");
+    }
+    if (io->tee) {
+        io->tee->log_fd = log_fd;
+        log_fd = -1;
+        io->teeing = pthread_create(&io->thread, NULL, tee_main, io->tee) == 0;
+    }
+    if (!tty && !io->teeing) { /* no log to feed, or no way to: the module writes to ours */
+        io->stdio[1] = 1;
+        io->stdio[2] = 2;
+        for (int k = 0; k < 2; k++)
+            for (int e = 0; e < 2; e++)
+                if (io->pipes[k][e] >= 0) close(io->pipes[k][e]);
+        io->pipes[0][0] = io->pipes[0][1] = io->pipes[1][0] = io->pipes[1][1] = -1;
+        if (io->tee && io->tee->log_fd >= 0) close(io->tee->log_fd);
+        free(io->tee);
+        io->tee = NULL;
+    }
+    if (log_fd >= 0) close(log_fd);
+    if (tty && interactive) io->input = wb_pty_input_start(0, io->master);
+    return 0;
+}
+
+/* After the module: end the input, let the tee copy what is left (a pty's master reads the rest,
+ * then EIO, once its slave is closed), close everything. */
+static void fg_io_close(fg_io *io) {
+    wb_pty_input_stop(io->input);
+    if (io->slave >= 0) close(io->slave);
+    for (int k = 0; k < 2; k++)
+        if (io->pipes[k][1] >= 0) close(io->pipes[k][1]);
+    if (io->teeing)
+        pthread_join(io->thread, NULL);
+    else if (io->tee) /* a pty without a thread: copy it now */
+        pump_until_eof(&io->tee->out, &io->tee->err, io->tee->log_fd);
+    for (int k = 0; k < 2; k++)
+        if (io->pipes[k][0] >= 0) close(io->pipes[k][0]);
+    if (io->master >= 0) close(io->master);
+    if (io->null_in >= 0) close(io->null_in);
+    if (io->tee && io->tee->log_fd >= 0) close(io->tee->log_fd);
+    free(io->tee);
+}
+
 int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) {
     job_storage js;
     int rc = -1;
@@ -278,93 +366,22 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
         return -1;
     }
     *exit_code = 125;
-    /* the container's root in a mount namespace of this process (the overlay vanishes with it) */
+    bool auto_remove = json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove"));
+    fg_io io;
+    /* the container's root in a mount namespace of this process (the overlay vanishes with it);
+     * a record created by this run is already running */
     if (job_rootfs(c, &js, err) < 0 ||
         (!c->running_recorded &&
-         wb_container_mark_running(c, (int)getpid(), (int)getpid(), 0, err) < 0)) {
+         wb_container_mark_running(c, (int)getpid(), (int)getpid(), 0, err) < 0) ||
+        fg_io_open(c, auto_remove, &io, err) < 0) {
         wb_container_mark_exited(c, 125, err->msg, NULL);
+        if (js.rootfs) umount2(js.rootfs, MNT_DETACH);
         job_release(&js);
         return -1;
     }
-    bool auto_remove = json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove"));
-    const json_t *config = json_object_get(c->doc, "Config");
-    bool tty = json_is_true(json_object_get(config, "Tty"));
-    bool interactive = json_is_true(json_object_get(config, "OpenStdin"));
-    /* the tee and its line buffers (32 KiB) exist only when there is a log to feed: zeroed on
-     * the stack, they cost eight page faults per run */
-    tee_thread *tee = NULL;
-    pthread_t th;
-    bool teeing = false;
-    int pout[2] = {-1, -1}, perr[2] = {-1, -1};
-    int null_in = -1, master = -1, slave = -1;
-    wb_pty_input *input = NULL;
-    /* stdin reaches the module only with -i, as with Docker; otherwise it reads end of file */
-    if (!interactive && !tty) {
-        null_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        js.job.stdio[0] = null_in >= 0 ? null_in : 0;
-        js.job.stdio[1] = 1;
-        js.job.stdio[2] = 2;
-    }
-    if (tty) {
-        /* -t: the module's stdio is a pty; a thread copies its output to ours (and the log) */
-        if (wb_pty_open(&master, &slave, 1, err) < 0) {
-            wb_container_mark_exited(c, 125, err->msg, NULL);
-            if (js.rootfs) umount2(js.rootfs, MNT_DETACH);
-            job_release(&js);
-            return -1;
-        }
-        tee = wb_malloc(sizeof *tee);
-        tee->log_fd = -1;
-        if (!auto_remove) {
-            char log[4200];
-            wb_container_log_path(c, log, sizeof log);
-            tee->log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-        }
-        log_stream_init(&tee->out, master, 1, "stdout");
-        log_stream_init(&tee->err, -1, -1, "stderr");
-        js.job.stdio[0] = js.job.stdio[1] = js.job.stdio[2] = slave;
-        teeing = pthread_create(&th, NULL, tee_main, tee) == 0;
-        if (interactive) input = wb_pty_input_start(0, master);
-    } else if (!auto_remove) {
-        char log[4200];
-        wb_container_log_path(c, log, sizeof log);
-        tee = wb_malloc(sizeof *tee);
-        tee->log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
-        if (tee->log_fd >= 0 && pipe2(pout, O_CLOEXEC) == 0 && pipe2(perr, O_CLOEXEC) == 0) {
-            log_stream_init(&tee->out, pout[0], 1, "stdout");
-            log_stream_init(&tee->err, perr[0], 2, "stderr");
-            js.job.stdio[0] = interactive || null_in < 0 ? 0 : null_in;
-            js.job.stdio[1] = pout[1];
-            js.job.stdio[2] = perr[1];
-            teeing = pthread_create(&th, NULL, tee_main, tee) == 0;
-        }
-        if (!teeing) {
-            js.job.stdio[0] = interactive || null_in < 0 ? 0 : null_in;
-            js.job.stdio[1] = 1;
-            js.job.stdio[2] = 2;
-            for (int i = 0; i < 2; i++) {
-                if (pout[i] >= 0) close(pout[i]);
-                if (perr[i] >= 0) close(perr[i]);
-            }
-            pout[0] = pout[1] = perr[0] = perr[1] = -1;
-        }
-    }
+    memcpy(js.job.stdio, io.stdio, sizeof io.stdio);
     rc = wb_wasm_run(&js.job, exit_code, err);
-    wb_pty_input_stop(input);
-    if (slave >= 0) close(slave); /* the master reads what is left, then EIO: the tee ends */
-    if (teeing) {
-        if (pout[1] >= 0) close(pout[1]);
-        if (perr[1] >= 0) close(perr[1]);
-        pthread_join(th, NULL);
-        if (pout[0] >= 0) close(pout[0]);
-        if (perr[0] >= 0) close(perr[0]);
-    } else if (tty) {
-        pump_until_eof(&tee->out, &tee->err, tee->log_fd); /* no thread: copy it now */
-    }
-    if (master >= 0) close(master);
-    if (null_in >= 0) close(null_in);
-    if (tee && tee->log_fd >= 0) close(tee->log_fd);
-    free(tee);
+    fg_io_close(&io);
     if (rc < 0) {
         bool format = err->code == WB_EMALFORMED || err->code == WB_EINVALID || err->code == ENOEXEC;
         *exit_code = format ? WB_EXIT_CANNOT_INVOKE : 125;

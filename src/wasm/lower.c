@@ -1533,9 +1533,9 @@ static int lower_instr(lowerer *L, uint8_t op) {
     return 0;
 }
 
-/* Lower defined function `di` into L's code array (from *code_off on). L's scratch arrays are
+/* Lower defined function `di` into L's code array, which starts empty. L's scratch arrays are
  * reused from function to function. */
-static int lower_function(lowerer *L, uint32_t di, uint32_t *code_off) {
+static int lower_function(lowerer *L, uint32_t di) {
     const wb_module *m = L->m;
     wb_func_decl *fd = &m->funcs[di];
     const wb_functype *ft = &m->types[fd->type_index];
@@ -1563,7 +1563,6 @@ static int lower_function(lowerer *L, uint32_t di, uint32_t *code_off) {
     L->last_start = L->len;
     L->last_dst = NONE;
     L->last_iop = WB_IOP_COUNT;
-    *code_off = L->len;
 
     /* skip the locals declarations */
     L->r = (wb_reader){fd->body, fd->body + fd->body_len, m->bytes, NULL, true, NULL};
@@ -1588,7 +1587,7 @@ static int lower_function(lowerer *L, uint32_t di, uint32_t *code_off) {
     if (rc < 0) return -1;
 
     wb_code *c = &fd->lowered;
-    c->code_len = L->len - *code_off;
+    c->code_len = L->len;
     c->nparams = ft->param_slots;
     c->nlocals = slot - ft->param_slots;
     c->frame_slots = L->max_slot; /* module and func_index were set by wb__module_lower */
@@ -1603,9 +1602,10 @@ static int lower_function(lowerer *L, uint32_t di, uint32_t *code_off) {
 
 struct wb_lower_state {
     lowerer L; /* scratch arrays reused from function to function */
-    uint32_t **chunks;
+    uint32_t **chunks; /* every chunk, for freeing */
     uint32_t nchunks, chunks_cap;
-    uint32_t used, cap; /* units used and available in the last chunk */
+    uint32_t *arena;    /* the chunk small functions are copied into */
+    uint32_t used, cap; /* units used and available in it */
     uint32_t nlowered;  /* functions lowered so far */
 };
 
@@ -1625,15 +1625,19 @@ static void lowerer_free_scratch(lowerer *L) {
     L->cap = L->frames_cap = L->stack_cap = 0;
 }
 
+static void add_chunk(struct wb_lower_state *ls, uint32_t *chunk) {
+    WB_VEC_RESERVE(ls->chunks, ls->chunks_cap, ls->nchunks + 1);
+    ls->chunks[ls->nchunks++] = chunk;
+}
+
 static const uint32_t *arena_store(struct wb_lower_state *ls, const uint32_t *code, uint32_t n) {
     if (ls->cap - ls->used < n) {
-        uint32_t cap = n > CHUNK_UNITS ? n : CHUNK_UNITS;
-        WB_VEC_RESERVE(ls->chunks, ls->chunks_cap, ls->nchunks + 1);
-        ls->chunks[ls->nchunks++] = wb_reallocarray(NULL, cap, sizeof **ls->chunks);
+        ls->cap = n > CHUNK_UNITS ? n : CHUNK_UNITS;
+        ls->arena = wb_reallocarray(NULL, ls->cap, sizeof *ls->arena);
         ls->used = 0;
-        ls->cap = cap;
+        add_chunk(ls, ls->arena);
     }
-    uint32_t *dst = ls->chunks[ls->nchunks - 1] + ls->used;
+    uint32_t *dst = ls->arena + ls->used;
     memcpy(dst, code, (size_t)n * sizeof *dst);
     ls->used += n;
     return dst;
@@ -1651,7 +1655,6 @@ static int lower_one(wb_module *m, uint32_t di, wb_error *err) {
     lowerer *L = &ls->L;
     L->err = err;
     L->len = 0;
-    uint32_t off;
     /* room for the usual size (about two units per byte of body) to avoid regrowing; the old
      * contents are not needed, so a bigger array is fresh memory, not a copy (which would touch
      * every page of it) */
@@ -1662,24 +1665,15 @@ static int lower_one(wb_module *m, uint32_t di, wb_error *err) {
         L->cap = 0;
         WB_VEC_RESERVE(L->code, L->cap, want);
     }
-    if (lower_function(L, di, &off) < 0) return -1;
+    if (lower_function(L, di) < 0) return -1;
     const uint32_t *code;
     if (L->len >= CHUNK_UNITS / 4) {
         /* a big function keeps the scratch array as its own chunk (not yet published, it may
          * still move): no copy, no second set of pages touched */
-        WB_VEC_RESERVE(ls->chunks, ls->chunks_cap, ls->nchunks + 1);
         uint32_t *own = wb_realloc(L->code, (size_t)L->len * sizeof *L->code);
         L->code = NULL;
         L->cap = 0;
-        /* keep the current arena chunk last: it is the one still being filled */
-        if (ls->nchunks) {
-            ls->chunks[ls->nchunks] = ls->chunks[ls->nchunks - 1];
-            ls->chunks[ls->nchunks - 1] = own;
-        } else {
-            ls->chunks[0] = own;
-            ls->used = ls->cap = 0; /* no arena chunk yet: the next small function makes one */
-        }
-        ls->nchunks++;
+        add_chunk(ls, own);
         code = own;
     } else {
         code = arena_store(ls, L->code, L->len);
