@@ -192,8 +192,8 @@ static void observe_state(wb_instance *inst, const wb_module *m, outcome *o) {
 static void run(const uint8_t *data, size_t size, bool bounds_checks, outcome *o) {
     /* the guarded run lowers every function at load, the checked one each at its first call:
      * the lowering of code never called is fuzzed too, and the two ways are compared */
-    wb_config cfg = {.bounds_checks = bounds_checks, .interruptible = true,
-                     .eager_lowering = !bounds_checks};
+    wb_config cfg = {
+        .bounds_checks = bounds_checks, .interruptible = true, .eager_lowering = !bounds_checks};
     wb_store_limits lim = {.max_call_depth = 2000, .value_stack_mb = 4, .max_memory = 64u << 20};
     wb_error err;
     wb_module *m = NULL;

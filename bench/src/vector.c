@@ -15,8 +15,7 @@ static int16_t va[LEN], vb[LEN];
 static void blend(uint8_t *restrict out, const uint8_t *restrict a, const uint8_t *restrict b,
                   uint32_t alpha) {
     uint16_t wa = (uint16_t)alpha, wb = (uint16_t)(256u - alpha);
-    for (uint32_t i = 0; i < LEN; i++)
-        out[i] = (uint8_t)((uint16_t)(a[i] * wa + b[i] * wb) >> 8);
+    for (uint32_t i = 0; i < LEN; i++) out[i] = (uint8_t)((uint16_t)(a[i] * wa + b[i] * wb) >> 8);
 }
 
 /* y = s * x + y * 0.5 keeps |y| bounded by 2 |s| max |x| */

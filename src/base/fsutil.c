@@ -73,9 +73,12 @@ int wb_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
         char dir[4096];
         snprintf(dir, sizeof dir, "%s", path);
         char *slash = strrchr(dir, '/');
-        if (slash == dir) slash[1] = '\0';
-        else if (slash) *slash = '\0';
-        else snprintf(dir, sizeof dir, ".");
+        if (slash == dir)
+            slash[1] = '\0';
+        else if (slash)
+            *slash = '\0';
+        else
+            snprintf(dir, sizeof dir, ".");
         if (wb_fsync_dir(dir, err) < 0) return -1;
     }
     return 0;
@@ -125,7 +128,8 @@ int wb_mkdir_p(const char *path, mode_t mode, wb_error *err) {
         if (*p == '/' || *p == '\0') {
             char c = *p;
             *p = '\0';
-            if (mkdir(buf, mode) != 0 && errno != EEXIST) return wb_error_sys(err, "create `%s`", buf);
+            if (mkdir(buf, mode) != 0 && errno != EEXIST)
+                return wb_error_sys(err, "create `%s`", buf);
             *p = c;
             if (!c) break;
         }

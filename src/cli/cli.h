@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 #define WB_EXIT_ENGINE 125
-#define WB_EXIT_TRAP 134
-#define WB_VERSION "0.1.0"
+#define WB_EXIT_TRAP   134
+#define WB_VERSION     "0.1.0"
 
 /* Commands: argv[0] is the command's own name. */
 int wb_cmd_run(int argc, char **argv);

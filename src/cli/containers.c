@@ -50,7 +50,8 @@ static wb_container **all_containers(size_t *n) {
     free(ids);
     /* newest first */
     for (size_t i = 1; i < *n; i++)
-        for (size_t k = i; k > 0 && strcmp(sget(cs[k]->doc, "Created"), sget(cs[k - 1]->doc, "Created")) > 0;
+        for (size_t k = i;
+             k > 0 && strcmp(sget(cs[k]->doc, "Created"), sget(cs[k - 1]->doc, "Created")) > 0;
              k--) {
             wb_container *t = cs[k];
             cs[k] = cs[k - 1];
@@ -88,9 +89,12 @@ static void command_text(const wb_container *c, bool no_trunc, char *buf, size_t
     size_t n = (size_t)snprintf(cmd, sizeof cmd, "%s", sget(c->doc, "Path"));
     json_t *args = json_object_get(c->doc, "Args");
     for (size_t i = 0; i < json_array_size(args) && n < sizeof cmd; i++)
-        n += (size_t)snprintf(cmd + n, sizeof cmd - n, " %s", json_string_value(json_array_get(args, i)));
-    if (!no_trunc && strlen(cmd) > 20) snprintf(buf, size, "\"%.19s…\"", cmd);
-    else snprintf(buf, size, "\"%s\"", cmd);
+        n += (size_t)snprintf(cmd + n, sizeof cmd - n, " %s",
+                              json_string_value(json_array_get(args, i)));
+    if (!no_trunc && strlen(cmd) > 20)
+        snprintf(buf, size, "\"%.19s…\"", cmd);
+    else
+        snprintf(buf, size, "\"%s\"", cmd);
 }
 
 static bool label_matches(const wb_container *c, const char *want) {
@@ -112,16 +116,24 @@ int wb_cmd_ps(int argc, char **argv) {
     int nfilters = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-a") || !strcmp(a, "--all")) all = true;
-        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) quiet = true;
-        else if (!strcmp(a, "-aq") || !strcmp(a, "-qa")) all = quiet = true;
-        else if (!strcmp(a, "--no-trunc")) no_trunc = true;
-        else if (!strcmp(a, "-l") || !strcmp(a, "--latest")) latest = all = true;
-        else if (!strcmp(a, "--format") && i + 1 < argc) format = argv[++i];
-        else if (!strncmp(a, "--format=", 9)) format = a + 9;
+        if (!strcmp(a, "-a") || !strcmp(a, "--all"))
+            all = true;
+        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+            quiet = true;
+        else if (!strcmp(a, "-aq") || !strcmp(a, "-qa"))
+            all = quiet = true;
+        else if (!strcmp(a, "--no-trunc"))
+            no_trunc = true;
+        else if (!strcmp(a, "-l") || !strcmp(a, "--latest"))
+            latest = all = true;
+        else if (!strcmp(a, "--format") && i + 1 < argc)
+            format = argv[++i];
+        else if (!strncmp(a, "--format=", 9))
+            format = a + 9;
         else if ((!strcmp(a, "-f") || !strcmp(a, "--filter")) && i + 1 < argc && nfilters < 32)
             filters[nfilters++] = argv[++i];
-        else if (!strncmp(a, "--filter=", 9) && nfilters < 32) filters[nfilters++] = a + 9;
+        else if (!strncmp(a, "--filter=", 9) && nfilters < 32)
+            filters[nfilters++] = a + 9;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             puts("Usage:  wasmbox ps [OPTIONS]\n\nList containers\n\nOptions:\n"
                  "  -a, --all             Show all containers (default shows just running)\n"
@@ -158,15 +170,20 @@ int wb_cmd_ps(int argc, char **argv) {
     for (size_t i = 0; i < n; i++) {
         wb_container *c = cs[i];
         const char *status = sget(json_object_get(c->doc, "State"), "Status");
-        if (!all && !status_filter && strcmp(status, "running") != 0 && strcmp(status, "restarting") != 0)
+        if (!all && !status_filter && strcmp(status, "running") != 0 &&
+            strcmp(status, "restarting") != 0)
             continue;
         bool ok = true;
         for (int f = 0; f < nfilters && ok; f++) {
             const char *v = strchr(filters[f], '=') + 1;
-            if (!strncmp(filters[f], "status=", 7)) ok = !strcmp(status, v);
-            else if (!strncmp(filters[f], "name=", 5)) ok = strstr(c->name, v) != NULL;
-            else if (!strncmp(filters[f], "label=", 6)) ok = label_matches(c, v);
-            else if (!strncmp(filters[f], "id=", 3)) ok = !strncmp(c->id, v, strlen(v));
+            if (!strncmp(filters[f], "status=", 7))
+                ok = !strcmp(status, v);
+            else if (!strncmp(filters[f], "name=", 5))
+                ok = strstr(c->name, v) != NULL;
+            else if (!strncmp(filters[f], "label=", 6))
+                ok = label_matches(c, v);
+            else if (!strncmp(filters[f], "id=", 3))
+                ok = !strncmp(c->id, v, strlen(v));
             else if (!strncmp(filters[f], "ancestor=", 9))
                 ok = !strcmp(sget(json_object_get(c->doc, "Config"), "Image"), v);
         }
@@ -183,11 +200,11 @@ int wb_cmd_ps(int argc, char **argv) {
         if (quiet) {
             puts(id);
         } else if (row_format) {
-            json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "ID", id,
-                                  "Image", image, "Command", cmd, "CreatedAt",
-                                  sget(c->doc, "Created"), "RunningFor", created, "Status", st,
-                                  "State", status, "Names", c->name, "Ports", "", "Labels",
-                                  json_deep_copy(json_object_get(json_object_get(c->doc, "Config"), "Labels")));
+            json_t *j = json_pack(
+                "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "ID", id, "Image", image,
+                "Command", cmd, "CreatedAt", sget(c->doc, "Created"), "RunningFor", created,
+                "Status", st, "State", status, "Names", c->name, "Ports", "", "Labels",
+                json_deep_copy(json_object_get(json_object_get(c->doc, "Config"), "Labels")));
             wb_error err;
             if (wb_gotemplate_render(row_format, j, stdout, &err) < 0) {
                 wb_cli_error("%s", err.msg);
@@ -248,9 +265,11 @@ int wb_cmd_stop(int argc, char **argv) {
     int timeout = -1, first = 1, rc = 0;
     for (; first < argc && argv[first][0] == '-'; first++) {
         const char *a = argv[first];
-        if ((!strcmp(a, "-t") || !strcmp(a, "--time") || !strcmp(a, "--timeout")) && first + 1 < argc)
+        if ((!strcmp(a, "-t") || !strcmp(a, "--time") || !strcmp(a, "--timeout")) &&
+            first + 1 < argc)
             timeout = atoi(argv[++first]);
-        else if (!strncmp(a, "--time=", 7)) timeout = atoi(a + 7);
+        else if (!strncmp(a, "--time=", 7))
+            timeout = atoi(a + 7);
         else {
             wb_cli_error("unknown flag: %s", a);
             return 1;
@@ -292,8 +311,10 @@ int wb_cmd_kill(int argc, char **argv) {
     for (; first < argc && argv[first][0] == '-'; first++) {
         const char *a = argv[first];
         const char *v = NULL;
-        if ((!strcmp(a, "-s") || !strcmp(a, "--signal")) && first + 1 < argc) v = argv[++first];
-        else if (!strncmp(a, "--signal=", 9)) v = a + 9;
+        if ((!strcmp(a, "-s") || !strcmp(a, "--signal")) && first + 1 < argc)
+            v = argv[++first];
+        else if (!strncmp(a, "--signal=", 9))
+            v = a + 9;
         else {
             wb_cli_error("unknown flag: %s", a);
             return 1;
@@ -365,9 +386,12 @@ int wb_cmd_rm(int argc, char **argv) {
     int first = 1, rc = 0;
     for (; first < argc && argv[first][0] == '-'; first++) {
         const char *a = argv[first];
-        if (!strcmp(a, "-f") || !strcmp(a, "--force")) force = true;
-        else if (!strcmp(a, "-v") || !strcmp(a, "--volumes")) continue; /* no anonymous volumes */
-        else if (!strcmp(a, "-fv") || !strcmp(a, "-vf")) force = true;
+        if (!strcmp(a, "-f") || !strcmp(a, "--force"))
+            force = true;
+        else if (!strcmp(a, "-v") || !strcmp(a, "--volumes"))
+            continue; /* no anonymous volumes */
+        else if (!strcmp(a, "-fv") || !strcmp(a, "-vf"))
+            force = true;
         else {
             wb_cli_error("unknown flag: %s", a);
             return 1;
@@ -443,14 +467,17 @@ int wb_cmd_wait(int argc, char **argv) {
     return rc;
 }
 
-static int follow_logs(wb_container *c, long long tail, bool timestamps, int64_t since, bool follow);
+static int follow_logs(wb_container *c, long long tail, bool timestamps, int64_t since,
+                       bool follow);
 
 int wb_cmd_start(int argc, char **argv) {
     bool attach = false;
     int first = 1, rc = 0;
     for (; first < argc && argv[first][0] == '-'; first++) {
-        if (!strcmp(argv[first], "-a") || !strcmp(argv[first], "--attach")) attach = true;
-        else if (!strcmp(argv[first], "-i") || !strcmp(argv[first], "--interactive")) continue;
+        if (!strcmp(argv[first], "-a") || !strcmp(argv[first], "--attach"))
+            attach = true;
+        else if (!strcmp(argv[first], "-i") || !strcmp(argv[first], "--interactive"))
+            continue;
         else {
             wb_cli_error("unknown flag: %s", argv[first]);
             return 1;
@@ -529,7 +556,8 @@ static bool print_log_line(const char *line, bool timestamps, int64_t since) {
 }
 
 /* tail: -1 all; >= 0 last N lines; <= -2: start at byte offset -(tail + 2) */
-static int follow_logs(wb_container *c, long long tail, bool timestamps, int64_t since, bool follow) {
+static int follow_logs(wb_container *c, long long tail, bool timestamps, int64_t since,
+                       bool follow) {
     char path[4200];
     wb_container_log_path(c, path, sizeof path);
     FILE *f = fopen(path, "r");
@@ -585,14 +613,19 @@ int wb_cmd_logs(int argc, char **argv) {
     int first = 1;
     for (; first < argc && argv[first][0] == '-'; first++) {
         const char *a = argv[first];
-        if (!strcmp(a, "-f") || !strcmp(a, "--follow")) follow = true;
-        else if (!strcmp(a, "-t") || !strcmp(a, "--timestamps")) timestamps = true;
+        if (!strcmp(a, "-f") || !strcmp(a, "--follow"))
+            follow = true;
+        else if (!strcmp(a, "-t") || !strcmp(a, "--timestamps"))
+            timestamps = true;
         else if ((!strcmp(a, "-n") || !strcmp(a, "--tail")) && first + 1 < argc) {
             const char *v = argv[++first];
             tail = !strcmp(v, "all") ? -1 : atoll(v);
-        } else if (!strncmp(a, "--tail=", 7)) tail = !strcmp(a + 7, "all") ? -1 : atoll(a + 7);
-        else if (!strcmp(a, "--since") && first + 1 < argc) since = parse_since(argv[++first]);
-        else if (!strncmp(a, "--since=", 8)) since = parse_since(a + 8);
+        } else if (!strncmp(a, "--tail=", 7))
+            tail = !strcmp(a + 7, "all") ? -1 : atoll(a + 7);
+        else if (!strcmp(a, "--since") && first + 1 < argc)
+            since = parse_since(argv[++first]);
+        else if (!strncmp(a, "--since=", 8))
+            since = parse_since(a + 8);
         else {
             wb_cli_error("unknown flag: %s", a);
             return 1;
@@ -616,10 +649,14 @@ int wb_cmd_inspect(int argc, char **argv) {
     int first = 1;
     for (; first < argc && argv[first][0] == '-'; first++) {
         const char *a = argv[first];
-        if ((!strcmp(a, "-f") || !strcmp(a, "--format")) && first + 1 < argc) format = argv[++first];
-        else if (!strncmp(a, "--format=", 9)) format = a + 9;
-        else if (!strcmp(a, "--type") && first + 1 < argc) type = argv[++first];
-        else if (!strcmp(a, "-s") || !strcmp(a, "--size")) continue;
+        if ((!strcmp(a, "-f") || !strcmp(a, "--format")) && first + 1 < argc)
+            format = argv[++first];
+        else if (!strncmp(a, "--format=", 9))
+            format = a + 9;
+        else if (!strcmp(a, "--type") && first + 1 < argc)
+            type = argv[++first];
+        else if (!strcmp(a, "-s") || !strcmp(a, "--size"))
+            continue;
         else {
             wb_cli_error("unknown flag: %s", a);
             return 1;
@@ -711,8 +748,10 @@ int wb_cmd_stats(int argc, char **argv) {
     bool no_stream = false;
     int first = 1;
     for (; first < argc && argv[first][0] == '-'; first++) {
-        if (!strcmp(argv[first], "--no-stream")) no_stream = true;
-        else if (!strcmp(argv[first], "-a") || !strcmp(argv[first], "--all")) continue;
+        if (!strcmp(argv[first], "--no-stream"))
+            no_stream = true;
+        else if (!strcmp(argv[first], "-a") || !strcmp(argv[first], "--all"))
+            continue;
         else {
             wb_cli_error("unknown flag: %s", argv[first]);
             return 1;
@@ -731,7 +770,8 @@ int wb_cmd_stats(int argc, char **argv) {
     unsigned long long *t0 = wb_calloc(n + 1, sizeof *t0);
     for (size_t i = 0; i < n; i++) {
         unsigned long long rss;
-        int pid = (int)json_integer_value(json_object_get(json_object_get(cs[i]->doc, "State"), "Pid"));
+        int pid =
+            (int)json_integer_value(json_object_get(json_object_get(cs[i]->doc, "State"), "Pid"));
         if (is_running(cs[i])) proc_cpu_and_rss(pid, &t0[i], &rss);
     }
     struct timespec ts = {0, 200 * 1000 * 1000};
@@ -749,14 +789,16 @@ int wb_cmd_stats(int argc, char **argv) {
         unsigned long long t1 = 0, rss = 0;
         proc_cpu_and_rss(pid, &t1, &rss);
         double cpu = (double)(t1 - t0[i]) / (double)hz / 0.2 * 100.0;
-        uint64_t limit = (uint64_t)json_integer_value(json_object_get(json_object_get(c->doc, "HostConfig"), "Memory"));
+        uint64_t limit = (uint64_t)json_integer_value(
+            json_object_get(json_object_get(c->doc, "HostConfig"), "Memory"));
         uint64_t lim_kb = limit ? limit / 1024 : mem_total_kb;
         char usage[32], lim[32], col[80], cpu_s[16], mem_s[16];
         wb_cli_human_size(rss * 1024, usage, sizeof usage);
         wb_cli_human_size((uint64_t)lim_kb * 1024, lim, sizeof lim);
         snprintf(col, sizeof col, "%s / %s", usage, lim);
         snprintf(cpu_s, sizeof cpu_s, "%.2f%%", cpu);
-        snprintf(mem_s, sizeof mem_s, "%.2f%%", lim_kb ? 100.0 * (double)rss / (double)lim_kb : 0.0);
+        snprintf(mem_s, sizeof mem_s, "%.2f%%",
+                 lim_kb ? 100.0 * (double)rss / (double)lim_kb : 0.0);
         printf("%-15.12s%-22s%-9s%-24s%-9s%-13s%-13s%d\n", c->id, c->name, cpu_s, col, mem_s,
                "0B / 0B", "0B / 0B", 1);
     }

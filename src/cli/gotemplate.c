@@ -43,7 +43,9 @@ static void print_go(const json_t *v, FILE *out) {
     }
 }
 
-static void print_value(const json_t *v, FILE *out) { print_go(v, out); }
+static void print_value(const json_t *v, FILE *out) {
+    print_go(v, out);
+}
 
 typedef struct parser {
     const char *p, *end;
@@ -84,8 +86,10 @@ static json_t *parse_arg(parser *ps) {
         char key[256];
         snprintf(key, sizeof key, "%.*s", (int)(ps->p - s), s);
         v = json_is_object(v) ? json_object_get(v, key) : NULL;
-        if (ps->p < ps->end && *ps->p == '.') ps->p++;
-        else break;
+        if (ps->p < ps->end && *ps->p == '.')
+            ps->p++;
+        else
+            break;
     }
     return v ? json_incref((json_t *)v) : json_null();
 }
@@ -113,7 +117,8 @@ static int action(parser *ps, FILE *out) {
     } else if (word(ps, "index")) {
         a = parse_arg(ps);
         b = parse_arg(ps);
-        if (!a || !b) rc = -1;
+        if (!a || !b)
+            rc = -1;
         else if (json_is_array(a) && json_is_integer(b))
             print_go(json_array_get(a, (size_t)json_integer_value(b)), out);
         else if (json_is_object(a) && json_is_string(b))
@@ -130,25 +135,33 @@ static int action(parser *ps, FILE *out) {
         }
     } else if (word(ps, "len")) {
         a = parse_arg(ps);
-        if (!a) rc = -1;
-        else fprintf(out, "%zu", json_is_array(a) ? json_array_size(a)
-                                 : json_is_object(a) ? json_object_size(a)
-                                 : json_is_string(a) ? json_string_length(a) : 0);
+        if (!a)
+            rc = -1;
+        else
+            fprintf(out, "%zu",
+                    json_is_array(a)    ? json_array_size(a)
+                    : json_is_object(a) ? json_object_size(a)
+                    : json_is_string(a) ? json_string_length(a)
+                                        : 0);
     } else if (word(ps, "upper") || word(ps, "lower")) {
         bool up = ps->p[-5] == 'u'; /* the word just consumed */
         a = parse_arg(ps);
-        if (!a) rc = -1;
+        if (!a)
+            rc = -1;
         else if (json_is_string(a))
             for (const char *c = json_string_value(a); *c; c++)
                 fputc(up ? toupper((unsigned char)*c) : tolower((unsigned char)*c), out);
     } else {
         a = parse_arg(ps);
-        if (!a) rc = -1;
-        else print_go(a, out);
+        if (!a)
+            rc = -1;
+        else
+            print_go(a, out);
     }
     skip_ws(ps);
-    if (rc == 0 && ps->p != ps->end) rc = wb_error_set(ps->err, EINVAL, "template: unexpected \"%.*s\"",
-                                                      (int)(ps->end - ps->p), ps->p);
+    if (rc == 0 && ps->p != ps->end)
+        rc = wb_error_set(ps->err, EINVAL, "template: unexpected \"%.*s\"", (int)(ps->end - ps->p),
+                          ps->p);
     json_decref(a);
     json_decref(b);
     return rc;

@@ -79,28 +79,38 @@ int wb_cmd_images(int argc, char **argv) {
     const char *format = NULL, *filter_ref = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) quiet = true;
-        else if (!strcmp(a, "-a") || !strcmp(a, "--all")) all = true;
-        else if (!strcmp(a, "--no-trunc")) no_trunc = true;
-        else if (!strcmp(a, "--digests")) digests = true;
-        else if (!strcmp(a, "--format") && i + 1 < argc) format = argv[++i];
-        else if (!strncmp(a, "--format=", 9)) format = a + 9;
+        if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+            quiet = true;
+        else if (!strcmp(a, "-a") || !strcmp(a, "--all"))
+            all = true;
+        else if (!strcmp(a, "--no-trunc"))
+            no_trunc = true;
+        else if (!strcmp(a, "--digests"))
+            digests = true;
+        else if (!strcmp(a, "--format") && i + 1 < argc)
+            format = argv[++i];
+        else if (!strncmp(a, "--format=", 9))
+            format = a + 9;
         else if ((!strcmp(a, "-f") || !strcmp(a, "--filter")) && i + 1 < argc) {
             const char *f = argv[++i];
-            if (!strcmp(f, "dangling=true")) dangling_only = true;
-            else if (!strncmp(f, "reference=", 10)) filter_ref = f + 10;
+            if (!strcmp(f, "dangling=true"))
+                dangling_only = true;
+            else if (!strncmp(f, "reference=", 10))
+                filter_ref = f + 10;
             else {
                 wb_cli_error("invalid filter '%s' (supported: dangling=true, reference=NAME)", f);
                 return 1;
             }
         } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            puts("Usage:  wasmbox images [OPTIONS] [REPOSITORY[:TAG]]\n\nList images\n\n"
-                 "Options:\n  -a, --all        Show all images\n      --digests    Show digests\n"
-                 "  -f, --filter     dangling=true or reference=NAME\n"
-                 "      --format     Format output using a Go template (or 'table TEMPLATE')\n"
-                 "      --no-trunc   Don't truncate output\n  -q, --quiet      Only show image IDs");
+            puts(
+                "Usage:  wasmbox images [OPTIONS] [REPOSITORY[:TAG]]\n\nList images\n\n"
+                "Options:\n  -a, --all        Show all images\n      --digests    Show digests\n"
+                "  -f, --filter     dangling=true or reference=NAME\n"
+                "      --format     Format output using a Go template (or 'table TEMPLATE')\n"
+                "      --no-trunc   Don't truncate output\n  -q, --quiet      Only show image IDs");
             return 0;
-        } else if (a[0] != '-' && !filter_ref) filter_ref = a;
+        } else if (a[0] != '-' && !filter_ref)
+            filter_ref = a;
         else {
             wb_cli_error("unknown flag: %s", a);
             return 1;
@@ -152,8 +162,10 @@ int wb_cmd_images(int argc, char **argv) {
             }
             if (filter_repo[0] && strcmp(r.repo, filter_repo) != 0) continue;
             if (filter_tag[0] && strcmp(r.tag, filter_tag) != 0) continue;
-            if (no_trunc) snprintf(r.id, sizeof r.id, "%s", recs[i].config);
-            else short_id(recs[i].config, r.id);
+            if (no_trunc)
+                snprintf(r.id, sizeof r.id, "%s", recs[i].config);
+            else
+                short_id(recs[i].config, r.id);
             snprintf(r.digest, sizeof r.digest, "%s", "<none>");
             for (size_t k = 0; k < recs[i].nrepo_digests; k++) {
                 const char *at = strchr(recs[i].repo_digests[k], '@');
@@ -191,8 +203,8 @@ int wb_cmd_images(int argc, char **argv) {
         const char *hdr_nd[] = {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"};
         wb_table_add(&table, digests ? hdr : hdr_nd);
         for (size_t i = 0; i < nrows; i++) {
-            const char *r[] = {rows[i].repo, rows[i].tag, rows[i].digest, rows[i].id,
-                               rows[i].created, rows[i].size};
+            const char *r[] = {rows[i].repo, rows[i].tag,     rows[i].digest,
+                               rows[i].id,   rows[i].created, rows[i].size};
             const char *r_nd[] = {rows[i].repo, rows[i].tag, rows[i].id, rows[i].created,
                                   rows[i].size};
             wb_table_add(&table, digests ? r : r_nd);
@@ -238,12 +250,12 @@ static json_t *inspect_doc(wb_images *s, const wb_image_record *rec, wb_error *e
     json_t *cfg = json_object_get(c, "config");
     json_object_set_new(doc, "Config", cfg ? json_deep_copy(cfg) : json_null());
     bool artifact = img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI;
-    json_object_set_new(doc, "Architecture", json_string(artifact && !img->arch[0] ? "wasm" : img->arch));
+    json_object_set_new(doc, "Architecture",
+                        json_string(artifact && !img->arch[0] ? "wasm" : img->arch));
     if (img->variant[0]) json_object_set_new(doc, "Variant", json_string(img->variant));
     json_object_set_new(doc, "Os", json_string(artifact && !img->os[0] ? "wasi" : img->os));
     json_object_set_new(doc, "Size", json_integer((json_int_t)rec->size));
-    json_object_set_new(doc, "GraphDriver",
-                        json_pack("{s:n, s:s}", "Data", "Name", "wasmbox-oci"));
+    json_object_set_new(doc, "GraphDriver", json_pack("{s:n, s:s}", "Data", "Name", "wasmbox-oci"));
     json_t *layers = json_array();
     json_t *diff_ids = json_object_get(json_object_get(c, "rootfs"), "diff_ids");
     for (size_t i = 0; i < json_array_size(diff_ids); i++)
@@ -259,8 +271,10 @@ int wb_cmd_image_inspect(int argc, char **argv) {
     int first = 1;
     for (; first < argc && argv[first][0] == '-'; first++) {
         const char *a = argv[first];
-        if ((!strcmp(a, "-f") || !strcmp(a, "--format")) && first + 1 < argc) format = argv[++first];
-        else if (!strncmp(a, "--format=", 9)) format = a + 9;
+        if ((!strcmp(a, "-f") || !strcmp(a, "--format")) && first + 1 < argc)
+            format = argv[++first];
+        else if (!strncmp(a, "--format=", 9))
+            format = a + 9;
         else if (!strcmp(a, "--type") && first + 1 < argc) {
             if (strcmp(argv[++first], "image") != 0) {
                 wb_cli_error("inspecting %s objects is not available yet", argv[first]);
@@ -394,8 +408,10 @@ int wb_cmd_rmi(int argc, char **argv) {
     bool force = false;
     int first = 1;
     for (; first < argc && argv[first][0] == '-'; first++) {
-        if (!strcmp(argv[first], "-f") || !strcmp(argv[first], "--force")) force = true;
-        else if (!strcmp(argv[first], "--no-prune")) continue;
+        if (!strcmp(argv[first], "-f") || !strcmp(argv[first], "--force"))
+            force = true;
+        else if (!strcmp(argv[first], "--no-prune"))
+            continue;
         else if (!strcmp(argv[first], "--help") || !strcmp(argv[first], "-h")) {
             puts("Usage:  wasmbox rmi [OPTIONS] IMAGE [IMAGE...]\n\nRemove one or more images\n\n"
                  "Options:\n  -f, --force   Force removal of the image");
@@ -463,8 +479,10 @@ int wb_cmd_tag(int argc, char **argv) {
 int wb_cmd_image_prune(int argc, char **argv) {
     bool all = false;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--all")) all = true;
-        else if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--force")) continue;
+        if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--all"))
+            all = true;
+        else if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--force"))
+            continue;
         else {
             wb_cli_error("unknown flag: %s", argv[i]);
             return 1;

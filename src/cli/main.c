@@ -39,17 +39,28 @@ void wb_cli_human_size(uint64_t bytes, char *buf, size_t size) {
 }
 
 void wb_cli_human_duration(int64_t s, char *buf, size_t size) {
-    if (s < 1) snprintf(buf, size, "Less than a second");
-    else if (s == 1) snprintf(buf, size, "1 second");
-    else if (s < 60) snprintf(buf, size, "%lld seconds", (long long)s);
-    else if (s / 60 == 1) snprintf(buf, size, "About a minute");
-    else if (s < 3600) snprintf(buf, size, "%lld minutes", (long long)(s / 60));
-    else if (s / 3600 == 1) snprintf(buf, size, "About an hour");
-    else if (s < 48 * 3600) snprintf(buf, size, "%lld hours", (long long)(s / 3600));
-    else if (s < 14 * 86400) snprintf(buf, size, "%lld days", (long long)(s / 86400));
-    else if (s < 60 * 86400) snprintf(buf, size, "%lld weeks", (long long)(s / (7 * 86400)));
-    else if (s < 730 * 86400) snprintf(buf, size, "%lld months", (long long)(s / (30 * 86400)));
-    else snprintf(buf, size, "%lld years", (long long)(s / (365 * 86400)));
+    if (s < 1)
+        snprintf(buf, size, "Less than a second");
+    else if (s == 1)
+        snprintf(buf, size, "1 second");
+    else if (s < 60)
+        snprintf(buf, size, "%lld seconds", (long long)s);
+    else if (s / 60 == 1)
+        snprintf(buf, size, "About a minute");
+    else if (s < 3600)
+        snprintf(buf, size, "%lld minutes", (long long)(s / 60));
+    else if (s / 3600 == 1)
+        snprintf(buf, size, "About an hour");
+    else if (s < 48 * 3600)
+        snprintf(buf, size, "%lld hours", (long long)(s / 3600));
+    else if (s < 14 * 86400)
+        snprintf(buf, size, "%lld days", (long long)(s / 86400));
+    else if (s < 60 * 86400)
+        snprintf(buf, size, "%lld weeks", (long long)(s / (7 * 86400)));
+    else if (s < 730 * 86400)
+        snprintf(buf, size, "%lld months", (long long)(s / (30 * 86400)));
+    else
+        snprintf(buf, size, "%lld years", (long long)(s / (365 * 86400)));
 }
 
 static void usage(FILE *out) {
@@ -81,7 +92,8 @@ static void usage(FILE *out) {
           "  login       Log in to a registry\n"
           "  logout      Log out from a registry\n"
           "  images      List images\n"
-          "  image       Manage images (ls, inspect, rm, tag, prune, save, load, import, export-wasm)\n"
+          "  image       Manage images (ls, inspect, rm, tag, prune, save, load, import, "
+          "export-wasm)\n"
           "  inspect     Return low-level information on containers and images\n"
           "  rmi         Remove one or more images\n"
           "  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE\n"
@@ -100,24 +112,24 @@ static const struct {
     const char *name;
     command_fn fn;
 } commands[] = {
-    {"run", wb_cmd_run},       {"build", wb_cmd_build},     {"images", wb_cmd_images},
+    {"run", wb_cmd_run},         {"build", wb_cmd_build},   {"images", wb_cmd_images},
     {"inspect", wb_cmd_inspect}, {"rmi", wb_cmd_rmi},       {"tag", wb_cmd_tag},
-    {"save", wb_cmd_save},     {"load", wb_cmd_load},       {"import", wb_cmd_import},
-    {"create", wb_cmd_create}, {"ps", wb_cmd_ps},           {"logs", wb_cmd_logs},
-    {"stop", wb_cmd_stop},     {"restart", wb_cmd_stop},    {"kill", wb_cmd_kill},
-    {"rm", wb_cmd_rm},         {"wait", wb_cmd_wait},       {"start", wb_cmd_start},
-    {"stats", wb_cmd_stats},   {"pull", wb_cmd_pull},       {"push", wb_cmd_push},
-    {"login", wb_cmd_login},   {"logout", wb_cmd_logout},
+    {"save", wb_cmd_save},       {"load", wb_cmd_load},     {"import", wb_cmd_import},
+    {"create", wb_cmd_create},   {"ps", wb_cmd_ps},         {"logs", wb_cmd_logs},
+    {"stop", wb_cmd_stop},       {"restart", wb_cmd_stop},  {"kill", wb_cmd_kill},
+    {"rm", wb_cmd_rm},           {"wait", wb_cmd_wait},     {"start", wb_cmd_start},
+    {"stats", wb_cmd_stats},     {"pull", wb_cmd_pull},     {"push", wb_cmd_push},
+    {"login", wb_cmd_login},     {"logout", wb_cmd_logout},
 };
 
 static const struct {
     const char *name;
     command_fn fn;
 } container_commands[] = {
-    {"run", wb_cmd_run},     {"create", wb_cmd_create}, {"ls", wb_cmd_ps},
-    {"list", wb_cmd_ps},     {"ps", wb_cmd_ps},         {"logs", wb_cmd_logs},
-    {"stop", wb_cmd_stop},   {"restart", wb_cmd_stop},  {"kill", wb_cmd_kill},
-    {"rm", wb_cmd_rm},       {"remove", wb_cmd_rm},     {"wait", wb_cmd_wait},
+    {"run", wb_cmd_run},     {"create", wb_cmd_create},   {"ls", wb_cmd_ps},
+    {"list", wb_cmd_ps},     {"ps", wb_cmd_ps},           {"logs", wb_cmd_logs},
+    {"stop", wb_cmd_stop},   {"restart", wb_cmd_stop},    {"kill", wb_cmd_kill},
+    {"rm", wb_cmd_rm},       {"remove", wb_cmd_rm},       {"wait", wb_cmd_wait},
     {"start", wb_cmd_start}, {"inspect", wb_cmd_inspect}, {"prune", wb_cmd_container_prune},
     {"stats", wb_cmd_stats},
 };
@@ -126,18 +138,28 @@ static const struct {
     const char *name;
     command_fn fn;
 } image_commands[] = {
-    {"ls", wb_cmd_images},       {"list", wb_cmd_images},     {"inspect", wb_cmd_image_inspect},
-    {"rm", wb_cmd_rmi},          {"remove", wb_cmd_rmi},      {"tag", wb_cmd_tag},
-    {"prune", wb_cmd_image_prune}, {"save", wb_cmd_save},     {"load", wb_cmd_load},
-    {"import", wb_cmd_import},   {"export-wasm", wb_cmd_export_wasm}, {"build", wb_cmd_build},
-    {"pull", wb_cmd_pull},       {"push", wb_cmd_push},
+    {"ls", wb_cmd_images},
+    {"list", wb_cmd_images},
+    {"inspect", wb_cmd_image_inspect},
+    {"rm", wb_cmd_rmi},
+    {"remove", wb_cmd_rmi},
+    {"tag", wb_cmd_tag},
+    {"prune", wb_cmd_image_prune},
+    {"save", wb_cmd_save},
+    {"load", wb_cmd_load},
+    {"import", wb_cmd_import},
+    {"export-wasm", wb_cmd_export_wasm},
+    {"build", wb_cmd_build},
+    {"pull", wb_cmd_pull},
+    {"push", wb_cmd_push},
 };
 
 int main(int argc, char **argv) {
     /* jansson would read /dev/urandom for its hash seed: getrandom is one syscall (and the seed
      * stays random, so crafted JSON cannot make its tables degenerate) */
     uint32_t seed;
-    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed) json_object_seed(seed | 1);
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) == (ssize_t)sizeof seed)
+        json_object_seed(seed | 1);
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
@@ -184,7 +206,8 @@ int main(int argc, char **argv) {
                 rc = image_commands[k].fn(argc - i - 1, argv + i + 1);
                 goto done;
             }
-        fprintf(stderr, "wasmbox: 'image %s' is not a wasmbox command.\nSee 'wasmbox image --help'\n",
+        fprintf(stderr,
+                "wasmbox: 'image %s' is not a wasmbox command.\nSee 'wasmbox image --help'\n",
                 argv[i + 1]);
         return 1;
     }

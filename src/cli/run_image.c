@@ -22,7 +22,6 @@
 #include "runtime/launch.h"
 #include "runtime/wasm_handler.h"
 
-
 int wb_run_image(wb_run_opts *o);
 
 typedef struct strvec {
@@ -77,7 +76,8 @@ static int parse_mount(const char *spec, wb_mount *m) {
     bool ro = false;
     if (mode) {
         *mode++ = '\0';
-        if (!strcmp(mode, "ro")) ro = true;
+        if (!strcmp(mode, "ro"))
+            ro = true;
         else if (strcmp(mode, "rw") != 0) {
             wb_cli_error("invalid mode: %s", mode);
             free(copy);
@@ -92,7 +92,8 @@ static int parse_mount(const char *spec, wb_mount *m) {
         return -1;
     }
     if (guest[0] != '/') {
-        wb_cli_error("invalid volume specification: '%s': the container path must be absolute", spec);
+        wb_cli_error("invalid volume specification: '%s': the container path must be absolute",
+                     spec);
         free(copy);
         return -1;
     }
@@ -286,21 +287,41 @@ int wb_run_image(wb_run_opts *o) {
              img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI ? "wasi" : img->os);
     char restart_name[32] = "no";
     int restart_max = 0;
-    if (o->restart && parse_restart(o->restart, restart_name, sizeof restart_name, &restart_max) < 0)
+    if (o->restart &&
+        parse_restart(o->restart, restart_name, sizeof restart_name, &restart_max) < 0)
         goto out;
     if (o->rm && strcmp(restart_name, "no") != 0) {
         wb_cli_error("Conflicting options: --restart and --rm");
         goto out;
     }
     wb_container_spec spec = {
-        .name = o->name, .image_ref = ref, .image_id = rec.config, .image_manifest = rec.manifest,
-        .entrypoint = entrypoint.v, .nentrypoint = entrypoint.n, .cmd = cmd.v, .ncmd = cmd.n,
-        .env = env.v, .nenv = env.n, .mounts = mounts, .nmounts = (size_t)o->nvolumes,
-        .workdir = workdir, .user = img->user, .runtime = runtime, .platform = platform,
-        .auto_remove = o->rm, .labels = o->labels, .nlabels = (size_t)o->nlabels,
-        .tty = o->tty, .interactive = o->interactive, .restart = restart_name,
-        .restart_max = restart_max, .stop_timeout = o->stop_timeout, .memory = o->memory,
-        .nano_cpus = o->nano_cpus, .network = o->network ? o->network : "none",
+        .name = o->name,
+        .image_ref = ref,
+        .image_id = rec.config,
+        .image_manifest = rec.manifest,
+        .entrypoint = entrypoint.v,
+        .nentrypoint = entrypoint.n,
+        .cmd = cmd.v,
+        .ncmd = cmd.n,
+        .env = env.v,
+        .nenv = env.n,
+        .mounts = mounts,
+        .nmounts = (size_t)o->nvolumes,
+        .workdir = workdir,
+        .user = img->user,
+        .runtime = runtime,
+        .platform = platform,
+        .auto_remove = o->rm,
+        .labels = o->labels,
+        .nlabels = (size_t)o->nlabels,
+        .tty = o->tty,
+        .interactive = o->interactive,
+        .restart = restart_name,
+        .restart_max = restart_max,
+        .stop_timeout = o->stop_timeout,
+        .memory = o->memory,
+        .nano_cpus = o->nano_cpus,
+        .network = o->network ? o->network : "none",
         .start_here = !o->detach && !o->create_only,
     };
     /* an artifact without ENTRYPOINT: the module's name is argv[0], the arguments follow */
@@ -330,7 +351,8 @@ int wb_run_image(wb_run_opts *o) {
         rc = 0;
         goto out;
     }
-    if (wb_container_run_foreground(c, &exit_code, &err) < 0) fprintf(stderr, "Error: %s\n", err.msg);
+    if (wb_container_run_foreground(c, &exit_code, &err) < 0)
+        fprintf(stderr, "Error: %s\n", err.msg);
     rc = exit_code;
     if (o->rm) wb_container_remove(c, NULL);
 out:

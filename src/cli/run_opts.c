@@ -272,9 +272,12 @@ static int short_flag(wb_run_opts *o, int argc, char **argv, int *i) {
         return 0;
     }
     for (const char *c = a + 1; *c; c++) {
-        if (*c == 'd') o->detach = true;
-        else if (*c == 'i') o->interactive = true;
-        else if (*c == 't') o->tty = true;
+        if (*c == 'd')
+            o->detach = true;
+        else if (*c == 'i')
+            o->interactive = true;
+        else if (*c == 't')
+            o->tty = true;
         else {
             wb_cli_error("unknown shorthand flag: '%c' in %s\nSee 'wasmbox run --help'.", *c, a);
             return -1;
@@ -330,7 +333,8 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
             errno = 0;
             long long f = strtoll(v, &end, 10);
             if (errno || *end || end == v || f < 0) {
-                wb_cli_error("invalid argument for --fuel: `%s` (expected a non-negative integer)", v);
+                wb_cli_error("invalid argument for --fuel: `%s` (expected a non-negative integer)",
+                             v);
                 return -1;
             }
             o->fuel = f;
@@ -339,7 +343,8 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
         } else if (is_opt(a, "--timeout")) {
             if (!(v = opt_value(argc, argv, &i, "--timeout"))) return -1;
             if (wb_cli_parse_duration(v, &o->timeout_ns) < 0) {
-                wb_cli_error("invalid argument for --timeout: `%s` (expected e.g. 500ms, 10s, 2m)", v);
+                wb_cli_error("invalid argument for --timeout: `%s` (expected e.g. 500ms, 10s, 2m)",
+                             v);
                 return -1;
             }
             o->cfg.interruptible = true;
@@ -347,7 +352,8 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
         } else if (is_opt(a, "--max-memory")) {
             if (!(v = opt_value(argc, argv, &i, "--max-memory"))) return -1;
             if (wb_cli_parse_size(v, &o->max_memory) < 0 || o->max_memory == 0) {
-                wb_cli_error("invalid argument for --max-memory: `%s` (expected e.g. 64MiB, 1g)", v);
+                wb_cli_error("invalid argument for --max-memory: `%s` (expected e.g. 64MiB, 1g)",
+                             v);
                 return -1;
             }
         } else if (!strcmp(a, "--bounds-checks")) {
@@ -355,7 +361,7 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
         } else if (!strcmp(a, "--dump-code")) {
             o->dump = true;
             o->file_only_flag = "--dump-code";
-        /* flags for images (Docker's) */
+            /* flags for images (Docker's) */
         } else if (!strcmp(a, "--rm")) {
             o->rm = true;
             o->image_only_flag = "--rm";

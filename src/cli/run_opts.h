@@ -39,19 +39,19 @@ typedef struct wb_run_opts {
     const char *name, *workdir, *entrypoint, *runtime, *platform, *network;
     const char *pull; /* --pull missing|always|never (NULL: missing) */
     bool entrypoint_set;
-    char **volumes;             /* -v HOST:GUEST[:ro] as given */
+    char **volumes; /* -v HOST:GUEST[:ro] as given */
     int nvolumes;
     char **labels;
     int nlabels;
-    bool used_file_only;        /* a flag that only applies to a module file was given */
+    bool used_file_only; /* a flag that only applies to a module file was given */
     const char *file_only_flag;
     const char *image_only_flag;
     /* containers */
-    const char *restart;        /* --restart NAME[:N] as given */
-    int stop_timeout;           /* --stop-timeout; -1 unset */
-    uint64_t memory;            /* --memory */
-    int64_t nano_cpus;          /* --cpus */
-    bool create_only;           /* `create`: make the container, do not start it */
+    const char *restart; /* --restart NAME[:N] as given */
+    int stop_timeout;    /* --stop-timeout; -1 unset */
+    uint64_t memory;     /* --memory */
+    int64_t nano_cpus;   /* --cpus */
+    bool create_only;    /* `create`: make the container, do not start it */
 } wb_run_opts;
 
 /* Returns 0, 1 for --help, or -1 after printing the error. */

@@ -12,7 +12,8 @@ void wb_table_init(wb_table *t, size_t ncols) {
 
 void wb_table_add(wb_table *t, const char *const *row) {
     t->cells = wb_reallocarray(t->cells, (t->nrows + 1) * t->ncols, sizeof *t->cells);
-    for (size_t c = 0; c < t->ncols; c++) t->cells[t->nrows * t->ncols + c] = wb_strdup(row[c] ? row[c] : "");
+    for (size_t c = 0; c < t->ncols; c++)
+        t->cells[t->nrows * t->ncols + c] = wb_strdup(row[c] ? row[c] : "");
     t->nrows++;
 }
 

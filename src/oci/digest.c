@@ -18,7 +18,9 @@ bool wb_digest_valid(const char *d) {
     return n == 64;
 }
 
-const char *wb_digest_hex(const char *digest) { return digest + 7; }
+const char *wb_digest_hex(const char *digest) {
+    return digest + 7;
+}
 
 struct wb_hasher {
     const wb_libcrypto *c;

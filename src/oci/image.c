@@ -53,8 +53,9 @@ int wb_manifest_parse(const uint8_t *data, size_t len, const char *content_type,
         goto out;
     }
     if (content_type && mt && strcmp(content_type, mt) != 0) {
-        wb_error_set(err, EINVAL, "manifest media type \"%s\" does not match its content type \"%s\"",
-                     mt, content_type);
+        wb_error_set(err, EINVAL,
+                     "manifest media type \"%s\" does not match its content type \"%s\"", mt,
+                     content_type);
         goto out;
     }
     if (!mt) mt = content_type;
@@ -96,7 +97,9 @@ out:
     return rc;
 }
 
-bool wb_manifest_is_index(const json_t *doc) { return json_object_get(doc, "manifests") != NULL; }
+bool wb_manifest_is_index(const json_t *doc) {
+    return json_object_get(doc, "manifests") != NULL;
+}
 
 int wb_index_select(const json_t *index, const char *os, const char *arch,
                     char digest[WB_DIGEST_MAX], wb_error *err) {
@@ -121,8 +124,9 @@ int wb_index_select(const json_t *index, const char *os, const char *arch,
             used += (size_t)snprintf(present + used, sizeof present - used, "%s%s/%s",
                                      used ? ", " : "", mos, march);
     }
-    return wb_error_set(err, ENOENT, "no matching manifest for %s/%s in the manifest list entries "
-                                     "(present: %s)",
+    return wb_error_set(err, ENOENT,
+                        "no matching manifest for %s/%s in the manifest list entries "
+                        "(present: %s)",
                         os, arch, used ? present : "none");
 }
 
@@ -206,9 +210,9 @@ static wb_wasm_kind classify(const wb_image *img) {
         return WB_WASM_PLATFORM;
     const char *variant = json_string_value(json_object_get(
         json_object_get(img->manifest, "annotations"), "module.wasm.image/variant"));
-    const char *cvariant = json_string_value(json_object_get(
-        json_object_get(json_object_get(img->config, "config"), "Labels"),
-        "module.wasm.image/variant"));
+    const char *cvariant = json_string_value(
+        json_object_get(json_object_get(json_object_get(img->config, "config"), "Labels"),
+                        "module.wasm.image/variant"));
     if ((variant && !strcmp(variant, "compat")) || (cvariant && !strcmp(cvariant, "compat")))
         return WB_WASM_COMPAT;
     return WB_WASM_NOT;
@@ -241,7 +245,8 @@ int wb_image_load(wb_images *s, const char *manifest_digest, wb_image **out, wb_
         wb_layer_desc *d = &img->layers[i];
         snprintf(d->media_type, sizeof d->media_type, "%s",
                  json_string_value(json_object_get(l, "mediaType")) ?: "");
-        snprintf(d->digest, sizeof d->digest, "%s", json_string_value(json_object_get(l, "digest")));
+        snprintf(d->digest, sizeof d->digest, "%s",
+                 json_string_value(json_object_get(l, "digest")));
         d->size = (uint64_t)json_integer_value(json_object_get(l, "size"));
     }
     if (wb_blob_read(s, img->config_digest, WB_MAX_CONFIG_BYTES, &data, &len, err) < 0) goto fail;
@@ -252,7 +257,8 @@ int wb_image_load(wb_images *s, const char *manifest_digest, wb_image **out, wb_
         wb_error_set(err, EINVAL, "invalid image config %s: %s", img->config_digest, jerr.text);
         goto fail;
     }
-    snprintf(img->os, sizeof img->os, "%s", json_string_value(json_object_get(img->config, "os")) ?: "");
+    snprintf(img->os, sizeof img->os, "%s",
+             json_string_value(json_object_get(img->config, "os")) ?: "");
     snprintf(img->arch, sizeof img->arch, "%s",
              json_string_value(json_object_get(img->config, "architecture")) ?: "");
     snprintf(img->variant, sizeof img->variant, "%s",
@@ -299,7 +305,8 @@ int wb_image_rootfs(wb_images *s, const wb_image *img, char **path, wb_error *er
     char parent[4096];
     snprintf(parent, sizeof parent, "%s/rootfs", wb_images_dir(s));
     if (wb_mkdir_p(parent, 0755, err) < 0) return -1;
-    snprintf(tmp, sizeof tmp, "%s/.tmp.%s.%d", parent, wb_digest_hex(img->config_digest), (int)getpid());
+    snprintf(tmp, sizeof tmp, "%s/.tmp.%s.%d", parent, wb_digest_hex(img->config_digest),
+             (int)getpid());
     wb_remove_tree(tmp, NULL);
     if (mkdir(tmp, 0755) != 0) return wb_error_sys(err, "create `%s`", tmp);
     for (size_t i = 0; i < img->nlayers; i++) {
@@ -356,7 +363,8 @@ int wb_image_wasm_entry(wb_images *s, wb_image *img, char **path, wb_error *err)
     }
     const char *entry = img->nentrypoint ? img->entrypoint[0] : img->ncmd ? img->cmd[0] : NULL;
     if (!entry)
-        return wb_error_set(err, EINVAL, "no command specified: the image has no ENTRYPOINT or CMD");
+        return wb_error_set(err, EINVAL,
+                            "no command specified: the image has no ENTRYPOINT or CMD");
     char *rootfs;
     if (wb_image_rootfs(s, img, &rootfs, err) < 0) return -1;
     char full[4096];
@@ -364,15 +372,17 @@ int wb_image_wasm_entry(wb_images *s, wb_image *img, char **path, wb_error *err)
     /* resolve inside the rootfs: the entrypoint is a path in the image, absolute or relative to
      * its working directory; it must not lead out of the rootfs */
     const char *wd = img->workdir ? img->workdir : "/";
-    if (entry[0] == '/') rc = wb_path_join(full, sizeof full, err, "%s%s", rootfs, entry);
-    else rc = wb_path_join(full, sizeof full, err, "%s%s/%s", rootfs, wd, entry);
+    if (entry[0] == '/')
+        rc = wb_path_join(full, sizeof full, err, "%s%s", rootfs, entry);
+    else
+        rc = wb_path_join(full, sizeof full, err, "%s%s/%s", rootfs, wd, entry);
     if (rc == 0 && strstr(entry, "..")) {
         rc = wb_error_set(err, EACCES, "exec %s: the entrypoint may not contain `..`", entry);
     } else if (rc == 0 && !starts_with_wasm_magic(full)) {
         struct stat st;
         if (lstat(full, &st) != 0)
-            rc = wb_error_set(err, ENOENT, "exec: \"%s\": stat %s: no such file or directory", entry,
-                              entry);
+            rc = wb_error_set(err, ENOENT, "exec: \"%s\": stat %s: no such file or directory",
+                              entry, entry);
         else
             rc = wb_error_set(err, ENOEXEC, "exec %s: exec format error (not a WebAssembly module)",
                               entry);

@@ -12,29 +12,29 @@
 #include "oci/store.h"
 
 /* Media types */
-#define WB_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define WB_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define WB_MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
-#define WB_MT_OCI_LAYER "application/vnd.oci.image.layer.v1.tar"
-#define WB_MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
-#define WB_MT_OCI_LAYER_ZSTD "application/vnd.oci.image.layer.v1.tar+zstd"
-#define WB_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define WB_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define WB_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
-#define WB_MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar.gzip"
-#define WB_MT_WASM_CONFIG "application/vnd.wasm.config.v0+json"
-#define WB_MT_WASM_LAYER "application/wasm"
+#define WB_MT_OCI_MANIFEST      "application/vnd.oci.image.manifest.v1+json"
+#define WB_MT_OCI_INDEX         "application/vnd.oci.image.index.v1+json"
+#define WB_MT_OCI_CONFIG        "application/vnd.oci.image.config.v1+json"
+#define WB_MT_OCI_LAYER         "application/vnd.oci.image.layer.v1.tar"
+#define WB_MT_OCI_LAYER_GZIP    "application/vnd.oci.image.layer.v1.tar+gzip"
+#define WB_MT_OCI_LAYER_ZSTD    "application/vnd.oci.image.layer.v1.tar+zstd"
+#define WB_MT_DOCKER_MANIFEST   "application/vnd.docker.distribution.manifest.v2+json"
+#define WB_MT_DOCKER_LIST       "application/vnd.docker.distribution.manifest.list.v2+json"
+#define WB_MT_DOCKER_CONFIG     "application/vnd.docker.container.image.v1+json"
+#define WB_MT_DOCKER_LAYER      "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#define WB_MT_WASM_CONFIG       "application/vnd.wasm.config.v0+json"
+#define WB_MT_WASM_LAYER        "application/wasm"
 #define WB_MT_RUNWASI_COMPONENT "application/vnd.bytecodealliance.wasm.component.layer.v0+wasm"
-#define WB_MT_RUNWASI_MODULE "application/vnd.w3c.wasm.module.v1+wasm"
+#define WB_MT_RUNWASI_MODULE    "application/vnd.w3c.wasm.module.v1+wasm"
 
 /* Size caps for documents read from blobs or archives. */
 #define WB_MAX_MANIFEST_BYTES ((size_t)4 << 20)
-#define WB_MAX_CONFIG_BYTES ((size_t)8 << 20)
-#define WB_MAX_LAYERS 1000
+#define WB_MAX_CONFIG_BYTES   ((size_t)8 << 20)
+#define WB_MAX_LAYERS         1000
 
 typedef struct wb_layer_desc {
     char media_type[128];
-    char digest[WB_DIGEST_MAX];  /* of the blob as stored */
+    char digest[WB_DIGEST_MAX]; /* of the blob as stored */
     uint64_t size;
     char diff_id[WB_DIGEST_MAX]; /* of the uncompressed tar ("" for non-tar layers) */
 } wb_layer_desc;

@@ -21,7 +21,8 @@ static bool valid_component(const char *c, size_t n) {
             if (i + 1 >= n) return false;
             if (ch == '.' && (c[i + 1] == '.' || c[i + 1] == '_' || c[i + 1] == '-')) return false;
             if (ch == '_' && c[i + 1] == '_') {
-                if (i + 2 >= n || !(islower((unsigned char)c[i + 2]) || isdigit((unsigned char)c[i + 2])))
+                if (i + 2 >= n ||
+                    !(islower((unsigned char)c[i + 2]) || isdigit((unsigned char)c[i + 2])))
                     return false;
                 i++;
             }
@@ -47,7 +48,8 @@ static bool valid_domain(const char *d) {
     if (n == 0 || n >= 256) return false;
     for (size_t i = 0; i < n; i++) {
         char c = d[i];
-        if (!(isalnum((unsigned char)c) || c == '.' || c == '-' || c == ':' || c == '[' || c == ']'))
+        if (!(isalnum((unsigned char)c) || c == '.' || c == '-' || c == ':' || c == '[' ||
+              c == ']'))
             return false;
     }
     return true;
@@ -79,8 +81,7 @@ int wb_ref_parse(const char *s, wb_ref *out, wb_error *err) {
     if (first_slash) {
         size_t fl = (size_t)(first_slash - buf);
         bool hostlike = memchr(buf, '.', fl) || memchr(buf, ':', fl) ||
-                        (fl == 9 && !strncmp(buf, "localhost", 9)) ||
-                        memchr(buf, '[', fl) != NULL;
+                        (fl == 9 && !strncmp(buf, "localhost", 9)) || memchr(buf, '[', fl) != NULL;
         bool has_upper = false;
         for (size_t i = 0; i < fl; i++) has_upper |= isupper((unsigned char)buf[i]);
         if (hostlike || has_upper) {
@@ -91,7 +92,8 @@ int wb_ref_parse(const char *s, wb_ref *out, wb_error *err) {
         }
     }
     if (!out->domain[0]) snprintf(out->domain, sizeof out->domain, "docker.io");
-    if (!strcmp(out->domain, "index.docker.io")) snprintf(out->domain, sizeof out->domain, "docker.io");
+    if (!strcmp(out->domain, "index.docker.io"))
+        snprintf(out->domain, sizeof out->domain, "docker.io");
     /* path components */
     for (const char *c = name; *c;) {
         const char *e = strchr(c, '/');
@@ -118,8 +120,10 @@ void wb_ref_repo(const wb_ref *r, char *buf, size_t size) {
 }
 
 void wb_ref_full(const wb_ref *r, char *buf, size_t size) {
-    if (r->tag[0]) snprintf(buf, size, "%s/%s:%s", r->domain, r->path, r->tag);
-    else snprintf(buf, size, "%s/%s@%s", r->domain, r->path, r->digest);
+    if (r->tag[0])
+        snprintf(buf, size, "%s/%s:%s", r->domain, r->path, r->tag);
+    else
+        snprintf(buf, size, "%s/%s@%s", r->domain, r->path, r->digest);
 }
 
 void wb_ref_familiar_repo(const wb_ref *r, char *buf, size_t size) {

@@ -14,7 +14,7 @@
 typedef struct wb_ref {
     char domain[256]; /* "docker.io", "localhost:5000", "registry.example.com" */
     char path[256];   /* "library/hello", "team/app" */
-    char tag[129];    /* "latest" when neither a tag nor a digest was given; "" with a digest only */
+    char tag[129]; /* "latest" when neither a tag nor a digest was given; "" with a digest only */
     char digest[WB_DIGEST_MAX]; /* "" unless @digest was given */
 } wb_ref;
 

@@ -25,18 +25,18 @@
 #include "oci/image.h"
 #include "oci/reference.h"
 
-#define ANN_REF "org.opencontainers.image.ref.name"
-#define ANN_CONFIG "io.wasmbox.image.config"
-#define ANN_CREATED "io.wasmbox.image.created"
-#define ANN_SIZE "io.wasmbox.image.size"
+#define ANN_REF         "org.opencontainers.image.ref.name"
+#define ANN_CONFIG      "io.wasmbox.image.config"
+#define ANN_CREATED     "io.wasmbox.image.created"
+#define ANN_SIZE        "io.wasmbox.image.size"
 #define ANN_REPO_DIGEST "io.wasmbox.image.repo-digest"
 #define MAX_INDEX_BYTES ((size_t)64 << 20)
 
 struct wb_images {
-    char *root;   /* ROOT */
-    char *dir;    /* ROOT/images */
-    char *blobs;  /* ROOT/images/blobs/sha256 */
-    int lock_fd;  /* open while locked, else -1 */
+    char *root;  /* ROOT */
+    char *dir;   /* ROOT/images */
+    char *blobs; /* ROOT/images/blobs/sha256 */
+    int lock_fd; /* open while locked, else -1 */
     int lock_depth;
     int ingest_fd; /* shared flock on ROOT/images/gc.lock while this process writes blobs */
 };
@@ -95,8 +95,12 @@ void wb_images_close(wb_images *s) {
     free(s);
 }
 
-const char *wb_images_dir(const wb_images *s) { return s->dir; }
-const char *wb_images_root(const wb_images *s) { return s->root; }
+const char *wb_images_dir(const wb_images *s) {
+    return s->dir;
+}
+const char *wb_images_root(const wb_images *s) {
+    return s->root;
+}
 
 /* ---- locking ---- */
 
@@ -157,7 +161,8 @@ int wb_blob_read(wb_images *s, const char *digest, size_t max, uint8_t **data, s
     if (wb_blob_path(s, digest, path, sizeof path, err) < 0) return -1;
     /* blobs were verified when committed; the store directory is trusted */
     if (wb_read_file(path, max, data, len, err) < 0) {
-        if (err && err->code == ENOENT) wb_error_set(err, ENOENT, "blob %s is missing from the store", digest);
+        if (err && err->code == ENOENT)
+            wb_error_set(err, ENOENT, "blob %s is missing from the store", digest);
         return -1;
     }
     return 0;
@@ -224,7 +229,9 @@ int wb_blob_writer_write(wb_blob_writer *w, const void *buf, size_t len, wb_erro
     return 0;
 }
 
-uint64_t wb_blob_writer_size(const wb_blob_writer *w) { return w->size; }
+uint64_t wb_blob_writer_size(const wb_blob_writer *w) {
+    return w->size;
+}
 
 void wb_blob_writer_abort(wb_blob_writer *w) {
     if (!w) return;
@@ -240,8 +247,9 @@ int wb_blob_writer_commit(wb_blob_writer *w, char digest[WB_DIGEST_MAX], wb_erro
     w->hash = NULL;
     int rc = -1;
     if (w->expect_size >= 0 && w->size != (uint64_t)w->expect_size) {
-        wb_error_set(err, EIO, "blob %s: got %llu bytes, expected %lld", w->expect[0] ? w->expect : got,
-                     (unsigned long long)w->size, (long long)w->expect_size);
+        wb_error_set(err, EIO, "blob %s: got %llu bytes, expected %lld",
+                     w->expect[0] ? w->expect : got, (unsigned long long)w->size,
+                     (long long)w->expect_size);
         goto out;
     }
     if (w->expect[0] && strcmp(got, w->expect) != 0) {
@@ -404,8 +412,9 @@ static json_t *make_entry(wb_images *s, const char *manifest_digest, wb_error *e
         const char *arch = json_string_value(json_object_get(c, "architecture"));
         const char *created = json_string_value(json_object_get(c, "created"));
         if (os || arch)
-            json_object_set_new(entry, "platform", json_pack("{s:s, s:s}", "os", os ? os : "",
-                                                             "architecture", arch ? arch : ""));
+            json_object_set_new(
+                entry, "platform",
+                json_pack("{s:s, s:s}", "os", os ? os : "", "architecture", arch ? arch : ""));
         if (created) json_object_set_new(annotations, ANN_CREATED, json_string(created));
         json_decref(c);
     }
@@ -440,8 +449,7 @@ int wb_images_add(wb_images *s, const char *manifest_digest, const char *const *
                             json_string(repo_digest));
     }
     if (ntags == 0) {
-        if (!find_entry(manifests, manifest_digest, false))
-            json_array_append(manifests, entry);
+        if (!find_entry(manifests, manifest_digest, false)) json_array_append(manifests, entry);
     } else {
         json_t *untagged = find_entry(manifests, manifest_digest, true);
         for (size_t i = 0; i < ntags; i++) {
@@ -573,7 +581,8 @@ int wb_images_list(wb_images *s, wb_image_record **out, size_t *n, wb_error *err
             r->size = sz ? strtoull(sz, NULL, 10) : 0;
         }
         if (ann(e, ANN_REF)) add_string(&r->tags, &r->ntags, ann(e, ANN_REF));
-        if (ann(e, ANN_REPO_DIGEST)) add_string(&r->repo_digests, &r->nrepo_digests, ann(e, ANN_REPO_DIGEST));
+        if (ann(e, ANN_REPO_DIGEST))
+            add_string(&r->repo_digests, &r->nrepo_digests, ann(e, ANN_REPO_DIGEST));
     }
     json_decref(idx);
     *out = recs;
@@ -652,8 +661,10 @@ int wb_images_resolve(wb_images *s, const char *ref, wb_image_record *out, wb_er
         }
     }
     int rc = 0;
-    if (found) copy_record(out, found);
-    else rc = wb_error_set(err, ENOENT, "No such image: %s", ref);
+    if (found)
+        copy_record(out, found);
+    else
+        rc = wb_error_set(err, ENOENT, "No such image: %s", ref);
     wb_image_records_free(recs, n);
     return rc;
 }
@@ -681,10 +692,12 @@ int wb_images_gc(wb_images *s, uint64_t *freed, wb_error *err) {
         if (!d || wb_blob_read(s, d, WB_MAX_MANIFEST_BYTES, &data, &len, NULL) < 0) continue;
         json_t *m = json_loadb((const char *)data, len, 0, NULL);
         free(data);
-        mark(&live, &nlive, json_string_value(json_object_get(json_object_get(m, "config"), "digest")));
+        mark(&live, &nlive,
+             json_string_value(json_object_get(json_object_get(m, "config"), "digest")));
         json_t *layers = json_object_get(m, "layers");
         for (size_t k = 0; k < json_array_size(layers); k++)
-            mark(&live, &nlive, json_string_value(json_object_get(json_array_get(layers, k), "digest")));
+            mark(&live, &nlive,
+                 json_string_value(json_object_get(json_array_get(layers, k), "digest")));
         json_decref(m);
     }
     /* blobs only when no other process is writing some (see hold_ingest) */
@@ -699,8 +712,10 @@ int wb_images_gc(wb_images *s, uint64_t *freed, wb_error *err) {
     DIR *dir = opendir(s->blobs);
     if (!dir) {
         wb_error_sys(err, "list `%s`", s->blobs);
-        if (gc_fd != s->ingest_fd) close(gc_fd);
-        else flock(gc_fd, LOCK_SH);
+        if (gc_fd != s->ingest_fd)
+            close(gc_fd);
+        else
+            flock(gc_fd, LOCK_SH);
         goto out;
     }
     struct dirent *de;
@@ -718,8 +733,10 @@ int wb_images_gc(wb_images *s, uint64_t *freed, wb_error *err) {
         if (unlinkat(dirfd(dir), de->d_name, 0) == 0 && freed) *freed += (uint64_t)st.st_size;
     }
     closedir(dir);
-    if (gc_fd != s->ingest_fd) close(gc_fd);
-    else flock(gc_fd, LOCK_SH);
+    if (gc_fd != s->ingest_fd)
+        close(gc_fd);
+    else
+        flock(gc_fd, LOCK_SH);
     /* unpacked root filesystems of images that are gone */
     char rootfs[4096];
     snprintf(rootfs, sizeof rootfs, "%s/rootfs", s->dir);

@@ -24,7 +24,7 @@ char *wb_store_default_root(const char *flag);
 /* Open (creating directories as needed) the image store under root. */
 int wb_images_open(const char *root, wb_images **out, wb_error *err);
 void wb_images_close(wb_images *s);
-const char *wb_images_dir(const wb_images *s); /* ROOT/images */
+const char *wb_images_dir(const wb_images *s);  /* ROOT/images */
 const char *wb_images_root(const wb_images *s); /* ROOT */
 
 /* ---- blobs ---- */
@@ -58,11 +58,11 @@ typedef struct wb_image_record {
     char manifest[WB_DIGEST_MAX]; /* the image: its manifest's digest */
     char config[WB_DIGEST_MAX];   /* the image ID (config digest) */
     char os[32], arch[32];
-    int64_t created;              /* unix seconds, from the config (0 if absent) */
-    uint64_t size;                /* bytes of config + layers as stored */
-    char **tags;                  /* full "repo:tag" names */
+    int64_t created; /* unix seconds, from the config (0 if absent) */
+    uint64_t size;   /* bytes of config + layers as stored */
+    char **tags;     /* full "repo:tag" names */
     size_t ntags;
-    char **repo_digests;          /* "repo@sha256:…" (images pulled from a registry) */
+    char **repo_digests; /* "repo@sha256:…" (images pulled from a registry) */
     size_t nrepo_digests;
 } wb_image_record;
 

@@ -20,42 +20,42 @@ typedef struct wb_mount {
 
 /* What `run`/`create` asked for. Strings are borrowed for the duration of wb_container_create. */
 typedef struct wb_container_spec {
-    const char *name;          /* NULL: generated */
-    const char *image_ref;     /* as the user typed it */
-    const char *image_id;      /* config digest */
+    const char *name;      /* NULL: generated */
+    const char *image_ref; /* as the user typed it */
+    const char *image_id;  /* config digest */
     const char *image_manifest;
-    char **entrypoint;         /* the effective command: entrypoint + cmd (or user args) */
+    char **entrypoint; /* the effective command: entrypoint + cmd (or user args) */
     size_t nentrypoint;
     char **cmd;
     size_t ncmd;
-    char **env;                /* "K=V", image env then -e */
+    char **env; /* "K=V", image env then -e */
     size_t nenv;
     const wb_mount *mounts;
     size_t nmounts;
     const char *workdir;
     const char *user;
-    const char *runtime;       /* the --runtime name as given (normalised) */
-    const char *platform;      /* "wasi/wasm" */
-    bool auto_remove;          /* --rm */
-    char **labels;             /* "K=V" */
+    const char *runtime;  /* the --runtime name as given (normalised) */
+    const char *platform; /* "wasi/wasm" */
+    bool auto_remove;     /* --rm */
+    char **labels;        /* "K=V" */
     size_t nlabels;
     bool tty, interactive;
-    const char *restart;       /* "no", "on-failure", "always", "unless-stopped" (NULL: "no") */
-    int restart_max;           /* on-failure:N */
-    int stop_timeout;          /* seconds; < 0: not set (10) */
-    uint64_t memory;           /* bytes a linear memory may grow to; 0: no limit */
-    int64_t nano_cpus;         /* CPU quota in 1e-9 CPUs; 0: none */
-    const char *network;       /* "none" (default) or "host" */
-    bool start_here;           /* the calling process runs it at once (a foreground run): the
-                                * record is written once, already running with this pid */
+    const char *restart; /* "no", "on-failure", "always", "unless-stopped" (NULL: "no") */
+    int restart_max;     /* on-failure:N */
+    int stop_timeout;    /* seconds; < 0: not set (10) */
+    uint64_t memory;     /* bytes a linear memory may grow to; 0: no limit */
+    int64_t nano_cpus;   /* CPU quota in 1e-9 CPUs; 0: none */
+    const char *network; /* "none" (default) or "host" */
+    bool start_here;     /* the calling process runs it at once (a foreground run): the
+                          * record is written once, already running with this pid */
 } wb_container_spec;
 
 typedef struct wb_container {
-    char root[4096];            /* ROOT (the store root) */
-    char dir[4096 + 80];        /* ROOT/containers/<id> */
+    char root[4096];     /* ROOT (the store root) */
+    char dir[4096 + 80]; /* ROOT/containers/<id> */
     char id[WB_CONTAINER_ID_LEN + 1];
-    char name[256];             /* without the leading '/' */
-    json_t *doc;                /* container.json */
+    char name[256]; /* without the leading '/' */
+    json_t *doc;    /* container.json */
     /* the image as the caller already loaded it (borrowed, for this process's launch only);
      * NULL: the launcher loads the record's ImageManifest */
     struct wb_images *store;
@@ -93,6 +93,5 @@ bool wb_containers_using_image(const char *root, const char *image_id, char *con
 /* The start time of a process (clock ticks since boot, /proc/PID/stat), 0 if it is gone: a pid
  * with the start time recorded for it identifies one process even after pids wrap. */
 unsigned long long wb_process_start_time(int pid);
-
 
 #endif

@@ -78,8 +78,10 @@ static int open_in_rootfs(const char *rootfs, const char *workdir, const char *e
     int dfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) return -1;
     char path[8192];
-    if (entry[0] == '/') snprintf(path, sizeof path, "%s", entry);
-    else snprintf(path, sizeof path, "%s/%s", workdir && *workdir ? workdir : "/", entry);
+    if (entry[0] == '/')
+        snprintf(path, sizeof path, "%s", entry);
+    else
+        snprintf(path, sizeof path, "%s/%s", workdir && *workdir ? workdir : "/", entry);
     struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
                            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
     int fd = (int)syscall(SYS_openat2, dfd, path, &how, sizeof how);
@@ -104,7 +106,8 @@ static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_erro
     js->mounts = wb_calloc(json_array_size(binds) + 1, sizeof *js->mounts);
     for (size_t i = 0; i < json_array_size(binds); i++) {
         json_t *m = json_array_get(binds, i);
-        js->mounts[js->nmounts].host = wb_strdup(json_string_value(json_object_get(m, "Source")) ?: "");
+        js->mounts[js->nmounts].host =
+            wb_strdup(json_string_value(json_object_get(m, "Source")) ?: "");
         js->mounts[js->nmounts].guest =
             wb_strdup(json_string_value(json_object_get(m, "Destination")) ?: "");
         js->mounts[js->nmounts].read_only = !json_is_true(json_object_get(m, "RW"));
@@ -147,8 +150,9 @@ static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_erro
         char magic[4];
         if (pread(js->module_fd, magic, 4, 0) != 4 || memcmp(magic, "\0asm", 4) != 0) {
             *exit_code = WB_EXIT_CANNOT_INVOKE;
-            wb_error_set(err, ENOEXEC, "exec %s: exec format error (%s is not a WebAssembly module)",
-                         js->argv[0], js->argv[0]);
+            wb_error_set(err, ENOEXEC,
+                         "exec %s: exec format error (%s is not a WebAssembly module)", js->argv[0],
+                         js->argv[0]);
             goto out;
         }
     }
@@ -158,9 +162,16 @@ static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_erro
     }
     snprintf(js->module, sizeof js->module, "/proc/self/fd/%d", js->module_fd);
     js->job = (wb_wasm_job){
-        .module = js->module, .argv = js->argv, .argc = js->argc, .env = js->env,
-        .nenv = js->nenv, .mounts = js->mounts, .nmounts = js->nmounts, .workdir = js->workdir,
-        .runtime = kind, .network = net && !strcmp(net, "host"),
+        .module = js->module,
+        .argv = js->argv,
+        .argc = js->argc,
+        .env = js->env,
+        .nenv = js->nenv,
+        .mounts = js->mounts,
+        .nmounts = js->nmounts,
+        .workdir = js->workdir,
+        .runtime = kind,
+        .network = net && !strcmp(net, "host"),
         .max_memory = (uint64_t)json_integer_value(json_object_get(host, "Memory")),
     };
     rc = 0;
@@ -186,10 +197,10 @@ void wb_container_log_path(const wb_container *c, char *buf, size_t size) {
 /* ---- the log: Docker's json-file lines ---- */
 
 typedef struct log_stream {
-    int fd;            /* pipe read end */
-    int echo_fd;       /* also copy raw output here (foreground), or -1 */
-    const char *name;  /* "stdout" / "stderr" */
-    char buf[16384];   /* partial line */
+    int fd;           /* pipe read end */
+    int echo_fd;      /* also copy raw output here (foreground), or -1 */
+    const char *name; /* "stdout" / "stderr" */
+    char buf[16384];  /* partial line */
     size_t used;
 } log_stream;
 
@@ -288,7 +299,10 @@ static int fg_io_open(wb_container *c, bool auto_remove, fg_io *io, wb_error *er
     const json_t *config = json_object_get(c->doc, "Config");
     bool tty = json_is_true(json_object_get(config, "Tty"));
     bool interactive = json_is_true(json_object_get(config, "OpenStdin"));
-    *io = (fg_io){.stdio = {0, 1, 2}, .null_in = -1, .master = -1, .slave = -1,
+    *io = (fg_io){.stdio = {0, 1, 2},
+                  .null_in = -1,
+                  .master = -1,
+                  .slave = -1,
                   .pipes = {{-1, -1}, {-1, -1}}};
     if (!interactive && !tty) {
         io->null_in = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -366,7 +380,8 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
         return -1;
     }
     *exit_code = 125;
-    bool auto_remove = json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove"));
+    bool auto_remove =
+        json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove"));
     fg_io io;
     /* the container's root in a mount namespace of this process (the overlay vanishes with it);
      * a record created by this run is already running */
@@ -383,7 +398,8 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
     rc = wb_wasm_run(&js.job, exit_code, err);
     fg_io_close(&io);
     if (rc < 0) {
-        bool format = err->code == WB_EMALFORMED || err->code == WB_EINVALID || err->code == ENOEXEC;
+        bool format =
+            err->code == WB_EMALFORMED || err->code == WB_EINVALID || err->code == ENOEXEC;
         *exit_code = format ? WB_EXIT_CANNOT_INVOKE : 125;
     }
     /* a container about to be removed needs no final state */
@@ -401,7 +417,8 @@ static bool stop_requested(const wb_container *c) {
     return access(path, F_OK) == 0;
 }
 
-static void cgroup_join(const wb_container *c, pid_t pid, int64_t nano_cpus, char *path, size_t size) {
+static void cgroup_join(const wb_container *c, pid_t pid, int64_t nano_cpus, char *path,
+                        size_t size) {
     path[0] = '\0';
     if (nano_cpus <= 0) return;
     snprintf(path, size, "/sys/fs/cgroup/cpu/wasmbox/%s", c->id);
@@ -437,7 +454,8 @@ static void cgroup_join(const wb_container *c, pid_t pid, int64_t nano_cpus, cha
 static void report(int fd, int exit_code, const char *msg) {
     if (fd < 0) return;
     char buf[WB_ERROR_MSG_MAX + 16];
-    int n = msg ? snprintf(buf, sizeof buf, "%d %s", exit_code, msg) : snprintf(buf, sizeof buf, "0");
+    int n =
+        msg ? snprintf(buf, sizeof buf, "%d %s", exit_code, msg) : snprintf(buf, sizeof buf, "0");
     ssize_t w = write(fd, buf, (size_t)n);
     (void)w;
     close(fd);
@@ -472,7 +490,8 @@ static void monitor_main(wb_container *c, int status_fd) {
     /* read before any workload runs: /proc/self/stat is slow while a new child faults in pages */
     unsigned long long monitor_start = wb_process_start_time((int)getpid());
     for (;;) {
-        if (restarts > 0) wb_container_reload(c, NULL); /* the first pass has the launcher's record */
+        if (restarts > 0)
+            wb_container_reload(c, NULL); /* the first pass has the launcher's record */
         job_storage js;
         int exit_code;
         if (job_prepare(c, &js, &exit_code, &err) < 0) {
@@ -526,7 +545,8 @@ static void monitor_main(wb_container *c, int status_fd) {
             }
             if (wb_wasm_run(&js.job, &code, &err) < 0) {
                 dprintf(2, "Error: %s\n", err.msg);
-                bool format = err.code == WB_EMALFORMED || err.code == WB_EINVALID || err.code == ENOEXEC;
+                bool format =
+                    err.code == WB_EMALFORMED || err.code == WB_EINVALID || err.code == ENOEXEC;
                 _exit(format ? WB_EXIT_CANNOT_INVOKE : 125);
             }
             _exit(code & 0xff);
@@ -543,9 +563,10 @@ static void monitor_main(wb_container *c, int status_fd) {
             break;
         }
         char cg[4200];
-        cgroup_join(c, pid, json_integer_value(json_object_get(json_object_get(c->doc, "HostConfig"),
-                                                               "NanoCpus")),
-                    cg, sizeof cg);
+        cgroup_join(
+            c, pid,
+            json_integer_value(json_object_get(json_object_get(c->doc, "HostConfig"), "NanoCpus")),
+            cg, sizeof cg);
         json_object_set_new(c->doc, "RestartCount", json_integer(restarts));
         wb_container_mark_running(c, (int)pid, (int)getpid(), monitor_start, NULL);
         report(status_fd, 0, NULL);
@@ -733,6 +754,7 @@ int wb_container_wait(wb_container *c, int *exit_code, wb_error *err) {
         if (!wb_container_refresh(c)) break;
         sleep_ms(20);
     }
-    *exit_code = (int)json_integer_value(json_object_get(json_object_get(c->doc, "State"), "ExitCode"));
+    *exit_code =
+        (int)json_integer_value(json_object_get(json_object_get(c->doc, "State"), "ExitCode"));
     return 0;
 }

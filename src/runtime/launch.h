@@ -15,7 +15,7 @@
 
 /* Exit codes Docker uses when a container's command cannot be started. */
 #define WB_EXIT_CANNOT_INVOKE 126
-#define WB_EXIT_NOT_FOUND 127
+#define WB_EXIT_NOT_FOUND     127
 
 /* Run in the foreground, in this process. *exit_code is the module's status (130 after Ctrl+C,
  * 143 after SIGTERM), or 125/126/127 when it could not start (then -1 is returned with err).

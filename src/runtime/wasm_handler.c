@@ -67,7 +67,8 @@ static int mount_overlay(const char *lower, const char *dir, const char *root, w
     wb_remove_tree(incompat, NULL);
     if (strpbrk(lower, ",:") || strpbrk(upper, ",:"))
         return wb_error_set(err, EINVAL, "paths with ',' or ':' cannot be overlay layers");
-    /* volatile: no syncs of the container's layer (it is disposable), which makes unmounting cheap */
+    /* volatile: no syncs of the container's layer (it is disposable), which makes unmounting cheap
+     */
     snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,volatile", lower, upper, work);
     if (unshare(CLONE_NEWNS) != 0) return wb_error_sys(err, "unshare the mount namespace");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
@@ -99,7 +100,8 @@ int wb_wasm_prepare_rootfs(wb_container *c, const char *image_rootfs, char **roo
     *root = NULL;
     snprintf(path, sizeof path, "%s/rootfs", c->dir);
     if (!image_rootfs) {
-        if (mkdir(path, 0755) != 0 && errno != EEXIST) return wb_error_sys(err, "create `%s`", path);
+        if (mkdir(path, 0755) != 0 && errno != EEXIST)
+            return wb_error_sys(err, "create `%s`", path);
         *root = wb_strdup(path);
         return 0;
     }
@@ -167,11 +169,17 @@ int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
         if (stat(wd, &st) == 0 && S_ISDIR(st.st_mode)) dirs[nd++] = (wb_wasi_dir){wd, ".", false};
     }
     for (size_t i = 0; i < job->nmounts; i++)
-        dirs[nd++] = (wb_wasi_dir){job->mounts[i].host, job->mounts[i].guest,
-                                   job->mounts[i].read_only};
+        dirs[nd++] =
+            (wb_wasi_dir){job->mounts[i].host, job->mounts[i].guest, job->mounts[i].read_only};
     wb_wasi_config wc = {
-        .argc = (int)job->argc, .argv = job->argv, .envc = (int)job->nenv, .env = job->env,
-        .dirs = dirs, .ndirs = (int)nd, .stdio = {0, 1, 2}, .allow_net = job->network,
+        .argc = (int)job->argc,
+        .argv = job->argv,
+        .envc = (int)job->nenv,
+        .env = job->env,
+        .dirs = dirs,
+        .ndirs = (int)nd,
+        .stdio = {0, 1, 2},
+        .allow_net = job->network,
         .no_wasmedge = job->runtime != WB_RUNTIME_WASMEDGE,
     };
     if (job->stdio[0] || job->stdio[1] || job->stdio[2])
@@ -205,8 +213,10 @@ int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
     sigaction(SIGTERM, &sa, &old_term);
     if (wb_func_call(store, start.of.func, NULL, 0, NULL, 0, err) < 0) {
         const wb_trap_info *t = wb_store_last_trap(store);
-        if (signal_seen && t->kind == WB_TRAP_INTERRUPTED) *exit_code = 128 + signal_seen;
-        else *exit_code = report_call_error(store, err);
+        if (signal_seen && t->kind == WB_TRAP_INTERRUPTED)
+            *exit_code = 128 + signal_seen;
+        else
+            *exit_code = report_call_error(store, err);
     } else {
         *exit_code = 0;
     }

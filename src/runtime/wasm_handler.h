@@ -25,19 +25,19 @@ int wb_runtime_lookup(const char *name, wb_runtime_kind *kind, const char **cano
                       wb_error *err);
 
 typedef struct wb_wasm_job {
-    const char *module;      /* host path of the module */
-    const char *rootfs;      /* the image's unpacked rootfs (NULL: none, e.g. an artifact) */
-    char *const *argv;       /* argv[0] is the entrypoint as the image names it */
+    const char *module; /* host path of the module */
+    const char *rootfs; /* the image's unpacked rootfs (NULL: none, e.g. an artifact) */
+    char *const *argv;  /* argv[0] is the entrypoint as the image names it */
     size_t argc;
     char *const *env;
     size_t nenv;
     const wb_mount *mounts;
     size_t nmounts;
-    const char *workdir;     /* inside the container; NULL: "/" */
+    const char *workdir; /* inside the container; NULL: "/" */
     wb_runtime_kind runtime;
-    bool network;            /* grant sockets the module opens (host network: --network host) */
-    uint64_t max_memory;     /* cap on each linear memory, bytes (0: none) */
-    int stdio[3];            /* host fds for the module's 0, 1, 2 (all 0: the process's own) */
+    bool network;        /* grant sockets the module opens (host network: --network host) */
+    uint64_t max_memory; /* cap on each linear memory, bytes (0: none) */
+    int stdio[3];        /* host fds for the module's 0, 1, 2 (all 0: the process's own) */
 } wb_wasm_job;
 
 /* Prepare the container's root under c->dir/rootfs (overlay or copy). */

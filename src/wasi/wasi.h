@@ -27,8 +27,8 @@ typedef struct wb_wasi_config {
     const int *listen_fds; /* preopened listening sockets (--tcplisten), after the dirs;
                             * wb_wasi_new takes ownership of them */
     int nlisten;
-    int stdio[3];   /* host fds for guest 0, 1, 2 (borrowed; -1: closed) */
-    bool allow_net; /* grant sock_open & co. (WasmEdge extension); else EACCES */
+    int stdio[3];     /* host fds for guest 0, 1, 2 (borrowed; -1: closed) */
+    bool allow_net;   /* grant sock_open & co. (WasmEdge extension); else EACCES */
     bool no_wasmedge; /* link only WASI preview1 proper: WasmEdge's socket extension is refused
                        * at link time (the wasmtime and wasmer runtime profiles) */
 } wb_wasi_config;

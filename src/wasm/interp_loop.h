@@ -225,7 +225,7 @@ L_BR_TABLE : {
 /* Lower cc's function at its first call. */
 #define ENSURE_LOWERED(cc)                                                                         \
     do {                                                                                           \
-        if (UNLIKELY(!__atomic_load_n(&(cc)->code, __ATOMIC_ACQUIRE)) && wb__code_prepare(cc) < 0)  \
+        if (UNLIKELY(!__atomic_load_n(&(cc)->code, __ATOMIC_ACQUIRE)) && wb__code_prepare(cc) < 0) \
             TRAP(WB_TRAP_LOWERING);                                                                \
     } while (0)
 

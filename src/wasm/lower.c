@@ -1601,7 +1601,7 @@ static int lower_function(lowerer *L, uint32_t di) {
 #define CHUNK_UNITS (16u * 1024)
 
 struct wb_lower_state {
-    lowerer L; /* scratch arrays reused from function to function */
+    lowerer L;         /* scratch arrays reused from function to function */
     uint32_t **chunks; /* every chunk, for freeing */
     uint32_t nchunks, chunks_cap;
     uint32_t *arena;    /* the chunk small functions are copied into */
@@ -1699,7 +1699,8 @@ int wb__module_lower_all(wb_module *m, wb_error *err) {
     int rc = 0;
     pthread_mutex_lock(&m->lower_lock);
     for (uint32_t i = 0; i < m->nfunc_decls && rc == 0; i++)
-        if (!__atomic_load_n(&m->funcs[i].lowered.code, __ATOMIC_ACQUIRE)) rc = lower_one(m, i, err);
+        if (!__atomic_load_n(&m->funcs[i].lowered.code, __ATOMIC_ACQUIRE))
+            rc = lower_one(m, i, err);
     pthread_mutex_unlock(&m->lower_lock);
     return rc;
 }

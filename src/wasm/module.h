@@ -150,7 +150,7 @@ struct wb_module {
 /* Stages of wb_module_new (each fills err with the spec's wording). */
 int wb__module_decode(wb_module *m, wb_error *err); /* m->bytes/len set; err->code WB_EMALFORMED */
 int wb__module_validate(wb_module *m, wb_error *err); /* err->code WB_EINVALID */
-int wb__module_lower(wb_module *m, wb_error *err); /* prepares lowering; eager: lowers all */
+int wb__module_lower(wb_module *m, wb_error *err);    /* prepares lowering; eager: lowers all */
 /* Lower c's function if no other call has: 0, or -1 (a validated function that cannot be lowered,
  * an engine bug). Safe from several threads. */
 int wb__code_prepare(const wb_code *c);

@@ -1,8 +1,8 @@
 /* wasm/wasm.h — the WebAssembly engine's public API.
  * A wb_module is decoded and validated once; each function is lowered at its first call (under the
- * module's lock) or, with eager_lowering, at load. Otherwise immutable (shareable between stores and
- * threads). A wb_store owns everything created at run time — instances, functions,
- * memories, tables, globals — and the execution stacks; one thread uses a store at a time. */
+ * module's lock) or, with eager_lowering, at load. Otherwise immutable (shareable between stores
+ * and threads). A wb_store owns everything created at run time — instances, functions, memories,
+ * tables, globals — and the execution stacks; one thread uses a store at a time. */
 #ifndef WB_WASM_H
 #define WB_WASM_H
 
@@ -183,8 +183,8 @@ typedef enum wb_trap_kind {
     WB_TRAP_OUT_OF_FUEL,
     WB_TRAP_INTERRUPTED,
     WB_TRAP_LOWERING, /* a validated function could not be lowered at its first call (engine bug) */
-    WB_TRAP_HOST, /* a host function trapped; message is its own */
-    WB_TRAP_EXIT, /* the guest exited (proc_exit); not an error of the guest */
+    WB_TRAP_HOST,     /* a host function trapped; message is its own */
+    WB_TRAP_EXIT,     /* the guest exited (proc_exit); not an error of the guest */
     WB_TRAP_KIND_COUNT
 } wb_trap_kind;
 

@@ -48,13 +48,24 @@ TEST(time_parse_forms) {
 }
 
 TEST(time_parse_rejects_malformed) {
-    const char *bad[] = {NULL, "", "2026", "2026-11-28", "2026-13-01T00:00:00Z",
-                         "2026-02-30T00:00:00Z", "2023-02-29T00:00:00Z", "2026-11-28T24:00:00Z",
-                         "2026-11-28T00:60:00Z", "2026-11-28 00:00:00Z", "2026-11-28T00:00:00.Z",
-                         "2026-11-28T00:00:00Zjunk", "2026-11-28T00:00:00+0100", "x026-11-28T00:00:00Z"};
+    const char *bad[] = {NULL,
+                         "",
+                         "2026",
+                         "2026-11-28",
+                         "2026-13-01T00:00:00Z",
+                         "2026-02-30T00:00:00Z",
+                         "2023-02-29T00:00:00Z",
+                         "2026-11-28T24:00:00Z",
+                         "2026-11-28T00:60:00Z",
+                         "2026-11-28 00:00:00Z",
+                         "2026-11-28T00:00:00.Z",
+                         "2026-11-28T00:00:00Zjunk",
+                         "2026-11-28T00:00:00+0100",
+                         "x026-11-28T00:00:00Z"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int64_t t = 12345;
-        if (wb_time_parse_checked(bad[i], &t)) wb_test_fail(__FILE__, __LINE__, "accepted %s", bad[i]);
+        if (wb_time_parse_checked(bad[i], &t))
+            wb_test_fail(__FILE__, __LINE__, "accepted %s", bad[i]);
     }
     ASSERT_EQ(wb_time_parse("garbage"), 0);
 }
