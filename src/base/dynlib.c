@@ -1,6 +1,8 @@
 #include "base/dynlib.h"
 
+#ifndef WB_STATIC_CORE
 #include <dlfcn.h>
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -15,6 +17,30 @@ static char archive_err[WB_ERROR_MSG_MAX], crypto_err[WB_ERROR_MSG_MAX], curl_er
 static pthread_once_t archive_once = PTHREAD_ONCE_INIT, crypto_once = PTHREAD_ONCE_INIT,
                       curl_once = PTHREAD_ONCE_INIT;
 
+#ifdef WB_STATIC_CORE
+/* The static core (build/wasmbox) can load no library: the commands that need one are handed to
+ * wasmbox-full before they do anything (src/cli/handoff.c), so getting here is a routing bug,
+ * reported as such rather than as a missing package. */
+static void refuse(char *why, const char *lib) {
+    snprintf(why, WB_ERROR_MSG_MAX,
+             "internal error: %s is needed, but the static wasmbox loads no library (this "
+             "command should have been handed to wasmbox-full)",
+             lib);
+}
+static void load_archive(void) {
+    refuse(archive_err, "libarchive");
+}
+static void load_crypto(void) {
+    refuse(crypto_err, "libcrypto");
+}
+static void load_curl(void) {
+    refuse(curl_err, "libcurl");
+}
+
+bool wb_dynlib_loadable(void) {
+    return false;
+}
+#else
 static void *open_first(const char *const *names, char *why, size_t size) {
     for (const char *const *n = names; *n; n++) {
         void *h = dlopen(*n, RTLD_NOW | RTLD_LOCAL);
@@ -63,6 +89,11 @@ static void load_curl(void) {
     if (!global_init || global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         snprintf(why, WB_ERROR_MSG_MAX, "%s: curl_global_init failed", lib);
 }
+
+bool wb_dynlib_loadable(void) {
+    return true;
+}
+#endif
 
 const wb_libarchive *wb_libarchive_get(wb_error *err) {
     pthread_once(&archive_once, load_archive);

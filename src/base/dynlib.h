@@ -8,6 +8,8 @@
 #ifndef WB_BASE_DYNLIB_H
 #define WB_BASE_DYNLIB_H
 
+#include <stdbool.h>
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
@@ -134,5 +136,9 @@ typedef struct wb_libcurl {
 const wb_libarchive *wb_libarchive_get(wb_error *err);
 const wb_libcrypto *wb_libcrypto_get(wb_error *err);
 const wb_libcurl *wb_libcurl_get(wb_error *err);
+
+/* False in the static core (build/wasmbox, linked with dynlib.c built -DWB_STATIC_CORE), which
+ * can load none of them and hands the commands that need them to wasmbox-full. */
+bool wb_dynlib_loadable(void);
 
 #endif

@@ -158,3 +158,36 @@ int wb_remove_tree(const char *path, wb_error *err) {
         return wb_error_sys(err, "remove `%s`", path);
     return 0;
 }
+
+/* /etc/passwd read directly, not through getpwuid: the static core loads no NSS module. */
+bool wb_home_dir(char *buf, size_t size) {
+    const char *env = getenv("HOME");
+    if (env && *env) {
+        snprintf(buf, size, "%s", env);
+        return true;
+    }
+    FILE *f = fopen("/etc/passwd", "re");
+    if (!f) return false;
+    char line[1024];
+    bool found = false;
+    uid_t uid = geteuid();
+    while (!found && fgets(line, sizeof line, f)) {
+        /* name:password:uid:gid:gecos:home:shell */
+        char *field[7] = {line};
+        int n = 1;
+        for (char *p = line; *p && n < 7; p++)
+            if (*p == ':') {
+                *p = '\0';
+                field[n++] = p + 1;
+            }
+        char *end;
+        if (n < 7 || !field[5][0]) continue;
+        unsigned long id = strtoul(field[2], &end, 10);
+        if (*end == '\0' && end != field[2] && id == uid) {
+            snprintf(buf, size, "%s", field[5]);
+            found = true;
+        }
+    }
+    fclose(f);
+    return found;
+}

@@ -27,4 +27,8 @@ int wb_fsync_dir(const char *path, wb_error *err);
 int wb_path_join(char *buf, size_t size, wb_error *err, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* The user's home directory: $HOME, else the effective uid's entry in /etc/passwd; false when
+ * neither gives one. */
+bool wb_home_dir(char *buf, size_t size);
+
 #endif

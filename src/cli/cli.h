@@ -41,6 +41,14 @@ int wb_cmd_push(int argc, char **argv);
 int wb_cmd_login(int argc, char **argv);
 int wb_cmd_logout(int argc, char **argv);
 
+/* The static core (build/wasmbox) and wasmbox-full (docs/binaries.md). wb_cli_is_core: this is
+ * the core, which loads no library. wb_cli_handoff execs wasmbox-full (beside this executable)
+ * with main's argv, saved by wb_cli_handoff_init; it returns only on failure, with the error
+ * printed and 125. `what` names the need in that error ("pull"). */
+void wb_cli_handoff_init(char **argv);
+bool wb_cli_is_core(void);
+int wb_cli_handoff(const char *what);
+
 /* The store root for this invocation: --root, else $WASMBOX_ROOT, else the default. */
 const char *wb_cli_root(void);
 

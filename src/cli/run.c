@@ -267,12 +267,11 @@ int wb_cmd_run(int argc, char **argv) {
 out:
     wb_run_timer_stop(&timer);
     fflush(stdout);
-    wb_linker_free(linker);
-    wb_store_free(store);
+    /* the command ends here: exit unmaps the engine's memory at once (wb_leave_to_exit) */
     wb_wasi_free(wasi);
-    for (int i = 0; i < o.npreload; i++) wb_module_free(pre[i]);
+    for (int i = 0; i < o.npreload; i++) wb_leave_to_exit(pre[i], NULL, NULL);
     free(pre);
-    wb_module_free(m);
+    wb_leave_to_exit(m, store, linker);
     wb_run_opts_release(&o);
     return rc;
 }

@@ -223,8 +223,14 @@ int wb_run_image(wb_run_opts *o) {
         wb_cli_error("%s", err.msg);
         goto out;
     }
-    /* --pull always: the registry's image first; missing (the default): only when absent */
+    /* --pull always: the registry's image first; missing (the default): only when absent. Pulls
+     * and unpacking need libraries the static core does not load: wasmbox-full takes over the
+     * command at those points, before anything is written. */
     char pulled[WB_DIGEST_MAX];
+    if (o->pull && !strcmp(o->pull, "always") && wb_cli_is_core()) {
+        rc = wb_cli_handoff("pulling");
+        goto out;
+    }
     if (o->pull && !strcmp(o->pull, "always") &&
         wb_registry_pull_hook(NULL, store, ref, o->platform, pulled, &err) < 0) {
         wb_cli_error("%s", err.msg);
@@ -247,6 +253,10 @@ int wb_run_image(wb_run_opts *o) {
             wb_cli_error("No such image: %s", fam);
             goto out;
         }
+        if (wb_cli_is_core()) {
+            rc = wb_cli_handoff("pulling");
+            goto out;
+        }
         fprintf(stderr, "Unable to find image '%s' locally\n", fam);
         /* progress on stderr: stdout is the workload's */
         if (wb_registry_pull_hook(NULL, store, ref, o->platform, pulled, &err) < 0 ||
@@ -260,6 +270,10 @@ int wb_run_image(wb_run_opts *o) {
         goto out;
     }
     if (o->platform && platform_check(ref, img, o->platform) < 0) goto out;
+    if (wb_cli_is_core() && wb_image_rootfs_needs_unpack(store, img)) {
+        rc = wb_cli_handoff("unpacking the image's layers");
+        goto out;
+    }
 
     /* the command: Docker's rules for ENTRYPOINT, CMD, --entrypoint and arguments */
     if (o->entrypoint_set) {

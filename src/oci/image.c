@@ -290,6 +290,19 @@ static bool is_tar_layer(const char *mt) {
            !strncmp(mt, "application/vnd.docker.image.rootfs.", 36);
 }
 
+bool wb_image_rootfs_needs_unpack(wb_images *s, const wb_image *img) {
+    bool tars = false;
+    for (size_t i = 0; i < img->nlayers; i++)
+        tars = tars || is_tar_layer(img->layers[i].media_type);
+    if (!tars) return false;
+    char dir[4096];
+    struct stat st;
+    if (wb_path_join(dir, sizeof dir, NULL, "%s/rootfs/%s", wb_images_dir(s),
+                     wb_digest_hex(img->config_digest)) < 0)
+        return true;
+    return !(stat(dir, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
 int wb_image_rootfs(wb_images *s, const wb_image *img, char **path, wb_error *err) {
     char dir[4096], tmp[4200];
     *path = NULL;

@@ -99,6 +99,10 @@ json_t *wb_config_new(const char *os, const char *arch);
  * ROOT/images/rootfs/<config hex> (atomically: unpacked aside, then renamed). Malloc'd path. */
 int wb_image_rootfs(wb_images *s, const wb_image *img, char **path, wb_error *err);
 
+/* Whether wb_image_rootfs would unpack tar layers (which needs libarchive): the image has some
+ * and they are not unpacked yet. */
+bool wb_image_rootfs_needs_unpack(wb_images *s, const wb_image *img);
+
 /* Where the image's Wasm module is: for rootfs images, the entrypoint's file inside the rootfs
  * (also settles WB_WASM_MAGIC); for artifacts and runwasi layers, the layer blob. Malloc'd path;
  * fails with "exec format error" naming the file when the entrypoint is not a Wasm module. */

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,11 +50,8 @@ char *wb_store_default_root(const char *flag) {
     if (xdg && *xdg) {
         snprintf(buf, sizeof buf, "%s/wasmbox", xdg);
     } else {
-        const char *home = getenv("HOME");
-        if (!home || !*home) {
-            struct passwd *pw = getpwuid(geteuid());
-            home = pw ? pw->pw_dir : "/tmp";
-        }
+        char home[1024];
+        if (!wb_home_dir(home, sizeof home)) snprintf(home, sizeof home, "/tmp");
         snprintf(buf, sizeof buf, "%s/.local/share/wasmbox", home);
     }
     return wb_strdup(buf);

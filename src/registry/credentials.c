@@ -3,7 +3,6 @@
  * Docker's config.json. */
 #include <errno.h>
 #include <jansson.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -79,27 +78,27 @@ void wb_registry_host(const char *arg, char *buf, size_t size) {
     snprintf(buf, size, "%s", host);
 }
 
-static const char *home_dir(void) {
-    const char *home = getenv("HOME");
-    if (home && *home) return home;
-    struct passwd *pw = getpwuid(geteuid());
-    return pw ? pw->pw_dir : "/";
+static const char *home_dir(char *buf, size_t size) {
+    if (!wb_home_dir(buf, size)) snprintf(buf, size, "/");
+    return buf;
 }
 
 void wb_registry_auth_file(char *buf, size_t size) {
+    char home[1024];
     const char *env = getenv("REGISTRY_AUTH_FILE");
     if (env && *env)
         snprintf(buf, size, "%s", env);
     else
-        snprintf(buf, size, "%s/.config/wasmbox/auth.json", home_dir());
+        snprintf(buf, size, "%s/.config/wasmbox/auth.json", home_dir(home, sizeof home));
 }
 
 static void docker_config_file(char *buf, size_t size) {
+    char home[1024];
     const char *env = getenv("DOCKER_CONFIG");
     if (env && *env)
         snprintf(buf, size, "%s/config.json", env);
     else
-        snprintf(buf, size, "%s/.docker/config.json", home_dir());
+        snprintf(buf, size, "%s/.docker/config.json", home_dir(home, sizeof home));
 }
 
 /* ---- the file ---- */

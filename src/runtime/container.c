@@ -133,6 +133,69 @@ static void release_name(const char *root, const char *name) {
 static void set_running(wb_container *c, int pid, int monitor_pid,
                         unsigned long long monitor_start);
 
+/* ---- spare directories ----
+ * A container's directory is made of two directories (its own and rootfs). On ext4 creating and
+ * removing a directory costs far more than a rename (here, with the discard option, a mkdir and
+ * rmdir pair of directories took 0.5 ms of a 4 ms `run --rm`; two renames 40 µs). So a directory
+ * whose workload has ended, emptied down to an empty rootfs, is parked as
+ * ROOT/containers/.spare/N (N < SPARE_SLOTS) and renamed into place by the next create. Each
+ * side checks it holds nothing else: no file of one container can reach another. */
+#define SPARE_SLOTS 4
+
+/* dir holds only `allowed` (NULL: nothing) besides . and .. */
+static bool holds_only(const char *dir, const char *allowed) {
+    DIR *d = opendir(dir);
+    if (!d) return false;
+    bool ok = true;
+    struct dirent *de;
+    while (ok && (de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        ok = allowed && !strcmp(de->d_name, allowed) && de->d_type == DT_DIR;
+    }
+    closedir(d);
+    return ok;
+}
+
+static bool empty_rootfs_only(const char *dir) {
+    char rootfs[4200];
+    snprintf(rootfs, sizeof rootfs, "%s/rootfs", dir);
+    return holds_only(dir, "rootfs") && holds_only(rootfs, NULL);
+}
+
+static bool take_spare(const char *root, const char *dir) {
+    char spare[4200];
+    for (int k = 0; k < SPARE_SLOTS; k++) {
+        snprintf(spare, sizeof spare, "%s/containers/.spare/%d", root, k);
+        if (renameat2(AT_FDCWD, spare, AT_FDCWD, dir, RENAME_NOREPLACE) != 0) {
+            if (errno == ENOENT) continue;
+            return false;
+        }
+        if (empty_rootfs_only(dir)) return true;
+        wb_remove_tree(dir, NULL); /* not a clean spare: a fresh directory instead */
+        return false;
+    }
+    return false;
+}
+
+static bool park_spare(const wb_container *c) {
+    if (!c->workload_reaped || !empty_rootfs_only(c->dir)) return false;
+    char spare[4200];
+    bool made = false;
+    for (int k = 0; k < SPARE_SLOTS; k++) {
+        snprintf(spare, sizeof spare, "%s/containers/.spare/%d", c->root, k);
+        if (renameat2(AT_FDCWD, c->dir, AT_FDCWD, spare, RENAME_NOREPLACE) == 0) return true;
+        if (errno == ENOENT && !made) { /* the first spare ever: .spare itself */
+            made = true;
+            snprintf(spare, sizeof spare, "%s/containers/.spare", c->root);
+            if (mkdir(spare, 0700) != 0 && errno != EEXIST) return false;
+            k--;
+            continue;
+        }
+        if (errno != EEXIST && errno != ENOTEMPTY) return false;
+    }
+    return false;
+}
+
 int wb_container_create(const char *root, const wb_container_spec *spec, wb_container **out,
                         wb_error *err) {
     *out = NULL;
@@ -172,7 +235,8 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
     }
     if (wb_path_join(c->dir, sizeof c->dir, err, "%s/containers/%s", root, c->id) < 0)
         goto fail_name;
-    if (mkdir(c->dir, 0700) != 0) { /* the parent exists: the names directory is beside it */
+    if (!take_spare(root, c->dir) &&
+        mkdir(c->dir, 0700) != 0) { /* the parent exists: the names directory is beside it */
         wb_error_sys(err, "create `%s`", c->dir);
         goto fail_name;
     }
@@ -427,6 +491,7 @@ static bool remove_usual_dir(const wb_container *c) {
     char path[4096 + 128];
     snprintf(path, sizeof path, "%s/container.json", c->dir);
     if (unlink(path) != 0 && errno != ENOENT) return false;
+    if (park_spare(c)) return true;
     snprintf(path, sizeof path, "%s/rootfs", c->dir);
     if (rmdir(path) != 0 && errno != ENOENT) return false;
     return rmdir(c->dir) == 0;

@@ -61,6 +61,9 @@ typedef struct wb_container {
     struct wb_images *store;
     struct wb_image *image;
     bool running_recorded; /* this process wrote the running state (create with start_here) */
+    /* this process ran or reaped the workload, which has ended: nothing can write into the
+     * container's directory any more, so wb_container_remove may keep it as a spare */
+    bool workload_reaped;
 } wb_container;
 
 /* Create a container in state "created": reserves the name (Docker's conflict error if taken:

@@ -395,6 +395,7 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
         return -1;
     }
     memcpy(js.job.stdio, io.stdio, sizeof io.stdio);
+    js.job.process_exits = true; /* the CLI ends with its container */
     rc = wb_wasm_run(&js.job, exit_code, err);
     fg_io_close(&io);
     if (rc < 0) {
@@ -402,6 +403,7 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
             err->code == WB_EMALFORMED || err->code == WB_EINVALID || err->code == ENOEXEC;
         *exit_code = format ? WB_EXIT_CANNOT_INVOKE : 125;
     }
+    c->workload_reaped = true;
     /* a container about to be removed needs no final state */
     if (!auto_remove) wb_container_mark_exited(c, *exit_code, rc < 0 ? err->msg : NULL, NULL);
     if (js.rootfs) umount2(js.rootfs, MNT_DETACH);
@@ -543,6 +545,7 @@ static void monitor_main(wb_container *c, int status_fd) {
                 dprintf(2, "Error: %s\n", err.msg);
                 _exit(125);
             }
+            js.job.process_exits = true;
             if (wb_wasm_run(&js.job, &code, &err) < 0) {
                 dprintf(2, "Error: %s\n", err.msg);
                 bool format =
@@ -609,6 +612,7 @@ static void monitor_main(wb_container *c, int status_fd) {
         }
     }
     if (log_fd >= 0) close(log_fd);
+    c->workload_reaped = true; /* every workload this monitor forked has been waited for */
     if (json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove")))
         wb_container_remove(c, NULL);
 }

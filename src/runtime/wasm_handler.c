@@ -226,10 +226,15 @@ int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
     rc = 0;
 out:
     fflush(stdout);
+    free(dirs);
+    if (job->process_exits) {
+        wb_wasi_free(wasi);
+        wb_leave_to_exit(m, store, linker);
+        return rc;
+    }
     wb_linker_free(linker);
     wb_store_free(store);
     wb_wasi_free(wasi);
     wb_module_free(m);
-    free(dirs);
     return rc;
 }

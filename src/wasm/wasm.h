@@ -157,6 +157,10 @@ typedef struct wb_store_limits {
 wb_store *wb_store_new(const wb_store_limits *lim, wb_error *err);
 /* Frees the store and everything it owns (instances, host objects). */
 void wb_store_free(wb_store *s);
+/* For a process about to exit: keeps m, s and l (any may be NULL) unfreed but reachable (for
+ * leak checkers), so that exit unmaps their memory at once instead of one munmap and TLB flush
+ * per mapping. Nothing of them may be used afterwards. */
+void wb_leave_to_exit(wb_module *m, wb_store *s, wb_linker *l);
 /* Fuel for interruptible modules: each loop iteration and call consumes one unit. < 0 = unlimited.
  */
 void wb_store_set_fuel(wb_store *s, int64_t fuel);

@@ -118,6 +118,32 @@ expect isatty-without-t 0 $'hello from wasm\nisatty 0 1 2: 0 0 0' "" -- bash -c 
 expect tty-isatty 0 $'hello from wasm\r\nisatty 0 1 2: 1 1 1\r' "" -- bash -c "'$WB' run --rm -t hello --isatty | cat"
 expect tty-merges-stderr 0 $'hello from wasm\r\nto stderr\r' "" -- bash -c "'$WB' run --rm -t hello --stderr 2>/dev/null"
 expect tty-input 0 $'hello from wasm\nabc\ndef' "" -- bash -c "printf 'abc\ndef' | '$WB' run --rm -i -t hello --cat | tr -d '\r'"
+
+# a --rm container's directory is kept as a spare for the next container only when it holds
+# nothing but an empty rootfs; nothing of one container reaches another
+"$WB" run --rm hello >/dev/null
+spare=$WASMBOX_ROOT/containers/.spare/0
+check spare-parked bash -c "[ -d '$spare/rootfs' ] && [ -z \"\$(ls -A '$spare/rootfs')\" ]"
+expect spare-write 0 "hello from wasm" "" -- "$WB" run --rm hello --write /secret s3cret
+check spare-written-not-kept bash -c "[ -z \"\$(find '$WASMBOX_ROOT/containers' -name secret)\" ]"
+expect spare-fresh-root 0 $'hello from wasm\nend' "" -- "$WB" run --rm hello --ls /
+echo junk >"$spare/rootfs/junk" # a spare that is not clean is not used
+expect spare-junk-unseen 0 $'hello from wasm\nend' "" -- "$WB" run --rm hello --ls /
+check spare-junk-gone bash -c "[ -z \"\$(find '$WASMBOX_ROOT/containers' -name junk)\" ]"
+check spare-not-listed bash -c "[ \"\$('$WB' ps -aq | wc -l)\" = \"\$(ls '$WASMBOX_ROOT/containers' | grep -cE '^[0-9a-f]{64}$')\" ]"
+
+# the static core runs containers by itself and hands pulls to wasmbox-full beside it; copied
+# alone, it says what it misses
+if readelf -l "$WB" | grep -q INTERP; then
+    echo "(a dynamic build: the static core's tests do not apply)"
+else
+    mkdir -p "$T/alone"
+    cp "$WB" "$T/alone/wasmbox"
+    expect core-alone-runs 0 "hello from wasm" "" -- "$T/alone/wasmbox" run --rm hello
+    expect core-alone-pull 125 "" "pull needs $T/alone/wasmbox-full" -- "$T/alone/wasmbox" pull localhost:1/x
+    expect core-alone-run-missing 125 "" "pulling needs $T/alone/wasmbox-full" -- "$T/alone/wasmbox" run --rm localhost:1/nothing
+    expect core-hands-pull 1 "Using default tag: latest" "cannot reach the registry at localhost:1" -- "$WB" pull localhost:1/x
+fi
 "$WB" run -d -t --name dtty hello --stderr >/dev/null
 "$WB" wait dtty >/dev/null
 expect tty-detached-logs 0 $'hello from wasm\r\nto stderr\r' "" -- bash -c "'$WB' logs dtty 2>/dev/null"
