@@ -98,29 +98,27 @@ int wb_container_save(wb_container *c, wb_error *err) {
     return rc;
 }
 
-static int reserve_name(const char *root, const char *name, const char *id, bool *taken,
+/* The name is reserved by a hard link names/<name> -> the container's .name file, which holds its
+ * ID: link() fails with EEXIST when the name is taken, and allocates no inode (see "spare
+ * directories" below). */
+static int reserve_name(const char *root, const char *name, const char *id_file, bool *taken,
                         char *holder, wb_error *err) {
     char dir[4096], path[4096 + 300];
     *taken = false;
     if (wb_path_join(dir, sizeof dir, err, "%s/containers/names", root) < 0) return -1;
-    if (wb_mkdir_p(dir, 0755, err) < 0) return -1;
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        if (errno != EEXIST) return wb_error_sys(err, "reserve the name `%s`", name);
-        *taken = true;
-        int rfd = open(path, O_RDONLY | O_CLOEXEC);
-        ssize_t n = rfd >= 0 ? read(rfd, holder, WB_CONTAINER_ID_LEN) : -1;
-        if (rfd >= 0) close(rfd);
-        holder[n > 0 ? n : 0] = '\0';
-        return 0;
+    int rc = link(id_file, path);
+    if (rc != 0 && errno == ENOENT) { /* the first container: names/ itself */
+        if (wb_mkdir_p(dir, 0755, err) < 0) return -1;
+        rc = link(id_file, path);
     }
-    ssize_t w = write(fd, id, strlen(id));
-    close(fd);
-    if (w != (ssize_t)strlen(id)) {
-        unlink(path);
-        return wb_error_sys(err, "reserve the name `%s`", name);
-    }
+    if (rc == 0) return 0;
+    if (errno != EEXIST) return wb_error_sys(err, "reserve the name `%s`", name);
+    *taken = true;
+    int rfd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = rfd >= 0 ? read(rfd, holder, WB_CONTAINER_ID_LEN) : -1;
+    if (rfd >= 0) close(rfd);
+    holder[n > 0 ? n : 0] = '\0';
     return 0;
 }
 
@@ -134,32 +132,56 @@ static void set_running(wb_container *c, int pid, int monitor_pid,
                         unsigned long long monitor_start);
 
 /* ---- spare directories ----
- * A container's directory is made of two directories (its own and rootfs). On ext4 creating and
- * removing a directory costs far more than a rename (here, with the discard option, a mkdir and
- * rmdir pair of directories took 0.5 ms of a 4 ms `run --rm`; two renames 40 µs). So a directory
- * whose workload has ended, emptied down to an empty rootfs, is parked as
- * ROOT/containers/.spare/N (N < SPARE_SLOTS) and renamed into place by the next create. Each
- * side checks it holds nothing else: no file of one container can reach another. */
+ * This store's file system may be ext4 without a journal (as here), where allocating an inode
+ * skips every inode freed in the last minutes: after thousands of containers, creating one file
+ * took 1.6 ms. And creating and removing a directory costs far more than renaming one. So a
+ * container's directory whose workload has ended is parked, not removed, as
+ * ROOT/containers/.spare/N (N < SPARE_SLOTS), with its empty rootfs, its record's inode (.record)
+ * and its name's (.name); the next create renames a spare into place, rewrites .name in place,
+ * links its name to it and renames .record to container.json: no inode allocated or freed. Each
+ * side checks the directory holds nothing else (a spare that does is removed), so no file of one
+ * container can reach another. */
 #define SPARE_SLOTS 4
 
-/* dir holds only `allowed` (NULL: nothing) besides . and .. */
-static bool holds_only(const char *dir, const char *allowed) {
-    DIR *d = opendir(dir);
+static bool empty_dir(const char *path) {
+    DIR *d = opendir(path);
     if (!d) return false;
-    bool ok = true;
+    bool empty = true;
     struct dirent *de;
-    while (ok && (de = readdir(d))) {
-        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
-        ok = allowed && !strcmp(de->d_name, allowed) && de->d_type == DT_DIR;
-    }
+    while (empty && (de = readdir(d)))
+        empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
     closedir(d);
-    return ok;
+    return empty;
 }
 
-static bool empty_rootfs_only(const char *dir) {
-    char rootfs[4200];
-    snprintf(rootfs, sizeof rootfs, "%s/rootfs", dir);
-    return holds_only(dir, "rootfs") && holds_only(rootfs, NULL);
+/* dir holds at most an empty rootfs directory, a .record file and a .name file that no name
+ * links to */
+static bool spare_clean(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return false;
+    bool ok = true, rootfs = false;
+    struct dirent *de;
+    struct stat st;
+    while (ok && (de = readdir(d))) {
+        const char *n = de->d_name;
+        if (!strcmp(n, ".") || !strcmp(n, "..")) continue;
+        if (!strcmp(n, "rootfs"))
+            ok = rootfs = de->d_type == DT_DIR;
+        else if (!strcmp(n, ".record"))
+            ok = de->d_type == DT_REG;
+        else if (!strcmp(n, ".name"))
+            ok = fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+                 st.st_nlink == 1;
+        else
+            ok = false;
+    }
+    closedir(d);
+    if (ok && rootfs) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/rootfs", dir);
+        ok = empty_dir(path);
+    }
+    return ok;
 }
 
 static bool take_spare(const char *root, const char *dir) {
@@ -170,7 +192,7 @@ static bool take_spare(const char *root, const char *dir) {
             if (errno == ENOENT) continue;
             return false;
         }
-        if (empty_rootfs_only(dir)) return true;
+        if (spare_clean(dir)) return true;
         wb_remove_tree(dir, NULL); /* not a clean spare: a fresh directory instead */
         return false;
     }
@@ -178,7 +200,7 @@ static bool take_spare(const char *root, const char *dir) {
 }
 
 static bool park_spare(const wb_container *c) {
-    if (!c->workload_reaped || !empty_rootfs_only(c->dir)) return false;
+    if (!spare_clean(c->dir)) return false;
     char spare[4200];
     bool made = false;
     for (int k = 0; k < SPARE_SLOTS; k++) {
@@ -194,6 +216,36 @@ static bool park_spare(const wb_container *c) {
         if (errno != EEXIST && errno != ENOTEMPTY) return false;
     }
     return false;
+}
+
+/* The container's ID in its .name file: rewritten in place in a spare (it is always exactly
+ * the ID's length), created in a fresh directory. */
+static int write_id_file(const wb_container *c, char *path, size_t size, wb_error *err) {
+    if (wb_path_join(path, size, err, "%s/.name", c->dir) < 0) return -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return wb_error_sys(err, "create `%s`", path);
+    ssize_t w = pwrite(fd, c->id, WB_CONTAINER_ID_LEN, 0);
+    close(fd);
+    if (w != WB_CONTAINER_ID_LEN) return wb_error_sys(err, "write `%s`", path);
+    return 0;
+}
+
+/* The first record: into a spare's .record, renamed to container.json (readers see it whole or
+ * not at all); else as every later save. */
+static int save_first(wb_container *c, wb_error *err) {
+    char rec[4200], path[4200];
+    snprintf(rec, sizeof rec, "%s/.record", c->dir);
+    snprintf(path, sizeof path, "%s/container.json", c->dir);
+    int fd = open(rec, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return wb_container_save(c, err);
+    char *text = json_dumps(c->doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+    size_t len = text ? strlen(text) : 0;
+    bool ok = text && pwrite(fd, text, len, 0) == (ssize_t)len && ftruncate(fd, (off_t)len) == 0;
+    close(fd);
+    free(text);
+    if (ok && rename(rec, path) == 0) return 0;
+    unlink(rec);
+    return wb_container_save(c, err);
 }
 
 int wb_container_create(const char *root, const wb_container_spec *spec, wb_container **out,
@@ -212,6 +264,18 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
         }
         snprintf(c->name, sizeof c->name, "%s", n);
     }
+    /* the directory, then the name (a link to its .name file) */
+    if (wb_path_join(c->dir, sizeof c->dir, err, "%s/containers/%s", root, c->id) < 0) goto fail;
+    if (!take_spare(root, c->dir) && mkdir(c->dir, 0700) != 0) {
+        char parent[4200];
+        snprintf(parent, sizeof parent, "%s/containers", root);
+        if (errno != ENOENT || wb_mkdir_p(parent, 0755, err) < 0 || mkdir(c->dir, 0700) != 0) {
+            wb_error_sys(err, "create `%s`", c->dir);
+            goto fail;
+        }
+    }
+    char id_file[4200];
+    if (write_id_file(c, id_file, sizeof id_file, err) < 0) goto fail_dir;
     for (int attempt = 0;; attempt++) {
         if (!spec->name) {
             if (attempt < 6)
@@ -221,7 +285,10 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
         }
         bool taken;
         char holder[WB_CONTAINER_ID_LEN + 1];
-        if (reserve_name(root, c->name, c->id, &taken, holder, err) < 0) goto fail;
+        if (reserve_name(root, c->name, id_file, &taken, holder, err) < 0) {
+            c->name[0] = '\0';
+            goto fail_dir;
+        }
         if (!taken) break;
         if (spec->name || attempt >= 6) {
             wb_error_set(err, EEXIST,
@@ -230,15 +297,8 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
                          "reuse that name.",
                          c->name, holder);
             c->name[0] = '\0';
-            goto fail;
+            goto fail_dir;
         }
-    }
-    if (wb_path_join(c->dir, sizeof c->dir, err, "%s/containers/%s", root, c->id) < 0)
-        goto fail_name;
-    if (!take_spare(root, c->dir) &&
-        mkdir(c->dir, 0700) != 0) { /* the parent exists: the names directory is beside it */
-        wb_error_sys(err, "create `%s`", c->dir);
-        goto fail_name;
     }
 
     char created[64];
@@ -293,19 +353,19 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
                             json_integer(spec->stop_timeout));
     if (!c->doc) {
         wb_error_set(err, ENOMEM, "build the container record");
-        goto fail_dir;
+        goto fail_name;
     }
     if (spec->start_here) { /* one write: the record is born running */
         set_running(c, (int)getpid(), (int)getpid(), 0);
         c->running_recorded = true;
     }
-    if (wb_container_save(c, err) < 0) goto fail_dir;
+    if (save_first(c, err) < 0) goto fail_name;
     *out = c;
     return 0;
-fail_dir:
-    wb_remove_tree(c->dir, NULL);
 fail_name:
     release_name(root, c->name);
+fail_dir:
+    wb_remove_tree(c->dir, NULL);
 fail:
     wb_container_free(c);
     return -1;
@@ -485,30 +545,48 @@ int wb_container_mark_exited(wb_container *c, int exit_code, const char *error, 
     return wb_container_save(c, err);
 }
 
-/* The usual container directory: its record and an empty rootfs (a Wasm artifact's, or an
- * unmounted overlay's mount point). Anything else is left to a full tree walk. */
+/* The name, if it is still this container's. */
+static void release_own_name(const wb_container *c) {
+    char path[4096 + 300], id[WB_CONTAINER_ID_LEN + 1] = "";
+    snprintf(path, sizeof path, "%s/containers/names/%s", c->root, c->name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, id, WB_CONTAINER_ID_LEN);
+    close(fd);
+    id[n > 0 ? n : 0] = '\0';
+    if (!strcmp(id, c->id)) unlink(path);
+}
+
+/* The usual container directory: its record, its .name and .record files and an empty rootfs
+ * (a Wasm artifact's, or an unmounted overlay's mount point). Anything else is left to a full
+ * tree walk. */
 static bool remove_usual_dir(const wb_container *c) {
+    static const char *const files[] = {"container.json", ".record", ".name"};
     char path[4096 + 128];
-    snprintf(path, sizeof path, "%s/container.json", c->dir);
-    if (unlink(path) != 0 && errno != ENOENT) return false;
-    if (park_spare(c)) return true;
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", c->dir, files[i]);
+        if (unlink(path) != 0 && errno != ENOENT) return false;
+    }
     snprintf(path, sizeof path, "%s/rootfs", c->dir);
     if (rmdir(path) != 0 && errno != ENOENT) return false;
     return rmdir(c->dir) == 0;
 }
 
 int wb_container_remove(wb_container *c, wb_error *err) {
+    if (c->workload_reaped) {
+        /* out of `ps` first (the record becomes .record), then the name, then the directory
+         * is parked: once parked, a create may rewrite its .name at once */
+        char rec[4200], path[4200];
+        snprintf(rec, sizeof rec, "%s/.record", c->dir);
+        snprintf(path, sizeof path, "%s/container.json", c->dir);
+        if (rename(path, rec) == 0) {
+            release_own_name(c);
+            if (park_spare(c)) return 0;
+        }
+    }
     if (!remove_usual_dir(c) && wb_remove_tree(c->dir, err) < 0) return -1;
     /* the name goes last: while it exists, nobody else can take it */
-    char path[4096 + 300], id[WB_CONTAINER_ID_LEN + 1] = "";
-    snprintf(path, sizeof path, "%s/containers/names/%s", c->root, c->name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t n = read(fd, id, WB_CONTAINER_ID_LEN);
-        close(fd);
-        id[n > 0 ? n : 0] = '\0';
-        if (!strcmp(id, c->id)) unlink(path);
-    }
+    release_own_name(c);
     return 0;
 }
 

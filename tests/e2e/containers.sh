@@ -130,6 +130,15 @@ expect spare-fresh-root 0 $'hello from wasm\nend' "" -- "$WB" run --rm hello --l
 echo junk >"$spare/rootfs/junk" # a spare that is not clean is not used
 expect spare-junk-unseen 0 $'hello from wasm\nend' "" -- "$WB" run --rm hello --ls /
 check spare-junk-gone bash -c "[ -z \"\$(find '$WASMBOX_ROOT/containers' -name junk)\" ]"
+check spare-name-unlinked bash -c "[ \"\$(stat -c %h '$spare/.name')\" = 1 ] && [ -z \"\$(find '$WASMBOX_ROOT/containers/names' -samefile '$spare/.name')\" ]"
+# a spare whose .name a name still links to (a removal killed half-way) is not reused: the
+# name's file keeps the ID it had
+"$WB" run --rm hello >/dev/null
+ln "$spare/.name" "$WASMBOX_ROOT/containers/names/stale"
+old=$(cat "$spare/.name")
+expect spare-linked-run 0 "hello from wasm" "" -- "$WB" run --rm hello
+expect spare-linked-kept 0 "$old" "" -- cat "$WASMBOX_ROOT/containers/names/stale"
+rm -f "$WASMBOX_ROOT/containers/names/stale"
 check spare-not-listed bash -c "[ \"\$('$WB' ps -aq | wc -l)\" = \"\$(ls '$WASMBOX_ROOT/containers' | grep -cE '^[0-9a-f]{64}$')\" ]"
 
 # the static core runs containers by itself and hands pulls to wasmbox-full beside it; copied
