@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -101,8 +102,9 @@ int wb_container_save(wb_container *c, wb_error *err) {
 /* The name is reserved by a hard link names/<name> -> the container's .name file, which holds its
  * ID: link() fails with EEXIST when the name is taken, and allocates no inode (see "spare
  * directories" below). */
-static int reserve_name(const char *root, const char *name, const char *id_file, bool *taken,
-                        char *holder, wb_error *err) {
+__attribute__((noinline)) static int reserve_name(const char *root, const char *name,
+                                                  const char *id_file, bool *taken, char *holder,
+                                                  wb_error *err) {
     char dir[4096], path[4096 + 300];
     *taken = false;
     if (wb_path_join(dir, sizeof dir, err, "%s/containers/names", root) < 0) return -1;
@@ -143,48 +145,58 @@ static void set_running(wb_container *c, int pid, int monitor_pid,
  * container can reach another. */
 #define SPARE_SLOTS 4
 
-static bool empty_dir(const char *path) {
-    DIR *d = opendir(path);
-    if (!d) return false;
-    bool empty = true;
-    struct dirent *de;
-    while (empty && (de = readdir(d)))
-        empty = !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..");
-    closedir(d);
-    return empty;
+/* Calls ok(dfd, name, d_type) for each entry of the directory `path` (relative to `at`) but .
+ * and .., read straight with getdents64 into a small buffer (opendir would malloc 32 KiB each
+ * time); false at the first entry refused, or when the directory cannot be read. */
+static bool each_entry(int at, const char *path,
+                       bool (*ok)(int dfd, const char *name, unsigned type)) {
+    int fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return false;
+    char buf[1024] __attribute__((aligned(8)));
+    bool good = true;
+    for (;;) {
+        long n = syscall(SYS_getdents64, fd, buf, sizeof buf);
+        if (n <= 0) {
+            good = good && n == 0;
+            break;
+        }
+        for (long off = 0; good && off < n;) {
+            const struct dirent64 *de = (const struct dirent64 *)(buf + off);
+            off += de->d_reclen;
+            if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+                good = ok(fd, de->d_name, de->d_type);
+        }
+        if (!good) break;
+    }
+    close(fd);
+    return good;
+}
+
+static bool nothing_allowed(int dfd, const char *name, unsigned type) {
+    (void)dfd, (void)name, (void)type;
+    return false;
+}
+
+/* a spare's entries: an empty rootfs directory, .record, and a .name no name links to */
+static bool spare_entry(int dfd, const char *name, unsigned type) {
+    struct stat st;
+    if (!strcmp(name, "rootfs")) {
+        return type == DT_DIR && each_entry(dfd, "rootfs", nothing_allowed);
+    }
+    if (!strcmp(name, ".record")) return type == DT_REG;
+    if (!strcmp(name, ".name"))
+        return fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+               st.st_nlink == 1;
+    return false;
 }
 
 /* dir holds at most an empty rootfs directory, a .record file and a .name file that no name
  * links to */
 static bool spare_clean(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return false;
-    bool ok = true, rootfs = false;
-    struct dirent *de;
-    struct stat st;
-    while (ok && (de = readdir(d))) {
-        const char *n = de->d_name;
-        if (!strcmp(n, ".") || !strcmp(n, "..")) continue;
-        if (!strcmp(n, "rootfs"))
-            ok = rootfs = de->d_type == DT_DIR;
-        else if (!strcmp(n, ".record"))
-            ok = de->d_type == DT_REG;
-        else if (!strcmp(n, ".name"))
-            ok = fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-                 st.st_nlink == 1;
-        else
-            ok = false;
-    }
-    closedir(d);
-    if (ok && rootfs) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/rootfs", dir);
-        ok = empty_dir(path);
-    }
-    return ok;
+    return each_entry(AT_FDCWD, dir, spare_entry);
 }
 
-static bool take_spare(const char *root, const char *dir) {
+__attribute__((noinline)) static bool take_spare(const char *root, const char *dir) {
     char spare[4200];
     for (int k = 0; k < SPARE_SLOTS; k++) {
         snprintf(spare, sizeof spare, "%s/containers/.spare/%d", root, k);
@@ -220,7 +232,8 @@ static bool park_spare(const wb_container *c) {
 
 /* The container's ID in its .name file: rewritten in place in a spare (it is always exactly
  * the ID's length), created in a fresh directory. */
-static int write_id_file(const wb_container *c, char *path, size_t size, wb_error *err) {
+__attribute__((noinline)) static int write_id_file(const wb_container *c, char *path, size_t size,
+                                                   wb_error *err) {
     if (wb_path_join(path, size, err, "%s/.name", c->dir) < 0) return -1;
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return wb_error_sys(err, "create `%s`", path);
@@ -232,7 +245,7 @@ static int write_id_file(const wb_container *c, char *path, size_t size, wb_erro
 
 /* The first record: into a spare's .record, renamed to container.json (readers see it whole or
  * not at all); else as every later save. */
-static int save_first(wb_container *c, wb_error *err) {
+__attribute__((noinline)) static int save_first(wb_container *c, wb_error *err) {
     char rec[4200], path[4200];
     snprintf(rec, sizeof rec, "%s/.record", c->dir);
     snprintf(path, sizeof path, "%s/container.json", c->dir);
@@ -310,9 +323,11 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
                                                 "Source", m->host, "Destination", m->guest, "Mode",
                                                 m->read_only ? "ro" : "", "RW", !m->read_only,
                                                 "Propagation", "rprivate"));
-        char bind[8400];
-        snprintf(bind, sizeof bind, "%s:%s%s", m->host, m->guest, m->read_only ? ":ro" : "");
+        size_t blen = strlen(m->host) + strlen(m->guest) + 5;
+        char *bind = wb_malloc(blen);
+        snprintf(bind, blen, "%s:%s%s", m->host, m->guest, m->read_only ? ":ro" : "");
         json_array_append_new(binds, json_string(bind));
+        free(bind);
     }
     const char *path = spec->nentrypoint ? spec->entrypoint[0] : spec->ncmd ? spec->cmd[0] : "";
     json_t *args = json_array();

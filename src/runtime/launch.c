@@ -390,7 +390,7 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
          wb_container_mark_running(c, (int)getpid(), (int)getpid(), 0, err) < 0) ||
         fg_io_open(c, auto_remove, &io, err) < 0) {
         wb_container_mark_exited(c, 125, err->msg, NULL);
-        if (js.rootfs) umount2(js.rootfs, MNT_DETACH);
+        if (js.rootfs && js.image_rootfs) umount2(js.rootfs, MNT_DETACH); /* an overlay */
         job_release(&js);
         return -1;
     }
@@ -406,7 +406,7 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
     c->workload_reaped = true;
     /* a container about to be removed needs no final state */
     if (!auto_remove) wb_container_mark_exited(c, *exit_code, rc < 0 ? err->msg : NULL, NULL);
-    if (js.rootfs) umount2(js.rootfs, MNT_DETACH);
+    if (js.rootfs && js.image_rootfs) umount2(js.rootfs, MNT_DETACH); /* an overlay */
     job_release(&js);
     return rc;
 }

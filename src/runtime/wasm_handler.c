@@ -54,7 +54,7 @@ int wb_runtime_lookup(const char *name, wb_runtime_kind *kind, const char **cano
 
 /* An overlay with the image's rootfs below and the container's own directory above, mounted in
  * a private mount namespace of this process (it disappears with the process). */
-static int mount_overlay(const char *lower, const char *dir, const char *root, wb_error *err) {
+__attribute__((noinline)) static int mount_overlay(const char *lower, const char *dir, const char *root, wb_error *err) {
     char upper[4300], work[4300], opts[13000];
     snprintf(upper, sizeof upper, "%s/upper", dir);
     snprintf(work, sizeof work, "%s/work", dir);
@@ -79,7 +79,7 @@ static int mount_overlay(const char *lower, const char *dir, const char *root, w
 }
 
 /* Without overlays (not root, no overlayfs): a private copy of the image's files. */
-static int copy_tree(const char *from, const char *to, wb_error *err) {
+__attribute__((noinline)) static int copy_tree(const char *from, const char *to, wb_error *err) {
     pid_t pid = fork();
     if (pid < 0) return wb_error_sys(err, "fork");
     if (pid == 0) {

@@ -301,8 +301,15 @@ int wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out, wb_error *err) {
     return 0;
 }
 
+struct iovec *wasi_iov_room(wb_wasi *w, uint32_t n, struct iovec *small) {
+    if (n <= WASI_IOVS_ON_STACK) return small;
+    if (!w->iov_big) w->iov_big = wb_reallocarray(NULL, WASI_MAX_IOVS, sizeof *w->iov_big);
+    return w->iov_big;
+}
+
 void wb_wasi_free(wb_wasi *w) {
     if (!w) return;
+    free(w->iov_big);
     for (uint32_t i = 0; i < w->nfds; i++)
         if (w->fds[i].kind != WFD_FREE) wasi_fd_release(&w->fds[i]);
     free(w->fds);

@@ -240,7 +240,7 @@ static uint16_t io_setup(wb_caller *c, wb_wasi *w, wb_slot *s, uint64_t rights, 
 }
 
 static int fd_read(wb_caller *c, void *env, wb_slot *s) {
-    struct iovec iov[WASI_MAX_IOVS];
+    struct iovec small[WASI_IOVS_ON_STACK], *iov = wasi_iov_room(env, s[2].u32, small);
     wasi_fd *f;
     wasi_mem m;
     uint16_t e = io_setup(c, env, s, WASI_RIGHT_FD_READ, s[3].u32, &f, &m, iov);
@@ -253,7 +253,7 @@ static int fd_read(wb_caller *c, void *env, wb_slot *s) {
 }
 
 static int fd_write(wb_caller *c, void *env, wb_slot *s) {
-    struct iovec iov[WASI_MAX_IOVS];
+    struct iovec small[WASI_IOVS_ON_STACK], *iov = wasi_iov_room(env, s[2].u32, small);
     wasi_fd *f;
     wasi_mem m;
     uint16_t e = io_setup(c, env, s, WASI_RIGHT_FD_WRITE, s[3].u32, &f, &m, iov);
@@ -274,7 +274,7 @@ static int fd_write(wb_caller *c, void *env, wb_slot *s) {
 }
 
 static int fd_pread(wb_caller *c, void *env, wb_slot *s) {
-    struct iovec iov[WASI_MAX_IOVS];
+    struct iovec small[WASI_IOVS_ON_STACK], *iov = wasi_iov_room(env, s[2].u32, small);
     wasi_fd *f;
     wasi_mem m;
     uint16_t e =
@@ -288,7 +288,7 @@ static int fd_pread(wb_caller *c, void *env, wb_slot *s) {
 }
 
 static int fd_pwrite(wb_caller *c, void *env, wb_slot *s) {
-    struct iovec iov[WASI_MAX_IOVS];
+    struct iovec small[WASI_IOVS_ON_STACK], *iov = wasi_iov_room(env, s[2].u32, small);
     wasi_fd *f;
     wasi_mem m;
     uint16_t e =

@@ -282,7 +282,7 @@ static uint16_t recv_common(wb_wasi *w, wasi_mem *m, uint32_t fd, uint32_t iovs,
     if (niovs > WASI_MAX_IOVS) return WASI_EINVAL;
     /* every output is checked before data is taken from the socket */
     if (!wasi_in_bounds(m, ro_len, 4) || !wasi_in_bounds(m, ro_flags, 2)) return WASI_EFAULT;
-    struct iovec iov[WASI_MAX_IOVS];
+    struct iovec small[WASI_IOVS_ON_STACK], *iov = wasi_iov_room(w, niovs, small);
     if ((e = wasi_iovecs(m, iovs, niovs, iov))) return e;
     cap_total(iov, niovs);
     struct msghdr msg = {.msg_iov = iov, .msg_iovlen = niovs};
@@ -318,7 +318,7 @@ static uint16_t send_common(wb_wasi *w, wasi_mem *m, uint32_t fd, uint32_t iovs,
     if (si_flags != 0) return WASI_EINVAL; /* no siflags are defined */
     if (niovs > WASI_MAX_IOVS) return WASI_EINVAL;
     if (!wasi_in_bounds(m, so_len, 4)) return WASI_EFAULT;
-    struct iovec iov[WASI_MAX_IOVS];
+    struct iovec small[WASI_IOVS_ON_STACK], *iov = wasi_iov_room(w, niovs, small);
     if ((e = wasi_iovecs(m, iovs, niovs, iov))) return e;
     cap_total(iov, niovs);
     struct msghdr msg = {.msg_iov = iov, .msg_iovlen = niovs};

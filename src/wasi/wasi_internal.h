@@ -7,6 +7,7 @@
 #define WB_WASI_INTERNAL_H
 
 #include <stdint.h>
+#include <sys/uio.h>
 #include <string.h>
 
 #include "wasi/wasi.h"
@@ -44,7 +45,17 @@ struct wb_wasi {
     uint32_t cap;
     bool allow_net;
     bool no_wasmedge;
+    /* iovecs of a read or write with more than WASI_IOVS_ON_STACK of them (WASI_MAX_IOVS
+     * entries, allocated on first need; a context is used by one thread at a time) */
+    struct iovec *iov_big;
 };
+
+/* iovecs a read or write keeps on the stack: a full WASI_MAX_IOVS array is 16 KiB of stack,
+ * four fresh pages for every call that goes deeper */
+#define WASI_IOVS_ON_STACK 16
+
+/* Where the n iovecs of a call go: `small` (WASI_IOVS_ON_STACK entries) or w->iov_big. */
+struct iovec *wasi_iov_room(wb_wasi *w, uint32_t n, struct iovec *small);
 
 /* ---- guest memory ---- */
 
