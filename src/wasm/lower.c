@@ -74,6 +74,7 @@ typedef struct lowerer {
 
     uint32_t *code;
     uint32_t len, cap;
+    bool borrowed; /* code points into the module's arena (lower_one), not an array of its own */
 
     uint32_t nlocals_all; /* params + declared locals */
     uint8_t *local_types;
@@ -97,8 +98,23 @@ typedef struct lowerer {
 
 /* ---- code emission ---- */
 
+/* Room for more code: twice the capacity. Code being written into the arena moves to an array of
+ * its own (the arena's room after it stays free for the next function). */
+__attribute__((noinline)) static void grow_code(lowerer *L) {
+    uint32_t cap = L->cap ? L->cap * 2 : 256;
+    if (L->borrowed) {
+        uint32_t *own = wb_reallocarray(NULL, cap, sizeof *own);
+        memcpy(own, L->code, (size_t)L->len * sizeof *own);
+        L->code = own;
+        L->borrowed = false;
+    } else {
+        L->code = wb_reallocarray(L->code, cap, sizeof *L->code);
+    }
+    L->cap = cap;
+}
+
 static void emit_unit(lowerer *L, uint32_t u) {
-    WB_VEC_RESERVE(L->code, L->cap, L->len + 1);
+    if (L->len == L->cap) grow_code(L);
     L->code[L->len++] = u;
 }
 
@@ -1596,15 +1612,16 @@ static int lower_function(lowerer *L, uint32_t di) {
 
 /* ---- lowering on demand ---- */
 
-/* Lowered code lives in chunks that never move (running code points into them); functions are
- * lowered into the lowerer's scratch array and copied in. */
+/* Lowered code lives in chunks that never move (running code points into them): small functions
+ * are written one after the other into the current chunk (the arena), a big one is a chunk of
+ * its own. */
 #define CHUNK_UNITS (16u * 1024)
 
 struct wb_lower_state {
     lowerer L;         /* scratch arrays reused from function to function */
     uint32_t **chunks; /* every chunk, for freeing */
     uint32_t nchunks, chunks_cap;
-    uint32_t *arena;    /* the chunk small functions are copied into */
+    uint32_t *arena;    /* the chunk small functions are written into */
     uint32_t used, cap; /* units used and available in it */
     uint32_t nlowered;  /* functions lowered so far */
 };
@@ -1630,19 +1647,6 @@ static void add_chunk(struct wb_lower_state *ls, uint32_t *chunk) {
     ls->chunks[ls->nchunks++] = chunk;
 }
 
-static const uint32_t *arena_store(struct wb_lower_state *ls, const uint32_t *code, uint32_t n) {
-    if (ls->cap - ls->used < n) {
-        ls->cap = n > CHUNK_UNITS ? n : CHUNK_UNITS;
-        ls->arena = wb_reallocarray(NULL, ls->cap, sizeof *ls->arena);
-        ls->used = 0;
-        add_chunk(ls, ls->arena);
-    }
-    uint32_t *dst = ls->arena + ls->used;
-    memcpy(dst, code, (size_t)n * sizeof *dst);
-    ls->used += n;
-    return dst;
-}
-
 /* Lower defined function `di` and publish its code. Caller holds m->lower_lock. */
 static int lower_one(wb_module *m, uint32_t di, wb_error *err) {
     if (!m->lower) {
@@ -1655,29 +1659,43 @@ static int lower_one(wb_module *m, uint32_t di, wb_error *err) {
     lowerer *L = &ls->L;
     L->err = err;
     L->len = 0;
-    /* room for the usual size (about two units per byte of body) to avoid regrowing; the old
-     * contents are not needed, so a bigger array is fresh memory, not a copy (which would touch
-     * every page of it) */
+    /* a small function is written straight into the arena (no scratch copy: its pages are
+     * touched once), in a fresh chunk if the current one has not the usual room for it (about
+     * two units per byte of body); a big one gets an array of its own, sized the usual way */
     size_t want = (size_t)m->funcs[di].body_len * 2 + 64;
-    if (want > L->cap) {
-        free(L->code);
-        L->code = NULL;
-        L->cap = 0;
-        WB_VEC_RESERVE(L->code, L->cap, want);
+    if (want <= CHUNK_UNITS / 4) {
+        if (ls->cap - ls->used < want) {
+            ls->cap = CHUNK_UNITS;
+            ls->arena = wb_reallocarray(NULL, ls->cap, sizeof *ls->arena);
+            ls->used = 0;
+            add_chunk(ls, ls->arena);
+        }
+        L->code = ls->arena + ls->used;
+        L->cap = ls->cap - ls->used;
+        L->borrowed = true;
+    } else {
+        L->code = wb_reallocarray(NULL, want, sizeof *L->code);
+        L->cap = (uint32_t)want;
+        L->borrowed = false;
     }
-    if (lower_function(L, di) < 0) return -1;
-    const uint32_t *code;
-    if (L->len >= CHUNK_UNITS / 4) {
-        /* a big function keeps the scratch array as its own chunk (not yet published, it may
-         * still move): no copy, no second set of pages touched */
+    int rc = lower_function(L, di);
+    const uint32_t *code = NULL;
+    if (rc == 0 && L->borrowed) {
+        code = L->code;
+        ls->used += L->len;
+    } else if (rc == 0) {
+        /* an array of its own becomes the function's chunk, trimmed (not yet published, it
+         * may still move) */
         uint32_t *own = wb_realloc(L->code, (size_t)L->len * sizeof *L->code);
-        L->code = NULL;
-        L->cap = 0;
         add_chunk(ls, own);
         code = own;
-    } else {
-        code = arena_store(ls, L->code, L->len);
+    } else if (!L->borrowed) {
+        free(L->code);
     }
+    L->code = NULL;
+    L->cap = 0;
+    L->borrowed = false;
+    if (rc < 0) return -1;
     __atomic_store_n(&m->funcs[di].lowered.code, code, __ATOMIC_RELEASE);
     if (++ls->nlowered == m->nfunc_decls) lowerer_free_scratch(L); /* nothing left to lower */
     return 0;
