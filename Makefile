@@ -38,12 +38,29 @@ LIBS := -Wl,-Bstatic -ljansson -Wl,-Bdynamic -ldl -lpthread
 # on this machine), and build/wasmbox-full, dynamically linked, to which the core hands the
 # commands that need libcurl, libcrypto or libarchive (pull, push, build, save, load, ...).
 # The sanitizers need a dynamic executable: with SAN=1 build/wasmbox is the full program.
+# The core is built against musl when musl-gcc is there (Debian's musl-tools, which
+# scripts/deps.sh installs): glibc's static start-up alone costs 0.8 ms more here. Without it,
+# a static glibc core.
+MUSL_CC := $(shell command -v musl-gcc 2>/dev/null)
 ifeq ($(SAN),1)
 CORE_LINK := $(LIBS)
 CORE_OBJS :=
+CORE_LIB := $(BUILD)/libwasmbox.a
+CORE_CC := $(CC)
+else ifneq ($(MUSL_CC),)
+# every source again, against musl's headers (third-party headers, for types only, from
+# /usr/include after them); Debian's libjansson.a, built for glibc, needs src/core/jansson_chk.c
+CORE_CC := $(MUSL_CC)
+CORE_CFLAGS = $(ALL_CFLAGS) -idirafter /usr/include -idirafter /usr/include/x86_64-linux-gnu
+CORE_SRCS = $(filter-out src/base/dynlib.c,$(LIB_SRCS) $(CLI_SRCS)) $(wildcard src/core/*.c)
+CORE_OBJS = $(CORE_SRCS:%.c=$(BUILD)/core-obj/%.o) $(BUILD)/core-obj/src/base/dynlib_core.o
+CORE_LIB :=
+CORE_LINK := -static /usr/lib/x86_64-linux-gnu/libjansson.a
 else
+CORE_CC := $(CC)
 CORE_LINK := -static -no-pie -ljansson -lpthread
 CORE_OBJS := $(BUILD)/obj/src/base/dynlib_core.o
+CORE_LIB := $(BUILD)/libwasmbox.a
 endif
 
 LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/oci/*.c src/runtime/*.c src/registry/*.c)
@@ -73,10 +90,32 @@ $(BUILD)/libwasmbox.a: $(LIB_OBJS)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-# the core's own dynlib.o (no dlopen) comes before the library, whose dlopen'ing one it replaces
+# glibc core: its own dynlib.o (no dlopen) comes before the library, whose dlopen'ing one it
+# replaces; musl core: objects of its own
+ifneq ($(MUSL_CC),)
+ifneq ($(SAN),1)
+$(BUILD)/wasmbox: $(CORE_OBJS)
+	@$(if $(Q),echo "  LINK    $@ (musl)")
+	$(Q)$(CORE_CC) -o $@ $^ $(CORE_LINK)
+
+$(BUILD)/core-obj/src/wasm/interp%.o: CORE_CFLAGS += $(INTERP_CFLAGS)
+
+$(BUILD)/core-obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (musl)")
+	$(Q)$(CORE_CC) $(CORE_CFLAGS) -c -o $@ $<
+
+$(BUILD)/core-obj/src/base/dynlib_core.o: src/base/dynlib.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $< (musl, core)")
+	$(Q)$(CORE_CC) $(CORE_CFLAGS) -DWB_STATIC_CORE -c -o $@ $<
+endif
+endif
+ifeq ($(CORE_LIB),$(BUILD)/libwasmbox.a)
 $(BUILD)/wasmbox: $(CLI_OBJS) $(CORE_OBJS) $(BUILD)/libwasmbox.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CORE_LINK)
+endif
 
 $(BUILD)/wasmbox-full: $(CLI_OBJS) $(BUILD)/libwasmbox.a
 	@$(if $(Q),echo "  LINK    $@")
@@ -151,4 +190,4 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/core-obj -name '*.d' 2>/dev/null)

@@ -9,6 +9,7 @@ packages=(
     jq                   # JSON checks in tests/e2e/build.sh
     python3-jsonschema   # OCI schema checks in tests/e2e/archive.sh
     libjansson-dev       # JSON (image store, spec-test runner)
+    musl-tools           # musl-gcc: the static core, build/wasmbox (docs/binaries.md)
     libarchive-dev libssl-dev libcurl4-openssl-dev  # tar, SHA-256, HTTP (dlopen'ed when needed)
     docker-registry apache2-utils openssl  # registry tests: a real registry, htpasswd, tokens
     skopeo               # interop tests for images

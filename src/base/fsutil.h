@@ -31,4 +31,8 @@ int wb_path_join(char *buf, size_t size, wb_error *err, const char *fmt, ...)
  * neither gives one. */
 bool wb_home_dir(char *buf, size_t size);
 
+/* rename(from, to) that fails with EEXIST when `to` exists (renameat2 RENAME_NOREPLACE, called
+ * through syscall(): musl, which the static core is linked with, has no wrapper). */
+int wb_rename_noreplace(const char *from, const char *to);
+
 #endif

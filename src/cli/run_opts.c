@@ -532,7 +532,12 @@ int wb_run_timer_start(wb_run_timer *t, wb_store *s, uint64_t ns) {
     memset(&sev, 0, sizeof sev);
     sev.sigev_notify = SIGEV_THREAD_ID;
     sev.sigev_signo = SIGALRM;
-    sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+#ifdef __GLIBC__
+    sev._sigev_un._tid = tid;
+#else /* musl (the static core) */
+    sev.sigev_notify_thread_id = tid;
+#endif
     if (timer_create(CLOCK_MONOTONIC, &sev, &t->id) != 0) {
         wb_cli_error("--timeout: %s", strerror(errno));
         sigaction(SIGALRM, &t->old, NULL);

@@ -200,7 +200,7 @@ __attribute__((noinline)) static bool take_spare(const char *root, const char *d
     char spare[4200];
     for (int k = 0; k < SPARE_SLOTS; k++) {
         snprintf(spare, sizeof spare, "%s/containers/.spare/%d", root, k);
-        if (renameat2(AT_FDCWD, spare, AT_FDCWD, dir, RENAME_NOREPLACE) != 0) {
+        if (wb_rename_noreplace(spare, dir) != 0) {
             if (errno == ENOENT) continue;
             return false;
         }
@@ -217,7 +217,7 @@ static bool park_spare(const wb_container *c) {
     bool made = false;
     for (int k = 0; k < SPARE_SLOTS; k++) {
         snprintf(spare, sizeof spare, "%s/containers/.spare/%d", c->root, k);
-        if (renameat2(AT_FDCWD, c->dir, AT_FDCWD, spare, RENAME_NOREPLACE) == 0) return true;
+        if (wb_rename_noreplace(c->dir, spare) == 0) return true;
         if (errno == ENOENT && !made) { /* the first spare ever: .spare itself */
             made = true;
             snprintf(spare, sizeof spare, "%s/containers/.spare", c->root);

@@ -644,7 +644,7 @@ int wb_container_start_detached(wb_container *c, int *exit_code, wb_error *err) 
             if (dup3(report_fd, 3, O_CLOEXEC) < 0) _exit(1);
             report_fd = 3;
         }
-        close_range(4, ~0U, 0);
+        syscall(SYS_close_range, 4, ~0U, 0); /* no wrapper in musl (the static core) */
         c->store = NULL; /* the CLI's handles are not the monitor's (and it outlives them) */
         c->image = NULL;
         setsid();
