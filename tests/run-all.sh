@@ -44,6 +44,7 @@ spec_files() { # every spec file, converted by `make` into $BUILD/spec
 }
 
 run_suite "unit tests" "$BUILD/unit-tests"
+run_suite "core allocator (musl)" env BUILD="$BUILD" bash tests/core/run.sh
 if [ -d "$SHARED/testsuite/wasm-spec/wast" ]; then
     mapfile -t SPEC < <(spec_files)
     run_suite "spec suite (guarded memories)" "$BUILD/wasmbox-spectest" "${SPEC[@]}"
