@@ -54,7 +54,8 @@ int wb_runtime_lookup(const char *name, wb_runtime_kind *kind, const char **cano
 
 /* An overlay with the image's rootfs below and the container's own directory above, mounted in
  * a private mount namespace of this process (it disappears with the process). */
-__attribute__((noinline)) static int mount_overlay(const char *lower, const char *dir, const char *root, wb_error *err) {
+__attribute__((noinline)) static int mount_overlay(const char *lower, const char *dir,
+                                                   const char *root, wb_error *err) {
     char upper[4300], work[4300], opts[13000];
     snprintf(upper, sizeof upper, "%s/upper", dir);
     snprintf(work, sizeof work, "%s/work", dir);
