@@ -34,33 +34,20 @@ LDFLAGS_ALL := $(SANFLAGS) $(LDFLAGS)
 LIBS := -Wl,-Bstatic -ljansson -Wl,-Bdynamic -ldl -lpthread
 
 # Two links of the same objects (docs/binaries.md): build/wasmbox, the static core that runs
-# containers and modules (no dynamic loader, no relocations: about a millisecond less per start
-# on this machine), and build/wasmbox-full, dynamically linked, to which the core hands the
-# commands that need libcurl, libcrypto or libarchive (pull, push, build, save, load, ...).
-# The sanitizers need a dynamic executable: with SAN=1 build/wasmbox is the full program.
-# The core is built against musl when musl-gcc is there (Debian's musl-tools, which
-# scripts/deps.sh installs): glibc's static start-up alone costs 0.8 ms more here. Without it,
-# a static glibc core.
+# containers and modules (no dynamic loader, no relocations), and build/wasmbox-full, linked
+# dynamically, to which the core hands the commands that need libcurl, libcrypto or libarchive
+# (pull, push, build, save, load, ...). CORE says how the core is built:
+#   musl     every source again with musl-gcc (Debian's musl-tools, which scripts/deps.sh
+#            installs): glibc's static start-up alone costs 0.8 ms more here
+#   glibc    without musl-gcc: the same objects linked -static -no-pie
+#   dynamic  SAN=1 (the sanitizers need a dynamic executable): build/wasmbox is the full program
 MUSL_CC := $(shell command -v musl-gcc 2>/dev/null)
 ifeq ($(SAN),1)
-CORE_LINK := $(LIBS)
-CORE_OBJS :=
-CORE_LIB := $(BUILD)/libwasmbox.a
-CORE_CC := $(CC)
+CORE := dynamic
 else ifneq ($(MUSL_CC),)
-# every source again, against musl's headers (third-party headers, for types only, from
-# /usr/include after them); Debian's libjansson.a, built for glibc, needs src/core/jansson_chk.c
-CORE_CC := $(MUSL_CC)
-CORE_CFLAGS = $(ALL_CFLAGS) -idirafter /usr/include -idirafter /usr/include/x86_64-linux-gnu
-CORE_SRCS = $(filter-out src/base/dynlib.c,$(LIB_SRCS) $(CLI_SRCS)) $(wildcard src/core/*.c)
-CORE_OBJS = $(CORE_SRCS:%.c=$(BUILD)/core-obj/%.o) $(BUILD)/core-obj/src/base/dynlib_core.o
-CORE_LIB :=
-CORE_LINK := -static /usr/lib/x86_64-linux-gnu/libjansson.a
+CORE := musl
 else
-CORE_CC := $(CC)
-CORE_LINK := -static -no-pie -ljansson -lpthread
-CORE_OBJS := $(BUILD)/obj/src/base/dynlib_core.o
-CORE_LIB := $(BUILD)/libwasmbox.a
+CORE := glibc
 endif
 
 LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/oci/*.c src/runtime/*.c src/registry/*.c)
@@ -90,41 +77,47 @@ $(BUILD)/libwasmbox.a: $(LIB_OBJS)
 	@rm -f $@
 	$(Q)ar rcs $@ $^
 
-# glibc core: its own dynlib.o (no dlopen) comes before the library, whose dlopen'ing one it
-# replaces; musl core: objects of its own
-ifneq ($(MUSL_CC),)
-ifneq ($(SAN),1)
+ifeq ($(CORE),musl)
+# against musl's headers (third-party headers, for types only, from /usr/include after them);
+# Debian's libjansson.a, built for glibc, needs src/core/jansson_chk.c
+CORE_CFLAGS = $(ALL_CFLAGS) -idirafter /usr/include -idirafter /usr/include/x86_64-linux-gnu
+CORE_SRCS := $(filter-out src/base/dynlib.c,$(LIB_SRCS) $(CLI_SRCS)) $(wildcard src/core/*.c)
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/core-obj/%.o) $(BUILD)/core-obj/src/base/dynlib_core.o
+
 $(BUILD)/wasmbox: $(CORE_OBJS)
 	@$(if $(Q),echo "  LINK    $@ (musl)")
-	$(Q)$(CORE_CC) -o $@ $^ $(CORE_LINK)
+	$(Q)$(MUSL_CC) -static -o $@ $^ /usr/lib/x86_64-linux-gnu/libjansson.a
 
 $(BUILD)/core-obj/src/wasm/interp%.o: CORE_CFLAGS += $(INTERP_CFLAGS)
 
 $(BUILD)/core-obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (musl)")
-	$(Q)$(CORE_CC) $(CORE_CFLAGS) -c -o $@ $<
+	$(Q)$(MUSL_CC) $(CORE_CFLAGS) -c -o $@ $<
 
 $(BUILD)/core-obj/src/base/dynlib_core.o: src/base/dynlib.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (musl, core)")
-	$(Q)$(CORE_CC) $(CORE_CFLAGS) -DWB_STATIC_CORE -c -o $@ $<
-endif
-endif
-ifeq ($(CORE_LIB),$(BUILD)/libwasmbox.a)
-$(BUILD)/wasmbox: $(CLI_OBJS) $(CORE_OBJS) $(BUILD)/libwasmbox.a
-	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(CORE_LINK)
-endif
-
-$(BUILD)/wasmbox-full: $(CLI_OBJS) $(BUILD)/libwasmbox.a
-	@$(if $(Q),echo "  LINK    $@")
-	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+	$(Q)$(MUSL_CC) $(CORE_CFLAGS) -DWB_STATIC_CORE -c -o $@ $<
+else ifeq ($(CORE),glibc)
+# its own dynlib.o (no dlopen) comes before the library, whose dlopen'ing one it replaces
+$(BUILD)/wasmbox: $(CLI_OBJS) $(BUILD)/obj/src/base/dynlib_core.o $(BUILD)/libwasmbox.a
+	@$(if $(Q),echo "  LINK    $@ (static)")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ -static -no-pie -ljansson -lpthread
 
 $(BUILD)/obj/src/base/dynlib_core.o: src/base/dynlib.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $< (core)")
 	$(Q)$(CC) $(ALL_CFLAGS) -DWB_STATIC_CORE -c -o $@ $<
+else
+$(BUILD)/wasmbox: $(CLI_OBJS) $(BUILD)/libwasmbox.a
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
+endif
+
+$(BUILD)/wasmbox-full: $(CLI_OBJS) $(BUILD)/libwasmbox.a
+	@$(if $(Q),echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
 $(BUILD)/wasmbox-spectest: $(SPECTEST_OBJS) $(BUILD)/libwasmbox.a
 	@$(if $(Q),echo "  LINK    $@")

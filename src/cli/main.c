@@ -108,68 +108,62 @@ static void usage(FILE *out) {
 
 typedef int (*command_fn)(int argc, char **argv);
 
-/* core: the static core runs the command itself; the others need libcurl, libcrypto or
- * libarchive and go to wasmbox-full at once (run and create may go later, src/cli/run_image.c) */
-typedef struct {
+static const struct {
     const char *name;
     command_fn fn;
-    bool core;
-} command;
-
-static const command commands[] = {
-    {"run", wb_cmd_run, true},        {"build", wb_cmd_build, false},
-    {"images", wb_cmd_images, true},  {"inspect", wb_cmd_inspect, true},
-    {"rmi", wb_cmd_rmi, true},        {"tag", wb_cmd_tag, true},
-    {"save", wb_cmd_save, false},     {"load", wb_cmd_load, false},
-    {"import", wb_cmd_import, false}, {"create", wb_cmd_create, true},
-    {"ps", wb_cmd_ps, true},          {"logs", wb_cmd_logs, true},
-    {"stop", wb_cmd_stop, true},      {"restart", wb_cmd_stop, true},
-    {"kill", wb_cmd_kill, true},      {"rm", wb_cmd_rm, true},
-    {"wait", wb_cmd_wait, true},      {"start", wb_cmd_start, true},
-    {"stats", wb_cmd_stats, true},    {"pull", wb_cmd_pull, false},
-    {"push", wb_cmd_push, false},     {"login", wb_cmd_login, false},
-    {"logout", wb_cmd_logout, false},
+} commands[] = {
+    {"run", wb_cmd_run},         {"build", wb_cmd_build},   {"images", wb_cmd_images},
+    {"inspect", wb_cmd_inspect}, {"rmi", wb_cmd_rmi},       {"tag", wb_cmd_tag},
+    {"save", wb_cmd_save},       {"load", wb_cmd_load},     {"import", wb_cmd_import},
+    {"create", wb_cmd_create},   {"ps", wb_cmd_ps},         {"logs", wb_cmd_logs},
+    {"stop", wb_cmd_stop},       {"restart", wb_cmd_stop},  {"kill", wb_cmd_kill},
+    {"rm", wb_cmd_rm},           {"wait", wb_cmd_wait},     {"start", wb_cmd_start},
+    {"stats", wb_cmd_stats},     {"pull", wb_cmd_pull},     {"push", wb_cmd_push},
+    {"login", wb_cmd_login},     {"logout", wb_cmd_logout},
 };
 
-static const command container_commands[] = {
-    {"run", wb_cmd_run, true},
-    {"create", wb_cmd_create, true},
-    {"ls", wb_cmd_ps, true},
-    {"list", wb_cmd_ps, true},
-    {"ps", wb_cmd_ps, true},
-    {"logs", wb_cmd_logs, true},
-    {"stop", wb_cmd_stop, true},
-    {"restart", wb_cmd_stop, true},
-    {"kill", wb_cmd_kill, true},
-    {"rm", wb_cmd_rm, true},
-    {"remove", wb_cmd_rm, true},
-    {"wait", wb_cmd_wait, true},
-    {"start", wb_cmd_start, true},
-    {"inspect", wb_cmd_inspect, true},
-    {"prune", wb_cmd_container_prune, true},
-    {"stats", wb_cmd_stats, true},
+static const struct {
+    const char *name;
+    command_fn fn;
+} container_commands[] = {
+    {"run", wb_cmd_run},     {"create", wb_cmd_create},   {"ls", wb_cmd_ps},
+    {"list", wb_cmd_ps},     {"ps", wb_cmd_ps},           {"logs", wb_cmd_logs},
+    {"stop", wb_cmd_stop},   {"restart", wb_cmd_stop},    {"kill", wb_cmd_kill},
+    {"rm", wb_cmd_rm},       {"remove", wb_cmd_rm},       {"wait", wb_cmd_wait},
+    {"start", wb_cmd_start}, {"inspect", wb_cmd_inspect}, {"prune", wb_cmd_container_prune},
+    {"stats", wb_cmd_stats},
 };
 
-static const command image_commands[] = {
-    {"ls", wb_cmd_images, true},
-    {"list", wb_cmd_images, true},
-    {"inspect", wb_cmd_image_inspect, true},
-    {"rm", wb_cmd_rmi, true},
-    {"remove", wb_cmd_rmi, true},
-    {"tag", wb_cmd_tag, true},
-    {"prune", wb_cmd_image_prune, true},
-    {"save", wb_cmd_save, false},
-    {"load", wb_cmd_load, false},
-    {"import", wb_cmd_import, false},
-    {"export-wasm", wb_cmd_export_wasm, false},
-    {"build", wb_cmd_build, false},
-    {"pull", wb_cmd_pull, false},
-    {"push", wb_cmd_push, false},
+static const struct {
+    const char *name;
+    command_fn fn;
+} image_commands[] = {
+    {"ls", wb_cmd_images},
+    {"list", wb_cmd_images},
+    {"inspect", wb_cmd_image_inspect},
+    {"rm", wb_cmd_rmi},
+    {"remove", wb_cmd_rmi},
+    {"tag", wb_cmd_tag},
+    {"prune", wb_cmd_image_prune},
+    {"save", wb_cmd_save},
+    {"load", wb_cmd_load},
+    {"import", wb_cmd_import},
+    {"export-wasm", wb_cmd_export_wasm},
+    {"build", wb_cmd_build},
+    {"pull", wb_cmd_pull},
+    {"push", wb_cmd_push},
 };
 
-static int dispatch(const command *c, int argc, char **argv) {
-    if (!c->core && wb_cli_is_core()) return wb_cli_handoff(c->name);
-    return c->fn(argc, argv);
+/* What the static core hands to wasmbox-full at once: the commands (and `image` subcommands)
+ * that need libcurl, libcrypto or libarchive. run and create may go later (src/cli/run_image.c). */
+static const char *const full_only[] = {"build", "save", "load",  "import", "export-wasm",
+                                        "pull",  "push", "login", "logout"};
+
+static int dispatch(const char *name, command_fn fn, int argc, char **argv) {
+    if (wb_cli_is_core())
+        for (size_t i = 0; i < sizeof full_only / sizeof full_only[0]; i++)
+            if (!strcmp(name, full_only[i])) return wb_cli_handoff(name);
+    return fn(argc, argv);
 }
 
 int main(int argc, char **argv) {
@@ -222,7 +216,8 @@ int main(int argc, char **argv) {
         }
         for (size_t k = 0; k < sizeof image_commands / sizeof image_commands[0]; k++)
             if (!strcmp(argv[i + 1], image_commands[k].name)) {
-                rc = dispatch(&image_commands[k], argc - i - 1, argv + i + 1);
+                rc = dispatch(image_commands[k].name, image_commands[k].fn, argc - i - 1,
+                              argv + i + 1);
                 goto done;
             }
         fprintf(stderr,
@@ -239,7 +234,8 @@ int main(int argc, char **argv) {
         }
         for (size_t k = 0; k < sizeof container_commands / sizeof container_commands[0]; k++)
             if (!strcmp(argv[i + 1], container_commands[k].name)) {
-                rc = dispatch(&container_commands[k], argc - i - 1, argv + i + 1);
+                rc = dispatch(container_commands[k].name, container_commands[k].fn, argc - i - 1,
+                              argv + i + 1);
                 goto done;
             }
         fprintf(stderr, "wasmbox: 'container %s' is not a wasmbox command.\n", argv[i + 1]);
@@ -247,7 +243,7 @@ int main(int argc, char **argv) {
     }
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
         if (!strcmp(cmd, commands[k].name)) {
-            rc = dispatch(&commands[k], argc - i, argv + i);
+            rc = dispatch(commands[k].name, commands[k].fn, argc - i, argv + i);
             goto done;
         }
     fprintf(stderr, "wasmbox: '%s' is not a wasmbox command.\nSee 'wasmbox --help'\n", cmd);

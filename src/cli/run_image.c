@@ -227,12 +227,12 @@ int wb_run_image(wb_run_opts *o) {
      * and unpacking need libraries the static core does not load: wasmbox-full takes over the
      * command at those points, before anything is written. */
     char pulled[WB_DIGEST_MAX];
-    if (o->pull && !strcmp(o->pull, "always") && wb_cli_is_core()) {
+    bool pull_always = o->pull && !strcmp(o->pull, "always");
+    if (pull_always && wb_cli_is_core()) {
         rc = wb_cli_handoff("pulling");
         goto out;
     }
-    if (o->pull && !strcmp(o->pull, "always") &&
-        wb_registry_pull_hook(NULL, store, ref, o->platform, pulled, &err) < 0) {
+    if (pull_always && wb_registry_pull_hook(NULL, store, ref, o->platform, pulled, &err) < 0) {
         wb_cli_error("%s", err.msg);
         goto out;
     }

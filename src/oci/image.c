@@ -290,27 +290,30 @@ static bool is_tar_layer(const char *mt) {
            !strncmp(mt, "application/vnd.docker.image.rootfs.", 36);
 }
 
+/* The image's unpacked rootfs, ROOT/images/rootfs/<config hex>, into dir: 1 when it exists, 0
+ * when not, -1 with err when the path is too long. */
+static int rootfs_dir(wb_images *s, const wb_image *img, char dir[4096], wb_error *err) {
+    struct stat st;
+    if (wb_path_join(dir, 4096, err, "%s/rootfs/%s", wb_images_dir(s),
+                     wb_digest_hex(img->config_digest)) < 0)
+        return -1;
+    return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 bool wb_image_rootfs_needs_unpack(wb_images *s, const wb_image *img) {
     bool tars = false;
     for (size_t i = 0; i < img->nlayers; i++)
         tars = tars || is_tar_layer(img->layers[i].media_type);
-    if (!tars) return false;
     char dir[4096];
-    struct stat st;
-    if (wb_path_join(dir, sizeof dir, NULL, "%s/rootfs/%s", wb_images_dir(s),
-                     wb_digest_hex(img->config_digest)) < 0)
-        return true;
-    return !(stat(dir, &st) == 0 && S_ISDIR(st.st_mode));
+    return tars && rootfs_dir(s, img, dir, NULL) != 1;
 }
 
 int wb_image_rootfs(wb_images *s, const wb_image *img, char **path, wb_error *err) {
     char dir[4096], tmp[4200];
     *path = NULL;
-    if (wb_path_join(dir, sizeof dir, err, "%s/rootfs/%s", wb_images_dir(s),
-                     wb_digest_hex(img->config_digest)) < 0)
-        return -1;
-    struct stat st;
-    if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+    int have = rootfs_dir(s, img, dir, err);
+    if (have < 0) return -1;
+    if (have) {
         *path = wb_strdup(dir);
         return 0;
     }

@@ -88,15 +88,30 @@ static json_t *labels_object(char *const *labels, size_t n) {
     return o;
 }
 
+static char *record_text(const wb_container *c) {
+    return json_dumps(c->doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+}
+
 int wb_container_save(wb_container *c, wb_error *err) {
     char path[4096 + 128];
     if (wb_path_join(path, sizeof path, err, "%s/container.json", c->dir) < 0) return -1;
-    char *text = json_dumps(c->doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+    char *text = record_text(c);
     if (!text) return wb_error_set(err, ENOMEM, "serialise container %s", c->id);
     /* container state is rewritten often and is not precious: rename is atomic, no fsync */
     int rc = wb_write_file_atomic(path, text, strlen(text), 0644, false, err);
     free(text);
     return rc;
+}
+
+/* The ID names/<name> holds into id ("" when there is none); true when it is a whole ID. */
+static bool name_holder(const char *root, const char *name, char id[WB_CONTAINER_ID_LEN + 1]) {
+    char path[4096 + 300];
+    snprintf(path, sizeof path, "%s/containers/names/%s", root, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, id, WB_CONTAINER_ID_LEN) : -1;
+    if (fd >= 0) close(fd);
+    id[n > 0 ? n : 0] = '\0';
+    return n == WB_CONTAINER_ID_LEN;
 }
 
 /* The name is reserved by a hard link names/<name> -> the container's .name file, which holds its
@@ -117,10 +132,7 @@ __attribute__((noinline)) static int reserve_name(const char *root, const char *
     if (rc == 0) return 0;
     if (errno != EEXIST) return wb_error_sys(err, "reserve the name `%s`", name);
     *taken = true;
-    int rfd = open(path, O_RDONLY | O_CLOEXEC);
-    ssize_t n = rfd >= 0 ? read(rfd, holder, WB_CONTAINER_ID_LEN) : -1;
-    if (rfd >= 0) close(rfd);
-    holder[n > 0 ? n : 0] = '\0';
+    name_holder(root, name, holder);
     return 0;
 }
 
@@ -144,6 +156,10 @@ static void set_running(wb_container *c, int pid, int monitor_pid,
  * side checks the directory holds nothing else (a spare that does is removed), so no file of one
  * container can reach another. */
 #define SPARE_SLOTS 4
+
+static void spare_path(char *buf, size_t size, const char *root, int k) {
+    snprintf(buf, size, "%s/containers/.spare/%d", root, k);
+}
 
 /* Calls ok(dfd, name, d_type) for each entry of the directory `path` (relative to `at`) but .
  * and .., read straight with getdents64 into a small buffer (opendir would malloc 32 KiB each
@@ -199,7 +215,7 @@ static bool spare_clean(const char *dir) {
 __attribute__((noinline)) static bool take_spare(const char *root, const char *dir) {
     char spare[4200];
     for (int k = 0; k < SPARE_SLOTS; k++) {
-        snprintf(spare, sizeof spare, "%s/containers/.spare/%d", root, k);
+        spare_path(spare, sizeof spare, root, k);
         if (wb_rename_noreplace(spare, dir) != 0) {
             if (errno == ENOENT) continue;
             return false;
@@ -214,21 +230,23 @@ __attribute__((noinline)) static bool take_spare(const char *root, const char *d
 static bool park_spare(const wb_container *c) {
     if (!spare_clean(c->dir)) return false;
     char spare[4200];
-    bool made = false;
     for (int k = 0; k < SPARE_SLOTS; k++) {
-        snprintf(spare, sizeof spare, "%s/containers/.spare/%d", c->root, k);
+        spare_path(spare, sizeof spare, c->root, k);
         if (wb_rename_noreplace(c->dir, spare) == 0) return true;
-        if (errno == ENOENT && !made) { /* the first spare ever: .spare itself */
-            made = true;
-            snprintf(spare, sizeof spare, "%s/containers/.spare", c->root);
-            if (mkdir(spare, 0700) != 0 && errno != EEXIST) return false;
-            k--;
-            continue;
+        if (errno == ENOENT && k == 0) { /* the first spare ever: .spare itself */
+            char parent[4200];
+            snprintf(parent, sizeof parent, "%s/containers/.spare", c->root);
+            if ((mkdir(parent, 0700) == 0 || errno == EEXIST) &&
+                wb_rename_noreplace(c->dir, spare) == 0)
+                return true;
         }
-        if (errno != EEXIST && errno != ENOTEMPTY) return false;
+        if (errno != EEXIST) return false;
     }
     return false;
 }
+
+/* (take_spare, write_id_file, save_first and reserve_name are kept out of wb_container_create:
+ * inlined, their path buffers made its frame 18 KiB, fresh stack pages at every start) */
 
 /* The container's ID in its .name file: rewritten in place in a spare (it is always exactly
  * the ID's length), created in a fresh directory. */
@@ -251,7 +269,7 @@ __attribute__((noinline)) static int save_first(wb_container *c, wb_error *err) 
     snprintf(path, sizeof path, "%s/container.json", c->dir);
     int fd = open(rec, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return wb_container_save(c, err);
-    char *text = json_dumps(c->doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+    char *text = record_text(c);
     size_t len = text ? strlen(text) : 0;
     bool ok = text && pwrite(fd, text, len, 0) == (ssize_t)len && ftruncate(fd, (off_t)len) == 0;
     close(fd);
@@ -443,22 +461,10 @@ static void free_ids(char **ids, size_t n) {
 
 int wb_container_open(const char *root, const char *ref, wb_container **out, wb_error *err) {
     *out = NULL;
-    char path[4096 + 300];
     /* a name */
     const char *name = ref[0] == '/' ? ref + 1 : ref;
-    snprintf(path, sizeof path, "%s/containers/names/%s", root, name);
-    if (!strchr(name, '/')) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            char id[WB_CONTAINER_ID_LEN + 1];
-            ssize_t n = read(fd, id, WB_CONTAINER_ID_LEN);
-            close(fd);
-            if (n == WB_CONTAINER_ID_LEN) {
-                id[n] = '\0';
-                return load(root, id, out, err);
-            }
-        }
-    }
+    char id[WB_CONTAINER_ID_LEN + 1];
+    if (!strchr(name, '/') && name_holder(root, name, id)) return load(root, id, out, err);
     /* an ID or a unique prefix */
     char **ids;
     size_t n;
@@ -562,14 +568,8 @@ int wb_container_mark_exited(wb_container *c, int exit_code, const char *error, 
 
 /* The name, if it is still this container's. */
 static void release_own_name(const wb_container *c) {
-    char path[4096 + 300], id[WB_CONTAINER_ID_LEN + 1] = "";
-    snprintf(path, sizeof path, "%s/containers/names/%s", c->root, c->name);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    ssize_t n = read(fd, id, WB_CONTAINER_ID_LEN);
-    close(fd);
-    id[n > 0 ? n : 0] = '\0';
-    if (!strcmp(id, c->id)) unlink(path);
+    char id[WB_CONTAINER_ID_LEN + 1];
+    if (name_holder(c->root, c->name, id) && !strcmp(id, c->id)) release_name(c->root, c->name);
 }
 
 /* The usual container directory: its record, its .name and .record files and an empty rootfs

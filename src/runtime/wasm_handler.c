@@ -52,6 +52,9 @@ int wb_runtime_lookup(const char *name, wb_runtime_kind *kind, const char **cano
 
 /* ---- the container's root ---- */
 
+/* (mount_overlay and copy_tree are kept out of wb_wasm_prepare_rootfs: inlined, their buffers
+ * made its frame 31 KiB, fresh stack pages at every start, overlay or not) */
+
 /* An overlay with the image's rootfs below and the container's own directory above, mounted in
  * a private mount namespace of this process (it disappears with the process). */
 __attribute__((noinline)) static int mount_overlay(const char *lower, const char *dir,
@@ -228,14 +231,13 @@ int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
 out:
     fflush(stdout);
     free(dirs);
+    wb_wasi_free(wasi); /* its descriptors never outlive the run */
     if (job->process_exits) {
-        wb_wasi_free(wasi);
         wb_leave_to_exit(m, store, linker);
-        return rc;
+    } else {
+        wb_linker_free(linker);
+        wb_store_free(store);
+        wb_module_free(m);
     }
-    wb_linker_free(linker);
-    wb_store_free(store);
-    wb_wasi_free(wasi);
-    wb_module_free(m);
     return rc;
 }

@@ -1627,19 +1627,17 @@ struct wb_lower_state {
 };
 
 static void lowerer_free_scratch(lowerer *L) {
-    free(L->code);
     free(L->frames);
     free(L->stack);
     free(L->local_types);
     free(L->local_slot);
     free(L->local_refs);
-    L->code = NULL;
     L->frames = NULL;
     L->stack = NULL;
     L->local_types = NULL;
     L->local_slot = NULL;
     L->local_refs = NULL;
-    L->cap = L->frames_cap = L->stack_cap = 0;
+    L->frames_cap = L->stack_cap = 0;
 }
 
 static void add_chunk(struct wb_lower_state *ls, uint32_t *chunk) {
