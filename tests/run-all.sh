@@ -61,6 +61,7 @@ run_suite "registries (pull, push, login)" env BUILD="$BUILD" bash tests/e2e/reg
 run_suite "wasi-testsuite" env BUILD="$BUILD" SHARED="$SHARED" python3 tests/wasi/testsuite.py
 run_suite "WASI sandbox" env BUILD="$BUILD" bash tests/wasi/sandbox.sh
 run_suite "WASI sockets and HTTP" env BUILD="$BUILD" bash tests/wasi/http.sh
+run_suite "regressions of issue #12" env BUILD="$BUILD" bash tests/regression/issue-12.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -257,9 +257,15 @@ int wb_run_image(wb_run_opts *o) {
             rc = wb_cli_handoff("pulling");
             goto out;
         }
+        /* as Docker: the default tag is named first (progress on stderr: stdout is the
+         * workload's) */
+        wb_registry_opts ro;
+        wb_registry_opts_init_stderr(&ro);
+        const char *colon = strrchr(ref, ':'), *slash = strrchr(ref, '/');
+        ro.default_tag_said = !strchr(ref, '@') && !(colon && (!slash || colon > slash));
+        if (ro.default_tag_said) fputs("Using default tag: latest\n", stderr);
         fprintf(stderr, "Unable to find image '%s' locally\n", fam);
-        /* progress on stderr: stdout is the workload's */
-        if (wb_registry_pull_hook(NULL, store, ref, o->platform, pulled, &err) < 0 ||
+        if (wb_registry_pull_hook(&ro, store, ref, o->platform, pulled, &err) < 0 ||
             wb_images_resolve(store, pulled, &rec, &err) < 0) {
             wb_cli_error("%s", err.msg);
             goto out;
@@ -294,6 +300,11 @@ int wb_run_image(wb_run_opts *o) {
     for (size_t i = 0; i < img->nenv; i++) env_set(&env, img->env[i]);
     for (int i = 0; i < o->nenv; i++) env_set(&env, o->env[i]);
     const char *workdir = o->workdir ? o->workdir : img->workdir;
+    if (workdir && *workdir && workdir[0] != '/') {
+        wb_cli_error("the working directory '%s' is invalid, it needs to be an absolute path",
+                     workdir);
+        goto out;
+    }
 
     /* the container: Docker creates it, then starts it (a start failure leaves it created) */
     char platform[80];
@@ -323,9 +334,11 @@ int wb_run_image(wb_run_opts *o) {
         .nmounts = (size_t)o->nvolumes,
         .workdir = workdir,
         .user = img->user,
+        .exposed_ports = json_object_get(json_object_get(img->config, "config"), "ExposedPorts"),
         .runtime = runtime,
         .platform = platform,
         .auto_remove = o->rm,
+        .read_only_root = o->read_only,
         .labels = o->labels,
         .nlabels = (size_t)o->nlabels,
         .tty = o->tty,

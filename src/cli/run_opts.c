@@ -184,15 +184,25 @@ static int add_env(wb_run_opts *o, const char *v) {
     return 0;
 }
 
+/* HOST[::GUEST][:ro|:rw] (the mode suffix as in `-v`; "HOST::ro" is a guest named "ro") */
 static int add_dir(wb_run_opts *o, const char *v) {
-    const char *sep = strstr(v, "::");
+    size_t len = strlen(v);
+    bool ro = false;
+    if (len > 3 && (!strcmp(v + len - 3, ":ro") || !strcmp(v + len - 3, ":rw")) &&
+        v[len - 4] != ':') {
+        ro = v[len - 1] == 'o';
+        len -= 3;
+    }
+    WB_AUTOFREE char *spec = wb_strndup(v, len);
+    const char *sep = strstr(spec, "::");
     o->dirs = wb_reallocarray(o->dirs, (size_t)o->ndirs + 1, sizeof *o->dirs);
     wb_wasi_dir *d = &o->dirs[o->ndirs];
-    d->host = sep ? wb_strndup(v, (size_t)(sep - v)) : wb_strdup(v);
-    d->guest = wb_strdup(sep ? sep + 2 : v);
+    d->host = sep ? wb_strndup(spec, (size_t)(sep - spec)) : wb_strdup(spec);
+    d->guest = wb_strdup(sep ? sep + 2 : spec);
+    d->read_only = ro;
     o->ndirs++;
     if (!d->host[0] || !d->guest[0]) {
-        wb_cli_error("invalid argument for --dir: `%s` (expected HOST[::GUEST])", v);
+        wb_cli_error("invalid argument for --dir: `%s` (expected HOST[::GUEST][:ro])", v);
         return -1;
     }
     return 0;
@@ -365,6 +375,9 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
         } else if (!strcmp(a, "--rm")) {
             o->rm = true;
             o->image_only_flag = "--rm";
+        } else if (!strcmp(a, "--read-only")) {
+            o->read_only = true;
+            o->image_only_flag = "--read-only";
         } else if (!strcmp(a, "--detach")) {
             o->detach = true;
         } else if (!strcmp(a, "--interactive")) {

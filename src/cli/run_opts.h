@@ -36,6 +36,7 @@ typedef struct wb_run_opts {
     int npreload;
     /* Docker's flags (running an image) */
     bool rm, detach, interactive, tty;
+    bool read_only; /* --read-only: the container's root filesystem */
     const char *name, *workdir, *entrypoint, *runtime, *platform, *network;
     const char *pull; /* --pull missing|always|never (NULL: missing) */
     bool entrypoint_set;

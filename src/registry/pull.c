@@ -281,7 +281,7 @@ static int pull_one(wb_images *s, const char *ref_text, const wb_registry_opts *
     x.p = wb__progress_new(o->out, o->progress);
 
     bool explicit_tag = strchr(ref_text, '@') || strrchr(ref_text, ':') > strrchr(ref_text, '/');
-    if (!explicit_tag) wb__progress_line(x.p, "Using default tag: latest");
+    if (!explicit_tag && !o->default_tag_said) wb__progress_line(x.p, "Using default tag: latest");
     if (wb__reg_open(x.ref.domain, x.ref.path, "pull", NULL, 0, o, &c, err) < 0) goto out;
 
     char top_digest[WB_DIGEST_MAX], media_type[160];
@@ -343,18 +343,21 @@ int wb_registry_pull(wb_images *s, const char *ref, const wb_registry_opts *o,
     return pull_one(s, ref, o, manifest_digest, up_to_date, err);
 }
 
+void wb_registry_opts_init_stderr(wb_registry_opts *o) {
+    wb_registry_opts_init(o);
+    o->out = stderr;
+    const char *term = getenv("TERM");
+    o->progress = isatty(STDERR_FILENO) && term && strcmp(term, "dumb") != 0 ? WB_PROGRESS_TTY
+                                                                             : WB_PROGRESS_LINES;
+}
+
 int wb_registry_pull_hook(void *ctx, wb_images *s, const char *ref, const char *platform,
                           char manifest_digest[WB_DIGEST_MAX], wb_error *err) {
     wb_registry_opts o;
-    if (ctx) {
+    if (ctx)
         o = *(const wb_registry_opts *)ctx;
-    } else {
-        wb_registry_opts_init(&o);
-        o.out = stderr;
-        const char *term = getenv("TERM");
-        o.progress = isatty(STDERR_FILENO) && term && strcmp(term, "dumb") != 0 ? WB_PROGRESS_TTY
-                                                                                : WB_PROGRESS_LINES;
-    }
+    else
+        wb_registry_opts_init_stderr(&o);
     if (platform) o.platform = platform;
     return pull_one(s, ref, &o, manifest_digest, NULL, err);
 }

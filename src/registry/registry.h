@@ -31,12 +31,16 @@ typedef struct wb_registry_opts {
     bool tls_verify;             /* false: https without certificate checks, then plain http */
     const char *const *insecure; /* hosts ("host:port") treated as with tls_verify = false */
     size_t ninsecure;
-    int max_parallel;    /* concurrent blob downloads (0: 3, as Docker) */
-    uint64_t chunk_size; /* push: blobs above this go up in chunks of it (0: 16 MiB) */
+    int max_parallel;      /* concurrent blob downloads (0: 3, as Docker) */
+    uint64_t chunk_size;   /* push: blobs above this go up in chunks of it (0: 16 MiB) */
+    bool default_tag_said; /* the caller printed "Using default tag: latest" already (run) */
 } wb_registry_opts;
 
 /* Defaults: stdout, lines or tty by isatty, verify TLS. */
 void wb_registry_opts_init(wb_registry_opts *o);
+/* The defaults with progress on stderr (lines, or tty when stderr is a terminal): for commands
+ * whose stdout is a workload's (run) or an ID (build). */
+void wb_registry_opts_init_stderr(wb_registry_opts *o);
 
 /* Pull `ref` (Docker-normalised) into the store: the manifest (the platform's one from an index),
  * the config and the layers, each verified for size and digest while streaming, downloaded in

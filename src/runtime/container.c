@@ -381,6 +381,12 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
         spec->restart_max, "AutoRemove", spec->auto_remove, "Binds", binds, "NetworkMode",
         spec->network ? spec->network : "none", "Memory", (json_int_t)spec->memory, "NanoCpus",
         (json_int_t)spec->nano_cpus, "Mounts", mounts);
+    if (c->doc)
+        json_object_set_new(json_object_get(c->doc, "HostConfig"), "ReadonlyRootfs",
+                            json_boolean(spec->read_only_root));
+    if (c->doc && json_object_size(spec->exposed_ports))
+        json_object_set_new(json_object_get(c->doc, "Config"), "ExposedPorts",
+                            json_deep_copy(spec->exposed_ports));
     if (c->doc && spec->stop_timeout >= 0)
         json_object_set_new(json_object_get(c->doc, "Config"), "StopTimeout",
                             json_integer(spec->stop_timeout));
@@ -553,16 +559,45 @@ int wb_container_mark_running(wb_container *c, int pid, int monitor_pid,
     return wb_container_save(c, err);
 }
 
-int wb_container_mark_exited(wb_container *c, int exit_code, const char *error, wb_error *err) {
+static void set_exited(wb_container *c, int exit_code, const char *error) {
     json_t *st = json_object_get(c->doc, "State");
     char now[64];
     wb_time_now(now, sizeof now);
     json_object_set_new(st, "Status", json_string("exited"));
     json_object_set_new(st, "Running", json_false());
+    json_object_set_new(st, "Restarting", json_false());
     json_object_set_new(st, "Pid", json_integer(0));
     json_object_set_new(st, "ExitCode", json_integer(exit_code));
     json_object_set_new(st, "Error", json_string(error ? error : ""));
     json_object_set_new(st, "FinishedAt", json_string(now));
+}
+
+int wb_container_mark_exited(wb_container *c, int exit_code, const char *error, wb_error *err) {
+    set_exited(c, exit_code, error);
+    return wb_container_save(c, err);
+}
+
+/* Does the record's State name the same run (status, monitor, start) in both documents? */
+static bool same_run(const json_t *a, const json_t *b) {
+    static const char *const keys[] = {"Status", "MonitorPid", "MonitorStart", "StartedAt"};
+    const json_t *sa = json_object_get(a, "State"), *sb = json_object_get(b, "State");
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (!json_equal(json_object_get(sa, keys[i]), json_object_get(sb, keys[i]))) return false;
+    return true;
+}
+
+int wb_container_mark_vanished(wb_container *c, wb_error *err) {
+    json_t *seen = json_deep_copy(c->doc);
+    if (wb_container_reload(c, err) < 0) {
+        json_decref(c->doc);
+        c->doc = seen;
+        set_exited(c, 137, WB_CONTAINER_VANISHED);
+        return -1;
+    }
+    bool same = same_run(seen, c->doc);
+    json_decref(seen);
+    if (!same) return 1; /* another process recorded something since: c holds it now */
+    set_exited(c, 137, WB_CONTAINER_VANISHED);
     return wb_container_save(c, err);
 }
 

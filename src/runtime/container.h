@@ -34,10 +34,12 @@ typedef struct wb_container_spec {
     size_t nmounts;
     const char *workdir;
     const char *user;
-    const char *runtime;  /* the --runtime name as given (normalised) */
-    const char *platform; /* "wasi/wasm" */
-    bool auto_remove;     /* --rm */
-    char **labels;        /* "K=V" */
+    const json_t *exposed_ports; /* the image's {"8080/tcp": {}, ...} (NULL: none; copied) */
+    const char *runtime;         /* the --runtime name as given (normalised) */
+    const char *platform;        /* "wasi/wasm" */
+    bool auto_remove;            /* --rm */
+    bool read_only_root;         /* --read-only */
+    char **labels;               /* "K=V" */
     size_t nlabels;
     bool tty, interactive;
     const char *restart; /* "no", "on-failure", "always", "unless-stopped" (NULL: "no") */
@@ -85,6 +87,13 @@ int wb_container_save(wb_container *c, wb_error *err);
 int wb_container_mark_running(wb_container *c, int pid, int monitor_pid,
                               unsigned long long monitor_start, wb_error *err);
 int wb_container_mark_exited(wb_container *c, int exit_code, const char *error, wb_error *err);
+/* The container's monitor (or foreground runner) is gone without recording an exit (killed with
+ * SIGKILL, or crashed): marks it exited, ExitCode 137, Error WB_CONTAINER_VANISHED, FinishedAt the
+ * time it was found, in c and on disk. Returns 1 without writing when the record on disk names
+ * another run or state than c did (another process recorded something since; c now holds it). */
+#define WB_CONTAINER_VANISHED                                                                      \
+    "the container's process vanished without recording its exit (killed or crashed)"
+int wb_container_mark_vanished(wb_container *c, wb_error *err);
 /* Remove the container's directory and its name. */
 int wb_container_remove(wb_container *c, wb_error *err);
 

@@ -78,10 +78,14 @@ static int open_in_rootfs(const char *rootfs, const char *workdir, const char *e
     int dfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0) return -1;
     char path[8192];
-    if (entry[0] == '/')
-        snprintf(path, sizeof path, "%s", entry);
-    else
-        snprintf(path, sizeof path, "%s/%s", workdir && *workdir ? workdir : "/", entry);
+    int n = entry[0] == '/' ? wb_path_join(path, sizeof path, NULL, "%s", entry)
+                            : wb_path_join(path, sizeof path, NULL, "%s/%s",
+                                           workdir && *workdir ? workdir : "", entry);
+    if (n < 0) {
+        close(dfd);
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
                            .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
     int fd = (int)syscall(SYS_openat2, dfd, path, &how, sizeof how);
@@ -170,6 +174,7 @@ static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_erro
         .mounts = js->mounts,
         .nmounts = js->nmounts,
         .workdir = js->workdir,
+        .read_only_root = json_is_true(json_object_get(host, "ReadonlyRootfs")),
         .runtime = kind,
         .network = net && !strcmp(net, "host"),
         .max_memory = (uint64_t)json_integer_value(json_object_get(host, "Memory")),
@@ -187,6 +192,7 @@ out:
 static int job_rootfs(wb_container *c, job_storage *js, wb_error *err) {
     if (wb_wasm_prepare_rootfs(c, js->image_rootfs, &js->rootfs, err) < 0) return -1;
     js->job.rootfs = js->rootfs;
+    if (wb_wasm_prepare_workdir(js->rootfs, js->workdir, err) < 0) return -1;
     return 0;
 }
 
@@ -694,14 +700,9 @@ bool wb_container_refresh(wb_container *c) {
     int mon = (int)json_integer_value(json_object_get(st, "MonitorPid"));
     json_int_t start = json_integer_value(json_object_get(st, "MonitorStart"));
     if (process_matches(mon, start)) return true;
-    /* the monitor (or foreground runner) is gone without recording an exit */
-    json_object_set_new(st, "Status", json_string("exited"));
-    json_object_set_new(st, "Running", json_false());
-    json_object_set_new(st, "Restarting", json_false());
-    json_object_set_new(st, "Pid", json_integer(0));
-    json_object_set_new(st, "ExitCode", json_integer(137));
-    json_object_set_new(st, "Error",
-                        json_string("the container's monitor process exited unexpectedly"));
+    /* the monitor (or foreground runner) is gone without recording an exit: whoever finds it
+     * records it (kept in c when the record cannot be written, e.g. another user's store) */
+    if (wb_container_mark_vanished(c, NULL) == 1) return wb_container_refresh(c);
     return false;
 }
 

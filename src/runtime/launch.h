@@ -26,8 +26,8 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err);
  * failed (-1, err, *exit_code 125/126/127; the container stays "created"). */
 int wb_container_start_detached(wb_container *c, int *exit_code, wb_error *err);
 
-/* Is the container's monitor (or foreground runner) alive? Also corrects a stale "running" state
- * in c (not on disk) when it is not: Status "exited", ExitCode 137, Error naming the cause. */
+/* Is the container's monitor (or foreground runner) alive? When it is not, a stale "running"
+ * state is corrected in c and on disk (wb_container_mark_vanished). */
 bool wb_container_refresh(wb_container *c);
 
 /* Send a signal to the workload; SIGKILL also ends a detached monitor. */

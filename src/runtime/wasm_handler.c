@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -121,6 +124,62 @@ int wb_wasm_prepare_rootfs(wb_container *c, const char *image_rootfs, char **roo
     return 0;
 }
 
+/* ---- the working directory ---- */
+
+/* Opens the directory `path` (absolute, inside the container) with every component resolved
+ * inside `root`; with `create`, makes missing components (mode 0755), as Docker creates a
+ * WORKDIR or -w directory the image lacks. Returns an O_PATH descriptor or -1 with errno. */
+static int open_workdir(int root, const char *path, bool create) {
+    char prefix[PATH_MAX];
+    size_t len = strlen(path);
+    if (len >= sizeof prefix) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int parent = -1;
+    for (size_t end = 0; end <= len; end++) {
+        if (path[end] != '/' && path[end] != '\0') continue;
+        if (end == 0 || path[end - 1] == '/') continue; /* the root, or "//" */
+        memcpy(prefix, path, end);
+        prefix[end] = '\0';
+        struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+        int fd = (int)syscall(SYS_openat2, root, prefix, &how, sizeof how);
+        if (fd < 0 && errno == ENOENT && create) {
+            const char *name = strrchr(prefix, '/') + 1;
+            int at = parent >= 0 ? parent : root;
+            if (mkdirat(at, name, 0755) != 0 && errno != EEXIST)
+                fd = -1;
+            else
+                fd = (int)syscall(SYS_openat2, root, prefix, &how, sizeof how);
+        }
+        if (parent >= 0) close(parent);
+        parent = fd;
+        if (fd < 0) return -1;
+    }
+    return parent >= 0 ? parent : (int)fcntl(root, F_DUPFD_CLOEXEC, 0);
+}
+
+int wb_wasm_prepare_workdir(const char *rootfs, const char *workdir, wb_error *err) {
+    if (!workdir || !*workdir || !strcmp(workdir, "/")) return 0;
+    if (workdir[0] != '/')
+        return wb_error_set(err, EINVAL,
+                            "the working directory '%s' is invalid, it needs to be an absolute "
+                            "path",
+                            workdir);
+    int root = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) return wb_error_sys(err, "open the container's root `%s`", rootfs);
+    int fd = open_workdir(root, workdir, true);
+    int saved = errno;
+    close(root);
+    if (fd < 0) {
+        errno = saved;
+        return wb_error_sys(err, "mkdir %s", workdir);
+    }
+    close(fd);
+    return 0;
+}
+
 /* ---- running ---- */
 
 static int report_call_error(wb_store *s, const wb_error *err) {
@@ -148,6 +207,22 @@ static void on_stop_signal(int sig) {
     if (s) wb_store_interrupt(s);
 }
 
+/* The module's environment: job->env, plus PWD=<working directory> when there is one other than
+ * "/" and the environment sets no PWD of its own (a new array and entry, else job->env). */
+static char **with_pwd(const wb_wasm_job *job, char **entry) {
+    *entry = NULL;
+    if (!job->workdir || !*job->workdir || !strcmp(job->workdir, "/")) return (char **)job->env;
+    for (size_t i = 0; i < job->nenv; i++)
+        if (!strncmp(job->env[i], "PWD=", 4)) return (char **)job->env;
+    char **env = wb_calloc(job->nenv + 2, sizeof *env);
+    memcpy(env, job->env, job->nenv * sizeof *env);
+    size_t n = strlen(job->workdir) + 5;
+    *entry = wb_malloc(n);
+    snprintf(*entry, n, "PWD=%s", job->workdir);
+    env[job->nenv] = *entry;
+    return env;
+}
+
 int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
     wb_config cfg = {.interruptible = true};
     wb_module *m = NULL;
@@ -155,6 +230,7 @@ int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
     wb_linker *linker = NULL;
     wb_wasi *wasi = NULL;
     wb_wasi_dir *dirs = wb_calloc(job->nmounts + 2, sizeof *dirs);
+    char *pwd_entry = NULL, **env = (char **)job->env;
     int rc = -1;
     *exit_code = 125;
 
@@ -163,23 +239,20 @@ int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
             wb_error_wrap(err, "exec %s: not a valid WebAssembly module", job->argv[0]);
         goto out;
     }
+    /* "/" is the container's root and nothing else: WASI has no working directory, and a second
+     * preopen for it ("." is "/" to wasi-libc) would hide the root. The working directory reaches
+     * the module as $PWD (which Go's wasip1 and others read; see docs/containers.md). */
     size_t nd = 0;
-    if (job->rootfs) dirs[nd++] = (wb_wasi_dir){job->rootfs, "/", false};
-    char wd[8300];
-    if (job->rootfs && job->workdir && strcmp(job->workdir, "/") != 0) {
-        snprintf(wd, sizeof wd, "%s%s%s", job->rootfs, job->workdir[0] == '/' ? "" : "/",
-                 job->workdir);
-        struct stat st;
-        if (stat(wd, &st) == 0 && S_ISDIR(st.st_mode)) dirs[nd++] = (wb_wasi_dir){wd, ".", false};
-    }
+    if (job->rootfs) dirs[nd++] = (wb_wasi_dir){job->rootfs, "/", job->read_only_root};
     for (size_t i = 0; i < job->nmounts; i++)
         dirs[nd++] =
             (wb_wasi_dir){job->mounts[i].host, job->mounts[i].guest, job->mounts[i].read_only};
+    env = with_pwd(job, &pwd_entry);
     wb_wasi_config wc = {
         .argc = (int)job->argc,
         .argv = job->argv,
-        .envc = (int)job->nenv,
-        .env = job->env,
+        .envc = (int)job->nenv + (env != job->env),
+        .env = env,
         .dirs = dirs,
         .ndirs = (int)nd,
         .stdio = {0, 1, 2},
@@ -231,6 +304,8 @@ int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
 out:
     fflush(stdout);
     free(dirs);
+    if (env != job->env) free(env);
+    free(pwd_entry);
     wb_wasi_free(wasi); /* its descriptors never outlive the run */
     if (job->process_exits) {
         wb_leave_to_exit(m, store, linker);

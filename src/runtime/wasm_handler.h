@@ -34,6 +34,7 @@ typedef struct wb_wasm_job {
     const wb_mount *mounts;
     size_t nmounts;
     const char *workdir; /* inside the container; NULL: "/" */
+    bool read_only_root; /* --read-only: "/" gets no right that writes */
     wb_runtime_kind runtime;
     bool network;        /* grant sockets the module opens (host network: --network host) */
     uint64_t max_memory; /* cap on each linear memory, bytes (0: none) */
@@ -46,6 +47,11 @@ typedef struct wb_wasm_job {
 
 /* Prepare the container's root under c->dir/rootfs (overlay or copy). */
 int wb_wasm_prepare_rootfs(wb_container *c, const char *image_rootfs, char **root, wb_error *err);
+
+/* Make the working directory (absolute, inside the container) under the container's root
+ * `rootfs` if it is missing, resolving every component inside that root (as Docker creates a
+ * WORKDIR or -w directory). A relative path is refused with Docker's message. */
+int wb_wasm_prepare_workdir(const char *rootfs, const char *workdir, wb_error *err);
 
 /* Run the job in this process, in the foreground, until the module exits; *exit_code is the
  * module's exit status (or 134 after a trap, whose message is printed on stderr). Returns -1 with

@@ -139,11 +139,16 @@ wasi_fd *wasi_fd_check(wb_wasi *w, uint32_t fd, uint64_t rights, uint16_t *err) 
         return NULL;
     }
     if ((f->rights_base & rights) != rights) {
-        *err = WASI_ENOTCAPABLE;
+        *err = wasi_rights_errno(f, rights);
         return NULL;
     }
     *err = 0;
     return f;
+}
+
+uint16_t wasi_rights_errno(const wasi_fd *f, uint64_t rights) {
+    uint64_t missing = rights & ~f->rights_base;
+    return f->read_only && (missing & WASI_RIGHTS_READ_ONLY_TAKES) ? WASI_EROFS : WASI_ENOTCAPABLE;
 }
 
 uint16_t wasi_fd_insert(wb_wasi *w, const wasi_fd *entry, uint32_t *out_fd) {
@@ -216,16 +221,6 @@ static void free_strings(char **s, uint32_t n) {
      WASI_RIGHT_PATH_REMOVE_DIRECTORY | WASI_RIGHT_PATH_UNLINK_FILE |                              \
      WASI_RIGHT_POLL_FD_READWRITE)
 
-/* What a read-only directory (`-v HOST:GUEST:ro`) does not hand out. */
-#define READ_ONLY_TAKES                                                                            \
-    (WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_DATASYNC | WASI_RIGHT_FD_ALLOCATE |                       \
-     WASI_RIGHT_FD_FILESTAT_SET_SIZE | WASI_RIGHT_FD_FILESTAT_SET_TIMES |                          \
-     WASI_RIGHT_PATH_CREATE_DIRECTORY | WASI_RIGHT_PATH_CREATE_FILE |                              \
-     WASI_RIGHT_PATH_LINK_SOURCE | WASI_RIGHT_PATH_LINK_TARGET | WASI_RIGHT_PATH_RENAME_SOURCE |   \
-     WASI_RIGHT_PATH_RENAME_TARGET | WASI_RIGHT_PATH_FILESTAT_SET_SIZE |                           \
-     WASI_RIGHT_PATH_FILESTAT_SET_TIMES | WASI_RIGHT_PATH_SYMLINK |                                \
-     WASI_RIGHT_PATH_REMOVE_DIRECTORY | WASI_RIGHT_PATH_UNLINK_FILE)
-
 int wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out, wb_error *err) {
     wb_wasi *w = wb_calloc(1, sizeof *w);
     w->argc = (uint32_t)cfg->argc;
@@ -262,12 +257,16 @@ int wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out, wb_error *err) {
             wb_wasi_free(w);
             return -1;
         }
+        bool ro = cfg->dirs[i].read_only;
         wasi_fd f = {.kind = WFD_DIR,
                      .filetype = WASI_FILETYPE_DIRECTORY,
                      .host = fd,
                      .owned = true,
-                     .rights_base = DIR_RIGHTS_BASE,
-                     .rights_inheriting = WASI_RIGHTS_ALL,
+                     .read_only = ro,
+                     .rights_base = DIR_RIGHTS_BASE & ~(ro ? WASI_RIGHTS_READ_ONLY_TAKES : 0),
+                     .rights_inheriting = ro ? (WASI_RIGHTS_ALL & ~WASI_RIGHTS_READ_ONLY_TAKES) |
+                                                   WASI_RIGHTS_WRITE_FILE
+                                             : WASI_RIGHTS_ALL,
                      .preopen = wb_strdup(cfg->dirs[i].guest)};
         uint32_t gfd;
         if (wasi_fd_insert(w, &f, &gfd) != 0) {

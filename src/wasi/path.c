@@ -18,10 +18,6 @@
 #define FDFLAGS_ALL                                                                                \
     (WASI_FDFLAG_APPEND | WASI_FDFLAG_DSYNC | WASI_FDFLAG_NONBLOCK | WASI_FDFLAG_RSYNC |           \
      WASI_FDFLAG_SYNC)
-/* Rights that make path_open ask the host for write access (as wasmtime derives it). */
-#define RIGHTS_WRITE                                                                               \
-    (WASI_RIGHT_FD_DATASYNC | WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE |                       \
-     WASI_RIGHT_FD_FILESTAT_SET_SIZE)
 
 /* Rights that mean nothing on a directory, removed from directory descriptors. */
 #define RIGHTS_NOT_DIR                                                                             \
@@ -37,7 +33,7 @@ static wasi_fd *dir_fd(wb_wasi *w, uint32_t fd, uint64_t rights, uint16_t *e) {
     else if (f->kind != WFD_DIR)
         *e = WASI_ENOTDIR;
     else if ((f->rights_base & rights) != rights)
-        *e = WASI_ENOTCAPABLE;
+        *e = wasi_rights_errno(f, rights);
     else
         return f;
     return NULL;
@@ -165,10 +161,16 @@ static int path_open(wb_caller *c, void *env, wb_slot *s) {
     if (!wasi_in_bounds(&m, result, 4)) return wasi_ret(s, WASI_EFAULT);
     if (!table_has_room(w)) return wasi_ret(s, WASI_EMFILE);
 
+    /* asking to write in a read-only tree fails as open(2) does on a read-only mount */
+    if (d->read_only && (base & WASI_RIGHTS_WRITE_FILE)) return wasi_ret(s, WASI_EROFS);
     /* the new descriptor gets what it asks for, as far as the directory may hand it on */
     base &= d->rights_inheriting;
     inheriting &= d->rights_inheriting;
-    bool rd = base & WASI_RIGHT_FD_READ, wr = base & RIGHTS_WRITE;
+    if (d->read_only) {
+        base &= ~(uint64_t)WASI_RIGHTS_READ_ONLY_TAKES;
+        inheriting &= ~(uint64_t)WASI_RIGHTS_READ_ONLY_TAKES | WASI_RIGHTS_WRITE_FILE;
+    }
+    bool rd = base & WASI_RIGHT_FD_READ, wr = base & WASI_RIGHTS_WRITE_FILE;
     int of = (wr ? (rd ? O_RDWR : O_WRONLY) : O_RDONLY) | O_NOCTTY;
     if (oflags & WASI_O_CREAT) of |= O_CREAT;
     if (oflags & WASI_O_EXCL) of |= O_EXCL;
@@ -196,6 +198,7 @@ static int path_open(wb_caller *c, void *env, wb_slot *s) {
         .fdflags = (uint16_t)fdflags,
         .host = host,
         .owned = true,
+        .read_only = d->read_only,
         .rights_base = base,
         .rights_inheriting = inheriting,
     };

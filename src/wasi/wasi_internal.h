@@ -26,6 +26,7 @@ typedef struct wasi_fd {
     uint16_t fdflags; /* WASI_FDFLAG_* as the guest set them */
     int host;         /* host fd */
     bool owned;       /* close `host` with the entry (false for borrowed stdio) */
+    bool read_only;   /* in a read-only tree (a `:ro` preopen and all opened beneath it) */
     uint64_t rights_base, rights_inheriting;
     char *preopen;   /* guest name of a preopened directory, else NULL */
     void *dir;       /* DIR * for fd_readdir, opened lazily */
@@ -123,10 +124,31 @@ static inline int wasi_ret(wb_slot *slots, uint16_t e) {
 
 /* ---- the descriptor table ---- */
 
+/* What a descriptor in a read-only tree never holds: every right that writes a file or changes
+ * a directory. (Its inheriting set keeps the four file-writing rights of RIGHTS_WRITE_FILE so that
+ * a libc that masks its request with them still asks for writing, and path_open answers EROFS as
+ * open(2) does on a read-only mount; no descriptor is ever granted them.) */
+#define WASI_RIGHTS_READ_ONLY_TAKES                                                                \
+    (WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_DATASYNC | WASI_RIGHT_FD_ALLOCATE |                       \
+     WASI_RIGHT_FD_FILESTAT_SET_SIZE | WASI_RIGHT_FD_FILESTAT_SET_TIMES |                          \
+     WASI_RIGHT_PATH_CREATE_DIRECTORY | WASI_RIGHT_PATH_CREATE_FILE |                              \
+     WASI_RIGHT_PATH_LINK_SOURCE | WASI_RIGHT_PATH_LINK_TARGET | WASI_RIGHT_PATH_RENAME_SOURCE |   \
+     WASI_RIGHT_PATH_RENAME_TARGET | WASI_RIGHT_PATH_FILESTAT_SET_SIZE |                           \
+     WASI_RIGHT_PATH_FILESTAT_SET_TIMES | WASI_RIGHT_PATH_SYMLINK |                                \
+     WASI_RIGHT_PATH_REMOVE_DIRECTORY | WASI_RIGHT_PATH_UNLINK_FILE)
+/* The rights that make path_open ask the host for write access (as wasmtime derives it). */
+#define WASI_RIGHTS_WRITE_FILE                                                                     \
+    (WASI_RIGHT_FD_DATASYNC | WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE |                       \
+     WASI_RIGHT_FD_FILESTAT_SET_SIZE)
+
+/* The errno for an entry that lacks some of `rights`: EROFS when what is missing is writing in a
+ * read-only tree (as Linux answers on a read-only mount), else ENOTCAPABLE. */
+uint16_t wasi_rights_errno(const wasi_fd *f, uint64_t rights);
+
 /* The entry for guest fd, or NULL (EBADF). */
 wasi_fd *wasi_fd_get(wb_wasi *w, uint32_t fd);
-/* Like wasi_fd_get, also checking that the fd holds `rights` (ENOTCAPABLE otherwise). *err gets
- * the errno when NULL is returned. */
+/* Like wasi_fd_get, also checking that the fd holds `rights` (wasi_rights_errno otherwise). *err
+ * gets the errno when NULL is returned. */
 wasi_fd *wasi_fd_check(wb_wasi *w, uint32_t fd, uint64_t rights, uint16_t *err);
 /* Insert a new entry (copied) at the lowest free guest fd; EMFILE when full. */
 uint16_t wasi_fd_insert(wb_wasi *w, const wasi_fd *entry, uint32_t *out_fd);
