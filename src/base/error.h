@@ -9,6 +9,20 @@
 
 #define WB_ERROR_MSG_MAX 512
 
+/* err->code values beyond errno values (which stay below 1000), one list for every module so that
+ * no two causes share a number. */
+/* the engine */
+#define WB_EMALFORMED 1001 /* wb_module_new: the binary is malformed (decoding) */
+#define WB_EINVALID   1002 /* wb_module_new: the module is invalid (validation) */
+#define WB_ELINK      1003 /* instantiation: unknown import / incompatible import type */
+#define WB_ETRAP      1004 /* a trap; details in wb_store_last_trap() */
+#define WB_EEXIT      1005 /* the guest asked to exit (wb_caller_exit); code in the trap info */
+/* the registry client */
+#define WB_REG_EUNREACHABLE  1101 /* no connection to the registry (or its token service) */
+#define WB_REG_EUNAUTHORIZED 1102 /* 401/403: credentials missing, wrong or not enough */
+#define WB_REG_ENOTFOUND     1103 /* name or manifest unknown */
+#define WB_REG_EPROTOCOL     1104 /* the registry answered something we refuse */
+
 typedef struct wb_error {
     int code;                   /* errno, or 0 when the failure is not a system call's */
     char msg[WB_ERROR_MSG_MAX]; /* one line, no trailing newline */

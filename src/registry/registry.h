@@ -12,11 +12,7 @@
 #include "oci/digest.h"
 #include "oci/store.h"
 
-/* Error codes (err->code) beyond errno values, so that callers can tell the cases apart. */
-#define WB_REG_EUNREACHABLE  1001 /* no connection to the registry (or its token service) */
-#define WB_REG_EUNAUTHORIZED 1002 /* 401/403: credentials missing, wrong or not enough */
-#define WB_REG_ENOTFOUND     1003 /* name or manifest unknown */
-#define WB_REG_EPROTOCOL     1004 /* the registry answered something we refuse */
+/* Error codes (err->code) beyond errno values: WB_REG_* in base/error.h. */
 
 typedef enum wb_progress_mode {
     WB_PROGRESS_QUIET, /* nothing */

@@ -25,13 +25,8 @@ enum {
 
 enum { WB_EXTERN_FUNC = 0, WB_EXTERN_TABLE = 1, WB_EXTERN_MEMORY = 2, WB_EXTERN_GLOBAL = 3 };
 
-/* err->code after a failed wb_module_new: the binary is malformed (decoding) or invalid
- * (validation). Other codes are errno values. */
-#define WB_EMALFORMED 1001
-#define WB_EINVALID   1002
-#define WB_ELINK      1003 /* instantiation: unknown import / incompatible import type */
-#define WB_ETRAP      1004 /* a trap; details in wb_store_last_trap() */
-#define WB_EEXIT      1005 /* the guest asked to exit (wb_caller_exit); code in the trap info */
+/* err->code values of the engine (WB_EMALFORMED, WB_EINVALID, WB_ELINK, WB_ETRAP, WB_EEXIT) are
+ * in base/error.h, with every other module's; other codes are errno values. */
 
 #define WB_PAGE_SIZE 65536u
 #define WB_MAX_PAGES 65536u
