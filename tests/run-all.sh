@@ -53,6 +53,8 @@ else
     echo "== spec suite: skipped: $SHARED/testsuite/wasm-spec not found"
 fi
 run_suite "CLI end-to-end" env BUILD="$BUILD" bash tests/e2e/cli.sh
+run_suite "--format directives and buildx" env BUILD="$BUILD" bash tests/e2e/format.sh
+run_suite "help and flag errors" env BUILD="$BUILD" bash tests/e2e/help.sh
 run_suite "images and run IMAGE" env BUILD="$BUILD" bash tests/e2e/images.sh
 run_suite "containers" env BUILD="$BUILD" bash tests/e2e/containers.sh
 run_suite "build" env BUILD="$BUILD" bash tests/e2e/build.sh

@@ -8,30 +8,42 @@
 
 #include "base/alloc.h"
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "registry/registry.h"
 #include "oci/build.h"
 #include "oci/dockerfile.h"
 #include "oci/reference.h"
 #include "oci/store.h"
 
-static void build_usage(FILE *out) {
-    fputs("Usage:  wasmbox build [OPTIONS] PATH | -\n"
-          "\n"
-          "Build an image from a Dockerfile\n"
-          "\n"
-          "Options:\n"
-          "      --build-arg list        Set build-time variables (KEY=VALUE, or KEY from the "
-          "environment)\n"
-          "  -f, --file string           Name of the Dockerfile (default: \"PATH/Dockerfile\"; "
-          "\"-\": stdin)\n"
-          "      --iidfile string        Write the image ID to the file\n"
-          "      --no-cache              Do not use cache when building the image\n"
-          "      --platform string       Set platform (e.g. wasi/wasm, linux/amd64)\n"
-          "  -q, --quiet                 Suppress the build output and print image ID on success\n"
-          "  -t, --tag list              Name and optionally a tag in the \"name:tag\" format\n"
-          "      --target string         Set the target build stage to build\n",
-          out);
-}
+/* build's flags; buildx build adds --load and --push */
+#define BUILD_FLAGS                                                                                \
+    {0, "build-arg", "list", "Set build-time variables (KEY=VALUE, or KEY from the environment)",  \
+     false},                                                                                       \
+        {'f', "file", "string",                                                                    \
+         "Name of the Dockerfile (default: \"PATH/Dockerfile\"; \"-\": stdin)", false},            \
+        {0, "force-rm", NULL, "Always remove intermediate containers (always the case here)",      \
+         false},                                                                                   \
+        {0, "iidfile", "string", "Write the image ID to the file", false},                         \
+        {0, "no-cache", NULL, "Do not use cache when building the image", false},                  \
+        {0, "platform", "string", "Set platform (e.g. wasi/wasm, linux/amd64)", false},            \
+        {0, "progress", "string", "Set type of progress output (accepted; the output is plain)",   \
+         false},                                                                                   \
+        {0, "pull", NULL, "Always attempt to pull a newer version of the image (only =false)",     \
+         false},                                                                                   \
+        {'q', "quiet", NULL, "Suppress the build output and print image ID on success", false},    \
+        {0, "rm", NULL, "Remove intermediate containers after a successful build (default true)",  \
+         false},                                                                                   \
+        {'t', "tag", "list", "Name and optionally a tag in the \"name:tag\" format", false}, {     \
+        0, "target", "string", "Set the target build stage to build", false                        \
+    }
+
+static const wb_cli_flag build_flags[] = {BUILD_FLAGS, {0}};
+static const wb_cli_flag buildx_flags[] = {
+    BUILD_FLAGS,
+    {0, "load", NULL, "Load the build result into the image store (the default here)", false},
+    {0, "push", NULL, "Push the built image's tags to their registries after the build", false},
+    {0},
+};
 
 typedef struct strlist {
     const char **v;
@@ -41,24 +53,6 @@ typedef struct strlist {
 static void push(strlist *l, const char *s) {
     l->v = wb_reallocarray(l->v, l->n + 1, sizeof *l->v);
     l->v[l->n++] = s;
-}
-
-/* "--name value", "--name=value", "-n value", "-nvalue": the value, or NULL when argv[*i] is not
- * this option. *missing is set when the option lacks its value. */
-static const char *opt_value(int argc, char **argv, int *i, const char *lng, const char *shrt,
-                             bool *missing) {
-    const char *a = argv[*i];
-    size_t ll = strlen(lng);
-    if (!strncmp(a, lng, ll) && a[ll] == '=') return a + ll + 1;
-    if (!strcmp(a, lng) || (shrt && !strcmp(a, shrt))) {
-        if (*i + 1 >= argc) {
-            *missing = true;
-            return NULL;
-        }
-        return argv[++*i];
-    }
-    if (shrt && !strncmp(a, shrt, 2) && a[2] && a[1] != '-') return a + 2;
-    return NULL;
 }
 
 static char *read_stdin(size_t *len) {
@@ -78,64 +72,56 @@ static char *read_stdin(size_t *len) {
     return buf;
 }
 
-int wb_cmd_build(int argc, char **argv) {
+/* `build`, or `buildx build` (buildx: --load, accepted, and --push). */
+static int build(int argc, char **argv, bool buildx) {
+    wb_cli_command cmd = {buildx ? "buildx build" : "build", "[OPTIONS] PATH | -",
+                          buildx ? "Start a build" : "Build an image from a Dockerfile",
+                          buildx ? buildx_flags : build_flags};
     strlist tags = {0}, bargs = {0};
-    const char *file = NULL, *platform = NULL, *target = NULL, *iidfile = NULL, *context = NULL;
-    bool quiet = false, no_cache = false;
+    const char *file, *platform, *target, *iidfile, *context = NULL;
+    bool quiet, no_cache, push_tags;
     int rc = WB_EXIT_ENGINE;
     char **full_tags = NULL;
     size_t nfull = 0;
     char *stdin_text = NULL;
     size_t stdin_len = 0;
     wb_images *s = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        bool missing = false;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            build_usage(stdout);
-            rc = 0;
-            goto out;
-        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            quiet = true;
-        } else if (!strcmp(a, "--no-cache") || !strcmp(a, "--no-cache=true")) {
-            no_cache = true;
-        } else if (!strcmp(a, "--no-cache=false")) {
-            no_cache = false;
-        } else if (!strcmp(a, "--rm") || !strcmp(a, "--force-rm") || !strcmp(a, "--rm=true") ||
-                   !strcmp(a, "--pull=false")) {
-            /* the classic builder's defaults: nothing to do */
-        } else if ((v = opt_value(argc, argv, &i, "--tag", "-t", &missing))) {
-            push(&tags, v);
-        } else if ((v = opt_value(argc, argv, &i, "--file", "-f", &missing))) {
-            file = v;
-        } else if ((v = opt_value(argc, argv, &i, "--build-arg", NULL, &missing))) {
-            push(&bargs, v);
-        } else if ((v = opt_value(argc, argv, &i, "--platform", NULL, &missing))) {
-            platform = v;
-        } else if ((v = opt_value(argc, argv, &i, "--target", NULL, &missing))) {
-            target = v;
-        } else if ((v = opt_value(argc, argv, &i, "--iidfile", NULL, &missing))) {
-            iidfile = v;
-        } else if ((v = opt_value(argc, argv, &i, "--progress", NULL, &missing))) {
-            /* BuildKit's option: the classic output is the only one */
-        } else if (missing) {
-            wb_cli_error("flag needs an argument: %s", a);
-            goto out;
-        } else if (a[0] == '-' && a[1]) {
-            wb_cli_error("unknown flag: %s\nSee 'wasmbox build --help'.", a);
-            goto out;
-        } else if (context) {
-            wb_cli_error("\"wasmbox build\" requires exactly 1 argument.\nSee 'wasmbox build "
-                         "--help'.");
-            goto out;
-        } else {
-            context = a;
-        }
+    wb_cli_args a;
+    int p = wb_cli_parse(&cmd, argc, argv, &a);
+    if (p != 0) {
+        wb_cli_args_release(&a);
+        return p > 0 ? 0 : WB_EXIT_ENGINE;
     }
+    file = wb_cli_flag_value(&a, "file");
+    platform = wb_cli_flag_value(&a, "platform");
+    target = wb_cli_flag_value(&a, "target");
+    iidfile = wb_cli_flag_value(&a, "iidfile");
+    quiet = wb_cli_flag_set(&a, "quiet");
+    no_cache = wb_cli_flag_set(&a, "no-cache");
+    push_tags = wb_cli_flag_set(&a, "push");
+    for (int k = 0; wb_cli_flag_nth(&a, "tag", k); k++) push(&tags, wb_cli_flag_nth(&a, "tag", k));
+    for (int k = 0; wb_cli_flag_nth(&a, "build-arg", k); k++)
+        push(&bargs, wb_cli_flag_nth(&a, "build-arg", k));
+    if (wb_cli_flag_set(&a, "pull")) {
+        /* the classic builder's default is not to: only --pull=false is accepted */
+        wb_cli_error("--pull is not supported: pull the base images first");
+        goto out;
+    }
+    if (push_tags && !tags.n) {
+        wb_cli_error("--push needs a tag (-t NAME) to push to");
+        goto out;
+    }
+    if (a.npos > 1) {
+        wb_cli_error("\"wasmbox %s\" requires exactly 1 argument.\nSee 'wasmbox %s --help'.",
+                     cmd.name, cmd.name);
+        goto out;
+    }
+    context = a.npos ? a.pos[0] : NULL;
     if (!context) {
-        fputs("\"wasmbox build\" requires exactly 1 argument.\nSee 'wasmbox build --help'.\n\n"
-              "Usage:  wasmbox build [OPTIONS] PATH | -\n\nBuild an image from a Dockerfile\n",
-              stderr);
+        fprintf(stderr,
+                "\"wasmbox %s\" requires exactly 1 argument.\nSee 'wasmbox %s --help'.\n\n"
+                "Usage:  wasmbox %s %s\n\n%s\n",
+                cmd.name, cmd.name, cmd.name, cmd.args, cmd.summary);
         goto out;
     }
     if (strstr(context, "://") || !strncmp(context, "git@", 4)) {
@@ -229,7 +215,16 @@ int wb_cmd_build(int argc, char **argv) {
         }
     }
     rc = 0;
+    /* --push: each tag, as `push NAME` would (its progress and errors) */
+    for (size_t i = 0; push_tags && i < nfull && rc == 0; i++) {
+        char fam[WB_REF_MAX + 160];
+        wb_ref_familiar(full_tags[i], fam, sizeof fam);
+        char *push_argv[] = {"push", fam, NULL};
+        fflush(stdout);
+        if (wb_cmd_push(2, push_argv) != 0) rc = 1;
+    }
 out:
+    wb_cli_args_release(&a);
     wb_images_close(s);
     for (size_t i = 0; i < nfull; i++) free(full_tags[i]);
     free(full_tags);
@@ -237,4 +232,12 @@ out:
     free(bargs.v);
     free(stdin_text);
     return rc;
+}
+
+int wb_cmd_build(int argc, char **argv) {
+    return build(argc, argv, false);
+}
+
+int wb_cmd_buildx_build(int argc, char **argv) {
+    return build(argc, argv, true);
 }

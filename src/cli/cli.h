@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define WB_EXIT_ENGINE 125
 #define WB_EXIT_TRAP   134
@@ -34,12 +35,19 @@ int wb_cmd_rm(int argc, char **argv);
 int wb_cmd_wait(int argc, char **argv);
 int wb_cmd_start(int argc, char **argv);
 int wb_cmd_inspect(int argc, char **argv);
+int wb_cmd_container_inspect(int argc, char **argv);
 int wb_cmd_container_prune(int argc, char **argv);
 int wb_cmd_stats(int argc, char **argv);
 int wb_cmd_pull(int argc, char **argv);
 int wb_cmd_push(int argc, char **argv);
 int wb_cmd_login(int argc, char **argv);
 int wb_cmd_logout(int argc, char **argv);
+int wb_cmd_buildx_build(int argc, char **argv);
+int wb_cmd_buildx_ls(int argc, char **argv);
+int wb_cmd_buildx_version(int argc, char **argv);
+
+/* The help of `run` (create false) or `create`: every flag src/cli/run_opts.c parses. */
+void wb_cli_run_usage(FILE *out, bool create);
 
 /* The static core (build/wasmbox) and wasmbox-full (docs/binaries.md). wb_cli_is_core: this is
  * the core, which loads no library. wb_cli_handoff execs wasmbox-full (beside this executable)
@@ -48,6 +56,16 @@ int wb_cmd_logout(int argc, char **argv);
 void wb_cli_handoff_init(char **argv);
 bool wb_cli_is_core(void);
 int wb_cli_handoff(const char *what);
+
+/* `inspect` of an image: the inspect document of the image `name` (a new reference), or NULL
+ * with err set (ENOENT: "No such image: NAME"). The store is opened at the first call and kept
+ * in *store for the next ones; wb_cli_image_store_close closes it (NULL: nothing to do). */
+struct wb_images;
+struct json_t;
+struct wb_error;
+struct json_t *wb_cli_image_inspect_doc(struct wb_images **store, const char *name,
+                                        struct wb_error *err);
+void wb_cli_image_store_close(struct wb_images *store);
 
 /* The store root for this invocation: --root, else $WASMBOX_ROOT, else the default. */
 const char *wb_cli_root(void);

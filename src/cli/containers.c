@@ -15,12 +15,11 @@
 #include "base/timeutil.h"
 #include "base/alloc.h"
 #include "cli/cli.h"
-#include "cli/gotemplate.h"
-#include "cli/table.h"
+#include "cli/flags.h"
+#include "cli/format.h"
+#include "oci/store.h"
 #include "runtime/container.h"
 #include "runtime/launch.h"
-
-int wb_cmd_image_inspect(int argc, char **argv);
 
 static int64_t parse_time(const char *t) {
     if (!t || !strncmp(t, "0001-", 5)) return 0;
@@ -109,45 +108,106 @@ static bool label_matches(const wb_container *c, const char *want) {
 
 /* ---- ps ---- */
 
+static const wb_cli_flag ps_flags[] = {
+    {'a', "all", NULL, "Show all containers (default shows just running)", false},
+    {'f', "filter", "filter",
+     "Filter output based on conditions provided (status=, name=, label=, id=, ancestor=)", false},
+    {0, "format", "string", WB_CLI_LIST_FORMAT_HELP, false},
+    {'l', "latest", NULL, "Show the latest created container (includes all states)", false},
+    {0, "no-trunc", NULL, "Don't truncate output", false},
+    {'q', "quiet", NULL, "Only display container IDs", false},
+    {0},
+};
+static const wb_cli_command ps_cmd = {"ps", "[OPTIONS]", "List containers", ps_flags};
+static const wb_cli_command container_ls_cmd = {"container ls", "[OPTIONS]", "List containers",
+                                                ps_flags};
+
+/* Docker's ps columns: every field a row has (the names of `--format json`), with its title */
+static const wb_cli_column ps_columns[] = {
+    {"Command", "COMMAND"}, {"CreatedAt", "CREATED AT"}, {"ID", "CONTAINER ID"},
+    {"Image", "IMAGE"},     {"Labels", "LABELS"},        {"LocalVolumes", "LOCAL VOLUMES"},
+    {"Mounts", "MOUNTS"},   {"Names", "NAMES"},          {"Networks", "NETWORKS"},
+    {"Ports", "PORTS"},     {"RunningFor", "CREATED"},   {"Size", "SIZE"},
+    {"State", "STATE"},     {"Status", "STATUS"},
+};
+#define PS_TABLE                                                                                   \
+    "table "                                                                                       \
+    "{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+
+/* "k=v,k2=v2" sorted, as Docker's Labels column. */
+static void labels_text(const json_t *labels, char *buf, size_t size) {
+    const char *keys[256];
+    size_t n = 0, used = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)labels, k, v) if (n < 256) keys[n++] = k;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(keys[j], keys[j - 1]) < 0; j--) {
+            const char *t = keys[j];
+            keys[j] = keys[j - 1];
+            keys[j - 1] = t;
+        }
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s=%s", i ? "," : "", keys[i],
+                                 json_string_value(json_object_get(labels, keys[i])) ?: "");
+}
+
+/* The mounts' sources (or names), comma-separated, as Docker's Mounts column. */
+static void mounts_text(const json_t *mounts, char *buf, size_t size) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < json_array_size(mounts) && used < size; i++) {
+        json_t *m = json_array_get(mounts, i);
+        const char *name = sget(m, "Name");
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? "," : "",
+                                 *name ? name : sget(m, "Source"));
+    }
+}
+
+static json_t *ps_row(const wb_container *c, bool no_trunc) {
+    char id[65], cmd[1100], created[80], created_at[64], st[96], d[64], labels[4096], mounts[4096];
+    const char *status = sget(json_object_get(c->doc, "State"), "Status");
+    json_t *config = json_object_get(c->doc, "Config");
+    snprintf(id, sizeof id, "%.*s", no_trunc ? 64 : 12, c->id);
+    command_text(c, no_trunc, cmd, sizeof cmd);
+    int64_t t = parse_time(sget(c->doc, "Created"));
+    wb_cli_human_duration(time(NULL) - t, d, sizeof d);
+    snprintf(created, sizeof created, "%s ago", d);
+    wb_cli_go_time(t, created_at, sizeof created_at);
+    status_text(c, st, sizeof st);
+    labels_text(json_object_get(config, "Labels"), labels, sizeof labels);
+    mounts_text(json_object_get(c->doc, "Mounts"), mounts, sizeof mounts);
+    const char *image = sget(config, "Image");
+    const char *network = sget(json_object_get(c->doc, "HostConfig"), "NetworkMode");
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+                     "Command", cmd, "CreatedAt", created_at, "ID", id, "Image", image, "Labels",
+                     labels, "LocalVolumes", "0", "Mounts", mounts, "Names", c->name, "Networks",
+                     network, "Ports", "", "RunningFor", created, "Size", "0B", "State", status,
+                     "Status", st);
+}
+
 int wb_cmd_ps(int argc, char **argv) {
-    bool all = false, quiet = false, no_trunc = false, latest = false;
-    const char *format = NULL;
+    wb_cli_args a;
+    int p = wb_cli_parse(strcmp(argv[0], "ps") ? &container_ls_cmd : &ps_cmd, argc, argv, &a);
+    if (p != 0) {
+        wb_cli_args_release(&a);
+        return p > 0 ? 0 : WB_EXIT_ENGINE;
+    }
+    bool all = wb_cli_flag_set(&a, "all"), quiet = wb_cli_flag_set(&a, "quiet");
+    bool no_trunc = wb_cli_flag_set(&a, "no-trunc"), latest = wb_cli_flag_set(&a, "latest");
+    const char *format = wb_cli_flag_value(&a, "format");
+    if (latest) all = true;
+    if (a.npos) {
+        wb_cli_error("\"wasmbox ps\" accepts no arguments.");
+        wb_cli_args_release(&a);
+        return 1;
+    }
     const char *filters[32];
     int nfilters = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-a") || !strcmp(a, "--all"))
-            all = true;
-        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
-            quiet = true;
-        else if (!strcmp(a, "-aq") || !strcmp(a, "-qa"))
-            all = quiet = true;
-        else if (!strcmp(a, "--no-trunc"))
-            no_trunc = true;
-        else if (!strcmp(a, "-l") || !strcmp(a, "--latest"))
-            latest = all = true;
-        else if (!strcmp(a, "--format") && i + 1 < argc)
-            format = argv[++i];
-        else if (!strncmp(a, "--format=", 9))
-            format = a + 9;
-        else if ((!strcmp(a, "-f") || !strcmp(a, "--filter")) && i + 1 < argc && nfilters < 32)
-            filters[nfilters++] = argv[++i];
-        else if (!strncmp(a, "--filter=", 9) && nfilters < 32)
-            filters[nfilters++] = a + 9;
-        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            puts("Usage:  wasmbox ps [OPTIONS]\n\nList containers\n\nOptions:\n"
-                 "  -a, --all             Show all containers (default shows just running)\n"
-                 "  -f, --filter filter   status=, name=, label=, id=, ancestor=\n"
-                 "      --format string   Format output using a Go template\n"
-                 "  -l, --latest          Show the latest created container\n"
-                 "      --no-trunc        Don't truncate output\n"
-                 "  -q, --quiet           Only display container IDs");
-            return 0;
-        } else {
-            wb_cli_error("unknown flag: %s", a);
-            return 1;
-        }
-    }
+    for (const char *f; nfilters < 32 && (f = wb_cli_flag_nth(&a, "filter", nfilters));)
+        filters[nfilters++] = f;
+    wb_cli_args_release(&a);
     for (int f = 0; f < nfilters; f++)
         if (strncmp(filters[f], "status=", 7) && strncmp(filters[f], "name=", 5) &&
             strncmp(filters[f], "label=", 6) && strncmp(filters[f], "id=", 3) &&
@@ -159,15 +219,11 @@ int wb_cmd_ps(int argc, char **argv) {
     wb_container **cs = all_containers(&n);
     bool status_filter = false;
     for (int f = 0; f < nfilters; f++) status_filter |= !strncmp(filters[f], "status=", 7);
-    const char *row_format = format && !strncmp(format, "table", 5) ? format + 5 : format;
-    if (row_format && !*row_format) row_format = NULL;
-    wb_table table;
-    wb_table_init(&table, 7);
-    static const char *const header[] = {"CONTAINER ID", "IMAGE", "COMMAND", "CREATED",
-                                         "STATUS",       "PORTS", "NAMES"};
-    wb_table_add(&table, header);
-    int shown = 0;
-    for (size_t i = 0; i < n; i++) {
+    wb_cli_list list;
+    wb_cli_list_init(&list, format, PS_TABLE, ps_columns, sizeof ps_columns / sizeof *ps_columns);
+    int shown = 0, rc = 0;
+    wb_error err;
+    for (size_t i = 0; i < n && rc == 0; i++) {
         wb_container *c = cs[i];
         const char *status = sget(json_object_get(c->doc, "State"), "Status");
         if (!all && !status_filter && strcmp(status, "running") != 0 &&
@@ -190,40 +246,20 @@ int wb_cmd_ps(int argc, char **argv) {
         if (!ok) continue;
         if (latest && shown) break;
         shown++;
-        char id[65], cmd[64], created[80], st[96], d[64];
-        snprintf(id, sizeof id, "%.*s", no_trunc ? 64 : 12, c->id);
-        command_text(c, no_trunc, cmd, sizeof cmd);
-        wb_cli_human_duration(time(NULL) - parse_time(sget(c->doc, "Created")), d, sizeof d);
-        snprintf(created, sizeof created, "%s ago", d);
-        status_text(c, st, sizeof st);
-        const char *image = sget(json_object_get(c->doc, "Config"), "Image");
         if (quiet) {
-            puts(id);
-        } else if (row_format) {
-            json_t *j = json_pack(
-                "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "ID", id, "Image", image,
-                "Command", cmd, "CreatedAt", sget(c->doc, "Created"), "RunningFor", created,
-                "Status", st, "State", status, "Names", c->name, "Ports", "", "Labels",
-                json_deep_copy(json_object_get(json_object_get(c->doc, "Config"), "Labels")));
-            wb_error err;
-            if (wb_gotemplate_render(row_format, j, stdout, &err) < 0) {
-                wb_cli_error("%s", err.msg);
-                json_decref(j);
-                wb_table_release(&table);
-                free_containers(cs, n);
-                return 1;
-            }
-            putchar('\n');
-            json_decref(j);
-        } else {
-            const char *row[] = {id, image, cmd, created, st, "", c->name};
-            wb_table_add(&table, row);
+            /* -q wins over --format, as Docker's */
+            printf("%.*s\n", no_trunc ? 64 : 12, c->id);
+            continue;
         }
+        json_t *row = ps_row(c, no_trunc);
+        if (wb_cli_list_row(&list, row, &err) < 0) rc = 1;
+        json_decref(row);
     }
-    if (!quiet && !row_format) wb_table_print(&table, stdout);
-    wb_table_release(&table);
+    if (rc == 0 && !quiet && wb_cli_list_print(&list, stdout, &err) < 0) rc = 1;
+    if (rc) wb_cli_error("template parsing error: %s", err.msg);
+    wb_cli_list_release(&list);
     free_containers(cs, n);
-    return 0;
+    return rc;
 }
 
 /* ---- opening the containers named on the command line ---- */
@@ -244,6 +280,47 @@ static bool is_running(wb_container *c) {
     return !strcmp(s, "running") || !strcmp(s, "restarting");
 }
 
+/* What a command does to one named container; returns its exit status (0 when done). */
+typedef int (*container_fn)(wb_container *c, const char *name, void *ctx);
+
+/* Run fn on each named container, as Docker does: a name that is no container is reported and
+ * the others still go; the result is the last failure's status, 0 when none failed. */
+static int for_each_container(char **names, int n, container_fn fn, void *ctx) {
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        wb_container *c = open_or_say(names[i]);
+        if (!c) {
+            rc = 1;
+            continue;
+        }
+        int r = fn(c, names[i], ctx);
+        if (r) rc = r;
+        wb_container_free(c);
+    }
+    return rc;
+}
+
+/* Parse a container command's line. Returns 0 to go on; else the command is over (its help was
+ * printed, a flag was wrong, or fewer than min_args names were given) with *rc its exit status.
+ * exact: the command takes exactly min_args names. */
+static int parse_command(const wb_cli_command *cmd, int argc, char **argv, int min_args, bool exact,
+                         wb_cli_args *a, int *rc) {
+    int p = wb_cli_parse(cmd, argc, argv, a);
+    if (p != 0) {
+        *rc = p > 0 ? 0 : WB_EXIT_ENGINE;
+        wb_cli_args_release(a);
+        return -1;
+    }
+    if (a->npos < min_args || (exact && a->npos != min_args)) {
+        wb_cli_error("\"wasmbox %s\" requires %s %d argument%s.", cmd->name,
+                     exact ? "exactly" : "at least", min_args, min_args == 1 ? "" : "s");
+        *rc = 1;
+        wb_cli_args_release(a);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- stop, kill, restart ---- */
 
 static int parse_signal(const char *s) {
@@ -261,95 +338,90 @@ static int parse_signal(const char *s) {
     return !*end && n > 0 && n < 65 ? (int)n : -1;
 }
 
-int wb_cmd_stop(int argc, char **argv) {
-    int timeout = -1, first = 1, rc = 0;
-    for (; first < argc && argv[first][0] == '-'; first++) {
-        const char *a = argv[first];
-        if ((!strcmp(a, "-t") || !strcmp(a, "--time") || !strcmp(a, "--timeout")) &&
-            first + 1 < argc)
-            timeout = atoi(argv[++first]);
-        else if (!strncmp(a, "--time=", 7))
-            timeout = atoi(a + 7);
-        else {
-            wb_cli_error("unknown flag: %s", a);
-            return 1;
-        }
-    }
-    if (first >= argc) {
-        wb_cli_error("\"wasmbox %s\" requires at least 1 argument.", argv[0]);
+static const wb_cli_flag stop_flags[] = {
+    {'t', "time", "int", "Seconds to wait before killing the container", false},
+    {0, "timeout", "int", "", true}, /* the old name of --time */
+    {0},
+};
+static const wb_cli_command stop_cmd = {"stop", "[OPTIONS] CONTAINER [CONTAINER...]",
+                                        "Stop one or more running containers", stop_flags};
+static const wb_cli_command restart_cmd = {"restart", "[OPTIONS] CONTAINER [CONTAINER...]",
+                                           "Restart one or more containers", stop_flags};
+
+typedef struct stop_ctx {
+    int timeout;
+    bool restart;
+} stop_ctx;
+
+static int stop_one(wb_container *c, const char *name, void *ctx) {
+    const stop_ctx *o = ctx;
+    wb_error err;
+    int code;
+    if (wb_container_stop(c, o->timeout, &err) < 0 ||
+        (o->restart && wb_container_start_detached(c, &code, &err) < 0)) {
+        wb_cli_error("%s", err.msg);
         return 1;
     }
-    bool restart = !strcmp(argv[0], "restart");
-    for (int i = first; i < argc; i++) {
-        wb_container *c = open_or_say(argv[i]);
-        if (!c) {
-            rc = 1;
-            continue;
-        }
-        wb_error err;
-        if (wb_container_stop(c, timeout, &err) < 0) {
-            wb_cli_error("%s", err.msg);
-            rc = 1;
-        } else if (restart) {
-            int code;
-            if (wb_container_start_detached(c, &code, &err) < 0) {
-                wb_cli_error("%s", err.msg);
-                rc = 1;
-            } else {
-                puts(argv[i]);
-            }
-        } else {
-            puts(argv[i]);
-        }
-        wb_container_free(c);
-    }
+    puts(name);
+    return 0;
+}
+
+int wb_cmd_stop(int argc, char **argv) {
+    stop_ctx o = {-1, !strcmp(argv[0], "restart")};
+    wb_cli_args a;
+    int rc;
+    if (parse_command(o.restart ? &restart_cmd : &stop_cmd, argc, argv, 1, false, &a, &rc) < 0)
+        return rc;
+    const char *t = wb_cli_flag_value(&a, "time");
+    if (!t) t = wb_cli_flag_value(&a, "timeout");
+    if (t) o.timeout = atoi(t);
+    rc = for_each_container(a.pos, a.npos, stop_one, &o);
+    wb_cli_args_release(&a);
     return rc;
 }
 
-int wb_cmd_kill(int argc, char **argv) {
-    int sig = SIGKILL, first = 1, rc = 0;
-    for (; first < argc && argv[first][0] == '-'; first++) {
-        const char *a = argv[first];
-        const char *v = NULL;
-        if ((!strcmp(a, "-s") || !strcmp(a, "--signal")) && first + 1 < argc)
-            v = argv[++first];
-        else if (!strncmp(a, "--signal=", 9))
-            v = a + 9;
-        else {
-            wb_cli_error("unknown flag: %s", a);
-            return 1;
-        }
-        if ((sig = parse_signal(v)) < 0) {
-            wb_cli_error("invalid signal: %s", v);
-            return 1;
-        }
+static const wb_cli_flag kill_flags[] = {
+    {'s', "signal", "string", "Signal to send to the container (default \"KILL\")", false},
+    {0},
+};
+static const wb_cli_command kill_cmd = {"kill", "[OPTIONS] CONTAINER [CONTAINER...]",
+                                        "Kill one or more running containers", kill_flags};
+
+static int kill_one(wb_container *c, const char *name, void *ctx) {
+    int sig = *(const int *)ctx;
+    wb_error err;
+    if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT) {
+        /* a user's kill ends the container: no restart */
+        char path[4200];
+        snprintf(path, sizeof path, "%s/stopped", c->dir);
+        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0) close(fd);
     }
-    if (first >= argc) {
-        wb_cli_error("\"wasmbox kill\" requires at least 1 argument.");
+    if (wb_container_signal(c, sig, &err) < 0) {
+        wb_cli_error("%s", err.msg);
         return 1;
     }
-    for (int i = first; i < argc; i++) {
-        wb_container *c = open_or_say(argv[i]);
-        if (!c) {
-            rc = 1;
-            continue;
-        }
-        wb_error err;
-        if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT) {
-            /* a user's kill ends the container: no restart */
-            char path[4200];
-            snprintf(path, sizeof path, "%s/stopped", c->dir);
-            int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-            if (fd >= 0) close(fd);
-        }
-        if (wb_container_signal(c, sig, &err) < 0) {
-            wb_cli_error("%s", err.msg);
-            rc = 1;
-        } else {
-            puts(argv[i]);
-        }
-        wb_container_free(c);
+    puts(name);
+    return 0;
+}
+
+int wb_cmd_kill(int argc, char **argv) {
+    wb_cli_args a;
+    int rc, sig = SIGKILL;
+    if (parse_command(&kill_cmd, argc, argv, 0, false, &a, &rc) < 0) return rc;
+    const char *v = wb_cli_flag_value(&a, "signal");
+    if (v && (sig = parse_signal(v)) < 0) {
+        wb_cli_error("invalid signal: %s", v);
+        wb_cli_args_release(&a);
+        return 1;
     }
+    if (a.npos < 1) {
+        wb_cli_error("\"wasmbox kill\" requires at least 1 argument.");
+        wb_cli_args_release(&a);
+        return 1;
+    }
+    rc = for_each_container(a.pos, a.npos, kill_one, &sig);
+    wb_cli_args_release(&a);
     return rc;
 }
 
@@ -381,52 +453,53 @@ static int force_remove(wb_container *c, wb_error *err) {
     return wb_container_remove(c, err);
 }
 
-int wb_cmd_rm(int argc, char **argv) {
-    bool force = false;
-    int first = 1, rc = 0;
-    for (; first < argc && argv[first][0] == '-'; first++) {
-        const char *a = argv[first];
-        if (!strcmp(a, "-f") || !strcmp(a, "--force"))
-            force = true;
-        else if (!strcmp(a, "-v") || !strcmp(a, "--volumes"))
-            continue; /* no anonymous volumes */
-        else if (!strcmp(a, "-fv") || !strcmp(a, "-vf"))
-            force = true;
-        else {
-            wb_cli_error("unknown flag: %s", a);
-            return 1;
-        }
-    }
-    if (first >= argc) {
-        wb_cli_error("\"wasmbox rm\" requires at least 1 argument.");
+static const wb_cli_flag rm_flags[] = {
+    {'f', "force", NULL, "Force the removal of a running container (uses SIGKILL)", false},
+    {'v', "volumes", NULL, "Remove anonymous volumes associated with the container", false},
+    {0},
+};
+static const wb_cli_command rm_cmd = {"rm", "[OPTIONS] CONTAINER [CONTAINER...]",
+                                      "Remove one or more containers", rm_flags};
+
+static int rm_one(wb_container *c, const char *name, void *ctx) {
+    bool force = *(const bool *)ctx;
+    wb_error err;
+    if (is_running(c) && !force) {
+        wb_cli_error("You cannot remove a running container %s. Stop the container before "
+                     "attempting removal or force remove",
+                     c->id);
         return 1;
     }
-    for (int i = first; i < argc; i++) {
-        wb_container *c = open_or_say(argv[i]);
-        if (!c) {
-            rc = 1;
-            continue;
-        }
-        wb_error err;
-        if (is_running(c) && !force) {
-            wb_cli_error("You cannot remove a running container %s. Stop the container before "
-                         "attempting removal or force remove",
-                         c->id);
-            rc = 1;
-        } else if (force_remove(c, &err) < 0) {
-            wb_cli_error("%s", err.msg);
-            rc = 1;
-        } else {
-            puts(argv[i]);
-        }
-        wb_container_free(c);
+    if (force_remove(c, &err) < 0) {
+        wb_cli_error("%s", err.msg);
+        return 1;
     }
+    puts(name);
+    return 0;
+}
+
+int wb_cmd_rm(int argc, char **argv) {
+    wb_cli_args a;
+    int rc;
+    if (parse_command(&rm_cmd, argc, argv, 1, false, &a, &rc) < 0) return rc;
+    bool force = wb_cli_flag_set(&a, "force"); /* --volumes: there are no anonymous volumes */
+    rc = for_each_container(a.pos, a.npos, rm_one, &force);
+    wb_cli_args_release(&a);
     return rc;
 }
 
+static const wb_cli_flag prune_flags[] = {
+    {'f', "force", NULL, "Do not prompt for confirmation", false},
+    {0},
+};
+static const wb_cli_command prune_cmd = {"container prune", "[OPTIONS]",
+                                         "Remove all stopped containers", prune_flags};
+
 int wb_cmd_container_prune(int argc, char **argv) {
-    (void)argc;
-    (void)argv;
+    wb_cli_args a;
+    int rc;
+    if (parse_command(&prune_cmd, argc, argv, 0, false, &a, &rc) < 0) return rc;
+    wb_cli_args_release(&a);
     size_t n;
     wb_container **cs = all_containers(&n);
     puts("Deleted Containers:");
@@ -441,83 +514,79 @@ int wb_cmd_container_prune(int argc, char **argv) {
 
 /* ---- wait, start ---- */
 
-int wb_cmd_wait(int argc, char **argv) {
-    if (argc < 2) {
-        wb_cli_error("\"wasmbox wait\" requires at least 1 argument.");
+static const wb_cli_flag no_flags[] = {{0}};
+static const wb_cli_command wait_cmd = {
+    "wait", "CONTAINER [CONTAINER...]",
+    "Block until one or more containers stop, then print their exit codes", no_flags};
+
+static int wait_one(wb_container *c, const char *name, void *ctx) {
+    (void)name;
+    (void)ctx;
+    int code;
+    wb_error err;
+    if (wb_container_wait(c, &code, &err) < 0) {
+        wb_cli_error("%s", err.msg);
         return 1;
     }
-    int rc = 0;
-    for (int i = 1; i < argc; i++) {
-        wb_container *c = open_or_say(argv[i]);
-        if (!c) {
-            rc = 1;
-            continue;
-        }
-        int code;
-        wb_error err;
-        if (wb_container_wait(c, &code, &err) < 0) {
-            wb_cli_error("%s", err.msg);
-            rc = 1;
-        } else {
-            printf("%d\n", code);
-            fflush(stdout);
-        }
-        wb_container_free(c);
-    }
+    printf("%d\n", code);
+    fflush(stdout);
+    return 0;
+}
+
+int wb_cmd_wait(int argc, char **argv) {
+    wb_cli_args a;
+    int rc;
+    if (parse_command(&wait_cmd, argc, argv, 1, false, &a, &rc) < 0) return rc;
+    rc = for_each_container(a.pos, a.npos, wait_one, NULL);
+    wb_cli_args_release(&a);
     return rc;
 }
 
 static int follow_logs(wb_container *c, long long tail, bool timestamps, int64_t since,
                        bool follow);
 
+static const wb_cli_flag start_flags[] = {
+    {'a', "attach", NULL, "Attach STDOUT/STDERR and forward signals", false},
+    {'i', "interactive", NULL, "Attach container's STDIN", false},
+    {0},
+};
+static const wb_cli_command start_cmd = {"start", "[OPTIONS] CONTAINER [CONTAINER...]",
+                                         "Start one or more stopped containers", start_flags};
+
+static int start_one(wb_container *c, const char *name, void *ctx) {
+    bool attach = *(const bool *)ctx;
+    if (is_running(c)) {
+        if (!attach) puts(name);
+        return 0;
+    }
+    int code;
+    wb_error err;
+    struct stat st;
+    char log[4200];
+    wb_container_log_path(c, log, sizeof log);
+    off_t before = stat(log, &st) == 0 ? st.st_size : 0;
+    if (wb_container_start_detached(c, &code, &err) < 0) {
+        wb_cli_error("%s", err.msg);
+        return code ? code : 1;
+    }
+    if (attach) {
+        /* stream what this start writes (the log from its size before), then pass the exit
+         * code through */
+        follow_logs(c, -2 - (long long)before, false, 0, true);
+        wb_container_wait(c, &code, &err);
+        return code;
+    }
+    puts(name);
+    return 0;
+}
+
 int wb_cmd_start(int argc, char **argv) {
-    bool attach = false;
-    int first = 1, rc = 0;
-    for (; first < argc && argv[first][0] == '-'; first++) {
-        if (!strcmp(argv[first], "-a") || !strcmp(argv[first], "--attach"))
-            attach = true;
-        else if (!strcmp(argv[first], "-i") || !strcmp(argv[first], "--interactive"))
-            continue;
-        else {
-            wb_cli_error("unknown flag: %s", argv[first]);
-            return 1;
-        }
-    }
-    if (first >= argc) {
-        wb_cli_error("\"wasmbox start\" requires at least 1 argument.");
-        return 1;
-    }
-    for (int i = first; i < argc; i++) {
-        wb_container *c = open_or_say(argv[i]);
-        if (!c) {
-            rc = 1;
-            continue;
-        }
-        if (is_running(c)) {
-            if (!attach) puts(argv[i]);
-            wb_container_free(c);
-            continue;
-        }
-        int code;
-        wb_error err;
-        struct stat st;
-        char log[4200];
-        wb_container_log_path(c, log, sizeof log);
-        off_t before = stat(log, &st) == 0 ? st.st_size : 0;
-        if (wb_container_start_detached(c, &code, &err) < 0) {
-            wb_cli_error("%s", err.msg);
-            rc = code ? code : 1;
-        } else if (attach) {
-            /* stream what this start writes (the log from its size before), then pass the exit
-             * code through */
-            follow_logs(c, -2 - (long long)before, false, 0, true);
-            wb_container_wait(c, &code, &err);
-            rc = code;
-        } else {
-            puts(argv[i]);
-        }
-        wb_container_free(c);
-    }
+    wb_cli_args a;
+    int rc;
+    if (parse_command(&start_cmd, argc, argv, 1, false, &a, &rc) < 0) return rc;
+    bool attach = wb_cli_flag_set(&a, "attach");
+    rc = for_each_container(a.pos, a.npos, start_one, &attach);
+    wb_cli_args_release(&a);
     return rc;
 }
 
@@ -606,113 +675,116 @@ static int follow_logs(wb_container *c, long long tail, bool timestamps, int64_t
     return 0;
 }
 
+static const wb_cli_flag logs_flags[] = {
+    {'f', "follow", NULL, "Follow log output", false},
+    {0, "since", "string",
+     "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 "
+     "minutes)",
+     false},
+    {'n', "tail", "string", "Number of lines to show from the end of the logs (default \"all\")",
+     false},
+    {'t', "timestamps", NULL, "Show timestamps", false},
+    {0},
+};
+static const wb_cli_command logs_cmd = {"logs", "[OPTIONS] CONTAINER",
+                                        "Fetch the logs of a container", logs_flags};
+
 int wb_cmd_logs(int argc, char **argv) {
-    bool follow = false, timestamps = false;
-    long long tail = -1;
-    int64_t since = 0;
-    int first = 1;
-    for (; first < argc && argv[first][0] == '-'; first++) {
-        const char *a = argv[first];
-        if (!strcmp(a, "-f") || !strcmp(a, "--follow"))
-            follow = true;
-        else if (!strcmp(a, "-t") || !strcmp(a, "--timestamps"))
-            timestamps = true;
-        else if ((!strcmp(a, "-n") || !strcmp(a, "--tail")) && first + 1 < argc) {
-            const char *v = argv[++first];
-            tail = !strcmp(v, "all") ? -1 : atoll(v);
-        } else if (!strncmp(a, "--tail=", 7))
-            tail = !strcmp(a + 7, "all") ? -1 : atoll(a + 7);
-        else if (!strcmp(a, "--since") && first + 1 < argc)
-            since = parse_since(argv[++first]);
-        else if (!strncmp(a, "--since=", 8))
-            since = parse_since(a + 8);
-        else {
-            wb_cli_error("unknown flag: %s", a);
-            return 1;
-        }
-    }
-    if (first + 1 != argc) {
-        wb_cli_error("\"wasmbox logs\" requires exactly 1 argument.");
-        return 1;
-    }
-    wb_container *c = open_or_say(argv[first]);
-    if (!c) return 1;
-    int rc = follow_logs(c, tail, timestamps, since, follow);
+    wb_cli_args a;
+    int rc;
+    if (parse_command(&logs_cmd, argc, argv, 1, true, &a, &rc) < 0) return rc;
+    const char *tail_s = wb_cli_flag_value(&a, "tail"), *since_s = wb_cli_flag_value(&a, "since");
+    long long tail = !tail_s || !strcmp(tail_s, "all") ? -1 : atoll(tail_s);
+    int64_t since = since_s ? parse_since(since_s) : 0;
+    wb_container *c = open_or_say(a.pos[0]);
+    rc = c ? follow_logs(c, tail, wb_cli_flag_set(&a, "timestamps"), since,
+                         wb_cli_flag_set(&a, "follow"))
+           : 1;
     wb_container_free(c);
+    wb_cli_args_release(&a);
     return rc;
 }
 
 /* ---- inspect ---- */
 
-int wb_cmd_inspect(int argc, char **argv) {
-    const char *format = NULL, *type = NULL;
-    int first = 1;
-    for (; first < argc && argv[first][0] == '-'; first++) {
-        const char *a = argv[first];
-        if ((!strcmp(a, "-f") || !strcmp(a, "--format")) && first + 1 < argc)
-            format = argv[++first];
-        else if (!strncmp(a, "--format=", 9))
-            format = a + 9;
-        else if (!strcmp(a, "--type") && first + 1 < argc)
-            type = argv[++first];
-        else if (!strcmp(a, "-s") || !strcmp(a, "--size"))
-            continue;
-        else {
-            wb_cli_error("unknown flag: %s", a);
-            return 1;
-        }
-    }
-    if (first >= argc) {
-        wb_cli_error("\"wasmbox inspect\" requires at least 1 argument.");
+static const wb_cli_flag inspect_flags[] = {
+    {'f', "format", "string", WB_CLI_INSPECT_FORMAT_HELP, false},
+    {'s', "size", NULL, "Display total file sizes if the type is container", false},
+    {0, "type", "string", "Only inspect objects of the given type (container, image)", false},
+    {0},
+};
+static const wb_cli_command inspect_cmd = {
+    "inspect", "[OPTIONS] NAME|ID [NAME|ID...]",
+    "Return low-level information on Docker objects (containers, images)", inspect_flags};
+static const wb_cli_command container_inspect_cmd = {
+    "container inspect", "[OPTIONS] CONTAINER [CONTAINER...]",
+    "Display detailed information on one or more containers", inspect_flags};
+
+/* inspect, and container inspect (container_only: --type container) */
+static int inspect(int argc, char **argv, bool container_only) {
+    wb_cli_args a;
+    int rc;
+    if (parse_command(container_only ? &container_inspect_cmd : &inspect_cmd, argc, argv, 1, false,
+                      &a, &rc) < 0)
+        return rc;
+    rc = 0;
+    const char *format = wb_cli_flag_value(&a, "format");
+    const char *type = container_only ? "container" : wb_cli_flag_value(&a, "type");
+    if (type && strcmp(type, "container") != 0 && strcmp(type, "image") != 0) {
+        wb_cli_error("\"%s\" is not a valid value for --type", type);
+        wb_cli_args_release(&a);
         return 1;
     }
-    if (type && !strcmp(type, "image")) return wb_cmd_image_inspect(argc, argv);
     /* containers first, as Docker; anything that is not a container is tried as an image */
     json_t *all = json_array();
-    int rc = 0;
-    for (int i = first; i < argc; i++) {
+    wb_images *store = NULL;
+    for (int i = 0; i < a.npos; i++) {
+        const char *name = a.pos[i];
         wb_container *c;
-        if (wb_container_open(wb_cli_root(), argv[i], &c, NULL) == 0) {
+        wb_error err;
+        if ((!type || !strcmp(type, "container")) &&
+            wb_container_open(wb_cli_root(), name, &c, NULL) == 0) {
             wb_container_refresh(c);
             json_array_append(all, c->doc);
             wb_container_free(c);
             continue;
         }
-        if (type && !strcmp(type, "container")) {
-            wb_cli_error("No such container: %s", argv[i]);
-            rc = 1;
-            continue;
-        }
-        char *sub[] = {"inspect", NULL, NULL, NULL};
-        int k = 1;
-        if (format) {
-            sub[k++] = "--format";
-            sub[k++] = (char *)format;
-        }
-        sub[k++] = argv[i];
-        if (json_array_size(all) == 0 && argc - first == 1) {
-            json_decref(all);
-            return wb_cmd_image_inspect(k, sub);
-        }
-        rc |= wb_cmd_image_inspect(k, sub);
-    }
-    if (format) {
-        for (size_t i = 0; i < json_array_size(all); i++) {
-            wb_error err;
-            if (wb_gotemplate_render(format, json_array_get(all, i), stdout, &err) < 0) {
+        if (!type || !strcmp(type, "image")) {
+            json_t *doc = wb_cli_image_inspect_doc(&store, name, &err);
+            if (doc) {
+                json_array_append_new(all, doc);
+                continue;
+            }
+            if (err.code != ENOENT || type) {
                 wb_cli_error("%s", err.msg);
                 rc = 1;
-                break;
+                continue;
             }
-            putchar('\n');
         }
-    } else if (json_array_size(all)) {
-        char *text = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-        puts(text ? text : "[]");
-        free(text);
+        /* Docker's words for each case */
+        if (!type)
+            wb_cli_error("No such object: %s", name);
+        else
+            wb_cli_error("No such container: %s", name);
+        rc = 1;
+    }
+    wb_error err;
+    if (wb_cli_inspect_print(format, all, stdout, &err) < 0) {
+        wb_cli_error("template parsing error: %s", err.msg);
+        rc = 1;
     }
     json_decref(all);
+    wb_cli_image_store_close(store);
+    wb_cli_args_release(&a);
     return rc;
+}
+
+int wb_cmd_inspect(int argc, char **argv) {
+    return inspect(argc, argv, false);
+}
+
+int wb_cmd_container_inspect(int argc, char **argv) {
+    return inspect(argc, argv, true);
 }
 
 /* ---- stats ---- */
@@ -744,23 +816,39 @@ static bool proc_cpu_and_rss(int pid, unsigned long long *ticks, unsigned long l
     return true;
 }
 
+static const wb_cli_flag stats_flags[] = {
+    {'a', "all", NULL, "Show all containers (default shows just running)", false},
+    {0, "format", "string", WB_CLI_LIST_FORMAT_HELP, false},
+    {0, "no-stream", NULL, "Disable streaming stats and only pull the first result", false},
+    {0, "no-trunc", NULL, "Do not truncate output", false},
+    {0},
+};
+static const wb_cli_command stats_cmd = {"stats", "[OPTIONS] [CONTAINER...]",
+                                         "Display a live stream of container(s) resource usage "
+                                         "statistics (here: one sample, with --no-stream)",
+                                         stats_flags};
+
+static const wb_cli_column stats_columns[] = {
+    {"BlockIO", "BLOCK I/O"}, {"CPUPerc", "CPU %"}, {"Container", "CONTAINER"},
+    {"ID", "CONTAINER ID"},   {"MemPerc", "MEM %"}, {"MemUsage", "MEM USAGE / LIMIT"},
+    {"Name", "NAME"},         {"NetIO", "NET I/O"}, {"PIDs", "PIDS"},
+};
+#define STATS_TABLE                                                                                \
+    "table "                                                                                       \
+    "{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}"      \
+    "\t{{.PIDs}}"
+
 int wb_cmd_stats(int argc, char **argv) {
-    bool no_stream = false;
-    int first = 1;
-    for (; first < argc && argv[first][0] == '-'; first++) {
-        if (!strcmp(argv[first], "--no-stream"))
-            no_stream = true;
-        else if (!strcmp(argv[first], "-a") || !strcmp(argv[first], "--all"))
-            continue;
-        else {
-            wb_cli_error("unknown flag: %s", argv[first]);
-            return 1;
-        }
-    }
-    if (!no_stream) {
+    wb_cli_args a;
+    int rc;
+    if (parse_command(&stats_cmd, argc, argv, 0, false, &a, &rc) < 0) return rc;
+    rc = 0;
+    if (!wb_cli_flag_set(&a, "no-stream")) {
         wb_cli_error("streaming stats are not available yet: use --no-stream");
+        wb_cli_args_release(&a);
         return 1;
     }
+    bool no_trunc = wb_cli_flag_set(&a, "no-trunc");
     size_t n;
     wb_container **cs = all_containers(&n);
     long hz = sysconf(_SC_CLK_TCK);
@@ -776,15 +864,18 @@ int wb_cmd_stats(int argc, char **argv) {
     }
     struct timespec ts = {0, 200 * 1000 * 1000};
     nanosleep(&ts, NULL);
-    printf("%-15s%-22s%-9s%-24s%-9s%-13s%-13s%s\n", "CONTAINER ID", "NAME", "CPU %",
-           "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS");
-    for (size_t i = 0; i < n; i++) {
+    wb_cli_list list;
+    wb_cli_list_init(&list, wb_cli_flag_value(&a, "format"), STATS_TABLE, stats_columns,
+                     sizeof stats_columns / sizeof *stats_columns);
+    wb_error err;
+    for (size_t i = 0; i < n && rc == 0; i++) {
         wb_container *c = cs[i];
         if (!is_running(c)) continue;
-        bool named = first >= argc;
-        for (int k = first; k < argc && !named; k++)
-            named = !strcmp(argv[k], c->name) || !strncmp(c->id, argv[k], strlen(argv[k]));
-        if (!named) continue;
+        const char *asked = NULL; /* the name the user gave it by (Docker's Container column) */
+        for (int k = 0; k < a.npos && !asked; k++)
+            if (!strcmp(a.pos[k], c->name) || !strncmp(c->id, a.pos[k], strlen(a.pos[k])))
+                asked = a.pos[k];
+        if (a.npos && !asked) continue;
         int pid = (int)json_integer_value(json_object_get(json_object_get(c->doc, "State"), "Pid"));
         unsigned long long t1 = 0, rss = 0;
         proc_cpu_and_rss(pid, &t1, &rss);
@@ -792,17 +883,26 @@ int wb_cmd_stats(int argc, char **argv) {
         uint64_t limit = (uint64_t)json_integer_value(
             json_object_get(json_object_get(c->doc, "HostConfig"), "Memory"));
         uint64_t lim_kb = limit ? limit / 1024 : mem_total_kb;
-        char usage[32], lim[32], col[80], cpu_s[16], mem_s[16];
+        char usage[32], lim[32], col[80], cpu_s[16], mem_s[16], id[65];
         wb_cli_human_size(rss * 1024, usage, sizeof usage);
         wb_cli_human_size((uint64_t)lim_kb * 1024, lim, sizeof lim);
         snprintf(col, sizeof col, "%s / %s", usage, lim);
         snprintf(cpu_s, sizeof cpu_s, "%.2f%%", cpu);
         snprintf(mem_s, sizeof mem_s, "%.2f%%",
                  lim_kb ? 100.0 * (double)rss / (double)lim_kb : 0.0);
-        printf("%-15.12s%-22s%-9s%-24s%-9s%-13s%-13s%d\n", c->id, c->name, cpu_s, col, mem_s,
-               "0B / 0B", "0B / 0B", 1);
+        snprintf(id, sizeof id, "%.*s", no_trunc ? 64 : 12, c->id);
+        json_t *row =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "BlockIO", "0B / 0B",
+                      "CPUPerc", cpu_s, "Container", asked ? asked : id, "ID", id, "MemPerc", mem_s,
+                      "MemUsage", col, "Name", c->name, "NetIO", "0B / 0B", "PIDs", "1");
+        if (wb_cli_list_row(&list, row, &err) < 0) rc = 1;
+        json_decref(row);
     }
+    if (rc == 0 && wb_cli_list_print(&list, stdout, &err) < 0) rc = 1;
+    if (rc) wb_cli_error("template parsing error: %s", err.msg);
+    wb_cli_list_release(&list);
     free(t0);
     free_containers(cs, n);
-    return 0;
+    wb_cli_args_release(&a);
+    return rc;
 }

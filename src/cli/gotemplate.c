@@ -50,6 +50,7 @@ static void print_value(const json_t *v, FILE *out) {
 typedef struct parser {
     const char *p, *end;
     const json_t *dot;
+    bool header; /* a table's header row: the text functions leave the column title intact */
     wb_error *err;
 } parser;
 
@@ -108,7 +109,18 @@ static int action(parser *ps, FILE *out) {
     skip_ws(ps);
     json_t *a = NULL, *b = NULL;
     int rc = 0;
-    if (word(ps, "json")) {
+    if (ps->header &&
+        (word(ps, "json") || word(ps, "join") || word(ps, "upper") || word(ps, "lower") ||
+         word(ps, "title") || word(ps, "split") || word(ps, "truncate"))) {
+        /* as Docker's header functions: the title stands for the column, whatever the row
+         * would do with the value (the second argument of join/split/truncate is dropped) */
+        a = parse_arg(ps);
+        b = a ? parse_arg(ps) : NULL;
+        if (!a)
+            rc = -1;
+        else
+            print_go(a, out);
+    } else if (word(ps, "json")) {
         a = parse_arg(ps);
         if (!a) return -1;
         char *s = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER);
@@ -167,7 +179,7 @@ static int action(parser *ps, FILE *out) {
     return rc;
 }
 
-int wb_gotemplate_render(const char *tmpl, const json_t *data, FILE *out, wb_error *err) {
+static int render(const char *tmpl, const json_t *data, bool header, FILE *out, wb_error *err) {
     const char *p = tmpl;
     while (*p) {
         const char *open = strstr(p, "{{");
@@ -186,9 +198,17 @@ int wb_gotemplate_render(const char *tmpl, const json_t *data, FILE *out, wb_err
         const char *a = open + 2, *e = close;
         if (*a == '-') a++;
         if (e > a && e[-1] == '-') e--;
-        parser ps = {a, e, data, err};
+        parser ps = {a, e, data, header, err};
         if (action(&ps, out) < 0) return -1;
         p = close + 2;
     }
     return 0;
+}
+
+int wb_gotemplate_render(const char *tmpl, const json_t *data, FILE *out, wb_error *err) {
+    return render(tmpl, data, false, out, err);
+}
+
+int wb_gotemplate_render_header(const char *tmpl, const json_t *titles, FILE *out, wb_error *err) {
+    return render(tmpl, titles, true, out, err);
 }

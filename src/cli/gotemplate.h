@@ -12,5 +12,9 @@
 #include "base/error.h"
 
 int wb_gotemplate_render(const char *tmpl, const json_t *data, FILE *out, wb_error *err);
+/* The header row of a `table` format: the same template over an object of column titles
+ * ({"ID": "CONTAINER ID", ...}), with json/join/upper/lower/... printing the title unchanged,
+ * as Docker's CLI derives its headers. */
+int wb_gotemplate_render_header(const char *tmpl, const json_t *titles, FILE *out, wb_error *err);
 
 #endif

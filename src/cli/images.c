@@ -10,8 +10,8 @@
 #include "base/timeutil.h"
 #include "base/alloc.h"
 #include "cli/cli.h"
-#include "cli/gotemplate.h"
-#include "cli/table.h"
+#include "cli/flags.h"
+#include "cli/format.h"
 #include "oci/image.h"
 #include "oci/reference.h"
 #include "oci/store.h"
@@ -63,11 +63,48 @@ typedef struct row {
     char created_at[64];
 } row;
 
+/* A row as Docker's images formatter has it (the fields of `--format json`, sorted); wasmbox
+ * does not count containers or shared sizes: N/A, as Docker without --verbose data */
 static json_t *row_json(const row *r) {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Repository", r->repo, "Tag", r->tag,
-                     "ID", r->id, "Digest", r->digest, "CreatedSince", r->created, "CreatedAt",
-                     r->created_at, "Size", r->size);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Containers", "N/A",
+                     "CreatedAt", r->created_at, "CreatedSince", r->created, "Digest", r->digest,
+                     "ID", r->id, "Repository", r->repo, "SharedSize", "N/A", "Size", r->size,
+                     "Tag", r->tag, "UniqueSize", "N/A", "VirtualSize", r->size);
 }
+
+static const wb_cli_column image_columns[] = {
+    {"Containers", "CONTAINERS"},
+    {"CreatedAt", "CREATED AT"},
+    {"CreatedSince", "CREATED"},
+    {"Digest", "DIGEST"},
+    {"ID", "IMAGE ID"},
+    {"Repository", "REPOSITORY"},
+    {"SharedSize", "SHARED SIZE"},
+    {"Size", "SIZE"},
+    {"Tag", "TAG"},
+    {"UniqueSize", "UNIQUE SIZE"},
+    {"VirtualSize", "SIZE"},
+};
+#define IMAGES_TABLE "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+#define IMAGES_TABLE_DIGESTS                                                                       \
+    "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+
+static const wb_cli_flag images_flags[] = {
+    {'a', "all", NULL, "Show all images (default hides intermediate images)", false},
+    {0, "digests", NULL, "Show digests", false},
+    {'f', "filter", "filter",
+     "Filter output based on conditions provided (dangling=true, "
+     "reference=NAME)",
+     false},
+    {0, "format", "string", WB_CLI_LIST_FORMAT_HELP, false},
+    {0, "no-trunc", NULL, "Don't truncate output", false},
+    {'q', "quiet", NULL, "Only show image IDs", false},
+    {0},
+};
+static const wb_cli_command images_cmd = {"images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images",
+                                          images_flags};
+static const wb_cli_command image_ls_cmd = {"image ls", "[OPTIONS] [REPOSITORY[:TAG]]",
+                                            "List images", images_flags};
 
 static int by_created_desc(const void *a, const void *b) {
     const wb_image_record *x = a, *y = b;
@@ -75,48 +112,34 @@ static int by_created_desc(const void *a, const void *b) {
 }
 
 int wb_cmd_images(int argc, char **argv) {
-    bool quiet = false, all = false, no_trunc = false, digests = false, dangling_only = false;
-    const char *format = NULL, *filter_ref = NULL;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
-            quiet = true;
-        else if (!strcmp(a, "-a") || !strcmp(a, "--all"))
-            all = true;
-        else if (!strcmp(a, "--no-trunc"))
-            no_trunc = true;
-        else if (!strcmp(a, "--digests"))
-            digests = true;
-        else if (!strcmp(a, "--format") && i + 1 < argc)
-            format = argv[++i];
-        else if (!strncmp(a, "--format=", 9))
-            format = a + 9;
-        else if ((!strcmp(a, "-f") || !strcmp(a, "--filter")) && i + 1 < argc) {
-            const char *f = argv[++i];
-            if (!strcmp(f, "dangling=true"))
-                dangling_only = true;
-            else if (!strncmp(f, "reference=", 10))
-                filter_ref = f + 10;
-            else {
-                wb_cli_error("invalid filter '%s' (supported: dangling=true, reference=NAME)", f);
-                return 1;
-            }
-        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            puts(
-                "Usage:  wasmbox images [OPTIONS] [REPOSITORY[:TAG]]\n\nList images\n\n"
-                "Options:\n  -a, --all        Show all images\n      --digests    Show digests\n"
-                "  -f, --filter     dangling=true or reference=NAME\n"
-                "      --format     Format output using a Go template (or 'table TEMPLATE')\n"
-                "      --no-trunc   Don't truncate output\n  -q, --quiet      Only show image IDs");
-            return 0;
-        } else if (a[0] != '-' && !filter_ref)
-            filter_ref = a;
+    wb_cli_args a;
+    int p = wb_cli_parse(strcmp(argv[0], "images") ? &image_ls_cmd : &images_cmd, argc, argv, &a);
+    if (p != 0) {
+        wb_cli_args_release(&a);
+        return p > 0 ? 0 : WB_EXIT_ENGINE;
+    }
+    bool quiet = wb_cli_flag_set(&a, "quiet"), no_trunc = wb_cli_flag_set(&a, "no-trunc");
+    bool digests = wb_cli_flag_set(&a, "digests"), dangling_only = false;
+    const char *format = wb_cli_flag_value(&a, "format"), *filter_ref = NULL;
+    for (int k = 0; wb_cli_flag_nth(&a, "filter", k); k++) {
+        const char *f = wb_cli_flag_nth(&a, "filter", k);
+        if (!strcmp(f, "dangling=true"))
+            dangling_only = true;
+        else if (!strncmp(f, "reference=", 10))
+            filter_ref = f + 10;
         else {
-            wb_cli_error("unknown flag: %s", a);
+            wb_cli_error("invalid filter '%s' (supported: dangling=true, reference=NAME)", f);
+            wb_cli_args_release(&a);
             return 1;
         }
     }
-    (void)all;
+    if (a.npos > 1) {
+        wb_cli_error("\"wasmbox images\" requires at most 1 argument.");
+        wb_cli_args_release(&a);
+        return 1;
+    }
+    if (a.npos && !filter_ref) filter_ref = a.pos[0];
+    wb_cli_args_release(&a);
     wb_images *s = open_store();
     if (!s) return 1;
     wb_image_record *recs;
@@ -172,7 +195,7 @@ int wb_cmd_images(int argc, char **argv) {
                 if (at) snprintf(r.digest, sizeof r.digest, "%s", at + 1);
             }
             created_since(recs[i].created, r.created, sizeof r.created);
-            wb_time_format(recs[i].created, -1, r.created_at, sizeof r.created_at);
+            wb_cli_go_time(recs[i].created, r.created_at, sizeof r.created_at);
             wb_cli_human_size(recs[i].size, r.size, sizeof r.size);
             rows = wb_reallocarray(rows, nrows + 1, sizeof *rows);
             rows[nrows++] = r;
@@ -186,31 +209,26 @@ int wb_cmd_images(int argc, char **argv) {
             for (size_t k = 0; k < i && !seen; k++) seen = !strcmp(rows[k].id, rows[i].id);
             if (!seen) puts(rows[i].id);
         }
-    } else if (format && strncmp(format, "table", 5) != 0) {
+    } else {
+        /* --digests adds the column to a table (Docker: unless the format has it already) */
+        char *fmt = NULL;
+        if (format && digests && !strncmp(format, "table", 5) && !strstr(format, "{{.Digest}}")) {
+            size_t len = strlen(format) + 16;
+            fmt = wb_malloc(len);
+            snprintf(fmt, len, "%s\t{{.Digest}}", format);
+        }
+        wb_cli_list list;
+        wb_cli_list_init(&list, fmt ? fmt : format, digests ? IMAGES_TABLE_DIGESTS : IMAGES_TABLE,
+                         image_columns, sizeof image_columns / sizeof *image_columns);
         for (size_t i = 0; i < nrows && rc == 0; i++) {
             json_t *j = row_json(&rows[i]);
-            if (wb_gotemplate_render(format, j, stdout, &err) < 0) {
-                wb_cli_error("%s", err.msg);
-                rc = 1;
-            }
-            putchar('\n');
+            if (wb_cli_list_row(&list, j, &err) < 0) rc = 1;
             json_decref(j);
         }
-    } else {
-        wb_table table;
-        wb_table_init(&table, digests ? 6 : 5);
-        const char *hdr[] = {"REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "SIZE"};
-        const char *hdr_nd[] = {"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"};
-        wb_table_add(&table, digests ? hdr : hdr_nd);
-        for (size_t i = 0; i < nrows; i++) {
-            const char *r[] = {rows[i].repo, rows[i].tag,     rows[i].digest,
-                               rows[i].id,   rows[i].created, rows[i].size};
-            const char *r_nd[] = {rows[i].repo, rows[i].tag, rows[i].id, rows[i].created,
-                                  rows[i].size};
-            wb_table_add(&table, digests ? r : r_nd);
-        }
-        wb_table_print(&table, stdout);
-        wb_table_release(&table);
+        if (rc == 0 && wb_cli_list_print(&list, stdout, &err) < 0) rc = 1;
+        if (rc) wb_cli_error("template parsing error: %s", err.msg);
+        wb_cli_list_release(&list);
+        free(fmt);
     }
     free(rows);
     wb_image_records_free(recs, n);
@@ -266,72 +284,60 @@ static json_t *inspect_doc(wb_images *s, const wb_image_record *rec, wb_error *e
     return doc;
 }
 
+json_t *wb_cli_image_inspect_doc(wb_images **store, const char *name, wb_error *err) {
+    if (!*store && wb_images_open(wb_cli_root(), store, err) < 0) return NULL;
+    wb_image_record rec;
+    if (wb_images_resolve(*store, name, &rec, err) < 0) return NULL; /* "No such image: NAME" */
+    json_t *doc = inspect_doc(*store, &rec, err);
+    wb_image_record_release(&rec);
+    return doc;
+}
+
+void wb_cli_image_store_close(wb_images *store) {
+    if (store) wb_images_close(store);
+}
+
+static const wb_cli_flag image_inspect_flags[] = {
+    {'f', "format", "string", WB_CLI_INSPECT_FORMAT_HELP, false},
+    {0},
+};
+static const wb_cli_command image_inspect_cmd = {
+    "image inspect", "[OPTIONS] IMAGE [IMAGE...]",
+    "Display detailed information on one or more images", image_inspect_flags};
+
 int wb_cmd_image_inspect(int argc, char **argv) {
-    const char *format = NULL;
-    int first = 1;
-    for (; first < argc && argv[first][0] == '-'; first++) {
-        const char *a = argv[first];
-        if ((!strcmp(a, "-f") || !strcmp(a, "--format")) && first + 1 < argc)
-            format = argv[++first];
-        else if (!strncmp(a, "--format=", 9))
-            format = a + 9;
-        else if (!strcmp(a, "--type") && first + 1 < argc) {
-            if (strcmp(argv[++first], "image") != 0) {
-                wb_cli_error("inspecting %s objects is not available yet", argv[first]);
-                return 1;
-            }
-        } else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            puts("Usage:  wasmbox image inspect [OPTIONS] IMAGE [IMAGE...]\n\n"
-                 "Display detailed information on one or more images\n\nOptions:\n"
-                 "  -f, --format string   Format output using a Go template");
-            return 0;
-        } else {
-            wb_cli_error("unknown flag: %s", a);
-            return 1;
-        }
+    wb_cli_args a;
+    int p = wb_cli_parse(&image_inspect_cmd, argc, argv, &a);
+    if (p != 0) {
+        wb_cli_args_release(&a);
+        return p > 0 ? 0 : WB_EXIT_ENGINE;
     }
-    if (first >= argc) {
+    if (a.npos < 1) {
         wb_cli_error("\"wasmbox image inspect\" requires at least 1 argument.");
+        wb_cli_args_release(&a);
         return 1;
     }
-    wb_images *s = open_store();
-    if (!s) return 1;
+    wb_images *s = NULL;
     json_t *all = json_array();
     int rc = 0;
-    for (int i = first; i < argc; i++) {
-        wb_image_record rec;
-        wb_error err;
-        if (wb_images_resolve(s, argv[i], &rec, &err) < 0) {
-            wb_cli_error("%s", err.msg); /* "No such image: NAME", as Docker */
-            rc = 1;
-            continue;
-        }
-        json_t *doc = inspect_doc(s, &rec, &err);
-        wb_image_record_release(&rec);
+    wb_error err;
+    for (int i = 0; i < a.npos; i++) {
+        json_t *doc = wb_cli_image_inspect_doc(&s, a.pos[i], &err);
         if (!doc) {
             wb_cli_error("%s", err.msg);
             rc = 1;
+            if (!s) break; /* no store */
             continue;
         }
         json_array_append_new(all, doc);
     }
-    if (format) {
-        for (size_t i = 0; i < json_array_size(all); i++) {
-            wb_error err;
-            if (wb_gotemplate_render(format, json_array_get(all, i), stdout, &err) < 0) {
-                wb_cli_error("%s", err.msg);
-                rc = 1;
-                break;
-            }
-            putchar('\n');
-        }
-    } else {
-        char *text = json_dumps(all, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
-        puts(text ? text : "[]");
-        free(text);
+    if (wb_cli_inspect_print(wb_cli_flag_value(&a, "format"), all, stdout, &err) < 0) {
+        wb_cli_error("template parsing error: %s", err.msg);
+        rc = 1;
     }
     json_decref(all);
-    wb_images_close(s);
+    wb_cli_image_store_close(s);
+    wb_cli_args_release(&a);
     return rc;
 }
 
@@ -404,49 +410,68 @@ static int remove_one(wb_images *s, const char *arg, bool force, uint64_t *freed
     return 0;
 }
 
-int wb_cmd_rmi(int argc, char **argv) {
-    bool force = false;
-    int first = 1;
-    for (; first < argc && argv[first][0] == '-'; first++) {
-        if (!strcmp(argv[first], "-f") || !strcmp(argv[first], "--force"))
-            force = true;
-        else if (!strcmp(argv[first], "--no-prune"))
-            continue;
-        else if (!strcmp(argv[first], "--help") || !strcmp(argv[first], "-h")) {
-            puts("Usage:  wasmbox rmi [OPTIONS] IMAGE [IMAGE...]\n\nRemove one or more images\n\n"
-                 "Options:\n  -f, --force   Force removal of the image");
-            return 0;
-        } else {
-            wb_cli_error("unknown flag: %s", argv[first]);
-            return 1;
-        }
+static const wb_cli_flag rmi_flags[] = {
+    {'f', "force", NULL, "Force removal of the image", false},
+    {0, "no-prune", NULL, "Do not delete untagged parents", false},
+    {0},
+};
+static const wb_cli_command rmi_cmd = {"rmi", "[OPTIONS] IMAGE [IMAGE...]",
+                                       "Remove one or more images", rmi_flags};
+static const wb_cli_command image_rm_cmd = {"image rm", "[OPTIONS] IMAGE [IMAGE...]",
+                                            "Remove one or more images", rmi_flags};
+
+/* Parse an image command's line. Returns 0 to go on; else the command is over (help, a flag
+ * error, fewer than min_args arguments) with *rc its exit status. */
+static int parse_command(const wb_cli_command *cmd, int argc, char **argv, int min_args,
+                         wb_cli_args *a, int *rc) {
+    int p = wb_cli_parse(cmd, argc, argv, a);
+    if (p == 0 && a->npos < min_args) {
+        wb_cli_error("\"wasmbox %s\" requires at least %d argument%s.", cmd->name, min_args,
+                     min_args == 1 ? "" : "s");
+        p = 2;
     }
-    if (first >= argc) {
-        wb_cli_error("\"wasmbox rmi\" requires at least 1 argument.");
-        return 1;
-    }
-    wb_images *s = open_store();
-    if (!s) return 1;
-    int rc = 0;
-    for (int i = first; i < argc; i++) rc |= remove_one(s, argv[i], force, NULL);
-    wb_images_close(s);
-    return rc;
+    if (p == 0) return 0;
+    *rc = p == 1 ? 0 : p < 0 ? WB_EXIT_ENGINE : 1;
+    wb_cli_args_release(a);
+    return -1;
 }
 
+int wb_cmd_rmi(int argc, char **argv) {
+    wb_cli_args a;
+    int rc;
+    if (parse_command(strcmp(argv[0], "rmi") ? &image_rm_cmd : &rmi_cmd, argc, argv, 1, &a, &rc) <
+        0)
+        return rc;
+    bool force = wb_cli_flag_set(&a, "force");
+    rc = 0;
+    wb_images *s = open_store();
+    if (s)
+        for (int i = 0; i < a.npos; i++) rc |= remove_one(s, a.pos[i], force, NULL);
+    wb_images_close(s);
+    wb_cli_args_release(&a);
+    return s ? rc : 1;
+}
 /* ---- tag ---- */
 
+static const wb_cli_flag no_flags[] = {{0}};
+static const wb_cli_command tag_cmd = {"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+                                       "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+                                       no_flags};
+
 int wb_cmd_tag(int argc, char **argv) {
-    if (argc == 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        puts("Usage:  wasmbox tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]");
-        return 0;
-    }
-    if (argc != 3) {
+    wb_cli_args a;
+    int rc;
+    if (parse_command(&tag_cmd, argc, argv, 0, &a, &rc) < 0) return rc;
+    int npos = a.npos;
+    char *src = npos > 0 ? a.pos[0] : NULL, *dst = npos > 1 ? a.pos[1] : NULL;
+    wb_cli_args_release(&a);
+    if (npos != 2) {
         wb_cli_error("\"wasmbox tag\" requires exactly 2 arguments.");
         return 1;
     }
     wb_ref target;
     wb_error err;
-    if (wb_ref_parse(argv[2], &target, &err) < 0) {
+    if (wb_ref_parse(dst, &target, &err) < 0) {
         wb_cli_error("%s", err.msg);
         return 1;
     }
@@ -457,8 +482,8 @@ int wb_cmd_tag(int argc, char **argv) {
     wb_images *s = open_store();
     if (!s) return 1;
     wb_image_record rec;
-    int rc = 0;
-    if (wb_images_resolve(s, argv[1], &rec, &err) < 0) {
+    rc = 0;
+    if (wb_images_resolve(s, src, &rec, &err) < 0) {
         wb_cli_error("%s", err.msg);
         rc = 1;
     } else {
@@ -476,18 +501,20 @@ int wb_cmd_tag(int argc, char **argv) {
 
 /* ---- image prune ---- */
 
+static const wb_cli_flag prune_flags[] = {
+    {'a', "all", NULL, "Remove all unused images, not just dangling ones", false},
+    {'f', "force", NULL, "Do not prompt for confirmation", false},
+    {0},
+};
+static const wb_cli_command prune_cmd = {"image prune", "[OPTIONS]", "Remove unused images",
+                                         prune_flags};
+
 int wb_cmd_image_prune(int argc, char **argv) {
-    bool all = false;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-a") || !strcmp(argv[i], "--all"))
-            all = true;
-        else if (!strcmp(argv[i], "-f") || !strcmp(argv[i], "--force"))
-            continue;
-        else {
-            wb_cli_error("unknown flag: %s", argv[i]);
-            return 1;
-        }
-    }
+    wb_cli_args a;
+    int rc;
+    if (parse_command(&prune_cmd, argc, argv, 0, &a, &rc) < 0) return rc;
+    bool all = wb_cli_flag_set(&a, "all");
+    wb_cli_args_release(&a);
     wb_images *s = open_store();
     if (!s) return 1;
     wb_image_record *recs;
@@ -499,7 +526,7 @@ int wb_cmd_image_prune(int argc, char **argv) {
         return 1;
     }
     bool header = false;
-    int rc = 0;
+    rc = 0;
     for (size_t i = 0; i < n; i++) {
         if (recs[i].ntags && !all) continue;
         if (wb_containers_using_image(wb_cli_root(), recs[i].config, NULL)) continue;

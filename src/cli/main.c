@@ -8,6 +8,8 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/flags.h"
+#include "cli/gotemplate.h"
 #include "oci/store.h"
 
 static char *root_flag;
@@ -100,65 +102,156 @@ static void usage(FILE *out) {
           "  save        Save one or more images to a tar archive\n"
           "  load        Load an image from a tar archive\n"
           "  import      Import the contents from a tarball to create an image\n"
-          "  version     Show the wasmbox version\n"
+          "  version     Show the wasmbox version information\n"
+          "  buildx      Docker Buildx: build images (build, ls, version)\n"
           "\n"
           "Run 'wasmbox COMMAND --help' for more information on a command.\n",
           out);
 }
 
+/* ---- version ---- */
+
+static const wb_cli_flag version_flags[] = {
+    {'f', "format", "string", WB_CLI_INSPECT_FORMAT_HELP, false},
+    {0},
+};
+static const wb_cli_command version_cmd = {"version", "[OPTIONS]",
+                                           "Show the wasmbox version information", version_flags};
+
+static int wb_cmd_version(int argc, char **argv) {
+    wb_cli_args a;
+    int p = wb_cli_parse(&version_cmd, argc, argv, &a);
+    const char *format = p == 0 ? wb_cli_flag_value(&a, "format") : NULL;
+    wb_cli_args_release(&a);
+    if (p != 0) return p > 0 ? 0 : WB_EXIT_ENGINE;
+    if (!format) {
+        printf("wasmbox version %s\n", WB_VERSION);
+        return 0;
+    }
+    /* Docker's shape (`version --format json`): a client and no server, as there is no daemon */
+#if defined(__x86_64__)
+    const char *arch = "amd64";
+#elif defined(__aarch64__)
+    const char *arch = "arm64";
+#else
+    const char *arch = "unknown";
+#endif
+    json_t *v = json_pack("{s:{s:{s:s}, s:s, s:s, s:s}, s:n}", "Client", "Platform", "Name",
+                          "wasmbox", "Version", WB_VERSION, "Os", "linux", "Arch", arch, "Server");
+    wb_error err;
+    int rc = 0;
+    if (!strcmp(format, "json")) {
+        char *text = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        puts(text ? text : "{}");
+        free(text);
+    } else if (wb_gotemplate_render(format, v, stdout, &err) < 0) {
+        wb_cli_error("template parsing error: %s", err.msg);
+        rc = 1;
+    } else {
+        putchar('\n');
+    }
+    json_decref(v);
+    return rc;
+}
+
 typedef int (*command_fn)(int argc, char **argv);
 
-static const struct {
+typedef struct command {
     const char *name;
     command_fn fn;
-} commands[] = {
-    {"run", wb_cmd_run},         {"build", wb_cmd_build},   {"images", wb_cmd_images},
-    {"inspect", wb_cmd_inspect}, {"rmi", wb_cmd_rmi},       {"tag", wb_cmd_tag},
-    {"save", wb_cmd_save},       {"load", wb_cmd_load},     {"import", wb_cmd_import},
-    {"create", wb_cmd_create},   {"ps", wb_cmd_ps},         {"logs", wb_cmd_logs},
-    {"stop", wb_cmd_stop},       {"restart", wb_cmd_stop},  {"kill", wb_cmd_kill},
-    {"rm", wb_cmd_rm},           {"wait", wb_cmd_wait},     {"start", wb_cmd_start},
-    {"stats", wb_cmd_stats},     {"pull", wb_cmd_pull},     {"push", wb_cmd_push},
-    {"login", wb_cmd_login},     {"logout", wb_cmd_logout},
+    const char *summary; /* for a group's help; NULL: an alias, not listed */
+} command;
+
+static const command commands[] = {
+    {"run", wb_cmd_run, NULL},       {"build", wb_cmd_build, NULL},
+    {"images", wb_cmd_images, NULL}, {"inspect", wb_cmd_inspect, NULL},
+    {"rmi", wb_cmd_rmi, NULL},       {"tag", wb_cmd_tag, NULL},
+    {"save", wb_cmd_save, NULL},     {"load", wb_cmd_load, NULL},
+    {"import", wb_cmd_import, NULL}, {"create", wb_cmd_create, NULL},
+    {"ps", wb_cmd_ps, NULL},         {"logs", wb_cmd_logs, NULL},
+    {"stop", wb_cmd_stop, NULL},     {"restart", wb_cmd_stop, NULL},
+    {"kill", wb_cmd_kill, NULL},     {"rm", wb_cmd_rm, NULL},
+    {"wait", wb_cmd_wait, NULL},     {"start", wb_cmd_start, NULL},
+    {"stats", wb_cmd_stats, NULL},   {"pull", wb_cmd_pull, NULL},
+    {"push", wb_cmd_push, NULL},     {"login", wb_cmd_login, NULL},
+    {"logout", wb_cmd_logout, NULL}, {"version", wb_cmd_version, NULL},
 };
 
-static const struct {
-    const char *name;
-    command_fn fn;
-} container_commands[] = {
-    {"run", wb_cmd_run},     {"create", wb_cmd_create},   {"ls", wb_cmd_ps},
-    {"list", wb_cmd_ps},     {"ps", wb_cmd_ps},           {"logs", wb_cmd_logs},
-    {"stop", wb_cmd_stop},   {"restart", wb_cmd_stop},    {"kill", wb_cmd_kill},
-    {"rm", wb_cmd_rm},       {"remove", wb_cmd_rm},       {"wait", wb_cmd_wait},
-    {"start", wb_cmd_start}, {"inspect", wb_cmd_inspect}, {"prune", wb_cmd_container_prune},
-    {"stats", wb_cmd_stats},
+static const command container_commands[] = {
+    {"create", wb_cmd_create, "Create a new container"},
+    {"inspect", wb_cmd_container_inspect, "Display detailed information on one or more containers"},
+    {"kill", wb_cmd_kill, "Kill one or more running containers"},
+    {"logs", wb_cmd_logs, "Fetch the logs of a container"},
+    {"ls", wb_cmd_ps, "List containers"},
+    {"list", wb_cmd_ps, NULL},
+    {"ps", wb_cmd_ps, NULL},
+    {"prune", wb_cmd_container_prune, "Remove all stopped containers"},
+    {"restart", wb_cmd_stop, "Restart one or more containers"},
+    {"rm", wb_cmd_rm, "Remove one or more containers"},
+    {"remove", wb_cmd_rm, NULL},
+    {"run", wb_cmd_run, "Create and run a new container from an image"},
+    {"start", wb_cmd_start, "Start one or more stopped containers"},
+    {"stats", wb_cmd_stats, "Display resource usage statistics of containers (--no-stream)"},
+    {"stop", wb_cmd_stop, "Stop one or more running containers"},
+    {"wait", wb_cmd_wait, "Block until one or more containers stop, then print their exit codes"},
+    {NULL, NULL, NULL},
 };
 
-static const struct {
-    const char *name;
-    command_fn fn;
-} image_commands[] = {
-    {"ls", wb_cmd_images},
-    {"list", wb_cmd_images},
-    {"inspect", wb_cmd_image_inspect},
-    {"rm", wb_cmd_rmi},
-    {"remove", wb_cmd_rmi},
-    {"tag", wb_cmd_tag},
-    {"prune", wb_cmd_image_prune},
-    {"save", wb_cmd_save},
-    {"load", wb_cmd_load},
-    {"import", wb_cmd_import},
-    {"export-wasm", wb_cmd_export_wasm},
-    {"build", wb_cmd_build},
-    {"pull", wb_cmd_pull},
-    {"push", wb_cmd_push},
+static const command image_commands[] = {
+    {"build", wb_cmd_build, "Build an image from a Dockerfile"},
+    {"export-wasm", wb_cmd_export_wasm, "Write the WebAssembly module of an image to a file"},
+    {"import", wb_cmd_import, "Import the contents from a tarball to create a filesystem image"},
+    {"inspect", wb_cmd_image_inspect, "Display detailed information on one or more images"},
+    {"load", wb_cmd_load, "Load an image from a tar archive or STDIN"},
+    {"ls", wb_cmd_images, "List images"},
+    {"list", wb_cmd_images, NULL},
+    {"prune", wb_cmd_image_prune, "Remove unused images"},
+    {"pull", wb_cmd_pull, "Download an image from a registry"},
+    {"push", wb_cmd_push, "Upload an image to a registry"},
+    {"rm", wb_cmd_rmi, "Remove one or more images"},
+    {"remove", wb_cmd_rmi, NULL},
+    {"save", wb_cmd_save,
+     "Save one or more images to a tar archive (streamed to STDOUT by default)"},
+    {"tag", wb_cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"},
+    {NULL, NULL, NULL},
 };
+
+static const command buildx_commands[] = {
+    {"build", wb_cmd_buildx_build, "Start a build"},
+    {"ls", wb_cmd_buildx_ls, "List builder instances"},
+    {"version", wb_cmd_buildx_version, "Show buildx version information"},
+    {NULL, NULL, NULL},
+};
+
+/* A management command (`image`, `container`, `buildx`) and its subcommands. */
+typedef struct group {
+    const char *name, *summary;
+    const command *commands;
+} group;
+
+static const group groups[] = {
+    {"container", "Manage containers", container_commands},
+    {"image", "Manage images", image_commands},
+    {"buildx", "Docker Buildx: build images (the builder built into wasmbox)", buildx_commands},
+};
+
+/* As Docker prints a management command's help. */
+static void group_usage(const group *g, FILE *out) {
+    fprintf(out, "Usage:  wasmbox %s COMMAND\n\n%s\n\nCommands:\n", g->name, g->summary);
+    int w = 11; /* as cobra pads the names: to the longest, at least 11 */
+    for (const command *c = g->commands; c->name; c++)
+        if (c->summary && (int)strlen(c->name) > w) w = (int)strlen(c->name);
+    for (const command *c = g->commands; c->name; c++)
+        if (c->summary) fprintf(out, "  %-*s %s\n", w, c->name, c->summary);
+    fprintf(out, "\nRun 'wasmbox %s COMMAND --help' for more information on a command.\n", g->name);
+}
 
 /* What the static core hands to wasmbox-full at once: the commands (and `image` subcommands)
  * that need libcurl, libcrypto or libarchive. run and create may go later (src/cli/run_image.c). */
 static const char *const full_only[] = {"build", "save", "load",  "import", "export-wasm",
                                         "pull",  "push", "login", "logout"};
 
+/* name: what full_only knows the command by (`buildx build` is a build) */
 static int dispatch(const char *name, command_fn fn, int argc, char **argv) {
     if (wb_cli_is_core())
         for (size_t i = 0; i < sizeof full_only / sizeof full_only[0]; i++)
@@ -200,45 +293,26 @@ int main(int argc, char **argv) {
     }
     const char *cmd = argv[i];
     int rc;
-    if (!strcmp(cmd, "version")) {
-        printf("wasmbox version %s\n", WB_VERSION);
-        return 0;
-    }
     if (!strcmp(cmd, "help")) {
         usage(stdout);
         return 0;
     }
-    if (!strcmp(cmd, "image")) {
-        if (i + 1 >= argc) {
-            fprintf(stderr, "Usage:  wasmbox image COMMAND\n\nManage images\n\nCommands: ls, "
-                            "inspect, rm, tag, prune, save, load, import, export-wasm, build\n");
-            return 1;
+    for (size_t k = 0; k < sizeof groups / sizeof groups[0]; k++) {
+        const group *g = &groups[k];
+        if (strcmp(cmd, g->name) != 0) continue;
+        /* no subcommand, or --help: the group's help (exit 0, as Docker) */
+        if (i + 1 >= argc || !strcmp(argv[i + 1], "--help") || !strcmp(argv[i + 1], "-h")) {
+            group_usage(g, stdout);
+            return 0;
         }
-        for (size_t k = 0; k < sizeof image_commands / sizeof image_commands[0]; k++)
-            if (!strcmp(argv[i + 1], image_commands[k].name)) {
-                rc = dispatch(image_commands[k].name, image_commands[k].fn, argc - i - 1,
+        for (const command *c = g->commands; c->name; c++)
+            if (!strcmp(argv[i + 1], c->name)) {
+                rc = dispatch(c->fn == wb_cmd_buildx_build ? "build" : c->name, c->fn, argc - i - 1,
                               argv + i + 1);
                 goto done;
             }
-        fprintf(stderr,
-                "wasmbox: 'image %s' is not a wasmbox command.\nSee 'wasmbox image --help'\n",
-                argv[i + 1]);
-        return 1;
-    }
-    if (!strcmp(cmd, "container")) {
-        if (i + 1 >= argc) {
-            fprintf(stderr, "Usage:  wasmbox container COMMAND\n\nManage containers\n\nCommands: "
-                            "create, inspect, kill, logs, ls, prune, restart, rm, run, start, "
-                            "stats, stop, wait\n");
-            return 1;
-        }
-        for (size_t k = 0; k < sizeof container_commands / sizeof container_commands[0]; k++)
-            if (!strcmp(argv[i + 1], container_commands[k].name)) {
-                rc = dispatch(container_commands[k].name, container_commands[k].fn, argc - i - 1,
-                              argv + i + 1);
-                goto done;
-            }
-        fprintf(stderr, "wasmbox: 'container %s' is not a wasmbox command.\n", argv[i + 1]);
+        fprintf(stderr, "wasmbox: '%s %s' is not a wasmbox command.\nSee 'wasmbox %s --help'\n",
+                g->name, argv[i + 1], g->name);
         return 1;
     }
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)

@@ -14,6 +14,7 @@
 
 #include "base/alloc.h"
 #include "cli/cli.h"
+#include "cli/flags.h"
 #include "cli/run_opts.h"
 
 int wb_run_image(wb_run_opts *o);
@@ -23,26 +24,70 @@ int wb_run_image(wb_run_opts *o);
 /* engine-internal: listing of the lowered code */
 void wb__module_dump(const wb_module *m, FILE *out);
 
-static void run_usage(FILE *out) {
-    fputs(
-        "Usage:  wasmbox run [OPTIONS] FILE.wasm [ARGS...]\n"
-        "\n"
-        "Run a WebAssembly module: a WASI command's _start, or one export with --invoke\n"
-        "\n"
-        "Options:\n"
-        "      --dir HOST[::GUEST]     Preopen the host directory HOST as GUEST (default HOST)\n"
-        "      --env NAME=VALUE        Set an environment variable (--env NAME: inherit it)\n"
-        "      --tcplisten HOST:PORT   Preopen a listening TCP socket for sock_accept\n"
-        "      --net                   Let the module open sockets itself (WasmEdge socket API)\n"
-        "      --invoke NAME           Call the exported function NAME with ARGS, print its "
-        "results\n"
-        "      --preload NAME=FILE     Instantiate FILE first and link its exports as module NAME\n"
-        "      --fuel N                Trap after N loop iterations and calls\n"
-        "      --timeout DURATION      Interrupt the module after DURATION (e.g. 500ms, 10s, 2m)\n"
-        "      --max-memory SIZE       Cap each linear memory at SIZE bytes (e.g. 64MiB, 1g)\n"
-        "      --bounds-checks         Check memory accesses explicitly instead of guard pages\n"
-        "      --dump-code             Print the internal code of every function and exit\n",
-        out);
+/* run's and create's flags, for their help (src/cli/run_opts.c parses them): Docker's for images,
+ * wasmtime's for module files */
+static const wb_cli_flag run_flags[] = {
+    {0, "bounds-checks", NULL, "Module files: check memory accesses explicitly, not by guard pages",
+     false},
+    {0, "cpus", "decimal", "Number of CPUs", false},
+    {'d', "detach", NULL, "Run container in background and print container ID", false},
+    {0, "dir", "HOST[::GUEST]", "Module files: preopen the host directory HOST as GUEST", false},
+    {0, "dump-code", NULL, "Module files: print the internal code of every function and exit",
+     false},
+    {0, "entrypoint", "string", "Overwrite the default ENTRYPOINT of the image", false},
+    {'e', "env", "list", "Set environment variables (NAME=VALUE, or NAME: inherit it)", false},
+    {0, "env-file", "list", "Read in a file of environment variables", false},
+    {0, "fuel", "N", "Module files: trap after N loop iterations and calls", false},
+    {'i', "interactive", NULL, "Keep STDIN open even if not attached", false},
+    {0, "invoke", "NAME",
+     "Module files: call the exported function NAME with ARGS, print its results", false},
+    {'l', "label", "list", "Set meta data on a container", false},
+    {0, "max-memory", "SIZE", "Module files: cap each linear memory at SIZE bytes (e.g. 64MiB)",
+     false},
+    {'m', "memory", "bytes", "Memory limit", false},
+    {0, "name", "string", "Assign a name to the container", false},
+    {0, "net", NULL, "Module files: let the module open sockets itself (WasmEdge socket API)",
+     false},
+    {0, "network", "network", "Connect a container to a network (host, none)", false},
+    {0, "platform", "string", "Set platform if server is multi-platform capable (e.g. wasi/wasm)",
+     false},
+    {0, "preload", "NAME=FILE", "Module files: instantiate FILE first, link its exports as NAME",
+     false},
+    {0, "pull", "string",
+     "Pull image before running (\"always\", \"missing\", \"never\") (default "
+     "\"missing\")",
+     false},
+    {0, "read-only", NULL, "Mount the container's root filesystem as read only", false},
+    {0, "restart", "string", "Restart policy to apply when a container exits (default \"no\")",
+     false},
+    {0, "rm", NULL,
+     "Automatically remove the container and its associated anonymous volumes when "
+     "it exits",
+     false},
+    {0, "runtime", "string",
+     "Runtime to use for this container (io.containerd.wasmedge.v1, "
+     "...wasmtime.v1, ...wasmer.v1)",
+     false},
+    {0, "stop-timeout", "int", "Timeout (in seconds) to stop a container", false},
+    {0, "tcplisten", "HOST:PORT", "Module files: preopen a listening TCP socket for sock_accept",
+     false},
+    {0, "timeout", "DURATION", "Module files: interrupt the module after DURATION (e.g. 500ms, 2m)",
+     false},
+    {'t', "tty", NULL, "Allocate a pseudo-TTY", false},
+    {'v', "volume", "list", "Bind mount a volume (HOST:GUEST[:ro])", false},
+    {'w', "workdir", "string", "Working directory inside the container", false},
+    {0},
+};
+
+void wb_cli_run_usage(FILE *out, bool create) {
+    const wb_cli_command run = {
+        "run",
+        "[OPTIONS] IMAGE [COMMAND] [ARG...]\n   or:  wasmbox run [OPTIONS] FILE.wasm [ARGS...]",
+        "Create and run a new container from an image, or run a WebAssembly module file",
+        run_flags};
+    const wb_cli_command create_cmd = {"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]",
+                                       "Create a new container", run_flags};
+    wb_cli_usage(create ? &create_cmd : &run, out);
 }
 
 static int load_module(const char *path, const wb_config *cfg, wb_module **out) {
@@ -187,7 +232,7 @@ int wb_cmd_run(int argc, char **argv) {
     wb_run_opts o;
     int rc = wb_run_opts_parse(&o, argc, argv);
     if (rc == 1) {
-        run_usage(stdout);
+        wb_cli_run_usage(stdout, false);
         wb_run_opts_release(&o);
         return 0;
     }

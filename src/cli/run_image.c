@@ -166,8 +166,7 @@ int wb_cmd_create(int argc, char **argv) {
     wb_run_opts o;
     int rc = wb_run_opts_parse(&o, argc, argv);
     if (rc == 1) {
-        puts("Usage:  wasmbox create [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
-             "Create a new container (options as for `wasmbox run`)");
+        wb_cli_run_usage(stdout, true);
         wb_run_opts_release(&o);
         return 0;
     }

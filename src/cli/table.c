@@ -5,48 +5,81 @@
 
 #include "base/alloc.h"
 
-void wb_table_init(wb_table *t, size_t ncols) {
-    memset(t, 0, sizeof *t);
-    t->ncols = ncols;
-}
+#define MIN_WIDTH 10
+#define PADDING   3
 
-void wb_table_add(wb_table *t, const char *const *row) {
-    t->cells = wb_reallocarray(t->cells, (t->nrows + 1) * t->ncols, sizeof *t->cells);
-    for (size_t c = 0; c < t->ncols; c++)
-        t->cells[t->nrows * t->ncols + c] = wb_strdup(row[c] ? row[c] : "");
-    t->nrows++;
-}
+typedef struct line {
+    const char *start;
+    size_t len;
+    size_t ncells; /* tab-terminated cells; the rest of the line follows them */
+    size_t *width; /* the padded width of each of those cells */
+} line;
 
 /* Display width: UTF-8 continuation bytes take no column. */
-static size_t width(const char *s) {
+static size_t width(const char *s, size_t n) {
     size_t w = 0;
-    for (; *s; s++) w += ((unsigned char)*s & 0xc0) != 0x80;
+    for (size_t i = 0; i < n; i++) w += ((unsigned char)s[i] & 0xc0) != 0x80;
     return w;
 }
 
-void wb_table_print(const wb_table *t, FILE *out) {
-    size_t *w = wb_calloc(t->ncols, sizeof *w);
-    for (size_t r = 0; r < t->nrows; r++)
-        for (size_t c = 0; c < t->ncols; c++) {
-            size_t cw = width(t->cells[r * t->ncols + c]) + 3;
-            if (cw > w[c]) w[c] = cw;
-        }
-    for (size_t c = 0; c < t->ncols; c++)
-        if (w[c] < 10) w[c] = 10;
-    for (size_t r = 0; r < t->nrows; r++) {
-        for (size_t c = 0; c < t->ncols; c++) {
-            const char *cell = t->cells[r * t->ncols + c];
-            fputs(cell, out);
-            if (c + 1 < t->ncols)
-                for (size_t pad = width(cell); pad < w[c]; pad++) fputc(' ', out);
-        }
-        fputc('\n', out);
-    }
-    free(w);
+/* The cell `col` of l (col < l->ncells): its start and length. */
+static const char *cell(const line *l, size_t col, size_t *n) {
+    const char *p = l->start;
+    for (size_t c = 0; c < col; c++) p = memchr(p, '\t', l->len - (size_t)(p - l->start)) + 1;
+    const char *tab = memchr(p, '\t', l->len - (size_t)(p - l->start));
+    *n = (size_t)(tab - p);
+    return p;
 }
 
-void wb_table_release(wb_table *t) {
-    for (size_t i = 0; i < t->nrows * t->ncols; i++) free(t->cells[i]);
-    free(t->cells);
-    memset(t, 0, sizeof *t);
+void wb_cli_table_print(const char *text, size_t len, FILE *out) {
+    line *lines = NULL;
+    size_t nlines = 0, maxcells = 0;
+    for (const char *p = text, *end = text + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        line l = {p, n, 0, NULL};
+        for (size_t i = 0; i < n; i++) l.ncells += p[i] == '\t';
+        l.width = wb_calloc(l.ncells + 1, sizeof *l.width);
+        if (l.ncells > maxcells) maxcells = l.ncells;
+        lines = wb_reallocarray(lines, nlines + 1, sizeof *lines);
+        lines[nlines++] = l;
+        p += n + 1;
+    }
+    /* a column's width holds over a run of consecutive lines that all have it (a block, as
+     * tabwriter calls it); a line without it ends the run */
+    for (size_t col = 0; col < maxcells; col++) {
+        size_t i = 0;
+        while (i < nlines) {
+            if (lines[i].ncells <= col) {
+                i++;
+                continue;
+            }
+            size_t first = i, w = MIN_WIDTH;
+            for (; i < nlines && lines[i].ncells > col; i++) {
+                size_t n;
+                const char *c = cell(&lines[i], col, &n);
+                if (width(c, n) + PADDING > w) w = width(c, n) + PADDING;
+            }
+            for (size_t k = first; k < i; k++) lines[k].width[col] = w;
+        }
+    }
+    for (size_t i = 0; i < nlines; i++) {
+        const line *l = &lines[i];
+        for (size_t col = 0; col < l->ncells; col++) {
+            size_t n;
+            const char *c = cell(l, col, &n);
+            fwrite(c, 1, n, out);
+            for (size_t pad = width(c, n); pad < l->width[col]; pad++) fputc(' ', out);
+        }
+        const char *rest = l->start;
+        if (l->ncells) {
+            size_t n;
+            const char *c = cell(l, l->ncells - 1, &n);
+            rest = c + n + 1;
+        }
+        fwrite(rest, 1, l->len - (size_t)(rest - l->start), out);
+        fputc('\n', out);
+        free(l->width);
+    }
+    free(lines);
 }

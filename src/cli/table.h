@@ -1,20 +1,13 @@
-/* Tables laid out as Docker's CLI does (Go's tabwriter with minwidth 10, padding 3): each column
- * as wide as its longest cell plus three spaces, at least ten; the last column unpadded. */
+/* Tables laid out as Docker's CLI does (Go's tabwriter with minwidth 10, padding 3): text whose
+ * cells end in tabs, each column as wide as its longest cell plus three spaces, at least ten,
+ * over each run of lines that have that column; the text after a line's last tab unpadded. */
 #ifndef WB_CLI_TABLE_H
 #define WB_CLI_TABLE_H
 
 #include <stddef.h>
 #include <stdio.h>
 
-typedef struct wb_table {
-    size_t ncols, nrows;
-    char **cells; /* nrows * ncols, owned */
-} wb_table;
-
-void wb_table_init(wb_table *t, size_t ncols);
-/* Add a row of ncols strings (copied). */
-void wb_table_add(wb_table *t, const char *const *row);
-void wb_table_print(const wb_table *t, FILE *out);
-void wb_table_release(wb_table *t);
+/* Print text (lines of tab-separated cells) aligned. */
+void wb_cli_table_print(const char *text, size_t len, FILE *out);
 
 #endif

@@ -9,16 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <limits.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
-#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/fsutil.h"
+#include "runtime/rootpath.h"
 #include "wasi/wasi.h"
 #include "wasm/wasm.h"
 
@@ -126,40 +124,6 @@ int wb_wasm_prepare_rootfs(wb_container *c, const char *image_rootfs, char **roo
 
 /* ---- the working directory ---- */
 
-/* Opens the directory `path` (absolute, inside the container) with every component resolved
- * inside `root`; with `create`, makes missing components (mode 0755), as Docker creates a
- * WORKDIR or -w directory the image lacks. Returns an O_PATH descriptor or -1 with errno. */
-static int open_workdir(int root, const char *path, bool create) {
-    char prefix[PATH_MAX];
-    size_t len = strlen(path);
-    if (len >= sizeof prefix) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    int parent = -1;
-    for (size_t end = 0; end <= len; end++) {
-        if (path[end] != '/' && path[end] != '\0') continue;
-        if (end == 0 || path[end - 1] == '/') continue; /* the root, or "//" */
-        memcpy(prefix, path, end);
-        prefix[end] = '\0';
-        struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-        int fd = (int)syscall(SYS_openat2, root, prefix, &how, sizeof how);
-        if (fd < 0 && errno == ENOENT && create) {
-            const char *name = strrchr(prefix, '/') + 1;
-            int at = parent >= 0 ? parent : root;
-            if (mkdirat(at, name, 0755) != 0 && errno != EEXIST)
-                fd = -1;
-            else
-                fd = (int)syscall(SYS_openat2, root, prefix, &how, sizeof how);
-        }
-        if (parent >= 0) close(parent);
-        parent = fd;
-        if (fd < 0) return -1;
-    }
-    return parent >= 0 ? parent : (int)fcntl(root, F_DUPFD_CLOEXEC, 0);
-}
-
 int wb_wasm_prepare_workdir(const char *rootfs, const char *workdir, wb_error *err) {
     if (!workdir || !*workdir || !strcmp(workdir, "/")) return 0;
     if (workdir[0] != '/')
@@ -169,7 +133,7 @@ int wb_wasm_prepare_workdir(const char *rootfs, const char *workdir, wb_error *e
                             workdir);
     int root = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (root < 0) return wb_error_sys(err, "open the container's root `%s`", rootfs);
-    int fd = open_workdir(root, workdir, true);
+    int fd = wb_root_open(root, workdir, WB_ROOT_DIR, true);
     int saved = errno;
     close(root);
     if (fd < 0) {

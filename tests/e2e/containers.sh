@@ -244,7 +244,8 @@ check orphan-running wait_for 5 test "$(state orphan Status)" = running
 mon=$(state orphan MonitorPid)
 wl=$(state orphan Pid)
 kill -9 "$mon"
-check monitor-dead-status wait_for 5 test "$(state orphan Status)" = exited
+orphan_exited() { [ "$(state orphan Status)" = exited ]; }
+check monitor-dead-status wait_for 5 orphan_exited
 check monitor-dead-error bash -c "'$WB' inspect --format '{{.State.Error}}' orphan | grep -q 'vanished without recording its exit'"
 check workload-gone wait_for 5 bash -c "! kill -0 $wl"
 check ps-after-monitor-death bash -c "'$WB' ps -a | grep -Eq 'Exited \(137\) .* orphan$'"
