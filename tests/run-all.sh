@@ -60,6 +60,7 @@ run_suite "containers" env BUILD="$BUILD" bash tests/e2e/containers.sh
 run_suite "build" env BUILD="$BUILD" bash tests/e2e/build.sh
 run_suite "save, load, import (archives)" env BUILD="$BUILD" SHARED="$SHARED" bash tests/e2e/archive.sh
 run_suite "registries (pull, push, login)" env BUILD="$BUILD" bash tests/e2e/registry.sh
+run_suite "layers (diff_ids, caps, whiteouts)" env BUILD="$BUILD" bash tests/e2e/layers.sh
 run_suite "wasi-testsuite" env BUILD="$BUILD" SHARED="$SHARED" python3 tests/wasi/testsuite.py
 run_suite "WASI sandbox" env BUILD="$BUILD" bash tests/wasi/sandbox.sh
 run_suite "WASI sockets and HTTP" env BUILD="$BUILD" bash tests/wasi/http.sh

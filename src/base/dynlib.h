@@ -36,6 +36,7 @@
     X(archive_read_open_filename)                                                                  \
     X(archive_read_open_fd)                                                                        \
     X(archive_read_open_memory)                                                                    \
+    X(archive_read_open)                                                                           \
     X(archive_read_next_header)                                                                    \
     X(archive_read_data)                                                                           \
     X(archive_read_data_block)                                                                     \

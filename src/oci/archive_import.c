@@ -16,6 +16,7 @@
 #include "base/alloc.h"
 #include "oci/archive_internal.h"
 #include "oci/image.h"
+#include "oci/unpack.h"
 
 #define DEFAULT_MAX_BYTES ((uint64_t)16 << 30)
 #define MAX_CHANGE_LEN    65536
@@ -234,6 +235,12 @@ static int to_spool(void *ctx, const void *data, size_t len, wb_error *err) {
     spool *sp = ctx;
     wb_hasher_update(sp->h, data, len);
     sp->size += len;
+    /* zeros are left as holes (the length is set at the end): a bomb of zeros takes no disk */
+    const uint8_t *p = data;
+    if (len && p[0] == 0 && !memcmp(p, p + 1, len - 1)) {
+        if (lseek(sp->fd, (off_t)len, SEEK_CUR) < 0) return wb_error_sys(err, "seek the spool");
+        return 0;
+    }
     return wb__write_all(sp->fd, data, len, err);
 }
 
@@ -339,6 +346,11 @@ int wb_archive_import(wb_images *s, const char *path, int fd, const char *name,
                       const wb_import_opts *o, char image_id[WB_DIGEST_MAX], wb_error *err) {
     if (!name) name = path ? path : "-";
     uint64_t max = o->lim.max_bytes ? o->lim.max_bytes : DEFAULT_MAX_BYTES;
+    /* the tarball becomes a layer: the layer caps hold too, or it could never be unpacked */
+    wb_tar_limits layer_lim;
+    if (wb_layer_limits(&layer_lim, err) < 0) return -1;
+    bool layer_cap = layer_lim.max_bytes < max;
+    if (layer_cap) max = layer_lim.max_bytes;
     /* check the changes before reading anything */
     json_t *config = import_config(o, name, "sha256:0", err);
     if (!config) return -1;
@@ -351,9 +363,13 @@ int wb_archive_import(wb_images *s, const char *path, int fd, const char *name,
     int rc = -1;
     if (sp.fd < 0 || !(sp.h = wb_hasher_new(err))) goto out;
     rc = wb__decompress(in, name, max, to_spool, &sp, err);
+    if (rc < 0 && layer_cap && err && err->code == EFBIG)
+        wb_layer_limit_hint(err, WB_TAR_OVER_BYTES);
     char diff_id[WB_DIGEST_MAX];
     wb_hasher_final(sp.h, diff_id);
     sp.h = NULL;
+    if (rc == 0 && ftruncate(sp.fd, (off_t)sp.size) != 0)
+        rc = wb_error_sys(err, "spool `%s`", name);
     if (rc < 0) goto out;
     rc = -1;
     if (sp.size == 0) {
@@ -365,8 +381,13 @@ int wb_archive_import(wb_images *s, const char *path, int fd, const char *name,
     wb_tar_stats stats;
     wb_tar_limits lim = o->lim;
     lim.max_bytes = max;
+    bool entries_cap = !lim.max_entries || layer_lim.max_entries < lim.max_entries;
+    if (entries_cap) lim.max_entries = layer_lim.max_entries;
     if (wb_tar_scan(proc, &lim, WB_TAR_REFUSE_WHITEOUTS | WB_TAR_REFUSE_DUPLICATES, &stats, err) <
         0) {
+        if ((stats.over_limit == WB_TAR_OVER_BYTES && layer_cap) ||
+            (stats.over_limit == WB_TAR_OVER_ENTRIES && entries_cap))
+            wb_layer_limit_hint(err, stats.over_limit);
         char why[WB_ERROR_MSG_MAX];
         snprintf(why, sizeof why, "%s", err ? err->msg : "");
         /* the message names /proc/self/fd/N: name the input instead */

@@ -17,6 +17,7 @@
 #include "oci/archive_internal.h"
 #include "oci/image.h"
 #include "oci/reference.h"
+#include "oci/unpack.h"
 
 #define ANN_IMAGE_NAME     "io.containerd.image.name"
 #define ANN_REF_NAME       "org.opencontainers.image.ref.name"
@@ -496,7 +497,18 @@ int wb_archive_load(wb_images *s, const char *path, int fd, const char *name,
         if (has_index || l.docker_manifest) wb_error_wrap(err, "`%s`", name);
         goto out;
     }
-    /* every blob is in: now the images and their names */
+    /* every blob is in: each tar layer must unpack to its diff_id within the caps, or no image is
+     * registered (unpack.h) */
+    for (size_t i = 0; i < l.n && rc == 0; i++) {
+        wb_image *img;
+        rc = wb_image_load(s, l.images[i].manifest, &img, err);
+        if (rc == 0) {
+            rc = wb_image_check_layers(s, img, err);
+            wb_image_free(img);
+        }
+        if (rc < 0) wb_error_wrap(err, "`%s`", name);
+    }
+    /* now the images and their names */
     for (size_t i = 0; i < l.n && rc == 0; i++)
         rc = wb_images_add(s, l.images[i].manifest, (const char *const *)l.images[i].tags,
                            l.images[i].ntags, NULL, err);

@@ -13,6 +13,7 @@
 
 #include "base/fsutil.h"
 #include "oci/archive_internal.h"
+#include "oci/tar_stream.h"
 
 #define COPY_BLOCK (256 * 1024)
 
@@ -426,9 +427,9 @@ int wb__decompress(int fd, const char *name, uint64_t max, wb__sink_fn sink, voi
         total += (uint64_t)n;
         if (total > max) {
             failed = true;
-            wb_error_set(err, EFBIG,
-                         "`%s` expands beyond the %llu MiB limit (a decompression bomb?)", name,
-                         (unsigned long long)((max + (1 << 20) - 1) >> 20));
+            char lim[32];
+            wb_error_set(err, EFBIG, "`%s`: more than %s uncompressed (the limit)", name,
+                         wb_size_text(max, lim, sizeof lim));
             break;
         }
         if (sink(ctx, buf, (size_t)n, err) < 0) {

@@ -28,6 +28,7 @@
 #include "oci/fstree.h"
 #include "oci/image.h"
 #include "oci/layer.h"
+#include "oci/unpack.h"
 #include "oci/reference.h"
 
 #define CACHE_VERSION   "wasmbox-build-cache-v1"
@@ -483,12 +484,21 @@ static int ensure_tree(builder *b, stage *st) {
         st->tree = wb_fstree_new();
         st->tree_layers = 0;
     }
+    wb_tar_limits caps;
+    if (st->tree_layers < st->nlayers && wb_layer_limits(&caps, b->err) < 0) return -1;
     for (size_t i = st->tree_layers; i < st->nlayers; i++) {
         int fd;
         if (open_layer_blob(b, st, i, &fd) < 0) return -1;
-        int rc = wb_tartree_read(fd, (int)i, WB_TARTREE_LAYER, NULL, st->tree, b->err);
+        /* checked against the config's diff_id and the layer caps as it is read (unpack.h) */
+        wb_tartree_limits lim = {caps.max_bytes, caps.max_entries, NULL};
+        if (wb_layer_is_tar(st->layers[i].media_type)) lim.diff_id = st->layers[i].diff_id;
+        int rc = wb_tartree_read(fd, (int)i, WB_TARTREE_LAYER, &lim, st->tree, b->err);
         close(fd);
-        if (rc < 0) return wb_error_wrap(b->err, "read layer %s", st->layers[i].digest);
+        if (rc < 0 && b->err && b->err->code == EFBIG)
+            wb_layer_limit_hint(b->err, strstr(b->err->msg, "entries (the limit)")
+                                            ? WB_TAR_OVER_ENTRIES
+                                            : WB_TAR_OVER_BYTES);
+        if (rc < 0) return wb_error_wrap(b->err, "layer %s", st->layers[i].digest);
         st->tree_layers = i + 1;
     }
     return 0;

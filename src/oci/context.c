@@ -15,6 +15,7 @@
 #include "base/alloc.h"
 #include "base/dynlib.h"
 #include "base/fsutil.h"
+#include "oci/tar_stream.h"
 
 #define MAX_DEPTH     256
 #define MARK_EXCLUDED 1
@@ -330,22 +331,49 @@ static int apply_whiteout(wb_fstree *t, const char *path, int index, unsigned fl
     return 0;
 }
 
+/* Does a component before the last start with `.wh.`? */
+static bool beneath_whiteout(const char *path) {
+    const char *last = strrchr(path, '/');
+    for (const char *c = path; last && c < last;) {
+        if (!strncmp(c, ".wh.", 4)) return true;
+        c = strchr(c, '/') + 1;
+    }
+    return false;
+}
+
+/* A tar stream on fd, from offset 0. */
+static wb_tar_stream *stream_open(int fd, uint64_t max_bytes, bool hash, wb_error *err) {
+    if (lseek(fd, 0, SEEK_SET) < 0) {
+        wb_error_sys(err, "rewind an archive");
+        return NULL;
+    }
+    wb_tar_stream *ts;
+    if (wb_tar_stream_open(NULL, fd, "archive", max_bytes, hash, &ts, err) < 0) return NULL;
+    return ts;
+}
+
 int wb_tartree_read(int fd, int index, unsigned flags, const wb_tartree_limits *lim, wb_fstree *t,
                     wb_error *err) {
     const wb_libarchive *ar = wb_libarchive_get(err);
     if (!ar) return -1;
     uint64_t max_bytes = lim && lim->max_bytes ? lim->max_bytes : (uint64_t)16 << 30;
     uint64_t max_entries = lim && lim->max_entries ? lim->max_entries : 1000000;
-    struct archive *a = tar_open(ar, fd, err);
-    if (!a) return -1;
+    const char *diff_id = lim ? lim->diff_id : NULL;
+    if (diff_id && !wb_digest_valid(diff_id))
+        return wb_error_set(err, EINVAL, "the image config gives no valid diff_id (\"%.80s\")",
+                            diff_id);
+    wb_tar_stream *ts = stream_open(fd, max_bytes, diff_id != NULL, err);
+    if (!ts) return -1;
+    struct archive *a = wb_tar_stream_reader(ts);
     struct archive_entry *e;
     uint64_t ordinal = 0, bytes = 0;
     int rc = 0, r;
+    char lim_text[32];
     while ((r = ar->archive_read_next_header(a, &e)) == ARCHIVE_OK || r == ARCHIVE_WARN) {
         uint64_t ord = ordinal++;
         if (ordinal > max_entries) {
-            rc =
-                wb_error_set(err, EFBIG, "more than %llu entries", (unsigned long long)max_entries);
+            rc = wb_error_set(err, EFBIG, "more than %llu entries (the limit)",
+                              (unsigned long long)max_entries);
             break;
         }
         const char *name = ar->archive_entry_pathname(e);
@@ -357,6 +385,10 @@ int wb_tartree_read(int fd, int index, unsigned flags, const wb_tartree_limits *
         if ((rc = entry_path(name, flags, &path, err)) < 0) break;
         const char *base = strrchr(path, '/');
         base = base ? base + 1 : path;
+        if ((flags & WB_TARTREE_LAYER) && beneath_whiteout(path)) {
+            free(path); /* beneath `.wh.x/`: nothing there is content */
+            continue;
+        }
         if (!strncmp(base, ".wh.", 4)) {
             rc = apply_whiteout(t, path, index, flags, err);
             free(path);
@@ -384,12 +416,12 @@ int wb_tartree_read(int fd, int index, unsigned flags, const wb_tartree_limits *
             }
             /* the same content, seen through another name */
             int tl = tn->layer;
-            uint64_t te = tn->entry, ts = tn->size;
+            uint64_t te = tn->entry, tsize = tn->size;
             rc = wb_fstree_put(t, path, WB_FT_REG, &n, err);
             if (rc == 0) {
                 n->layer = tl;
                 n->entry = te;
-                n->size = ts;
+                n->size = tsize;
             }
             free(target);
         } else if (type == AE_IFDIR) {
@@ -397,8 +429,8 @@ int wb_tartree_read(int fd, int index, unsigned flags, const wb_tartree_limits *
         } else if (type == AE_IFREG) {
             uint64_t size = (uint64_t)ar->archive_entry_size(e);
             if (bytes + size > max_bytes || bytes + size < bytes) {
-                rc = wb_error_set(err, EFBIG, "over the %llu-byte limit for its content",
-                                  (unsigned long long)max_bytes);
+                rc = wb_error_set(err, EFBIG, "more than %s uncompressed (the limit)",
+                                  wb_size_text(max_bytes, lim_text, sizeof lim_text));
             } else {
                 bytes += size;
                 rc = wb_fstree_put(t, path, WB_FT_REG, &n, err);
@@ -425,9 +457,14 @@ int wb_tartree_read(int fd, int index, unsigned flags, const wb_tartree_limits *
         free(path);
         if (rc < 0) break;
     }
-    if (rc == 0 && r != ARCHIVE_EOF)
-        rc = wb_error_set(err, EIO, "read a tar archive: %s", ar->archive_error_string(a) ?: "?");
-    ar->archive_read_free(a);
+    if (rc == 0 && r != ARCHIVE_EOF) rc = wb_tar_stream_fail(ts, "read a tar archive: ", err);
+    char got[WB_DIGEST_MAX];
+    if (rc == 0 && diff_id && wb_tar_stream_finish(ts, got, NULL, err) < 0) rc = -1;
+    if (rc == 0 && diff_id && strcmp(got, diff_id) != 0)
+        rc = wb_error_set(err, EIO,
+                          "uncompressed content %s does not match the image config's diff_id %s",
+                          got, diff_id);
+    wb_tar_stream_free(ts);
     return rc;
 }
 

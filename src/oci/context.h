@@ -40,13 +40,18 @@ enum {
 };
 
 typedef struct wb_tartree_limits {
-    uint64_t max_bytes;   /* content of regular files; 0 = 16 GiB */
+    uint64_t max_bytes;   /* content of regular files, and the uncompressed stream; 0 = 16 GiB */
     uint64_t max_entries; /* 0 = 1,000,000 */
+    const char *diff_id;  /* a layer: the SHA-256 its uncompressed stream must have (NULL: none) */
 } wb_tartree_limits;
 
-/* Apply the tar read from fd (plain, gzip, zstd, xz, bzip2; from offset 0) to the tree. Nodes get
- * layer = `index` and entry = the entry's ordinal. Entries with `..` components are refused; an
- * entry beneath a symlink or a file is refused (ENOTDIR). */
+/* Apply the tar read from fd (plain, gzip, zstd, xz, bzip2; from offset 0; through
+ * wb_tar_stream) to the tree. Nodes get layer = `index` and entry = the entry's ordinal. Entries
+ * with `..` components are refused; an entry beneath a symlink or a file is refused (ENOTDIR);
+ * in a layer, entries beneath a whiteout name (`.wh.x/y`) are skipped. With lim->diff_id, the
+ * whole stream is read and a different digest is an error (EIO); the tree then holds the
+ * layer's entries all the same, and the caller drops it. Over a cap: EFBIG, message ending in
+ * "(the limit)". */
 int wb_tartree_read(int fd, int index, unsigned flags, const wb_tartree_limits *lim, wb_fstree *t,
                     wb_error *err);
 /* Is the file a tar archive (possibly compressed)? (reads from offset 0) */

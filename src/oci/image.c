@@ -15,6 +15,7 @@
 #include "base/alloc.h"
 #include "base/fsutil.h"
 #include "oci/tar.h"
+#include "oci/unpack.h"
 
 /* ---- documents ---- */
 
@@ -324,16 +325,13 @@ int wb_image_rootfs(wb_images *s, const wb_image *img, char **path, wb_error *er
     snprintf(tmp, sizeof tmp, "%s/.tmp.%s.%d", parent, wb_digest_hex(img->config_digest),
              (int)getpid());
     wb_remove_tree(tmp, NULL);
+    wb_tar_limits lim;
+    if (wb_layer_limits(&lim, err) < 0) return -1;
     if (mkdir(tmp, 0755) != 0) return wb_error_sys(err, "create `%s`", tmp);
     for (size_t i = 0; i < img->nlayers; i++) {
         const wb_layer_desc *l = &img->layers[i];
-        if (!is_tar_layer(l->media_type)) continue;
-        char blob[4096];
-        if (wb_blob_path(s, l->digest, blob, sizeof blob, err) < 0) goto fail;
-        if (wb_tar_extract(blob, tmp, NULL, WB_TAR_APPLY_WHITEOUTS, NULL, err) < 0) {
-            wb_error_wrap(err, "unpack layer %s", l->digest);
-            goto fail;
-        }
+        /* checked against its diff_id and the caps as it streams (unpack.h) */
+        if (is_tar_layer(l->media_type) && wb_layer_unpack(s, l, tmp, &lim, err) < 0) goto fail;
     }
     if (rename(tmp, dir) != 0) {
         if (errno == ENOTEMPTY || errno == EEXIST) { /* another process got there first */

@@ -16,12 +16,12 @@
 
 #include "base/alloc.h"
 #include "base/dynlib.h"
+#include "oci/tar_stream.h"
 
 #define DEFAULT_MAX_BYTES   ((uint64_t)16 << 30)
 #define DEFAULT_MAX_ENTRIES 1000000
 #define MAX_PATH_LEN        4096
 #define MAX_COMPONENT_LEN   255
-#define READ_BLOCK          (64 * 1024)
 #define WHITEOUT_PREFIX     ".wh."
 #define WHITEOUT_OPAQUE     ".wh..wh..opq"
 
@@ -99,8 +99,9 @@ typedef struct deferred_dir {
 
 typedef struct walker {
     const wb_libarchive *ar;
-    struct archive *a;
-    int root; /* dest's descriptor; -1 for a scan */
+    wb_tar_stream *ts;
+    struct archive *a; /* the stream's tar reader */
+    int root;          /* dest's descriptor; -1 for a scan */
     unsigned flags;
     uint64_t max_bytes, max_entries;
     wb_tar_stats st;
@@ -120,17 +121,6 @@ static const char *printable(const char *name, char *buf, size_t size) {
         i += 3;
     }
     buf[i] = '\0';
-    return buf;
-}
-
-/* "16 GiB", "64 MiB", or bytes */
-static const char *size_text(uint64_t n, char *buf, size_t size) {
-    if (n && n % ((uint64_t)1 << 30) == 0)
-        snprintf(buf, size, "%llu GiB", (unsigned long long)(n >> 30));
-    else if (n && n % ((uint64_t)1 << 20) == 0)
-        snprintf(buf, size, "%llu MiB", (unsigned long long)(n >> 20));
-    else
-        snprintf(buf, size, "%llu bytes", (unsigned long long)n);
     return buf;
 }
 
@@ -304,20 +294,34 @@ static int clear_slot(int dir, const char *leaf, bool new_is_dir, bool *exists_d
     return 0;
 }
 
-static int write_file_data(walker *w, int fd, const char *entry, wb_error *err) {
+/* Whether a block is all zeros (then it is left as a hole of the new, empty file). */
+static bool all_zero(const uint8_t *p, size_t n) {
+    return n == 0 || (p[0] == 0 && !memcmp(p, p + 1, n - 1));
+}
+
+/* The entry's data; *end is where it ends (the file's length before a final hole). */
+static int write_file_data(walker *w, int fd, const char *entry, uint64_t *end, wb_error *err) {
     const void *buf;
     size_t size;
     la_int64_t offset;
+    *end = 0;
     for (;;) {
         int r = w->ar->archive_read_data_block(w->a, &buf, &size, &offset);
         if (r == ARCHIVE_EOF) return 0;
-        if (r < ARCHIVE_WARN)
-            return bad_entry(err, EIO, entry, "read: %s", w->ar->archive_error_string(w->a));
+        if (r < ARCHIVE_WARN) {
+            wb_tar_stream_fail(w->ts, "", err);
+            if (wb_tar_stream_over_limit(w->ts)) w->st.over_limit = WB_TAR_OVER_BYTES;
+            return wb_error_wrap(err, "archive entry `%.200s`: read", entry);
+        }
         char lim[32];
-        if (offset < 0 || (uint64_t)offset + size > w->max_bytes)
-            return bad_entry(err, EFBIG, entry, "data beyond the %s limit",
-                             size_text(w->max_bytes, lim, sizeof lim));
+        if (offset < 0 || (uint64_t)offset + size > w->max_bytes) {
+            w->st.over_limit = WB_TAR_OVER_BYTES;
+            return bad_entry(err, EFBIG, entry, "more than %s uncompressed (the limit)",
+                             wb_size_text(w->max_bytes, lim, sizeof lim));
+        }
+        if ((uint64_t)offset + size > *end) *end = (uint64_t)offset + size;
         const uint8_t *p = buf;
+        if (all_zero(p, size)) continue;
         while (size) {
             ssize_t n = pwrite(fd, p, size, offset);
             if (n < 0 && errno == EINTR) continue;
@@ -335,9 +339,12 @@ static int extract_file(walker *w, struct archive_entry *e, int dir, const char 
     if (clear_slot(dir, leaf, false, &exists_dir, entry, err) < 0) return -1;
     int fd = openat(dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return bad_entry(err, errno, entry, "create: %s", strerror(errno));
-    int rc = write_file_data(w, fd, entry, err);
-    if (rc == 0 && w->ar->archive_entry_size_is_set(e) &&
-        ftruncate(fd, (off_t)w->ar->archive_entry_size(e)) != 0) /* a sparse file's last hole */
+    uint64_t end;
+    int rc = write_file_data(w, fd, entry, &end, err);
+    /* the last hole (of a sparse entry, or zeros not written) */
+    uint64_t length =
+        w->ar->archive_entry_size_is_set(e) ? (uint64_t)w->ar->archive_entry_size(e) : end;
+    if (rc == 0 && ftruncate(fd, (off_t)length) != 0)
         rc = bad_entry(err, errno, entry, "truncate: %s", strerror(errno));
     if (rc == 0) {
         struct timespec times[2] = {{0, UTIME_OMIT}, {w->ar->archive_entry_mtime(e), 0}};
@@ -535,14 +542,27 @@ static int scan_entry(walker *w, const char *path, enum kind kind, const char *h
     return 0;
 }
 
+/* Does a component before the leaf start with `.wh.`? */
+static bool beneath_whiteout(const char *path, const char *leaf) {
+    for (const char *c = path; c < leaf;) {
+        if (!strncmp(c, WHITEOUT_PREFIX, strlen(WHITEOUT_PREFIX))) return true;
+        const char *slash = strchr(c, '/');
+        if (!slash) break;
+        c = slash + 1;
+    }
+    return false;
+}
+
 static int check_and_apply(walker *w, struct archive_entry *e, wb_error *err) {
     const wb_libarchive *ar = w->ar;
     const char *raw = ar->archive_entry_pathname(e);
     char path[MAX_PATH_LEN + 1];
     if (normalise(raw, path, sizeof path, err) < 0) return -1;
-    if (++w->st.entries > w->max_entries)
-        return bad_entry(err, EFBIG, raw, "the archive has more than %llu entries",
+    if (++w->st.entries > w->max_entries) {
+        w->st.over_limit = WB_TAR_OVER_ENTRIES;
+        return bad_entry(err, EFBIG, raw, "more than %llu entries (the limit)",
                          (unsigned long long)w->max_entries);
+    }
     const char *hardlink = ar->archive_entry_hardlink(e);
     mode_t type = ar->archive_entry_filetype(e);
     enum kind kind = K_OTHER;
@@ -570,9 +590,13 @@ static int check_and_apply(walker *w, struct archive_entry *e, wb_error *err) {
     const char *leaf = strrchr(path, '/');
     leaf = leaf ? leaf + 1 : path;
     bool whiteout = !strncmp(leaf, WHITEOUT_PREFIX, strlen(WHITEOUT_PREFIX));
-    if (whiteout && (w->flags & WB_TAR_REFUSE_WHITEOUTS))
+    bool beneath = beneath_whiteout(path, leaf);
+    if ((whiteout || beneath) && (w->flags & WB_TAR_REFUSE_WHITEOUTS))
         return bad_entry(err, EPERM, raw, "whiteout entries are not allowed here");
     if (!(w->flags & WB_TAR_APPLY_WHITEOUTS)) whiteout = false;
+    /* `.wh.x/` written as a directory with entries: the whiteout is the directory entry itself;
+     * what the tar puts beneath it means nothing and must not recreate it */
+    if (beneath && (w->flags & WB_TAR_APPLY_WHITEOUTS)) return 0;
 
     path_slot *prev = table_find(&w->seen, path);
     if (prev && !prev->implicit && (w->flags & WB_TAR_REFUSE_DUPLICATES))
@@ -581,11 +605,14 @@ static int check_and_apply(walker *w, struct archive_entry *e, wb_error *err) {
     uint64_t size = kind == K_FILE && !hardlink && ar->archive_entry_size_is_set(e)
                         ? (uint64_t)ar->archive_entry_size(e)
                         : 0;
-    char lim[32];
-    if (size > w->max_bytes || w->st.bytes + size > w->max_bytes)
+    char lim[32], declared[32];
+    if (size > w->max_bytes || w->st.bytes + size > w->max_bytes) {
+        w->st.over_limit = WB_TAR_OVER_BYTES;
         return bad_entry(err, EFBIG, raw,
-                         "the archive expands beyond the %s limit (a decompression bomb?)",
-                         size_text(w->max_bytes, lim, sizeof lim));
+                         "declares %s, which takes the archive past %s uncompressed (the limit)",
+                         wb_size_text(size, declared, sizeof declared),
+                         wb_size_text(w->max_bytes, lim, sizeof lim));
+    }
     w->st.bytes += size;
 
     int rc = w->root < 0 ? scan_entry(w, path, kind, hardlink, err)
@@ -614,7 +641,7 @@ static void walker_release(walker *w) {
     table_release(&w->seen);
     for (size_t i = 0; i < w->ndirs; i++) free(w->dirs[i].path);
     free(w->dirs);
-    if (w->a) w->ar->archive_read_free(w->a);
+    wb_tar_stream_free(w->ts);
     if (w->root >= 0) close(w->root);
 }
 
@@ -637,37 +664,29 @@ static int walk(const char *path, int fd, const char *name, const char *dest,
             goto out;
         }
     }
-    w.a = w.ar->archive_read_new();
-    if (!w.a) {
-        wb_error_set(err, ENOMEM, "libarchive: cannot create a reader");
+    /* the stream's own cap is the content cap: the tar's headers and padding count too */
+    if (wb_tar_stream_open(path, fd, name, w.max_bytes, flags & WB_TAR_DIGEST, &w.ts, err) < 0)
         goto out;
-    }
-    /* only these decompressors: no external programs are ever started for a hostile input */
-    w.ar->archive_read_support_filter_gzip(w.a);
-    w.ar->archive_read_support_filter_zstd(w.a);
-    w.ar->archive_read_support_filter_xz(w.a);
-    w.ar->archive_read_support_filter_bzip2(w.a);
-    w.ar->archive_read_support_format_tar(w.a);
-    int r = path ? w.ar->archive_read_open_filename(w.a, path, READ_BLOCK)
-                 : w.ar->archive_read_open_fd(w.a, fd, READ_BLOCK);
-    if (r != ARCHIVE_OK) {
-        wb_error_set(err, w.ar->archive_errno(w.a) > 0 ? w.ar->archive_errno(w.a) : EINVAL,
-                     "read `%s`: %s", name, w.ar->archive_error_string(w.a));
-        goto out;
-    }
+    w.a = wb_tar_stream_reader(w.ts);
     for (;;) {
         struct archive_entry *e;
-        r = w.ar->archive_read_next_header(w.a, &e);
+        int r = w.ar->archive_read_next_header(w.a, &e);
         if (r == ARCHIVE_EOF) break;
         if (r < ARCHIVE_WARN) {
-            const char *why = w.ar->archive_error_string(w.a);
-            wb_error_set(err, EINVAL, "read `%s`: %s", name,
-                         why ? why : "not a tar archive (or a damaged one)");
+            char what[300];
+            snprintf(what, sizeof what, "read `%.200s`: ", name);
+            wb_tar_stream_fail(w.ts, what, err);
+            if (wb_tar_stream_over_limit(w.ts)) w.st.over_limit = WB_TAR_OVER_BYTES;
             goto out;
         }
         if (check_and_apply(&w, e, err) < 0) goto out;
     }
     if (w.root >= 0) finish_dirs(&w);
+    if ((flags & WB_TAR_DIGEST) &&
+        wb_tar_stream_finish(w.ts, w.st.digest, &w.st.stream_bytes, err) < 0) {
+        if (wb_tar_stream_over_limit(w.ts)) w.st.over_limit = WB_TAR_OVER_BYTES;
+        goto out;
+    }
     rc = 0;
 out:
     if (stats) *stats = w.st;

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "oci/digest.h"
 
 typedef struct wb_tar_limits {
     uint64_t max_bytes;   /* total uncompressed bytes (a gzip bomb stops here); 0 = 16 GiB */
@@ -17,18 +18,32 @@ enum {
     WB_TAR_APPLY_WHITEOUTS = 1,   /* OCI whiteouts (.wh.NAME, .wh..wh..opq) delete from dest */
     WB_TAR_REFUSE_WHITEOUTS = 2,  /* a whiteout entry is an error (a single-layer import) */
     WB_TAR_REFUSE_DUPLICATES = 4, /* the same path twice is an error */
+    WB_TAR_DIGEST = 8, /* compute stats->digest (the whole uncompressed stream is then read) */
 };
 
+/* What stopped an archive at a cap (stats->over_limit). */
+enum { WB_TAR_OVER_BYTES = 1, WB_TAR_OVER_ENTRIES = 2 };
+
+/* Filled on success and (as far as the walk got) on failure. */
 typedef struct wb_tar_stats {
     uint64_t entries;
-    uint64_t bytes; /* uncompressed content */
+    uint64_t bytes;             /* uncompressed content (declared sizes of regular files) */
+    uint64_t stream_bytes;      /* with WB_TAR_DIGEST: the uncompressed stream's length */
+    char digest[WB_DIGEST_MAX]; /* with WB_TAR_DIGEST: SHA-256 of the uncompressed stream */
+    int over_limit;             /* WB_TAR_OVER_*: refused for a cap (the limit message ends in
+                                   "(the limit)"); 0 otherwise */
 } wb_tar_stats;
 
-/* Extract `archive` (plain, gzip or zstd; detected) beneath `dest` (an existing directory).
- * Refused with a clear error naming the entry: absolute names, `..` components, entries reached
- * through a symlink, hard links to outside, device nodes, over-limit sizes, (per flags) whiteouts
- * and duplicates. On error, dest may hold part of the archive: extract into a fresh directory and
- * discard it on failure. Ownership is not applied (the store runs unprivileged files). */
+/* Extract `archive` (plain, gzip, zstd, xz or bzip2; detected) beneath `dest` (an existing
+ * directory), reading it through wb_tar_stream (tar_stream.h). Refused with a clear error naming
+ * the entry: absolute names, `..` components, entries reached through a symlink, hard links to
+ * outside, device nodes, (per flags) whiteouts and duplicates. The caps: an entry whose declared
+ * size would take the content past max_bytes is refused before any of its data is written, the
+ * uncompressed stream stops at max_bytes, and the (max_entries + 1)th entry is refused. Entries
+ * beneath a whiteout name (`.wh.x/y`) are skipped when whiteouts are applied (refused when they
+ * are refused). Blocks of zeros are left as holes (a file of zeros takes no disk). On error, dest
+ * may hold part of the archive: extract into a fresh directory and discard it on failure.
+ * Ownership is not applied (the store runs unprivileged files). */
 int wb_tar_extract(const char *archive, const char *dest, const wb_tar_limits *lim, unsigned flags,
                    wb_tar_stats *stats, wb_error *err);
 

@@ -11,6 +11,7 @@
 #include "base/alloc.h"
 #include "oci/image.h"
 #include "oci/reference.h"
+#include "oci/unpack.h"
 #include "registry/client.h"
 
 #define MAX_LAYER_BYTES ((uint64_t)1 << 40) /* a descriptor claiming more is refused */
@@ -245,6 +246,15 @@ static int pull_image(pull_ctx *x, wb__reg_client *c, const json_t *manifest, co
     }
     char stored[WB_DIGEST_MAX];
     if (wb_blob_put(s, raw, raw_len, stored, err) < 0) goto out;
+    /* each tar layer must unpack to the config's diff_id within the caps before the image is
+     * registered (unpack.h); the blobs of a refused image stay unreferenced until a gc */
+    if (!*up_to_date) {
+        wb_image *img;
+        if (wb_image_load(s, manifest_digest, &img, err) < 0) goto out;
+        int checked = wb_image_check_layers(s, img, err);
+        wb_image_free(img);
+        if (checked < 0) goto out;
+    }
     for (size_t i = 0; i < n; i++)
         if (items[i].row >= 0) wb__progress_set(x->p, items[i].row, "Pull complete", 0, 0);
     char repo[WB_REF_MAX], repo_digest[WB_REF_MAX + WB_DIGEST_MAX];
