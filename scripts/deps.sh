@@ -14,6 +14,9 @@ packages=(
     docker-registry apache2-utils openssl  # registry tests: a real registry, htpasswd, tokens
     skopeo               # interop tests for images
     hyperfine python3    # benchmarks
+    busybox-static debootstrap  # Linux test images (scripts/test-images.sh)
+    podman runc uidmap catatonit  # the reference runtime, podman 4.3 + runc (tests/linux/podman.sh)
+    libseccomp-dev libcap-dev  # seccomp filters and capabilities of Linux containers
     ca-certificates
 )
 missing=()
