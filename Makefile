@@ -62,7 +62,7 @@ UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
 
 EXAMPLE_WATS := $(wildcard examples/*/*.wat)
 EXAMPLES := $(patsubst examples/%.wat,$(BUILD)/examples/%.wasm,$(EXAMPLE_WATS)) \
-            $(BUILD)/examples/hello/hello.wasm
+            $(BUILD)/examples/hello/hello.wasm $(BUILD)/examples/hello/Dockerfile
 WASI_CC := clang --target=wasm32-wasi --sysroot=/usr -O2
 
 SPEC_WASTS := $(sort $(wildcard $(SHARED)/testsuite/wasm-spec/wast/*.wast))
@@ -70,7 +70,7 @@ SPEC_NAMES := $(notdir $(basename $(SPEC_WASTS)))
 SPEC_JSONS := $(foreach n,$(SPEC_NAMES),$(BUILD)/spec/$(n)/$(n).json)
 SPEC_NONSIMD := $(foreach n,$(filter-out simd_%,$(SPEC_NAMES)),$(BUILD)/spec/$(n)/$(n).json)
 
-.PHONY: all check spec spec-nonsimd bench bench-http examples-http fuzz clean format
+.PHONY: install all check spec spec-nonsimd bench bench-http examples-http fuzz clean format
 all: $(BUILD)/wasmbox $(BUILD)/wasmbox-full $(BUILD)/wasmbox-spectest $(BUILD)/unit-tests $(EXAMPLES) examples-http
 
 $(BUILD)/libwasmbox.a: $(LIB_OBJS)
@@ -148,6 +148,17 @@ $(BUILD)/examples/%.wasm: examples/%.wat
 $(BUILD)/examples/hello/hello.wasm: examples/hello/hello.c
 	@mkdir -p $(dir $@)
 	$(Q)$(WASI_CC) -o $@ $<
+
+$(BUILD)/examples/hello/Dockerfile: examples/hello/Dockerfile
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the core and wasmbox-full side by side (the core
+# finds wasmbox-full beside itself)
+PREFIX ?= /usr/local
+install: $(BUILD)/wasmbox $(BUILD)/wasmbox-full
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BUILD)/wasmbox $(BUILD)/wasmbox-full $(DESTDIR)$(PREFIX)/bin/
 
 # Spec tests: converted from ../shared at build time, never committed.
 .SECONDEXPANSION:

@@ -182,5 +182,10 @@ expect exposed-ports 0 '{"8080/tcp":{},"9090/udp":{}}' "" -- "$WB" inspect --for
 "$WB" run --rm 127.0.0.1:1/nothere >/dev/null 2>"$T/pull.err"
 check default-tag-first bash -c "grep -n . '$T/pull.err' | head -n 2 | tr '\n' ' ' | grep -Eq '^1:Using default tag: latest 2:Unable to find image .127\.0\.0\.1:1/nothere:latest. locally'"
 
+# the README's first commands, as written there: build in build/examples/hello, then run
+expect readme-build 0 "" "" -- bash -c "cd '$BUILD/examples/hello' && '$WB' build -q --platform wasi/wasm -t hello-world . >/dev/null"
+expect readme-run 0 "Hello from WebAssembly!" "" -- bash -c "'$WB' run --rm --runtime=io.containerd.wasmedge.v1 --platform=wasi/wasm hello-world | head -n 1"
+expect make-install 0 "ok" "" -- bash -c "make -s install BUILD='$BUILD' PREFIX='$T/prefix' >/dev/null && '$T/prefix/bin/wasmbox' version >/dev/null && test -x '$T/prefix/bin/wasmbox-full' && echo ok"
+
 echo "issue-12: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
