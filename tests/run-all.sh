@@ -65,6 +65,8 @@ run_suite "wasi-testsuite" env BUILD="$BUILD" SHARED="$SHARED" python3 tests/was
 run_suite "WASI sandbox" env BUILD="$BUILD" bash tests/wasi/sandbox.sh
 run_suite "WASI sockets and HTTP" env BUILD="$BUILD" bash tests/wasi/http.sh
 run_suite "regressions of issue #12" env BUILD="$BUILD" bash tests/regression/issue-12.sh
+run_suite "Linux test images" env BUILD="$BUILD" bash tests/linux/images.sh
+run_suite "Linux containers (beside podman + runc)" env BUILD="$BUILD" bash tests/linux/containers.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -76,7 +76,7 @@ static char *read_stdin(size_t *len) {
 static int build(int argc, char **argv, bool buildx) {
     wb_cli_command cmd = {buildx ? "buildx build" : "build", "[OPTIONS] PATH | -",
                           buildx ? "Start a build" : "Build an image from a Dockerfile",
-                          buildx ? buildx_flags : build_flags};
+                          buildx ? buildx_flags : build_flags, false};
     strlist tags = {0}, bargs = {0};
     const char *file, *platform, *target, *iidfile, *context = NULL;
     bool quiet, no_cache, push_tags;

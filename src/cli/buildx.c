@@ -13,7 +13,8 @@ static const wb_cli_flag ls_flags[] = {
     {0, "no-trunc", NULL, "Don't truncate output", false},
     {0},
 };
-static const wb_cli_command ls_cmd = {"buildx ls", "[OPTIONS]", "List builder instances", ls_flags};
+static const wb_cli_command ls_cmd = {"buildx ls", "[OPTIONS]", "List builder instances", ls_flags,
+                                      false};
 
 static const wb_cli_column ls_columns[] = {
     {"Name", "NAME/NODE"},
@@ -67,7 +68,7 @@ int wb_cmd_buildx_ls(int argc, char **argv) {
 
 static const wb_cli_flag no_flags[] = {{0}};
 static const wb_cli_command version_cmd = {"buildx version", "", "Show buildx version information",
-                                           no_flags};
+                                           no_flags, false};
 
 int wb_cmd_buildx_version(int argc, char **argv) {
     wb_cli_args a;

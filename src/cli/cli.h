@@ -34,6 +34,7 @@ int wb_cmd_kill(int argc, char **argv);
 int wb_cmd_rm(int argc, char **argv);
 int wb_cmd_wait(int argc, char **argv);
 int wb_cmd_start(int argc, char **argv);
+int wb_cmd_exec(int argc, char **argv);
 int wb_cmd_inspect(int argc, char **argv);
 int wb_cmd_container_inspect(int argc, char **argv);
 int wb_cmd_container_prune(int argc, char **argv);

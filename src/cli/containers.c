@@ -118,9 +118,9 @@ static const wb_cli_flag ps_flags[] = {
     {'q', "quiet", NULL, "Only display container IDs", false},
     {0},
 };
-static const wb_cli_command ps_cmd = {"ps", "[OPTIONS]", "List containers", ps_flags};
+static const wb_cli_command ps_cmd = {"ps", "[OPTIONS]", "List containers", ps_flags, false};
 static const wb_cli_command container_ls_cmd = {"container ls", "[OPTIONS]", "List containers",
-                                                ps_flags};
+                                                ps_flags, false};
 
 /* Docker's ps columns: every field a row has (the names of `--format json`), with its title */
 static const wb_cli_column ps_columns[] = {
@@ -300,6 +300,19 @@ static int for_each_container(char **names, int n, container_fn fn, void *ctx) {
     return rc;
 }
 
+/* Is any of the named containers a Linux container? Starting one needs libcap and libseccomp,
+ * which the static core hands to wasmbox-full (docs/binaries.md). */
+static bool any_linux(char **names, int n) {
+    for (int i = 0; i < n; i++) {
+        wb_container *c;
+        if (wb_container_open(wb_cli_root(), names[i], &c, NULL) < 0) continue;
+        bool linux_ct = wb_container_is_linux(c);
+        wb_container_free(c);
+        if (linux_ct) return true;
+    }
+    return false;
+}
+
 /* Parse a container command's line. Returns 0 to go on; else the command is over (its help was
  * printed, a flag was wrong, or fewer than min_args names were given) with *rc its exit status.
  * exact: the command takes exactly min_args names. */
@@ -344,9 +357,9 @@ static const wb_cli_flag stop_flags[] = {
     {0},
 };
 static const wb_cli_command stop_cmd = {"stop", "[OPTIONS] CONTAINER [CONTAINER...]",
-                                        "Stop one or more running containers", stop_flags};
+                                        "Stop one or more running containers", stop_flags, false};
 static const wb_cli_command restart_cmd = {"restart", "[OPTIONS] CONTAINER [CONTAINER...]",
-                                           "Restart one or more containers", stop_flags};
+                                           "Restart one or more containers", stop_flags, false};
 
 typedef struct stop_ctx {
     int timeout;
@@ -372,6 +385,10 @@ int wb_cmd_stop(int argc, char **argv) {
     int rc;
     if (parse_command(o.restart ? &restart_cmd : &stop_cmd, argc, argv, 1, false, &a, &rc) < 0)
         return rc;
+    if (o.restart && wb_cli_is_core() && any_linux(a.pos, a.npos)) {
+        wb_cli_args_release(&a);
+        return wb_cli_handoff("restarting Linux containers");
+    }
     const char *t = wb_cli_flag_value(&a, "time");
     if (!t) t = wb_cli_flag_value(&a, "timeout");
     if (t) o.timeout = atoi(t);
@@ -385,19 +402,12 @@ static const wb_cli_flag kill_flags[] = {
     {0},
 };
 static const wb_cli_command kill_cmd = {"kill", "[OPTIONS] CONTAINER [CONTAINER...]",
-                                        "Kill one or more running containers", kill_flags};
+                                        "Kill one or more running containers", kill_flags, false};
 
 static int kill_one(wb_container *c, const char *name, void *ctx) {
     int sig = *(const int *)ctx;
     wb_error err;
-    if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT) {
-        /* a user's kill ends the container: no restart */
-        char path[4200];
-        snprintf(path, sizeof path, "%s/stopped", c->dir);
-        int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        if (fd >= 0) close(fd);
-    }
-    if (wb_container_signal(c, sig, &err) < 0) {
+    if (wb_container_kill(c, sig, &err) < 0) {
         wb_cli_error("%s", err.msg);
         return 1;
     }
@@ -427,39 +437,13 @@ int wb_cmd_kill(int argc, char **argv) {
 
 /* ---- rm, prune ---- */
 
-static int force_remove(wb_container *c, wb_error *err) {
-    if (is_running(c)) {
-        json_t *st = json_object_get(c->doc, "State");
-        int mon = (int)json_integer_value(json_object_get(st, "MonitorPid"));
-        int pid = (int)json_integer_value(json_object_get(st, "Pid"));
-        json_int_t mstart = json_integer_value(json_object_get(st, "MonitorStart"));
-        char marker[4200];
-        snprintf(marker, sizeof marker, "%s/stopped", c->dir);
-        int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        if (fd >= 0) close(fd);
-        /* kill the workload and let its monitor reap it, record the exit and leave (no restart:
-         * the marker says so); only a monitor that does not go is killed too */
-        if (pid > 0) kill(pid, SIGKILL);
-        bool separate = mon > 0 && mon != pid && (json_int_t)wb_process_start_time(mon) == mstart;
-        for (int i = 0; i < 250 && separate && wb_process_start_time(mon); i++) {
-            struct timespec ts = {0, 10 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-        if (separate && (json_int_t)wb_process_start_time(mon) == mstart) kill(mon, SIGKILL);
-    }
-    char cg[256];
-    snprintf(cg, sizeof cg, "/sys/fs/cgroup/cpu/wasmbox/%s", c->id);
-    rmdir(cg);
-    return wb_container_remove(c, err);
-}
-
 static const wb_cli_flag rm_flags[] = {
     {'f', "force", NULL, "Force the removal of a running container (uses SIGKILL)", false},
     {'v', "volumes", NULL, "Remove anonymous volumes associated with the container", false},
     {0},
 };
 static const wb_cli_command rm_cmd = {"rm", "[OPTIONS] CONTAINER [CONTAINER...]",
-                                      "Remove one or more containers", rm_flags};
+                                      "Remove one or more containers", rm_flags, false};
 
 static int rm_one(wb_container *c, const char *name, void *ctx) {
     bool force = *(const bool *)ctx;
@@ -470,7 +454,7 @@ static int rm_one(wb_container *c, const char *name, void *ctx) {
                      c->id);
         return 1;
     }
-    if (force_remove(c, &err) < 0) {
+    if (wb_container_remove_force(c, &err) < 0) {
         wb_cli_error("%s", err.msg);
         return 1;
     }
@@ -493,7 +477,7 @@ static const wb_cli_flag prune_flags[] = {
     {0},
 };
 static const wb_cli_command prune_cmd = {"container prune", "[OPTIONS]",
-                                         "Remove all stopped containers", prune_flags};
+                                         "Remove all stopped containers", prune_flags, false};
 
 int wb_cmd_container_prune(int argc, char **argv) {
     wb_cli_args a;
@@ -517,7 +501,7 @@ int wb_cmd_container_prune(int argc, char **argv) {
 static const wb_cli_flag no_flags[] = {{0}};
 static const wb_cli_command wait_cmd = {
     "wait", "CONTAINER [CONTAINER...]",
-    "Block until one or more containers stop, then print their exit codes", no_flags};
+    "Block until one or more containers stop, then print their exit codes", no_flags, false};
 
 static int wait_one(wb_container *c, const char *name, void *ctx) {
     (void)name;
@@ -551,7 +535,8 @@ static const wb_cli_flag start_flags[] = {
     {0},
 };
 static const wb_cli_command start_cmd = {"start", "[OPTIONS] CONTAINER [CONTAINER...]",
-                                         "Start one or more stopped containers", start_flags};
+                                         "Start one or more stopped containers", start_flags,
+                                         false};
 
 static int start_one(wb_container *c, const char *name, void *ctx) {
     bool attach = *(const bool *)ctx;
@@ -584,6 +569,10 @@ int wb_cmd_start(int argc, char **argv) {
     wb_cli_args a;
     int rc;
     if (parse_command(&start_cmd, argc, argv, 1, false, &a, &rc) < 0) return rc;
+    if (wb_cli_is_core() && any_linux(a.pos, a.npos)) {
+        wb_cli_args_release(&a);
+        return wb_cli_handoff("starting Linux containers");
+    }
     bool attach = wb_cli_flag_set(&a, "attach");
     rc = for_each_container(a.pos, a.npos, start_one, &attach);
     wb_cli_args_release(&a);
@@ -687,7 +676,7 @@ static const wb_cli_flag logs_flags[] = {
     {0},
 };
 static const wb_cli_command logs_cmd = {"logs", "[OPTIONS] CONTAINER",
-                                        "Fetch the logs of a container", logs_flags};
+                                        "Fetch the logs of a container", logs_flags, false};
 
 int wb_cmd_logs(int argc, char **argv) {
     wb_cli_args a;
@@ -715,10 +704,10 @@ static const wb_cli_flag inspect_flags[] = {
 };
 static const wb_cli_command inspect_cmd = {
     "inspect", "[OPTIONS] NAME|ID [NAME|ID...]",
-    "Return low-level information on Docker objects (containers, images)", inspect_flags};
+    "Return low-level information on Docker objects (containers, images)", inspect_flags, false};
 static const wb_cli_command container_inspect_cmd = {
     "container inspect", "[OPTIONS] CONTAINER [CONTAINER...]",
-    "Display detailed information on one or more containers", inspect_flags};
+    "Display detailed information on one or more containers", inspect_flags, false};
 
 /* inspect, and container inspect (container_only: --type container) */
 static int inspect(int argc, char **argv, bool container_only) {
@@ -826,7 +815,7 @@ static const wb_cli_flag stats_flags[] = {
 static const wb_cli_command stats_cmd = {"stats", "[OPTIONS] [CONTAINER...]",
                                          "Display a live stream of container(s) resource usage "
                                          "statistics (here: one sample, with --no-stream)",
-                                         stats_flags};
+                                         stats_flags, false};
 
 static const wb_cli_column stats_columns[] = {
     {"BlockIO", "BLOCK I/O"}, {"CPUPerc", "CPU %"}, {"Container", "CONTAINER"},

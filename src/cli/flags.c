@@ -112,6 +112,7 @@ int wb_cli_parse(const wb_cli_command *cmd, int argc, char **argv, wb_cli_args *
         const char *arg = argv[i];
         if (flags_done || arg[0] != '-' || !arg[1]) {
             a->pos[a->npos++] = argv[i];
+            if (cmd->flags_before_args) flags_done = true;
             continue;
         }
         if (!strcmp(arg, "--")) {

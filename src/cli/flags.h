@@ -22,6 +22,7 @@ typedef struct wb_cli_command {
     const char *args;         /* after the name in the usage line: "[OPTIONS] CONTAINER [...]" */
     const char *summary;      /* one line */
     const wb_cli_flag *flags; /* ends with an entry without a name */
+    bool flags_before_args;   /* the first argument ends the flags (`exec C ls -l`: -l is ls's) */
 } wb_cli_command;
 
 #define WB_CLI_MAX_GIVEN 64

@@ -102,9 +102,9 @@ static const wb_cli_flag images_flags[] = {
     {0},
 };
 static const wb_cli_command images_cmd = {"images", "[OPTIONS] [REPOSITORY[:TAG]]", "List images",
-                                          images_flags};
+                                          images_flags, false};
 static const wb_cli_command image_ls_cmd = {"image ls", "[OPTIONS] [REPOSITORY[:TAG]]",
-                                            "List images", images_flags};
+                                            "List images", images_flags, false};
 
 static int by_created_desc(const void *a, const void *b) {
     const wb_image_record *x = a, *y = b;
@@ -303,7 +303,7 @@ static const wb_cli_flag image_inspect_flags[] = {
 };
 static const wb_cli_command image_inspect_cmd = {
     "image inspect", "[OPTIONS] IMAGE [IMAGE...]",
-    "Display detailed information on one or more images", image_inspect_flags};
+    "Display detailed information on one or more images", image_inspect_flags, false};
 
 int wb_cmd_image_inspect(int argc, char **argv) {
     wb_cli_args a;
@@ -416,9 +416,9 @@ static const wb_cli_flag rmi_flags[] = {
     {0},
 };
 static const wb_cli_command rmi_cmd = {"rmi", "[OPTIONS] IMAGE [IMAGE...]",
-                                       "Remove one or more images", rmi_flags};
+                                       "Remove one or more images", rmi_flags, false};
 static const wb_cli_command image_rm_cmd = {"image rm", "[OPTIONS] IMAGE [IMAGE...]",
-                                            "Remove one or more images", rmi_flags};
+                                            "Remove one or more images", rmi_flags, false};
 
 /* Parse an image command's line. Returns 0 to go on; else the command is over (help, a flag
  * error, fewer than min_args arguments) with *rc its exit status. */
@@ -456,7 +456,7 @@ int wb_cmd_rmi(int argc, char **argv) {
 static const wb_cli_flag no_flags[] = {{0}};
 static const wb_cli_command tag_cmd = {"tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
                                        "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
-                                       no_flags};
+                                       no_flags, false};
 
 int wb_cmd_tag(int argc, char **argv) {
     wb_cli_args a;
@@ -507,7 +507,7 @@ static const wb_cli_flag prune_flags[] = {
     {0},
 };
 static const wb_cli_command prune_cmd = {"image prune", "[OPTIONS]", "Remove unused images",
-                                         prune_flags};
+                                         prune_flags, false};
 
 int wb_cmd_image_prune(int argc, char **argv) {
     wb_cli_args a;

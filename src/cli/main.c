@@ -79,6 +79,7 @@ static void usage(FILE *out) {
           "  run         Run a container from an image, or a WebAssembly module file\n"
           "  create      Create a new container\n"
           "  start       Start one or more stopped containers\n"
+          "  exec        Execute a command in a running container\n"
           "  ps          List containers\n"
           "  logs        Fetch the logs of a container\n"
           "  stop        Stop one or more running containers\n"
@@ -115,8 +116,8 @@ static const wb_cli_flag version_flags[] = {
     {'f', "format", "string", WB_CLI_INSPECT_FORMAT_HELP, false},
     {0},
 };
-static const wb_cli_command version_cmd = {"version", "[OPTIONS]",
-                                           "Show the wasmbox version information", version_flags};
+static const wb_cli_command version_cmd = {
+    "version", "[OPTIONS]", "Show the wasmbox version information", version_flags, false};
 
 static int wb_cmd_version(int argc, char **argv) {
     wb_cli_args a;
@@ -175,10 +176,12 @@ static const command commands[] = {
     {"stats", wb_cmd_stats, NULL},   {"pull", wb_cmd_pull, NULL},
     {"push", wb_cmd_push, NULL},     {"login", wb_cmd_login, NULL},
     {"logout", wb_cmd_logout, NULL}, {"version", wb_cmd_version, NULL},
+    {"exec", wb_cmd_exec, NULL},
 };
 
 static const command container_commands[] = {
     {"create", wb_cmd_create, "Create a new container"},
+    {"exec", wb_cmd_exec, "Execute a command in a running container"},
     {"inspect", wb_cmd_container_inspect, "Display detailed information on one or more containers"},
     {"kill", wb_cmd_kill, "Kill one or more running containers"},
     {"logs", wb_cmd_logs, "Fetch the logs of a container"},
@@ -249,7 +252,7 @@ static void group_usage(const group *g, FILE *out) {
 /* What the static core hands to wasmbox-full at once: the commands (and `image` subcommands)
  * that need libcurl, libcrypto or libarchive. run and create may go later (src/cli/run_image.c). */
 static const char *const full_only[] = {"build", "save", "load",  "import", "export-wasm",
-                                        "pull",  "push", "login", "logout"};
+                                        "pull",  "push", "login", "logout", "exec"};
 
 /* name: what full_only knows the command by (`buildx build` is a build) */
 static int dispatch(const char *name, command_fn fn, int argc, char **argv) {

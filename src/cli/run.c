@@ -30,6 +30,12 @@ static const wb_cli_flag run_flags[] = {
     {0, "bounds-checks", NULL, "Module files: check memory accesses explicitly, not by guard pages",
      false},
     {0, "cpus", "decimal", "Number of CPUs", false},
+    {0, "cpu-shares", "int", "CPU shares (relative weight, Linux containers)", false},
+    {0, "memory-swap", "bytes",
+     "Swap limit equal to memory plus swap: '-1' to enable unlimited swap (Linux containers)",
+     false},
+    {0, "pids-limit", "int", "Tune container pids limit (set -1 for unlimited, Linux containers)",
+     false},
     {'d', "detach", NULL, "Run container in background and print container ID", false},
     {0, "dir", "HOST[::GUEST]", "Module files: preopen the host directory HOST as GUEST", false},
     {0, "dump-code", NULL, "Module files: print the internal code of every function and exit",
@@ -58,6 +64,14 @@ static const wb_cli_flag run_flags[] = {
      "\"missing\")",
      false},
     {0, "read-only", NULL, "Mount the container's root filesystem as read only", false},
+    {0, "privileged", NULL, "Give extended privileges to this container (Linux containers)", false},
+    {0, "cap-add", "list", "Add Linux capabilities", false},
+    {0, "cap-drop", "list", "Drop Linux capabilities", false},
+    {0, "security-opt", "list",
+     "Security Options (no-new-privileges, seccomp=unconfined) (Linux containers)", false},
+    {'h', "hostname", "string", "Container host name", false},
+    {'u', "user", "string", "Username or UID (format: <name|uid>[:<group|gid>])", false},
+    {0, "ulimit", "ulimit", "Ulimit options (NAME=SOFT[:HARD], Linux containers)", false},
     {0, "restart", "string", "Restart policy to apply when a container exits (default \"no\")",
      false},
     {0, "rm", NULL,
@@ -83,10 +97,10 @@ void wb_cli_run_usage(FILE *out, bool create) {
     const wb_cli_command run = {
         "run",
         "[OPTIONS] IMAGE [COMMAND] [ARG...]\n   or:  wasmbox run [OPTIONS] FILE.wasm [ARGS...]",
-        "Create and run a new container from an image, or run a WebAssembly module file",
-        run_flags};
+        "Create and run a new container from an image, or run a WebAssembly module file", run_flags,
+        false};
     const wb_cli_command create_cmd = {"create", "[OPTIONS] IMAGE [COMMAND] [ARG...]",
-                                       "Create a new container", run_flags};
+                                       "Create a new container", run_flags, false};
     wb_cli_usage(create ? &create_cmd : &run, out);
 }
 

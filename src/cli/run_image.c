@@ -20,6 +20,8 @@
 #include "registry/registry.h"
 #include "runtime/container.h"
 #include "runtime/launch.h"
+#include "runtime/linux_handler.h"
+#include "runtime/linux_security.h"
 #include "runtime/wasm_handler.h"
 
 int wb_run_image(wb_run_opts *o);
@@ -180,6 +182,18 @@ int wb_cmd_create(int argc, char **argv) {
     return rc;
 }
 
+/* A Linux image whose command is not a Wasm module (which would make it a Wasm container). */
+static bool image_is_linux(wb_images *store, wb_image *img) {
+    if (img->wasm != WB_WASM_NOT) return false;
+    char *entry = NULL;
+    wb_error err;
+    if (wb_image_wasm_entry(store, img, &entry, &err) == 0) {
+        free(entry);
+        return false; /* WB_WASM_MAGIC */
+    }
+    return true;
+}
+
 int wb_run_image(wb_run_opts *o) {
     const char *ref = o->path;
     wb_runtime_kind kind = WB_RUNTIME_WASMEDGE;
@@ -279,6 +293,38 @@ int wb_run_image(wb_run_opts *o) {
         rc = wb_cli_handoff("unpacking the image's layers");
         goto out;
     }
+    /* a Linux container: asked for (--runtime runc), or a Linux image whose command is not a
+     * Wasm module. Its capabilities and seccomp filter need libcap and libseccomp, which the
+     * static core does not load: wasmbox-full runs it (and its monitor). */
+    bool linux_ct = o->runtime ? kind == WB_RUNTIME_LINUX : image_is_linux(store, img);
+    if (linux_ct) {
+        runtime = "runc";
+        if (wb_cli_is_core()) {
+            rc = wb_cli_handoff("running Linux containers");
+            goto out;
+        }
+        wb_caps caps;
+        if (wb_caps_compute(o->cap_add, (size_t)o->ncap_add, o->cap_drop, (size_t)o->ncap_drop,
+                            o->privileged, &caps, &err) < 0) {
+            wb_cli_error("%s", err.msg);
+            goto out;
+        }
+    } else {
+        const char *linux_only = o->user                       ? "--user"
+                                 : o->privileged               ? "--privileged"
+                                 : o->nsecurity_opt            ? "--security-opt"
+                                 : o->ncap_add || o->ncap_drop ? "--cap-add/--cap-drop"
+                                 : o->nulimits                 ? "--ulimit"
+                                 : o->memory_swap              ? "--memory-swap"
+                                 : o->cpu_shares               ? "--cpu-shares"
+                                 : o->pids_limit               ? "--pids-limit"
+                                                               : NULL;
+        if (linux_only) {
+            wb_cli_error("%s applies to Linux containers; `%s` runs as a Wasm container",
+                         linux_only, ref);
+            goto out;
+        }
+    }
 
     /* the command: Docker's rules for ENTRYPOINT, CMD, --entrypoint and arguments */
     if (o->entrypoint_set) {
@@ -347,15 +393,42 @@ int wb_run_image(wb_run_opts *o) {
         .stop_timeout = o->stop_timeout,
         .memory = o->memory,
         .nano_cpus = o->nano_cpus,
+        .memory_swap = o->memory_swap,
+        .cpu_shares = o->cpu_shares,
+        .pids_limit = o->pids_limit,
         .network = o->network ? o->network : "none",
         .start_here = !o->detach && !o->create_only,
+        .hostname = o->hostname,
+        .cap_add = o->cap_add,
+        .ncap_add = (size_t)o->ncap_add,
+        .cap_drop = o->cap_drop,
+        .ncap_drop = (size_t)o->ncap_drop,
+        .security_opt = o->security_opt,
+        .nsecurity_opt = (size_t)o->nsecurity_opt,
+        .privileged = o->privileged,
     };
+    if (o->user) spec.user = o->user;
+    json_t *ulimits = json_array();
+    for (int i = 0; i < o->nulimits; i++) {
+        wb_ulimit l;
+        char name[16];
+        if (wb_ulimit_parse(o->ulimits[i], &l, name, &err) < 0) {
+            json_decref(ulimits);
+            wb_cli_error("%s", err.msg);
+            goto out;
+        }
+        json_array_append_new(ulimits, json_pack("{s:s, s:I, s:I}", "Name", name, "Soft",
+                                                 (json_int_t)l.soft, "Hard", (json_int_t)l.hard));
+    }
+    spec.ulimits = ulimits;
     /* an artifact without ENTRYPOINT: the module's name is argv[0], the arguments follow */
     if ((img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI) && entrypoint.n == 0) {
         spec.entrypoint = argv.v;
         spec.nentrypoint = 1;
     }
-    if (wb_container_create(wb_cli_root(), &spec, &c, &err) < 0) {
+    int created = wb_container_create(wb_cli_root(), &spec, &c, &err);
+    json_decref(ulimits);
+    if (created < 0) {
         wb_cli_error("%s", err.msg);
         goto out;
     }

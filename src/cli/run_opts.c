@@ -268,7 +268,8 @@ static int short_flag(wb_run_opts *o, int argc, char **argv, int *i) {
         o->image_only_flag = "--memory";
         return 0;
     }
-    if (f == 'e' || f == 'v' || f == 'w' || f == 'l') {
+    if (f == 'h' && !a[2] && *i + 1 >= argc) return 1; /* a lone -h: the help */
+    if (f == 'e' || f == 'v' || f == 'w' || f == 'l' || f == 'h' || f == 'u') {
         const char *v = a[2] ? a + 2 : (*i + 1 < argc ? argv[++*i] : NULL);
         if (!v) {
             wb_cli_error("flag needs an argument: '%c' in -%c", f, f);
@@ -278,7 +279,11 @@ static int short_flag(wb_run_opts *o, int argc, char **argv, int *i) {
         if (f == 'v') add_str(&o->volumes, &o->nvolumes, v);
         if (f == 'w') o->workdir = v;
         if (f == 'l') add_str(&o->labels, &o->nlabels, v);
-        if (f != 'e') o->image_only_flag = f == 'v' ? "-v" : f == 'w' ? "-w" : "-l";
+        if (f == 'h') o->hostname = v;
+        if (f == 'u') o->user = v;
+        static const char names[] = "vwlhu";
+        static const char *const flags[] = {"-v", "-w", "-l", "-h", "-u"};
+        if (f != 'e') o->image_only_flag = flags[strchr(names, f) - names];
         return 0;
     }
     for (const char *c = a + 1; *c; c++) {
@@ -307,9 +312,10 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
             i++;
             break;
         }
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return 1;
+        if (!strcmp(a, "--help")) return 1;
         if (a[1] != '-') {
-            if (short_flag(o, argc, argv, &i) < 0) return -1;
+            int r = short_flag(o, argc, argv, &i);
+            if (r != 0) return r; /* 1: a lone -h, the help */
             continue;
         }
         /* flags for module files (wasmtime's) */
@@ -375,6 +381,31 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
         } else if (!strcmp(a, "--rm")) {
             o->rm = true;
             o->image_only_flag = "--rm";
+        } else if (is_opt(a, "--hostname")) {
+            if (!(o->hostname = opt_value(argc, argv, &i, "--hostname"))) return -1;
+            o->image_only_flag = "--hostname";
+        } else if (is_opt(a, "--user")) {
+            if (!(o->user = opt_value(argc, argv, &i, "--user"))) return -1;
+            o->image_only_flag = "--user";
+        } else if (is_opt(a, "--cap-add")) {
+            if (!(v = opt_value(argc, argv, &i, "--cap-add"))) return -1;
+            add_str(&o->cap_add, &o->ncap_add, v);
+            o->image_only_flag = "--cap-add";
+        } else if (is_opt(a, "--cap-drop")) {
+            if (!(v = opt_value(argc, argv, &i, "--cap-drop"))) return -1;
+            add_str(&o->cap_drop, &o->ncap_drop, v);
+            o->image_only_flag = "--cap-drop";
+        } else if (is_opt(a, "--security-opt")) {
+            if (!(v = opt_value(argc, argv, &i, "--security-opt"))) return -1;
+            add_str(&o->security_opt, &o->nsecurity_opt, v);
+            o->image_only_flag = "--security-opt";
+        } else if (is_opt(a, "--ulimit")) {
+            if (!(v = opt_value(argc, argv, &i, "--ulimit"))) return -1;
+            add_str(&o->ulimits, &o->nulimits, v);
+            o->image_only_flag = "--ulimit";
+        } else if (!strcmp(a, "--privileged")) {
+            o->privileged = true;
+            o->image_only_flag = "--privileged";
         } else if (!strcmp(a, "--read-only")) {
             o->read_only = true;
             o->image_only_flag = "--read-only";
@@ -437,6 +468,34 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
                 return -1;
             }
             o->image_only_flag = "--memory";
+        } else if (is_opt(a, "--memory-swap")) {
+            if (!(v = opt_value(argc, argv, &i, "--memory-swap"))) return -1;
+            uint64_t b;
+            if (!strcmp(v, "-1")) {
+                o->memory_swap = -1;
+            } else if (wb_cli_parse_size(v, &b) < 0 || b == 0 || b > INT64_MAX) {
+                wb_cli_error("invalid argument \"%s\" for \"--memory-swap\" flag", v);
+                return -1;
+            } else {
+                o->memory_swap = (int64_t)b;
+            }
+            o->image_only_flag = "--memory-swap";
+        } else if (is_opt(a, "--cpu-shares") || is_opt(a, "--pids-limit")) {
+            bool shares = is_opt(a, "--cpu-shares");
+            const char *flag = shares ? "--cpu-shares" : "--pids-limit";
+            if (!(v = opt_value(argc, argv, &i, flag))) return -1;
+            char *end;
+            errno = 0;
+            long long n = strtoll(v, &end, 10);
+            if (errno || *end || end == v || (shares && n < 0) || (!shares && n < -1)) {
+                wb_cli_error("invalid argument \"%s\" for \"%s\" flag", v, flag);
+                return -1;
+            }
+            if (shares)
+                o->cpu_shares = n;
+            else
+                o->pids_limit = n;
+            o->image_only_flag = flag;
         } else if (is_opt(a, "--cpus")) {
             char *end;
             if (!(v = opt_value(argc, argv, &i, "--cpus"))) return -1;
@@ -486,6 +545,14 @@ void wb_run_opts_release(wb_run_opts *o) {
     free(o->volumes);
     for (int i = 0; i < o->nlabels; i++) free(o->labels[i]);
     free(o->labels);
+    for (int i = 0; i < o->ncap_add; i++) free(o->cap_add[i]);
+    free(o->cap_add);
+    for (int i = 0; i < o->ncap_drop; i++) free(o->cap_drop[i]);
+    free(o->cap_drop);
+    for (int i = 0; i < o->nsecurity_opt; i++) free(o->security_opt[i]);
+    free(o->security_opt);
+    for (int i = 0; i < o->nulimits; i++) free(o->ulimits[i]);
+    free(o->ulimits);
 }
 
 int wb_run_opts_wasi(wb_run_opts *o, wb_wasi **out) {

@@ -37,6 +37,14 @@ typedef struct wb_run_opts {
     /* Docker's flags (running an image) */
     bool rm, detach, interactive, tty;
     bool read_only; /* --read-only: the container's root filesystem */
+    /* Linux containers */
+    const char *hostname, *user;
+    char **cap_add, **cap_drop, **security_opt, **ulimits;
+    int ncap_add, ncap_drop, nsecurity_opt, nulimits;
+    bool privileged;
+    int64_t memory_swap; /* --memory-swap bytes; -1 unlimited; 0 unset */
+    int64_t cpu_shares;  /* --cpu-shares */
+    int64_t pids_limit;  /* --pids-limit; 0 unset */
     const char *name, *workdir, *entrypoint, *runtime, *platform, *network;
     const char *pull; /* --pull missing|always|never (NULL: missing) */
     bool entrypoint_set;

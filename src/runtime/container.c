@@ -384,6 +384,29 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
     if (c->doc)
         json_object_set_new(json_object_get(c->doc, "HostConfig"), "ReadonlyRootfs",
                             json_boolean(spec->read_only_root));
+    if (c->doc) {
+        json_t *hc = json_object_get(c->doc, "HostConfig");
+        json_object_set_new(hc, "CapAdd", strings(spec->cap_add, spec->ncap_add));
+        json_object_set_new(hc, "CapDrop", strings(spec->cap_drop, spec->ncap_drop));
+        json_object_set_new(hc, "SecurityOpt", strings(spec->security_opt, spec->nsecurity_opt));
+        json_object_set_new(hc, "Privileged", json_boolean(spec->privileged));
+        json_object_set_new(hc, "MemorySwap", json_integer(spec->memory_swap));
+        json_object_set_new(hc, "CpuShares", json_integer(spec->cpu_shares));
+        json_object_set_new(hc, "PidsLimit", json_integer(spec->pids_limit));
+        json_object_set_new(hc, "Ulimits",
+                            spec->ulimits ? json_deep_copy(spec->ulimits) : json_array());
+        char shortid[13];
+        snprintf(shortid, sizeof shortid, "%.12s", c->id);
+        /* --network host: the host's name, as Docker */
+        char host_name[256] = "";
+        if (!spec->hostname && spec->network && !strcmp(spec->network, "host") &&
+            gethostname(host_name, sizeof host_name - 1) != 0)
+            host_name[0] = '\0';
+        json_object_set_new(json_object_get(c->doc, "Config"), "Hostname",
+                            json_string(spec->hostname ? spec->hostname
+                                        : host_name[0] ? host_name
+                                                       : shortid));
+    }
     if (c->doc && json_object_size(spec->exposed_ports))
         json_object_set_new(json_object_get(c->doc, "Config"), "ExposedPorts",
                             json_deep_copy(spec->exposed_ports));
@@ -584,6 +607,12 @@ static bool same_run(const json_t *a, const json_t *b) {
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         if (!json_equal(json_object_get(sa, keys[i]), json_object_get(sb, keys[i]))) return false;
     return true;
+}
+
+bool wb_container_is_linux(const wb_container *c) {
+    const char *rt =
+        json_string_value(json_object_get(json_object_get(c->doc, "HostConfig"), "Runtime"));
+    return rt && !strcmp(rt, "runc");
 }
 
 int wb_container_mark_vanished(wb_container *c, wb_error *err) {

@@ -47,9 +47,16 @@ typedef struct wb_container_spec {
     int stop_timeout;    /* seconds; < 0: not set (10) */
     uint64_t memory;     /* bytes a linear memory may grow to; 0: no limit */
     int64_t nano_cpus;   /* CPU quota in 1e-9 CPUs; 0: none */
-    const char *network; /* "none" (default) or "host" */
-    bool start_here;     /* the calling process runs it at once (a foreground run): the
-                          * record is written once, already running with this pid */
+    int64_t memory_swap, cpu_shares, pids_limit; /* Linux containers (cgroup.h's meanings) */
+    const char *network;                         /* "none" (default) or "host" */
+    /* Linux containers */
+    const char *hostname; /* NULL: the short ID */
+    char **cap_add, **cap_drop, **security_opt;
+    size_t ncap_add, ncap_drop, nsecurity_opt;
+    const json_t *ulimits; /* [{"Name", "Soft", "Hard"}] (NULL: none; copied) */
+    bool privileged;
+    bool start_here; /* the calling process runs it at once (a foreground run): the
+                      * record is written once, already running with this pid */
 } wb_container_spec;
 
 typedef struct wb_container {
@@ -94,6 +101,8 @@ int wb_container_mark_exited(wb_container *c, int exit_code, const char *error, 
 #define WB_CONTAINER_VANISHED                                                                      \
     "the container's process vanished without recording its exit (killed or crashed)"
 int wb_container_mark_vanished(wb_container *c, wb_error *err);
+/* Does the record name a Linux container (HostConfig.Runtime runc)? */
+bool wb_container_is_linux(const wb_container *c);
 /* Remove the container's directory and its name. */
 int wb_container_remove(wb_container *c, wb_error *err);
 

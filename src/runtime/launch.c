@@ -25,6 +25,8 @@
 #include "base/fsutil.h"
 #include "oci/image.h"
 #include "oci/store.h"
+#include "runtime/cgroup.h"
+#include "runtime/linux_handler.h"
 #include "runtime/pty.h"
 #include "runtime/wasm_handler.h"
 #include "wasm/wasm.h"
@@ -32,6 +34,8 @@
 /* ---- the job from the record ---- */
 
 typedef struct job_storage {
+    bool is_linux; /* a Linux container: lj, else job */
+    wb_linux_job lj;
     wb_wasm_job job;
     char **argv, **env;
     size_t argc, nenv;
@@ -40,6 +44,9 @@ typedef struct job_storage {
     char *workdir;
     char *image_rootfs;
     char *rootfs; /* the container's root (overlay or copy), set in the workload */
+    char *hostname, *user;
+    wb_ulimit *ulimits;
+    size_t nulimits;
     int module_fd;
     char module[64];
 } job_storage;
@@ -67,6 +74,9 @@ static void job_release(job_storage *js) {
     }
     free(js->mounts);
     free(js->workdir);
+    free(js->hostname);
+    free(js->user);
+    free(js->ulimits);
     free(js->image_rootfs);
     free(js->rootfs);
     if (js->module_fd >= 0) close(js->module_fd);
@@ -91,6 +101,119 @@ static int open_in_rootfs(const char *rootfs, const char *workdir, const char *e
     int fd = (int)syscall(SYS_openat2, dfd, path, &how, sizeof how);
     close(dfd);
     return fd;
+}
+
+/* "K=V" added to env (an array of n, with room) unless K is set. */
+static void env_default(char ***env, size_t *n, const char *key, const char *value) {
+    size_t klen = strlen(key);
+    for (size_t i = 0; i < *n; i++)
+        if (!strncmp((*env)[i], key, klen) && (*env)[i][klen] == '=') return;
+    *env = wb_reallocarray(*env, *n + 2, sizeof **env);
+    size_t len = klen + strlen(value) + 2;
+    char *kv = wb_malloc(len);
+    snprintf(kv, len, "%s=%s", key, value);
+    (*env)[(*n)++] = kv;
+    (*env)[*n] = NULL;
+}
+
+/* Is `opt` among the record's HostConfig.SecurityOpt (Docker accepts "=" and ":" spellings)? */
+static bool security_opt(const json_t *host, const char *name, const char *value) {
+    const json_t *opts = json_object_get(host, "SecurityOpt");
+    for (size_t i = 0; i < json_array_size(opts); i++) {
+        const char *o = json_string_value(json_array_get(opts, i));
+        size_t len = strlen(name);
+        if (!o || strncmp(o, name, len) != 0) continue;
+        if (!value && (!o[len] || !strcmp(o + len, "=true") || !strcmp(o + len, ":true")))
+            return true;
+        if (value && (o[len] == '=' || o[len] == ':') && !strcmp(o + len + 1, value)) return true;
+    }
+    return false;
+}
+
+static char **strings_of(const json_t *a, size_t *n) {
+    return json_strings(a, n, NULL);
+}
+
+/* The rest of job_prepare for a Linux container (argv, env, workdir and mounts are read). */
+static int linux_prepare(wb_container *c, job_storage *js, int *exit_code, wb_error *err) {
+    json_t *doc = c->doc, *cfg = json_object_get(doc, "Config"),
+           *host = json_object_get(doc, "HostConfig");
+    js->is_linux = true;
+    if (js->argc == 0 || !js->argv[0][0]) return wb_error_set(err, EINVAL, "No command specified");
+    const char *hn = json_string_value(json_object_get(cfg, "Hostname"));
+    char shortid[13];
+    snprintf(shortid, sizeof shortid, "%.12s", c->id);
+    js->hostname = wb_strdup(hn && *hn ? hn : shortid);
+    const char *user = json_string_value(json_object_get(cfg, "User"));
+    js->user = user && *user ? wb_strdup(user) : NULL;
+    bool tty = json_is_true(json_object_get(cfg, "Tty"));
+    env_default(&js->env, &js->nenv, "PATH", WB_LINUX_DEFAULT_PATH);
+    env_default(&js->env, &js->nenv, "HOSTNAME", js->hostname);
+    if (tty) env_default(&js->env, &js->nenv, "TERM", "xterm");
+    bool privileged = json_is_true(json_object_get(host, "Privileged"));
+    size_t nadd, ndrop;
+    char **add = strings_of(json_object_get(host, "CapAdd"), &nadd);
+    char **drop = strings_of(json_object_get(host, "CapDrop"), &ndrop);
+    wb_caps caps;
+    int rc = wb_caps_compute(add, nadd, drop, ndrop, privileged, &caps, err);
+    for (size_t i = 0; i < nadd; i++) free(add[i]);
+    for (size_t i = 0; i < ndrop; i++) free(drop[i]);
+    free(add);
+    free(drop);
+    if (rc < 0) return -1;
+
+    wb_images *store = c->store;
+    wb_image *img = c->image;
+    bool borrowed = store && img;
+    if (!borrowed && wb_images_open(c->root, &store, err) < 0) return -1;
+    const char *manifest = json_string_value(json_object_get(doc, "ImageManifest"));
+    rc = -1;
+    if (!borrowed && (!manifest || wb_image_load(store, manifest, &img, err) < 0)) {
+        if (!manifest) wb_error_set(err, ENOENT, "the container's image is unknown");
+        goto out;
+    }
+    if (img->nlayers && wb_image_rootfs(store, img, &js->image_rootfs, err) < 0) goto out;
+    const char *net = json_string_value(json_object_get(host, "NetworkMode"));
+    const json_t *ul = json_object_get(host, "Ulimits");
+    js->ulimits = wb_calloc(json_array_size(ul) + 1, sizeof *js->ulimits);
+    for (size_t i = 0; i < json_array_size(ul); i++) {
+        const json_t *l = json_array_get(ul, i);
+        int res = wb_ulimit_resource(json_string_value(json_object_get(l, "Name")) ?: "");
+        if (res < 0) continue;
+        js->ulimits[js->nulimits++] =
+            (wb_ulimit){res, json_integer_value(json_object_get(l, "Soft")),
+                        json_integer_value(json_object_get(l, "Hard"))};
+    }
+    js->lj = (wb_linux_job){
+        .argv = js->argv,
+        .argc = js->argc,
+        .env = js->env,
+        .nenv = js->nenv,
+        .image_rootfs = js->image_rootfs,
+        .dir = c->dir,
+        .workdir = js->workdir,
+        .user = js->user,
+        .hostname = js->hostname,
+        .mounts = js->mounts,
+        .nmounts = js->nmounts,
+        .read_only_root = json_is_true(json_object_get(host, "ReadonlyRootfs")),
+        .host_network = net && !strcmp(net, "host"),
+        .tty = tty,
+        .caps = caps,
+        .no_new_privileges = security_opt(host, "no-new-privileges", NULL),
+        .seccomp = !privileged && !security_opt(host, "seccomp", "unconfined"),
+        .privileged = privileged,
+        .ulimits = js->ulimits,
+        .nulimits = js->nulimits,
+    };
+    *exit_code = 0;
+    rc = 0;
+out:
+    if (!borrowed) {
+        wb_image_free(img);
+        wb_images_close(store);
+    }
+    return rc;
 }
 
 /* Build the job from the record and the image. On failure *exit_code says how Docker would end:
@@ -120,6 +243,7 @@ static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_erro
     wb_runtime_kind kind = WB_RUNTIME_WASMEDGE;
     const char *runtime = json_string_value(json_object_get(host, "Runtime"));
     if (runtime && wb_runtime_lookup(runtime, &kind, NULL, err) < 0) return -1;
+    if (kind == WB_RUNTIME_LINUX) return linux_prepare(c, js, exit_code, err);
     const char *net = json_string_value(json_object_get(host, "NetworkMode"));
 
     wb_images *store = c->store;
@@ -298,6 +422,7 @@ typedef struct fg_io {
     tee_thread *tee;
     pthread_t thread;
     bool teeing;
+    bool input_wanted; /* -i -t: fg_io_start relays our stdin into the pty */
     wb_pty_input *input;
 } fg_io;
 
@@ -340,22 +465,30 @@ static int fg_io_open(wb_container *c, bool auto_remove, fg_io *io, wb_error *er
     if (io->tee) {
         io->tee->log_fd = log_fd;
         log_fd = -1;
-        io->teeing = pthread_create(&io->thread, NULL, tee_main, io->tee) == 0;
     }
-    if (!tty && !io->teeing) { /* no log to feed, or no way to: the module writes to ours */
-        io->stdio[1] = 1;
-        io->stdio[2] = 2;
+    if (log_fd >= 0) close(log_fd);
+    io->input_wanted = tty && interactive;
+    return 0;
+}
+
+/* Start the threads of the stdio opened by fg_io_open (after a Linux container's process is
+ * cloned: it must be cloned from a single-threaded process). */
+static void fg_io_start(fg_io *io) {
+    if (io->tee) io->teeing = pthread_create(&io->thread, NULL, tee_main, io->tee) == 0;
+    if (io->tee && !io->teeing && io->master < 0) {
+        /* no thread to copy the pipes: the workload writes to ours (they were given to it
+         * already when a Linux container is cloned; then its output is lost to the log) */
         for (int k = 0; k < 2; k++)
             for (int e = 0; e < 2; e++)
                 if (io->pipes[k][e] >= 0) close(io->pipes[k][e]);
         io->pipes[0][0] = io->pipes[0][1] = io->pipes[1][0] = io->pipes[1][1] = -1;
-        if (io->tee && io->tee->log_fd >= 0) close(io->tee->log_fd);
+        io->stdio[1] = 1;
+        io->stdio[2] = 2;
+        if (io->tee->log_fd >= 0) close(io->tee->log_fd);
         free(io->tee);
         io->tee = NULL;
     }
-    if (log_fd >= 0) close(log_fd);
-    if (tty && interactive) io->input = wb_pty_input_start(0, io->master);
-    return 0;
+    if (io->input_wanted) io->input = wb_pty_input_start(0, io->master);
 }
 
 /* After the module: end the input, let the tee copy what is left (a pty's master reads the rest,
@@ -377,6 +510,265 @@ static void fg_io_close(fg_io *io) {
     free(io->tee);
 }
 
+/* ---- cgroups ---- */
+
+/* The container's cgroup with the limits of its record, `pid` in it: every Linux container has
+ * one (limits, stats, pause, exec, the OOM count); a Wasm container only for --cpus (its
+ * --memory caps the module's linear memory instead). NULL with err when it could not be made
+ * (a Linux container then does not start), or with err->code 0 when none is needed. */
+static wb_cgroup *cgroup_enter(wb_container *c, bool is_linux, pid_t pid, wb_error *err) {
+    const json_t *host = json_object_get(c->doc, "HostConfig");
+    wb_cgroup_limits l = {
+        .nano_cpus = json_integer_value(json_object_get(host, "NanoCpus")),
+    };
+    err->code = 0;
+    if (is_linux) {
+        l.memory = json_integer_value(json_object_get(host, "Memory"));
+        l.memory_swap = json_integer_value(json_object_get(host, "MemorySwap"));
+        l.cpu_shares = json_integer_value(json_object_get(host, "CpuShares"));
+        l.pids_limit = json_integer_value(json_object_get(host, "PidsLimit"));
+    } else if (l.nano_cpus <= 0) {
+        return NULL;
+    }
+    wb_cgroup *cg;
+    if (wb_cgroup_create(c->id, &l, &cg, err) < 0) return NULL;
+    if (wb_cgroup_add(cg, pid, err) < 0) {
+        wb_cgroup_destroy(cg, NULL);
+        wb_cgroup_free(cg);
+        return NULL;
+    }
+    return cg;
+}
+
+/* After the workload: State.OOMKilled from the cgroup's count, then the cgroup goes. */
+static void cgroup_leave(wb_container *c, wb_cgroup *cg) {
+    if (!cg) return;
+    wb_cgroup_stats st;
+    bool oom = wb_cgroup_stats_read(cg, &st, NULL) == 0 && st.oom_kills > 0;
+    json_object_set_new(json_object_get(c->doc, "State"), "OOMKilled", json_boolean(oom));
+    wb_cgroup_destroy(cg, NULL);
+    wb_cgroup_free(cg);
+}
+
+/* Signals the foreground CLI passes on to its Linux container (Docker's --sig-proxy). Signal-
+ * handler state: the container's process. */
+static volatile pid_t proxied_pid;
+static void proxy_signal(int sig) {
+    if (proxied_pid > 0) kill(proxied_pid, sig);
+}
+static const int proxied_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+#define NPROXIED (sizeof proxied_signals / sizeof proxied_signals[0])
+
+/* A Linux container in the foreground: its process is cloned from this one, which copies its
+ * output (and into the log), passes signals on and records its end. */
+static int linux_foreground(wb_container *c, job_storage *js, bool auto_remove, int *exit_code,
+                            wb_error *err) {
+    fg_io io;
+    int go[2] = {-1, -1}, rep[2] = {-1, -1};
+    pid_t pid = -1;
+    *exit_code = 125;
+    if (fg_io_open(c, auto_remove, &io, err) < 0) {
+        wb_container_mark_exited(c, 125, err->msg, NULL);
+        return -1;
+    }
+    int started = pipe2(go, O_CLOEXEC) != 0 || pipe2(rep, O_CLOEXEC) != 0
+                      ? wb_error_sys(err, "pipe")
+                      : wb_linux_spawn(&js->lj, io.stdio, go[0], rep[1], &pid, err);
+    if (started < 0) {
+        for (int i = 0; i < 2; i++) {
+            if (go[i] >= 0) close(go[i]);
+            if (rep[i] >= 0) close(rep[i]);
+        }
+        fg_io_start(&io);
+        fg_io_close(&io);
+        wb_container_mark_exited(c, 125, err->msg, NULL);
+        return -1;
+    }
+    close(go[0]);
+    close(rep[1]);
+    fg_io_start(&io);
+    wb_error cgerr;
+    wb_cgroup *cg = cgroup_enter(c, true, pid, &cgerr);
+    if (!cg) { /* the process waits on go: closing it ends it */
+        close(go[1]);
+        close(rep[0]);
+        while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+        }
+        fg_io_close(&io);
+        *err = cgerr;
+        wb_container_mark_exited(c, 125, err->msg, NULL);
+        return -1;
+    }
+    json_object_set_new(json_object_get(c->doc, "State"), "OOMKilled", json_false());
+    wb_container_mark_running(c, (int)pid, (int)getpid(), 0, NULL);
+    struct sigaction sa, old[NPROXIED];
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = proxy_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    proxied_pid = pid;
+    for (size_t i = 0; i < NPROXIED; i++) sigaction(proxied_signals[i], &sa, &old[i]);
+    ssize_t w = write(go[1], "g", 1);
+    (void)w;
+    close(go[1]);
+    char msg[WB_ERROR_MSG_MAX];
+    int failed_code = 0;
+    bool failed = wb_linux_read_report(rep[0], &failed_code, msg, sizeof msg);
+    close(rep[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    for (size_t i = 0; i < NPROXIED; i++) sigaction(proxied_signals[i], &old[i], NULL);
+    proxied_pid = 0;
+    fg_io_close(&io);
+    cgroup_leave(c, cg);
+    c->workload_reaped = true;
+    if (failed) {
+        *exit_code = failed_code;
+        wb_error_set(err, ENOEXEC, "%s", msg);
+    } else {
+        *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    if (!auto_remove) wb_container_mark_exited(c, *exit_code, failed ? msg : NULL, NULL);
+    return failed ? -1 : 0;
+}
+
+/* ---- exec ---- */
+
+int wb_container_exec(wb_container *c, const wb_exec_opts *o, int *exit_code, wb_error *err) {
+    *exit_code = 126;
+    wb_container_reload(c, NULL);
+    if (!wb_container_refresh(c)) {
+        *exit_code = 1;
+        return wb_error_set(err, ESRCH, "Container %s is not running", c->id);
+    }
+    if (!wb_container_is_linux(c))
+        return wb_error_set(err, ENOEXEC,
+                            "exec is not available in the Wasm container %s: it runs one "
+                            "WebAssembly module, with no shell and no processes to join",
+                            c->name);
+    if (o->argc == 0) return wb_error_set(err, EINVAL, "No exec command specified");
+    job_storage js;
+    int code;
+    if (job_prepare(c, &js, &code, err) < 0) {
+        job_release(&js);
+        return -1;
+    }
+    /* the exec's own command, environment, user and directory over the container's */
+    for (size_t i = 0; i < js.argc; i++) free(js.argv[i]);
+    free(js.argv);
+    js.argv = wb_calloc(o->argc + 1, sizeof *js.argv);
+    for (size_t i = 0; i < o->argc; i++) js.argv[i] = wb_strdup(o->argv[i]);
+    js.argc = o->argc;
+    for (size_t i = 0; i < o->nenv; i++) {
+        const char *eq = strchr(o->env[i], '=');
+        size_t klen = eq ? (size_t)(eq - o->env[i]) : strlen(o->env[i]);
+        size_t k = 0;
+        while (k < js.nenv && !(strncmp(js.env[k], o->env[i], klen) == 0 && js.env[k][klen] == '='))
+            k++;
+        if (k == js.nenv) {
+            js.env = wb_reallocarray(js.env, js.nenv + 2, sizeof *js.env);
+            js.nenv++;
+            js.env[js.nenv] = NULL;
+        } else {
+            free(js.env[k]);
+        }
+        js.env[k] = wb_strdup(o->env[i]);
+    }
+    if (o->tty) env_default(&js.env, &js.nenv, "TERM", "xterm");
+    wb_linux_job lj = js.lj;
+    lj.argv = js.argv;
+    lj.argc = js.argc;
+    lj.env = js.env;
+    lj.nenv = js.nenv;
+    lj.tty = o->tty;
+    if (o->user) lj.user = o->user;
+    if (o->workdir) lj.workdir = o->workdir;
+    if (o->privileged) {
+        lj.caps = wb_caps_all();
+        lj.seccomp = false;
+    }
+    pid_t target =
+        (pid_t)json_integer_value(json_object_get(json_object_get(c->doc, "State"), "Pid"));
+    int stdio[3] = {0, 1, 2}, null_fd = -1, master = -1, slave = -1, rep[2] = {-1, -1};
+    int rc = -1;
+    if (o->detach || !o->interactive) {
+        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+        stdio[0] = null_fd;
+        if (o->detach) stdio[1] = stdio[2] = null_fd;
+    }
+    if (o->tty && !o->detach) {
+        if (wb_pty_open(&master, &slave, 1, err) < 0) goto out;
+        stdio[0] = stdio[1] = stdio[2] = slave;
+    }
+    pid_t pid = -1;
+    if (pipe2(rep, O_CLOEXEC) != 0) {
+        wb_error_sys(err, "pipe");
+        goto out;
+    }
+    if (wb_linux_exec_spawn(&lj, target, c->id, stdio, rep[1], &pid, err) < 0) goto out;
+    close(rep[1]);
+    rep[1] = -1;
+    if (slave >= 0) {
+        close(slave);
+        slave = -1;
+    }
+    char msg[WB_ERROR_MSG_MAX];
+    int failed_code = 0;
+    if (wb_linux_read_report(rep[0], &failed_code, msg, sizeof msg)) {
+        if (pid > 0)
+            while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+            }
+        *exit_code = failed_code;
+        wb_error_set(err, ENOEXEC, "%s", msg);
+        goto out;
+    }
+    if (pid <= 0) {
+        wb_error_set(err, EIO, "the exec'd process did not start");
+        goto out;
+    }
+    if (o->detach) {
+        *exit_code = 0;
+        rc = 0;
+        goto out;
+    }
+    wb_pty_input *input = NULL;
+    if (master >= 0 && o->interactive) input = wb_pty_input_start(0, master);
+    struct sigaction sa, old[NPROXIED];
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = proxy_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    proxied_pid = pid;
+    for (size_t i = 0; i < NPROXIED; i++) sigaction(proxied_signals[i], &sa, &old[i]);
+    if (master >= 0) { /* the pty's output to ours until its last holder closes it */
+        char buf[8192];
+        for (;;) {
+            ssize_t n = read(master, buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) break;
+            ssize_t w = write(1, buf, (size_t)n);
+            (void)w;
+        }
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    for (size_t i = 0; i < NPROXIED; i++) sigaction(proxied_signals[i], &old[i], NULL);
+    proxied_pid = 0;
+    wb_pty_input_stop(input);
+    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    rc = 0;
+out:
+    for (int i = 0; i < 2; i++)
+        if (rep[i] >= 0) close(rep[i]);
+    if (null_fd >= 0) close(null_fd);
+    if (slave >= 0) close(slave);
+    if (master >= 0) close(master);
+    job_release(&js);
+    return rc;
+}
+
 int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) {
     job_storage js;
     int rc = -1;
@@ -388,6 +780,11 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
     *exit_code = 125;
     bool auto_remove =
         json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove"));
+    if (js.is_linux) {
+        rc = linux_foreground(c, &js, auto_remove, exit_code, err);
+        job_release(&js);
+        return rc;
+    }
     fg_io io;
     /* the container's root in a mount namespace of this process (the overlay vanishes with it);
      * a record created by this run is already running */
@@ -400,6 +797,7 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
         job_release(&js);
         return -1;
     }
+    fg_io_start(&io);
     memcpy(js.job.stdio, io.stdio, sizeof io.stdio);
     js.job.process_exits = true; /* the CLI ends with its container */
     rc = wb_wasm_run(&js.job, exit_code, err);
@@ -423,39 +821,6 @@ static bool stop_requested(const wb_container *c) {
     char path[4200];
     snprintf(path, sizeof path, "%s/stopped", c->dir);
     return access(path, F_OK) == 0;
-}
-
-static void cgroup_join(const wb_container *c, pid_t pid, int64_t nano_cpus, char *path,
-                        size_t size) {
-    path[0] = '\0';
-    if (nano_cpus <= 0) return;
-    snprintf(path, size, "/sys/fs/cgroup/cpu/wasmbox/%s", c->id);
-    if (wb_mkdir_p(path, 0755, NULL) < 0) {
-        path[0] = '\0';
-        return;
-    }
-    char file[4400], val[64];
-    int fd;
-    snprintf(file, sizeof file, "%s/cpu.cfs_period_us", path);
-    if ((fd = open(file, O_WRONLY | O_CLOEXEC)) >= 0) {
-        ssize_t w = write(fd, "100000", 6);
-        (void)w;
-        close(fd);
-    }
-    snprintf(file, sizeof file, "%s/cpu.cfs_quota_us", path);
-    snprintf(val, sizeof val, "%lld", (long long)(nano_cpus / 10000));
-    if ((fd = open(file, O_WRONLY | O_CLOEXEC)) >= 0) {
-        ssize_t w = write(fd, val, strlen(val));
-        (void)w;
-        close(fd);
-    }
-    snprintf(file, sizeof file, "%s/cgroup.procs", path);
-    snprintf(val, sizeof val, "%d", (int)pid);
-    if ((fd = open(file, O_WRONLY | O_CLOEXEC)) >= 0) {
-        ssize_t w = write(fd, val, strlen(val));
-        (void)w;
-        close(fd);
-    }
 }
 
 /* Tell the launcher how the first start went: "0" or "<exit code> <message>". */
@@ -527,7 +892,31 @@ static void monitor_main(wb_container *c, int status_fd) {
             break;
         }
         pid_t monitor = getpid();
-        pid_t pid = fork();
+        pid_t pid = -1;
+        int rep[2] = {-1, -1}; /* a Linux container's report of a failed start */
+        if (js.is_linux) {
+            int stdio[3] = {tty ? pout[1] : 0, pout[1], tty ? pout[1] : perr[1]};
+            if (pipe2(rep, O_CLOEXEC) != 0 ||
+                wb_linux_spawn(&js.lj, stdio, go[0], rep[1], &pid, &err) < 0) {
+                if (rep[0] >= 0) {
+                    close(rep[0]);
+                    close(rep[1]);
+                }
+                for (int i = 0; i < 2; i++) {
+                    close(pout[i]);
+                    close(go[i]);
+                    if (perr[i] >= 0) close(perr[i]);
+                }
+                wb_container_mark_exited(c, 125, err.msg, NULL);
+                report(status_fd, 125, err.msg);
+                status_fd = -1;
+                job_release(&js);
+                break;
+            }
+            close(rep[1]);
+        } else {
+            pid = fork();
+        }
         if (pid == 0) {
             /* the workload: dies with its monitor */
             prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -571,18 +960,55 @@ static void monitor_main(wb_container *c, int status_fd) {
             job_release(&js);
             break;
         }
-        char cg[4200];
-        cgroup_join(
-            c, pid,
-            json_integer_value(json_object_get(json_object_get(c->doc, "HostConfig"), "NanoCpus")),
-            cg, sizeof cg);
+        wb_error cgerr;
+        wb_cgroup *cg = cgroup_enter(c, js.is_linux, pid, &cgerr);
+        if (!cg && cgerr.code != 0) {
+            if (!js.is_linux) { /* a Wasm container runs without its CPU quota, as before */
+            } else {            /* the process waits on go: closing it ends it */
+                close(go[1]);
+                close(rep[0]);
+                close(pout[0]);
+                if (perr[0] >= 0) close(perr[0]);
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+                }
+                wb_container_mark_exited(c, 125, cgerr.msg, NULL);
+                report(status_fd, 125, cgerr.msg);
+                status_fd = -1;
+                job_release(&js);
+                break;
+            }
+        }
         json_object_set_new(c->doc, "RestartCount", json_integer(restarts));
+        json_object_set_new(json_object_get(c->doc, "State"), "OOMKilled", json_false());
         wb_container_mark_running(c, (int)pid, (int)getpid(), monitor_start, NULL);
-        report(status_fd, 0, NULL);
-        status_fd = -1;
+        if (!js.is_linux) {
+            report(status_fd, 0, NULL);
+            status_fd = -1;
+        }
         ssize_t w = write(go[1], "g", 1);
         (void)w;
         close(go[1]);
+        if (js.is_linux) { /* running once exec'ed: the report pipe closes without a word */
+            char msg[WB_ERROR_MSG_MAX];
+            int code = 0;
+            bool failed = wb_linux_read_report(rep[0], &code, msg, sizeof msg);
+            close(rep[0]);
+            if (failed) {
+                close(pout[0]);
+                if (perr[0] >= 0) close(perr[0]);
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+                }
+                wb_container_reload(c, NULL);
+                cgroup_leave(c, cg);
+                wb_container_mark_exited(c, code, msg, NULL);
+                report(status_fd, code, msg);
+                status_fd = -1;
+                job_release(&js);
+                break;
+            }
+            report(status_fd, 0, NULL);
+            status_fd = -1;
+        }
         time_t started = time(NULL);
         /* fields set one by one: an initializer would zero the 16 KiB line buffers, a page
          * fault for each of their pages in this freshly forked process */
@@ -596,8 +1022,8 @@ static void monitor_main(wb_container *c, int status_fd) {
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
         exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        if (cg[0]) rmdir(cg);
         wb_container_reload(c, NULL);
+        cgroup_leave(c, cg);
         wb_container_mark_exited(c, exit_code, NULL, NULL);
         job_release(&js);
         if (!should_restart(c, exit_code, restarts)) break;
@@ -726,14 +1152,44 @@ static void mark_stop_requested(wb_container *c) {
     if (fd >= 0) close(fd);
 }
 
-static bool running_now(wb_container *c) {
-    if (wb_container_reload(c, NULL) < 0) return false;
-    return wb_container_refresh(c);
-}
-
 static void sleep_ms(long ms) {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
     nanosleep(&ts, NULL);
+}
+
+/* The container's cgroup, if it has one left (a workload's monitor removes it at its end). */
+static void cgroup_remove(const wb_container *c) {
+    wb_cgroup *cg;
+    if (wb_cgroup_open(c->id, &cg, NULL) < 0) return;
+    wb_cgroup_destroy(cg, NULL);
+    wb_cgroup_free(cg);
+}
+
+int wb_container_kill(wb_container *c, int sig, wb_error *err) {
+    if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT) mark_stop_requested(c);
+    return wb_container_signal(c, sig, err);
+}
+
+int wb_container_remove_force(wb_container *c, wb_error *err) {
+    wb_container_reload(c, NULL);
+    if (wb_container_refresh(c)) {
+        json_t *st = json_object_get(c->doc, "State");
+        int mon = (int)json_integer_value(json_object_get(st, "MonitorPid"));
+        int pid = (int)json_integer_value(json_object_get(st, "Pid"));
+        json_int_t mstart = json_integer_value(json_object_get(st, "MonitorStart"));
+        mark_stop_requested(c);
+        if (pid > 0) kill(pid, SIGKILL);
+        bool separate = mon > 0 && mon != pid && (json_int_t)wb_process_start_time(mon) == mstart;
+        for (int i = 0; i < 250 && separate && wb_process_start_time(mon); i++) sleep_ms(10);
+        if (separate && (json_int_t)wb_process_start_time(mon) == mstart) kill(mon, SIGKILL);
+    }
+    cgroup_remove(c);
+    return wb_container_remove(c, err);
+}
+
+static bool running_now(wb_container *c) {
+    if (wb_container_reload(c, NULL) < 0) return false;
+    return wb_container_refresh(c);
 }
 
 int wb_container_stop(wb_container *c, int timeout, wb_error *err) {

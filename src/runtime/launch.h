@@ -32,11 +32,33 @@ bool wb_container_refresh(wb_container *c);
 
 /* Send a signal to the workload; SIGKILL also ends a detached monitor. */
 int wb_container_signal(wb_container *c, int sig, wb_error *err);
+/* `kill`: the signal, and for SIGKILL, SIGTERM and SIGINT the record that the user ended it (its
+ * restart policy does not apply). */
+int wb_container_kill(wb_container *c, int sig, wb_error *err);
+/* `rm -f`: a running container is killed (its monitor reaps it and records the end; a monitor
+ * that does not go is killed too), its cgroup removed, then the container. */
+int wb_container_remove_force(wb_container *c, wb_error *err);
 
 /* stop: record that the user stopped it (no restart), SIGTERM (or the container's stop signal),
  * then SIGKILL after timeout seconds (< 0: the container's --stop-timeout or 10). Returns once it
  * has exited. */
 int wb_container_stop(wb_container *c, int timeout, wb_error *err);
+
+/* `exec`: run a command in a running Linux container (linux_handler.h: its namespaces, cgroup,
+ * user, capabilities and seccomp filter). env adds to the container's; user and workdir replace
+ * its own when set. In the foreground (not detach) the command gets this process's stdio (stdin
+ * only with interactive; a pty with tty) and *exit_code is its status; with detach it runs on
+ * alone and *exit_code is 0. Fails (with *exit_code 126 or 127 and Docker's message) when the
+ * command cannot start; a container that is not running or runs a Wasm module is an error. */
+typedef struct wb_exec_opts {
+    char *const *argv;
+    size_t argc;
+    char *const *env; /* "K=V" */
+    size_t nenv;
+    const char *user, *workdir;
+    bool detach, interactive, tty, privileged;
+} wb_exec_opts;
+int wb_container_exec(wb_container *c, const wb_exec_opts *o, int *exit_code, wb_error *err);
 
 /* Wait until the container is no longer running; *exit_code its ExitCode. */
 int wb_container_wait(wb_container *c, int *exit_code, wb_error *err);

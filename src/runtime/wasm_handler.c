@@ -32,6 +32,8 @@ int wb_runtime_lookup(const char *name, wb_runtime_kind *kind, const char **cano
         {"wasmtime", "io.containerd.wasmtime.v1", WB_RUNTIME_WASMTIME},
         {"io.containerd.wasmer.v1", "io.containerd.wasmer.v1", WB_RUNTIME_WASMER},
         {"wasmer", "io.containerd.wasmer.v1", WB_RUNTIME_WASMER},
+        {"runc", "runc", WB_RUNTIME_LINUX},
+        {"io.containerd.runc.v2", "runc", WB_RUNTIME_LINUX},
     };
     static const char *const later[] = {"io.containerd.spin.v2", "io.containerd.wws.v1",
                                         "io.containerd.slight.v1", "io.containerd.lunatic.v1"};

@@ -15,9 +15,10 @@ typedef enum wb_runtime_kind {
     WB_RUNTIME_WASMEDGE, /* WASI preview1 + WasmEdge's socket extension */
     WB_RUNTIME_WASMTIME, /* WASI preview1 */
     WB_RUNTIME_WASMER,   /* WASI preview1 */
+    WB_RUNTIME_LINUX,    /* runc, io.containerd.runc.v2: a Linux container (linux_handler.h) */
 } wb_runtime_kind;
 
-/* Map a --runtime name (io.containerd.wasmedge.v1, wasmedge, …) to a kind. Known application
+/* Map a --runtime name (io.containerd.wasmedge.v1, wasmedge, …, runc) to a kind. Known application
  * runtimes (spin, wws, slight, lunatic) fail with a message that they are not available yet;
  * anything else fails as Docker does: "Unknown runtime specified NAME". On success *canonical is
  * the io.containerd.* name. */

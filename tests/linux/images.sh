@@ -10,10 +10,6 @@ set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build}
 WB=$(cd "$(dirname "$BUILD/wasmbox")" 2>/dev/null && pwd)/wasmbox
-if ! "$WB" --version >/dev/null 2>&1; then
-    echo "linux-images: $BUILD/wasmbox does not run; using /tmp/mine/build/wasmbox"
-    WB=/tmp/mine/build/wasmbox
-fi
 IMAGES=$TOP/scripts/test-images.sh
 T=$(mktemp -d)
 export WASMBOX_ROOT=$T/root

@@ -1,0 +1,553 @@
+/* The Linux handler: the container's process, cloned into its namespaces, sets up its root
+ * (linux_mounts.c), becomes its user with its capabilities and seccomp filter
+ * (linux_security.c) and execs the command as PID 1. */
+#include "runtime/linux_handler.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/close_range.h>
+#include <net/if.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/fsutil.h"
+#include "runtime/cgroup.h"
+#include "runtime/linux_mounts.h"
+#include <sys/wait.h>
+
+/* ---- ulimits ---- */
+
+static const struct {
+    const char *name;
+    int resource;
+} ulimit_names[] = {
+    {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+    {"data", RLIMIT_DATA},         {"fsize", RLIMIT_FSIZE},
+    {"locks", RLIMIT_LOCKS},       {"memlock", RLIMIT_MEMLOCK},
+    {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+    {"nofile", RLIMIT_NOFILE},     {"nproc", RLIMIT_NPROC},
+    {"rss", RLIMIT_RSS},           {"rtprio", RLIMIT_RTPRIO},
+    {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+    {"stack", RLIMIT_STACK},
+};
+
+int wb_ulimit_resource(const char *name) {
+    for (size_t i = 0; i < sizeof ulimit_names / sizeof ulimit_names[0]; i++)
+        if (!strcmp(name, ulimit_names[i].name)) return ulimit_names[i].resource;
+    return -1;
+}
+
+int wb_ulimit_parse(const char *spec, wb_ulimit *out, char name[16], wb_error *err) {
+    const char *eq = strchr(spec, '=');
+    if (!eq || eq == spec || eq - spec >= 16)
+        return wb_error_set(err, EINVAL, "invalid ulimit argument: %s", spec);
+    snprintf(name, 16, "%.*s", (int)(eq - spec), spec);
+    out->resource = wb_ulimit_resource(name);
+    if (out->resource < 0) return wb_error_set(err, EINVAL, "invalid ulimit type: %s", name);
+    char *end;
+    errno = 0;
+    out->soft = strtoll(eq + 1, &end, 10);
+    out->hard = out->soft;
+    if (!errno && *end == ':') out->hard = strtoll(end + 1, &end, 10);
+    if (errno || *end || end == eq + 1 || out->soft < -1 || out->hard < -1)
+        return wb_error_set(err, EINVAL, "invalid ulimit argument: %s", spec);
+    if (out->hard != -1 && (out->soft == -1 || out->soft > out->hard))
+        return wb_error_set(err, EINVAL,
+                            "ulimit soft limit must be less than or equal to hard limit: %lld > "
+                            "%lld",
+                            out->soft, out->hard);
+    return 0;
+}
+
+/* ---- the etc files ---- */
+
+static const char localhost_entries[] = "127.0.0.1\tlocalhost\n"
+                                        "::1\tlocalhost ip6-localhost ip6-loopback\n"
+                                        "fe00::0\tip6-localnet\n"
+                                        "ff00::0\tip6-mcastprefix\n"
+                                        "ff02::1\tip6-allnodes\n"
+                                        "ff02::2\tip6-allrouters\n";
+
+/* The host's resolv.conf for a container with a network of its own: loopback name servers are
+ * unreachable from there and are dropped; none left, Docker's fallbacks. */
+static char *resolv_conf(bool host_network) {
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (wb_read_file("/etc/resolv.conf", 1 << 20, &data, &len, NULL) < 0) {
+        data = (uint8_t *)wb_strdup("");
+        len = 0;
+    }
+    if (host_network) return (char *)data;
+    size_t cap = len + 64;
+    char *out = wb_malloc(cap), *save = NULL;
+    size_t n = 0;
+    bool servers = false;
+    for (char *line = strtok_r((char *)data, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char addr[64];
+        if (sscanf(line, " nameserver %63s", addr) == 1) {
+            if (!strncmp(addr, "127.", 4) || !strcmp(addr, "::1")) continue;
+            servers = true;
+        }
+        n += (size_t)snprintf(out + n, cap - n, "%s\n", line);
+    }
+    if (!servers) {
+        static const char fallback[] = "nameserver 8.8.8.8\nnameserver 8.8.4.4\n";
+        out = wb_realloc(out, n + sizeof fallback);
+        memcpy(out + n, fallback, sizeof fallback);
+        n += sizeof fallback - 1;
+    }
+    out[n] = '\0';
+    free(data);
+    return out;
+}
+
+int wb_linux_write_etc(const wb_linux_job *job, wb_error *err) {
+    char path[4200];
+    char *text = NULL;
+    int rc = -1;
+    /* hostname */
+    size_t hlen = strlen(job->hostname) + 2;
+    text = wb_malloc(hlen);
+    snprintf(text, hlen, "%s\n", job->hostname);
+    if (wb_path_join(path, sizeof path, err, "%s/hostname", job->dir) < 0 ||
+        wb_write_file_atomic(path, text, strlen(text), 0644, false, err) < 0)
+        goto out;
+    free(text);
+    /* hosts */
+    if (job->host_network) {
+        uint8_t *data;
+        size_t len;
+        if (wb_read_file("/etc/hosts", 1 << 20, &data, &len, NULL) < 0) {
+            data = (uint8_t *)wb_strdup(localhost_entries);
+        }
+        text = (char *)data;
+    } else {
+        size_t n = sizeof localhost_entries + strlen(job->hostname) + 32;
+        text = wb_malloc(n);
+        /* no address of its own yet (networks come later): the name resolves to loopback */
+        snprintf(text, n, "%s127.0.1.1\t%s\n", localhost_entries, job->hostname);
+    }
+    if (wb_path_join(path, sizeof path, err, "%s/hosts", job->dir) < 0 ||
+        wb_write_file_atomic(path, text, strlen(text), 0644, false, err) < 0)
+        goto out;
+    free(text);
+    text = resolv_conf(job->host_network);
+    if (wb_path_join(path, sizeof path, err, "%s/resolv.conf", job->dir) < 0 ||
+        wb_write_file_atomic(path, text, strlen(text), 0644, false, err) < 0)
+        goto out;
+    rc = 0;
+out:
+    free(text);
+    return rc;
+}
+
+/* ---- in the container's process ---- */
+
+/* A failure before exec: one line to the parent, then exit with Docker's code. */
+__attribute__((noreturn)) static void child_fail(int report_fd, int code, const char *msg) {
+    dprintf(report_fd, "%d %s", code, msg);
+    _exit(code);
+}
+
+/* The fields of a passwd or group line (name:x:id:...), split in place. */
+static int split_fields(char *line, char **f, int max) {
+    int n = 0;
+    f[n++] = line;
+    for (char *p = line; *p && n < max; p++)
+        if (*p == ':') {
+            *p = '\0';
+            f[n++] = p + 1;
+        }
+    char *nl = strchr(f[n - 1], '\n');
+    if (nl) *nl = '\0';
+    return n;
+}
+
+static bool parse_id(const char *s, unsigned *out) {
+    if (!*s) return false;
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v > 0xfffffffeUL) return false;
+    *out = (unsigned)v;
+    return true;
+}
+
+typedef struct user_info {
+    uid_t uid;
+    gid_t gid;
+    gid_t groups[64];
+    size_t ngroups;
+    char home[512];
+} user_info;
+
+/* -u USER[:GROUP] against the container's /etc/passwd and /etc/group, as podman 4.3 + runc
+ * resolve it (tests/linux/reference/podman-id*.txt): names must exist; numbers need not (home
+ * "/"); the supplementary groups are those naming the user, plus its primary group when -u
+ * named it; a group given explicitly is the only one. */
+static int resolve_user(const char *spec, user_info *u, wb_error *err) {
+    char user[256] = "root", group[256] = "";
+    if (spec && *spec) {
+        const char *colon = strchr(spec, ':');
+        snprintf(user, sizeof user, "%.*s", colon ? (int)(colon - spec) : (int)strlen(spec), spec);
+        if (colon) snprintf(group, sizeof group, "%s", colon + 1);
+    }
+    memset(u, 0, sizeof *u);
+    snprintf(u->home, sizeof u->home, "/");
+    unsigned id;
+    bool numeric_user = parse_id(user, &id);
+    bool found = false;
+    char name[256] = "";
+    FILE *f = fopen("/etc/passwd", "re");
+    char line[1024];
+    while (f && fgets(line, sizeof line, f)) {
+        char *fl[8];
+        if (split_fields(line, fl, 8) < 7) continue;
+        unsigned uid, gid;
+        if (!parse_id(fl[2], &uid) || !parse_id(fl[3], &gid)) continue;
+        if (numeric_user ? uid == id : !strcmp(fl[0], user)) {
+            u->uid = uid;
+            u->gid = gid;
+            snprintf(u->home, sizeof u->home, "%s", fl[5]);
+            snprintf(name, sizeof name, "%s", fl[0]);
+            found = true;
+            break;
+        }
+    }
+    if (f) fclose(f);
+    if (!found) {
+        if (!numeric_user)
+            return wb_error_set(err, ENOENT,
+                                "unable to find user %s: no matching entries in passwd file", user);
+        u->uid = id;
+        u->gid = 0;
+    }
+    bool numeric_group = group[0] && parse_id(group, &id);
+    if (numeric_group) u->gid = id;
+    bool group_found = !group[0] || numeric_group;
+    f = fopen("/etc/group", "re");
+    while (f && fgets(line, sizeof line, f)) {
+        char *fl[5];
+        if (split_fields(line, fl, 5) < 4) continue;
+        unsigned gid;
+        if (!parse_id(fl[2], &gid)) continue;
+        if (group[0] && !numeric_group && !strcmp(fl[0], group)) {
+            u->gid = gid;
+            group_found = true;
+        }
+        if (group[0] || !name[0]) continue; /* an explicit group: only that one */
+        for (char *save = NULL, *m = strtok_r(fl[3], ",", &save); m; m = strtok_r(NULL, ",", &save))
+            if (!strcmp(m, name) && u->ngroups < sizeof u->groups / sizeof u->groups[0])
+                u->groups[u->ngroups++] = gid;
+    }
+    if (f) fclose(f);
+    if (spec && *spec && u->ngroups < sizeof u->groups / sizeof u->groups[0]) {
+        bool have = false;
+        for (size_t i = 0; i < u->ngroups; i++) have |= u->groups[i] == u->gid;
+        if (!have) u->groups[u->ngroups++] = u->gid;
+    }
+    if (!group_found)
+        return wb_error_set(err, ENOENT,
+                            "unable to find group %s: no matching entries in group file", group);
+    return 0;
+}
+
+/* The value of NAME in a "K=V" list, or NULL. */
+static const char *env_get(char *const *env, size_t n, const char *name) {
+    size_t len = strlen(name);
+    for (size_t i = 0; i < n; i++)
+        if (!strncmp(env[i], name, len) && env[i][len] == '=') return env[i] + len + 1;
+    return NULL;
+}
+
+/* The command's file: a path as given, or the first executable match in the container's PATH.
+ * Returns 0, or Docker's exit code (127 not found, 126 not executable) with msg set. */
+static int find_command(const char *cmd, const char *path_env, char *out, size_t size, char *msg,
+                        size_t msize) {
+    if (strchr(cmd, '/')) {
+        struct stat st;
+        if (stat(cmd, &st) != 0) {
+            snprintf(msg, msize, "exec: \"%s\": stat %s: no such file or directory", cmd, cmd);
+            return 127;
+        }
+        if (S_ISDIR(st.st_mode) || access(cmd, X_OK) != 0) {
+            snprintf(msg, msize, "exec: \"%s\": permission denied", cmd);
+            return 126;
+        }
+        snprintf(out, size, "%s", cmd);
+        return 0;
+    }
+    const char *p = path_env ? path_env : WB_LINUX_DEFAULT_PATH;
+    while (*p) {
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        int n = snprintf(out, size, "%.*s/%s", (int)len, len ? p : ".", cmd);
+        struct stat st;
+        if (n > 0 && (size_t)n < size && stat(out, &st) == 0 && S_ISREG(st.st_mode) &&
+            access(out, X_OK) == 0)
+            return 0;
+        p += len + (end ? 1 : 0);
+    }
+    snprintf(msg, msize, "exec: \"%s\": executable file not found in $PATH", cmd);
+    return 127;
+}
+
+/* The network namespace starts with its loopback down: up, as every runtime brings it. */
+static void loopback_up(void) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    close(s);
+}
+
+__attribute__((noreturn)) static void exec_command(const wb_linux_job *job, int report_fd,
+                                                   bool die_with_parent);
+
+__attribute__((noreturn)) static void container_main(const wb_linux_job *job, const int stdio[3],
+                                                     int go_fd, int report_fd) {
+    wb_error err;
+    char msg[WB_ERROR_MSG_MAX + 64];
+    /* the parent puts us in the cgroup and records us running, then says go */
+    char g;
+    ssize_t n;
+    while ((n = read(go_fd, &g, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 1) _exit(125);
+    close(go_fd);
+    /* signals as a fresh process has them (the CLI's handlers and ignored SIGPIPE must not
+     * reach the command) */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+    for (int i = 0; i < 3; i++)
+        if (stdio[i] != i && dup2(stdio[i], i) < 0) child_fail(report_fd, 125, "dup2 stdio");
+    if (job->tty) {
+        setsid();
+        ioctl(0, TIOCSCTTY, 0);
+    }
+    if (unshare(CLONE_NEWCGROUP) != 0) {
+        snprintf(msg, sizeof msg, "unshare the cgroup namespace: %s", strerror(errno));
+        child_fail(report_fd, 125, msg);
+    }
+    if (!job->host_network) loopback_up();
+    if (sethostname(job->hostname, strlen(job->hostname)) != 0) {
+        snprintf(msg, sizeof msg, "sethostname: %s", strerror(errno));
+        child_fail(report_fd, 125, msg);
+    }
+    if (wb_linux_mount_root(job, &err) < 0) child_fail(report_fd, 125, err.msg);
+    if (wb_linux_finish_root(job, &err) < 0) child_fail(report_fd, 125, err.msg);
+    exec_command(job, report_fd, true);
+}
+
+/* The part of a container process's start that exec shares: limits, user, environment, command,
+ * security, execve. Runs inside the container's root. */
+__attribute__((noreturn)) static void exec_command(const wb_linux_job *job, int report_fd,
+                                                   bool die_with_parent) {
+    wb_error err;
+    char msg[WB_ERROR_MSG_MAX + 64];
+    for (size_t i = 0; i < job->nulimits; i++) {
+        const wb_ulimit *l = &job->ulimits[i];
+        struct rlimit rl = {l->soft < 0 ? RLIM_INFINITY : (rlim_t)l->soft,
+                            l->hard < 0 ? RLIM_INFINITY : (rlim_t)l->hard};
+        if (setrlimit(l->resource, &rl) != 0) {
+            snprintf(msg, sizeof msg, "setrlimit %d: %s", l->resource, strerror(errno));
+            child_fail(report_fd, 125, msg);
+        }
+    }
+    user_info u;
+    if (resolve_user(job->user, &u, &err) < 0) child_fail(report_fd, 126, err.msg);
+    /* the environment: HOME from the user's entry unless the container sets it */
+    char **env = wb_calloc(job->nenv + 2, sizeof *env);
+    size_t ne = 0;
+    for (size_t i = 0; i < job->nenv; i++) env[ne++] = job->env[i];
+    char home[600];
+    if (!env_get(job->env, job->nenv, "HOME")) {
+        snprintf(home, sizeof home, "HOME=%s", u.home);
+        env[ne++] = home;
+    }
+    char file[PATH_MAX];
+    int code = find_command(job->argv[0], env_get(job->env, job->nenv, "PATH"), file, sizeof file,
+                            msg, sizeof msg);
+    if (code) child_fail(report_fd, code, msg);
+    wb_linux_security sec = {
+        .uid = u.uid,
+        .gid = u.gid,
+        .groups = u.groups,
+        .ngroups = u.ngroups,
+        .caps = job->caps,
+        .no_new_privileges = job->no_new_privileges,
+        .seccomp = job->seccomp,
+    };
+    /* no descriptor of the host's may reach the command (runc's CVE-2024-21626): everything
+     * above 2 closes at exec, and the cwd is inside the root */
+    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    if (wb_linux_security_apply(&sec, &err) < 0) child_fail(report_fd, 125, err.msg);
+    /* a container's process dies with its monitor (or the foreground CLI), as a Wasm
+     * container's workload does; set after the uid change, which clears it */
+    if (die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);
+    execve(file, job->argv, env);
+    int e = errno;
+    snprintf(msg, sizeof msg, "exec: \"%s\": %s", job->argv[0], strerror(e));
+    child_fail(report_fd, e == ENOENT ? 127 : 126, msg);
+}
+
+int wb_linux_exec_spawn(const wb_linux_job *job, pid_t target, const char *cgroup_id,
+                        const int stdio[3], int report_fd, pid_t *pid, wb_error *err) {
+    wb_linux_security want = {.caps = job->caps, .seccomp = job->seccomp};
+    if (wb_linux_security_prepare(&want, err) < 0) return -1;
+    static const char *const kinds[] = {"ipc", "uts", "net", "cgroup", "pid", "mnt"};
+    enum { NKINDS = sizeof kinds / sizeof kinds[0] };
+    int ns[NKINDS];
+    for (int i = 0; i < NKINDS; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)target, kinds[i]);
+        ns[i] = open(path, O_RDONLY | O_CLOEXEC);
+        if (ns[i] < 0) {
+            int saved = errno;
+            for (int k = 0; k < i; k++) close(ns[k]);
+            errno = saved;
+            return wb_error_sys(err, "open the container's %s namespace", kinds[i]);
+        }
+    }
+    wb_cgroup *cg = NULL;
+    if (cgroup_id) wb_cgroup_open(cgroup_id, &cg, NULL); /* none: it has no limits */
+    /* the exec'd process must be our child (the caller waits for it), and entering a PID
+     * namespace takes a fork after setns: this process becomes a subreaper, so the grandchild is
+     * reparented to it when the intermediate child leaves */
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    int pidpipe[2];
+    if (pipe2(pidpipe, O_CLOEXEC) != 0) {
+        for (int i = 0; i < NKINDS; i++) close(ns[i]);
+        wb_cgroup_free(cg);
+        return wb_error_sys(err, "pipe");
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t mid = fork();
+    if (mid < 0) {
+        for (int i = 0; i < NKINDS; i++) close(ns[i]);
+        close(pidpipe[0]);
+        close(pidpipe[1]);
+        wb_cgroup_free(cg);
+        return wb_error_sys(err, "fork");
+    }
+    if (mid == 0) {
+        char msg[WB_ERROR_MSG_MAX + 64];
+        close(pidpipe[0]);
+        /* not dumpable: a process of the container cannot open /proc/PID/exe (our binary) */
+        prctl(PR_SET_DUMPABLE, 0);
+        if (cg && wb_cgroup_add(cg, getpid(), NULL) < 0) {
+        }
+        for (int i = 0; i < NKINDS; i++)
+            if (setns(ns[i], 0) != 0) {
+                snprintf(msg, sizeof msg, "join the container's %s namespace: %s", kinds[i],
+                         strerror(errno));
+                child_fail(report_fd, 126, msg);
+            }
+        pid_t child = fork(); /* the first process of this one in the container's PID namespace */
+        if (child < 0) child_fail(report_fd, 126, "fork into the container");
+        if (child > 0) {
+            ssize_t w = write(pidpipe[1], &child, sizeof child);
+            (void)w;
+            _exit(0);
+        }
+        close(pidpipe[1]);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+        for (int i = 0; i < 3; i++)
+            if (stdio[i] != i && dup2(stdio[i], i) < 0) child_fail(report_fd, 126, "dup2 stdio");
+        if (job->tty) {
+            setsid();
+            ioctl(0, TIOCSCTTY, 0);
+        }
+        /* setns into the mount namespace made its root our root and cwd */
+        const char *wd = job->workdir && *job->workdir ? job->workdir : "/";
+        if (chdir(wd) != 0) {
+            snprintf(msg, sizeof msg, "chdir to %s: %s", wd, strerror(errno));
+            child_fail(report_fd, 126, msg);
+        }
+        exec_command(job, report_fd, false);
+    }
+    close(pidpipe[1]);
+    for (int i = 0; i < NKINDS; i++) close(ns[i]);
+    wb_cgroup_free(cg);
+    pid_t grandchild = -1;
+    ssize_t n;
+    while ((n = read(pidpipe[0], &grandchild, sizeof grandchild)) < 0 && errno == EINTR) {
+    }
+    close(pidpipe[0]);
+    int status;
+    while (waitpid(mid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (n != (ssize_t)sizeof grandchild || grandchild <= 0) {
+        /* the intermediate child failed before forking: its report says why */
+        *pid = -1;
+        return 0;
+    }
+    *pid = grandchild;
+    return 0;
+}
+
+int wb_linux_spawn(const wb_linux_job *job, const int stdio[3], int go_fd, int report_fd,
+                   pid_t *pid, wb_error *err) {
+    if (geteuid() != 0)
+        return wb_error_set(err, EPERM,
+                            "Linux containers need root (rootless Linux containers are not "
+                            "built yet)");
+    if (wb_linux_write_etc(job, err) < 0) return -1;
+    /* libcap and libseccomp are loaded here, from the host: after pivot_root a dlopen would
+     * search the image's files */
+    wb_linux_security want = {.caps = job->caps, .seccomp = job->seccomp};
+    if (wb_linux_security_prepare(&want, err) < 0) return -1;
+    unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+    if (!job->host_network) flags |= CLONE_NEWNET;
+    fflush(stdout);
+    fflush(stderr);
+    /* fork-like clone (no new stack): the child continues here as PID 1 of its namespace */
+    long r = syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
+    if (r < 0) return wb_error_sys(err, "clone the container's process");
+    if (r == 0) container_main(job, stdio, go_fd, report_fd);
+    *pid = (pid_t)r;
+    return 0;
+}
+
+bool wb_linux_read_report(int report_fd, int *exit_code, char *msg, size_t size) {
+    char buf[WB_ERROR_MSG_MAX + 80];
+    size_t got = 0;
+    for (;;) {
+        ssize_t n = read(report_fd, buf + got, sizeof buf - 1 - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+        if (got == sizeof buf - 1) break;
+    }
+    buf[got] = '\0';
+    if (got == 0) return false;
+    char *rest;
+    long code = strtol(buf, &rest, 10);
+    *exit_code = code > 0 && code < 256 ? (int)code : 125;
+    snprintf(msg, size, "%s", *rest == ' ' ? rest + 1 : rest);
+    return true;
+}
