@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/flags.h"
 #include "cli/gotemplate.h"
+#include "oci/platform.h"
 #include "oci/store.h"
 
 static char *root_flag;
@@ -130,13 +131,8 @@ static int wb_cmd_version(int argc, char **argv) {
         return 0;
     }
     /* Docker's shape (`version --format json`): a client and no server, as there is no daemon */
-#if defined(__x86_64__)
-    const char *arch = "amd64";
-#elif defined(__aarch64__)
-    const char *arch = "arm64";
-#else
-    const char *arch = "unknown";
-#endif
+    char os[32], arch[32], variant[32];
+    wb_platform_host(os, arch, variant);
     json_t *v = json_pack("{s:{s:{s:s}, s:s, s:s, s:s}, s:n}", "Client", "Platform", "Name",
                           "wasmbox", "Version", WB_VERSION, "Os", "linux", "Arch", arch, "Server");
     wb_error err;

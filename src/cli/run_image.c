@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/run_opts.h"
 #include "oci/image.h"
+#include "oci/platform.h"
 #include "oci/reference.h"
 #include "oci/store.h"
 #include "registry/registry.h"
@@ -55,12 +56,6 @@ static void env_set(strvec *env, const char *kv) {
             return;
         }
     sv_add(env, kv);
-}
-
-static bool same_arch(const char *a, const char *b) {
-    bool wa = !strcmp(a, "wasm") || !strcmp(a, "wasm32");
-    bool wb = !strcmp(b, "wasm") || !strcmp(b, "wasm32");
-    return wa && wb ? true : !strcmp(a, b);
 }
 
 static int parse_mount(const char *spec, wb_mount *m) {
@@ -115,24 +110,18 @@ static int parse_mount(const char *spec, wb_mount *m) {
 }
 
 static int platform_check(const char *ref, const wb_image *img, const char *platform) {
-    char want_os[64] = "", want_arch[64] = "";
-    const char *slash = strchr(platform, '/');
-    if (!slash) {
-        wb_cli_error("invalid platform \"%s\": expected OS/ARCH such as wasi/wasm", platform);
+    char want_os[32], want_arch[32], want_variant[32];
+    wb_error err;
+    if (wb_platform_parse(platform, want_os, want_arch, want_variant, &err) < 0) {
+        wb_cli_error("%s", err.msg);
         return -1;
     }
-    snprintf(want_os, sizeof want_os, "%.*s", (int)(slash - platform), platform);
-    snprintf(want_arch, sizeof want_arch, "%s", slash + 1);
-    char *v = strchr(want_arch, '/');
-    if (v) *v = '\0'; /* a variant is not compared */
     bool artifact = img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI;
-    bool ok = artifact ? !strcmp(want_os, "wasi") && same_arch(want_arch, "wasm")
-                       : !strcmp(want_os, img->os) && same_arch(want_arch, img->arch);
-    if (!ok) {
+    const char *os = artifact ? "wasi" : img->os, *arch = artifact ? "wasm" : img->arch;
+    if (!wb_platform_matches(want_os, want_arch, os, arch)) {
         wb_cli_error("image with reference %s was found but does not match the specified "
                      "platform: wanted %s/%s, actual: %s/%s",
-                     ref, want_os, want_arch, artifact ? "wasi" : img->os,
-                     artifact ? "wasm" : img->arch);
+                     ref, want_os, want_arch, os, arch);
         return -1;
     }
     return 0;

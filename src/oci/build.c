@@ -28,84 +28,15 @@
 #include "oci/fstree.h"
 #include "oci/image.h"
 #include "oci/layer.h"
+#include "oci/platform.h"
 #include "oci/unpack.h"
 #include "oci/reference.h"
 
 #define CACHE_VERSION   "wasmbox-build-cache-v1"
 #define CACHE_MAX_BYTES ((size_t)16 << 20)
 
-/* ---- platforms ---- */
-
 static void lower(char *s) {
     for (; *s; s++) *s = (char)tolower((unsigned char)*s);
-}
-
-static void normalize_arch(char arch[32], char variant[32]) {
-    if (!strcmp(arch, "x86_64") || !strcmp(arch, "x86-64"))
-        strcpy(arch, "amd64");
-    else if (!strcmp(arch, "aarch64")) {
-        strcpy(arch, "arm64");
-        if (!strcmp(variant, "v8")) variant[0] = '\0';
-    } else if (!strcmp(arch, "i386") || !strcmp(arch, "i686"))
-        strcpy(arch, "386");
-    else if (!strcmp(arch, "armhf") || !strcmp(arch, "armv7l")) {
-        strcpy(arch, "arm");
-        if (!variant[0]) strcpy(variant, "v7");
-    } else if (!strcmp(arch, "armel")) {
-        strcpy(arch, "arm");
-        if (!variant[0]) strcpy(variant, "v6");
-    }
-}
-
-int wb_platform_parse(const char *s, char os[32], char arch[32], char variant[32], wb_error *err) {
-    os[0] = arch[0] = variant[0] = '\0';
-    if (!s || !*s) return wb_error_set(err, EINVAL, "empty platform");
-    if (strchr(s, ','))
-        return wb_error_set(err, EINVAL,
-                            "\"%s\": building for several platforms at once is not "
-                            "supported",
-                            s);
-    const char *p1 = strchr(s, '/');
-    const char *p2 = p1 ? strchr(p1 + 1, '/') : NULL;
-    size_t lo = p1 ? (size_t)(p1 - s) : strlen(s);
-    size_t la = p1 ? (p2 ? (size_t)(p2 - p1 - 1) : strlen(p1 + 1)) : 0;
-    size_t lv = p2 ? strlen(p2 + 1) : 0;
-    if (!lo || lo >= 32 || la >= 32 || lv >= 32 || (p1 && !la) ||
-        (p2 && (!lv || strchr(p2 + 1, '/'))))
-        return wb_error_set(err, EINVAL, "invalid platform \"%s\" (want OS/ARCH[/VARIANT])", s);
-    memcpy(os, s, lo);
-    os[lo] = '\0';
-    if (p1) {
-        memcpy(arch, p1 + 1, la);
-        arch[la] = '\0';
-    }
-    if (p2) memcpy(variant, p2 + 1, lv + 1);
-    lower(os);
-    lower(arch);
-    lower(variant);
-    for (const char *c = s; *c; c++)
-        if (!(isalnum((unsigned char)*c) || *c == '/' || *c == '_' || *c == '-' || *c == '.'))
-            return wb_error_set(err, EINVAL, "invalid platform \"%s\"", s);
-    if (!arch[0]) { /* "linux" alone: the host's architecture */
-        char ho[32], hv[32];
-        wb_platform_host(ho, arch, hv);
-        if (!variant[0]) strcpy(variant, hv);
-    }
-    normalize_arch(arch, variant);
-    return 0;
-}
-
-void wb_platform_host(char os[32], char arch[32], char variant[32]) {
-    struct utsname u;
-    strcpy(os, "linux");
-    variant[0] = '\0';
-    if (uname(&u) != 0) {
-        strcpy(arch, "amd64");
-        return;
-    }
-    snprintf(arch, 32, "%.31s", u.machine);
-    lower(arch);
-    normalize_arch(arch, variant);
 }
 
 static bool arch_equal(const char *a, const char *b) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "base/error.h"
+#include "oci/platform.h"
 #include "oci/digest.h"
 #include "oci/store.h"
 
@@ -45,10 +46,6 @@ typedef struct wb_build_result {
  * line ("Dockerfile:4: RUN needs a Linux build container, which wasmbox cannot provide yet"). */
 int wb_build(wb_images *s, const wb_build_opts *o, wb_build_result *res, wb_error *err);
 
-/* Normalise a platform string ("linux/x86_64" → linux/amd64, "wasi/wasm"): os, arch, variant
- * ("" when none). Fails on an empty or malformed value or a list. */
-int wb_platform_parse(const char *s, char os[32], char arch[32], char variant[32], wb_error *err);
-/* The host's platform as Docker names it (linux/amd64, linux/arm64, …). */
-void wb_platform_host(char os[32], char arch[32], char variant[32]);
+/* Platforms: oci/platform.h. */
 
 #endif

@@ -1,5 +1,6 @@
 /* Images as documents: manifests, indexes and configs (jansson), writing new images, platform
  * choice, Wasm detection, and the unpacked rootfs cache. */
+#include "oci/platform.h"
 #include "oci/image.h"
 
 #include <errno.h>
@@ -114,10 +115,7 @@ int wb_index_select(const json_t *index, const char *os, const char *arch,
         const char *march = json_string_value(json_object_get(p, "architecture"));
         if (!mos || !march) continue;
         if (!strcmp(mos, "unknown") && !strcmp(march, "unknown")) continue; /* attestations */
-        bool arch_ok = !strcmp(march, arch) ||
-                       (!strcmp(arch, "wasm") && !strcmp(march, "wasm32")) ||
-                       (!strcmp(arch, "wasm32") && !strcmp(march, "wasm"));
-        if (!strcmp(mos, os) && arch_ok) {
+        if (wb_platform_matches(os, arch, mos, march)) {
             snprintf(digest, WB_DIGEST_MAX, "%s", json_string_value(json_object_get(m, "digest")));
             return 0;
         }

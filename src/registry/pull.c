@@ -10,6 +10,7 @@
 
 #include "base/alloc.h"
 #include "oci/image.h"
+#include "oci/platform.h"
 #include "oci/reference.h"
 #include "oci/unpack.h"
 #include "registry/client.h"
@@ -82,38 +83,19 @@ out:
     return rc;
 }
 
-static const char *host_arch(void) {
-    struct utsname u;
-    static const struct {
-        const char *machine, *arch;
-    } map[] = {{"x86_64", "amd64"},    {"aarch64", "arm64"}, {"armv7l", "arm"},     {"i686", "386"},
-               {"ppc64le", "ppc64le"}, {"s390x", "s390x"},   {"riscv64", "riscv64"}};
-    if (uname(&u) == 0)
-        for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-            if (!strcmp(u.machine, map[i].machine)) return map[i].arch;
-    return "amd64";
-}
-
 /* The manifest for our platform from an index. */
 static int select_platform(const json_t *index, const char *platform, char digest[WB_DIGEST_MAX],
                            wb_error *err) {
+    char os[32], arch[32], variant[32];
     if (platform && *platform) {
-        char os[64], arch[64];
-        const char *slash = strchr(platform, '/');
-        if (!slash || slash == platform || !slash[1])
-            return wb_error_set(err, EINVAL,
-                                "invalid platform \"%s\": expected OS/ARCH such as "
-                                "wasi/wasm",
-                                platform);
-        snprintf(os, sizeof os, "%.*s", (int)(slash - platform), platform);
-        snprintf(arch, sizeof arch, "%s", slash + 1);
-        arch[strcspn(arch, "/")] = '\0'; /* variants are not told apart */
-        return wb_index_select(index, os, arch, digest, err);
+        if (wb_platform_parse(platform, os, arch, variant, err) < 0) return -1;
+        return wb_index_select(index, os, arch, digest, err); /* variants are not told apart */
     }
     /* a Wasm engine wants the Wasm entry; a compat image may only exist for the host's Linux */
     wb_error first;
     if (wb_index_select(index, "wasi", "wasm", digest, &first) == 0) return 0;
-    if (wb_index_select(index, "linux", host_arch(), digest, NULL) == 0) return 0;
+    wb_platform_host(os, arch, variant);
+    if (wb_index_select(index, "linux", arch, digest, NULL) == 0) return 0;
     *err = first;
     return -1;
 }
@@ -128,12 +110,6 @@ typedef struct pull_ctx {
     bool check_platform; /* a single-platform image pulled with --platform */
 } pull_ctx;
 
-static bool arch_equal(const char *a, const char *b) {
-    bool wa = !strcmp(a, "wasm") || !strcmp(a, "wasm32");
-    bool wb = !strcmp(b, "wasm") || !strcmp(b, "wasm32");
-    return wa && wb ? true : !strcmp(a, b);
-}
-
 /* A single-platform image must be the one asked for (Docker's wording). */
 static int platform_matches(pull_ctx *x, const json_t *manifest, const char *config_digest,
                             wb_error *err) {
@@ -145,17 +121,14 @@ static int platform_matches(pull_ctx *x, const json_t *manifest, const char *con
     const char *mt =
         json_string_value(json_object_get(json_object_get(manifest, "config"), "mediaType"));
     bool artifact = mt && !strcmp(mt, WB_MT_WASM_CONFIG);
-    char have_os[64], have_arch[64], want_os[64], want_arch[64];
+    char have_os[64], have_arch[64], want_os[32], want_arch[32], want_variant[32];
     snprintf(have_os, sizeof have_os, "%s",
              json_string_value(json_object_get(cfg, "os")) ?: (artifact ? "wasi" : ""));
     snprintf(have_arch, sizeof have_arch, "%s",
              json_string_value(json_object_get(cfg, "architecture")) ?: (artifact ? "wasm" : ""));
     json_decref(cfg);
-    const char *slash = strchr(x->o->platform, '/');
-    snprintf(want_os, sizeof want_os, "%.*s", (int)(slash - x->o->platform), x->o->platform);
-    snprintf(want_arch, sizeof want_arch, "%s", slash + 1);
-    want_arch[strcspn(want_arch, "/")] = '\0';
-    if (!strcmp(have_os, want_os) && arch_equal(have_arch, want_arch)) return 0;
+    if (wb_platform_parse(x->o->platform, want_os, want_arch, want_variant, err) < 0) return -1;
+    if (wb_platform_matches(want_os, want_arch, have_os, have_arch)) return 0;
     return wb_error_set(err, ENOENT,
                         "image with reference %s was found but does not match the specified "
                         "platform: wanted %s/%s, actual: %s/%s",
@@ -319,11 +292,8 @@ static int pull_one(wb_images *s, const char *ref_text, const wb_registry_opts *
     } else {
         image = json_incref(top);
         x.check_platform = o->platform && *o->platform;
-        if (x.check_platform && !strchr(o->platform, '/')) {
-            wb_error_set(err, EINVAL, "invalid platform \"%s\": expected OS/ARCH such as wasi/wasm",
-                         o->platform);
-            goto out;
-        }
+        char po[32], pa[32], pv[32];
+        if (x.check_platform && wb_platform_parse(o->platform, po, pa, pv, err) < 0) goto out;
     }
     bool same = false;
     if (pull_image(&x, c, image, raw, raw_len, image_digest, top_digest, &same, err) < 0) goto out;

@@ -305,6 +305,23 @@ static int find_command(const char *cmd, const char *path_env, char *out, size_t
     return 127;
 }
 
+/* Every signal to its default action and none blocked, as a fresh process has them: the CLI's
+ * handlers and ignored signals (SIGPIPE, and whatever its caller ignored) must not reach the
+ * command. Through the system call itself: the C library refuses the real-time signals it
+ * reserves (32 and 33), which a caller may have left ignored too. */
+static void reset_signals(void) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    struct {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        uint64_t mask;
+    } dfl = {0}; /* the kernel's struct sigaction: SIG_DFL, no flags, empty mask */
+    for (int s = 1; s <= 64; s++) syscall(SYS_rt_sigaction, s, &dfl, NULL, sizeof dfl.mask);
+}
+
 /* The network namespace starts with its loopback down: up, as every runtime brings it. */
 static void loopback_up(void) {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -335,10 +352,7 @@ __attribute__((noreturn)) static void container_main(const wb_linux_job *job, co
     close(go_fd);
     /* signals as a fresh process has them (the CLI's handlers and ignored SIGPIPE must not
      * reach the command) */
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+    reset_signals();
     for (int i = 0; i < 3; i++)
         if (stdio[i] != i && dup2(stdio[i], i) < 0) child_fail(report_fd, 125, "dup2 stdio");
     if (job->tty) {
@@ -472,10 +486,7 @@ int wb_linux_exec_spawn(const wb_linux_job *job, pid_t target, const char *cgrou
             _exit(0);
         }
         close(pidpipe[1]);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
+        reset_signals();
         for (int i = 0; i < 3; i++)
             if (stdio[i] != i && dup2(stdio[i], i) < 0) child_fail(report_fd, 126, "dup2 stdio");
         if (job->tty) {
