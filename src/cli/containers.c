@@ -1,6 +1,7 @@
 /* Container commands: ps, logs, stop, kill, rm, wait, start, restart, inspect, container prune,
  * stats — Docker's flags, columns, messages and exit codes, without a daemon: each reads and
  * updates the container records under ROOT/containers. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -68,9 +69,9 @@ static void status_text(const wb_container *c, char *buf, size_t size) {
     json_t *st = json_object_get(c->doc, "State");
     const char *status = sget(st, "Status");
     char d[64];
-    if (!strcmp(status, "running")) {
+    if (!strcmp(status, "running") || !strcmp(status, "paused")) {
         wb_cli_human_duration(time(NULL) - parse_time(sget(st, "StartedAt")), d, sizeof d);
-        snprintf(buf, size, "Up %s", d);
+        snprintf(buf, size, "Up %s%s", d, !strcmp(status, "paused") ? " (Paused)" : "");
     } else if (!strcmp(status, "exited") || !strcmp(status, "restarting")) {
         int64_t fin = parse_time(sget(st, "FinishedAt"));
         wb_cli_human_duration(time(NULL) - fin, d, sizeof d);
@@ -227,7 +228,7 @@ int wb_cmd_ps(int argc, char **argv) {
         wb_container *c = cs[i];
         const char *status = sget(json_object_get(c->doc, "State"), "Status");
         if (!all && !status_filter && strcmp(status, "running") != 0 &&
-            strcmp(status, "restarting") != 0)
+            strcmp(status, "restarting") != 0 && strcmp(status, "paused") != 0)
             continue;
         bool ok = true;
         for (int f = 0; f < nfilters && ok; f++) {
@@ -277,7 +278,7 @@ static wb_container *open_or_say(const char *ref) {
 
 static bool is_running(wb_container *c) {
     const char *s = sget(json_object_get(c->doc, "State"), "Status");
-    return !strcmp(s, "running") || !strcmp(s, "restarting");
+    return !strcmp(s, "running") || !strcmp(s, "restarting") || !strcmp(s, "paused");
 }
 
 /* What a command does to one named container; returns its exit status (0 when done). */
@@ -892,6 +893,116 @@ int wb_cmd_stats(int argc, char **argv) {
     wb_cli_list_release(&list);
     free(t0);
     free_containers(cs, n);
+    wb_cli_args_release(&a);
+    return rc;
+}
+
+/* ---- pause, unpause, top ---- */
+
+static const wb_cli_flag no_flags_pause[] = {{0}};
+static const wb_cli_command pause_cmd = {"pause", "CONTAINER [CONTAINER...]",
+                                         "Pause all processes within one or more containers",
+                                         no_flags_pause, false};
+static const wb_cli_command unpause_cmd = {"unpause", "CONTAINER [CONTAINER...]",
+                                           "Unpause all processes within one or more containers",
+                                           no_flags_pause, false};
+
+static int pause_one(wb_container *c, const char *name, void *ctx) {
+    bool pause = *(const bool *)ctx;
+    wb_error err;
+    if (wb_container_pause(c, pause, &err) < 0) {
+        wb_cli_error("%s", err.msg);
+        return 1;
+    }
+    puts(name);
+    return 0;
+}
+
+int wb_cmd_pause(int argc, char **argv) {
+    bool pause = !strcmp(argv[0], "pause");
+    wb_cli_args a;
+    int rc;
+    if (parse_command(pause ? &pause_cmd : &unpause_cmd, argc, argv, 1, false, &a, &rc) < 0)
+        return rc;
+    rc = for_each_container(a.pos, a.npos, pause_one, &pause);
+    wb_cli_args_release(&a);
+    return rc;
+}
+
+static const wb_cli_command top_cmd = {"top", "CONTAINER [ps OPTIONS]",
+                                       "Display the running processes of a container",
+                                       no_flags_pause, true};
+
+/* As Docker: the host's `ps` (with the given options, default -ef), its lines for the
+ * container's processes. */
+int wb_cmd_top(int argc, char **argv) {
+    wb_cli_args a;
+    int rc;
+    if (parse_command(&top_cmd, argc, argv, 1, false, &a, &rc) < 0) return rc;
+    wb_container *c = open_or_say(a.pos[0]);
+    if (!c) {
+        wb_cli_args_release(&a);
+        return 1;
+    }
+    pid_t *pids = NULL;
+    size_t n = 0;
+    wb_error err;
+    rc = 1;
+    if (wb_container_pids(c, &pids, &n, &err) < 0) {
+        wb_cli_error("%s", err.msg);
+        goto out;
+    }
+    char cmd[1024] = "ps";
+    size_t used = 2;
+    if (a.npos < 2) used += (size_t)snprintf(cmd + used, sizeof cmd - used, " -ef");
+    for (int i = 1; i < a.npos && used < sizeof cmd; i++) {
+        for (const char *p = a.pos[i]; *p; p++)
+            if (!isalnum((unsigned char)*p) && !strchr("-,=_:%", *p)) {
+                wb_cli_error("invalid ps option: %s", a.pos[i]);
+                goto out;
+            }
+        used += (size_t)snprintf(cmd + used, sizeof cmd - used, " %s", a.pos[i]);
+    }
+    FILE *ps = popen(cmd, "r");
+    if (!ps) {
+        wb_cli_error("run ps: %s", strerror(errno));
+        goto out;
+    }
+    char line[4096];
+    int pid_col = -1;
+    bool header = true;
+    while (fgets(line, sizeof line, ps)) {
+        if (header) { /* the PID column, by its title */
+            char copy[4096];
+            snprintf(copy, sizeof copy, "%s", line);
+            int col = 0;
+            for (char *save = NULL, *w = strtok_r(copy, " \t\n", &save); w;
+                 w = strtok_r(NULL, " \t\n", &save), col++)
+                if (!strcmp(w, "PID")) pid_col = col;
+            if (pid_col < 0) {
+                wb_cli_error("Couldn't find PID field in ps output");
+                pclose(ps);
+                goto out;
+            }
+            fputs(line, stdout);
+            header = false;
+            continue;
+        }
+        char copy[4096];
+        snprintf(copy, sizeof copy, "%s", line);
+        char *save = NULL, *w = strtok_r(copy, " \t\n", &save);
+        for (int col = 0; w && col < pid_col; col++) w = strtok_r(NULL, " \t\n", &save);
+        long pid = w ? strtol(w, NULL, 10) : -1;
+        for (size_t k = 0; k < n; k++)
+            if (pids[k] == (pid_t)pid) {
+                fputs(line, stdout);
+                break;
+            }
+    }
+    rc = pclose(ps) == 0 ? 0 : 1;
+out:
+    free(pids);
+    wb_container_free(c);
     wb_cli_args_release(&a);
     return rc;
 }

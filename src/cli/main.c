@@ -81,6 +81,9 @@ static void usage(FILE *out) {
           "  create      Create a new container\n"
           "  start       Start one or more stopped containers\n"
           "  exec        Execute a command in a running container\n"
+          "  pause       Pause all processes within one or more containers\n"
+          "  unpause     Unpause all processes within one or more containers\n"
+          "  top         Display the running processes of a container\n"
           "  ps          List containers\n"
           "  logs        Fetch the logs of a container\n"
           "  stop        Stop one or more running containers\n"
@@ -172,12 +175,16 @@ static const command commands[] = {
     {"stats", wb_cmd_stats, NULL},   {"pull", wb_cmd_pull, NULL},
     {"push", wb_cmd_push, NULL},     {"login", wb_cmd_login, NULL},
     {"logout", wb_cmd_logout, NULL}, {"version", wb_cmd_version, NULL},
-    {"exec", wb_cmd_exec, NULL},
+    {"exec", wb_cmd_exec, NULL},     {"pause", wb_cmd_pause, NULL},
+    {"unpause", wb_cmd_pause, NULL}, {"top", wb_cmd_top, NULL},
 };
 
 static const command container_commands[] = {
     {"create", wb_cmd_create, "Create a new container"},
     {"exec", wb_cmd_exec, "Execute a command in a running container"},
+    {"pause", wb_cmd_pause, "Pause all processes within one or more containers"},
+    {"top", wb_cmd_top, "Display the running processes of a container"},
+    {"unpause", wb_cmd_pause, "Unpause all processes within one or more containers"},
     {"inspect", wb_cmd_container_inspect, "Display detailed information on one or more containers"},
     {"kill", wb_cmd_kill, "Kill one or more running containers"},
     {"logs", wb_cmd_logs, "Fetch the logs of a container"},

@@ -31,6 +31,12 @@ static const wb_cli_flag run_flags[] = {
      false},
     {0, "cpus", "decimal", "Number of CPUs", false},
     {0, "cpu-shares", "int", "CPU shares (relative weight, Linux containers)", false},
+    {0, "init", NULL,
+     "Run an init inside the container that forwards signals and reaps processes (Linux "
+     "containers)",
+     false},
+    {0, "shm-size", "bytes", "Size of /dev/shm (Linux containers)", false},
+    {0, "tmpfs", "list", "Mount a tmpfs directory (PATH[:OPTIONS], Linux containers)", false},
     {0, "memory-swap", "bytes",
      "Swap limit equal to memory plus swap: '-1' to enable unlimited swap (Linux containers)",
      false},

@@ -307,6 +307,9 @@ int wb_run_image(wb_run_opts *o) {
                                  : o->memory_swap              ? "--memory-swap"
                                  : o->cpu_shares               ? "--cpu-shares"
                                  : o->pids_limit               ? "--pids-limit"
+                                 : o->ntmpfs                   ? "--tmpfs"
+                                 : o->shm_size                 ? "--shm-size"
+                                 : o->init                     ? "--init"
                                                                : NULL;
         if (linux_only) {
             wb_cli_error("%s applies to Linux containers; `%s` runs as a Wasm container",
@@ -385,6 +388,10 @@ int wb_run_image(wb_run_opts *o) {
         .memory_swap = o->memory_swap,
         .cpu_shares = o->cpu_shares,
         .pids_limit = o->pids_limit,
+        .tmpfs = o->tmpfs,
+        .ntmpfs = (size_t)o->ntmpfs,
+        .shm_size = (int64_t)o->shm_size,
+        .init = o->init,
         .network = o->network ? o->network : "none",
         .start_here = !o->detach && !o->create_only,
         .hostname = o->hostname,

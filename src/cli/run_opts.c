@@ -468,6 +468,20 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
                 return -1;
             }
             o->image_only_flag = "--memory";
+        } else if (is_opt(a, "--tmpfs")) {
+            if (!(v = opt_value(argc, argv, &i, "--tmpfs"))) return -1;
+            add_str(&o->tmpfs, &o->ntmpfs, v);
+            o->image_only_flag = "--tmpfs";
+        } else if (is_opt(a, "--shm-size")) {
+            if (!(v = opt_value(argc, argv, &i, "--shm-size"))) return -1;
+            if (wb_cli_parse_size(v, &o->shm_size) < 0 || o->shm_size == 0) {
+                wb_cli_error("invalid argument \"%s\" for \"--shm-size\" flag", v);
+                return -1;
+            }
+            o->image_only_flag = "--shm-size";
+        } else if (!strcmp(a, "--init")) {
+            o->init = true;
+            o->image_only_flag = "--init";
         } else if (is_opt(a, "--memory-swap")) {
             if (!(v = opt_value(argc, argv, &i, "--memory-swap"))) return -1;
             uint64_t b;
@@ -553,6 +567,8 @@ void wb_run_opts_release(wb_run_opts *o) {
     free(o->security_opt);
     for (int i = 0; i < o->nulimits; i++) free(o->ulimits[i]);
     free(o->ulimits);
+    for (int i = 0; i < o->ntmpfs; i++) free(o->tmpfs[i]);
+    free(o->tmpfs);
 }
 
 int wb_run_opts_wasi(wb_run_opts *o, wb_wasi **out) {

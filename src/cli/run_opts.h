@@ -45,6 +45,10 @@ typedef struct wb_run_opts {
     int64_t memory_swap; /* --memory-swap bytes; -1 unlimited; 0 unset */
     int64_t cpu_shares;  /* --cpu-shares */
     int64_t pids_limit;  /* --pids-limit; 0 unset */
+    char **tmpfs;        /* --tmpfs PATH[:OPTIONS] */
+    int ntmpfs;
+    uint64_t shm_size; /* --shm-size */
+    bool init;         /* --init */
     const char *name, *workdir, *entrypoint, *runtime, *platform, *network;
     const char *pull; /* --pull missing|always|never (NULL: missing) */
     bool entrypoint_set;

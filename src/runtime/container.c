@@ -393,6 +393,18 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
         json_object_set_new(hc, "MemorySwap", json_integer(spec->memory_swap));
         json_object_set_new(hc, "CpuShares", json_integer(spec->cpu_shares));
         json_object_set_new(hc, "PidsLimit", json_integer(spec->pids_limit));
+        json_t *tmpfs = json_object(); /* Docker's shape: {"/path": "options"} */
+        for (size_t i = 0; i < spec->ntmpfs; i++) {
+            const char *colon = strchr(spec->tmpfs[i], ':');
+            char *tpath = colon ? wb_strndup(spec->tmpfs[i], (size_t)(colon - spec->tmpfs[i]))
+                                : wb_strdup(spec->tmpfs[i]);
+            json_object_set_new(tmpfs, tpath, json_string(colon ? colon + 1 : ""));
+            free(tpath);
+        }
+        json_object_set_new(hc, "Tmpfs", tmpfs);
+        json_object_set_new(hc, "ShmSize",
+                            json_integer(spec->shm_size ? spec->shm_size : 67108864));
+        json_object_set_new(hc, "Init", json_boolean(spec->init));
         json_object_set_new(hc, "Ulimits",
                             spec->ulimits ? json_deep_copy(spec->ulimits) : json_array());
         char shortid[13];

@@ -48,7 +48,11 @@ typedef struct wb_container_spec {
     uint64_t memory;     /* bytes a linear memory may grow to; 0: no limit */
     int64_t nano_cpus;   /* CPU quota in 1e-9 CPUs; 0: none */
     int64_t memory_swap, cpu_shares, pids_limit; /* Linux containers (cgroup.h's meanings) */
-    const char *network;                         /* "none" (default) or "host" */
+    char **tmpfs;                                /* --tmpfs PATH[:OPTIONS] */
+    size_t ntmpfs;
+    int64_t shm_size; /* 0: Docker's 64 MiB */
+    bool init;
+    const char *network; /* "none" (default) or "host" */
     /* Linux containers */
     const char *hostname; /* NULL: the short ID */
     char **cap_add, **cap_drop, **security_opt;

@@ -47,6 +47,8 @@ typedef struct job_storage {
     char *hostname, *user;
     wb_ulimit *ulimits;
     size_t nulimits;
+    char **tmpfs;
+    size_t ntmpfs;
     int module_fd;
     char module[64];
 } job_storage;
@@ -77,6 +79,8 @@ static void job_release(job_storage *js) {
     free(js->hostname);
     free(js->user);
     free(js->ulimits);
+    for (size_t i = 0; i < js->ntmpfs; i++) free(js->tmpfs[i]);
+    free(js->tmpfs);
     free(js->image_rootfs);
     free(js->rootfs);
     if (js->module_fd >= 0) close(js->module_fd);
@@ -184,6 +188,18 @@ static int linux_prepare(wb_container *c, job_storage *js, int *exit_code, wb_er
             (wb_ulimit){res, json_integer_value(json_object_get(l, "Soft")),
                         json_integer_value(json_object_get(l, "Hard"))};
     }
+    const json_t *tmpfs = json_object_get(host, "Tmpfs");
+    js->tmpfs = wb_calloc(json_object_size(tmpfs) + 1, sizeof *js->tmpfs);
+    const char *tpath;
+    json_t *topts;
+    json_object_foreach((json_t *)tmpfs, tpath, topts) {
+        const char *ov = json_string_value(topts);
+        size_t len = strlen(tpath) + (ov ? strlen(ov) : 0) + 2;
+        js->tmpfs[js->ntmpfs] = wb_malloc(len);
+        snprintf(js->tmpfs[js->ntmpfs], len, "%s%s%s", tpath, ov && *ov ? ":" : "",
+                 ov && *ov ? ov : "");
+        js->ntmpfs++;
+    }
     js->lj = (wb_linux_job){
         .argv = js->argv,
         .argc = js->argc,
@@ -205,6 +221,10 @@ static int linux_prepare(wb_container *c, job_storage *js, int *exit_code, wb_er
         .privileged = privileged,
         .ulimits = js->ulimits,
         .nulimits = js->nulimits,
+        .tmpfs = js->tmpfs,
+        .ntmpfs = js->ntmpfs,
+        .shm_size = json_integer_value(json_object_get(host, "ShmSize")),
+        .init = json_is_true(json_object_get(host, "Init")),
     };
     *exit_code = 0;
     rc = 0;
@@ -633,6 +653,56 @@ static int linux_foreground(wb_container *c, job_storage *js, bool auto_remove, 
     return failed ? -1 : 0;
 }
 
+/* ---- pause, top ---- */
+
+int wb_container_pause(wb_container *c, bool pause, wb_error *err) {
+    wb_container_reload(c, NULL);
+    json_t *st = json_object_get(c->doc, "State");
+    bool paused = json_is_true(json_object_get(st, "Paused"));
+    if (!wb_container_refresh(c))
+        return wb_error_set(err, ESRCH, "Container %s is not running", c->id);
+    if (pause && paused)
+        return wb_error_set(err, EALREADY, "Container %s is already paused", c->id);
+    if (!pause && !paused) return wb_error_set(err, EINVAL, "Container %s is not paused", c->id);
+    wb_cgroup *cg;
+    if (wb_cgroup_open(c->id, &cg, NULL) < 0) {
+        /* a Wasm container without --cpus has none: one for its freezer */
+        pid_t pid = (pid_t)json_integer_value(json_object_get(st, "Pid"));
+        if (wb_cgroup_create(c->id, NULL, &cg, err) < 0) return -1;
+        if (wb_cgroup_add(cg, pid, err) < 0) {
+            wb_cgroup_free(cg);
+            return -1;
+        }
+    }
+    int rc = wb_cgroup_freeze(cg, pause, err);
+    wb_cgroup_free(cg);
+    if (rc < 0) return -1;
+    json_object_set_new(st, "Paused", json_boolean(pause));
+    json_object_set_new(st, "Status", json_string(pause ? "paused" : "running"));
+    return wb_container_save(c, err);
+}
+
+int wb_container_pids(wb_container *c, pid_t **pids, size_t *n, wb_error *err) {
+    *pids = NULL;
+    *n = 0;
+    wb_container_reload(c, NULL);
+    if (!wb_container_refresh(c))
+        return wb_error_set(err, ESRCH, "Container %s is not running", c->id);
+    wb_cgroup *cg;
+    if (wb_cgroup_open(c->id, &cg, NULL) == 0) {
+        int rc = wb_cgroup_pids(cg, pids, n, err);
+        wb_cgroup_free(cg);
+        if (rc == 0 && *n) return 0;
+        free(*pids);
+        *pids = NULL;
+    }
+    *pids = wb_malloc(sizeof **pids);
+    (*pids)[0] =
+        (pid_t)json_integer_value(json_object_get(json_object_get(c->doc, "State"), "Pid"));
+    *n = 1;
+    return 0;
+}
+
 /* ---- exec ---- */
 
 int wb_container_exec(wb_container *c, const wb_exec_opts *o, int *exit_code, wb_error *err) {
@@ -641,6 +711,11 @@ int wb_container_exec(wb_container *c, const wb_exec_opts *o, int *exit_code, wb
     if (!wb_container_refresh(c)) {
         *exit_code = 1;
         return wb_error_set(err, ESRCH, "Container %s is not running", c->id);
+    }
+    if (json_is_true(json_object_get(json_object_get(c->doc, "State"), "Paused"))) {
+        *exit_code = 1;
+        return wb_error_set(err, EBUSY, "Container %s is paused, unpause the container before exec",
+                            c->id);
     }
     if (!wb_container_is_linux(c))
         return wb_error_set(err, ENOEXEC,
@@ -1121,7 +1196,8 @@ static bool process_matches(int pid, json_int_t start) {
 bool wb_container_refresh(wb_container *c) {
     json_t *st = json_object_get(c->doc, "State");
     const char *status = json_string_value(json_object_get(st, "Status"));
-    if (!status || (strcmp(status, "running") != 0 && strcmp(status, "restarting") != 0))
+    if (!status || (strcmp(status, "running") != 0 && strcmp(status, "restarting") != 0 &&
+                    strcmp(status, "paused") != 0))
         return false;
     int mon = (int)json_integer_value(json_object_get(st, "MonitorPid"));
     json_int_t start = json_integer_value(json_object_get(st, "MonitorStart"));
@@ -1165,9 +1241,17 @@ static void cgroup_remove(const wb_container *c) {
     wb_cgroup_free(cg);
 }
 
+/* A paused container gets its signals once thawed (Docker unpauses it after signalling). */
+static void thaw_if_paused(wb_container *c) {
+    if (!json_is_true(json_object_get(json_object_get(c->doc, "State"), "Paused"))) return;
+    wb_container_pause(c, false, NULL);
+}
+
 int wb_container_kill(wb_container *c, int sig, wb_error *err) {
     if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT) mark_stop_requested(c);
-    return wb_container_signal(c, sig, err);
+    int rc = wb_container_signal(c, sig, err);
+    if (rc == 0) thaw_if_paused(c);
+    return rc;
 }
 
 int wb_container_remove_force(wb_container *c, wb_error *err) {
@@ -1179,6 +1263,7 @@ int wb_container_remove_force(wb_container *c, wb_error *err) {
         json_int_t mstart = json_integer_value(json_object_get(st, "MonitorStart"));
         mark_stop_requested(c);
         if (pid > 0) kill(pid, SIGKILL);
+        thaw_if_paused(c);
         bool separate = mon > 0 && mon != pid && (json_int_t)wb_process_start_time(mon) == mstart;
         for (int i = 0; i < 250 && separate && wb_process_start_time(mon); i++) sleep_ms(10);
         if (separate && (json_int_t)wb_process_start_time(mon) == mstart) kill(mon, SIGKILL);
@@ -1200,6 +1285,7 @@ int wb_container_stop(wb_container *c, int timeout, wb_error *err) {
         timeout = json_is_integer(t) ? (int)json_integer_value(t) : 10;
     }
     if (wb_container_signal(c, SIGTERM, err) < 0) return running_now(c) ? -1 : 0;
+    thaw_if_paused(c);
     for (long waited = 0; waited < (long)timeout * 1000; waited += 20) {
         if (!running_now(c)) return 0;
         sleep_ms(20);

@@ -9,6 +9,7 @@
 #define WB_RUNTIME_LAUNCH_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "base/error.h"
 #include "runtime/container.h"
@@ -43,6 +44,12 @@ int wb_container_remove_force(wb_container *c, wb_error *err);
  * then SIGKILL after timeout seconds (< 0: the container's --stop-timeout or 10). Returns once it
  * has exited. */
 int wb_container_stop(wb_container *c, int timeout, wb_error *err);
+
+/* `pause`/`unpause`: freeze or thaw every process of the running container (its cgroup's
+ * freezer; a Wasm container gets a cgroup for it), and record State.Paused / Status "paused". */
+int wb_container_pause(wb_container *c, bool pause, wb_error *err);
+/* The host pids of the container's processes (its cgroup's, else its workload's), for `top`. */
+int wb_container_pids(wb_container *c, pid_t **pids, size_t *n, wb_error *err);
 
 /* `exec`: run a command in a running Linux container (linux_handler.h: its namespaces, cgroup,
  * user, capabilities and seccomp filter). env adds to the container's; user and workdir replace

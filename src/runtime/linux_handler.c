@@ -373,6 +373,48 @@ __attribute__((noreturn)) static void container_main(const wb_linux_job *job, co
     exec_command(job, report_fd, true);
 }
 
+/* --init: PID 1 stays this process (not dumpable: no container process may open its
+ * /proc/1/exe, our binary), which forks the command, passes it every signal it gets, reaps every
+ * orphan that ends up here, and exits as the command did (128 + N after signal N), as tini,
+ * Docker's init, does. Returns only in the child, which then execs the command. Signal-handler
+ * state: the command's pid. */
+static volatile pid_t init_child;
+static void init_forward(int sig) {
+    if (init_child > 0) kill(init_child, sig);
+}
+
+static void run_init(const char *file, char *const *argv, char **env, int report_fd) {
+    prctl(PR_SET_DUMPABLE, 0);
+    sigset_t all, old;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &old);
+    pid_t child = fork();
+    if (child < 0) child_fail(report_fd, 125, "fork the command under --init");
+    if (child == 0) {
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return;
+    }
+    /* the report pipe closes once the command is exec'ed (close-on-exec in the child); our copy
+     * goes now, so that the launcher sees that */
+    close(report_fd);
+    init_child = child;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = init_forward;
+    sigemptyset(&sa.sa_mask);
+    for (int s = 1; s < NSIG; s++)
+        if (s != SIGCHLD && s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, NULL);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    for (;;) {
+        int status;
+        pid_t p = waitpid(-1, &status, 0);
+        if (p < 0 && errno == EINTR) continue;
+        if (p < 0) _exit(1);
+        if (p != child) continue; /* an orphan, reaped */
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+}
+
 /* The part of a container process's start that exec shares: limits, user, environment, command,
  * security, execve. Runs inside the container's root. */
 __attribute__((noreturn)) static void exec_command(const wb_linux_job *job, int report_fd,
@@ -419,6 +461,7 @@ __attribute__((noreturn)) static void exec_command(const wb_linux_job *job, int 
     /* a container's process dies with its monitor (or the foreground CLI), as a Wasm
      * container's workload does; set after the uid change, which clears it */
     if (die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (job->init && die_with_parent) run_init(file, job->argv, env, report_fd);
     execve(file, job->argv, env);
     int e = errno;
     snprintf(msg, sizeof msg, "exec: \"%s\": %s", job->argv[0], strerror(e));

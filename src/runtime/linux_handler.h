@@ -51,6 +51,10 @@ typedef struct wb_linux_job {
     bool privileged;          /* --privileged: all capabilities, host devices, no masking */
     const wb_ulimit *ulimits; /* --ulimit, set before the command runs */
     size_t nulimits;
+    char *const *tmpfs; /* --tmpfs PATH[:OPTIONS] (Docker's default options: rw,noexec,nosuid) */
+    size_t ntmpfs;
+    long long shm_size; /* --shm-size bytes of /dev/shm; 0: Docker's 64 MiB */
+    bool init;          /* --init: a small init of ours is PID 1, the command its child */
 } wb_linux_job;
 
 /* Write the container's /etc/hostname, /etc/hosts and /etc/resolv.conf into job->dir/etc/ (bind-

@@ -144,6 +144,49 @@ static int mount_etc_files(const wb_linux_job *job, int root, wb_error *err) {
     return 0;
 }
 
+/* --tmpfs PATH[:OPTIONS]: options as mount(8) takes them (ro, rw, noexec, exec, nosuid, suid,
+ * nodev, dev, size=, mode=, uid=, gid=...); Docker's defaults are rw,noexec,nosuid. */
+static int mount_tmpfs(const wb_linux_job *job, int root, wb_error *err) {
+    static const struct {
+        const char *name;
+        unsigned long set, clear;
+    } flag_words[] = {
+        {"ro", MS_RDONLY, 0},   {"rw", 0, MS_RDONLY},     {"noexec", MS_NOEXEC, 0},
+        {"exec", 0, MS_NOEXEC}, {"nosuid", MS_NOSUID, 0}, {"suid", 0, MS_NOSUID},
+        {"nodev", MS_NODEV, 0}, {"dev", 0, MS_NODEV},
+    };
+    for (size_t i = 0; i < job->ntmpfs; i++) {
+        char spec[1024];
+        snprintf(spec, sizeof spec, "%s", job->tmpfs[i]);
+        char *colon = strchr(spec, ':');
+        if (colon) *colon++ = '\0';
+        if (spec[0] != '/')
+            return wb_error_set(err, EINVAL, "invalid mount path for --tmpfs: %s (not absolute)",
+                                spec);
+        unsigned long flags = MS_NOEXEC | MS_NOSUID;
+        char data[1024] = "";
+        size_t used = 0;
+        char *save = NULL;
+        for (char *w = colon ? strtok_r(colon, ",", &save) : NULL; w;
+             w = strtok_r(NULL, ",", &save)) {
+            bool word = false;
+            for (size_t k = 0; k < sizeof flag_words / sizeof flag_words[0]; k++)
+                if (!strcmp(w, flag_words[k].name)) {
+                    flags = (flags | flag_words[k].set) & ~flag_words[k].clear;
+                    word = true;
+                }
+            if (!word)
+                used +=
+                    (size_t)snprintf(data + used, sizeof data - used, "%s%s", used ? "," : "", w);
+            if (used >= sizeof data) return wb_error_set(err, EINVAL, "--tmpfs options too long");
+        }
+        if (mount_at(root, spec, WB_ROOT_DIR, "tmpfs", "tmpfs", flags, data[0] ? data : NULL, err) <
+            0)
+            return -1;
+    }
+    return 0;
+}
+
 static int mount_volumes(const wb_linux_job *job, int root, wb_error *err) {
     for (size_t i = 0; i < job->nmounts; i++) {
         const wb_mount *m = &job->mounts[i];
@@ -173,7 +216,7 @@ static int mount_volumes(const wb_linux_job *job, int root, wb_error *err) {
 }
 
 /* The device nodes and links of a container's /dev (a tmpfs of its own). After pivot_root. */
-static int populate_dev(wb_error *err) {
+static int populate_dev(const wb_linux_job *job, wb_error *err) {
     static const struct {
         const char *name;
         unsigned major, minor;
@@ -195,12 +238,15 @@ static int populate_dev(wb_error *err) {
                                                                            * /dev/core */
             symlink(links[i][0], links[i][1]) != 0)
             return wb_error_sys(err, "symlink %s", links[i][1]);
-    static const struct {
+    char shm[64];
+    snprintf(shm, sizeof shm, "mode=1777,size=%lldk",
+             job->shm_size > 0 ? (job->shm_size + 1023) / 1024 : 65536LL);
+    const struct {
         const char *dir, *fstype, *data;
         unsigned long flags;
     } mounts[] = {
         {"/dev/pts", "devpts", "newinstance,ptmxmode=0666,mode=0620,gid=5", MS_NOSUID | MS_NOEXEC},
-        {"/dev/shm", "tmpfs", "mode=1777,size=65536k", MS_NOSUID | MS_NODEV | MS_NOEXEC},
+        {"/dev/shm", "tmpfs", shm, MS_NOSUID | MS_NODEV | MS_NOEXEC},
         {"/dev/mqueue", "mqueue", NULL, MS_NOSUID | MS_NODEV | MS_NOEXEC},
     };
     for (size_t i = 0; i < sizeof mounts / sizeof mounts[0]; i++) {
@@ -246,7 +292,8 @@ int wb_linux_mount_root(const wb_linux_job *job, wb_error *err) {
         mount_sys(job, rfd, err) < 0 || mount_cgroups(rfd, err) < 0 ||
         mount_at(rfd, "/dev", WB_ROOT_DIR, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
                  "mode=755,size=65536k", err) < 0 ||
-        mount_etc_files(job, rfd, err) < 0 || mount_volumes(job, rfd, err) < 0)
+        mount_etc_files(job, rfd, err) < 0 || mount_volumes(job, rfd, err) < 0 ||
+        mount_tmpfs(job, rfd, err) < 0)
         goto out;
     /* the root becomes "/" and the host's tree is let go of */
     if (fchdir(rfd) != 0 || syscall(SYS_pivot_root, ".", ".") != 0) {
@@ -257,7 +304,7 @@ int wb_linux_mount_root(const wb_linux_job *job, wb_error *err) {
         wb_error_sys(err, "detach the host's root");
         goto out;
     }
-    if (populate_dev(err) < 0 || (!job->privileged && mask_paths(err) < 0)) goto out;
+    if (populate_dev(job, err) < 0 || (!job->privileged && mask_paths(err) < 0)) goto out;
     rc = 0;
 out:
     close(rfd);

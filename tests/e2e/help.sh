@@ -90,6 +90,10 @@ declare -A FLAGS=(
     [buildx_build]="--build-arg -f,_--file --load --no-cache --platform --push -q,_--quiet -t,_--tag --target"
     [buildx_ls]="--format --no-trunc"
     [buildx_version]=""
+    [exec]="-d,_--detach -e,_--env -i,_--interactive --privileged -t,_--tty -u,_--user -w,_--workdir"
+    [pause]=""
+    [unpause]=""
+    [top]=""
 )
 # run and create: every flag src/cli/run_opts.c parses, read from its source, so a new flag
 # without a help line fails here
@@ -105,7 +109,7 @@ FLAGS[create]=$RUN_FLAGS
 expect run-flags-found 0 "yes" "" -- bash -c "[ $(wc -w <<<"$RUN_FLAGS") -ge 30 ] && echo yes"
 
 for cmd in run create start ps logs stop restart kill rm wait stats build pull push login logout \
-    images inspect rmi tag save load import version; do
+    images inspect rmi tag save load import version exec pause unpause top; do
     help_ok "$cmd--help" --help "${FLAGS[$cmd]}" -- "$cmd"
     help_ok "$cmd-h" -h "${FLAGS[$cmd]}" -- "$cmd"
 done

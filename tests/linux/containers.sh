@@ -220,6 +220,27 @@ expect exec-detached-runs 0 "1" "" -- bash -c "'$WB' exec ex ps | grep -c 'sleep
 expect exec-not-running 1 "" "is not running" -- "$WB" exec ex true
 "$WB" rm ex >/dev/null
 
+# pause, unpause, top
+"$WB" run -d --name pz busybox sh -c 'while true; do date +%s%N >/tmp/t; sleep 0.1; done' >/dev/null
+sleep 0.3
+expect pause 0 "pz" "" -- "$WB" pause pz
+expect paused-state 0 "paused true" "" -- "$WB" inspect --format '{{.State.Status}} {{.State.Paused}}' pz
+check ps-paused bash -c "'$WB' ps | grep -Eq 'Up .* \(Paused\) +pz\$'"
+frozen_a=$(cat "$WASMBOX_ROOT"/containers/"$("$WB" inspect --format '{{.Id}}' pz)"/upper/tmp/t)
+sleep 0.4
+frozen_b=$(cat "$WASMBOX_ROOT"/containers/"$("$WB" inspect --format '{{.Id}}' pz)"/upper/tmp/t)
+check paused-no-progress test "$frozen_a" = "$frozen_b"
+expect exec-paused 1 "" "is paused, unpause the container before exec" -- "$WB" exec pz true
+expect top-paused 0 "2" "" -- bash -c "'$WB' top pz | tail -n +2 | wc -l"
+expect unpause 0 "pz" "" -- "$WB" unpause pz
+sleep 0.4
+check unpaused-progress test "$frozen_b" != "$(cat "$WASMBOX_ROOT"/containers/"$("$WB" inspect --format '{{.Id}}' pz)"/upper/tmp/t)"
+expect top-columns 0 "PID COMMAND" "" -- bash -c "'$WB' top pz -o pid,comm | head -n 1 | tr -s ' ' | sed 's/^ //'"
+expect top-header-default 0 "UID PID PPID C STIME TTY TIME CMD" "" -- bash -c "'$WB' top pz | head -n 1 | tr -s ' '"
+"$WB" pause pz >/dev/null
+expect stop-paused 0 "pz" "" -- "$WB" stop -t 1 pz
+"$WB" rm pz >/dev/null
+
 # volumes, read-only, working directory, networks, ulimits
 mkdir -p "$T/vol"
 printf 'data\n' >"$T/vol/f"
@@ -231,6 +252,17 @@ expect read-only-root 0 "refused" "" -- "$WB" run --rm --read-only busybox sh -c
 expect workdir-made 0 "/made/here" "" -- "$WB" run --rm -w /made/here busybox pwd
 expect network-none 0 "lo" "" -- bash -c "'$WB' run --rm busybox cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '"
 expect network-host-hostname 0 "$(hostname)" "" -- "$WB" run --rm --network host busybox hostname
+expect tmpfs 0 "tmpfs on /run type tmpfs (rw,nosuid,noexec,relatime,size=1024k,mode=700)" "" -- \
+    bash -c "'$WB' run --rm --tmpfs /run:size=1m,mode=700 busybox mount | grep ' /run '"
+expect tmpfs-read-only-root 0 "ok" "" -- "$WB" run --rm --read-only --tmpfs /tmp busybox sh -c 'touch /tmp/x && echo ok'
+expect shm-size 0 "size=131072k" "" -- bash -c "'$WB' run --rm --shm-size 128m busybox mount | grep ' /dev/shm ' | grep -o 'size=[0-9]*k'"
+expect init-pid1 0 $'2 ps' "" -- bash -c "'$WB' run --rm --init busybox ps | awk 'NR>1 && \$3==\"ps\" {print \$1, \$3}'"
+expect init-exit-code 3 "" "" -- "$WB" run --rm --init busybox sh -c 'exit 3'
+expect init-missing 127 "" "executable file not found" -- "$WB" run --rm --init busybox nonexist
+init_id=$("$WB" run -d --init busybox sleep 100)
+expect init-forwards-term 0 "143" "" -- bash -c "'$WB' stop -t 10 $init_id >/dev/null; '$WB' inspect --format '{{.State.ExitCode}}' $init_id"
+"$WB" rm -f "$init_id" >/dev/null
+expect init-reaps 0 "0" "" -- bash -c "'$WB' run --rm --init busybox sh -c '(sleep 0.1 &) ; sleep 0.5; ps -o stat | grep -c Z; true'"
 expect ulimit-flag 0 "1234" "" -- "$WB" run --rm --ulimit nofile=1234:1234 busybox sh -c 'ulimit -n'
 expect ulimit-bad 125 "" "invalid ulimit type: bogus" -- "$WB" run --rm --ulimit bogus=1 busybox true
 expect user-by-name-home 0 "/home/user" "" -- "$WB" run --rm -u user busybox sh -c 'echo $HOME'
