@@ -58,6 +58,7 @@ run_suite "help and flag errors" env BUILD="$BUILD" bash tests/e2e/help.sh
 run_suite "images and run IMAGE" env BUILD="$BUILD" bash tests/e2e/images.sh
 run_suite "containers" env BUILD="$BUILD" bash tests/e2e/containers.sh
 run_suite "build" env BUILD="$BUILD" bash tests/e2e/build.sh
+run_suite "build RUN (Linux build containers)" env BUILD="$BUILD" bash tests/e2e/build_run.sh
 run_suite "save, load, import (archives)" env BUILD="$BUILD" SHARED="$SHARED" bash tests/e2e/archive.sh
 run_suite "registries (pull, push, login)" env BUILD="$BUILD" bash tests/e2e/registry.sh
 run_suite "layers (diff_ids, caps, whiteouts)" env BUILD="$BUILD" bash tests/e2e/layers.sh

@@ -79,6 +79,8 @@
     X(archive_entry_set_symlink)                                                                   \
     X(archive_entry_hardlink)                                                                      \
     X(archive_entry_set_hardlink)                                                                  \
+    X(archive_entry_uid)                                                                           \
+    X(archive_entry_gid)                                                                           \
     X(archive_entry_set_uid)                                                                       \
     X(archive_entry_set_gid)                                                                       \
     X(archive_entry_set_uname)                                                                     \

@@ -779,33 +779,6 @@ int wb_cmd_container_inspect(int argc, char **argv) {
 
 /* ---- stats ---- */
 
-static bool proc_cpu_and_rss(int pid, unsigned long long *ticks, unsigned long long *rss_kb) {
-    char path[64], buf[2048];
-    snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return false;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return false;
-    buf[n] = '\0';
-    char *p = strrchr(buf, ')');
-    if (!p) return false;
-    unsigned long long utime = 0, stime = 0, rss = 0;
-    int field = 2;
-    for (char *t = strtok(p + 1, " "); t; t = strtok(NULL, " ")) {
-        field++;
-        if (field == 14) utime = strtoull(t, NULL, 10);
-        if (field == 15) stime = strtoull(t, NULL, 10);
-        if (field == 24) {
-            rss = strtoull(t, NULL, 10);
-            break;
-        }
-    }
-    *ticks = utime + stime;
-    *rss_kb = rss * (unsigned long long)sysconf(_SC_PAGESIZE) / 1024;
-    return true;
-}
-
 static const wb_cli_flag stats_flags[] = {
     {'a', "all", NULL, "Show all containers (default shows just running)", false},
     {0, "format", "string", WB_CLI_LIST_FORMAT_HELP, false},
@@ -815,7 +788,7 @@ static const wb_cli_flag stats_flags[] = {
 };
 static const wb_cli_command stats_cmd = {"stats", "[OPTIONS] [CONTAINER...]",
                                          "Display a live stream of container(s) resource usage "
-                                         "statistics (here: one sample, with --no-stream)",
+                                         "statistics",
                                          stats_flags, false};
 
 static const wb_cli_column stats_columns[] = {
@@ -828,71 +801,104 @@ static const wb_cli_column stats_columns[] = {
     "{{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}"      \
     "\t{{.PIDs}}"
 
-int wb_cmd_stats(int argc, char **argv) {
-    wb_cli_args a;
-    int rc;
-    if (parse_command(&stats_cmd, argc, argv, 0, false, &a, &rc) < 0) return rc;
-    rc = 0;
-    if (!wb_cli_flag_set(&a, "no-stream")) {
-        wb_cli_error("streaming stats are not available yet: use --no-stream");
-        wb_cli_args_release(&a);
-        return 1;
+/* Docker's memory figures in stats: binary units, four significant digits ("1.527MiB"). */
+static void binary_size(uint64_t bytes, char *buf, size_t size) {
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+    double v = (double)bytes;
+    int u = 0;
+    while (v >= 1024 && u < 5) {
+        v /= 1024;
+        u++;
     }
-    bool no_trunc = wb_cli_flag_set(&a, "no-trunc");
-    size_t n;
-    wb_container **cs = all_containers(&n);
-    long hz = sysconf(_SC_CLK_TCK);
-    unsigned long long mem_total_kb = (unsigned long long)sysconf(_SC_PHYS_PAGES) *
-                                      (unsigned long long)sysconf(_SC_PAGESIZE) / 1024;
-    /* two samples 200 ms apart give the CPU share */
-    unsigned long long *t0 = wb_calloc(n + 1, sizeof *t0);
-    for (size_t i = 0; i < n; i++) {
-        unsigned long long rss;
-        int pid =
-            (int)json_integer_value(json_object_get(json_object_get(cs[i]->doc, "State"), "Pid"));
-        if (is_running(cs[i])) proc_cpu_and_rss(pid, &t0[i], &rss);
-    }
-    struct timespec ts = {0, 200 * 1000 * 1000};
+    snprintf(buf, size, "%.4g%s", v, units[u]);
+}
+
+/* One table of stats: two samples `interval` apart give the CPU share. Returns 0, or 1 after a
+ * template error. */
+static int stats_table(wb_container **cs, size_t n, const wb_cli_args *a, bool all, bool no_trunc,
+                       long interval_ms) {
+    wb_container_usage *u0 = wb_calloc(n + 1, sizeof *u0);
+    bool *up = wb_calloc(n + 1, sizeof *up);
+    struct timespec w0, w1;
+    clock_gettime(CLOCK_MONOTONIC, &w0);
+    for (size_t i = 0; i < n; i++) up[i] = wb_container_usage_read(cs[i], &u0[i], NULL) == 0;
+    struct timespec ts = {interval_ms / 1000, (interval_ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+    clock_gettime(CLOCK_MONOTONIC, &w1);
+    double wall_ns = (double)(w1.tv_sec - w0.tv_sec) * 1e9 + (double)(w1.tv_nsec - w0.tv_nsec);
     wb_cli_list list;
-    wb_cli_list_init(&list, wb_cli_flag_value(&a, "format"), STATS_TABLE, stats_columns,
+    wb_cli_list_init(&list, wb_cli_flag_value(a, "format"), STATS_TABLE, stats_columns,
                      sizeof stats_columns / sizeof *stats_columns);
     wb_error err;
+    int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         wb_container *c = cs[i];
-        if (!is_running(c)) continue;
         const char *asked = NULL; /* the name the user gave it by (Docker's Container column) */
-        for (int k = 0; k < a.npos && !asked; k++)
-            if (!strcmp(a.pos[k], c->name) || !strncmp(c->id, a.pos[k], strlen(a.pos[k])))
-                asked = a.pos[k];
-        if (a.npos && !asked) continue;
-        int pid = (int)json_integer_value(json_object_get(json_object_get(c->doc, "State"), "Pid"));
-        unsigned long long t1 = 0, rss = 0;
-        proc_cpu_and_rss(pid, &t1, &rss);
-        double cpu = (double)(t1 - t0[i]) / (double)hz / 0.2 * 100.0;
-        uint64_t limit = (uint64_t)json_integer_value(
-            json_object_get(json_object_get(c->doc, "HostConfig"), "Memory"));
-        uint64_t lim_kb = limit ? limit / 1024 : mem_total_kb;
-        char usage[32], lim[32], col[80], cpu_s[16], mem_s[16], id[65];
-        wb_cli_human_size(rss * 1024, usage, sizeof usage);
-        wb_cli_human_size((uint64_t)lim_kb * 1024, lim, sizeof lim);
+        for (int k = 0; k < a->npos && !asked; k++)
+            if (!strcmp(a->pos[k], c->name) || !strncmp(c->id, a->pos[k], strlen(a->pos[k])))
+                asked = a->pos[k];
+        if (a->npos && !asked) continue;
+        wb_container_usage u1;
+        bool now = up[i] && wb_container_usage_read(c, &u1, NULL) == 0;
+        if (!now && !all && !a->npos) continue;
+        if (!now) memset(&u1, 0, sizeof u1);
+        double cpu = now && wall_ns > 0 ? (double)(u1.cpu_ns - u0[i].cpu_ns) / wall_ns * 100.0 : 0;
+        char usage[32], lim[32], col[80], cpu_s[16], mem_s[16], id[65], net[80], blk[80], pids[24];
+        char a1[32], a2[32];
+        binary_size(u1.mem, usage, sizeof usage);
+        binary_size(u1.mem_limit, lim, sizeof lim);
         snprintf(col, sizeof col, "%s / %s", usage, lim);
         snprintf(cpu_s, sizeof cpu_s, "%.2f%%", cpu);
         snprintf(mem_s, sizeof mem_s, "%.2f%%",
-                 lim_kb ? 100.0 * (double)rss / (double)lim_kb : 0.0);
+                 u1.mem_limit ? 100.0 * (double)u1.mem / (double)u1.mem_limit : 0.0);
+        wb_cli_human_size(u1.net_rx, a1, sizeof a1);
+        wb_cli_human_size(u1.net_tx, a2, sizeof a2);
+        snprintf(net, sizeof net, "%s / %s", a1, a2);
+        wb_cli_human_size(u1.blk_read, a1, sizeof a1);
+        wb_cli_human_size(u1.blk_write, a2, sizeof a2);
+        snprintf(blk, sizeof blk, "%s / %s", a1, a2);
+        snprintf(pids, sizeof pids, "%llu", (unsigned long long)u1.pids);
         snprintf(id, sizeof id, "%.*s", no_trunc ? 64 : 12, c->id);
         json_t *row =
-            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "BlockIO", "0B / 0B",
-                      "CPUPerc", cpu_s, "Container", asked ? asked : id, "ID", id, "MemPerc", mem_s,
-                      "MemUsage", col, "Name", c->name, "NetIO", "0B / 0B", "PIDs", "1");
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "BlockIO", blk, "CPUPerc",
+                      cpu_s, "Container", asked ? asked : id, "ID", id, "MemPerc", mem_s,
+                      "MemUsage", col, "Name", c->name, "NetIO", net, "PIDs", pids);
         if (wb_cli_list_row(&list, row, &err) < 0) rc = 1;
         json_decref(row);
     }
     if (rc == 0 && wb_cli_list_print(&list, stdout, &err) < 0) rc = 1;
     if (rc) wb_cli_error("template parsing error: %s", err.msg);
+    fflush(stdout);
     wb_cli_list_release(&list);
-    free(t0);
-    free_containers(cs, n);
+    free(u0);
+    free(up);
+    return rc;
+}
+
+int wb_cmd_stats(int argc, char **argv) {
+    wb_cli_args a;
+    int rc;
+    if (parse_command(&stats_cmd, argc, argv, 0, false, &a, &rc) < 0) return rc;
+    bool no_trunc = wb_cli_flag_set(&a, "no-trunc"), all = wb_cli_flag_set(&a, "all");
+    bool stream = !wb_cli_flag_set(&a, "no-stream");
+    for (int k = 0; k < a.npos; k++) { /* named containers must exist, as Docker checks */
+        wb_container *c = open_or_say(a.pos[k]);
+        if (!c) {
+            wb_cli_args_release(&a);
+            return 1;
+        }
+        wb_container_free(c);
+    }
+    bool tty = isatty(STDOUT_FILENO);
+    rc = 0;
+    do {
+        size_t n;
+        wb_container **cs = all_containers(&n);
+        /* the first table after 200 ms, then one a second, as Docker redraws */
+        if (stream && tty) fputs("\033[2J\033[H", stdout);
+        rc = stats_table(cs, n, &a, all, no_trunc, stream ? 1000 : 200);
+        free_containers(cs, n);
+    } while (stream && rc == 0);
     wb_cli_args_release(&a);
     return rc;
 }

@@ -3,7 +3,8 @@
  * the step cache: key = sha256(parent identity, the instruction as expanded, the content of what
  * COPY/ADD read), value = the resulting config and layers, kept in ROOT/images/buildcache/<key>.
  * A stage's file tree (for COPY --from, WORKDIR, destinations) is read from its layers only when
- * a step that needs it is not cached. Nothing is registered before the final image. */
+ * a step that needs it is not cached. RUN runs in a Linux build container over the stage's root
+ * on disk (build_root.h, build_run.h). Nothing is registered before the final image. */
 #include "oci/build.h"
 
 #include <ctype.h>
@@ -23,6 +24,8 @@
 #include "base/timeutil.h"
 #include "base/alloc.h"
 #include "base/fsutil.h"
+#include "oci/build_root.h"
+#include "oci/build_run.h"
 #include "oci/context.h"
 #include "oci/dockerfile.h"
 #include "oci/fstree.h"
@@ -32,8 +35,10 @@
 #include "oci/unpack.h"
 #include "oci/reference.h"
 
-#define CACHE_VERSION   "wasmbox-build-cache-v1"
-#define CACHE_MAX_BYTES ((size_t)16 << 20)
+#define CACHE_VERSION "wasmbox-build-cache-v1"
+/* Docker's PATH for a RUN whose image sets none (runtime/linux_handler.h's) */
+#define WB_RUN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define CACHE_MAX_BYTES     ((size_t)16 << 20)
 
 static void lower(char *s) {
     for (; *s; s++) *s = (char)tolower((unsigned char)*s);
@@ -118,6 +123,10 @@ typedef struct stage {
     kvlist args;  /* ARGs declared in the stage */
     wb_fstree *tree;
     size_t tree_layers; /* layers applied to tree */
+    /* RUN: a directory (tmp/<pid>.<n>) whose root/ is the stage's file system on disk (a
+     * hard-link copy of the base image's rootfs, then later layers; build_root.h) */
+    char *root_dir;
+    size_t root_layers; /* layers applied to root/ */
     bool done;
 } stage;
 
@@ -441,6 +450,8 @@ static void stage_release(stage *st) {
     free(st->layers);
     kv_free(&st->args);
     wb_fstree_free(st->tree);
+    if (st->root_dir) wb_remove_tree(st->root_dir, NULL);
+    free(st->root_dir);
     memset(st, 0, sizeof *st);
 }
 
@@ -1018,6 +1029,8 @@ typedef struct entry {
     int src;        /* SRC_STAGE: layer index in the source stage; SRC_ARCHIVE: archive index */
     uint64_t ord;   /* entry ordinal there */
     char *tmp_file; /* fetched content */
+    uid_t uid;      /* COPY --chown */
+    gid_t gid;
 } entry;
 
 typedef struct entry_list {
@@ -1115,6 +1128,10 @@ static int real_dest(builder *b, wb_fstree *tree, const char *path, char **out) 
     return 0;
 }
 
+static void append_layer(builder *b, stage *st, const wb_df_instr *in, const wb_layer_desc *d);
+typedef struct copy_job copy_job;
+static int resolve_chown(builder *b, stage *st, const wb_df_instr *in, copy_job *j);
+
 /* Write the entries as a new layer of st, update its tree and config. */
 static int write_layer(builder *b, stage *st, const wb_df_instr *in, entry_list *l,
                        const wb_context *ctx) {
@@ -1126,6 +1143,7 @@ static int write_layer(builder *b, stage *st, const wb_df_instr *in, entry_list 
     int rc = 0;
     for (size_t i = 0; i < l->n && rc == 0; i++) {
         entry *e = &l->v[i];
+        wb_layer_set_owner(w, e->uid, e->gid);
         if (e->type == WB_FT_DIR) {
             rc = wb_layer_add_dir(w, e->path, e->perm, e->mtime, b->err);
         } else if (e->type == WB_FT_SYMLINK) {
@@ -1167,8 +1185,14 @@ static int write_layer(builder *b, stage *st, const wb_df_instr *in, entry_list 
         wb_fstree_free(st->tree);
         st->tree = NULL;
     }
+    append_layer(b, st, in, &d);
+    return 0;
+}
+
+/* A committed layer becomes the stage's next one (config diff_ids and history too). */
+static void append_layer(builder *b, stage *st, const wb_df_instr *in, const wb_layer_desc *d) {
     st->layers = wb_reallocarray(st->layers, st->nlayers + 1, sizeof *st->layers);
-    st->layers[st->nlayers++] = d;
+    st->layers[st->nlayers++] = *d;
     json_t *rootfs = json_object_get(st->config, "rootfs");
     if (!json_is_object(rootfs)) {
         rootfs = json_pack("{s:s, s:[]}", "type", "layers", "diff_ids");
@@ -1179,9 +1203,8 @@ static int write_layer(builder *b, stage *st, const wb_df_instr *in, entry_list 
         ids = json_array();
         json_object_set_new(rootfs, "diff_ids", ids);
     }
-    json_array_append_new(ids, json_string(d.diff_id));
+    json_array_append_new(ids, json_string(d->diff_id));
     add_history(b, st, in->text, false);
-    return 0;
 }
 
 /* ---- WORKDIR ---- */
@@ -1262,7 +1285,7 @@ typedef struct copy_item {
     char content[WB_DIGEST_MAX + 96];
 } copy_item;
 
-typedef struct copy_job {
+struct copy_job {
     copy_item *items;
     size_t nitems, cap;
     size_t nsources; /* files and directories the sources named (matched) */
@@ -1275,7 +1298,10 @@ typedef struct copy_job {
     strvec excludes;
     bool add;
     char *from_id;
-} copy_job;
+    char *chown; /* --chown, resolved when the step runs */
+    uid_t uid;
+    gid_t gid;
+};
 
 static void job_free(copy_job *j) {
     for (size_t i = 0; i < j->nitems; i++) {
@@ -1291,6 +1317,7 @@ static void job_free(copy_job *j) {
     free(j->archives);
     free(j->dest);
     free(j->from_id);
+    free(j->chown);
     sv_free(&j->excludes);
 }
 
@@ -1596,6 +1623,7 @@ static int apply_copy(builder *b, stage *st, const wb_df_instr *in, void *arg) {
     copy_job *j = arg;
     const char *what = wb_df_cmd_name(in->cmd);
     if (ensure_tree(b, st) < 0) return wrap(b, in, what);
+    if (j->chown && resolve_chown(b, st, in, j) < 0) return -1;
     wb_fstree *tree = st->tree;
     /* a single file goes into DEST when DEST is (or names) a directory */
     bool into_dir = j->dest_dir;
@@ -1658,6 +1686,8 @@ static int apply_copy(builder *b, stage *st, const wb_df_instr *in, void *arg) {
         e->node = it->node;
         e->src = it->src;
         e->ord = it->ord;
+        e->uid = j->uid;
+        e->gid = j->gid;
         n->perm = e->perm;
     }
     char tmp[4200] = "";
@@ -1764,11 +1794,8 @@ static int do_copy(builder *b, size_t si, stage *st, const wb_df_instr *in) {
                 rc = fail(b, in, EINVAL, "%s: invalid --chmod=%s (an octal mode like 0755)", what,
                           val);
         } else if (!strcmp(f->name, "chown")) {
-            if (!root_owner(val))
-                rc = fail(b, in, ENOTSUP,
-                          "%s --chown=%s: only root ownership is supported (layers "
-                          "are written with uid and gid 0)",
-                          what, val);
+            free(j.chown);
+            j.chown = root_owner(val) ? NULL : wb_strdup(val);
         } else if (!strcmp(f->name, "exclude")) {
             sv_push(&j.excludes, wb_strdup(val));
         } else if (!strcmp(f->name, "parents") || !strcmp(f->name, "checksum") ||
@@ -1849,6 +1876,276 @@ out:
     return rc;
 }
 
+/* ---- COPY --chown ---- */
+
+/* The content of a regular file of the stage (NULL when missing), read through its tree. */
+static char *stage_file(builder *b, stage *st, const char *path) {
+    wb_fsnode *n;
+    wb_error e;
+    if (ensure_tree(b, st) < 0 ||
+        wb_fstree_resolve(st->tree, path, WB_RESOLVE_ROOTFS, &n, NULL, &e) < 0 || !n ||
+        n->type != WB_FT_REG || n->layer < 0 || (size_t)n->layer >= st->nlayers)
+        return NULL;
+    char tmp[4200], file[4300];
+    if (make_tmp(b, tmp, sizeof tmp) < 0) return NULL;
+    char *text = NULL;
+    int fd = -1, dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    uint64_t ord = n->entry;
+    if (dfd >= 0 && open_layer_blob(b, st, (size_t)n->layer, &fd) == 0 &&
+        wb_tartree_fetch(fd, &ord, 1, dfd, &e) == 0) {
+        snprintf(file, sizeof file, "%s/%llu", tmp, (unsigned long long)ord);
+        uint8_t *data;
+        size_t len;
+        if (wb_read_file(file, (size_t)4 << 20, &data, &len, &e) == 0) {
+            text = wb_strndup((const char *)data, len);
+            free(data);
+        }
+    }
+    if (fd >= 0) close(fd);
+    if (dfd >= 0) close(dfd);
+    wb_remove_tree(tmp, NULL);
+    return text;
+}
+
+static int resolve_chown(builder *b, stage *st, const wb_df_instr *in, copy_job *j) {
+    char *passwd = stage_file(b, st, "etc/passwd"), *group = stage_file(b, st, "etc/group");
+    int rc = wb__chown_parse(j->chown, passwd, group, &j->uid, &j->gid, b->err);
+    free(passwd);
+    free(group);
+    if (rc < 0) {
+        char what[300];
+        snprintf(what, sizeof what, "%s --chown=%.200s", wb_df_cmd_name(in->cmd), j->chown);
+        return wrap(b, in, what);
+    }
+    return 0;
+}
+
+/* ---- RUN ---- */
+
+/* The stage's file system on disk, up to date with its layers (build_root.h). */
+static int ensure_root(builder *b, stage *st) {
+    char root[4300];
+    if (!st->root_dir) {
+        char dir[4200];
+        if (make_tmp(b, dir, sizeof dir) < 0) return -1;
+        st->root_dir = wb_strdup(dir);
+        st->root_layers = 0;
+        snprintf(root, sizeof root, "%s/root", dir);
+        /* the base image's unpacked rootfs (shared with its containers), linked, not copied */
+        wb_image *img = NULL;
+        if (st->nlayers && st->base_manifest[0] &&
+            wb_image_load(b->s, st->base_manifest, &img, NULL) == 0 && img->nlayers &&
+            img->nlayers <= st->nlayers) {
+            bool prefix = true;
+            for (size_t i = 0; i < img->nlayers; i++)
+                if (strcmp(img->layers[i].digest, st->layers[i].digest) != 0) prefix = false;
+            char *rootfs = NULL;
+            if (prefix) {
+                if (wb_image_rootfs(b->s, img, &rootfs, b->err) < 0 ||
+                    wb__root_link_copy(rootfs, root, b->err) < 0) {
+                    free(rootfs);
+                    wb_image_free(img);
+                    goto fail;
+                }
+                /* the unpacked rootfs has root's files only: the layers' owners */
+                for (size_t i = 0; i < img->nlayers; i++) {
+                    char blob[4096];
+                    if (!wb_layer_is_tar(img->layers[i].media_type)) continue;
+                    if (wb_blob_path(b->s, img->layers[i].digest, blob, sizeof blob, b->err) < 0 ||
+                        wb__root_apply_owners(blob, root, b->err) < 0) {
+                        free(rootfs);
+                        wb_image_free(img);
+                        goto fail;
+                    }
+                }
+                st->root_layers = img->nlayers;
+            }
+            free(rootfs);
+        }
+        wb_image_free(img);
+        if (!st->root_layers && mkdir(root, 0755) != 0) {
+            wb_error_sys(b->err, "create `%s`", root);
+            goto fail;
+        }
+    }
+    snprintf(root, sizeof root, "%s/root", st->root_dir);
+    if (st->root_layers < st->nlayers) {
+        wb_tar_limits lim;
+        if (wb_layer_limits(&lim, b->err) < 0) return -1;
+        for (size_t i = st->root_layers; i < st->nlayers; i++) {
+            if (!wb_layer_is_tar(st->layers[i].media_type)) continue;
+            char blob[4096];
+            if (wb_layer_unpack(b->s, &st->layers[i], root, &lim, b->err) < 0 ||
+                wb_blob_path(b->s, st->layers[i].digest, blob, sizeof blob, b->err) < 0 ||
+                wb__root_apply_owners(blob, root, b->err) < 0)
+                goto fail;
+        }
+        st->root_layers = st->nlayers;
+    }
+    return 0;
+fail: /* half a root is no root */
+    wb_remove_tree(st->root_dir, NULL);
+    free(st->root_dir);
+    st->root_dir = NULL;
+    return -1;
+}
+
+typedef struct run_job {
+    wb_run_command cmd;
+    strvec env;
+    bool host_network;
+} run_job;
+
+static int apply_run(builder *b, stage *st, const wb_df_instr *in, void *arg) {
+    run_job *rj = arg;
+    if (geteuid() != 0)
+        return fail(b, in, EPERM,
+                    "RUN needs root: its build container is a Linux container (rootless "
+                    "ones are not built yet)");
+    if (ensure_root(b, st) < 0) return wrap(b, in, "RUN: the stage's root");
+    char root[4300], dir[4200], upper[4300];
+    snprintf(root, sizeof root, "%s/root", st->root_dir);
+    if (make_tmp(b, dir, sizeof dir) < 0) return wrap(b, in, "RUN");
+    snprintf(upper, sizeof upper, "%s/upper", dir);
+    char hostname[13];
+    snprintf(hostname, sizeof hostname, "%.12s", wb_digest_hex(st->id));
+    const char *wd = json_string_value(json_object_get(cfg(st), "WorkingDir"));
+    const char *user = json_string_value(json_object_get(cfg(st), "User"));
+    say(b, " ---> Running in %s\n", hostname);
+    if (b->o->out) fflush(b->o->out);
+    wb_run_job job = {
+        .cmd = &rj->cmd,
+        .env = rj->env.v,
+        .nenv = rj->env.n,
+        .lower = root,
+        .dir = dir,
+        .workdir = wd && *wd ? wd : NULL,
+        .user = user && *user ? user : NULL,
+        .hostname = hostname,
+        .host_network = rj->host_network,
+        .out_fd = b->o->out ? fileno(b->o->out) : -1,
+    };
+    int code;
+    char msg[WB_ERROR_MSG_MAX];
+    int rc = wb__run_container(&job, &code, msg, sizeof msg, b->err);
+    if (rc < 0) {
+        wrap(b, in, "RUN");
+    } else if (code != 0 && msg[0]) {
+        rc = fail(b, in, ENOEXEC, "%s: %s: exit code: %d", in->text, msg, code);
+    } else if (code != 0) {
+        rc = fail(b, in, ECANCELED,
+                  "%s: process \"%s\" did not complete successfully: exit code: %d", in->text,
+                  rj->cmd.shown, code);
+    }
+    wb_upper_stats stats = {0};
+    wb_layer_desc d;
+    if (rc == 0 && st->nlayers >= WB_MAX_LAYERS)
+        rc = fail(b, in, EFBIG, "more than %d layers", WB_MAX_LAYERS);
+    if (rc == 0 && (rc = wb__upper_write_layer(b->s, upper, root, &d, &stats, b->err)) < 0)
+        wrap(b, in, "RUN: write its layer");
+    if (rc == 0 && stats.skipped)
+        warnf(b,
+              "%s:%d: warning: RUN made %zu FIFO%s, socket%s or device node%s; the layer leaves "
+              "them out",
+              b->df->file, in->line, stats.skipped, "s", "s", "s");
+    if (rc == 0 && stats.entries) {
+        append_layer(b, st, in, &d);
+        /* the next RUN's lower is the root with this layer in it */
+        if ((rc = wb__upper_apply(upper, root, b->err)) < 0) {
+            wb_remove_tree(st->root_dir, NULL);
+            free(st->root_dir);
+            st->root_dir = NULL;
+            rc = 0; /* remade from the layers when needed */
+        } else {
+            st->root_layers = st->nlayers;
+        }
+    } else if (rc == 0) {
+        /* nothing changed: no layer, as BuildKit does */
+        add_history(b, st, in->text, true);
+    }
+    wb_remove_tree(dir, NULL);
+    if (rc == 0) say(b, "Removing intermediate container %s\n", hostname);
+    return rc;
+}
+
+static int do_run(builder *b, stage *st, const wb_df_instr *in) {
+    char hos[32], harch[32], hvar[32];
+    wb_platform_host(hos, harch, hvar);
+    if (strcmp(st->os, "linux") != 0 || !arch_equal(st->arch, harch))
+        return fail(b, in, ENOTSUP,
+                    "RUN: this stage's platform is %s/%s, and its commands can only run on "
+                    "%s/%s here (use FROM --platform=$BUILDPLATFORM for a build stage)",
+                    st->os, st->arch, hos, harch);
+    run_job rj = {.host_network = true};
+    const char *net = "default";
+    for (size_t i = 0; i < in->nflags; i++) {
+        const wb_df_flag *f = &in->flags[i];
+        if (!strcmp(f->name, "network")) {
+            net = f->value ? f->value : "";
+            if (strcmp(net, "default") != 0 && strcmp(net, "host") != 0 && strcmp(net, "none"))
+                return fail(b, in, EINVAL,
+                            "RUN --network=%s: unsupported network mode (want default, host or "
+                            "none)",
+                            net);
+            rj.host_network = strcmp(net, "none") != 0;
+        } else {
+            return fail(b, in, ENOTSUP, "RUN --%s is not supported", f->name);
+        }
+    }
+    json_t *shell = shell_of(st);
+    strvec sh = {0};
+    for (size_t i = 0; i < json_array_size(shell); i++)
+        sv_push(&sh, wb_strdup(json_string_value(json_array_get(shell, i)) ?: ""));
+    json_decref(shell);
+    wb__run_command_make(in, sh.v, sh.n, &rj.cmd);
+    sv_free(&sh);
+    /* the environment: the config's Env (Docker's PATH when it has none), then the stage's ARGs
+     * with a value (ENV wins), then proxy build args (not in the cache key, as in Docker) */
+    json_t *env = json_object_get(cfg(st), "Env");
+    bool have_path = false;
+    for (size_t i = 0; i < json_array_size(env); i++) {
+        const char *e = json_string_value(json_array_get(env, i));
+        if (!e) continue;
+        if (!strncmp(e, "PATH=", 5)) have_path = true;
+        sv_push(&rj.env, wb_strdup(e));
+    }
+    if (!have_path) sv_push(&rj.env, wb_strdup("PATH=" WB_RUN_DEFAULT_PATH));
+    strvec keyed = {0};
+    sv_push(&keyed, wb_strdup(net));
+    for (size_t i = 0; i < st->args.n; i++) {
+        const kv *a = &st->args.v[i];
+        if (!a->value || env_get(st, a->key)) continue;
+        char *item = wb_malloc(strlen(a->key) + strlen(a->value) + 2);
+        sprintf(item, "%s=%s", a->key, a->value);
+        sv_push(&rj.env, wb_strdup(item));
+        sv_push(&keyed, item);
+    }
+    for (size_t i = 0; i < b->bargs.n; i++) {
+        kv *a = &b->bargs.v[i];
+        bool proxy = false;
+        for (size_t k = 0; k < sizeof predefined_proxy / sizeof predefined_proxy[0]; k++)
+            if (!strcmp(a->key, predefined_proxy[k])) proxy = true;
+        if (!proxy || !a->value || env_get(st, a->key) || kv_find(&st->args, a->key)) continue;
+        a->used = true;
+        char *item = wb_malloc(strlen(a->key) + strlen(a->value) + 2);
+        sprintf(item, "%s=%s", a->key, a->value);
+        sv_push(&rj.env, item);
+    }
+    strvec all = {0};
+    for (size_t i = 0; i < rj.cmd.argc; i++) sv_push(&all, wb_strdup(rj.cmd.argv[i]));
+    if (rj.cmd.script) sv_push(&all, wb_strdup(rj.cmd.script));
+    char *desc = desc_of("RUN", all.v, all.n);
+    char *extra = desc_of("RUN-ENV", keyed.v, keyed.n);
+    sv_free(&all);
+    sv_free(&keyed);
+    int rc = run_step(b, st, in, desc, extra, apply_run, &rj);
+    free(desc);
+    free(extra);
+    wb__run_command_release(&rj.cmd);
+    sv_free(&rj.env);
+    return rc;
+}
+
 /* ---- dispatch ---- */
 
 static size_t current_stage(builder *b, const stage *st) {
@@ -1860,10 +2157,7 @@ static size_t current_stage(builder *b, const stage *st) {
 static int dispatch(builder *b, stage *st, const wb_df_instr *in) {
     switch (in->cmd) {
     case WB_DF_FROM: return fail(b, in, EINVAL, "FROM inside a stage");
-    case WB_DF_RUN:
-        return fail(b, in, ENOTSUP,
-                    "RUN needs a Linux build container, which wasmbox cannot "
-                    "provide yet");
+    case WB_DF_RUN: return do_run(b, st, in);
     case WB_DF_ARG: return do_arg(b, st, in);
     case WB_DF_ENV:
     case WB_DF_LABEL: return do_pairs(b, st, in);
@@ -1988,12 +2282,6 @@ static int build(builder *b, wb_build_result *res) {
     size_t nstages = target + 1;
     b->nsteps = df->nmeta;
     for (size_t i = 0; i <= target; i++) b->nsteps += df->stages[i].count;
-    /* RUN cannot work: say so before doing anything */
-    for (size_t i = 0; i <= target; i++)
-        for (size_t k = 0; k < df->stages[i].count; k++) {
-            const wb_df_instr *in = &df->instrs[df->stages[i].first + k];
-            if (in->cmd == WB_DF_RUN) return dispatch(b, NULL, in);
-        }
     b->stages = wb_calloc(nstages, sizeof *b->stages);
     b->nstages = nstages;
     for (size_t i = 0; i < df->nmeta; i++) {

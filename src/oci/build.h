@@ -43,7 +43,8 @@ typedef struct wb_build_result {
 } wb_build_result;
 
 /* Build and register the image. Errors in the Dockerfile or with its sources name the file and
- * line ("Dockerfile:4: RUN needs a Linux build container, which wasmbox cannot provide yet"). */
+ * line ("Dockerfile:3: RUN false: process \"/bin/sh -c false\" did not complete successfully: exit
+ * code: 1"). RUN needs root (its build containers are Linux containers). */
 int wb_build(wb_images *s, const wb_build_opts *o, wb_build_result *res, wb_error *err);
 
 /* Platforms: oci/platform.h. */

@@ -152,6 +152,11 @@ static void instr_release(wb_df_instr *in) {
         free(in->sub);
     }
     free(in->trigger);
+    for (size_t i = 0; i < in->nheredocs; i++) {
+        free(in->heredocs[i].name);
+        free(in->heredocs[i].body);
+    }
+    free(in->heredocs);
     memset(in, 0, sizeof *in);
 }
 
@@ -279,6 +284,24 @@ static bool has_heredoc(const char *s) {
         if (isalpha((unsigned char)*q) || *q == '_') return true;
     }
     return false;
+}
+
+/* The heredoc markers of a RUN line, in order (bodies are read by the caller). */
+static void collect_heredocs(const char *s, wb_df_instr *in) {
+    for (const char *h = strstr(s, "<<"); h; h = strstr(h + 2, "<<")) {
+        if (h > s && !is_blank(h[-1])) continue;
+        const char *q = h + 2;
+        bool chomp = *q == '-';
+        if (chomp) q++;
+        char quote = (*q == '"' || *q == '\'') ? *q++ : 0;
+        if (!isalpha((unsigned char)*q) && *q != '_') continue;
+        const char *e = q;
+        while (name_char(*e)) e++;
+        if (quote && *e != quote) continue;
+        in->heredocs = wb_reallocarray(in->heredocs, in->nheredocs + 1, sizeof *in->heredocs);
+        in->heredocs[in->nheredocs++] =
+            (wb_df_heredoc){wb_strndup(q, (size_t)(e - q)), NULL, chomp, quote != 0};
+    }
 }
 
 /* Leading `--name[=value]` words. */
@@ -539,14 +562,15 @@ static int parse_instruction(parser *p, const char *line, wb_df_instr *in, bool 
     while (l && is_blank(s[l - 1])) l--;
     in->text = wb_strndup(s, l);
     const char *rest = e;
-    if ((in->cmd == WB_DF_RUN || in->cmd == WB_DF_COPY || in->cmd == WB_DF_ADD) &&
-        has_heredoc(rest))
+    if (in->cmd == WB_DF_RUN && trigger && has_heredoc(rest))
+        return perr(p, "RUN: heredocs are not supported in ONBUILD triggers");
+    if (in->cmd == WB_DF_RUN && has_heredoc(rest)) collect_heredocs(rest, in);
+    if ((in->cmd == WB_DF_COPY || in->cmd == WB_DF_ADD) && has_heredoc(rest))
         return perr(p,
                     "%s: heredocs (<<WORD) are not supported; put the content in a file in the "
                     "build context",
                     commands[ci].name);
     if (parse_flags(p, ci, &rest, in) < 0) return -1;
-    (void)trigger;
     return parse_args(p, ci, rest, in);
 }
 
@@ -615,6 +639,35 @@ static int directive(const char *s, size_t n, char *key, size_t ks, char *val, s
     memcpy(val, s + v0, v1 - v0);
     val[v1 - v0] = '\0';
     return 1;
+}
+
+/* The bodies of an instruction's heredocs: the lines after it, each up to its terminator. */
+static int read_heredocs(parser *p, line_reader *r, wb_df_instr *in) {
+    for (size_t i = 0; i < in->nheredocs; i++) {
+        wb_df_heredoc *h = &in->heredocs[i];
+        strbuf body = {0};
+        const char *s;
+        size_t n;
+        bool done = false;
+        while (!done && next_line(r, &s, &n)) {
+            size_t skip = 0;
+            if (h->chomp)
+                while (skip < n && s[skip] == '\t') skip++;
+            if (n - skip == strlen(h->name) && !memcmp(s + skip, h->name, n - skip)) {
+                done = true;
+            } else {
+                sb_putn(&body, s + skip, n - skip);
+                sb_putc(&body, '\n');
+            }
+        }
+        if (!done) {
+            free(body.s);
+            return perr(p, "%s: unterminated heredoc <<%s", wb_df_cmd_name(in->cmd), h->name);
+        }
+        sb_putn(&body, "", 0);
+        h->body = body.s ? sb_take(&body) : wb_strdup("");
+    }
+    return 0;
 }
 
 static void add_note(wb_dockerfile *df, int line, const char *fmt, ...)
@@ -782,7 +835,7 @@ int wb_dockerfile_parse(const char *file, const char *text, size_t len, wb_docke
         WB_VEC_RESERVE(df->instrs, cap, df->ninstrs + 1);
         wb_df_instr *in = &df->instrs[df->ninstrs++];
         memset(in, 0, sizeof *in);
-        if (parse_instruction(&p, joined.s, in, false) < 0) {
+        if (parse_instruction(&p, joined.s, in, false) < 0 || read_heredocs(&p, &r, in) < 0) {
             free(joined.s);
             goto fail;
         }

@@ -48,6 +48,15 @@ typedef struct wb_df_kv {
     char *value; /* unexpanded, quotes kept; NULL for `ARG NAME` without a default */
 } wb_df_kv;
 
+/* A heredoc of RUN (`<<EOF`, `<<-EOF` strips leading tabs, `<<"EOF"` quoted): its body is the
+ * lines up to the terminator, each ending in '\n', unexpanded. */
+typedef struct wb_df_heredoc {
+    char *name; /* the terminator word */
+    char *body;
+    bool chomp;  /* <<- */
+    bool quoted; /* <<"EOF" or <<'EOF' */
+} wb_df_heredoc;
+
 typedef struct wb_df_instr {
     wb_df_cmd cmd;
     int line;   /* 1-based line of the keyword */
@@ -67,6 +76,9 @@ typedef struct wb_df_instr {
     /* ONBUILD: the trigger; HEALTHCHECK: its CMD (NULL for HEALTHCHECK NONE). */
     struct wb_df_instr *sub;
     char *trigger; /* ONBUILD: the trigger's text as Docker stores it in OnBuild */
+    /* RUN: its heredocs, in the order the line names them (args[0] keeps the `<<EOF` words) */
+    wb_df_heredoc *heredocs;
+    size_t nheredocs;
 } wb_df_instr;
 
 typedef struct wb_df_stage {
@@ -90,8 +102,8 @@ typedef struct wb_dockerfile {
 
 /* Parse `len` bytes of Dockerfile text; `file` names it in messages. The caller frees *out with
  * wb_dockerfile_free. Fails (err: "FILE:LINE: why") on unknown instructions, bad flags, bad JSON
- * arrays, wrong argument counts, heredocs, instructions before the first FROM, bad or duplicate
- * stage names. RUN is parsed (the builder refuses it). */
+ * arrays, wrong argument counts, heredocs other than RUN's (and in ONBUILD), unterminated
+ * heredocs, instructions before the first FROM, bad or duplicate stage names. */
 int wb_dockerfile_parse(const char *file, const char *text, size_t len, wb_dockerfile **out,
                         wb_error *err);
 void wb_dockerfile_free(wb_dockerfile *df);

@@ -3,7 +3,8 @@
  * second writer in "raw" format with the gzip filter, whose callback streams the compressed bytes
  * into the blob writer (which hashes them: the blob digest). One pass, nothing buffered whole, no
  * zlib of our own (libarchive brings it, and stays unloaded for `wasmbox run`).
- * Reproducible: uid/gid 0, no user or group names, no gzip timestamp, the tar ends after its two
+ * Reproducible: uid/gid 0 unless the caller sets owners (RUN layers, COPY --chown), no user or
+ * group names, no gzip timestamp, the tar ends after its two
  * zero blocks (no padding to a 10 KiB record). */
 #include "oci/layer.h"
 
@@ -27,6 +28,8 @@ struct wb_layer_writer {
     struct archive_entry *entry;
     wb_blob_writer *blob;
     wb_hasher *diff; /* of the uncompressed tar */
+    uid_t uid;       /* owner of the entries added next (wb_layer_set_owner) */
+    gid_t gid;
     wb_error cb_err; /* a failure inside a callback */
     bool cb_failed;
     uint8_t *buf;
@@ -153,8 +156,8 @@ static void set_common(wb_layer_writer *w, const char *path, mode_t type, mode_t
     ar->archive_entry_set_pathname(w->entry, path);
     ar->archive_entry_set_filetype(w->entry, type);
     ar->archive_entry_set_perm(w->entry, perm & 07777);
-    ar->archive_entry_set_uid(w->entry, 0);
-    ar->archive_entry_set_gid(w->entry, 0);
+    ar->archive_entry_set_uid(w->entry, w->uid);
+    ar->archive_entry_set_gid(w->entry, w->gid);
     ar->archive_entry_set_mtime(w->entry, (time_t)mtime, 0);
 }
 
@@ -197,6 +200,21 @@ int wb_layer_add_symlink(wb_layer_writer *w, const char *path, const char *targe
         return wb_error_set(err, EINVAL, "add `%s`: invalid symlink target", path);
     set_common(w, path, AE_IFLNK, 0777, mtime);
     w->ar->archive_entry_set_symlink(w->entry, target);
+    if (write_header(w, path, err) < 0) return -1;
+    return finish_entry(w, path, err);
+}
+
+void wb_layer_set_owner(wb_layer_writer *w, uid_t uid, gid_t gid) {
+    w->uid = uid;
+    w->gid = gid;
+}
+
+int wb_layer_add_hardlink(wb_layer_writer *w, const char *path, const char *target, mode_t mode,
+                          int64_t mtime, wb_error *err) {
+    if (check_path(path, err) < 0 || check_path(target, err) < 0) return -1;
+    set_common(w, path, AE_IFREG, mode, mtime);
+    w->ar->archive_entry_set_hardlink(w->entry, target);
+    w->ar->archive_entry_set_size(w->entry, 0);
     if (write_header(w, path, err) < 0) return -1;
     return finish_entry(w, path, err);
 }

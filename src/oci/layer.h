@@ -14,7 +14,7 @@ typedef struct wb_layer_writer wb_layer_writer;
 
 int wb_layer_writer_open(wb_images *s, wb_layer_writer **out, wb_error *err);
 /* Entries; paths are relative to the layer root ("app/main.wasm"), parents are not implied.
- * uid/gid are 0; mtime as given (builds pass the source's, for reproducible digests). */
+ * uid/gid are 0 unless wb_layer_set_owner says otherwise; mtime as given (builds pass the source's, for reproducible digests). */
 int wb_layer_add_dir(wb_layer_writer *w, const char *path, mode_t mode, int64_t mtime,
                      wb_error *err);
 int wb_layer_add_file(wb_layer_writer *w, const char *path, const char *host_path, mode_t mode,
@@ -26,6 +26,12 @@ int wb_layer_add_bytes(wb_layer_writer *w, const char *path, const void *data, s
                        mode_t mode, int64_t mtime, wb_error *err);
 int wb_layer_add_symlink(wb_layer_writer *w, const char *path, const char *target, int64_t mtime,
                          wb_error *err);
+/* The owner of the entries added next (until changed; 0/0 when never set): RUN layers keep the
+ * owners the command gave its files, COPY --chown sets its own. */
+void wb_layer_set_owner(wb_layer_writer *w, uid_t uid, gid_t gid);
+/* A hard link to an entry added before (`target`, a path in the layer). */
+int wb_layer_add_hardlink(wb_layer_writer *w, const char *path, const char *target, mode_t mode,
+                          int64_t mtime, wb_error *err);
 /* Finish: commits the blob and fills desc (media type tar+gzip, digest, size, diff_id). Frees w. */
 int wb_layer_writer_commit(wb_layer_writer *w, wb_layer_desc *desc, wb_error *err);
 void wb_layer_writer_abort(wb_layer_writer *w);

@@ -703,6 +703,96 @@ int wb_container_pids(wb_container *c, pid_t **pids, size_t *n, wb_error *err) {
     return 0;
 }
 
+/* ---- stats ---- */
+
+static uint64_t host_memory(void) {
+    return (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* utime + stime (ns) and RSS (bytes) of one process, from /proc/PID/stat. */
+static bool proc_usage(pid_t pid, uint64_t *cpu_ns, uint64_t *rss) {
+    char path[64], buf[2048];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return false;
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')'), *save = NULL;
+    if (!p) return false;
+    unsigned long long utime = 0, stime = 0, pages = 0;
+    int field = 2;
+    for (char *t = strtok_r(p + 1, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+        field++;
+        if (field == 14) utime = strtoull(t, NULL, 10);
+        if (field == 15) stime = strtoull(t, NULL, 10);
+        if (field == 24) {
+            pages = strtoull(t, NULL, 10);
+            break;
+        }
+    }
+    long hz = sysconf(_SC_CLK_TCK);
+    *cpu_ns = (utime + stime) * (1000000000ULL / (unsigned long long)(hz > 0 ? hz : 100));
+    *rss = pages * (uint64_t)sysconf(_SC_PAGESIZE);
+    return true;
+}
+
+/* Bytes received and sent on the interfaces of pid's network namespace but loopback. */
+static void net_usage(pid_t pid, uint64_t *rx, uint64_t *tx) {
+    char path[64], line[512];
+    snprintf(path, sizeof path, "/proc/%d/net/dev", (int)pid);
+    FILE *f = fopen(path, "re");
+    *rx = *tx = 0;
+    if (!f) return;
+    while (fgets(line, sizeof line, f)) {
+        char *colon = strchr(line, ':');
+        if (!colon) continue;
+        *colon = '\0';
+        char *name = line;
+        while (*name == ' ') name++;
+        if (!strcmp(name, "lo")) continue;
+        unsigned long long v[16] = {0};
+        if (sscanf(colon + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                   &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]) == 9) {
+            *rx += v[0];
+            *tx += v[8];
+        }
+    }
+    fclose(f);
+}
+
+int wb_container_usage_read(wb_container *c, wb_container_usage *u, wb_error *err) {
+    memset(u, 0, sizeof *u);
+    wb_container_reload(c, NULL);
+    if (!wb_container_refresh(c))
+        return wb_error_set(err, ESRCH, "Container %s is not running", c->id);
+    const json_t *host = json_object_get(c->doc, "HostConfig");
+    pid_t pid = (pid_t)json_integer_value(json_object_get(json_object_get(c->doc, "State"), "Pid"));
+    wb_cgroup *cg;
+    if (wb_container_is_linux(c) && wb_cgroup_open(c->id, &cg, NULL) == 0) {
+        wb_cgroup_stats st;
+        int rc = wb_cgroup_stats_read(cg, &st, err);
+        wb_cgroup_free(cg);
+        if (rc < 0) return -1;
+        u->cpu_ns = st.cpu_usage_ns;
+        u->mem = st.memory_usage;
+        u->mem_limit = st.memory_limit;
+        u->pids = st.pids;
+        u->blk_read = st.blkio_read;
+        u->blk_write = st.blkio_write;
+        if (json_string_value(json_object_get(host, "NetworkMode")) &&
+            strcmp(json_string_value(json_object_get(host, "NetworkMode")), "host") != 0)
+            net_usage(pid, &u->net_rx, &u->net_tx);
+        return 0;
+    }
+    proc_usage(pid, &u->cpu_ns, &u->mem);
+    uint64_t cap = (uint64_t)json_integer_value(json_object_get(host, "Memory"));
+    u->mem_limit = cap ? cap : host_memory();
+    u->pids = 1;
+    return 0;
+}
+
 /* ---- exec ---- */
 
 int wb_container_exec(wb_container *c, const wb_exec_opts *o, int *exit_code, wb_error *err) {

@@ -9,6 +9,7 @@
 #define WB_RUNTIME_LAUNCH_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "base/error.h"
@@ -50,6 +51,16 @@ int wb_container_stop(wb_container *c, int timeout, wb_error *err);
 int wb_container_pause(wb_container *c, bool pause, wb_error *err);
 /* The host pids of the container's processes (its cgroup's, else its workload's), for `top`. */
 int wb_container_pids(wb_container *c, pid_t **pids, size_t *n, wb_error *err);
+
+/* What `stats` shows of a running container at one moment: cumulative CPU time, memory in use
+ * and its limit (the host's memory when none), processes, block and network I/O (cumulative
+ * bytes). A Linux container from its cgroup and its network namespace; a Wasm container from its
+ * workload process (its limit is the linear memory's cap, or the host's memory). */
+typedef struct wb_container_usage {
+    uint64_t cpu_ns, mem, mem_limit, pids;
+    uint64_t blk_read, blk_write, net_rx, net_tx;
+} wb_container_usage;
+int wb_container_usage_read(wb_container *c, wb_container_usage *u, wb_error *err);
 
 /* `exec`: run a command in a running Linux container (linux_handler.h: its namespaces, cgroup,
  * user, capabilities and seccomp filter). env adds to the container's; user and workdir replace

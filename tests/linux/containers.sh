@@ -220,6 +220,13 @@ expect exec-detached-runs 0 "1" "" -- bash -c "'$WB' exec ex ps | grep -c 'sleep
 expect exec-not-running 1 "" "is not running" -- "$WB" exec ex true
 "$WB" rm ex >/dev/null
 
+# stats: the cgroup's figures
+"$WB" run -d --name busy -m 64m busybox sh -c 'while true; do :; done' >/dev/null
+expect stats-limit 0 "64MiB 1" "" -- bash -c "'$WB' stats --no-stream --format '{{.MemUsage}} {{.PIDs}}' busy | sed 's|.* / ||'"
+expect stats-cpu-busy 0 "busy" "" -- bash -c "'$WB' stats --no-stream --format '{{.CPUPerc}}' busy | awk '{ if (\$1 + 0 > 40) print \"busy\" }'"
+expect stats-stream 0 "3" "" -- bash -c "timeout 3.6 '$WB' stats --format '{{.Name}}' busy | grep -c busy"
+"$WB" rm -f busy >/dev/null
+
 # pause, unpause, top
 "$WB" run -d --name pz busybox sh -c 'while true; do date +%s%N >/tmp/t; sleep 0.1; done' >/dev/null
 sleep 0.3

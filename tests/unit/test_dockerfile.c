@@ -246,10 +246,36 @@ TEST(dockerfile_structure_errors) {
 TEST(dockerfile_heredoc_refused) {
     ASSERT_STR_CONTAINS(parse_err("FROM scratch\nCOPY <<EOF /x\nhello\nEOF\n"),
                         "Dockerfile:2: COPY: heredocs (<<WORD) are not supported");
-    ASSERT_STR_CONTAINS(parse_err("FROM scratch\nRUN <<-'EOT' sh\necho\nEOT\n"),
-                        "Dockerfile:2: RUN: heredocs");
+    ASSERT_STR_CONTAINS(parse_err("FROM scratch\nONBUILD RUN <<EOT sh\necho\nEOT\n"),
+                        "RUN: heredocs are not supported in ONBUILD triggers");
+    ASSERT_STR_CONTAINS(parse_err("FROM scratch\nRUN <<EOT sh\necho\n"),
+                        "Dockerfile:2: RUN: unterminated heredoc <<EOT");
     /* a << that is not a heredoc marker */
     wb_dockerfile *df = parse_ok("FROM scratch\nCOPY a<<b /x\n");
+    wb_dockerfile_free(df);
+}
+
+TEST(dockerfile_run_heredocs) {
+    wb_dockerfile *df = parse_ok("FROM scratch\n"
+                                 "RUN <<-'EOT' sh\n\techo $A\n\tEOT\n"
+                                 "RUN <<A cat >/x && cat <<\"B\"\nline a\nA\n# not a comment\nB\n"
+                                 "RUN echo a<<b\n"
+                                 "ENV X=1\n");
+    wb_df_instr *in = df->instrs;
+    ASSERT_EQ(df->ninstrs, 5);
+    ASSERT_EQ(in[1].nheredocs, 1);
+    ASSERT_STR_EQ(in[1].heredocs[0].name, "EOT");
+    ASSERT_TRUE(in[1].heredocs[0].chomp);
+    ASSERT_TRUE(in[1].heredocs[0].quoted);
+    ASSERT_STR_EQ(in[1].heredocs[0].body, "echo $A\n");
+    ASSERT_STR_EQ(in[1].args[0], "<<-'EOT' sh");
+    ASSERT_EQ(in[2].nheredocs, 2);
+    ASSERT_STR_EQ(in[2].heredocs[0].body, "line a\n");
+    ASSERT_STR_EQ(in[2].heredocs[1].name, "B");
+    ASSERT_STR_EQ(in[2].heredocs[1].body, "# not a comment\n");
+    ASSERT_EQ(in[3].nheredocs, 0);
+    ASSERT_EQ(in[4].cmd, WB_DF_ENV);
+    ASSERT_EQ(in[4].line, 11);
     wb_dockerfile_free(df);
 }
 
