@@ -22,7 +22,8 @@
  * rootfs it links to is never changed. */
 int wb__root_link_copy(const char *src, const char *dst, wb_error *err);
 
-/* After a layer (the blob at `blob`) was unpacked onto the root: the owners and setuid/setgid
+/* After a layer (the blob at `blob`) was unpacked onto the root (a stage's, or as root an image's
+ * rootfs in wb_image_rootfs): the owners and setuid/setgid
  * bits the unpacker leaves out (it makes root's files), applied from the layer's headers. Paths
  * are resolved beneath the root without following symlinks; a file still hard-linked to the
  * image's rootfs is copied first. */

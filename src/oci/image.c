@@ -1,5 +1,6 @@
 /* Images as documents: manifests, indexes and configs (jansson), writing new images, platform
  * choice, Wasm detection, and the unpacked rootfs cache. */
+#include "oci/build_root.h"
 #include "oci/platform.h"
 #include "oci/image.h"
 
@@ -326,10 +327,19 @@ int wb_image_rootfs(wb_images *s, const wb_image *img, char **path, wb_error *er
     wb_tar_limits lim;
     if (wb_layer_limits(&lim, err) < 0) return -1;
     if (mkdir(tmp, 0755) != 0) return wb_error_sys(err, "create `%s`", tmp);
+    /* as root, the files get the owners and setuid/setgid bits of their layers (the unpacker
+     * makes root's files without them): a Linux container's users need them (a database's data
+     * directory, su) */
+    bool owners = geteuid() == 0;
     for (size_t i = 0; i < img->nlayers; i++) {
         const wb_layer_desc *l = &img->layers[i];
+        if (!is_tar_layer(l->media_type)) continue;
         /* checked against its diff_id and the caps as it streams (unpack.h) */
-        if (is_tar_layer(l->media_type) && wb_layer_unpack(s, l, tmp, &lim, err) < 0) goto fail;
+        if (wb_layer_unpack(s, l, tmp, &lim, err) < 0) goto fail;
+        char blob[4096];
+        if (owners && (wb_blob_path(s, l->digest, blob, sizeof blob, err) < 0 ||
+                       wb__root_apply_owners(blob, tmp, err) < 0))
+            goto fail;
     }
     if (rename(tmp, dir) != 0) {
         if (errno == ENOTEMPTY || errno == EEXIST) { /* another process got there first */
