@@ -1,5 +1,5 @@
 # fuzz/fuzz.mk — libFuzzer targets, built with clang into build-fuzz/ (its own object dir).
-#   make fuzz                                  build build-fuzz/fuzz_module
+#   make fuzz                                  build build-fuzz/fuzz_module, fuzz_dockerfile, fuzz_tar
 #   make -f fuzz/fuzz.mk run FUZZ_TIME=60      run it for a while on a scratch corpus + fuzz/seeds
 #                                              (FUZZ_ARGS='-jobs=2' etc. for more libFuzzer flags)
 #   make -f fuzz/fuzz.mk seeds                 regenerate fuzz/seeds from the spec suite (wast2json)
@@ -16,16 +16,17 @@ FUZZ_SAN := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_WARN := -Wall -Wextra -Werror -Wno-unused-parameter
 FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -std=gnu17 -D_GNU_SOURCE -Isrc $(FUZZ_WARN) -MMD -MP
 
-FUZZ_LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c) src/oci/dockerfile.c src/oci/fstree.c
+FUZZ_LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c) src/oci/dockerfile.c src/oci/fstree.c \
+                 src/oci/tar.c src/oci/tar_stream.c src/oci/digest.c
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
-FUZZ_TARGETS := $(FUZZ_BUILD)/fuzz_module $(FUZZ_BUILD)/fuzz_dockerfile
+FUZZ_TARGETS := $(FUZZ_BUILD)/fuzz_module $(FUZZ_BUILD)/fuzz_dockerfile $(FUZZ_BUILD)/fuzz_tar
 
 .PHONY: all run seeds
 .SECONDARY:
 all: $(FUZZ_TARGETS)
 
 $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
-	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ -lm -lpthread -ljansson
+	$(FUZZ_CC) $(FUZZ_SAN) -o $@ $^ -lm -lpthread -ljansson -ldl
 
 # The dispatch loops are single functions with thousands of labels: clang's ASan and UBSan
 # instrumentation of them takes many minutes. They get coverage instrumentation only here; the
@@ -45,6 +46,10 @@ run: $(FUZZ_TARGETS)
 	    -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_module fuzz/seeds
 	$(FUZZ_BUILD)/fuzz_dockerfile -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
 	    -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_dockerfile fuzz/seeds-dockerfile
+	@mkdir -p $(FUZZ_BUILD)/corpus/fuzz_tar
+	$(FUZZ_BUILD)/fuzz_tar -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 \
+	    -rss_limit_mb=2560 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_tar \
+	    fuzz/seeds-tar
 
 seeds:
 	SHARED=$(SHARED) bash fuzz/make-seeds.sh
