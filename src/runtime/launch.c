@@ -107,6 +107,33 @@ static int open_in_rootfs(const char *rootfs, const char *workdir, const char *e
     return fd;
 }
 
+/* The container's image: the one the caller already loaded (c->store, c->image: borrowed), else
+ * its record's ImageManifest, loaded here. */
+typedef struct job_image {
+    wb_images *store;
+    wb_image *img;
+    bool borrowed;
+} job_image;
+
+static int job_image_open(wb_container *c, job_image *ji, wb_error *err) {
+    *ji = (job_image){c->store, c->image, c->store && c->image};
+    if (ji->borrowed) return 0;
+    const char *manifest = json_string_value(json_object_get(c->doc, "ImageManifest"));
+    if (!manifest) return wb_error_set(err, ENOENT, "the container's image is unknown");
+    if (wb_images_open(c->root, &ji->store, err) < 0) return -1;
+    if (wb_image_load(ji->store, manifest, &ji->img, err) < 0) {
+        wb_images_close(ji->store);
+        return -1;
+    }
+    return 0;
+}
+
+static void job_image_close(job_image *ji) {
+    if (ji->borrowed) return;
+    wb_image_free(ji->img);
+    wb_images_close(ji->store);
+}
+
 /* "K=V" added to env (an array of n, with room) unless K is set. */
 static void env_default(char ***env, size_t *n, const char *key, const char *value) {
     size_t klen = strlen(key);
@@ -166,16 +193,11 @@ static int linux_prepare(wb_container *c, job_storage *js, int *exit_code, wb_er
     free(drop);
     if (rc < 0) return -1;
 
-    wb_images *store = c->store;
-    wb_image *img = c->image;
-    bool borrowed = store && img;
-    if (!borrowed && wb_images_open(c->root, &store, err) < 0) return -1;
-    const char *manifest = json_string_value(json_object_get(doc, "ImageManifest"));
+    job_image ji;
+    if (job_image_open(c, &ji, err) < 0) return -1;
+    wb_images *store = ji.store;
+    wb_image *img = ji.img;
     rc = -1;
-    if (!borrowed && (!manifest || wb_image_load(store, manifest, &img, err) < 0)) {
-        if (!manifest) wb_error_set(err, ENOENT, "the container's image is unknown");
-        goto out;
-    }
     if (img->nlayers && wb_image_rootfs(store, img, &js->image_rootfs, err) < 0) goto out;
     const char *net = json_string_value(json_object_get(host, "NetworkMode"));
     const json_t *ul = json_object_get(host, "Ulimits");
@@ -229,10 +251,7 @@ static int linux_prepare(wb_container *c, job_storage *js, int *exit_code, wb_er
     *exit_code = 0;
     rc = 0;
 out:
-    if (!borrowed) {
-        wb_image_free(img);
-        wb_images_close(store);
-    }
+    job_image_close(&ji);
     return rc;
 }
 
@@ -266,16 +285,11 @@ static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_erro
     if (kind == WB_RUNTIME_LINUX) return linux_prepare(c, js, exit_code, err);
     const char *net = json_string_value(json_object_get(host, "NetworkMode"));
 
-    wb_images *store = c->store;
-    wb_image *img = c->image;
-    bool borrowed = store && img;
-    if (!borrowed && wb_images_open(c->root, &store, err) < 0) return -1;
-    const char *manifest = json_string_value(json_object_get(doc, "ImageManifest"));
+    job_image ji;
+    if (job_image_open(c, &ji, err) < 0) return -1;
+    wb_images *store = ji.store;
+    wb_image *img = ji.img;
     int rc = -1;
-    if (!borrowed && (!manifest || wb_image_load(store, manifest, &img, err) < 0)) {
-        if (!manifest) wb_error_set(err, ENOENT, "the container's image is unknown");
-        goto out;
-    }
     bool artifact = img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI;
     if (artifact) {
         char *blob;
@@ -325,10 +339,7 @@ static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_erro
     };
     rc = 0;
 out:
-    if (!borrowed) {
-        wb_image_free(img);
-        wb_images_close(store);
-    }
+    job_image_close(&ji);
     return rc;
 }
 

@@ -322,6 +322,18 @@ static void reset_signals(void) {
     for (int s = 1; s <= 64; s++) syscall(SYS_rt_sigaction, s, &dfl, NULL, sizeof dfl.mask);
 }
 
+/* In the container's process: signals as a fresh process has them, stdio as given, and with a
+ * tty a session of its own with the pty as its controlling terminal. */
+static void take_stdio(const wb_linux_job *job, const int stdio[3], int report_fd, int code) {
+    reset_signals();
+    for (int i = 0; i < 3; i++)
+        if (stdio[i] != i && dup2(stdio[i], i) < 0) child_fail(report_fd, code, "dup2 stdio");
+    if (job->tty) {
+        setsid();
+        ioctl(0, TIOCSCTTY, 0);
+    }
+}
+
 /* The network namespace starts with its loopback down: up, as every runtime brings it. */
 static void loopback_up(void) {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -350,15 +362,7 @@ __attribute__((noreturn)) static void container_main(const wb_linux_job *job, co
     }
     if (n != 1) _exit(125);
     close(go_fd);
-    /* signals as a fresh process has them (the CLI's handlers and ignored SIGPIPE must not
-     * reach the command) */
-    reset_signals();
-    for (int i = 0; i < 3; i++)
-        if (stdio[i] != i && dup2(stdio[i], i) < 0) child_fail(report_fd, 125, "dup2 stdio");
-    if (job->tty) {
-        setsid();
-        ioctl(0, TIOCSCTTY, 0);
-    }
+    take_stdio(job, stdio, report_fd, 125);
     if (unshare(CLONE_NEWCGROUP) != 0) {
         snprintf(msg, sizeof msg, "unshare the cgroup namespace: %s", strerror(errno));
         child_fail(report_fd, 125, msg);
@@ -529,13 +533,7 @@ int wb_linux_exec_spawn(const wb_linux_job *job, pid_t target, const char *cgrou
             _exit(0);
         }
         close(pidpipe[1]);
-        reset_signals();
-        for (int i = 0; i < 3; i++)
-            if (stdio[i] != i && dup2(stdio[i], i) < 0) child_fail(report_fd, 126, "dup2 stdio");
-        if (job->tty) {
-            setsid();
-            ioctl(0, TIOCSCTTY, 0);
-        }
+        take_stdio(job, stdio, report_fd, 126);
         /* setns into the mount namespace made its root our root and cwd */
         const char *wd = job->workdir && *job->workdir ? job->workdir : "/";
         if (chdir(wd) != 0) {
