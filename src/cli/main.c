@@ -84,6 +84,8 @@ static void usage(FILE *out) {
           "  pause       Pause all processes within one or more containers\n"
           "  unpause     Unpause all processes within one or more containers\n"
           "  top         Display the running processes of a container\n"
+          "  diff        Inspect changes to files or directories on a container's filesystem\n"
+          "  commit      Create a new image from a container's changes\n"
           "  ps          List containers\n"
           "  logs        Fetch the logs of a container\n"
           "  stop        Stop one or more running containers\n"
@@ -176,11 +178,14 @@ static const command commands[] = {
     {"push", wb_cmd_push, NULL},     {"login", wb_cmd_login, NULL},
     {"logout", wb_cmd_logout, NULL}, {"version", wb_cmd_version, NULL},
     {"exec", wb_cmd_exec, NULL},     {"pause", wb_cmd_pause, NULL},
-    {"unpause", wb_cmd_pause, NULL}, {"top", wb_cmd_top, NULL},
+    {"unpause", wb_cmd_pause, NULL}, {"diff", wb_cmd_diff, NULL},
+    {"commit", wb_cmd_commit, NULL}, {"top", wb_cmd_top, NULL},
 };
 
 static const command container_commands[] = {
     {"create", wb_cmd_create, "Create a new container"},
+    {"commit", wb_cmd_commit, "Create a new image from a container's changes"},
+    {"diff", wb_cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
     {"exec", wb_cmd_exec, "Execute a command in a running container"},
     {"pause", wb_cmd_pause, "Pause all processes within one or more containers"},
     {"top", wb_cmd_top, "Display the running processes of a container"},
@@ -254,8 +259,8 @@ static void group_usage(const group *g, FILE *out) {
 
 /* What the static core hands to wasmbox-full at once: the commands (and `image` subcommands)
  * that need libcurl, libcrypto or libarchive. run and create may go later (src/cli/run_image.c). */
-static const char *const full_only[] = {"build", "save", "load",  "import", "export-wasm",
-                                        "pull",  "push", "login", "logout", "exec"};
+static const char *const full_only[] = {"build", "save",  "load",   "import", "export-wasm", "pull",
+                                        "push",  "login", "logout", "exec",   "commit"};
 
 /* name: what full_only knows the command by (`buildx build` is a build) */
 static int dispatch(const char *name, command_fn fn, int argc, char **argv) {

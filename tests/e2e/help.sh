@@ -94,6 +94,8 @@ declare -A FLAGS=(
     [pause]=""
     [unpause]=""
     [top]=""
+    [diff]=""
+    [commit]="-a,_--author -m,_--message -p,_--pause"
 )
 # run and create: every flag src/cli/run_opts.c parses, read from its source, so a new flag
 # without a help line fails here
@@ -109,7 +111,7 @@ FLAGS[create]=$RUN_FLAGS
 expect run-flags-found 0 "yes" "" -- bash -c "[ $(wc -w <<<"$RUN_FLAGS") -ge 30 ] && echo yes"
 
 for cmd in run create start ps logs stop restart kill rm wait stats build pull push login logout \
-    images inspect rmi tag save load import version exec pause unpause top; do
+    images inspect rmi tag save load import version exec pause unpause top diff commit; do
     help_ok "$cmd--help" --help "${FLAGS[$cmd]}" -- "$cmd"
     help_ok "$cmd-h" -h "${FLAGS[$cmd]}" -- "$cmd"
 done

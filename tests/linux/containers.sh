@@ -227,6 +227,19 @@ expect stats-cpu-busy 0 "busy" "" -- bash -c "'$WB' stats --no-stream --format '
 expect stats-stream 0 "3" "" -- bash -c "timeout 3.6 '$WB' stats --format '{{.Name}}' busy | grep -c busy"
 "$WB" rm -f busy >/dev/null
 
+# diff and commit: the container's changes (its overlay's upper directory)
+"$WB" run --name chg busybox sh -c 'echo new >/new.txt; rm /etc/group; mkdir -p /tmp/d; echo x >/tmp/d/f' >/dev/null
+expect diff 0 $'C /etc\nD /etc/group\nA /new.txt\nC /tmp\nA /tmp/d\nA /tmp/d/f' "" -- "$WB" diff chg
+check commit bash -c "'$WB' commit -m 'a change' -a 'me <me@example.com>' chg mine:v1 | grep -Eq '^sha256:[0-9a-f]{64}\$'"
+expect commit-content 0 $'new\nnone\nx' "" -- "$WB" run --rm mine:v1 sh -c 'cat /new.txt; test -e /etc/group || echo none; cat /tmp/d/f'
+expect commit-layers 0 "2" "" -- "$WB" image inspect --format '{{len .RootFS.Layers}}' mine:v1
+expect commit-author 0 "me <me@example.com>" "" -- "$WB" image inspect --format '{{.Author}}' mine:v1
+expect commit-keeps-cmd 0 '["sh","-c","echo new >/new.txt; rm /etc/group; mkdir -p /tmp/d; echo x >/tmp/d/f"]' "" -- \
+    "$WB" image inspect --format '{{json .Config.Cmd}}' mine:v1
+expect commit-no-such 1 "" "No such container: nosuch" -- "$WB" commit nosuch
+"$WB" rm chg >/dev/null
+"$WB" rmi mine:v1 >/dev/null
+
 # pause, unpause, top
 "$WB" run -d --name pz busybox sh -c 'while true; do date +%s%N >/tmp/t; sleep 0.1; done' >/dev/null
 sleep 0.3
