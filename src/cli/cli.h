@@ -39,6 +39,7 @@ int wb_cmd_pause(int argc, char **argv); /* pause and unpause (argv[0] says whic
 int wb_cmd_top(int argc, char **argv);
 int wb_cmd_diff(int argc, char **argv);
 int wb_cmd_commit(int argc, char **argv);
+int wb_cmd_volume(int argc, char **argv);
 int wb_cmd_inspect(int argc, char **argv);
 int wb_cmd_container_inspect(int argc, char **argv);
 int wb_cmd_container_prune(int argc, char **argv);

@@ -86,6 +86,7 @@ static void usage(FILE *out) {
           "  top         Display the running processes of a container\n"
           "  diff        Inspect changes to files or directories on a container's filesystem\n"
           "  commit      Create a new image from a container's changes\n"
+          "  volume      Manage volumes (create, ls, inspect, rm, prune)\n"
           "  ps          List containers\n"
           "  logs        Fetch the logs of a container\n"
           "  stop        Stop one or more running containers\n"
@@ -179,7 +180,8 @@ static const command commands[] = {
     {"logout", wb_cmd_logout, NULL}, {"version", wb_cmd_version, NULL},
     {"exec", wb_cmd_exec, NULL},     {"pause", wb_cmd_pause, NULL},
     {"unpause", wb_cmd_pause, NULL}, {"diff", wb_cmd_diff, NULL},
-    {"commit", wb_cmd_commit, NULL}, {"top", wb_cmd_top, NULL},
+    {"commit", wb_cmd_commit, NULL}, {"volume", wb_cmd_volume, NULL},
+    {"top", wb_cmd_top, NULL},
 };
 
 static const command container_commands[] = {

@@ -23,6 +23,7 @@
 #include "runtime/launch.h"
 #include "runtime/linux_handler.h"
 #include "runtime/linux_security.h"
+#include "runtime/volume.h"
 #include "runtime/wasm_handler.h"
 
 int wb_run_image(wb_run_opts *o);
@@ -58,17 +59,23 @@ static void env_set(strvec *env, const char *kv) {
     sv_add(env, kv);
 }
 
+/* -v HOST:GUEST[:ro|:rw] (a bind mount), NAME:GUEST[:ro|:rw] (a named volume, made when
+ * missing) or GUEST alone (an anonymous volume). */
 static int parse_mount(const char *spec, wb_mount *m) {
-    /* HOST:GUEST[:ro|:rw] */
     char *copy = wb_strdup(spec);
     char *first = strchr(copy, ':');
-    if (!first || first == copy) {
-        wb_cli_error("invalid volume specification: '%s' (expected HOST:GUEST[:ro])", spec);
-        free(copy);
-        return -1;
+    const char *src = NULL;
+    char *guest = copy;
+    if (first) {
+        if (first == copy) {
+            wb_cli_error("invalid volume specification: '%s' (expected HOST:GUEST[:ro])", spec);
+            free(copy);
+            return -1;
+        }
+        *first = '\0';
+        src = copy;
+        guest = first + 1;
     }
-    *first = '\0';
-    char *guest = first + 1;
     char *mode = strchr(guest, ':');
     bool ro = false;
     if (mode) {
@@ -81,28 +88,43 @@ static int parse_mount(const char *spec, wb_mount *m) {
             return -1;
         }
     }
-    if (copy[0] != '/') {
-        wb_cli_error("invalid volume specification: '%s': named volumes are not supported; "
-                     "give an absolute host path",
-                     spec);
-        free(copy);
-        return -1;
-    }
     if (guest[0] != '/') {
         wb_cli_error("invalid volume specification: '%s': the container path must be absolute",
                      spec);
         free(copy);
         return -1;
     }
-    struct stat st;
-    if (stat(copy, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        wb_cli_error("invalid volume specification: '%s': %s is not a directory "
-                     "(Wasm modules see directories only)",
-                     spec, copy);
-        free(copy);
-        return -1;
+    memset(m, 0, sizeof *m);
+    if (!src || src[0] != '/') { /* a volume: named, or anonymous */
+        if (src && !wb_volume_name_valid(src)) {
+            wb_cli_error("invalid volume specification: '%s': \"%s\" includes invalid characters "
+                         "for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed "
+                         "(a bind mount needs an absolute host path)",
+                         spec, src);
+            free(copy);
+            return -1;
+        }
+        json_t *v;
+        wb_error err;
+        if (wb_volume_create(wb_cli_root(), src, NULL, 0, &v, &err) < 0) {
+            wb_cli_error("%s", err.msg);
+            free(copy);
+            return -1;
+        }
+        m->host = wb_strdup(json_string_value(json_object_get(v, "Mountpoint")));
+        m->volume = wb_strdup(json_string_value(json_object_get(v, "Name")));
+        json_decref(v);
+    } else {
+        struct stat st;
+        if (stat(src, &st) != 0) {
+            wb_cli_error("invalid volume specification: '%s': bind source path does not exist: "
+                         "%s",
+                         spec, src);
+            free(copy);
+            return -1;
+        }
+        m->host = wb_strdup(src);
     }
-    m->host = wb_strdup(copy);
     m->guest = wb_strdup(guest);
     m->read_only = ro;
     free(copy);
@@ -215,6 +237,7 @@ int wb_run_image(wb_run_opts *o) {
             for (int k = 0; k < i; k++) {
                 free(mounts[k].host);
                 free(mounts[k].guest);
+                free(mounts[k].volume);
             }
             free(mounts);
             return WB_EXIT_ENGINE;
@@ -314,6 +337,31 @@ int wb_run_image(wb_run_opts *o) {
         if (linux_only) {
             wb_cli_error("%s applies to Linux containers; `%s` runs as a Wasm container",
                          linux_only, ref);
+            goto out;
+        }
+        for (int i = 0; i < o->nvolumes; i++) { /* WASI preopens directories only */
+            struct stat st;
+            if (stat(mounts[i].host, &st) != 0 || !S_ISDIR(st.st_mode)) {
+                wb_cli_error("invalid volume specification: '%s': %s is not a directory (Wasm "
+                             "modules see directories only)",
+                             o->volumes[i], mounts[i].host);
+                goto out;
+            }
+        }
+    }
+    /* an empty volume mounted where the image has files gets them (Docker's copy-up) */
+    for (int i = 0; i < o->nvolumes; i++) {
+        if (!mounts[i].volume) continue;
+        char *irootfs = NULL;
+        if (img->nlayers && !wb_image_rootfs_needs_unpack(store, img) &&
+            wb_image_rootfs(store, img, &irootfs, &err) < 0) {
+            wb_cli_error("%s", err.msg);
+            goto out;
+        }
+        int copied = wb_volume_copy_up(mounts[i].host, irootfs, mounts[i].guest, &err);
+        free(irootfs);
+        if (copied < 0) {
+            wb_cli_error("%s", err.msg);
             goto out;
         }
     }
@@ -455,6 +503,7 @@ out:
     for (int i = 0; mounts && i < o->nvolumes; i++) {
         free(mounts[i].host);
         free(mounts[i].guest);
+        free(mounts[i].volume);
     }
     free(mounts);
     sv_free(&argv);

@@ -337,13 +337,19 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
     json_t *mounts = json_array(), *binds = json_array();
     for (size_t i = 0; i < spec->nmounts; i++) {
         const wb_mount *m = &spec->mounts[i];
-        json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", "bind",
-                                                "Source", m->host, "Destination", m->guest, "Mode",
-                                                m->read_only ? "ro" : "", "RW", !m->read_only,
-                                                "Propagation", "rprivate"));
-        size_t blen = strlen(m->host) + strlen(m->guest) + 5;
+        json_t *mj =
+            json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "Type", m->volume ? "volume" : "bind",
+                      "Source", m->host, "Destination", m->guest, "Mode", m->read_only ? "ro" : "",
+                      "RW", !m->read_only, "Propagation", m->volume ? "" : "rprivate");
+        if (m->volume) {
+            json_object_set_new(mj, "Name", json_string(m->volume));
+            json_object_set_new(mj, "Driver", json_string("local"));
+        }
+        json_array_append_new(mounts, mj);
+        const char *src = m->volume ? m->volume : m->host;
+        size_t blen = strlen(src) + strlen(m->guest) + 5;
         char *bind = wb_malloc(blen);
-        snprintf(bind, blen, "%s:%s%s", m->host, m->guest, m->read_only ? ":ro" : "");
+        snprintf(bind, blen, "%s:%s%s", src, m->guest, m->read_only ? ":ro" : "");
         json_array_append_new(binds, json_string(bind));
         free(bind);
     }

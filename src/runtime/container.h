@@ -16,6 +16,7 @@
 typedef struct wb_mount {
     char *host, *guest;
     bool read_only;
+    char *volume; /* a named volume's name (host is its _data directory); NULL: a bind mount */
 } wb_mount;
 
 /* What `run`/`create` asked for. Strings are borrowed for the duration of wb_container_create. */

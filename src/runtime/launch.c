@@ -73,6 +73,7 @@ static void job_release(job_storage *js) {
     for (size_t i = 0; i < js->nmounts; i++) {
         free(js->mounts[i].host);
         free(js->mounts[i].guest);
+        free(js->mounts[i].volume);
     }
     free(js->mounts);
     free(js->workdir);

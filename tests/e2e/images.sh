@@ -57,7 +57,10 @@ expect runtime-later 125 "" "io.containerd.spin.v2 is not available yet" -- "$WB
 expect platform-mismatch 125 "" "image with reference hello-art was found but does not match the specified platform: wanted linux/amd64, actual: wasi/wasm" -- "$WB" run --rm --platform=linux/amd64 hello-art
 expect missing-image 125 "" "No such image: nothere:latest" -- "$WB" run --rm --pull never nothere
 expect missing-image-pull 125 "" "cannot reach the registry at 127.0.0.1:1" -- "$WB" run --rm 127.0.0.1:1/nothere
-expect bad-volume 125 "" "named volumes are not supported" -- "$WB" run --rm -v data:/data hello-art
+expect bad-volume 125 "" "includes invalid characters for a local volume name" -- "$WB" run --rm -v 'da ta:/data' hello-art
+expect named-volume-write 0 "hello from wasm" "" -- "$WB" run --rm -v wdata:/data hello-art --write /data/f kept
+expect named-volume-read 0 $'hello from wasm\nkept' "" -- "$WB" run --rm -v wdata:/data:ro hello-art --read /data/f
+expect bind-file-wasm 125 "" "is not a directory (Wasm modules see directories only)" -- "$WB" run --rm -v /etc/hostname:/h hello-art
 expect file-only-flag 125 "" "--invoke applies to a module file" -- "$WB" run --invoke f hello-art
 
 # containers and names

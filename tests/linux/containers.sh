@@ -227,6 +227,25 @@ expect stats-cpu-busy 0 "busy" "" -- bash -c "'$WB' stats --no-stream --format '
 expect stats-stream 0 "3" "" -- bash -c "timeout 3.6 '$WB' stats --format '{{.Name}}' busy | grep -c busy"
 "$WB" rm -f busy >/dev/null
 
+# named volumes: create, copy-up of the image's files, kept across containers, in use, prune
+expect volume-create 0 "vol1" "" -- "$WB" volume create --label team=a vol1
+expect volume-ls 0 $'DRIVER    VOLUME NAME\nlocal     vol1' "" -- "$WB" volume ls
+expect volume-inspect 0 "vol1 local a $WASMBOX_ROOT/volumes/vol1/_data" "" -- \
+    "$WB" volume inspect --format '{{.Name}} {{.Driver}} {{.Labels.team}} {{.Mountpoint}}' vol1
+expect volume-copy-up 0 $'group\npasswd' "" -- "$WB" run --rm -v vol1:/etc busybox sh -c 'ls /etc | grep -E "^(group|passwd)$"'
+"$WB" run --rm -v vol1:/data busybox sh -c 'echo kept >/data/k' >/dev/null
+expect volume-kept 0 "kept" "" -- "$WB" run --rm -v vol1:/data:ro busybox cat /data/k
+expect volume-ro 0 "read-only" "" -- "$WB" run --rm -v vol1:/data:ro busybox sh -c 'touch /data/x 2>/dev/null || echo read-only'
+expect volume-implicit-create 0 "" "" -- "$WB" run --rm -v vol2:/v busybox true
+expect volume-anonymous 0 "1" "" -- bash -c "'$WB' run --name anon -v /scratch busybox true && '$WB' inspect --format '{{json .Mounts}}' anon | grep -c '\"Type\":\"volume\"'; '$WB' rm anon >/dev/null"
+"$WB" run -d --name vuser -v vol1:/data busybox sleep 100 >/dev/null
+expect volume-in-use 1 "" "remove vol1: volume is in use - [" -- "$WB" volume rm vol1
+expect volume-mount-record 0 "volume vol1 /data" "" -- bash -c "'$WB' inspect --format '{{json .Mounts}}' vuser | python3 -c 'import json,sys; m=json.load(sys.stdin)[0]; print(m[\"Type\"], m[\"Name\"], m[\"Destination\"])'"
+"$WB" rm -f vuser >/dev/null
+expect volume-bad-name 125 "" "includes invalid characters for a local volume name" -- "$WB" run --rm -v 'bad$name:/x' busybox true
+check volume-prune bash -c "'$WB' volume prune -f | grep -qx vol1 && ! '$WB' volume inspect vol1 >/dev/null 2>&1"
+expect volume-rm-missing 1 "" "no such volume" -- "$WB" volume rm vol1
+
 # diff and commit: the container's changes (its overlay's upper directory)
 "$WB" run --name chg busybox sh -c 'echo new >/new.txt; rm /etc/group; mkdir -p /tmp/d; echo x >/tmp/d/f' >/dev/null
 expect diff 0 $'C /etc\nD /etc/group\nA /new.txt\nC /tmp\nA /tmp/d\nA /tmp/d/f' "" -- "$WB" diff chg
