@@ -85,7 +85,8 @@
     X(archive_entry_set_gid)                                                                       \
     X(archive_entry_set_uname)                                                                     \
     X(archive_entry_set_gname)                                                                     \
-    X(archive_entry_rdev)
+    X(archive_entry_rdev)                                                                          \
+    X(archive_entry_set_rdev)
 
 /* The functions of libcrypto wasmbox uses (SHA-256). */
 #define WB_LIBCRYPTO_FUNCS(X)                                                                      \

@@ -40,6 +40,8 @@ int wb_cmd_top(int argc, char **argv);
 int wb_cmd_diff(int argc, char **argv);
 int wb_cmd_commit(int argc, char **argv);
 int wb_cmd_volume(int argc, char **argv);
+int wb_cmd_cp(int argc, char **argv);
+int wb_cmd_export(int argc, char **argv);
 int wb_cmd_inspect(int argc, char **argv);
 int wb_cmd_container_inspect(int argc, char **argv);
 int wb_cmd_container_prune(int argc, char **argv);

@@ -86,6 +86,8 @@ static void usage(FILE *out) {
           "  top         Display the running processes of a container\n"
           "  diff        Inspect changes to files or directories on a container's filesystem\n"
           "  commit      Create a new image from a container's changes\n"
+          "  cp          Copy files/folders between a container and the local filesystem\n"
+          "  export      Export a container's filesystem as a tar archive\n"
           "  volume      Manage volumes (create, ls, inspect, rm, prune)\n"
           "  ps          List containers\n"
           "  logs        Fetch the logs of a container\n"
@@ -180,6 +182,7 @@ static const command commands[] = {
     {"logout", wb_cmd_logout, NULL}, {"version", wb_cmd_version, NULL},
     {"exec", wb_cmd_exec, NULL},     {"pause", wb_cmd_pause, NULL},
     {"unpause", wb_cmd_pause, NULL}, {"diff", wb_cmd_diff, NULL},
+    {"cp", wb_cmd_cp, NULL},         {"export", wb_cmd_export, NULL},
     {"commit", wb_cmd_commit, NULL}, {"volume", wb_cmd_volume, NULL},
     {"top", wb_cmd_top, NULL},
 };
@@ -187,8 +190,10 @@ static const command commands[] = {
 static const command container_commands[] = {
     {"create", wb_cmd_create, "Create a new container"},
     {"commit", wb_cmd_commit, "Create a new image from a container's changes"},
+    {"cp", wb_cmd_cp, "Copy files/folders between a container and the local filesystem"},
     {"diff", wb_cmd_diff, "Inspect changes to files or directories on a container's filesystem"},
     {"exec", wb_cmd_exec, "Execute a command in a running container"},
+    {"export", wb_cmd_export, "Export a container's filesystem as a tar archive"},
     {"pause", wb_cmd_pause, "Pause all processes within one or more containers"},
     {"top", wb_cmd_top, "Display the running processes of a container"},
     {"unpause", wb_cmd_pause, "Unpause all processes within one or more containers"},
@@ -261,8 +266,9 @@ static void group_usage(const group *g, FILE *out) {
 
 /* What the static core hands to wasmbox-full at once: the commands (and `image` subcommands)
  * that need libcurl, libcrypto or libarchive. run and create may go later (src/cli/run_image.c). */
-static const char *const full_only[] = {"build", "save",  "load",   "import", "export-wasm", "pull",
-                                        "push",  "login", "logout", "exec",   "commit"};
+static const char *const full_only[] = {"build",  "save", "load",  "import", "export-wasm",
+                                        "pull",   "push", "login", "logout", "exec",
+                                        "commit", "cp",   "export"};
 
 /* name: what full_only knows the command by (`buildx build` is a build) */
 static int dispatch(const char *name, command_fn fn, int argc, char **argv) {

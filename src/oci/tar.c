@@ -277,7 +277,7 @@ static void split(const char *path, char *parent, const char **leaf) {
 /* Make room for a new entry `leaf` in dir: an existing non-directory is unlinked; an existing
  * directory is kept when the new entry is a directory, else removed with its contents. (The
  * cached parent descriptor stays valid: only entries inside it are removed.) */
-static int clear_slot(int dir, const char *leaf, bool new_is_dir, bool *exists_dir,
+static int clear_slot(const walker *w, int dir, const char *leaf, bool new_is_dir, bool *exists_dir,
                       const char *entry, wb_error *err) {
     struct stat st;
     *exists_dir = false;
@@ -289,6 +289,10 @@ static int clear_slot(int dir, const char *leaf, bool new_is_dir, bool *exists_d
         *exists_dir = true;
         return 0;
     }
+    if ((w->flags & WB_TAR_KEEP_DIRS) && (S_ISDIR(st.st_mode) || new_is_dir))
+        return bad_entry(err, EEXIST, entry, "cannot overwrite %s with %s",
+                         S_ISDIR(st.st_mode) ? "a directory" : "a non-directory",
+                         new_is_dir ? "a directory" : "a non-directory");
     if (remove_at(dir, leaf, 0) != 0)
         return bad_entry(err, errno, entry, "replace the existing entry: %s", strerror(errno));
     return 0;
@@ -336,7 +340,7 @@ static int write_file_data(walker *w, int fd, const char *entry, uint64_t *end, 
 static int extract_file(walker *w, struct archive_entry *e, int dir, const char *leaf,
                         const char *entry, wb_error *err) {
     bool exists_dir;
-    if (clear_slot(dir, leaf, false, &exists_dir, entry, err) < 0) return -1;
+    if (clear_slot(w, dir, leaf, false, &exists_dir, entry, err) < 0) return -1;
     int fd = openat(dir, leaf, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) return bad_entry(err, errno, entry, "create: %s", strerror(errno));
     uint64_t end;
@@ -348,7 +352,10 @@ static int extract_file(walker *w, struct archive_entry *e, int dir, const char 
         rc = bad_entry(err, errno, entry, "truncate: %s", strerror(errno));
     if (rc == 0) {
         struct timespec times[2] = {{0, UTIME_OMIT}, {w->ar->archive_entry_mtime(e), 0}};
-        fchmod(fd, w->ar->archive_entry_perm(e) & 01777);
+        if ((w->flags & WB_TAR_KEEP_OWNERS) &&
+            fchown(fd, (uid_t)w->ar->archive_entry_uid(e), (gid_t)w->ar->archive_entry_gid(e)) != 0)
+            rc = bad_entry(err, errno, entry, "chown: %s", strerror(errno));
+        fchmod(fd, w->ar->archive_entry_perm(e) & (w->flags & WB_TAR_KEEP_OWNERS ? 07777 : 01777));
         futimens(fd, times);
     }
     close(fd);
@@ -389,7 +396,7 @@ static int extract_hardlink(walker *w, const char *target_name, int dir, const c
         rc = bad_entry(err, EPERM, entry, "hard link to itself");
     } else {
         bool exists_dir;
-        if (clear_slot(dir, leaf, false, &exists_dir, entry, err) < 0)
+        if (clear_slot(w, dir, leaf, false, &exists_dir, entry, err) < 0)
             rc = -1;
         else if (linkat(tdir, tleaf, dir, leaf, 0) != 0)
             rc = bad_entry(err, errno, entry, "link to `%s`: %s", target, strerror(errno));
@@ -486,9 +493,13 @@ static int extract_entry(walker *w, struct archive_entry *e, const char *path, e
     bool exists_dir;
     switch (kind) {
     case K_DIR:
-        if (clear_slot(dir, leaf, true, &exists_dir, path, err) < 0) return -1;
+        if (clear_slot(w, dir, leaf, true, &exists_dir, path, err) < 0) return -1;
         if (!exists_dir && mkdirat(dir, leaf, 0700) != 0)
             return bad_entry(err, errno, path, "create directory: %s", strerror(errno));
+        if ((w->flags & WB_TAR_KEEP_OWNERS) &&
+            fchownat(dir, leaf, (uid_t)w->ar->archive_entry_uid(e),
+                     (gid_t)w->ar->archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) != 0)
+            return bad_entry(err, errno, path, "chown: %s", strerror(errno));
         defer_dir(w, path, w->ar->archive_entry_perm(e) & 01777, w->ar->archive_entry_mtime(e));
         return 0;
     case K_FILE: return extract_file(w, e, dir, leaf, path, err);
@@ -496,9 +507,13 @@ static int extract_entry(walker *w, struct archive_entry *e, const char *path, e
         const char *target = w->ar->archive_entry_symlink(e);
         if (!target || !*target)
             return bad_entry(err, EINVAL, path, "symbolic link without target");
-        if (clear_slot(dir, leaf, false, &exists_dir, path, err) < 0) return -1;
+        if (clear_slot(w, dir, leaf, false, &exists_dir, path, err) < 0) return -1;
         if (symlinkat(target, dir, leaf) != 0)
             return bad_entry(err, errno, path, "create symbolic link: %s", strerror(errno));
+        if ((w->flags & WB_TAR_KEEP_OWNERS) &&
+            fchownat(dir, leaf, (uid_t)w->ar->archive_entry_uid(e),
+                     (gid_t)w->ar->archive_entry_gid(e), AT_SYMLINK_NOFOLLOW) != 0)
+            return bad_entry(err, errno, path, "chown: %s", strerror(errno));
         struct timespec times[2] = {{0, UTIME_OMIT}, {w->ar->archive_entry_mtime(e), 0}};
         utimensat(dir, leaf, times, AT_SYMLINK_NOFOLLOW);
         return 0;

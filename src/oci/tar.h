@@ -19,6 +19,9 @@ enum {
     WB_TAR_REFUSE_WHITEOUTS = 2,  /* a whiteout entry is an error (a single-layer import) */
     WB_TAR_REFUSE_DUPLICATES = 4, /* the same path twice is an error */
     WB_TAR_DIGEST = 8, /* compute stats->digest (the whole uncompressed stream is then read) */
+    WB_TAR_KEEP_OWNERS = 16, /* entries get the archive's uid/gid (as root: `cp -a`) */
+    WB_TAR_KEEP_DIRS = 32,   /* a directory and a non-directory never replace each other (an
+                              * error, as Docker's noOverwriteDirNonDir) */
 };
 
 /* What stopped an archive at a cap (stats->over_limit). */
@@ -43,7 +46,7 @@ typedef struct wb_tar_stats {
  * beneath a whiteout name (`.wh.x/y`) are skipped when whiteouts are applied (refused when they
  * are refused). Blocks of zeros are left as holes (a file of zeros takes no disk). On error, dest
  * may hold part of the archive: extract into a fresh directory and discard it on failure.
- * Ownership is not applied (the store runs unprivileged files). */
+ * Ownership is not applied (the store runs unprivileged files) unless WB_TAR_KEEP_OWNERS. */
 int wb_tar_extract(const char *archive, const char *dest, const wb_tar_limits *lim, unsigned flags,
                    wb_tar_stats *stats, wb_error *err);
 

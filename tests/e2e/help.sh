@@ -96,6 +96,8 @@ declare -A FLAGS=(
     [top]=""
     [diff]=""
     [commit]="-a,_--author -m,_--message -p,_--pause"
+    [cp]="-a,_--archive -L,_--follow-link -q,_--quiet"
+    [export]="-o,_--output"
 )
 # run and create: every flag src/cli/run_opts.c parses, read from its source, so a new flag
 # without a help line fails here
@@ -111,7 +113,7 @@ FLAGS[create]=$RUN_FLAGS
 expect run-flags-found 0 "yes" "" -- bash -c "[ $(wc -w <<<"$RUN_FLAGS") -ge 30 ] && echo yes"
 
 for cmd in run create start ps logs stop restart kill rm wait stats build pull push login logout \
-    images inspect rmi tag save load import version exec pause unpause top diff commit; do
+    images inspect rmi tag save load import version exec pause unpause top diff commit cp export; do
     help_ok "$cmd--help" --help "${FLAGS[$cmd]}" -- "$cmd"
     help_ok "$cmd-h" -h "${FLAGS[$cmd]}" -- "$cmd"
 done
