@@ -3,6 +3,7 @@
  * the root), pivot_root, then Docker's masked and read-only paths. */
 #include "runtime/linux_mounts.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -84,7 +85,8 @@ static int mount_root(const wb_linux_job *job, const char *root, wb_error *err) 
 /* /sys: a new sysfs (read-only) shows the container's network namespace; without one of its own
  * (--network host) the kernel refuses a new sysfs, and the host's is bound read-only (as runc). */
 static int mount_sys(const wb_linux_job *job, int root, wb_error *err) {
-    unsigned long fl = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    /* read-only, but for --privileged (Docker's rule) */
+    unsigned long fl = (job->privileged ? 0 : MS_RDONLY) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
     if (!job->host_network)
         return mount_at(root, "/sys", WB_ROOT_DIR, "sysfs", "sysfs", fl, NULL, err);
     if (mount_at(root, "/sys", WB_ROOT_DIR, "/sys", NULL, MS_BIND | MS_REC, NULL, err) < 0)
@@ -216,6 +218,38 @@ static int mount_volumes(const wb_linux_job *job, int root, wb_error *err) {
 }
 
 /* The device nodes and links of a container's /dev (a tmpfs of its own). After pivot_root. */
+/* --privileged: every device node of the host's /dev (its top level: host_dev, opened before
+ * pivot_root) made again in the container's, as Docker gives a privileged container the host's
+ * devices. */
+static int copy_host_devices(int host_dev, wb_error *err) {
+    int fd = fcntl(host_dev, F_DUPFD_CLOEXEC, 0);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0) close(fd);
+        return wb_error_sys(err, "read the host's /dev");
+    }
+    struct dirent *e;
+    int rc = 0;
+    mode_t old = umask(0);
+    while (rc == 0 && (e = readdir(d))) {
+        struct stat st;
+        if (fstatat(host_dev, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        if (!S_ISCHR(st.st_mode) && !S_ISBLK(st.st_mode)) continue;
+        char path[300];
+        snprintf(path, sizeof path, "/dev/%s", e->d_name);
+        if (mknod(path, st.st_mode, st.st_rdev) != 0) {
+            if (errno != EEXIST) rc = wb_error_sys(err, "mknod %s", path);
+            continue; /* one of ours (null, zero, ...) */
+        }
+        if (chown(path, st.st_uid, st.st_gid) != 0) {
+            /* the node stays root's: still usable by a privileged container */
+        }
+    }
+    umask(old);
+    closedir(d);
+    return rc;
+}
+
 static int populate_dev(const wb_linux_job *job, wb_error *err) {
     static const struct {
         const char *name;
@@ -286,6 +320,8 @@ int wb_linux_mount_root(const wb_linux_job *job, wb_error *err) {
     if (mount_root(job, root, err) < 0) return -1;
     int rfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rfd < 0) return wb_error_sys(err, "open the container's root");
+    /* --privileged: the host's /dev, read after pivot_root through this descriptor */
+    int host_dev = job->privileged ? open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     int rc = -1;
     if (mount_at(rfd, "/proc", WB_ROOT_DIR, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
                  err) < 0 ||
@@ -304,9 +340,12 @@ int wb_linux_mount_root(const wb_linux_job *job, wb_error *err) {
         wb_error_sys(err, "detach the host's root");
         goto out;
     }
-    if (populate_dev(job, err) < 0 || (!job->privileged && mask_paths(err) < 0)) goto out;
+    if (populate_dev(job, err) < 0 || (host_dev >= 0 && copy_host_devices(host_dev, err) < 0) ||
+        (!job->privileged && mask_paths(err) < 0))
+        goto out;
     rc = 0;
 out:
+    if (host_dev >= 0) close(host_dev);
     close(rfd);
     return rc;
 }

@@ -296,6 +296,16 @@ expect tmpfs 0 "tmpfs on /run type tmpfs (rw,nosuid,noexec,relatime,size=1024k,m
 expect tmpfs-read-only-root 0 "ok" "" -- "$WB" run --rm --read-only --tmpfs /tmp busybox sh -c 'touch /tmp/x && echo ok'
 expect shm-size 0 "size=131072k" "" -- bash -c "'$WB' run --rm --shm-size 128m busybox mount | grep ' /dev/shm ' | grep -o 'size=[0-9]*k'"
 expect init-pid1 0 $'2 ps' "" -- bash -c "'$WB' run --rm --init busybox ps | awk 'NR>1 && \$3==\"ps\" {print \$1, \$3}'"
+# --privileged: every capability, no seccomp filter, the host's devices, /sys writable, nothing
+# masked
+# (every capability wasmbox itself holds: its own bounding set)
+host_bnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
+expect privileged 0 "CapEff:	$host_bnd
+Seccomp:	0" "" -- "$WB" run --rm --privileged busybox grep -E '^(CapEff|Seccomp):' /proc/self/status
+expect privileged-devices 0 "yes" "" -- bash -c "[ \$('$WB' run --rm --privileged busybox ls /dev | wc -l) -gt \$('$WB' run --rm busybox ls /dev | wc -l) ] && echo yes"
+expect privileged-sys-rw 0 "rw" "" -- bash -c "'$WB' run --rm --privileged busybox mount | grep ' /sys ' | grep -o '(rw' | tr -d '('"
+expect privileged-unmasked 0 "0" "" -- bash -c "'$WB' run --rm --privileged busybox mount | grep -c ' /proc/acpi '; true"
+
 # CVE-2019-5736: the init of ours that stays PID 1 is not dumpable, so a process of the container
 # (root, without CAP_SYS_PTRACE) can neither read nor open its /proc/1/exe (wasmbox's binary)
 expect init-exe-hidden 0 $'denied\ndenied-open' "" -- "$WB" run --rm --init busybox sh -c 'readlink /proc/1/exe 2>/dev/null || echo denied; cat /proc/1/exe >/dev/null 2>&1 || echo denied-open'
