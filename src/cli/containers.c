@@ -21,6 +21,7 @@
 #include "oci/store.h"
 #include "runtime/container.h"
 #include "runtime/launch.h"
+#include "runtime/volume.h"
 
 static int64_t parse_time(const char *t) {
     if (!t || !strncmp(t, "0001-", 5)) return 0;
@@ -446,8 +447,13 @@ static const wb_cli_flag rm_flags[] = {
 static const wb_cli_command rm_cmd = {"rm", "[OPTIONS] CONTAINER [CONTAINER...]",
                                       "Remove one or more containers", rm_flags, false};
 
+typedef struct rm_ctx {
+    bool force, volumes;
+} rm_ctx;
+
 static int rm_one(wb_container *c, const char *name, void *ctx) {
-    bool force = *(const bool *)ctx;
+    const rm_ctx *o = ctx;
+    bool force = o->force;
     wb_error err;
     if (is_running(c) && !force) {
         wb_cli_error("You cannot remove a running container %s. Stop the container before "
@@ -455,10 +461,14 @@ static int rm_one(wb_container *c, const char *name, void *ctx) {
                      c->id);
         return 1;
     }
+    json_t *mounts = o->volumes ? json_deep_copy(json_object_get(c->doc, "Mounts")) : NULL;
     if (wb_container_remove_force(c, &err) < 0) {
+        json_decref(mounts);
         wb_cli_error("%s", err.msg);
         return 1;
     }
+    if (mounts) wb_volumes_remove_anonymous(wb_cli_root(), mounts);
+    json_decref(mounts);
     puts(name);
     return 0;
 }
@@ -467,8 +477,8 @@ int wb_cmd_rm(int argc, char **argv) {
     wb_cli_args a;
     int rc;
     if (parse_command(&rm_cmd, argc, argv, 1, false, &a, &rc) < 0) return rc;
-    bool force = wb_cli_flag_set(&a, "force"); /* --volumes: there are no anonymous volumes */
-    rc = for_each_container(a.pos, a.npos, rm_one, &force);
+    rm_ctx o = {wb_cli_flag_set(&a, "force"), wb_cli_flag_set(&a, "volumes")};
+    rc = for_each_container(a.pos, a.npos, rm_one, &o);
     wb_cli_args_release(&a);
     return rc;
 }

@@ -59,6 +59,30 @@ static void env_set(strvec *env, const char *kv) {
     sv_add(env, kv);
 }
 
+/* The volumes of the -v list, made or found: each gets its directory as host ("" names an
+ * anonymous one, which gets its generated name). */
+static int make_volumes(wb_mount *mounts, int n) {
+    for (int i = 0; i < n; i++) {
+        wb_mount *m = &mounts[i];
+        if (!m->volume) continue;
+        json_t *v;
+        wb_error err;
+        char *anon[1] = {WB_VOLUME_ANONYMOUS_LABEL "="};
+        bool anonymous = !m->volume[0];
+        if (wb_volume_create(wb_cli_root(), anonymous ? NULL : m->volume, anonymous ? anon : NULL,
+                             anonymous ? 1 : 0, &v, &err) < 0) {
+            wb_cli_error("%s", err.msg);
+            return -1;
+        }
+        free(m->host);
+        free(m->volume);
+        m->host = wb_strdup(json_string_value(json_object_get(v, "Mountpoint")));
+        m->volume = wb_strdup(json_string_value(json_object_get(v, "Name")));
+        json_decref(v);
+    }
+    return 0;
+}
+
 /* -v HOST:GUEST[:ro|:rw] (a bind mount), NAME:GUEST[:ro|:rw] (a named volume, made when
  * missing) or GUEST alone (an anonymous volume). */
 static int parse_mount(const char *spec, wb_mount *m) {
@@ -104,16 +128,9 @@ static int parse_mount(const char *spec, wb_mount *m) {
             free(copy);
             return -1;
         }
-        json_t *v;
-        wb_error err;
-        if (wb_volume_create(wb_cli_root(), src, NULL, 0, &v, &err) < 0) {
-            wb_cli_error("%s", err.msg);
-            free(copy);
-            return -1;
-        }
-        m->host = wb_strdup(json_string_value(json_object_get(v, "Mountpoint")));
-        m->volume = wb_strdup(json_string_value(json_object_get(v, "Name")));
-        json_decref(v);
+        /* made later (make_volumes), once this process is the one that runs the container: the
+         * static core may still hand the command over, and must write nothing before */
+        m->volume = wb_strdup(src ? src : "");
     } else {
         struct stat st;
         if (stat(src, &st) != 0) {
@@ -309,12 +326,13 @@ int wb_run_image(wb_run_opts *o) {
      * Wasm module. Its capabilities and seccomp filter need libcap and libseccomp, which the
      * static core does not load: wasmbox-full runs it (and its monitor). */
     bool linux_ct = o->runtime ? kind == WB_RUNTIME_LINUX : image_is_linux(store, img);
+    if (linux_ct && wb_cli_is_core()) {
+        rc = wb_cli_handoff("running Linux containers");
+        goto out;
+    }
+    if (make_volumes(mounts, o->nvolumes) < 0) goto out;
     if (linux_ct) {
         runtime = "runc";
-        if (wb_cli_is_core()) {
-            rc = wb_cli_handoff("running Linux containers");
-            goto out;
-        }
         wb_caps caps;
         if (wb_caps_compute(o->cap_add, (size_t)o->ncap_add, o->cap_drop, (size_t)o->ncap_drop,
                             o->privileged, &caps, &err) < 0) {
@@ -497,7 +515,11 @@ int wb_run_image(wb_run_opts *o) {
     if (wb_container_run_foreground(c, &exit_code, &err) < 0)
         fprintf(stderr, "Error: %s\n", err.msg);
     rc = exit_code;
-    if (o->rm) wb_container_remove(c, NULL);
+    if (o->rm) { /* with its anonymous volumes, as Docker's --rm */
+        json_t *recorded = json_deep_copy(json_object_get(c->doc, "Mounts"));
+        if (wb_container_remove(c, NULL) == 0) wb_volumes_remove_anonymous(wb_cli_root(), recorded);
+        json_decref(recorded);
+    }
 out:
     wb_container_free(c);
     for (int i = 0; mounts && i < o->nvolumes; i++) {

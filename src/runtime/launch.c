@@ -28,6 +28,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/linux_handler.h"
 #include "runtime/pty.h"
+#include "runtime/volume.h"
 #include "runtime/wasm_handler.h"
 #include "wasm/wasm.h"
 
@@ -1222,8 +1223,11 @@ static void monitor_main(wb_container *c, int status_fd) {
     }
     if (log_fd >= 0) close(log_fd);
     c->workload_reaped = true; /* every workload this monitor forked has been waited for */
-    if (json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove")))
-        wb_container_remove(c, NULL);
+    if (json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "AutoRemove"))) {
+        json_t *mounts = json_deep_copy(json_object_get(c->doc, "Mounts"));
+        if (wb_container_remove(c, NULL) == 0) wb_volumes_remove_anonymous(c->root, mounts);
+        json_decref(mounts);
+    }
 }
 
 int wb_container_start_detached(wb_container *c, int *exit_code, wb_error *err) {

@@ -161,6 +161,18 @@ int wb_volume_remove(const char *root, const char *name, bool force, wb_error *e
     return wb_remove_tree(dir, err);
 }
 
+void wb_volumes_remove_anonymous(const char *root, const json_t *mounts) {
+    for (size_t i = 0; i < json_array_size(mounts); i++) {
+        const char *name = json_string_value(json_object_get(json_array_get(mounts, i), "Name"));
+        json_t *v;
+        if (!name || wb_volume_get(root, name, &v, NULL) < 0) continue;
+        bool anonymous =
+            json_object_get(json_object_get(v, "Labels"), WB_VOLUME_ANONYMOUS_LABEL) != NULL;
+        json_decref(v);
+        if (anonymous) wb_volume_remove(root, name, false, NULL);
+    }
+}
+
 static bool dir_empty(const char *path) {
     DIR *d = opendir(path);
     if (!d) return false;

@@ -28,6 +28,13 @@ bool wb_volume_in_use(const char *root, const char *name, char id[65]);
 /* Remove it: refused while a container uses it (Docker's `volume is in use - [ID]`) unless
  * force. */
 int wb_volume_remove(const char *root, const char *name, bool force, wb_error *err);
+/* The label Docker gives an anonymous volume (`-v /path`): removed with its container by `rm -v`
+ * and `run --rm`. */
+#define WB_VOLUME_ANONYMOUS_LABEL "com.docker.volume.anonymous"
+/* After a container was removed: remove the anonymous volumes among its record's Mounts (a copy
+ * taken before the removal); named ones stay. */
+void wb_volumes_remove_anonymous(const char *root, const json_t *mounts);
+
 /* Fill an empty volume's directory with the image's files at `path` in `image_rootfs` (resolved
  * inside it), owners and modes kept; nothing when the volume holds anything already or the image
  * has nothing there. */

@@ -250,6 +250,12 @@ expect volume-kept 0 "kept" "" -- "$WB" run --rm -v vol1:/data:ro busybox cat /d
 expect volume-ro 0 "read-only" "" -- "$WB" run --rm -v vol1:/data:ro busybox sh -c 'touch /data/x 2>/dev/null || echo read-only'
 expect volume-implicit-create 0 "" "" -- "$WB" run --rm -v vol2:/v busybox true
 expect volume-anonymous 0 "1" "" -- bash -c "'$WB' run --name anon -v /scratch busybox true && '$WB' inspect --format '{{json .Mounts}}' anon | grep -c '\"Type\":\"volume\"'; '$WB' rm anon >/dev/null"
+# anonymous volumes go with their container under --rm and rm -v; named ones stay
+before=$("$WB" volume ls -q | wc -l)
+expect volume-anon-rm 0 "$before" "" -- bash -c "'$WB' run --rm -v /scratch -v vol1:/data busybox true && '$WB' volume ls -q | wc -l"
+"$WB" run --name anon2 -v /scratch busybox true >/dev/null
+expect volume-anon-kept-without-v 0 "$((before + 1))" "" -- bash -c "'$WB' volume ls -q | wc -l"
+expect volume-rm-v 0 "$before" "" -- bash -c "'$WB' rm -v anon2 >/dev/null && '$WB' volume ls -q | wc -l"
 "$WB" run -d --name vuser -v vol1:/data busybox sleep 100 >/dev/null
 expect volume-in-use 1 "" "remove vol1: volume is in use - [" -- "$WB" volume rm vol1
 expect volume-mount-record 0 "volume vol1 /data" "" -- bash -c "'$WB' inspect --format '{{json .Mounts}}' vuser | python3 -c 'import json,sys; m=json.load(sys.stdin)[0]; print(m[\"Type\"], m[\"Name\"], m[\"Destination\"])'"
