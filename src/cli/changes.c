@@ -25,16 +25,6 @@ static const wb_cli_command commit_cmd = {"commit", "[OPTIONS] CONTAINER [REPOSI
                                           "Create a new image from a container's changes",
                                           commit_flags, false};
 
-static wb_container *open_named(const char *name) {
-    wb_container *c;
-    wb_error err;
-    if (wb_container_open(wb_cli_root(), name, &c, &err) < 0) {
-        wb_cli_error("No such container: %s", name);
-        return NULL;
-    }
-    return c;
-}
-
 int wb_cmd_diff(int argc, char **argv) {
     wb_cli_args a;
     int p = wb_cli_parse(&diff_cmd, argc, argv, &a);
@@ -48,7 +38,7 @@ int wb_cmd_diff(int argc, char **argv) {
         return 1;
     }
     int rc = 1;
-    wb_container *c = open_named(a.pos[0]);
+    wb_container *c = wb_cli_open_container(a.pos[0]);
     wb_error err;
     if (c && wb_container_diff(c, stdout, &err) < 0)
         wb_cli_error("%s", err.msg);
@@ -90,7 +80,7 @@ int wb_cmd_commit(int argc, char **argv) {
         .pause = !pause || strcmp(pause, "false") != 0,
     };
     int rc = 1;
-    wb_container *c = open_named(a.pos[0]);
+    wb_container *c = wb_cli_open_container(a.pos[0]);
     char id[WB_DIGEST_MAX];
     if (c && wb_container_commit(c, &o, id, &err) < 0) {
         wb_cli_error("%s", err.msg);

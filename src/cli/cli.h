@@ -75,6 +75,11 @@ struct json_t *wb_cli_image_inspect_doc(struct wb_images **store, const char *na
                                         struct wb_error *err);
 void wb_cli_image_store_close(struct wb_images *store);
 
+/* A container by ID, ID prefix or name, its stale "running" state corrected; NULL after printing
+ * Docker's "Error: No such container: REF" (or what else failed). The caller frees it. */
+struct wb_container;
+struct wb_container *wb_cli_open_container(const char *ref);
+
 /* The store root for this invocation: --root, else $WASMBOX_ROOT, else the default. */
 const char *wb_cli_root(void);
 

@@ -266,7 +266,7 @@ int wb_cmd_ps(int argc, char **argv) {
 
 /* ---- opening the containers named on the command line ---- */
 
-static wb_container *open_or_say(const char *ref) {
+wb_container *wb_cli_open_container(const char *ref) {
     wb_container *c;
     wb_error err;
     if (wb_container_open(wb_cli_root(), ref, &c, &err) < 0) {
@@ -290,7 +290,7 @@ typedef int (*container_fn)(wb_container *c, const char *name, void *ctx);
 static int for_each_container(char **names, int n, container_fn fn, void *ctx) {
     int rc = 0;
     for (int i = 0; i < n; i++) {
-        wb_container *c = open_or_say(names[i]);
+        wb_container *c = wb_cli_open_container(names[i]);
         if (!c) {
             rc = 1;
             continue;
@@ -696,7 +696,7 @@ int wb_cmd_logs(int argc, char **argv) {
     const char *tail_s = wb_cli_flag_value(&a, "tail"), *since_s = wb_cli_flag_value(&a, "since");
     long long tail = !tail_s || !strcmp(tail_s, "all") ? -1 : atoll(tail_s);
     int64_t since = since_s ? parse_since(since_s) : 0;
-    wb_container *c = open_or_say(a.pos[0]);
+    wb_container *c = wb_cli_open_container(a.pos[0]);
     rc = c ? follow_logs(c, tail, wb_cli_flag_set(&a, "timestamps"), since,
                          wb_cli_flag_set(&a, "follow"))
            : 1;
@@ -892,7 +892,7 @@ int wb_cmd_stats(int argc, char **argv) {
     bool no_trunc = wb_cli_flag_set(&a, "no-trunc"), all = wb_cli_flag_set(&a, "all");
     bool stream = !wb_cli_flag_set(&a, "no-stream");
     for (int k = 0; k < a.npos; k++) { /* named containers must exist, as Docker checks */
-        wb_container *c = open_or_say(a.pos[k]);
+        wb_container *c = wb_cli_open_container(a.pos[k]);
         if (!c) {
             wb_cli_args_release(&a);
             return 1;
@@ -955,7 +955,7 @@ int wb_cmd_top(int argc, char **argv) {
     wb_cli_args a;
     int rc;
     if (parse_command(&top_cmd, argc, argv, 1, false, &a, &rc) < 0) return rc;
-    wb_container *c = open_or_say(a.pos[0]);
+    wb_container *c = wb_cli_open_container(a.pos[0]);
     if (!c) {
         wb_cli_args_release(&a);
         return 1;

@@ -53,16 +53,6 @@ static void split_arg(char *arg, char **container, char **path) {
     *path = colon + 1;
 }
 
-static wb_container *open_named(const char *name) {
-    wb_container *c;
-    wb_error err;
-    if (wb_container_open(wb_cli_root(), name, &c, &err) < 0) {
-        wb_cli_error("No such container: %s", name);
-        return NULL;
-    }
-    return c;
-}
-
 int wb_cmd_cp(int argc, char **argv) {
     wb_cli_args a;
     int p = wb_cli_parse(&cp_cmd, argc, argv, &a);
@@ -95,7 +85,7 @@ int wb_cmd_cp(int argc, char **argv) {
         wb_cli_error("must specify at least one container source");
         goto out;
     }
-    c = open_named(src_c ? src_c : dst_c);
+    c = wb_cli_open_container(src_c ? src_c : dst_c);
     if (!c) goto out;
     wb_copy_opts o = {
         .ref = src_c ? src_c : dst_c,
@@ -153,7 +143,7 @@ int wb_cmd_export(int argc, char **argv) {
         wb_cli_error("cowardly refusing to save to a terminal. Use the -o flag or redirect");
         goto out;
     }
-    c = open_named(a.pos[0]);
+    c = wb_cli_open_container(a.pos[0]);
     if (!c) goto out;
     wb_error err;
     int r = output ? export_to_file(c, output, &err) : wb_container_export(c, STDOUT_FILENO, &err);

@@ -53,11 +53,10 @@ int wb_cmd_exec(int argc, char **argv) {
         .tty = wb_cli_flag_set(&a, "tty"),
         .privileged = wb_cli_flag_set(&a, "privileged"),
     };
-    wb_container *c;
     wb_error err;
     int rc = 1;
-    if (wb_container_open(wb_cli_root(), a.pos[0], &c, &err) < 0) {
-        wb_cli_error("No such container: %s", a.pos[0]);
+    wb_container *c = wb_cli_open_container(a.pos[0]);
+    if (!c) {
         wb_cli_args_release(&a);
         return 1;
     }

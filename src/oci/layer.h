@@ -14,7 +14,8 @@ typedef struct wb_layer_writer wb_layer_writer;
 
 int wb_layer_writer_open(wb_images *s, wb_layer_writer **out, wb_error *err);
 /* Entries; paths are relative to the layer root ("app/main.wasm"), parents are not implied.
- * uid/gid are 0 unless wb_layer_set_owner says otherwise; mtime as given (builds pass the source's, for reproducible digests). */
+ * uid/gid are 0 unless wb_layer_set_owner says otherwise; mtime as given (builds pass the source's,
+ * for reproducible digests). */
 int wb_layer_add_dir(wb_layer_writer *w, const char *path, mode_t mode, int64_t mtime,
                      wb_error *err);
 int wb_layer_add_file(wb_layer_writer *w, const char *path, const char *host_path, mode_t mode,
