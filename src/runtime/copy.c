@@ -486,10 +486,36 @@ out:
     return rc;
 }
 
+/* Docker refuses to write where the container itself could not: beneath a read-only mount, or
+ * in a read-only root outside its writable mounts (the mount with the longest matching
+ * destination decides). */
+static int writable_at(const wb_container *c, const char *path, wb_error *err) {
+    const json_t *ms = json_object_get(c->doc, "Mounts");
+    size_t best = 0;
+    bool found = false, rw = true;
+    for (size_t i = 0; i < json_array_size(ms); i++) {
+        const json_t *m = json_array_get(ms, i);
+        const char *d = json_string_value(json_object_get(m, "Destination"));
+        size_t n = d ? strlen(d) : 0;
+        while (n > 1 && d[n - 1] == '/') n--;
+        if (!n || strncmp(path, d, n) != 0 || (path[n] && path[n] != '/' && n > 1)) continue;
+        if (!found || n > best) {
+            found = true;
+            best = n;
+            rw = json_is_true(json_object_get(m, "RW"));
+        }
+    }
+    if (found) return rw ? 0 : wb_error_set(err, EROFS, "mounted volume is marked read-only");
+    if (json_is_true(json_object_get(json_object_get(c->doc, "HostConfig"), "ReadonlyRootfs")))
+        return wb_error_set(err, EROFS, "container rootfs is marked read-only");
+    return 0;
+}
+
 int wb_container_copy_in(wb_container *c, const char *src, int in_fd, const char *dest,
                          const wb_copy_opts *o, wb_error *err) {
     char path[4200], shown[4500], base[256];
     in_root(dest, path, sizeof path);
+    if (writable_at(c, path, err) < 0) return -1;
     snprintf(shown, sizeof shown, "%s:%s", o->ref, dest);
     int sfd = -1, dir_fd = -1, rc = -1;
     struct stat st;

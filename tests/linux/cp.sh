@@ -164,5 +164,14 @@ else
     echo "linux-cp: Wasm checks skipped: no clang"
 fi
 
+# Docker refuses to write where the container could not: a read-only root, a read-only volume
+mkdir -p "$T/rovol"
+echo hi >"$T/hi.txt"
+"$WB" create --name roc --read-only -v "$T/rovol:/data:ro" busybox sleep 100 >/dev/null
+expect cp-readonly-root 1 "" "container rootfs is marked read-only" -- "$WB" cp "$T/hi.txt" roc:/hi.txt
+expect cp-readonly-volume 1 "" "mounted volume is marked read-only" -- "$WB" cp "$T/hi.txt" roc:/data/hi.txt
+check cp-readonly-volume-untouched test -z "$(ls -A "$T/rovol")"
+"$WB" rm -f roc >/dev/null
+
 echo "linux-cp: $passed passed, $failed failed"
 [ "$failed" = 0 ]
