@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/run_opts.h"
 #include "oci/image.h"
+#include "oci/layers.h"
 #include "oci/platform.h"
 #include "oci/reference.h"
 #include "oci/store.h"
@@ -213,10 +214,10 @@ int wb_cmd_create(int argc, char **argv) {
 /* A Linux image whose command is not a Wasm module (which would make it a Wasm container). */
 static bool image_is_linux(wb_images *store, wb_image *img) {
     if (img->wasm != WB_WASM_NOT) return false;
-    char *entry = NULL;
     wb_error err;
-    if (wb_image_wasm_entry(store, img, &entry, &err) == 0) {
-        free(entry);
+    int fd = wb_image_wasm_open(store, img, &err);
+    if (fd >= 0) {
+        close(fd);
         return false; /* WB_WASM_MAGIC */
     }
     return true;
@@ -318,7 +319,7 @@ int wb_run_image(wb_run_opts *o) {
         goto out;
     }
     if (o->platform && platform_check(ref, img, o->platform) < 0) goto out;
-    if (wb_cli_is_core() && wb_image_rootfs_needs_unpack(store, img)) {
+    if (wb_cli_is_core() && wb_image_lowers_need_unpack(store, img)) {
         rc = wb_cli_handoff("unpacking the image's layers");
         goto out;
     }
@@ -370,14 +371,14 @@ int wb_run_image(wb_run_opts *o) {
     /* an empty volume mounted where the image has files gets them (Docker's copy-up) */
     for (int i = 0; i < o->nvolumes; i++) {
         if (!mounts[i].volume) continue;
-        char *irootfs = NULL;
-        if (img->nlayers && !wb_image_rootfs_needs_unpack(store, img) &&
-            wb_image_rootfs(store, img, &irootfs, &err) < 0) {
+        wb_lowers image = {0};
+        if (!wb_image_lowers_need_unpack(store, img) &&
+            wb_image_lowers(store, img, &image, &err) < 0) {
             wb_cli_error("%s", err.msg);
             goto out;
         }
-        int copied = wb_volume_copy_up(mounts[i].host, irootfs, mounts[i].guest, &err);
-        free(irootfs);
+        int copied = wb_volume_copy_up(mounts[i].host, &image, mounts[i].guest, &err);
+        wb_lowers_free(&image);
         if (copied < 0) {
             wb_cli_error("%s", err.msg);
             goto out;

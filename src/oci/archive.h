@@ -92,7 +92,7 @@ int wb_import_apply_change(json_t *config, const char *change, wb_error *err);
 
 /* ---- export-wasm ---- */
 
-/* Write the Wasm module of the image named by ref (wb_image_wasm_entry) to out_path atomically,
+/* Write the Wasm module of the image named by ref (wb_image_wasm_open) to out_path atomically,
  * or — out_path NULL — to out_fd. */
 int wb_archive_export_wasm(wb_images *s, const char *ref, const char *out_path, int out_fd,
                            wb_error *err);

@@ -482,17 +482,11 @@ int wb_archive_export_wasm(wb_images *s, const char *ref, const char *out_path, 
     int rc = wb_image_load(s, rec.manifest, &img, err);
     wb_image_record_release(&rec);
     if (rc < 0) return -1;
-    char *module = NULL;
     int src = -1;
     wb__outfile file = {.fd = -1};
     rc = -1;
-    if (wb_image_wasm_entry(s, img, &module, err) < 0) goto out;
-    src = open(module, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    struct stat st;
-    if (src < 0 || fstat(src, &st) != 0) {
-        wb_error_sys(err, "open `%s`", module);
-        goto out;
-    }
+    src = wb_image_wasm_open(s, img, err);
+    if (src < 0) goto out;
     if (out_path && wb__outfile_open(&file, out_path, err) < 0) goto out;
     int fd = out_path ? file.fd : out_fd;
     uint8_t buf[64 * 1024];
@@ -500,7 +494,7 @@ int wb_archive_export_wasm(wb_images *s, const char *ref, const char *out_path, 
         ssize_t n = read(src, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
-            wb_error_sys(err, "read `%s`", module);
+            wb_error_sys(err, "read the image's module");
             break;
         }
         if (n == 0) {
@@ -517,7 +511,6 @@ int wb_archive_export_wasm(wb_images *s, const char *ref, const char *out_path, 
     }
 out:
     if (src >= 0) close(src);
-    free(module);
     wb_image_free(img);
     return rc;
 }

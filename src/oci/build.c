@@ -123,10 +123,6 @@ typedef struct stage {
     kvlist args;  /* ARGs declared in the stage */
     wb_fstree *tree;
     size_t tree_layers; /* layers applied to tree */
-    /* RUN: a directory (tmp/<pid>.<n>) whose root/ is the stage's file system on disk (a
-     * hard-link copy of the base image's rootfs, then later layers; build_root.h) */
-    char *root_dir;
-    size_t root_layers; /* layers applied to root/ */
     bool done;
 } stage;
 
@@ -450,8 +446,6 @@ static void stage_release(stage *st) {
     free(st->layers);
     kv_free(&st->args);
     wb_fstree_free(st->tree);
-    if (st->root_dir) wb_remove_tree(st->root_dir, NULL);
-    free(st->root_dir);
     memset(st, 0, sizeof *st);
 }
 
@@ -1036,7 +1030,14 @@ typedef struct entry {
 typedef struct entry_list {
     entry *v;
     size_t n, cap;
+    unsigned gen; /* tree nodes with this mark are in the list (add_parents) */
 } entry_list;
+
+static unsigned list_gen(entry_list *l) {
+    static unsigned next;
+    if (!l->gen) l->gen = ++next ? next : ++next;
+    return l->gen;
+}
 
 static entry *entry_add(entry_list *l, const char *path) {
     for (size_t i = 0; i < l->n; i++)
@@ -1075,10 +1076,14 @@ static int entry_cmp(const void *a, const void *b) {
     }
 }
 
-/* Directories in the image above `path` that neither the tree nor the list holds yet. */
+/* The directories above `path` join the list: the missing ones made (0755, root's), the existing
+ * ones as the image has them (mode, owner, mtime), as a layer made from an overlay's upper
+ * directory holds them (the directory copied up). A layer that left them out would, stacked by
+ * overlayfs, show them as its unpacker made them (root's). */
 static int add_parents(builder *b, wb_fstree *tree, entry_list *l, const char *path) {
     char buf[WB_FSTREE_MAX_PATH];
     snprintf(buf, sizeof buf, "%s", path);
+    unsigned gen = list_gen(l);
     for (char *s = strchr(buf, '/'); s; s = strchr(s + 1, '/')) {
         *s = '\0';
         wb_fsnode *n = wb_fstree_get(tree, buf);
@@ -1086,10 +1091,19 @@ static int add_parents(builder *b, wb_fstree *tree, entry_list *l, const char *p
             wb_fsnode *made;
             if (wb_fstree_put(tree, buf, WB_FT_DIR, &made, b->err) < 0) return -1;
             made->mtime = created_mtime(b);
+            made->mark = gen;
             entry *e = entry_add(l, buf);
             e->type = WB_FT_DIR;
             e->perm = 0755;
             e->mtime = created_mtime(b);
+        } else if (n->type == WB_FT_DIR && n->mark != gen) {
+            n->mark = gen;
+            entry *e = entry_add(l, buf);
+            e->type = WB_FT_DIR;
+            e->perm = n->perm;
+            e->mtime = n->mtime;
+            e->uid = n->uid;
+            e->gid = n->gid;
         } else if (n->type != WB_FT_DIR) {
             return wb_error_set(b->err, ENOTDIR,
                                 "cannot create `/%s`: `/%s` is not a directory "
@@ -1174,6 +1188,8 @@ static int write_layer(builder *b, stage *st, const wb_df_instr *in, entry_list 
             if (wb_fstree_put(st->tree, e->path, e->type, &n, b->err) < 0) return -1;
             n->perm = e->perm;
             n->mtime = e->mtime;
+            n->uid = e->uid;
+            n->gid = e->gid;
             n->layer = index;
             n->entry = i;
             n->size = e->node ? e->node->size : 0;
@@ -1689,6 +1705,9 @@ static int apply_copy(builder *b, stage *st, const wb_df_instr *in, void *arg) {
         e->uid = j->uid;
         e->gid = j->gid;
         n->perm = e->perm;
+        n->uid = e->uid;
+        n->gid = e->gid;
+        n->mark = list_gen(&l);
     }
     char tmp[4200] = "";
     if (rc == 0 && (j->from || j->narchives)) {
@@ -1922,74 +1941,6 @@ static int resolve_chown(builder *b, stage *st, const wb_df_instr *in, copy_job 
 
 /* ---- RUN ---- */
 
-/* The stage's file system on disk, up to date with its layers (build_root.h). */
-static int ensure_root(builder *b, stage *st) {
-    char root[4300];
-    if (!st->root_dir) {
-        char dir[4200];
-        if (make_tmp(b, dir, sizeof dir) < 0) return -1;
-        st->root_dir = wb_strdup(dir);
-        st->root_layers = 0;
-        snprintf(root, sizeof root, "%s/root", dir);
-        /* the base image's unpacked rootfs (shared with its containers), linked, not copied */
-        wb_image *img = NULL;
-        if (st->nlayers && st->base_manifest[0] &&
-            wb_image_load(b->s, st->base_manifest, &img, NULL) == 0 && img->nlayers &&
-            img->nlayers <= st->nlayers) {
-            bool prefix = true;
-            for (size_t i = 0; i < img->nlayers; i++)
-                if (strcmp(img->layers[i].digest, st->layers[i].digest) != 0) prefix = false;
-            char *rootfs = NULL;
-            if (prefix) {
-                if (wb_image_rootfs(b->s, img, &rootfs, b->err) < 0 ||
-                    wb__root_link_copy(rootfs, root, b->err) < 0) {
-                    free(rootfs);
-                    wb_image_free(img);
-                    goto fail;
-                }
-                /* the unpacked rootfs has root's files only: the layers' owners */
-                for (size_t i = 0; i < img->nlayers; i++) {
-                    char blob[4096];
-                    if (!wb_layer_is_tar(img->layers[i].media_type)) continue;
-                    if (wb_blob_path(b->s, img->layers[i].digest, blob, sizeof blob, b->err) < 0 ||
-                        wb__root_apply_owners(blob, root, b->err) < 0) {
-                        free(rootfs);
-                        wb_image_free(img);
-                        goto fail;
-                    }
-                }
-                st->root_layers = img->nlayers;
-            }
-            free(rootfs);
-        }
-        wb_image_free(img);
-        if (!st->root_layers && mkdir(root, 0755) != 0) {
-            wb_error_sys(b->err, "create `%s`", root);
-            goto fail;
-        }
-    }
-    snprintf(root, sizeof root, "%s/root", st->root_dir);
-    if (st->root_layers < st->nlayers) {
-        wb_tar_limits lim;
-        if (wb_layer_limits(&lim, b->err) < 0) return -1;
-        for (size_t i = st->root_layers; i < st->nlayers; i++) {
-            if (!wb_layer_is_tar(st->layers[i].media_type)) continue;
-            char blob[4096];
-            if (wb_layer_unpack(b->s, &st->layers[i], root, &lim, b->err) < 0 ||
-                wb_blob_path(b->s, st->layers[i].digest, blob, sizeof blob, b->err) < 0 ||
-                wb__root_apply_owners(blob, root, b->err) < 0)
-                goto fail;
-        }
-        st->root_layers = st->nlayers;
-    }
-    return 0;
-fail: /* half a root is no root */
-    wb_remove_tree(st->root_dir, NULL);
-    free(st->root_dir);
-    st->root_dir = NULL;
-    return -1;
-}
-
 typedef struct run_job {
     wb_run_command cmd;
     strvec env;
@@ -2002,10 +1953,15 @@ static int apply_run(builder *b, stage *st, const wb_df_instr *in, void *arg) {
         return fail(b, in, EPERM,
                     "RUN needs root: its build container is a Linux container (rootless "
                     "ones are not built yet)");
-    if (ensure_root(b, st) < 0) return wrap(b, in, "RUN: the stage's root");
-    char root[4300], dir[4200], upper[4300];
-    snprintf(root, sizeof root, "%s/root", st->root_dir);
-    if (make_tmp(b, dir, sizeof dir) < 0) return wrap(b, in, "RUN");
+    /* the stage's file system: its layers, each unpacked once in the store (layers.h) */
+    wb_lowers lowers;
+    if (wb_layers_lowers(b->s, st->layers, st->nlayers, &lowers, b->err) < 0)
+        return wrap(b, in, "RUN: the stage's root");
+    char dir[4200], upper[4300];
+    if (make_tmp(b, dir, sizeof dir) < 0) {
+        wb_lowers_free(&lowers);
+        return wrap(b, in, "RUN");
+    }
     snprintf(upper, sizeof upper, "%s/upper", dir);
     char hostname[13];
     snprintf(hostname, sizeof hostname, "%.12s", wb_digest_hex(st->id));
@@ -2017,7 +1973,7 @@ static int apply_run(builder *b, stage *st, const wb_df_instr *in, void *arg) {
         .cmd = &rj->cmd,
         .env = rj->env.v,
         .nenv = rj->env.n,
-        .lower = root,
+        .lowers = &lowers,
         .dir = dir,
         .workdir = wd && *wd ? wd : NULL,
         .user = user && *user ? user : NULL,
@@ -2041,7 +1997,7 @@ static int apply_run(builder *b, stage *st, const wb_df_instr *in, void *arg) {
     wb_layer_desc d;
     if (rc == 0 && st->nlayers >= WB_MAX_LAYERS)
         rc = fail(b, in, EFBIG, "more than %d layers", WB_MAX_LAYERS);
-    if (rc == 0 && (rc = wb__upper_write_layer(b->s, upper, root, &d, &stats, b->err)) < 0)
+    if (rc == 0 && (rc = wb__upper_write_layer(b->s, upper, &lowers, &d, &stats, b->err)) < 0)
         wrap(b, in, "RUN: write its layer");
     if (rc == 0 && stats.skipped)
         warnf(b,
@@ -2049,21 +2005,14 @@ static int apply_run(builder *b, stage *st, const wb_df_instr *in, void *arg) {
               "them out",
               b->df->file, in->line, stats.skipped, "s", "s", "s");
     if (rc == 0 && stats.entries) {
+        /* the next RUN unpacks this layer from its blob, as the image's containers will */
         append_layer(b, st, in, &d);
-        /* the next RUN's lower is the root with this layer in it */
-        if ((rc = wb__upper_apply(upper, root, b->err)) < 0) {
-            wb_remove_tree(st->root_dir, NULL);
-            free(st->root_dir);
-            st->root_dir = NULL;
-            rc = 0; /* remade from the layers when needed */
-        } else {
-            st->root_layers = st->nlayers;
-        }
     } else if (rc == 0) {
         /* nothing changed: no layer, as BuildKit does */
         add_history(b, st, in->text, true);
     }
     wb_remove_tree(dir, NULL);
+    wb_lowers_free(&lowers);
     if (rc == 0) say(b, "Removing intermediate container %s\n", hostname);
     return rc;
 }

@@ -57,81 +57,6 @@ static int join(char *out, const char *dir, const char *name, wb_error *err) {
     return wb_path_join(out, MAX_PATH, err, "%s%s%s", dir, dir[0] ? "/" : "", name);
 }
 
-static void set_times(const char *path, const struct stat *st) {
-    struct timespec t[2] = {st->st_atim, st->st_mtim};
-    utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW);
-}
-
-/* ---- the hard-link copy ---- */
-
-static int copy_file(const char *src, const char *dst, const struct stat *st, wb_error *err) {
-    int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (in < 0) return wb_error_sys(err, "open `%s`", src);
-    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (out < 0) {
-        close(in);
-        return wb_error_sys(err, "create `%s`", dst);
-    }
-    char buf[65536];
-    ssize_t k;
-    int rc = 0;
-    while ((k = read(in, buf, sizeof buf)) > 0)
-        if (write(out, buf, (size_t)k) != k) {
-            rc = wb_error_sys(err, "write `%s`", dst);
-            break;
-        }
-    if (k < 0) rc = wb_error_sys(err, "read `%s`", src);
-    if (rc == 0 && (fchown(out, st->st_uid, st->st_gid) != 0 || fchmod(out, st->st_mode & 07777)))
-        rc = wb_error_sys(err, "set the owner of `%s`", dst);
-    close(in);
-    close(out);
-    if (rc == 0) set_times(dst, st);
-    return rc;
-}
-
-static int link_tree(const char *src, const char *dst, int depth, wb_error *err) {
-    struct stat st;
-    if (lstat(src, &st) != 0) return wb_error_sys(err, "stat `%s`", src);
-    if (!S_ISDIR(st.st_mode)) {
-        if (linkat(AT_FDCWD, src, AT_FDCWD, dst, 0) == 0) return 0;
-        if (errno != EXDEV && errno != EMLINK && errno != EPERM)
-            return wb_error_sys(err, "link `%s`", dst);
-        if (S_ISREG(st.st_mode)) return copy_file(src, dst, &st, err);
-        if (S_ISLNK(st.st_mode)) {
-            char target[MAX_PATH];
-            ssize_t n = readlink(src, target, sizeof target - 1);
-            if (n < 0) return wb_error_sys(err, "read the link `%s`", src);
-            target[n] = '\0';
-            if (symlink(target, dst) != 0) return wb_error_sys(err, "create `%s`", dst);
-            if (lchown(dst, st.st_uid, st.st_gid) != 0) {
-                /* the owner of a symlink matters to nobody here */
-            }
-            return 0;
-        }
-        return 0; /* nothing else is unpacked into a rootfs */
-    }
-    if (depth > MAX_DEPTH) return wb_error_set(err, ELOOP, "`%s`: too deep", src);
-    if (mkdir(dst, 0700) != 0) return wb_error_sys(err, "create `%s`", dst);
-    char **names;
-    size_t n;
-    if (list_dir(src, &names, &n, err) < 0) return -1;
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        char s[MAX_PATH], d[MAX_PATH];
-        if ((rc = join(s, src, names[i], err)) == 0 && (rc = join(d, dst, names[i], err)) == 0)
-            rc = link_tree(s, d, depth + 1, err);
-    }
-    free_names(names, n);
-    if (rc == 0 && (chown(dst, st.st_uid, st.st_gid) != 0 || chmod(dst, st.st_mode & 07777) != 0))
-        rc = wb_error_sys(err, "set the mode of `%s`", dst);
-    if (rc == 0) set_times(dst, &st);
-    return rc;
-}
-
-int wb__root_link_copy(const char *src, const char *dst, wb_error *err) {
-    return link_tree(src, dst, 0, err);
-}
-
 /* ---- owners ---- */
 
 /* The parent directory of `rel` inside the root, no symlink followed. */
@@ -145,29 +70,6 @@ static int open_parent(int rootfd, const char *rel, const char **leaf) {
                            .resolve =
                                RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
     return (int)syscall(SYS_openat2, rootfd, dir, &how, sizeof how);
-}
-
-/* A file still shared with the image's rootfs (a hard link of the copy) gets its own inode
- * before its owner or mode changes. */
-static void unshare_file(int dfd, const char *leaf, const struct stat *st) {
-    if (!S_ISREG(st->st_mode) || st->st_nlink < 2) return;
-    char tmp[300];
-    snprintf(tmp, sizeof tmp, ".wb-own.%.200s", leaf);
-    int in = openat(dfd, leaf, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    int out = in < 0 ? -1 : openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    bool ok = out >= 0;
-    char buf[65536];
-    ssize_t k;
-    while (ok && (k = read(in, buf, sizeof buf)) != 0)
-        ok = k > 0 && write(out, buf, (size_t)k) == k;
-    if (ok) {
-        struct timespec t[2] = {st->st_atim, st->st_mtim};
-        futimens(out, t);
-        ok = renameat(dfd, tmp, dfd, leaf) == 0;
-    }
-    if (!ok && out >= 0) unlinkat(dfd, tmp, 0);
-    if (in >= 0) close(in);
-    if (out >= 0) close(out);
 }
 
 int wb__root_apply_owners(const char *blob, const char *root, wb_error *err) {
@@ -204,7 +106,6 @@ int wb__root_apply_owners(const char *blob, const char *root, wb_error *err) {
                         (!S_ISLNK(st.st_mode) && ((perm | st.st_mode) & 06000) &&
                          (st.st_mode & 07777) != perm));
         if (differs) {
-            unshare_file(dfd, leaf, &st);
             if (fchownat(dfd, leaf, (uid_t)uid, (gid_t)gid, AT_SYMLINK_NOFOLLOW) != 0)
                 rc = wb_error_sys(err, "set the owner of `%s`", rel);
             else if (!S_ISLNK(st.st_mode) && fchmodat(dfd, leaf, perm, 0) != 0)
@@ -233,7 +134,7 @@ static bool is_opaque(const char *path) {
 
 /* An empty mount point the runtime made (see build_root.h), absent from the lower. */
 static bool runtime_artifact(const char *rel, const struct stat *st, const char *upper_path,
-                             const char *lower) {
+                             const wb_lowers *lower) {
     static const char *const dirs[] = {"proc", "sys", "dev"};
     static const char *const files[] = {"etc/hostname", "etc/hosts", "etc/resolv.conf"};
     bool match = false;
@@ -252,19 +153,15 @@ static bool runtime_artifact(const char *rel, const struct stat *st, const char 
             if (!strcmp(rel, files[i])) match = true;
     }
     if (!match) return false;
-    char lp[MAX_PATH];
     struct stat ls;
-    if (join(lp, lower, rel, NULL) < 0) return false;
-    return lstat(lp, &ls) != 0 && errno == ENOENT;
+    return wb_lowers_lstat(lower, rel, &ls) != 0 && errno == ENOENT;
 }
 
 /* A directory copied up only because the runtime made mount points in it (etc/ for
  * /etc/hostname): it exists in the lower, is not opaque and holds nothing else. */
-static bool only_artifacts(const char *upper_path, const char *rel, const char *lower) {
-    char lp[MAX_PATH];
+static bool only_artifacts(const char *upper_path, const char *rel, const wb_lowers *lower) {
     struct stat ls;
-    if (join(lp, lower, rel, NULL) < 0 || lstat(lp, &ls) != 0 || !S_ISDIR(ls.st_mode) ||
-        is_opaque(upper_path))
+    if (wb_lowers_lstat(lower, rel, &ls) != 0 || !S_ISDIR(ls.st_mode) || is_opaque(upper_path))
         return false;
     char **names;
     size_t n;
@@ -288,7 +185,7 @@ typedef struct hardlink {
 
 typedef struct layer_walk {
     wb_layer_writer *w;
-    const char *lower;
+    const wb_lowers *lower;
     wb_upper_stats *stats;
     hardlink *links;
     size_t nlinks, cap;
@@ -366,8 +263,8 @@ static int walk_upper(layer_walk *lw, const char *path, const char *rel, int dep
     return rc;
 }
 
-int wb__upper_write_layer(wb_images *s, const char *upper, const char *lower, wb_layer_desc *desc,
-                          wb_upper_stats *stats, wb_error *err) {
+int wb__upper_write_layer(wb_images *s, const char *upper, const wb_lowers *lower,
+                          wb_layer_desc *desc, wb_upper_stats *stats, wb_error *err) {
     memset(stats, 0, sizeof *stats);
     wb_layer_writer *w;
     if (wb_layer_writer_open(s, &w, err) < 0) return -1;
@@ -380,75 +277,4 @@ int wb__upper_write_layer(wb_images *s, const char *upper, const char *lower, wb
         return rc;
     }
     return wb_layer_writer_commit(w, desc, err);
-}
-
-/* ---- moving an upper into the root ---- */
-
-static void drop_overlay_xattrs(const char *path) {
-    char names[4096];
-    ssize_t n = llistxattr(path, names, sizeof names);
-    for (ssize_t i = 0; i < n; i += (ssize_t)strlen(names + i) + 1)
-        if (!strncmp(names + i, "trusted.overlay.", 16)) lremovexattr(path, names + i);
-}
-
-static int empty_dir(const char *path, wb_error *err) {
-    char **names;
-    size_t n;
-    if (list_dir(path, &names, &n, err) < 0) return -1;
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        char p[MAX_PATH];
-        if ((rc = join(p, path, names[i], err)) == 0) rc = wb_remove_tree(p, err);
-    }
-    free_names(names, n);
-    return rc;
-}
-
-static int apply_dir(const char *upper, const char *root, const char *top, const char *rel,
-                     int depth, wb_error *err) {
-    if (depth > MAX_DEPTH) return wb_error_set(err, ELOOP, "`%s`: too deep", upper);
-    char **names;
-    size_t n;
-    if (list_dir(upper, &names, &n, err) < 0) return -1;
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        char u[MAX_PATH], r[MAX_PATH], sub[MAX_PATH];
-        struct stat us, rs;
-        if ((rc = join(u, upper, names[i], err)) < 0 || (rc = join(r, root, names[i], err)) < 0 ||
-            (rc = join(sub, rel, names[i], err)) < 0)
-            break;
-        if (lstat(u, &us) != 0) {
-            rc = wb_error_sys(err, "stat `%s`", u);
-            break;
-        }
-        bool exists = lstat(r, &rs) == 0;
-        if (!exists && runtime_artifact(sub, &us, u, top)) continue;
-        if (is_whiteout(&us)) {
-            rc = wb_remove_tree(r, err);
-        } else if (S_ISDIR(us.st_mode)) {
-            if (exists && !S_ISDIR(rs.st_mode) && (rc = wb_remove_tree(r, err)) < 0) break;
-            if (!exists || !S_ISDIR(rs.st_mode)) {
-                if (mkdir(r, 0700) != 0) rc = wb_error_sys(err, "create `%s`", r);
-            } else if (is_opaque(u)) {
-                rc = empty_dir(r, err);
-            }
-            if (rc == 0) rc = apply_dir(u, r, top, sub, depth + 1, err);
-            if (rc == 0 && (lchown(r, us.st_uid, us.st_gid) != 0 || chmod(r, us.st_mode & 07777)))
-                rc = wb_error_sys(err, "set the mode of `%s`", r);
-            if (rc == 0) set_times(r, &us);
-        } else {
-            if (exists && (rc = wb_remove_tree(r, err)) < 0) break;
-            if (rename(u, r) != 0) {
-                rc = wb_error_sys(err, "move `%s` into the stage's root", u);
-                break;
-            }
-            drop_overlay_xattrs(r);
-        }
-    }
-    free_names(names, n);
-    return rc;
-}
-
-int wb__upper_apply(const char *upper, const char *root, wb_error *err) {
-    return apply_dir(upper, root, root, "", 0, err);
 }

@@ -120,7 +120,7 @@ int wb__run_container(const wb_run_job *job, int *exit_code, char *msg, size_t m
         .argc = job->cmd->argc,
         .env = job->env,
         .nenv = job->nenv,
-        .image_rootfs = job->lower,
+        .lowers = job->lowers,
         .dir = job->dir,
         .workdir = job->workdir,
         .user = job->user,

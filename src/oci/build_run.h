@@ -11,6 +11,7 @@
 
 #include "base/error.h"
 #include "oci/dockerfile.h"
+#include "oci/layers.h"
 
 /* What a RUN instruction executes. */
 typedef struct wb_run_command {
@@ -34,7 +35,7 @@ typedef struct wb_run_job {
     const wb_run_command *cmd;
     char *const *env; /* complete "K=V" list (PATH included) */
     size_t nenv;
-    const char *lower;   /* the stage's root (read-only lower of the overlay) */
+    const wb_lowers *lowers; /* the stage's layers (the overlay's lower directories) */
     const char *dir;     /* the container's directory: upper/, work/, rootfs/, etc/ */
     const char *workdir; /* NULL: / */
     const char *user;    /* NULL: root */

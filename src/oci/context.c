@@ -451,6 +451,8 @@ int wb_tartree_read(int fd, int index, unsigned flags, const wb_tartree_limits *
         if (rc == 0 && n) {
             if (type != AE_IFLNK) n->perm = ar->archive_entry_perm(e) & 07777;
             n->mtime = ar->archive_entry_mtime(e);
+            n->uid = (uint32_t)ar->archive_entry_uid(e);
+            n->gid = (uint32_t)ar->archive_entry_gid(e);
             if (!hard && type != AE_IFREG) n->layer = index;
         }
         if (rc < 0) wb_error_wrap(err, "entry `%.200s`", name);

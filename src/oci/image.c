@@ -3,6 +3,7 @@
 #include "oci/build_root.h"
 #include "oci/platform.h"
 #include "oci/image.h"
+#include "oci/layers.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -359,17 +360,7 @@ fail:
 
 /* ---- the Wasm module ---- */
 
-static bool starts_with_wasm_magic(const char *path) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) return false;
-    char magic[4];
-    bool ok = read(fd, magic, 4) == 4 && !memcmp(magic, "\0asm", 4);
-    close(fd);
-    return ok;
-}
-
-int wb_image_wasm_entry(wb_images *s, wb_image *img, char **path, wb_error *err) {
-    *path = NULL;
+int wb_image_wasm_open(wb_images *s, wb_image *img, wb_error *err) {
     if (img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI) {
         for (size_t i = 0; i < img->nlayers; i++) {
             const char *mt = img->layers[i].media_type;
@@ -377,8 +368,9 @@ int wb_image_wasm_entry(wb_images *s, wb_image *img, char **path, wb_error *err)
                 !strcmp(mt, WB_MT_RUNWASI_COMPONENT)) {
                 char blob[4096];
                 if (wb_blob_path(s, img->layers[i].digest, blob, sizeof blob, err) < 0) return -1;
-                *path = wb_strdup(blob);
-                return 0;
+                int fd = open(blob, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd < 0) return wb_error_sys(err, "open `%s`", blob);
+                return fd;
             }
         }
         return wb_error_set(err, ENOENT, "the image has no Wasm layer");
@@ -387,31 +379,28 @@ int wb_image_wasm_entry(wb_images *s, wb_image *img, char **path, wb_error *err)
     if (!entry)
         return wb_error_set(err, EINVAL,
                             "no command specified: the image has no ENTRYPOINT or CMD");
-    char *rootfs;
-    if (wb_image_rootfs(s, img, &rootfs, err) < 0) return -1;
+    if (strstr(entry, ".."))
+        return wb_error_set(err, EACCES, "exec %s: the entrypoint may not contain `..`", entry);
+    /* a path in the image, absolute or relative to its working directory, resolved inside the
+     * image's files (never out of them) */
     char full[4096];
-    int rc = -1;
-    /* resolve inside the rootfs: the entrypoint is a path in the image, absolute or relative to
-     * its working directory; it must not lead out of the rootfs */
     const char *wd = img->workdir ? img->workdir : "/";
-    if (entry[0] == '/')
-        rc = wb_path_join(full, sizeof full, err, "%s%s", rootfs, entry);
-    else
-        rc = wb_path_join(full, sizeof full, err, "%s%s/%s", rootfs, wd, entry);
-    if (rc == 0 && strstr(entry, "..")) {
-        rc = wb_error_set(err, EACCES, "exec %s: the entrypoint may not contain `..`", entry);
-    } else if (rc == 0 && !starts_with_wasm_magic(full)) {
-        struct stat st;
-        if (lstat(full, &st) != 0)
-            rc = wb_error_set(err, ENOENT, "exec: \"%s\": stat %s: no such file or directory",
-                              entry, entry);
-        else
-            rc = wb_error_set(err, ENOEXEC, "exec %s: exec format error (not a WebAssembly module)",
-                              entry);
-    } else if (rc == 0 && img->wasm == WB_WASM_NOT) {
-        img->wasm = WB_WASM_MAGIC;
+    if (wb_path_join(full, sizeof full, err, "%s%s%s", entry[0] == '/' ? "" : wd,
+                     entry[0] == '/' ? "" : "/", entry) < 0)
+        return -1;
+    wb_lowers l;
+    if (wb_image_lowers(s, img, &l, err) < 0) return -1;
+    int fd = wb_lowers_open(&l, full, O_RDONLY);
+    wb_lowers_free(&l);
+    if (fd < 0)
+        return wb_error_set(err, ENOENT, "exec: \"%s\": stat %s: no such file or directory",
+                            entry, entry);
+    char magic[4];
+    if (pread(fd, magic, 4, 0) != 4 || memcmp(magic, "\0asm", 4) != 0) {
+        close(fd);
+        return wb_error_set(err, ENOEXEC,
+                            "exec %s: exec format error (not a WebAssembly module)", entry);
     }
-    if (rc == 0) *path = wb_strdup(full);
-    free(rootfs);
-    return rc;
+    if (img->wasm == WB_WASM_NOT) img->wasm = WB_WASM_MAGIC;
+    return fd;
 }

@@ -66,7 +66,7 @@ typedef struct wb_image {
     char *workdir, *user;
     json_t *manifest; /* the parsed documents (owned) */
     json_t *config;
-    wb_wasm_kind wasm; /* WB_WASM_MAGIC is only known after wb_image_wasm_entry */
+    wb_wasm_kind wasm; /* WB_WASM_MAGIC is only known after wb_image_wasm_open */
 } wb_image;
 
 /* Load a registered image (its manifest and config blobs). */
@@ -103,9 +103,10 @@ int wb_image_rootfs(wb_images *s, const wb_image *img, char **path, wb_error *er
  * and they are not unpacked yet. */
 bool wb_image_rootfs_needs_unpack(wb_images *s, const wb_image *img);
 
-/* Where the image's Wasm module is: for rootfs images, the entrypoint's file inside the rootfs
- * (also settles WB_WASM_MAGIC); for artifacts and runwasi layers, the layer blob. Malloc'd path;
- * fails with "exec format error" naming the file when the entrypoint is not a Wasm module. */
-int wb_image_wasm_entry(wb_images *s, wb_image *img, char **path, wb_error *err);
+/* Open the image's Wasm module (a descriptor, read-only): for rootfs images, the entrypoint's
+ * file inside the image's files (layers.h; this also settles WB_WASM_MAGIC); for artifacts and
+ * runwasi layers, the layer blob. Fails with "exec format error" naming the file when the
+ * entrypoint is not a Wasm module. */
+int wb_image_wasm_open(wb_images *s, wb_image *img, wb_error *err);
 
 #endif

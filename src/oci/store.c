@@ -126,7 +126,7 @@ static void unlock(wb_images *s) {
  * end. A process that writes blobs holds a shared flock on gc.lock for as long as its store is
  * open; collection deletes blobs only when it can take that lock exclusively. */
 
-static void hold_ingest(wb_images *s) {
+void wb_images_hold_gc(wb_images *s) {
     if (s->ingest_fd >= 0) return;
     char path[4096];
     snprintf(path, sizeof path, "%s/gc.lock", s->dir);
@@ -179,7 +179,7 @@ int wb_blob_writer_open(wb_images *s, const char *expect_digest, int64_t expect_
     *out = NULL;
     if (expect_digest && !wb_digest_valid(expect_digest))
         return wb_error_set(err, EINVAL, "invalid digest \"%.80s\"", expect_digest);
-    hold_ingest(s);
+    wb_images_hold_gc(s);
     wb_hasher *h = wb_hasher_new(err);
     if (!h) return -1;
     wb_blob_writer *w = wb_calloc(1, sizeof *w);
@@ -671,6 +671,32 @@ static void mark(char ***live, size_t *n, const char *d) {
     if (d && wb_digest_valid(d)) add_string(live, n, d);
 }
 
+/* Remove what dir holds (directories named by digest hex) that live does not list, and what a
+ * killed unpack left (.tmp.*) once old. */
+static void sweep_unpacked(const char *path, char **live, size_t nlive) {
+    DIR *dir = opendir(path);
+    struct dirent *de;
+    while (dir && (de = readdir(dir))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        struct stat st;
+        if (de->d_name[0] == '.') {
+            if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                time(NULL) - st.st_mtime < 3600)
+                continue;
+        } else {
+            char digest[WB_DIGEST_MAX + 256];
+            snprintf(digest, sizeof digest, "sha256:%s", de->d_name);
+            bool keep = false;
+            for (size_t i = 0; i < nlive && !keep; i++) keep = !strcmp(live[i], digest);
+            if (keep) continue;
+        }
+        char victim[4096 + 256];
+        snprintf(victim, sizeof victim, "%s/%s", path, de->d_name);
+        wb_remove_tree(victim, NULL);
+    }
+    if (dir) closedir(dir);
+}
+
 int wb_images_gc(wb_images *s, uint64_t *freed, wb_error *err) {
     if (freed) *freed = 0;
     if (lock(s, err) < 0) return -1;
@@ -688,15 +714,24 @@ int wb_images_gc(wb_images *s, uint64_t *freed, wb_error *err) {
         if (!d || wb_blob_read(s, d, WB_MAX_MANIFEST_BYTES, &data, &len, NULL) < 0) continue;
         json_t *m = json_loadb((const char *)data, len, 0, NULL);
         free(data);
-        mark(&live, &nlive,
-             json_string_value(json_object_get(json_object_get(m, "config"), "digest")));
+        const char *cd = json_string_value(json_object_get(json_object_get(m, "config"), "digest"));
+        mark(&live, &nlive, cd);
+        /* the unpacked layers it lists (layers.h), by diff_id */
+        if (cd && wb_blob_read(s, cd, WB_MAX_CONFIG_BYTES, &data, &len, NULL) == 0) {
+            json_t *cfg = json_loadb((const char *)data, len, 0, NULL);
+            free(data);
+            json_t *ids = json_object_get(json_object_get(cfg, "rootfs"), "diff_ids");
+            for (size_t k = 0; k < json_array_size(ids); k++)
+                mark(&live, &nlive, json_string_value(json_array_get(ids, k)));
+            json_decref(cfg);
+        }
         json_t *layers = json_object_get(m, "layers");
         for (size_t k = 0; k < json_array_size(layers); k++)
             mark(&live, &nlive,
                  json_string_value(json_object_get(json_array_get(layers, k), "digest")));
         json_decref(m);
     }
-    /* blobs only when no other process is writing some (see hold_ingest) */
+    /* blobs only when no other process is writing some (see wb_images_hold_gc) */
     char gcpath[4096];
     snprintf(gcpath, sizeof gcpath, "%s/gc.lock", s->dir);
     int gc_fd = s->ingest_fd >= 0 ? s->ingest_fd : open(gcpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -729,28 +764,18 @@ int wb_images_gc(wb_images *s, uint64_t *freed, wb_error *err) {
         if (unlinkat(dirfd(dir), de->d_name, 0) == 0 && freed) *freed += (uint64_t)st.st_size;
     }
     closedir(dir);
+    /* unpacked layers no image lists (under the same lock: a build's new layers are unlisted
+     * until its image is registered) */
+    char unpacked[4096];
+    snprintf(unpacked, sizeof unpacked, "%s/layers", s->dir);
+    sweep_unpacked(unpacked, live, nlive);
     if (gc_fd != s->ingest_fd)
         close(gc_fd);
     else
         flock(gc_fd, LOCK_SH);
     /* unpacked root filesystems of images that are gone */
-    char rootfs[4096];
-    snprintf(rootfs, sizeof rootfs, "%s/rootfs", s->dir);
-    dir = opendir(rootfs);
-    if (dir) {
-        while ((de = readdir(dir))) {
-            if (de->d_name[0] == '.') continue;
-            char digest[WB_DIGEST_MAX + 256];
-            snprintf(digest, sizeof digest, "sha256:%s", de->d_name);
-            bool keep = false;
-            for (size_t i = 0; i < nlive && !keep; i++) keep = !strcmp(live[i], digest);
-            if (keep) continue;
-            char path[4096 + 256];
-            snprintf(path, sizeof path, "%s/%s", rootfs, de->d_name);
-            wb_remove_tree(path, NULL);
-        }
-        closedir(dir);
-    }
+    snprintf(unpacked, sizeof unpacked, "%s/rootfs", s->dir);
+    sweep_unpacked(unpacked, live, nlive);
     rc = 0;
 out:
     for (size_t i = 0; i < nlive; i++) free(live[i]);

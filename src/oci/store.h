@@ -81,6 +81,9 @@ int wb_images_untag(wb_images *s, const char *tag, wb_error *err);
 int wb_images_remove(wb_images *s, const char *manifest_digest, wb_error *err);
 /* Delete blobs no image refers to, and stale temporary files. */
 int wb_images_gc(wb_images *s, uint64_t *freed, wb_error *err);
+/* Keep wb_images_gc from removing blobs and unpacked layers until s is closed (a process that
+ * writes blobs, or unpacks layers not yet listed by a registered image). */
+void wb_images_hold_gc(wb_images *s);
 
 int wb_images_list(wb_images *s, wb_image_record **out, size_t *n, wb_error *err);
 /* Find an image by name[:tag], name@digest, "sha256:<id>", or a unique ID prefix (of the config

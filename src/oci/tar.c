@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
@@ -469,12 +471,39 @@ static int apply_whiteout(walker *w, int dir, const char *parent, const char *le
     return 0;
 }
 
+/* A whiteout in overlayfs's format (WB_TAR_OVERLAY_WHITEOUTS): this layer's directory says what
+ * it hides from the layers below it. */
+static int overlay_whiteout(walker *w, int dir, const char *parent, const char *leaf,
+                            const char *entry, wb_error *err) {
+    if (!strcmp(leaf, WHITEOUT_OPAQUE)) {
+        int fd = openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int rc = fd < 0 ? -1 : fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0);
+        int e = errno;
+        if (fd >= 0) close(fd);
+        if (rc != 0) return bad_entry(err, e, entry, "mark the directory opaque: %s", strerror(e));
+        return 0;
+    }
+    const char *victim = leaf + strlen(WHITEOUT_PREFIX);
+    if (!*victim || !strcmp(victim, ".") || !strcmp(victim, ".."))
+        return bad_entry(err, EINVAL, entry, "invalid whiteout name");
+    char path[MAX_PATH_LEN + 300];
+    snprintf(path, sizeof path, "%s%s%s", parent, parent[0] ? "/" : "", victim);
+    if (table_find(&w->seen, path)) return 0; /* this layer's own file hides the lower ones */
+    if (mknodat(dir, victim, S_IFCHR | 0600, makedev(0, 0)) != 0 && errno != EEXIST)
+        return bad_entry(err, errno, entry, "record the whiteout: %s", strerror(errno));
+    return 0;
+}
+
 /* Materialise one checked entry. */
 static int extract_entry(walker *w, struct archive_entry *e, const char *path, enum kind kind,
                          const char *hardlink, bool whiteout, wb_error *err) {
     char parent[MAX_PATH_LEN + 1];
     const char *leaf;
     split(path, parent, &leaf);
+    if (whiteout && (w->flags & WB_TAR_OVERLAY_WHITEOUTS)) {
+        int pdir = parent_dir(w, parent, path, err);
+        return pdir < 0 ? -1 : overlay_whiteout(w, pdir, parent, leaf, path, err);
+    }
     if (whiteout) { /* nothing to hide where there is no directory: do not create one */
         wb_error why = {0};
         int wdir = open_dir(w, parent, false, path, &why);
@@ -608,10 +637,11 @@ static int check_and_apply(walker *w, struct archive_entry *e, wb_error *err) {
     bool beneath = beneath_whiteout(path, leaf);
     if ((whiteout || beneath) && (w->flags & WB_TAR_REFUSE_WHITEOUTS))
         return bad_entry(err, EPERM, raw, "whiteout entries are not allowed here");
-    if (!(w->flags & WB_TAR_APPLY_WHITEOUTS)) whiteout = false;
+    unsigned honour = WB_TAR_APPLY_WHITEOUTS | WB_TAR_OVERLAY_WHITEOUTS;
+    if (!(w->flags & honour)) whiteout = false;
     /* `.wh.x/` written as a directory with entries: the whiteout is the directory entry itself;
      * what the tar puts beneath it means nothing and must not recreate it */
-    if (beneath && (w->flags & WB_TAR_APPLY_WHITEOUTS)) return 0;
+    if (beneath && (w->flags & honour)) return 0;
 
     path_slot *prev = table_find(&w->seen, path);
     if (prev && !prev->implicit && (w->flags & WB_TAR_REFUSE_DUPLICATES))

@@ -22,6 +22,11 @@ enum {
     WB_TAR_KEEP_OWNERS = 16, /* entries get the archive's uid/gid (as root: `cp -a`) */
     WB_TAR_KEEP_DIRS = 32,   /* a directory and a non-directory never replace each other (an
                               * error, as Docker's noOverwriteDirNonDir) */
+    WB_TAR_OVERLAY_WHITEOUTS = 64, /* whiteouts kept in overlayfs's format, for a layer unpacked
+                                    * alone into a fresh directory: `.wh.NAME` becomes a 0/0
+                                    * character device NAME (unless the archive has NAME itself),
+                                    * `.wh..wh..opq` the xattr trusted.overlay.opaque=y on its
+                                    * directory. Needs root (CAP_MKNOD, CAP_SYS_ADMIN). */
 };
 
 /* What stopped an archive at a cap (stats->over_limit). */

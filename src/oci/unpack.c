@@ -96,8 +96,8 @@ void wb_layer_limit_hint(wb_error *err, int over_limit) {
     if (over_limit == WB_TAR_OVER_ENTRIES) name_setting(err, WB_LAYER_ENTRIES_SETTING);
 }
 
-int wb_layer_unpack(wb_images *s, const wb_layer_desc *l, const char *dest,
-                    const wb_tar_limits *lim, wb_error *err) {
+static int layer_read(wb_images *s, const wb_layer_desc *l, const char *dest,
+                      const wb_tar_limits *lim, unsigned whiteouts, wb_error *err) {
     wb_tar_limits own;
     if (!lim) {
         if (wb_layer_limits(&own, err) < 0) return -1;
@@ -110,7 +110,7 @@ int wb_layer_unpack(wb_images *s, const wb_layer_desc *l, const char *dest,
     char blob[4096];
     if (wb_blob_path(s, l->digest, blob, sizeof blob, err) < 0) return -1;
     wb_tar_stats st;
-    unsigned flags = WB_TAR_APPLY_WHITEOUTS | WB_TAR_DIGEST;
+    unsigned flags = whiteouts | WB_TAR_DIGEST;
     int rc = dest ? wb_tar_extract(blob, dest, lim, flags, &st, err)
                   : wb_tar_scan(blob, lim, flags, &st, err);
     if (rc < 0) {
@@ -124,6 +124,16 @@ int wb_layer_unpack(wb_images *s, const wb_layer_desc *l, const char *dest,
                             "diff_id %s",
                             l->digest, st.digest, l->diff_id);
     return 0;
+}
+
+int wb_layer_unpack(wb_images *s, const wb_layer_desc *l, const char *dest,
+                    const wb_tar_limits *lim, wb_error *err) {
+    return layer_read(s, l, dest, lim, WB_TAR_APPLY_WHITEOUTS, err);
+}
+
+int wb_layer_unpack_overlay(wb_images *s, const wb_layer_desc *l, const char *dest,
+                            const wb_tar_limits *lim, wb_error *err) {
+    return layer_read(s, l, dest, lim, WB_TAR_OVERLAY_WHITEOUTS, err);
 }
 
 int wb_image_check_layers(wb_images *s, const wb_image *img, wb_error *err) {

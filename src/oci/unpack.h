@@ -45,6 +45,11 @@ bool wb_layer_is_tar(const char *media_type);
 int wb_layer_unpack(wb_images *s, const wb_layer_desc *l, const char *dest,
                     const wb_tar_limits *lim, wb_error *err);
 
+/* The same onto a fresh directory dest, alone, its whiteouts kept in overlayfs's format
+ * (WB_TAR_OVERLAY_WHITEOUTS; needs root): one layer of a stack (layers.h). */
+int wb_layer_unpack_overlay(wb_images *s, const wb_layer_desc *l, const char *dest,
+                            const wb_tar_limits *lim, wb_error *err);
+
 /* Check every tar layer of img without writing anything (pull and load, before they register
  * it). */
 int wb_image_check_layers(wb_images *s, const wb_image *img, wb_error *err);

@@ -16,6 +16,7 @@
 #include "base/timeutil.h"
 #include "oci/build_root.h"
 #include "oci/image.h"
+#include "oci/layers.h"
 #include "oci/store.h"
 #include "runtime/launch.h"
 
@@ -53,7 +54,7 @@ static bool runtime_mount_point(const char *path, const struct stat *st, bool in
 }
 
 /* Walk upper/rel (a directory) against lower/rel. */
-static int walk(const char *upper, const char *lower, const char *rel, changes *cs, int depth,
+static int walk(const char *upper, const wb_lowers *lower, const char *rel, changes *cs, int depth,
                 wb_error *err) {
     if (depth > 256) return wb_error_set(err, ELOOP, "diff: directories nested too deep");
     char dir[8192];
@@ -64,16 +65,15 @@ static int walk(const char *upper, const char *lower, const char *rel, changes *
     int rc = 0;
     while (rc == 0 && (e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        char path[8192], up[8192], low[8192];
+        char path[8192], up[8192];
         if (wb_path_join(path, sizeof path, err, "%s/%s", rel, e->d_name) < 0 ||
-            wb_path_join(up, sizeof up, err, "%s%s", upper, path) < 0 ||
-            wb_path_join(low, sizeof low, err, "%s%s", lower ? lower : "", path) < 0) {
+            wb_path_join(up, sizeof up, err, "%s%s", upper, path) < 0) {
             rc = -1;
             break;
         }
         struct stat st, lst;
         if (lstat(up, &st) != 0) continue;
-        bool in_lower = lower && lstat(low, &lst) == 0;
+        bool in_lower = wb_lowers_lstat(lower, path, &lst) == 0;
         if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) { /* an overlayfs whiteout */
             add_change(cs, 'D', path);
             continue;
@@ -86,9 +86,9 @@ static int walk(const char *upper, const char *lower, const char *rel, changes *
     return rc;
 }
 
-/* The container's upper directory and its image's rootfs (NULL: none). */
-static int layer_dirs(wb_container *c, char *upper, size_t usize, char **lower, wb_error *err) {
-    *lower = NULL;
+/* The container's upper directory and its image's files. */
+static int layer_dirs(wb_container *c, char *upper, size_t usize, wb_lowers *lower, wb_error *err) {
+    memset(lower, 0, sizeof *lower);
     if (wb_path_join(upper, usize, err, "%s/upper", c->dir) < 0) return -1;
     const char *manifest = json_string_value(json_object_get(c->doc, "ImageManifest"));
     if (!manifest) return 0;
@@ -96,7 +96,7 @@ static int layer_dirs(wb_container *c, char *upper, size_t usize, char **lower, 
     wb_image *img;
     if (wb_images_open(c->root, &s, err) < 0) return -1;
     int rc = wb_image_load(s, manifest, &img, err);
-    if (rc == 0 && img->nlayers) rc = wb_image_rootfs(s, img, lower, err);
+    if (rc == 0) rc = wb_image_lowers(s, img, lower, err);
     if (rc == 0) wb_image_free(img);
     wb_images_close(s);
     return rc;
@@ -104,18 +104,18 @@ static int layer_dirs(wb_container *c, char *upper, size_t usize, char **lower, 
 
 int wb_container_diff(wb_container *c, FILE *out, wb_error *err) {
     char upper[4200];
-    char *lower;
+    wb_lowers lower;
     if (layer_dirs(c, upper, sizeof upper, &lower, err) < 0) return -1;
     changes cs = {0};
     struct stat st;
-    int rc = stat(upper, &st) == 0 ? walk(upper, lower, "", &cs, 0, err) : 0;
+    int rc = stat(upper, &st) == 0 ? walk(upper, &lower, "", &cs, 0, err) : 0;
     if (rc == 0) {
         qsort(cs.v, cs.n, sizeof *cs.v, by_path);
         for (size_t i = 0; i < cs.n; i++) fprintf(out, "%c %s\n", cs.v[i].kind, cs.v[i].path);
     }
     for (size_t i = 0; i < cs.n; i++) free(cs.v[i].path);
     free(cs.v);
-    free(lower);
+    wb_lowers_free(&lower);
     return rc;
 }
 
@@ -175,11 +175,11 @@ int wb_container_commit(wb_container *c, const wb_commit_opts *o, char id[WB_DIG
     if (wb_images_open(c->root, &s, err) < 0) return -1;
     int rc = -1;
     bool paused = false;
-    char *lower = NULL;
+    wb_lowers lower = {0};
     wb_layer_desc *layers = NULL;
     json_t *cfg = NULL;
     if (wb_image_load(s, manifest, &img, err) < 0) goto out;
-    if (img->nlayers && wb_image_rootfs(s, img, &lower, err) < 0) goto out;
+    if (wb_image_lowers(s, img, &lower, err) < 0) goto out;
     /* a running container is frozen while its upper directory is read (Docker's --pause) */
     wb_container_reload(c, NULL);
     if (o->pause && wb_container_refresh(c) &&
@@ -190,7 +190,7 @@ int wb_container_commit(wb_container *c, const wb_commit_opts *o, char id[WB_DIG
     wb_layer_desc layer;
     wb_upper_stats stats = {0};
     struct stat st;
-    if (stat(upper, &st) == 0 && wb__upper_write_layer(s, upper, lower, &layer, &stats, err) < 0)
+    if (stat(upper, &st) == 0 && wb__upper_write_layer(s, upper, &lower, &layer, &stats, err) < 0)
         goto out;
     layers = wb_calloc(img->nlayers + 1, sizeof *layers);
     memcpy(layers, img->layers, img->nlayers * sizeof *layers);
@@ -209,7 +209,7 @@ out:
     if (paused) wb_container_pause(c, false, NULL);
     json_decref(cfg);
     free(layers);
-    free(lower);
+    wb_lowers_free(&lower);
     wb_image_free(img);
     wb_images_close(s);
     return rc;

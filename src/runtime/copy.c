@@ -19,9 +19,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/alloc.h"
 #include "base/dynlib.h"
 #include "base/fsutil.h"
 #include "oci/image.h"
+#include "oci/layers.h"
 #include "oci/store.h"
 #include "oci/tar.h"
 #include "runtime/launch.h"
@@ -30,18 +32,25 @@
 
 /* ---- the container's root ---- */
 
-/* The image's unpacked rootfs (NULL: an image without layers). */
-static int image_rootfs(wb_container *c, char **lower, wb_error *err) {
-    *lower = NULL;
+/* The image's files (none: an image without layers), with one slot free on top. */
+static int image_lowers(wb_container *c, wb_lowers *l, wb_error *err) {
+    memset(l, 0, sizeof *l);
     const char *manifest = json_string_value(json_object_get(c->doc, "ImageManifest"));
     if (!manifest) return 0;
     wb_images *s;
     wb_image *img;
     if (wb_images_open(c->root, &s, err) < 0) return -1;
     int rc = wb_image_load(s, manifest, &img, err);
-    if (rc == 0 && img->nlayers) rc = wb_image_rootfs(s, img, lower, err);
-    if (rc == 0) wb_image_free(img);
+    if (rc == 0) {
+        rc = wb_image_lowers(s, img, l, err);
+        wb_image_free(img);
+    }
     wb_images_close(s);
+    if (rc == 0) {
+        l->dirs = wb_realloc(l->dirs, (l->n + 2) * sizeof *l->dirs);
+        memmove(l->dirs + 1, l->dirs, l->n * sizeof *l->dirs);
+        l->dirs[0] = NULL;
+    }
     return rc;
 }
 
@@ -53,16 +62,16 @@ static int make_dir(const char *path, wb_error *err) {
 /* The overlay of a container that is not running (or, read-only, of one that is: its upper
  * directory is then only a lower layer here, which the kernel allows beside the live mount). */
 static int mount_overlay(wb_container *c, bool write, wb_container_root *r, wb_error *err) {
-    char *lower;
-    if (image_rootfs(c, &lower, err) < 0) return -1;
-    char upper[4300], work[4300], incompat[4400], opts[13000];
+    wb_lowers lower; /* dirs[0] is free: the upper directory of a read-only view */
+    if (image_lowers(c, &lower, err) < 0) return -1;
+    char upper[4300], work[4300], incompat[4400];
     int rc = -1;
     if (wb_path_join(upper, sizeof upper, err, "%s/upper", c->dir) < 0 ||
         wb_path_join(work, sizeof work, err, "%s/work", c->dir) < 0 ||
         wb_path_join(r->mount, sizeof r->mount, err, "%s/rootfs", c->dir) < 0 ||
         make_dir(upper, err) < 0 || make_dir(work, err) < 0)
         goto out;
-    if (!lower) { /* no layers: a Linux container's root is its upper dir, a Wasm one's rootfs/ */
+    if (!lower.n) { /* no layers: a Linux container's root is its upper dir, a Wasm one's rootfs/ */
         const char *dir = wb_container_is_linux(c) ? upper : r->mount;
         if (make_dir(dir, err) < 0) goto out;
         r->mount[0] = '\0';
@@ -70,20 +79,10 @@ static int mount_overlay(wb_container *c, bool write, wb_container_root *r, wb_e
         rc = r->fd < 0 ? wb_error_sys(err, "open `%s`", dir) : 0;
         goto out;
     }
-    if (strpbrk(lower, ",:") || strpbrk(upper, ",:")) {
-        rc = wb_error_set(err, EINVAL, "paths with ',' or ':' cannot be overlay layers");
-        goto out;
-    }
-    /* a volatile mount (a Wasm container's) leaves work/incompat behind, which refuses a mount */
-    snprintf(incompat, sizeof incompat, "%s/incompat", work);
+    /* a volatile mount (a Wasm container's) leaves work/work/incompat behind, which refuses a
+     * mount */
+    snprintf(incompat, sizeof incompat, "%s/work/incompat", work);
     if (write) wb_remove_tree(incompat, NULL);
-    int w = write ? snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper,
-                             work)
-                  : snprintf(opts, sizeof opts, "lowerdir=%s:%s", upper, lower);
-    if (w < 0 || (size_t)w >= sizeof opts) {
-        rc = wb_error_set(err, ENAMETOOLONG, "the overlay's options are too long");
-        goto out;
-    }
     if (make_dir(r->mount, err) < 0) goto out;
     if (unshare(CLONE_NEWNS) != 0) {
         rc = wb_error_sys(err, "unshare the mount namespace");
@@ -93,15 +92,24 @@ static int mount_overlay(wb_container *c, bool write, wb_container_root *r, wb_e
         rc = wb_error_sys(err, "make mounts private");
         goto out;
     }
-    if (mount("overlay", r->mount, "overlay", MS_NODEV | (write ? 0 : MS_RDONLY), opts) != 0) {
-        rc = wb_error_sys(err, "mount the container's overlay");
+    lower.dirs[0] = upper;
+    rc = write
+             ? wb_overlay_mount(r->mount, lower.dirs + 1, lower.n, upper, work, MS_NODEV, NULL, err)
+             : wb_overlay_mount(r->mount, lower.dirs, lower.n + 1, NULL, NULL, MS_NODEV | MS_RDONLY,
+                                NULL, err);
+    lower.dirs[0] = NULL;
+    if (rc < 0) {
+        wb_error_wrap(err, "the container's root");
         r->mount[0] = '\0';
         goto out;
     }
     r->fd = open(r->mount, O_PATH | O_DIRECTORY | O_CLOEXEC);
     rc = r->fd < 0 ? wb_error_sys(err, "open `%s`", r->mount) : 0;
 out:
-    free(lower);
+    if (lower.dirs) { /* dirs[0] is ours, not a string to free */
+        memmove(lower.dirs, lower.dirs + 1, lower.n * sizeof *lower.dirs);
+        wb_lowers_free(&lower);
+    }
     return rc;
 }
 

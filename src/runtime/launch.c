@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <linux/openat2.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -24,6 +23,7 @@
 #include "base/alloc.h"
 #include "base/fsutil.h"
 #include "oci/image.h"
+#include "oci/layers.h"
 #include "oci/store.h"
 #include "runtime/cgroup.h"
 #include "runtime/linux_handler.h"
@@ -43,7 +43,7 @@ typedef struct job_storage {
     wb_mount *mounts;
     size_t nmounts;
     char *workdir;
-    char *image_rootfs;
+    wb_lowers lowers; /* the image's files */
     char *rootfs; /* the container's root (overlay or copy), set in the workload */
     char *hostname, *user;
     wb_ulimit *ulimits;
@@ -83,30 +83,25 @@ static void job_release(job_storage *js) {
     free(js->ulimits);
     for (size_t i = 0; i < js->ntmpfs; i++) free(js->tmpfs[i]);
     free(js->tmpfs);
-    free(js->image_rootfs);
+    wb_lowers_free(&js->lowers);
     free(js->rootfs);
     if (js->module_fd >= 0) close(js->module_fd);
     memset(js, 0, sizeof *js);
     js->module_fd = -1;
 }
 
-static int open_in_rootfs(const char *rootfs, const char *workdir, const char *entry) {
-    int dfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) return -1;
+/* The module at entry (absolute, or relative to workdir) in the image's files, never leading out
+ * of them. */
+static int open_in_image(const wb_lowers *l, const char *workdir, const char *entry) {
     char path[8192];
     int n = entry[0] == '/' ? wb_path_join(path, sizeof path, NULL, "%s", entry)
                             : wb_path_join(path, sizeof path, NULL, "%s/%s",
                                            workdir && *workdir ? workdir : "", entry);
     if (n < 0) {
-        close(dfd);
         errno = ENAMETOOLONG;
         return -1;
     }
-    struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
-                           .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
-    int fd = (int)syscall(SYS_openat2, dfd, path, &how, sizeof how);
-    close(dfd);
-    return fd;
+    return wb_lowers_open(l, path, O_RDONLY);
 }
 
 /* The container's image: the one the caller already loaded (c->store, c->image: borrowed), else
@@ -200,7 +195,7 @@ static int linux_prepare(wb_container *c, job_storage *js, int *exit_code, wb_er
     wb_images *store = ji.store;
     wb_image *img = ji.img;
     rc = -1;
-    if (img->nlayers && wb_image_rootfs(store, img, &js->image_rootfs, err) < 0) goto out;
+    if (wb_image_lowers(store, img, &js->lowers, err) < 0) goto out;
     const char *net = json_string_value(json_object_get(host, "NetworkMode"));
     const json_t *ul = json_object_get(host, "Ulimits");
     js->ulimits = wb_calloc(json_array_size(ul) + 1, sizeof *js->ulimits);
@@ -229,7 +224,7 @@ static int linux_prepare(wb_container *c, job_storage *js, int *exit_code, wb_er
         .argc = js->argc,
         .env = js->env,
         .nenv = js->nenv,
-        .image_rootfs = js->image_rootfs,
+        .lowers = &js->lowers,
         .dir = c->dir,
         .workdir = js->workdir,
         .user = js->user,
@@ -294,17 +289,15 @@ static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_erro
     int rc = -1;
     bool artifact = img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI;
     if (artifact) {
-        char *blob;
-        if (wb_image_wasm_entry(store, img, &blob, err) < 0) goto out;
-        js->module_fd = open(blob, O_RDONLY | O_CLOEXEC);
-        free(blob);
+        js->module_fd = wb_image_wasm_open(store, img, err);
+        if (js->module_fd < 0) goto out;
     } else {
         if (js->argc == 0 || !js->argv[0][0]) {
             wb_error_set(err, EINVAL, "no command specified");
             goto out;
         }
-        if (wb_image_rootfs(store, img, &js->image_rootfs, err) < 0) goto out;
-        js->module_fd = open_in_rootfs(js->image_rootfs, js->workdir, js->argv[0]);
+        if (wb_image_lowers(store, img, &js->lowers, err) < 0) goto out;
+        js->module_fd = open_in_image(&js->lowers, js->workdir, js->argv[0]);
         if (js->module_fd < 0) {
             *exit_code = WB_EXIT_NOT_FOUND;
             wb_error_set(err, ENOENT, "exec: \"%s\": stat %s: no such file or directory",
@@ -347,7 +340,7 @@ out:
 
 /* The container's root (overlay or copy) for this job; in the calling process's mount namespace. */
 static int job_rootfs(wb_container *c, job_storage *js, wb_error *err) {
-    if (wb_wasm_prepare_rootfs(c, js->image_rootfs, &js->rootfs, err) < 0) return -1;
+    if (wb_wasm_prepare_rootfs(c, &js->lowers, &js->rootfs, err) < 0) return -1;
     js->job.rootfs = js->rootfs;
     if (wb_wasm_prepare_workdir(js->rootfs, js->workdir, err) < 0) return -1;
     return 0;
@@ -971,7 +964,7 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
          wb_container_mark_running(c, (int)getpid(), (int)getpid(), 0, err) < 0) ||
         fg_io_open(c, auto_remove, &io, err) < 0) {
         wb_container_mark_exited(c, 125, err->msg, NULL);
-        if (js.rootfs && js.image_rootfs) umount2(js.rootfs, MNT_DETACH); /* an overlay */
+        if (js.rootfs && js.lowers.n) umount2(js.rootfs, MNT_DETACH); /* an overlay */
         job_release(&js);
         return -1;
     }
@@ -988,7 +981,7 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
     c->workload_reaped = true;
     /* a container about to be removed needs no final state */
     if (!auto_remove) wb_container_mark_exited(c, *exit_code, rc < 0 ? err->msg : NULL, NULL);
-    if (js.rootfs && js.image_rootfs) umount2(js.rootfs, MNT_DETACH); /* an overlay */
+    if (js.rootfs && js.lowers.n) umount2(js.rootfs, MNT_DETACH); /* an overlay */
     job_release(&js);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "base/error.h"
+#include "oci/layers.h"
 #include "runtime/container.h"
 #include "runtime/linux_security.h"
 
@@ -34,7 +35,8 @@ typedef struct wb_linux_job {
     size_t argc;
     char *const *env; /* "K=V", complete (PATH, HOSTNAME, HOME and TERM already added) */
     size_t nenv;
-    const char *image_rootfs; /* the overlay's lower directory (NULL: an empty root) */
+    const wb_lowers *lowers;  /* the image's files, the overlay's lower directories (none: an
+                               * empty root) */
     const char *dir;          /* the container's directory: upper, work, rootfs, etc/ files */
     const char *workdir;      /* NULL: "/" */
     const char *user;         /* -u USER[:GROUP] (names or numbers); NULL: root */

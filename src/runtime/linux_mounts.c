@@ -66,19 +66,13 @@ static int mount_root(const wb_linux_job *job, const char *root, wb_error *err) 
     if ((mkdir(upper, 0755) != 0 && errno != EEXIST) || (mkdir(work, 0755) != 0 && errno != EEXIST))
         return wb_error_sys(err, "create the container's layer in `%s`", job->dir);
     if (mkdir(root, 0755) != 0 && errno != EEXIST) return wb_error_sys(err, "create `%s`", root);
-    if (!job->image_rootfs) { /* no layers: the container's own directory is all there is */
+    if (!job->lowers->n) { /* no layers: the container's own directory is all there is */
         if (mount(upper, root, NULL, MS_BIND, NULL) != 0)
             return wb_error_sys(err, "bind the container's root");
         return 0;
     }
-    if (strpbrk(job->image_rootfs, ",:") || strpbrk(upper, ",:"))
-        return wb_error_set(err, EINVAL, "paths with ',' or ':' cannot be overlay layers");
-    char opts[13000];
-    if (wb_path_join(opts, sizeof opts, err, "lowerdir=%s,upperdir=%s,workdir=%s",
-                     job->image_rootfs, upper, work) < 0)
-        return -1;
-    if (mount("overlay", root, "overlay", 0, opts) != 0)
-        return wb_error_sys(err, "mount the container's overlay");
+    if (wb_overlay_mount(root, job->lowers->dirs, job->lowers->n, upper, work, 0, NULL, err) < 0)
+        return wb_error_wrap(err, "the container's root");
     return 0;
 }
 

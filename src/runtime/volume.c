@@ -184,11 +184,16 @@ static bool dir_empty(const char *path) {
     return empty;
 }
 
-int wb_volume_copy_up(const char *data_dir, const char *image_rootfs, const char *path,
-                      wb_error *err) {
-    if (!image_rootfs || !dir_empty(data_dir)) return 0;
-    int root = open(image_rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0) return wb_error_sys(err, "open `%s`", image_rootfs);
+typedef struct copy_up {
+    const char *data_dir, *path;
+} copy_up;
+
+/* In the image's files seen merged at image_root. */
+static int copy_from(const char *image_root, void *arg, wb_error *err) {
+    const copy_up *cu = arg;
+    const char *data_dir = cu->data_dir, *path = cu->path;
+    int root = open(image_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) return wb_error_sys(err, "open `%s`", image_root);
     int src = wb_root_open(root, path, WB_ROOT_DIR, false);
     close(root);
     if (src < 0) return 0; /* nothing there in the image */
@@ -212,4 +217,14 @@ int wb_volume_copy_up(const char *data_dir, const char *image_rootfs, const char
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return wb_error_set(err, EIO, "copy the image's %s into the volume (cp -a)", path);
     return 0;
+}
+
+int wb_volume_copy_up(const char *data_dir, const wb_lowers *image, const char *path,
+                      wb_error *err) {
+    if (!image->n || !dir_empty(data_dir)) return 0;
+    int fd = wb_lowers_open(image, path, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return 0; /* nothing there */
+    close(fd);
+    copy_up cu = {data_dir, path};
+    return wb_lowers_with_view(image, copy_from, &cu, err);
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "base/error.h"
+#include "oci/layers.h"
 
 /* Docker's rule for volume names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (one character is refused too). */
 bool wb_volume_name_valid(const char *name);
@@ -35,10 +36,10 @@ int wb_volume_remove(const char *root, const char *name, bool force, wb_error *e
  * taken before the removal); named ones stay. */
 void wb_volumes_remove_anonymous(const char *root, const json_t *mounts);
 
-/* Fill an empty volume's directory with the image's files at `path` in `image_rootfs` (resolved
- * inside it), owners and modes kept; nothing when the volume holds anything already or the image
- * has nothing there. */
-int wb_volume_copy_up(const char *data_dir, const char *image_rootfs, const char *path,
+/* Fill an empty volume's directory with the image's files at `path` (resolved inside them),
+ * owners and modes kept; nothing when the volume holds anything already or the image has nothing
+ * there. */
+int wb_volume_copy_up(const char *data_dir, const wb_lowers *image, const char *path,
                       wb_error *err);
 
 #endif

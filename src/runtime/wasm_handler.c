@@ -60,28 +60,28 @@ int wb_runtime_lookup(const char *name, wb_runtime_kind *kind, const char **cano
 
 /* An overlay with the image's rootfs below and the container's own directory above, mounted in
  * a private mount namespace of this process (it disappears with the process). */
-__attribute__((noinline)) static int mount_overlay(const char *lower, const char *dir,
+__attribute__((noinline)) static int mount_overlay(const wb_lowers *l, const char *dir,
                                                    const char *root, wb_error *err) {
-    char upper[4300], work[4300], opts[13000];
+    char upper[4300], work[4300];
     snprintf(upper, sizeof upper, "%s/upper", dir);
     snprintf(work, sizeof work, "%s/work", dir);
     if ((mkdir(upper, 0755) != 0 && errno != EEXIST) || (mkdir(work, 0755) != 0 && errno != EEXIST))
         return wb_error_sys(err, "create the container's layer in `%s`", dir);
-    /* a volatile overlay leaves work/incompat/volatile behind, which refuses a remount of the
-     * same layer (a restart): the container's data is in upper, the work directory is scratch */
+    /* a volatile overlay leaves work/work/incompat/volatile behind, which refuses a remount of
+     * the same layer (a restart): the container's data is in upper, the work directory is
+     * scratch. (Before layers were stacked, the refused mount fell back to a copy of the image's
+     * files, which lost the container's own changes at each restart.) */
     char incompat[4400];
-    snprintf(incompat, sizeof incompat, "%s/incompat", work);
+    snprintf(incompat, sizeof incompat, "%s/work/incompat", work);
     wb_remove_tree(incompat, NULL);
-    if (strpbrk(lower, ",:") || strpbrk(upper, ",:"))
-        return wb_error_set(err, EINVAL, "paths with ',' or ':' cannot be overlay layers");
-    /* volatile: no syncs of the container's layer (it is disposable), which makes unmounting cheap
-     */
-    snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s,workdir=%s,volatile", lower, upper, work);
     if (unshare(CLONE_NEWNS) != 0) return wb_error_sys(err, "unshare the mount namespace");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
         return wb_error_sys(err, "make mounts private");
-    if (mount("overlay", root, "overlay", MS_NODEV | MS_NOSUID, opts) != 0)
-        return wb_error_sys(err, "mount the container's overlay");
+    /* volatile: no syncs of the container's layer (it is disposable), which makes unmounting
+     * cheap */
+    if (wb_overlay_mount(root, l->dirs, l->n, upper, work, MS_NODEV | MS_NOSUID, "volatile", err) <
+        0)
+        return wb_error_wrap(err, "the container's root");
     return 0;
 }
 
@@ -102,24 +102,24 @@ __attribute__((noinline)) static int copy_tree(const char *from, const char *to,
     return 0;
 }
 
-int wb_wasm_prepare_rootfs(wb_container *c, const char *image_rootfs, char **root, wb_error *err) {
+int wb_wasm_prepare_rootfs(wb_container *c, const wb_lowers *l, char **root, wb_error *err) {
     char path[4300];
     *root = NULL;
     snprintf(path, sizeof path, "%s/rootfs", c->dir);
-    if (!image_rootfs) {
+    if (!l->n) {
         if (mkdir(path, 0755) != 0 && errno != EEXIST)
             return wb_error_sys(err, "create `%s`", path);
         *root = wb_strdup(path);
         return 0;
     }
     if (mkdir(path, 0755) != 0 && errno != EEXIST) return wb_error_sys(err, "create `%s`", path);
-    wb_error oerr;
-    if (geteuid() == 0 && mount_overlay(image_rootfs, c->dir, path, &oerr) == 0) {
+    if (wb_layers_apart()) { /* layers apart: only an overlay stacks them */
+        if (mount_overlay(l, c->dir, path, err) < 0) return -1;
         *root = wb_strdup(path);
         return 0;
     }
     rmdir(path);
-    if (copy_tree(image_rootfs, path, err) < 0) return -1;
+    if (copy_tree(l->dirs[0], path, err) < 0) return -1; /* one flattened directory */
     *root = wb_strdup(path);
     return 0;
 }

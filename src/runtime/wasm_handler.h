@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "base/error.h"
+#include "oci/layers.h"
 #include "runtime/container.h"
 
 /* The runtimes users name with --runtime. */
@@ -46,8 +47,9 @@ typedef struct wb_wasm_job {
     bool process_exits;
 } wb_wasm_job;
 
-/* Prepare the container's root under c->dir/rootfs (overlay or copy). */
-int wb_wasm_prepare_rootfs(wb_container *c, const char *image_rootfs, char **root, wb_error *err);
+/* Prepare the container's root under c->dir/rootfs: an overlay of the image's files with the
+ * container's own layer above (as root), else a copy of the (flattened) files. */
+int wb_wasm_prepare_rootfs(wb_container *c, const wb_lowers *l, char **root, wb_error *err);
 
 /* Make the working directory (absolute, inside the container) under the container's root
  * `rootfs` if it is missing, resolving every component inside that root (as Docker creates a

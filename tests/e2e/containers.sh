@@ -266,7 +266,17 @@ expect rootfs-run 0 $'hello from wasm\narg 1: x' "" -- "$WB" run --rm fsimg x
 "$WB" run -d --name fsloop --restart on-failure:2 fsimg --exit 1 >/dev/null
 check rootfs-restarts wait_for 15 bash -c "[ \"\$('$WB' inspect --format '{{.RestartCount}} {{.State.Status}}' fsloop)\" = '2 exited' ]"
 expect rootfs-restart-logs 0 "3" "" -- bash -c "'$WB' logs fsloop | grep -c 'hello from wasm'"
-check rootfs-image-unchanged bash -c "[ -z \"\$(find '$WASMBOX_ROOT/images/rootfs' -newer '$T/ctx/Dockerfile' -type f ! -path '*/bin/hello.wasm')\" ]"
+# the image's files (its layers as root, else its flattened rootfs) are never written by a container
+IMGFILES=$WASMBOX_ROOT/images/layers
+[ "$(id -u)" = 0 ] || IMGFILES=$WASMBOX_ROOT/images/rootfs
+check rootfs-image-files-there [ -n "$(find "$IMGFILES" -path '*/bin/hello.wasm')" ]
+check rootfs-image-unchanged bash -c "[ -z \"\$(find '$IMGFILES' -newer '$T/ctx/Dockerfile' -type f ! -path '*/bin/hello.wasm')\" ]"
+# the container's own files survive a restart (its overlay mounted again over the same layer)
+"$WB" create --name fsr fsimg --read /note.txt >/dev/null
+printf kept >"$T/note.txt"
+"$WB" cp "$T/note.txt" fsr:/note.txt
+expect rootfs-keeps-files 0 $'hello from wasm\nkept' "" -- "$WB" start -a fsr
+expect rootfs-keeps-files-restarted 0 $'hello from wasm\nkept' "" -- "$WB" start -a fsr
 
 # inspect shape, --memory
 check inspect-shape bash -c "'$WB' inspect three | python3 -c 'import json,sys; d=json.load(sys.stdin)[0]; sys.exit(0 if all(k in d for k in (\"Id\",\"Name\",\"Created\",\"State\",\"RestartCount\",\"Config\",\"HostConfig\",\"Platform\",\"Image\")) and all(k in d[\"State\"] for k in (\"Status\",\"Running\",\"ExitCode\",\"Pid\",\"StartedAt\",\"FinishedAt\",\"OOMKilled\")) and d[\"Name\"]==\"/three\" else 1)'"

@@ -76,10 +76,11 @@ store_sound() {
     done
     [ ! -e "$root/images/index.json" ] || python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$root/images/index.json" || return 1
     "$WB" images >/dev/null || return 1
-    ! ls -A "$root/images/rootfs" 2>/dev/null | grep -q '^\.tmp'
+    ! ls -A "$root/images/rootfs" "$root/images/layers" 2>/dev/null | grep -q '^\.tmp'
 }
-# rootfs directories present (by config hex)
-rootfs_count() { ls -A "$WASMBOX_ROOT/images/rootfs" 2>/dev/null | grep -vc '^\.tmp'; }
+# unpacked image files present: layer directories (as root, by diff_id hex) or flattened root
+# filesystems (by config hex)
+rootfs_count() { ls -A "$WASMBOX_ROOT/images/layers" "$WASMBOX_ROOT/images/rootfs" 2>/dev/null | grep -v '^\.tmp' | grep -c '^[0-9a-f]\{64\}$'; }
 # how much the store holds on disk, in MiB
 store_mib() { du -sm "$WASMBOX_ROOT" | cut -f1; }
 
@@ -146,7 +147,11 @@ check zeros-take-no-disk [ "$(store_mib)" -lt 48 ]
 
 # ==== whiteouts written as directories ====
 expect run-whiteout 0 "hello from wasm" "" -- "$WB" run --rm "$R/whiteout:1"
-WH=$WASMBOX_ROOT/images/rootfs/$(sed 's/^sha256://' "$T/config-whiteout")
+# the image's files as a container sees them (layers stacked, or flattened without root)
+WHC=$("$WB" create "$R/whiteout:1")
+WH=$T/whiteout-view
+mkdir -p "$WH" && "$WB" export "$WHC" | tar -x -C "$WH"
+"$WB" rm "$WHC" >/dev/null
 check whiteout-rootfs [ -e "$WH/hello.wasm" ]
 check whiteout-victim-gone [ ! -e "$WH/victim" ]
 check whiteout-dir-not-left [ ! -e "$WH/.wh.victim" ]

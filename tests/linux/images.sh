@@ -100,6 +100,28 @@ done
 expect "images-lists-both" 0 "busybox:latest
 debian:bookworm" -- bash -c "'$WB' images --format '{{.Repository}}:{{.Tag}}' | sort"
 
+section "layers on disk (each unpacked once, shared)"
+# as root every tar layer is unpacked once, on its own, under images/layers/<diff_id hex>, and
+# stacked by overlayfs: a child image shares its base's directory; no flattened rootfs is made
+mkdir -p "$T/child"
+echo child >"$T/child/note.txt"
+printf 'FROM busybox\nCOPY note.txt /note.txt\n' >"$T/child/Dockerfile"
+"$WB" build -q -t child:1 "$T/child" >/dev/null 2>&1
+layer_hex() { "$WB" image inspect --format "{{index .RootFS.Layers $2}}" "$1" | sed 's/^sha256://'; }
+BASE=$(layer_hex busybox:latest 0)
+TOP=$(layer_hex child:1 1)
+expect "child-shares-base-layer" 0 "$BASE" -- layer_hex child:1 0
+expect "run-base" 0 "" -- "$WB" run --rm busybox:latest true
+expect "run-child" 0 "child" -- "$WB" run --rm child:1 cat /note.txt
+L=$WASMBOX_ROOT/images/layers
+check "base-layer-unpacked-once" [ -d "$L/$BASE" ] && [ "$(ls "$L" | grep -c "^$BASE\$")" = 1 ]
+check "child-layer-alone" bash -c "[ \"\$(find '$L/$TOP' -mindepth 1 -printf '%P\n' | sort | tr '\n' ' ')\" = 'note.txt ' ]"
+check "no-flattened-rootfs" bash -c "[ -z \"\$(ls -A '$WASMBOX_ROOT/images/rootfs' 2>/dev/null)\" ]"
+"$WB" rmi child:1 >/dev/null
+check "rmi-removes-its-layer" [ ! -e "$L/$TOP" ]
+check "rmi-keeps-shared-layer" [ -d "$L/$BASE" ]
+expect "base-still-runs" 0 "" -- "$WB" run --rm busybox:latest true
+
 section "podman (reference runtime)"
 if ! command -v podman >/dev/null || ! command -v runc >/dev/null; then
     fail "podman-installed (run scripts/deps.sh)"

@@ -5,6 +5,8 @@
  * compression goes through libarchive's writer. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -650,4 +652,82 @@ TEST(import_changes) {
     ASSERT_EQ(wb_import_apply_change(config, "ENV A=\"unterminated", &err), -1);
     ASSERT_EQ(wb_import_apply_change(config, "EXPOSE http", &err), -1);
     json_decref(config);
+}
+
+/* ---- whiteouts kept for overlayfs ---- */
+
+/* Each layer unpacked alone with WB_TAR_OVERLAY_WHITEOUTS and stacked by the kernel must show
+ * what applying the layers in order onto one directory gives. */
+TEST(tar_overlay_whiteouts_stack_like_applied_layers) {
+    need_libarchive();
+    if (geteuid() != 0) SKIP("needs root (whiteout device nodes, trusted xattrs, mounts)");
+    if (unshare(CLONE_NEWNS) != 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        SKIP("cannot make a private mount namespace");
+    scratch s;
+    scratch_init(&s);
+    char l1[400], l2[400], mnt[400], opts[1400], cmd[2400];
+    snprintf(l1, sizeof l1, "%s/l1", s.root);
+    snprintf(l2, sizeof l2, "%s/l2", s.root);
+    snprintf(mnt, sizeof mnt, "%s/mnt", s.root);
+    ASSERT_EQ(mkdir(l1, 0755), 0);
+    ASSERT_EQ(mkdir(l2, 0755), 0);
+    ASSERT_EQ(mkdir(mnt, 0755), 0);
+    tarbuf t = {0};
+    wb_error err = {0};
+    for (int layer = 1; layer <= 2; layer++) {
+        if (layer == 1) {
+            tb_dir(&t, "d1/");
+            tb_file(&t, "d1/f1", "1");
+            tb_file(&t, "d1/f2", "2");
+            tb_dir(&t, "d2/");
+            tb_file(&t, "d2/g1", "g");
+            tb_dir(&t, "d3/");
+            tb_file(&t, "d3/h1", "h");
+            tb_dir(&t, "d3/keep/");
+            tb_file(&t, "d3/keep/old", "old");
+            tb_file(&t, "n", "lower n");
+        } else {
+            tb_file(&t, "d1/.wh.f1", "");
+            tb_file(&t, ".wh.d2", "");
+            tb_file(&t, "d3/keep/new", "new");
+            tb_file(&t, "d3/.wh..wh..opq", "");
+            tb_file(&t, "d3/after", "a");
+            tb_file(&t, "n", "mine");
+            tb_file(&t, ".wh.n", ""); /* hides only lower layers: this layer's n stays */
+            tb_file(&t, ".wh.missing", "");
+            tb_file(&t, ".wh.x/", ""); /* a whiteout written as a directory */
+            tb_file(&t, ".wh.x/y", "");
+        }
+        write_archive(s.archive, &t);
+        ASSERT_EQ(wb_tar_extract(s.archive, s.dest, NULL, WB_TAR_APPLY_WHITEOUTS, NULL, &err), 0);
+        int rc = wb_tar_extract(s.archive, layer == 1 ? l1 : l2, NULL, WB_TAR_OVERLAY_WHITEOUTS,
+                                NULL, &err);
+        if (rc) fprintf(stderr, "%s\n", err.msg);
+        ASSERT_EQ(rc, 0);
+    }
+    struct stat st;
+    char p[600];
+    snprintf(p, sizeof p, "%s/d2", l2);
+    ASSERT_EQ(lstat(p, &st), 0);
+    ASSERT_TRUE(S_ISCHR(st.st_mode) && st.st_rdev == 0); /* the whiteout, as overlayfs writes it */
+    snprintf(p, sizeof p, "%s/.wh.d2", l2);
+    ASSERT_TRUE(lstat(p, &st) != 0);
+    snprintf(opts, sizeof opts, "lowerdir=%s:%s", l2, l1);
+    ASSERT_EQ(mount("overlay", mnt, "overlay", MS_RDONLY, opts), 0);
+    /* the same tree: paths, types and contents */
+
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && find . -printf '%%y %%p\\n' | sort >../applied.txt && "
+             "cd '%s' && find . -printf '%%y %%p\\n' | sort >../stacked.txt && "
+             "cmp -s ../applied.txt ../stacked.txt && diff -r '%s' '%s'",
+             s.dest, mnt, s.dest, mnt);
+    int rc = system(cmd);
+    if (rc != 0) {
+        snprintf(cmd, sizeof cmd, "diff '%s/applied.txt' '%s/stacked.txt' >&2", s.root, s.root);
+        if (system(cmd)) {
+        }
+    }
+    ASSERT_EQ(rc, 0);
+    umount2(mnt, MNT_DETACH);
+    scratch_release(&s);
 }
