@@ -40,6 +40,8 @@ int wb_cmd_top(int argc, char **argv);
 int wb_cmd_diff(int argc, char **argv);
 int wb_cmd_commit(int argc, char **argv);
 int wb_cmd_volume(int argc, char **argv);
+int wb_cmd_network(int argc, char **argv);
+int wb_cmd_port(int argc, char **argv);
 int wb_cmd_cp(int argc, char **argv);
 int wb_cmd_export(int argc, char **argv);
 int wb_cmd_inspect(int argc, char **argv);

@@ -167,6 +167,29 @@ static void mounts_text(const json_t *mounts, char *buf, size_t size) {
     }
 }
 
+/* Docker's PORTS: "0.0.0.0:8080->80/tcp, 443/tcp" from NetworkSettings.Ports (published ones
+ * while running, exposed ones bare). */
+static void ports_text(const json_t *ports, char *buf, size_t size) {
+    size_t used = 0;
+    buf[0] = '\0';
+    const char *key;
+    json_t *list;
+    json_object_foreach((json_t *)ports, key, list) {
+        if (used >= size) break;
+        if (!json_array_size(list)) {
+            used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "", key);
+            continue;
+        }
+        size_t i;
+        json_t *b;
+        json_array_foreach(list, i, b) {
+            if (used >= size) break;
+            used += (size_t)snprintf(buf + used, size - used, "%s%s:%s->%s", used ? ", " : "",
+                                     sget(b, "HostIp"), sget(b, "HostPort"), key);
+        }
+    }
+}
+
 static json_t *ps_row(const wb_container *c, bool no_trunc) {
     char id[65], cmd[1100], created[80], created_at[64], st[96], d[64], labels[4096], mounts[4096];
     const char *status = sget(json_object_get(c->doc, "State"), "Status");
@@ -182,10 +205,13 @@ static json_t *ps_row(const wb_container *c, bool no_trunc) {
     mounts_text(json_object_get(c->doc, "Mounts"), mounts, sizeof mounts);
     const char *image = sget(config, "Image");
     const char *network = sget(json_object_get(c->doc, "HostConfig"), "NetworkMode");
+    char ports[2048];
+    ports_text(json_object_get(json_object_get(c->doc, "NetworkSettings"), "Ports"), ports,
+               sizeof ports);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
                      "Command", cmd, "CreatedAt", created_at, "ID", id, "Image", image, "Labels",
                      labels, "LocalVolumes", "0", "Mounts", mounts, "Names", c->name, "Networks",
-                     network, "Ports", "", "RunningFor", created, "Size", "0B", "State", status,
+                     network, "Ports", ports, "RunningFor", created, "Size", "0B", "State", status,
                      "Status", st);
 }
 

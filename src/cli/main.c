@@ -89,6 +89,7 @@ static void usage(FILE *out) {
           "  cp          Copy files/folders between a container and the local filesystem\n"
           "  export      Export a container's filesystem as a tar archive\n"
           "  volume      Manage volumes (create, ls, inspect, rm, prune)\n"
+          "  network     Manage networks (create, ls, inspect, rm, prune)\n"
           "  ps          List containers\n"
           "  logs        Fetch the logs of a container\n"
           "  stop        Stop one or more running containers\n"
@@ -184,6 +185,7 @@ static const command commands[] = {
     {"unpause", wb_cmd_pause, NULL}, {"diff", wb_cmd_diff, NULL},
     {"cp", wb_cmd_cp, NULL},         {"export", wb_cmd_export, NULL},
     {"commit", wb_cmd_commit, NULL}, {"volume", wb_cmd_volume, NULL},
+    {"network", wb_cmd_network, NULL}, {"port", wb_cmd_port, NULL},
     {"top", wb_cmd_top, NULL},
 };
 

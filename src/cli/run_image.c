@@ -1,6 +1,7 @@
 /* `wasmbox run [OPTIONS] IMAGE [COMMAND] [ARG...]`: create a container from an image and run its
  * Wasm module in the foreground, with Docker's flags and exit codes (125 engine errors, 126 when
  * the entrypoint cannot be run, 127 when it does not exist, else the module's own code). */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "oci/platform.h"
 #include "oci/reference.h"
 #include "oci/store.h"
+#include "runtime/network.h"
 #include "registry/registry.h"
 #include "runtime/container.h"
 #include "runtime/launch.h"
@@ -212,6 +214,82 @@ int wb_cmd_create(int argc, char **argv) {
 }
 
 /* A Linux image whose command is not a Wasm module (which would make it a Wasm container). */
+/* "A" or "A-B" (1..65535); false when malformed. */
+static bool port_range(const char *s, size_t len, int *lo, int *hi) {
+    char buf[32];
+    if (!len || len >= sizeof buf) return false;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    char *end;
+    long a = strtol(buf, &end, 10), b = a;
+    if (end == buf) return false;
+    if (*end == '-') {
+        char *e2;
+        b = strtol(end + 1, &e2, 10);
+        if (e2 == end + 1 || *e2) return false;
+    } else if (*end) {
+        return false;
+    }
+    if (a < 1 || b > 65535 || b < a) return false;
+    *lo = (int)a;
+    *hi = (int)b;
+    return true;
+}
+
+/* -p [IP:][HOST:]CONTAINER[/PROTO] (ports or ranges) into Docker's PortBindings. */
+static int add_publish(json_t *bindings, const char *spec, wb_error *err) {
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", spec);
+    char *slash = strrchr(buf, '/');
+    const char *proto = "tcp";
+    if (slash) {
+        *slash = '\0';
+        proto = slash + 1;
+        if (strcmp(proto, "tcp") && strcmp(proto, "udp") && strcmp(proto, "sctp"))
+            return wb_error_set(err, EINVAL, "invalid proto: %s", proto);
+        if (!strcmp(proto, "sctp"))
+            return wb_error_set(err, ENOTSUP, "publishing sctp ports is not supported");
+    }
+    char *cport = strrchr(buf, ':'), *hport = NULL, *ip = NULL;
+    if (cport) {
+        *cport++ = '\0';
+        hport = strrchr(buf, ':');
+        if (hport) {
+            *hport++ = '\0';
+            ip = buf;
+        } else {
+            hport = buf;
+        }
+    } else {
+        cport = buf;
+    }
+    int clo, chi, hlo = 0, hhi = 0;
+    if (!port_range(cport, strlen(cport), &clo, &chi))
+        return wb_error_set(err, EINVAL, "invalid containerPort: %s", cport);
+    if (hport && *hport && !port_range(hport, strlen(hport), &hlo, &hhi))
+        return wb_error_set(err, EINVAL, "invalid hostPort: %s", hport);
+    if (hlo && hhi - hlo != chi - clo)
+        return wb_error_set(err, EINVAL,
+                            "invalid ranges specified for container and host Ports: %s and %s",
+                            cport, hport);
+    struct in_addr a;
+    if (ip && *ip && inet_pton(AF_INET, ip, &a) != 1)
+        return wb_error_set(err, EINVAL, "invalid IP address: %s", ip);
+    for (int p = clo; p <= chi; p++) {
+        char key[32], host[16] = "";
+        snprintf(key, sizeof key, "%d/%s", p, proto);
+        if (hlo) snprintf(host, sizeof host, "%d", hlo + (p - clo));
+        json_t *list = json_object_get(bindings, key);
+        if (!list) {
+            list = json_array();
+            json_object_set_new(bindings, key, list);
+        }
+        json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", ip ? ip : "", "HostPort",
+                                              host));
+    }
+    return 0;
+}
+
 static bool image_is_linux(wb_images *store, wb_image *img) {
     if (img->wasm != WB_WASM_NOT) return false;
     wb_error err;
@@ -245,8 +323,19 @@ int wb_run_image(wb_run_opts *o) {
         wb_cli_error("%s", err.msg);
         return WB_EXIT_ENGINE;
     }
-    if (o->network && strcmp(o->network, "host") != 0 && strcmp(o->network, "none") != 0) {
-        wb_cli_error("network %s not found (available: host, none)", o->network);
+    if (o->network && !strncmp(o->network, "container:", 10)) {
+        wb_cli_error("--network container:ID is not built yet (issue #14)");
+        return WB_EXIT_ENGINE;
+    }
+    if (wb_net_mode_attaches(o->network)) {
+        json_t *net = wb_network_find(wb_cli_root(), o->network, &err);
+        if (!net) {
+            wb_cli_error("%s", err.msg);
+            return WB_EXIT_ENGINE;
+        }
+        json_decref(net);
+    } else if (o->network && strcmp(o->network, "host") != 0 && strcmp(o->network, "none") != 0) {
+        wb_cli_error("network %s not found", o->network);
         return WB_EXIT_ENGINE;
     }
     for (int i = 0; i < o->nvolumes; i++) {
@@ -471,12 +560,54 @@ int wb_run_image(wb_run_opts *o) {
         .privileged = o->privileged,
     };
     if (o->user) spec.user = o->user;
+    /* published ports, aliases and a fixed address need a network: the default bridge when
+     * none was named */
+    json_t *bindings = json_object(), *endpoints = NULL;
+    for (int i = 0; i < o->npublish; i++)
+        if (add_publish(bindings, o->publish[i], &err) < 0) {
+            json_decref(bindings);
+            wb_cli_error("%s", err.msg);
+            goto out;
+        }
+    if (o->publish_all) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(json_object_get(json_object_get(img->config, "config"), "ExposedPorts"),
+                            key, v) {
+            if (!json_object_get(bindings, key))
+                json_object_set_new(bindings, key,
+                                    json_pack("[{s:s, s:s}]", "HostIp", "", "HostPort", ""));
+        }
+    }
+    if (!o->network && (json_object_size(bindings) || o->naliases || o->ip))
+        spec.network = WB_NETWORK_DEFAULT;
+    if (!wb_net_mode_attaches(spec.network) && (o->naliases || o->ip)) {
+        json_decref(bindings);
+        wb_cli_error("%s needs a network of its own (--network NAME)",
+                     o->ip ? "--ip" : "--network-alias");
+        goto out;
+    }
+    if (!wb_net_mode_attaches(spec.network) && json_object_size(bindings)) {
+        fputs("WARNING: Published ports are discarded when using host network mode\n", stderr);
+        json_object_clear(bindings);
+    }
+    if (o->naliases || o->ip) {
+        json_t *al = json_array();
+        for (int i = 0; i < o->naliases; i++) json_array_append_new(al, json_string(o->aliases[i]));
+        json_t *ep = json_pack("{s:o}", "Aliases", al);
+        if (o->ip) json_object_set_new(ep, "IPAMConfig", json_pack("{s:s}", "IPv4Address", o->ip));
+        endpoints = json_pack("{s:o}", spec.network, ep);
+    }
+    spec.port_bindings = bindings;
+    spec.endpoints = endpoints;
     json_t *ulimits = json_array();
     for (int i = 0; i < o->nulimits; i++) {
         wb_ulimit l;
         char name[16];
         if (wb_ulimit_parse(o->ulimits[i], &l, name, &err) < 0) {
             json_decref(ulimits);
+            json_decref(bindings);
+            json_decref(endpoints);
             wb_cli_error("%s", err.msg);
             goto out;
         }
@@ -491,6 +622,8 @@ int wb_run_image(wb_run_opts *o) {
     }
     int created = wb_container_create(wb_cli_root(), &spec, &c, &err);
     json_decref(ulimits);
+    json_decref(bindings);
+    json_decref(endpoints);
     if (created < 0) {
         wb_cli_error("%s", err.msg);
         goto out;

@@ -269,7 +269,7 @@ static int short_flag(wb_run_opts *o, int argc, char **argv, int *i) {
         return 0;
     }
     if (f == 'h' && !a[2] && *i + 1 >= argc) return 1; /* a lone -h: the help */
-    if (f == 'e' || f == 'v' || f == 'w' || f == 'l' || f == 'h' || f == 'u') {
+    if (f == 'e' || f == 'v' || f == 'w' || f == 'l' || f == 'h' || f == 'u' || f == 'p') {
         const char *v = a[2] ? a + 2 : (*i + 1 < argc ? argv[++*i] : NULL);
         if (!v) {
             wb_cli_error("flag needs an argument: '%c' in -%c", f, f);
@@ -281,8 +281,9 @@ static int short_flag(wb_run_opts *o, int argc, char **argv, int *i) {
         if (f == 'l') add_str(&o->labels, &o->nlabels, v);
         if (f == 'h') o->hostname = v;
         if (f == 'u') o->user = v;
-        static const char names[] = "vwlhu";
-        static const char *const flags[] = {"-v", "-w", "-l", "-h", "-u"};
+        if (f == 'p') add_str(&o->publish, &o->npublish, v);
+        static const char names[] = "vwlhup";
+        static const char *const flags[] = {"-v", "-w", "-l", "-h", "-u", "-p"};
         if (f != 'e') o->image_only_flag = flags[strchr(names, f) - names];
         return 0;
     }
@@ -293,6 +294,8 @@ static int short_flag(wb_run_opts *o, int argc, char **argv, int *i) {
             o->interactive = true;
         else if (*c == 't')
             o->tty = true;
+        else if (*c == 'P')
+            o->publish_all = true;
         else {
             wb_cli_error("unknown shorthand flag: '%c' in %s\nSee 'wasmbox run --help'.", *c, a);
             return -1;
@@ -438,6 +441,20 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
         } else if (is_opt(a, "--network")) {
             if (!(o->network = opt_value(argc, argv, &i, "--network"))) return -1;
             o->image_only_flag = "--network";
+        } else if (is_opt(a, "--network-alias")) {
+            if (!(v = opt_value(argc, argv, &i, "--network-alias"))) return -1;
+            add_str(&o->aliases, &o->naliases, v);
+            o->image_only_flag = "--network-alias";
+        } else if (is_opt(a, "--ip")) {
+            if (!(o->ip = opt_value(argc, argv, &i, "--ip"))) return -1;
+            o->image_only_flag = "--ip";
+        } else if (is_opt(a, "--publish")) {
+            if (!(v = opt_value(argc, argv, &i, "--publish"))) return -1;
+            add_str(&o->publish, &o->npublish, v);
+            o->image_only_flag = "--publish";
+        } else if (is_opt(a, "--publish-all")) {
+            o->publish_all = true;
+            o->image_only_flag = "--publish-all";
         } else if (is_opt(a, "--pull")) {
             if (!(o->pull = opt_value(argc, argv, &i, "--pull"))) return -1;
             if (strcmp(o->pull, "missing") != 0 && strcmp(o->pull, "always") != 0 &&
@@ -569,6 +586,10 @@ void wb_run_opts_release(wb_run_opts *o) {
     free(o->ulimits);
     for (int i = 0; i < o->ntmpfs; i++) free(o->tmpfs[i]);
     free(o->tmpfs);
+    for (int i = 0; i < o->npublish; i++) free(o->publish[i]);
+    free(o->publish);
+    for (int i = 0; i < o->naliases; i++) free(o->aliases[i]);
+    free(o->aliases);
 }
 
 int wb_run_opts_wasi(wb_run_opts *o, wb_wasi **out) {

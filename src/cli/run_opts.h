@@ -50,6 +50,12 @@ typedef struct wb_run_opts {
     uint64_t shm_size; /* --shm-size */
     bool init;         /* --init */
     const char *name, *workdir, *entrypoint, *runtime, *platform, *network;
+    char **publish; /* -p [IP:][HOST:]CONTAINER[/PROTO] as given */
+    int npublish;
+    bool publish_all; /* -P */
+    char **aliases;   /* --network-alias */
+    int naliases;
+    const char *ip; /* --ip */
     const char *pull; /* --pull missing|always|never (NULL: missing) */
     bool entrypoint_set;
     char **volumes; /* -v HOST:GUEST[:ro] as given */

@@ -126,6 +126,7 @@ int wb__run_container(const wb_run_job *job, int *exit_code, char *msg, size_t m
         .user = job->user,
         .hostname = job->hostname,
         .host_network = job->host_network,
+        .netns_fd = -1,
         .caps = wb_caps_default(),
         .seccomp = true,
     };

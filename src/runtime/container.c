@@ -17,6 +17,7 @@
 #include "base/timeutil.h"
 #include "base/alloc.h"
 #include "base/fsutil.h"
+#include "runtime/network.h"
 
 #define MAX_CONTAINER_JSON ((size_t)16 << 20)
 
@@ -411,6 +412,13 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
         json_object_set_new(hc, "ShmSize",
                             json_integer(spec->shm_size ? spec->shm_size : 67108864));
         json_object_set_new(hc, "Init", json_boolean(spec->init));
+        json_object_set_new(hc, "PortBindings", spec->port_bindings
+                                                    ? json_deep_copy(spec->port_bindings)
+                                                    : json_object());
+        if (spec->endpoints)
+            json_object_set_new(c->doc, "NetworkingConfig",
+                                json_pack("{s:o}", "EndpointsConfig",
+                                          json_deep_copy(spec->endpoints)));
         json_object_set_new(hc, "Ulimits",
                             spec->ulimits ? json_deep_copy(spec->ulimits) : json_array());
         char shortid[13];
@@ -670,6 +678,7 @@ static bool remove_usual_dir(const wb_container *c) {
 }
 
 int wb_container_remove(wb_container *c, wb_error *err) {
+    wb_net_detach(c); /* what a killed monitor left: its namespace, addresses and rules */
     if (c->workload_reaped) {
         /* out of `ps` first (the record becomes .record), then the name, then the directory
          * is parked: once parked, a create may rewrite its .name at once */

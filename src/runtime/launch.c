@@ -27,6 +27,7 @@
 #include "oci/store.h"
 #include "runtime/cgroup.h"
 #include "runtime/linux_handler.h"
+#include "runtime/network.h"
 #include "runtime/pty.h"
 #include "runtime/volume.h"
 #include "runtime/wasm_handler.h"
@@ -43,7 +44,8 @@ typedef struct job_storage {
     wb_mount *mounts;
     size_t nmounts;
     char *workdir;
-    wb_lowers lowers; /* the image's files */
+    wb_lowers lowers;      /* the image's files */
+    wb_net_attachment net; /* its network (job_network) */
     char *rootfs; /* the container's root (overlay or copy), set in the workload */
     char *hostname, *user;
     wb_ulimit *ulimits;
@@ -86,8 +88,10 @@ static void job_release(job_storage *js) {
     wb_lowers_free(&js->lowers);
     free(js->rootfs);
     if (js->module_fd >= 0) close(js->module_fd);
+    wb_net_attachment_release(&js->net);
     memset(js, 0, sizeof *js);
     js->module_fd = -1;
+    js->net.netns_fd = -1;
 }
 
 /* The module at entry (absolute, or relative to workdir) in the image's files, never leading out
@@ -233,6 +237,7 @@ static int linux_prepare(wb_container *c, job_storage *js, int *exit_code, wb_er
         .nmounts = js->nmounts,
         .read_only_root = json_is_true(json_object_get(host, "ReadonlyRootfs")),
         .host_network = net && !strcmp(net, "host"),
+        .netns_fd = -1,
         .tty = tty,
         .caps = caps,
         .no_new_privileges = security_opt(host, "no-new-privileges", NULL),
@@ -257,6 +262,7 @@ out:
 static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_error *err) {
     memset(js, 0, sizeof *js);
     js->module_fd = -1;
+    js->net.netns_fd = -1;
     *exit_code = 125;
     json_t *doc = c->doc, *cfg = json_object_get(doc, "Config"),
            *host = json_object_get(doc, "HostConfig");
@@ -336,6 +342,28 @@ static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_erro
 out:
     job_image_close(&ji);
     return rc;
+}
+
+/* The container's network (runtime/network.h): attached before its process starts, detached
+ * (wb_net_detach) once it ended. */
+static int job_network(wb_container *c, job_storage *js, wb_error *err) {
+    if (wb_net_attach(c, &js->net, err) < 0) return -1;
+    if (js->net.netns_fd < 0) return 0;
+    if (js->is_linux) {
+        js->lj.netns_fd = js->net.netns_fd;
+        js->lj.hosts_extra = js->net.hosts;
+        js->lj.resolv = js->net.resolv;
+    } else {
+        js->job.network = true; /* its sockets live in the container's namespace */
+    }
+    return 0;
+}
+
+/* A Wasm workload's thread joins the container's network namespace. */
+static int wasm_join_network(const job_storage *js, wb_error *err) {
+    if (js->net.netns_fd >= 0 && setns(js->net.netns_fd, CLONE_NEWNET) != 0)
+        return wb_error_sys(err, "join the container's network namespace");
+    return 0;
 }
 
 /* The container's root (overlay or copy) for this job; in the calling process's mount namespace. */
@@ -593,7 +621,12 @@ static int linux_foreground(wb_container *c, job_storage *js, bool auto_remove, 
     int go[2] = {-1, -1}, rep[2] = {-1, -1};
     pid_t pid = -1;
     *exit_code = 125;
+    if (job_network(c, js, err) < 0) {
+        wb_container_mark_exited(c, 125, err->msg, NULL);
+        return -1;
+    }
     if (fg_io_open(c, auto_remove, &io, err) < 0) {
+        wb_net_detach(c);
         wb_container_mark_exited(c, 125, err->msg, NULL);
         return -1;
     }
@@ -607,6 +640,7 @@ static int linux_foreground(wb_container *c, job_storage *js, bool auto_remove, 
         }
         fg_io_start(&io);
         fg_io_close(&io);
+        wb_net_detach(c);
         wb_container_mark_exited(c, 125, err->msg, NULL);
         return -1;
     }
@@ -622,6 +656,7 @@ static int linux_foreground(wb_container *c, job_storage *js, bool auto_remove, 
         }
         fg_io_close(&io);
         *err = cgerr;
+        wb_net_detach(c);
         wb_container_mark_exited(c, 125, err->msg, NULL);
         return -1;
     }
@@ -648,6 +683,7 @@ static int linux_foreground(wb_container *c, job_storage *js, bool auto_remove, 
     proxied_pid = 0;
     fg_io_close(&io);
     cgroup_leave(c, cg);
+    wb_net_detach(c);
     c->workload_reaped = true;
     if (failed) {
         *exit_code = failed_code;
@@ -959,10 +995,14 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
     fg_io io;
     /* the container's root in a mount namespace of this process (the overlay vanishes with it);
      * a record created by this run is already running */
-    if (job_rootfs(c, &js, err) < 0 ||
+    bool networked = false;
+    if (job_rootfs(c, &js, err) < 0 || !(networked = job_network(c, &js, err) == 0) ||
+        wasm_join_network(&js, err) < 0 ||
+        (c->running_recorded && js.net.netns_fd >= 0 && wb_container_save(c, err) < 0) ||
         (!c->running_recorded &&
          wb_container_mark_running(c, (int)getpid(), (int)getpid(), 0, err) < 0) ||
         fg_io_open(c, auto_remove, &io, err) < 0) {
+        if (networked) wb_net_detach(c);
         wb_container_mark_exited(c, 125, err->msg, NULL);
         if (js.rootfs && js.lowers.n) umount2(js.rootfs, MNT_DETACH); /* an overlay */
         job_release(&js);
@@ -979,6 +1019,7 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
         *exit_code = format ? WB_EXIT_CANNOT_INVOKE : 125;
     }
     c->workload_reaped = true;
+    wb_net_detach(c);
     /* a container about to be removed needs no final state */
     if (!auto_remove) wb_container_mark_exited(c, *exit_code, rc < 0 ? err->msg : NULL, NULL);
     if (js.rootfs && js.lowers.n) umount2(js.rootfs, MNT_DETACH); /* an overlay */
@@ -1038,7 +1079,12 @@ static void monitor_main(wb_container *c, int status_fd) {
             wb_container_reload(c, NULL); /* the first pass has the launcher's record */
         job_storage js;
         int exit_code;
-        if (job_prepare(c, &js, &exit_code, &err) < 0) {
+        int prepared = job_prepare(c, &js, &exit_code, &err);
+        if (prepared == 0 && job_network(c, &js, &err) < 0) {
+            prepared = -1;
+            exit_code = 125;
+        }
+        if (prepared < 0) {
             wb_container_mark_exited(c, exit_code, err.msg, NULL);
             report(status_fd, exit_code, err.msg);
             status_fd = -1;
@@ -1059,6 +1105,7 @@ static void monitor_main(wb_container *c, int status_fd) {
                 if (perr[i] >= 0) close(perr[i]);
             }
             report(status_fd, 125, "cannot create the container's pipes");
+            wb_net_detach(c);
             job_release(&js);
             break;
         }
@@ -1078,6 +1125,7 @@ static void monitor_main(wb_container *c, int status_fd) {
                     close(go[i]);
                     if (perr[i] >= 0) close(perr[i]);
                 }
+                wb_net_detach(c);
                 wb_container_mark_exited(c, 125, err.msg, NULL);
                 report(status_fd, 125, err.msg);
                 status_fd = -1;
@@ -1107,7 +1155,7 @@ static void monitor_main(wb_container *c, int status_fd) {
             dup2(tty ? pout[1] : perr[1], 2);
             signal(SIGPIPE, SIG_IGN);
             int code;
-            if (job_rootfs(c, &js, &err) < 0) {
+            if (job_rootfs(c, &js, &err) < 0 || wasm_join_network(&js, &err) < 0) {
                 dprintf(2, "Error: %s\n", err.msg);
                 _exit(125);
             }
@@ -1128,6 +1176,7 @@ static void monitor_main(wb_container *c, int status_fd) {
             close(pout[0]);
             if (perr[0] >= 0) close(perr[0]);
             report(status_fd, 125, "cannot fork the workload");
+            wb_net_detach(c);
             job_release(&js);
             break;
         }
@@ -1142,6 +1191,7 @@ static void monitor_main(wb_container *c, int status_fd) {
                 if (perr[0] >= 0) close(perr[0]);
                 while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
                 }
+                wb_net_detach(c);
                 wb_container_mark_exited(c, 125, cgerr.msg, NULL);
                 report(status_fd, 125, cgerr.msg);
                 status_fd = -1;
@@ -1171,6 +1221,7 @@ static void monitor_main(wb_container *c, int status_fd) {
                 }
                 wb_container_reload(c, NULL);
                 cgroup_leave(c, cg);
+                wb_net_detach(c);
                 wb_container_mark_exited(c, code, msg, NULL);
                 report(status_fd, code, msg);
                 status_fd = -1;
@@ -1195,6 +1246,7 @@ static void monitor_main(wb_container *c, int status_fd) {
         exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
         wb_container_reload(c, NULL);
         cgroup_leave(c, cg);
+        wb_net_detach(c);
         wb_container_mark_exited(c, exit_code, NULL, NULL);
         job_release(&js);
         if (!should_restart(c, exit_code, restarts)) break;

@@ -135,16 +135,19 @@ int wb_linux_write_etc(const wb_linux_job *job, wb_error *err) {
         }
         text = (char *)data;
     } else {
-        size_t n = sizeof localhost_entries + strlen(job->hostname) + 32;
+        size_t n = sizeof localhost_entries + strlen(job->hostname) + 32 +
+                   (job->hosts_extra ? strlen(job->hosts_extra) : 0);
         text = wb_malloc(n);
-        /* no address of its own yet (networks come later): the name resolves to loopback */
-        snprintf(text, n, "%s127.0.1.1\t%s\n", localhost_entries, job->hostname);
+        if (job->hosts_extra) /* its addresses on its networks */
+            snprintf(text, n, "%s%s", localhost_entries, job->hosts_extra);
+        else /* no address of its own: the name resolves to loopback */
+            snprintf(text, n, "%s127.0.1.1\t%s\n", localhost_entries, job->hostname);
     }
     if (wb_path_join(path, sizeof path, err, "%s/hosts", job->dir) < 0 ||
         wb_write_file_atomic(path, text, strlen(text), 0644, false, err) < 0)
         goto out;
     free(text);
-    text = resolv_conf(job->host_network);
+    text = job->resolv ? wb_strdup(job->resolv) : resolv_conf(job->host_network);
     if (wb_path_join(path, sizeof path, err, "%s/resolv.conf", job->dir) < 0 ||
         wb_write_file_atomic(path, text, strlen(text), 0644, false, err) < 0)
         goto out;
@@ -367,6 +370,10 @@ __attribute__((noreturn)) static void container_main(const wb_linux_job *job, co
         snprintf(msg, sizeof msg, "unshare the cgroup namespace: %s", strerror(errno));
         child_fail(report_fd, 125, msg);
     }
+    if (job->netns_fd >= 0 && setns(job->netns_fd, CLONE_NEWNET) != 0) {
+        snprintf(msg, sizeof msg, "join the container's network namespace: %s", strerror(errno));
+        child_fail(report_fd, 125, msg);
+    }
     if (!job->host_network) loopback_up();
     if (sethostname(job->hostname, strlen(job->hostname)) != 0) {
         snprintf(msg, sizeof msg, "sethostname: %s", strerror(errno));
@@ -574,7 +581,7 @@ int wb_linux_spawn(const wb_linux_job *job, const int stdio[3], int go_fd, int r
     wb_linux_security want = {.caps = job->caps, .seccomp = job->seccomp};
     if (wb_linux_security_prepare(&want, err) < 0) return -1;
     unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
-    if (!job->host_network) flags |= CLONE_NEWNET;
+    if (!job->host_network && job->netns_fd < 0) flags |= CLONE_NEWNET;
     fflush(stdout);
     fflush(stderr);
     /* fork-like clone (no new stack): the child continues here as PID 1 of its namespace */

@@ -45,6 +45,12 @@ typedef struct wb_linux_job {
     size_t nmounts;
     bool read_only_root;      /* --read-only */
     bool host_network;        /* --network host: no network namespace of its own */
+    int netns_fd;             /* >= 0: join this network namespace (a network's, made by
+                               * runtime/network.c) instead of a new empty one */
+    const char *hosts_extra;  /* /etc/hosts lines for the container's own addresses (NULL:
+                               * its name on 127.0.1.1) */
+    const char *resolv;       /* /etc/resolv.conf text (NULL: the host's, loopback servers
+                               * dropped) */
     bool tty;                 /* stdio is a pty: it becomes the controlling terminal, and
                                * /dev/console is bound to it */
     wb_caps caps;             /* the capability set (wb_caps_compute) */
