@@ -129,7 +129,8 @@ expect bridge-by-address 0 "page from web" "" -- "$WB" run --rm --network bridge
 
 # ---- isolation: another network cannot reach it ----
 expect isolated-by-name 1 "" "bad address" -- "$WB" run --rm --network wbt-b busybox wget -q -O- http://web/
-check isolated-by-address bash -c "! '$WB' run --rm --network wbt-b busybox timeout 3 wget -q -O- 'http://$WEBIP/' >/dev/null 2>&1"
+# (timeout must not be PID 1, which ignores its SIGTERM: sh stays PID 1)
+check isolated-by-address bash -c "! '$WB' run --rm --network wbt-b busybox sh -c 'timeout 3 wget -q -O- http://$WEBIP/; exit \$?' >/dev/null 2>&1"
 expect none-only-lo 0 "lo" "" -- "$WB" run --rm --network none busybox ls /sys/class/net
 
 # ---- teardown: nothing left behind, a killed monitor's leftovers reclaimed by rm ----
