@@ -39,8 +39,17 @@ int wb_cmd_pause(int argc, char **argv); /* pause and unpause (argv[0] says whic
 int wb_cmd_top(int argc, char **argv);
 int wb_cmd_diff(int argc, char **argv);
 int wb_cmd_commit(int argc, char **argv);
-int wb_cmd_volume(int argc, char **argv);
-int wb_cmd_network(int argc, char **argv);
+/* `volume` and `network` subcommands (management groups in main.c) */
+int wb_cmd_volume_create(int argc, char **argv);
+int wb_cmd_volume_ls(int argc, char **argv);
+int wb_cmd_volume_inspect(int argc, char **argv);
+int wb_cmd_volume_rm(int argc, char **argv);
+int wb_cmd_volume_prune(int argc, char **argv);
+int wb_cmd_network_create(int argc, char **argv);
+int wb_cmd_network_ls(int argc, char **argv);
+int wb_cmd_network_inspect(int argc, char **argv);
+int wb_cmd_network_rm(int argc, char **argv);
+int wb_cmd_network_prune(int argc, char **argv);
 int wb_cmd_port(int argc, char **argv);
 int wb_cmd_cp(int argc, char **argv);
 int wb_cmd_export(int argc, char **argv);

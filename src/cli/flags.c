@@ -213,3 +213,11 @@ void wb_cli_usage(const wb_cli_command *cmd, FILE *out) {
         fputc('\n', out);
     }
 }
+
+int wb_cli_parse_cmd(const wb_cli_command *cmd, int argc, char **argv, wb_cli_args *a, int *rc) {
+    int p = wb_cli_parse(cmd, argc, argv, a);
+    if (p == 0) return 0;
+    *rc = p > 0 ? 0 : WB_EXIT_ENGINE;
+    wb_cli_args_release(a);
+    return -1;
+}

@@ -42,6 +42,9 @@ typedef struct wb_cli_args {
  * (--help, -h: the caller exits 0); -1 after printing a flag error to stderr (exit 125). */
 int wb_cli_parse(const wb_cli_command *cmd, int argc, char **argv, wb_cli_args *a);
 void wb_cli_args_release(wb_cli_args *a);
+/* wb_cli_parse for a command's function: 0 when it goes on; -1 when it ends now (the help was
+ * printed: *rc 0; a flag error: *rc 125), a released. */
+int wb_cli_parse_cmd(const wb_cli_command *cmd, int argc, char **argv, wb_cli_args *a, int *rc);
 
 /* The last value given for the flag `name`, NULL if not given. */
 const char *wb_cli_flag_value(const wb_cli_args *a, const char *name);

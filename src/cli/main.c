@@ -184,8 +184,7 @@ static const command commands[] = {
     {"exec", wb_cmd_exec, NULL},     {"pause", wb_cmd_pause, NULL},
     {"unpause", wb_cmd_pause, NULL}, {"diff", wb_cmd_diff, NULL},
     {"cp", wb_cmd_cp, NULL},         {"export", wb_cmd_export, NULL},
-    {"commit", wb_cmd_commit, NULL}, {"volume", wb_cmd_volume, NULL},
-    {"network", wb_cmd_network, NULL}, {"port", wb_cmd_port, NULL},
+    {"commit", wb_cmd_commit, NULL}, {"port", wb_cmd_port, NULL},
     {"top", wb_cmd_top, NULL},
 };
 
@@ -243,7 +242,30 @@ static const command buildx_commands[] = {
     {NULL, NULL, NULL},
 };
 
-/* A management command (`image`, `container`, `buildx`) and its subcommands. */
+static const command volume_commands[] = {
+    {"create", wb_cmd_volume_create, "Create a volume"},
+    {"inspect", wb_cmd_volume_inspect, "Display detailed information on one or more volumes"},
+    {"ls", wb_cmd_volume_ls, "List volumes"},
+    {"list", wb_cmd_volume_ls, NULL},
+    {"prune", wb_cmd_volume_prune, "Remove unused local volumes"},
+    {"rm", wb_cmd_volume_rm, "Remove one or more volumes"},
+    {"remove", wb_cmd_volume_rm, NULL},
+    {NULL, NULL, NULL},
+};
+
+static const command network_commands[] = {
+    {"create", wb_cmd_network_create, "Create a network"},
+    {"inspect", wb_cmd_network_inspect, "Display detailed information on one or more networks"},
+    {"ls", wb_cmd_network_ls, "List networks"},
+    {"list", wb_cmd_network_ls, NULL},
+    {"prune", wb_cmd_network_prune, "Remove all unused networks"},
+    {"rm", wb_cmd_network_rm, "Remove one or more networks"},
+    {"remove", wb_cmd_network_rm, NULL},
+    {NULL, NULL, NULL},
+};
+
+/* A management command (`image`, `container`, `buildx`, `volume`, `network`) and its
+ * subcommands. */
 typedef struct group {
     const char *name, *summary;
     const command *commands;
@@ -253,6 +275,8 @@ static const group groups[] = {
     {"container", "Manage containers", container_commands},
     {"image", "Manage images", image_commands},
     {"buildx", "Docker Buildx: build images (the builder built into wasmbox)", buildx_commands},
+    {"volume", "Manage volumes", volume_commands},
+    {"network", "Manage networks", network_commands},
 };
 
 /* As Docker prints a management command's help. */

@@ -50,16 +50,6 @@ static const wb_cli_flag prune_flags[] = {
 static const wb_cli_command prune_cmd = {"network prune", "[OPTIONS]", "Remove all unused networks",
                                          prune_flags, false};
 
-static int parse(const wb_cli_command *cmd, int argc, char **argv, wb_cli_args *a, int *rc) {
-    int p = wb_cli_parse(cmd, argc, argv, a);
-    if (p != 0) {
-        *rc = p > 0 ? 0 : WB_EXIT_ENGINE;
-        wb_cli_args_release(a);
-        return -1;
-    }
-    return 0;
-}
-
 static size_t nth_all(wb_cli_args *a, const char *flag, char **out) {
     size_t n = 0;
     for (const char *l; n < WB_CLI_MAX_GIVEN && (l = wb_cli_flag_nth(a, flag, (int)n));)
@@ -67,10 +57,10 @@ static size_t nth_all(wb_cli_args *a, const char *flag, char **out) {
     return n;
 }
 
-static int network_create(int argc, char **argv) {
+int wb_cmd_network_create(int argc, char **argv) {
     wb_cli_args a;
     int rc;
-    if (parse(&create_cmd, argc, argv, &a, &rc) < 0) return rc;
+    if (wb_cli_parse_cmd(&create_cmd, argc, argv, &a, &rc) < 0) return rc;
     if (a.npos != 1) {
         wb_cli_error("\"wasmbox network create\" requires exactly 1 argument.");
         wb_cli_args_release(&a);
@@ -154,10 +144,10 @@ static json_t *with_containers(json_t *r) {
 static const wb_cli_column ls_columns[] = {
     {"ID", "NETWORK ID"}, {"Name", "NAME"}, {"Driver", "DRIVER"}, {"Scope", "SCOPE"}};
 
-static int network_ls(int argc, char **argv) {
+int wb_cmd_network_ls(int argc, char **argv) {
     wb_cli_args a;
     int rc;
-    if (parse(&ls_cmd, argc, argv, &a, &rc) < 0) return rc;
+    if (wb_cli_parse_cmd(&ls_cmd, argc, argv, &a, &rc) < 0) return rc;
     wb_error err;
     json_t *bridge = wb_network_find(wb_cli_root(), WB_NETWORK_DEFAULT, &err); /* made once */
     json_decref(bridge);
@@ -198,10 +188,10 @@ static int network_ls(int argc, char **argv) {
     return rc;
 }
 
-static int network_inspect(int argc, char **argv) {
+int wb_cmd_network_inspect(int argc, char **argv) {
     wb_cli_args a;
     int rc;
-    if (parse(&inspect_cmd, argc, argv, &a, &rc) < 0) return rc;
+    if (wb_cli_parse_cmd(&inspect_cmd, argc, argv, &a, &rc) < 0) return rc;
     if (a.npos < 1) {
         wb_cli_error("\"wasmbox network inspect\" requires at least 1 argument.");
         wb_cli_args_release(&a);
@@ -233,10 +223,10 @@ static int network_inspect(int argc, char **argv) {
     return rc;
 }
 
-static int network_rm(int argc, char **argv) {
+int wb_cmd_network_rm(int argc, char **argv) {
     wb_cli_args a;
     int rc;
-    if (parse(&rm_cmd, argc, argv, &a, &rc) < 0) return rc;
+    if (wb_cli_parse_cmd(&rm_cmd, argc, argv, &a, &rc) < 0) return rc;
     if (a.npos < 1) {
         wb_cli_error("\"wasmbox network rm\" requires at least 1 argument.");
         wb_cli_args_release(&a);
@@ -257,10 +247,10 @@ static int network_rm(int argc, char **argv) {
     return rc;
 }
 
-static int network_prune(int argc, char **argv) {
+int wb_cmd_network_prune(int argc, char **argv) {
     wb_cli_args a;
     int rc;
-    if (parse(&prune_cmd, argc, argv, &a, &rc) < 0) return rc;
+    if (wb_cli_parse_cmd(&prune_cmd, argc, argv, &a, &rc) < 0) return rc;
     if (!wb_cli_flag_set(&a, "force") && isatty(STDIN_FILENO)) {
         fputs("WARNING! This will remove all custom networks not used by at least one container.\n"
               "Are you sure you want to continue? [y/N] ",
@@ -290,37 +280,6 @@ static int network_prune(int argc, char **argv) {
     return 0;
 }
 
-int wb_cmd_network(int argc, char **argv) {
-    static const struct {
-        const char *name;
-        int (*fn)(int, char **);
-        const char *summary;
-    } subs[] = {
-        {"create", network_create, "Create a network"},
-        {"inspect", network_inspect, "Display detailed information on one or more networks"},
-        {"ls", network_ls, "List networks"},
-        {"list", network_ls, NULL},
-        {"prune", network_prune, "Remove all unused networks"},
-        {"rm", network_rm, "Remove one or more networks"},
-        {"remove", network_rm, NULL},
-    };
-    if (argc >= 2)
-        for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-            if (!strcmp(argv[1], subs[i].name)) return subs[i].fn(argc - 1, argv + 1);
-    if (argc >= 2 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0) {
-        fprintf(stderr,
-                "wasmbox: 'network %s' is not a wasmbox command.\nSee 'wasmbox network "
-                "--help'\n",
-                argv[1]);
-        return 1;
-    }
-    printf("Usage:  wasmbox network COMMAND\n\nManage networks\n\nCommands:\n");
-    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-        if (subs[i].summary) printf("  %-11s %s\n", subs[i].name, subs[i].summary);
-    printf("\nRun 'wasmbox network COMMAND --help' for more information on a command.\n");
-    return 0;
-}
-
 /* `port CONTAINER [PRIVATE_PORT[/PROTO]]`: the container's published ports, as Docker prints them.
  */
 static const wb_cli_command port_cmd = {
@@ -330,7 +289,7 @@ static const wb_cli_command port_cmd = {
 int wb_cmd_port(int argc, char **argv) {
     wb_cli_args a;
     int rc;
-    if (parse(&port_cmd, argc, argv, &a, &rc) < 0) return rc;
+    if (wb_cli_parse_cmd(&port_cmd, argc, argv, &a, &rc) < 0) return rc;
     if (a.npos < 1 || a.npos > 2) {
         wb_cli_error("\"wasmbox port\" requires at least 1 and at most 2 arguments.");
         wb_cli_args_release(&a);

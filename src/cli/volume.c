@@ -42,20 +42,10 @@ static const wb_cli_flag prune_flags[] = {
 static const wb_cli_command prune_cmd = {"volume prune", "[OPTIONS]", "Remove unused local volumes",
                                          prune_flags, false};
 
-static int parse(const wb_cli_command *cmd, int argc, char **argv, wb_cli_args *a, int *rc) {
-    int p = wb_cli_parse(cmd, argc, argv, a);
-    if (p != 0) {
-        *rc = p > 0 ? 0 : WB_EXIT_ENGINE;
-        wb_cli_args_release(a);
-        return -1;
-    }
-    return 0;
-}
-
-static int volume_create(int argc, char **argv) {
+int wb_cmd_volume_create(int argc, char **argv) {
     wb_cli_args a;
     int rc;
-    if (parse(&create_cmd, argc, argv, &a, &rc) < 0) return rc;
+    if (wb_cli_parse_cmd(&create_cmd, argc, argv, &a, &rc) < 0) return rc;
     const char *driver = wb_cli_flag_value(&a, "driver");
     char *labels[WB_CLI_MAX_GIVEN];
     size_t n = 0;
@@ -81,10 +71,10 @@ static int volume_create(int argc, char **argv) {
 
 static const wb_cli_column ls_columns[] = {{"Driver", "DRIVER"}, {"Name", "VOLUME NAME"}};
 
-static int volume_ls(int argc, char **argv) {
+int wb_cmd_volume_ls(int argc, char **argv) {
     wb_cli_args a;
     int rc;
-    if (parse(&ls_cmd, argc, argv, &a, &rc) < 0) return rc;
+    if (wb_cli_parse_cmd(&ls_cmd, argc, argv, &a, &rc) < 0) return rc;
     char **names;
     size_t n;
     wb_error err;
@@ -117,10 +107,10 @@ static int volume_ls(int argc, char **argv) {
     return rc;
 }
 
-static int volume_inspect(int argc, char **argv) {
+int wb_cmd_volume_inspect(int argc, char **argv) {
     wb_cli_args a;
     int rc;
-    if (parse(&inspect_cmd, argc, argv, &a, &rc) < 0) return rc;
+    if (wb_cli_parse_cmd(&inspect_cmd, argc, argv, &a, &rc) < 0) return rc;
     if (a.npos < 1) {
         wb_cli_error("\"wasmbox volume inspect\" requires at least 1 argument.");
         wb_cli_args_release(&a);
@@ -148,10 +138,10 @@ static int volume_inspect(int argc, char **argv) {
     return rc;
 }
 
-static int volume_rm(int argc, char **argv) {
+int wb_cmd_volume_rm(int argc, char **argv) {
     wb_cli_args a;
     int rc;
-    if (parse(&rm_cmd, argc, argv, &a, &rc) < 0) return rc;
+    if (wb_cli_parse_cmd(&rm_cmd, argc, argv, &a, &rc) < 0) return rc;
     if (a.npos < 1) {
         wb_cli_error("\"wasmbox volume rm\" requires at least 1 argument.");
         wb_cli_args_release(&a);
@@ -171,10 +161,10 @@ static int volume_rm(int argc, char **argv) {
     return rc;
 }
 
-static int volume_prune(int argc, char **argv) {
+int wb_cmd_volume_prune(int argc, char **argv) {
     wb_cli_args a;
     int rc;
-    if (parse(&prune_cmd, argc, argv, &a, &rc) < 0) return rc;
+    if (wb_cli_parse_cmd(&prune_cmd, argc, argv, &a, &rc) < 0) return rc;
     if (!wb_cli_flag_set(&a, "force") && isatty(STDIN_FILENO)) {
         fputs("WARNING! This will remove all local volumes not used by at least one container.\n"
               "Are you sure you want to continue? [y/N] ",
@@ -209,36 +199,5 @@ static int volume_prune(int argc, char **argv) {
     if (any) puts("");
     puts("Total reclaimed space: 0B");
     wb_cli_args_release(&a);
-    return 0;
-}
-
-int wb_cmd_volume(int argc, char **argv) {
-    static const struct {
-        const char *name;
-        int (*fn)(int, char **);
-        const char *summary;
-    } subs[] = {
-        {"create", volume_create, "Create a volume"},
-        {"inspect", volume_inspect, "Display detailed information on one or more volumes"},
-        {"ls", volume_ls, "List volumes"},
-        {"list", volume_ls, NULL},
-        {"prune", volume_prune, "Remove unused local volumes"},
-        {"rm", volume_rm, "Remove one or more volumes"},
-        {"remove", volume_rm, NULL},
-    };
-    if (argc >= 2)
-        for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-            if (!strcmp(argv[1], subs[i].name)) return subs[i].fn(argc - 1, argv + 1);
-    if (argc >= 2 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0) {
-        fprintf(stderr,
-                "wasmbox: 'volume %s' is not a wasmbox command.\nSee 'wasmbox volume "
-                "--help'\n",
-                argv[1]);
-        return 1;
-    }
-    printf("Usage:  wasmbox volume COMMAND\n\nManage volumes\n\nCommands:\n");
-    for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
-        if (subs[i].summary) printf("  %-11s %s\n", subs[i].name, subs[i].summary);
-    printf("\nRun 'wasmbox volume COMMAND --help' for more information on a command.\n");
     return 0;
 }

@@ -286,11 +286,6 @@ fail:
 
 /* ---- the rootfs cache ---- */
 
-static bool is_tar_layer(const char *mt) {
-    return !strncmp(mt, "application/vnd.oci.image.layer.", 32) ||
-           !strncmp(mt, "application/vnd.docker.image.rootfs.", 36);
-}
-
 /* The image's unpacked rootfs, ROOT/images/rootfs/<config hex>, into dir: 1 when it exists, 0
  * when not, -1 with err when the path is too long. */
 static int rootfs_dir(wb_images *s, const wb_image *img, char dir[4096], wb_error *err) {
@@ -304,7 +299,7 @@ static int rootfs_dir(wb_images *s, const wb_image *img, char dir[4096], wb_erro
 bool wb_image_rootfs_needs_unpack(wb_images *s, const wb_image *img) {
     bool tars = false;
     for (size_t i = 0; i < img->nlayers; i++)
-        tars = tars || is_tar_layer(img->layers[i].media_type);
+        tars = tars || wb_layer_is_tar(img->layers[i].media_type);
     char dir[4096];
     return tars && rootfs_dir(s, img, dir, NULL) != 1;
 }
@@ -334,7 +329,7 @@ int wb_image_rootfs(wb_images *s, const wb_image *img, char **path, wb_error *er
     bool owners = geteuid() == 0;
     for (size_t i = 0; i < img->nlayers; i++) {
         const wb_layer_desc *l = &img->layers[i];
-        if (!is_tar_layer(l->media_type)) continue;
+        if (!wb_layer_is_tar(l->media_type)) continue;
         /* checked against its diff_id and the caps as it streams (unpack.h) */
         if (wb_layer_unpack(s, l, tmp, &lim, err) < 0) goto fail;
         char blob[4096];

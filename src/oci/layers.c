@@ -331,13 +331,10 @@ static int resolve(resolver *r, const char *path, bool follow, int *layer, struc
         if (!strcmp(comp, ".")) continue;
         if (!strcmp(comp, "..")) {
             if (r->cur[0] && up(r, scratch) < 0) goto out;
-            *layer = (int)r->contrib[0];
-            if (lstat(r->l->dirs[*layer], st) != 0) goto out;
-            if (r->cur[0]) {
-                char lp[8192];
-                if (layer_path(r, (size_t)*layer, r->cur, lp, sizeof lp) < 0 || lstat(lp, st) != 0)
-                    goto out;
-            }
+            *layer = (int)r->contrib[0]; /* the directory's topmost layer */
+            char lp[8192];
+            if (layer_path(r, (size_t)*layer, r->cur, lp, sizeof lp) < 0 || lstat(lp, st) != 0)
+                goto out;
             continue;
         }
         char cand[4096];

@@ -86,26 +86,12 @@ static int walk(const char *upper, const wb_lowers *lower, const char *rel, chan
     return rc;
 }
 
-/* The container's upper directory and its image's files. */
-static int layer_dirs(wb_container *c, char *upper, size_t usize, wb_lowers *lower, wb_error *err) {
-    memset(lower, 0, sizeof *lower);
-    if (wb_path_join(upper, usize, err, "%s/upper", c->dir) < 0) return -1;
-    const char *manifest = json_string_value(json_object_get(c->doc, "ImageManifest"));
-    if (!manifest) return 0;
-    wb_images *s;
-    wb_image *img;
-    if (wb_images_open(c->root, &s, err) < 0) return -1;
-    int rc = wb_image_load(s, manifest, &img, err);
-    if (rc == 0) rc = wb_image_lowers(s, img, lower, err);
-    if (rc == 0) wb_image_free(img);
-    wb_images_close(s);
-    return rc;
-}
-
 int wb_container_diff(wb_container *c, FILE *out, wb_error *err) {
     char upper[4200];
     wb_lowers lower;
-    if (layer_dirs(c, upper, sizeof upper, &lower, err) < 0) return -1;
+    if (wb_path_join(upper, sizeof upper, err, "%s/upper", c->dir) < 0 ||
+        wb_container_lowers(c, &lower, err) < 0)
+        return -1;
     changes cs = {0};
     struct stat st;
     int rc = stat(upper, &st) == 0 ? walk(upper, &lower, "", &cs, 0, err) : 0;

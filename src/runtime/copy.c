@@ -32,28 +32,6 @@
 
 /* ---- the container's root ---- */
 
-/* The image's files (none: an image without layers), with one slot free on top. */
-static int image_lowers(wb_container *c, wb_lowers *l, wb_error *err) {
-    memset(l, 0, sizeof *l);
-    const char *manifest = json_string_value(json_object_get(c->doc, "ImageManifest"));
-    if (!manifest) return 0;
-    wb_images *s;
-    wb_image *img;
-    if (wb_images_open(c->root, &s, err) < 0) return -1;
-    int rc = wb_image_load(s, manifest, &img, err);
-    if (rc == 0) {
-        rc = wb_image_lowers(s, img, l, err);
-        wb_image_free(img);
-    }
-    wb_images_close(s);
-    if (rc == 0) {
-        l->dirs = wb_realloc(l->dirs, (l->n + 2) * sizeof *l->dirs);
-        memmove(l->dirs + 1, l->dirs, l->n * sizeof *l->dirs);
-        l->dirs[0] = NULL;
-    }
-    return rc;
-}
-
 static int make_dir(const char *path, wb_error *err) {
     if (mkdir(path, 0755) != 0 && errno != EEXIST) return wb_error_sys(err, "create `%s`", path);
     return 0;
@@ -62,8 +40,8 @@ static int make_dir(const char *path, wb_error *err) {
 /* The overlay of a container that is not running (or, read-only, of one that is: its upper
  * directory is then only a lower layer here, which the kernel allows beside the live mount). */
 static int mount_overlay(wb_container *c, bool write, wb_container_root *r, wb_error *err) {
-    wb_lowers lower; /* dirs[0] is free: the upper directory of a read-only view */
-    if (image_lowers(c, &lower, err) < 0) return -1;
+    wb_lowers lower;
+    if (wb_container_lowers(c, &lower, err) < 0) return -1;
     char upper[4300], work[4300], incompat[4400];
     int rc = -1;
     if (wb_path_join(upper, sizeof upper, err, "%s/upper", c->dir) < 0 ||
@@ -92,12 +70,16 @@ static int mount_overlay(wb_container *c, bool write, wb_container_root *r, wb_e
         rc = wb_error_sys(err, "make mounts private");
         goto out;
     }
-    lower.dirs[0] = upper;
-    rc = write
-             ? wb_overlay_mount(r->mount, lower.dirs + 1, lower.n, upper, work, MS_NODEV, NULL, err)
-             : wb_overlay_mount(r->mount, lower.dirs, lower.n + 1, NULL, NULL, MS_NODEV | MS_RDONLY,
-                                NULL, err);
-    lower.dirs[0] = NULL;
+    if (write) {
+        rc = wb_overlay_mount(r->mount, lower.dirs, lower.n, upper, work, MS_NODEV, NULL, err);
+    } else { /* the upper directory as the top lower layer */
+        char **view = wb_calloc(lower.n + 1, sizeof *view);
+        view[0] = upper;
+        memcpy(view + 1, lower.dirs, lower.n * sizeof *view);
+        rc = wb_overlay_mount(r->mount, view, lower.n + 1, NULL, NULL, MS_NODEV | MS_RDONLY, NULL,
+                              err);
+        free(view);
+    }
     if (rc < 0) {
         wb_error_wrap(err, "the container's root");
         r->mount[0] = '\0';
@@ -106,10 +88,7 @@ static int mount_overlay(wb_container *c, bool write, wb_container_root *r, wb_e
     r->fd = open(r->mount, O_PATH | O_DIRECTORY | O_CLOEXEC);
     rc = r->fd < 0 ? wb_error_sys(err, "open `%s`", r->mount) : 0;
 out:
-    if (lower.dirs) { /* dirs[0] is ours, not a string to free */
-        memmove(lower.dirs, lower.dirs + 1, lower.n * sizeof *lower.dirs);
-        wb_lowers_free(&lower);
-    }
+    wb_lowers_free(&lower);
     return rc;
 }
 

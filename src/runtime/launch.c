@@ -344,6 +344,16 @@ out:
     return rc;
 }
 
+int wb_container_lowers(wb_container *c, wb_lowers *l, wb_error *err) {
+    memset(l, 0, sizeof *l);
+    if (!json_string_value(json_object_get(c->doc, "ImageManifest"))) return 0;
+    job_image ji;
+    if (job_image_open(c, &ji, err) < 0) return -1;
+    int rc = wb_image_lowers(ji.store, ji.img, l, err);
+    job_image_close(&ji);
+    return rc;
+}
+
 /* The container's network (runtime/network.h): attached before its process starts, detached
  * (wb_net_detach) once it ended. */
 static int job_network(wb_container *c, job_storage *js, wb_error *err) {

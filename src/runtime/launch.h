@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "base/error.h"
+#include "oci/layers.h"
 #include "runtime/container.h"
 
 /* Exit codes Docker uses when a container's command cannot be started. */
@@ -22,6 +23,10 @@
 /* Run in the foreground, in this process. *exit_code is the module's status (130 after Ctrl+C,
  * 143 after SIGTERM), or 125/126/127 when it could not start (then -1 is returned with err).
  * Logs are captured unless HostConfig.AutoRemove. */
+/* The files of the container's image (its record's ImageManifest; none: an image without
+ * layers or no image), as oci/layers.h gives them. */
+int wb_container_lowers(wb_container *c, wb_lowers *l, wb_error *err);
+
 int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err);
 
 /* Start under a detached monitor and return once the workload runs (0), or once starting it

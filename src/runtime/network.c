@@ -826,6 +826,8 @@ out:
 }
 
 void wb_net_detach(struct wb_container *c) {
+    /* nothing was attached for host/none (no syscalls on `run --rm`'s path) */
+    if (!wb_net_mode_attaches(str(json_object_get(c->doc, "HostConfig"), "NetworkMode"))) return;
     char path[4200], saved[4300];
     if (netns_path(c, path, sizeof path, NULL) < 0) return;
     snprintf(saved, sizeof saved, "%s/network.json", c->dir);
