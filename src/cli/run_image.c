@@ -284,8 +284,8 @@ static int add_publish(json_t *bindings, const char *spec, wb_error *err) {
             list = json_array();
             json_object_set_new(bindings, key, list);
         }
-        json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp", ip ? ip : "", "HostPort",
-                                              host));
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s}", "HostIp", ip ? ip : "", "HostPort", host));
     }
     return 0;
 }

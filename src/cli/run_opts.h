@@ -55,7 +55,7 @@ typedef struct wb_run_opts {
     bool publish_all; /* -P */
     char **aliases;   /* --network-alias */
     int naliases;
-    const char *ip; /* --ip */
+    const char *ip;   /* --ip */
     const char *pull; /* --pull missing|always|never (NULL: missing) */
     bool entrypoint_set;
     char **volumes; /* -v HOST:GUEST[:ro] as given */

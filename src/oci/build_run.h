@@ -36,9 +36,9 @@ typedef struct wb_run_job {
     char *const *env; /* complete "K=V" list (PATH included) */
     size_t nenv;
     const wb_lowers *lowers; /* the stage's layers (the overlay's lower directories) */
-    const char *dir;     /* the container's directory: upper/, work/, rootfs/, etc/ */
-    const char *workdir; /* NULL: / */
-    const char *user;    /* NULL: root */
+    const char *dir;         /* the container's directory: upper/, work/, rootfs/, etc/ */
+    const char *workdir;     /* NULL: / */
+    const char *user;        /* NULL: root */
     const char *hostname;
     bool host_network; /* RUN --network=host (the default) or none */
     int out_fd;        /* the command's stdout and stderr (-1: /dev/null) */

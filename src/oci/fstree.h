@@ -23,7 +23,7 @@ typedef struct wb_fsnode {
     struct wb_fsnode **children; /* sorted by name (strcmp) */
     size_t nchildren, cap;
     wb_ftype type;
-    mode_t perm; /* permission bits (07777) */
+    mode_t perm;       /* permission bits (07777) */
     uint32_t uid, gid; /* owner, from a layer's headers (0 for context files) */
     uint64_t size;
     int64_t mtime;

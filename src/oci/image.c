@@ -388,13 +388,13 @@ int wb_image_wasm_open(wb_images *s, wb_image *img, wb_error *err) {
     int fd = wb_lowers_open(&l, full, O_RDONLY);
     wb_lowers_free(&l);
     if (fd < 0)
-        return wb_error_set(err, ENOENT, "exec: \"%s\": stat %s: no such file or directory",
-                            entry, entry);
+        return wb_error_set(err, ENOENT, "exec: \"%s\": stat %s: no such file or directory", entry,
+                            entry);
     char magic[4];
     if (pread(fd, magic, 4, 0) != 4 || memcmp(magic, "\0asm", 4) != 0) {
         close(fd);
-        return wb_error_set(err, ENOEXEC,
-                            "exec %s: exec format error (not a WebAssembly module)", entry);
+        return wb_error_set(err, ENOEXEC, "exec %s: exec format error (not a WebAssembly module)",
+                            entry);
     }
     if (img->wasm == WB_WASM_NOT) img->wasm = WB_WASM_MAGIC;
     return fd;

@@ -19,9 +19,9 @@ enum {
     WB_TAR_REFUSE_WHITEOUTS = 2,  /* a whiteout entry is an error (a single-layer import) */
     WB_TAR_REFUSE_DUPLICATES = 4, /* the same path twice is an error */
     WB_TAR_DIGEST = 8, /* compute stats->digest (the whole uncompressed stream is then read) */
-    WB_TAR_KEEP_OWNERS = 16, /* entries get the archive's uid/gid (as root: `cp -a`) */
-    WB_TAR_KEEP_DIRS = 32,   /* a directory and a non-directory never replace each other (an
-                              * error, as Docker's noOverwriteDirNonDir) */
+    WB_TAR_KEEP_OWNERS = 16,       /* entries get the archive's uid/gid (as root: `cp -a`) */
+    WB_TAR_KEEP_DIRS = 32,         /* a directory and a non-directory never replace each other (an
+                                    * error, as Docker's noOverwriteDirNonDir) */
     WB_TAR_OVERLAY_WHITEOUTS = 64, /* whiteouts kept in overlayfs's format, for a layer unpacked
                                     * alone into a fresh directory: `.wh.NAME` becomes a 0/0
                                     * character device NAME (unless the archive has NAME itself),

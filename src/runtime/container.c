@@ -412,13 +412,13 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
         json_object_set_new(hc, "ShmSize",
                             json_integer(spec->shm_size ? spec->shm_size : 67108864));
         json_object_set_new(hc, "Init", json_boolean(spec->init));
-        json_object_set_new(hc, "PortBindings", spec->port_bindings
-                                                    ? json_deep_copy(spec->port_bindings)
-                                                    : json_object());
+        json_object_set_new(hc, "PortBindings",
+                            spec->port_bindings ? json_deep_copy(spec->port_bindings)
+                                                : json_object());
         if (spec->endpoints)
-            json_object_set_new(c->doc, "NetworkingConfig",
-                                json_pack("{s:o}", "EndpointsConfig",
-                                          json_deep_copy(spec->endpoints)));
+            json_object_set_new(
+                c->doc, "NetworkingConfig",
+                json_pack("{s:o}", "EndpointsConfig", json_deep_copy(spec->endpoints)));
         json_object_set_new(hc, "Ulimits",
                             spec->ulimits ? json_deep_copy(spec->ulimits) : json_array());
         char shortid[13];

@@ -53,7 +53,7 @@ typedef struct wb_container_spec {
     size_t ntmpfs;
     int64_t shm_size; /* 0: Docker's 64 MiB */
     bool init;
-    const char *network; /* "none" (default), "host", "bridge" or a network's name */
+    const char *network;         /* "none" (default), "host", "bridge" or a network's name */
     const json_t *port_bindings; /* HostConfig.PortBindings {"80/tcp": [{HostIp, HostPort}]} */
     const json_t *endpoints;     /* NetworkingConfig.EndpointsConfig {net: {Aliases, IPAMConfig}} */
     /* Linux containers */

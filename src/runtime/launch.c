@@ -46,7 +46,7 @@ typedef struct job_storage {
     char *workdir;
     wb_lowers lowers;      /* the image's files */
     wb_net_attachment net; /* its network (job_network) */
-    char *rootfs; /* the container's root (overlay or copy), set in the workload */
+    char *rootfs;          /* the container's root (overlay or copy), set in the workload */
     char *hostname, *user;
     wb_ulimit *ulimits;
     size_t nulimits;
