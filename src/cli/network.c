@@ -50,6 +50,14 @@ static const wb_cli_flag prune_flags[] = {
 static const wb_cli_command prune_cmd = {"network prune", "[OPTIONS]", "Remove all unused networks",
                                          prune_flags, false};
 
+/* Docker's words for a network that is not there ("network X not found" is run's) */
+static void no_such(const char *name, const wb_error *err) {
+    if (err->code == ENOENT)
+        wb_cli_error("No such network: %s", name);
+    else
+        wb_cli_error("%s", err->msg);
+}
+
 static size_t nth_all(wb_cli_args *a, const char *flag, char **out) {
     size_t n = 0;
     for (const char *l; n < WB_CLI_MAX_GIVEN && (l = wb_cli_flag_nth(a, flag, (int)n));)
@@ -207,7 +215,7 @@ int wb_cmd_network_inspect(int argc, char **argv) {
         }
         json_t *r = wb_network_find(wb_cli_root(), a.pos[i], &err);
         if (!r) {
-            wb_cli_error("%s", err.msg);
+            no_such(a.pos[i], &err);
             rc = 1;
             continue;
         }
@@ -237,7 +245,7 @@ int wb_cmd_network_rm(int argc, char **argv) {
         wb_error err;
         if (wb_network_remove(wb_cli_root(), a.pos[i], &err) < 0) {
             if (err.code == ENOENT && wb_cli_flag_set(&a, "force")) continue;
-            wb_cli_error("%s", err.msg);
+            no_such(a.pos[i], &err);
             rc = 1;
         } else {
             printf("%s\n", a.pos[i]);

@@ -327,6 +327,14 @@ int wb_run_image(wb_run_opts *o) {
         wb_cli_error("--network container:ID is not built yet (issue #14)");
         return WB_EXIT_ENGINE;
     }
+    json_t *checked = json_object(); /* -p is checked before any pull, as Docker does */
+    for (int i = 0; i < o->npublish; i++)
+        if (add_publish(checked, o->publish[i], &err) < 0) {
+            json_decref(checked);
+            wb_cli_error("%s", err.msg);
+            return WB_EXIT_ENGINE;
+        }
+    json_decref(checked);
     if (wb_net_mode_attaches(o->network)) {
         json_t *net = wb_network_find(wb_cli_root(), o->network, &err);
         if (!net) {

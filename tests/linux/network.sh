@@ -50,6 +50,8 @@ expect inspect-subnet 0 '[{"Subnet":"10.213.7.0/24","Gateway":"10.213.7.1"}] bri
     "$WB" network inspect --format '{{json .IPAM.Config}} {{.Driver}}' wbt-b
 expect unknown-network 125 "" "network nosuch not found" -- "$WB" run --rm --network nosuch busybox true
 expect rm-predefined 1 "" "pre-defined network" -- "$WB" network rm bridge
+expect rm-unknown 1 "" "No such network: nosuch" -- "$WB" network rm nosuch
+expect publish-checked-before-pull 125 "" "invalid containerPort: 80a" -- "$WB" run --rm -p 80a no-such-image true
 
 # ---- Linux to Linux by name ----
 mkdir -p "$T/www"
