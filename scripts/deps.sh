@@ -16,7 +16,7 @@ packages=(
     hyperfine python3    # benchmarks
     busybox-static debootstrap  # Linux test images (scripts/test-images.sh)
     podman runc uidmap catatonit  # the reference runtime, podman 4.3 + runc (tests/linux/podman.sh)
-    netavark aardvark-dns iptables  # networks: bridges, veths, firewall rules, names (runtime/network.c)
+    aardvark-dns libnftables1 libnftables-dev nftables  # networks: names (aardvark.c), firewall (nft.c; nft for tests)
     libseccomp-dev libcap-dev  # seccomp filters and capabilities of Linux containers
     ca-certificates
 )

@@ -358,12 +358,12 @@ int wb_container_lowers(wb_container *c, wb_lowers *l, wb_error *err) {
  * (wb_net_detach) once it ended. */
 static int job_network(wb_container *c, job_storage *js, wb_error *err) {
     if (wb_net_attach(c, &js->net, err) < 0) return -1;
-    if (js->net.netns_fd < 0) return 0;
     if (js->is_linux) {
         js->lj.netns_fd = js->net.netns_fd;
         js->lj.hosts_extra = js->net.hosts;
         js->lj.resolv = js->net.resolv;
-    } else {
+        if (js->net.shares_host) js->lj.host_network = true;
+    } else if (js->net.netns_fd >= 0 || js->net.shares_host) {
         js->job.network = true; /* its sockets live in the container's namespace */
     }
     return 0;

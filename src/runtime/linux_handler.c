@@ -25,6 +25,7 @@
 #include "base/fsutil.h"
 #include "runtime/cgroup.h"
 #include "runtime/linux_mounts.h"
+#include "runtime/network.h"
 #include <sys/wait.h>
 
 /* ---- ulimits ---- */
@@ -80,40 +81,6 @@ static const char localhost_entries[] = "127.0.0.1\tlocalhost\n"
                                         "ff02::1\tip6-allnodes\n"
                                         "ff02::2\tip6-allrouters\n";
 
-/* The host's resolv.conf for a container with a network of its own: loopback name servers are
- * unreachable from there and are dropped; none left, Docker's fallbacks. */
-static char *resolv_conf(bool host_network) {
-    uint8_t *data = NULL;
-    size_t len = 0;
-    if (wb_read_file("/etc/resolv.conf", 1 << 20, &data, &len, NULL) < 0) {
-        data = (uint8_t *)wb_strdup("");
-        len = 0;
-    }
-    if (host_network) return (char *)data;
-    size_t cap = len + 64;
-    char *out = wb_malloc(cap), *save = NULL;
-    size_t n = 0;
-    bool servers = false;
-    for (char *line = strtok_r((char *)data, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        char addr[64];
-        if (sscanf(line, " nameserver %63s", addr) == 1) {
-            if (!strncmp(addr, "127.", 4) || !strcmp(addr, "::1")) continue;
-            servers = true;
-        }
-        n += (size_t)snprintf(out + n, cap - n, "%s\n", line);
-    }
-    if (!servers) {
-        static const char fallback[] = "nameserver 8.8.8.8\nnameserver 8.8.4.4\n";
-        out = wb_realloc(out, n + sizeof fallback);
-        memcpy(out + n, fallback, sizeof fallback);
-        n += sizeof fallback - 1;
-    }
-    out[n] = '\0';
-    free(data);
-    return out;
-}
-
 int wb_linux_write_etc(const wb_linux_job *job, wb_error *err) {
     char path[4200];
     char *text = NULL;
@@ -132,8 +99,15 @@ int wb_linux_write_etc(const wb_linux_job *job, wb_error *err) {
         size_t len;
         if (wb_read_file("/etc/hosts", 1 << 20, &data, &len, NULL) < 0) {
             data = (uint8_t *)wb_strdup(localhost_entries);
+            len = strlen(localhost_entries);
         }
         text = (char *)data;
+        if (job->hosts_extra) { /* --add-host */
+            size_t n = len + strlen(job->hosts_extra) + 2;
+            text = wb_realloc(text, n);
+            snprintf(text + len, n - len, "%s%s", len && text[len - 1] != '\n' ? "\n" : "",
+                     job->hosts_extra);
+        }
     } else {
         size_t n = sizeof localhost_entries + strlen(job->hostname) + 32 +
                    (job->hosts_extra ? strlen(job->hosts_extra) : 0);
@@ -147,7 +121,7 @@ int wb_linux_write_etc(const wb_linux_job *job, wb_error *err) {
         wb_write_file_atomic(path, text, strlen(text), 0644, false, err) < 0)
         goto out;
     free(text);
-    text = job->resolv ? wb_strdup(job->resolv) : resolv_conf(job->host_network);
+    text = job->resolv ? wb_strdup(job->resolv) : wb_net_host_resolv(job->host_network);
     if (wb_path_join(path, sizeof path, err, "%s/resolv.conf", job->dir) < 0 ||
         wb_write_file_atomic(path, text, strlen(text), 0644, false, err) < 0)
         goto out;

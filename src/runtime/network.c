@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@
 #include "base/fsutil.h"
 #include "base/timeutil.h"
 #include "oci/digest.h"
+#include "runtime/aardvark.h"
+#include "runtime/bridge.h"
 #include "runtime/container.h"
 
 #define NETAVARK_DEFAULT    "/usr/lib/podman/netavark"
@@ -496,104 +499,11 @@ static void netns_remove(const char *path) {
     unlink(path);
 }
 
-/* ---- netavark ---- */
-
-static const char *tool(const char *env, const char *dflt) {
-    const char *v = getenv(env);
-    return v && *v ? v : dflt;
-}
-
-/* Run netavark CMD on the netns with the JSON config on stdin; its stdout into *out (may be
- * NULL). Errors carry netavark's own message. */
-static int netavark(const char *root, const char *cmd, const char *netns, const char *config,
-                    char **out, wb_error *err) {
-    char cfgdir[4200];
-    if (wb_path_join(cfgdir, sizeof cfgdir, err, "%s/networks/.netavark", root) < 0) return -1;
-    if (wb_mkdir_p(cfgdir, 0700, err) < 0) return -1;
-    const char *bin = tool("WASMBOX_NETAVARK", NETAVARK_DEFAULT);
-    if (access(bin, X_OK) != 0)
-        return wb_error_set(err, ENOENT,
-                            "networks need netavark (%s not found; apt-get install netavark "
-                            "aardvark-dns)",
-                            bin);
-    int in[2], o[2], e[2];
-    if (pipe2(in, O_CLOEXEC) != 0) return wb_error_sys(err, "pipe");
-    if (pipe2(o, O_CLOEXEC) != 0) {
-        close(in[0]);
-        close(in[1]);
-        return wb_error_sys(err, "pipe");
-    }
-    if (pipe2(e, O_CLOEXEC) != 0) {
-        close(in[0]);
-        close(in[1]);
-        close(o[0]);
-        close(o[1]);
-        return wb_error_sys(err, "pipe");
-    }
-    pid_t pid = fork();
-    if (pid == 0) {
-        dup2(in[0], 0);
-        dup2(o[1], 1);
-        dup2(e[1], 2);
-        execl(bin, bin, "--config", cfgdir, "-a", tool("WASMBOX_AARDVARK", AARDVARK_DEFAULT), cmd,
-              netns, (char *)NULL);
-        _exit(127);
-    }
-    close(in[0]);
-    close(o[1]);
-    close(e[1]);
-    if (pid < 0) {
-        close(in[1]);
-        close(o[0]);
-        close(e[0]);
-        return wb_error_sys(err, "fork");
-    }
-    size_t clen = strlen(config);
-    ssize_t w = write(in[1], config, clen); /* a pipe holds it: configs are small */
-    close(in[1]);
-    char obuf[65536], ebuf[4096];
-    size_t on = 0, en = 0;
-    ssize_t k;
-    while ((k = read(o[0], obuf + on, sizeof obuf - 1 - on)) > 0) on += (size_t)k;
-    while ((k = read(e[0], ebuf + en, sizeof ebuf - 1 - en)) > 0) en += (size_t)k;
-    close(o[0]);
-    close(e[0]);
-    obuf[on] = ebuf[en] = '\0';
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (w != (ssize_t)clen || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        /* netavark's error is a JSON object {"error": "..."} on stdout, or text on stderr */
-        json_t *j = json_loads(obuf, 0, NULL);
-        const char *msg = str(j, "error");
-        char line[512];
-        snprintf(line, sizeof line, "%.500s", msg ? msg : en ? ebuf : obuf);
-        char *nl = strchr(line, '\n');
-        if (nl) *nl = '\0';
-        json_decref(j);
-        return wb_error_set(err, EIO, "netavark %s: %s", cmd, line[0] ? line : "failed");
-    }
-    if (out) *out = wb_strdup(obuf);
-    return 0;
-}
+/* ---- a container's endpoints ---- */
 
 bool wb_net_mode_attaches(const char *mode) {
     return mode && *mode && strcmp(mode, "host") && strcmp(mode, "none") &&
            strncmp(mode, "container:", 10);
-}
-
-/* netavark's description of a network (its "network_info" entry). */
-static json_t *netavark_network(const json_t *r) {
-    json_t *cfg = json_array_get(json_object_get(json_object_get(r, "IPAM"), "Config"), 0);
-    bool dflt = !strcmp(str(r, "Name"), WB_NETWORK_DEFAULT);
-    /* isolate: no traffic between two bridge networks, as Docker's DOCKER-ISOLATION rules */
-    return json_pack("{s:b, s:s, s:s, s:b, s:b, s:s, s:s, s:[{s:s, s:s}], s:{s:s}}", "dns_enabled",
-                     !dflt, "driver", "bridge", "id", str(r, "Id"), "internal",
-                     json_is_true(json_object_get(r, "Internal")), "ipv6_enabled", 0, "name",
-                     str(r, "Name"), "network_interface",
-                     str(json_object_get(r, "Options"), "com.docker.network.bridge.name"),
-                     "subnets", "subnet", str(cfg, "Subnet"), "gateway", str(cfg, "Gateway"),
-                     "options", "isolate", "true");
 }
 
 /* "8080/tcp" → port 8080, protocol tcp. */
@@ -604,28 +514,6 @@ static bool parse_port_key(const char *key, int *port, char proto[8]) {
     *port = (int)p;
     snprintf(proto, 8, "%s", *end == '/' ? end + 1 : "tcp");
     return true;
-}
-
-/* netavark's port_mappings from HostConfig.PortBindings {"80/tcp": [{"HostIp", "HostPort"}]}. */
-static json_t *port_mappings(const json_t *bindings) {
-    json_t *out = json_array();
-    const char *key;
-    json_t *list;
-    json_object_foreach((json_t *)bindings, key, list) {
-        int cport;
-        char proto[8];
-        if (!parse_port_key(key, &cport, proto)) continue;
-        size_t i;
-        json_t *b;
-        json_array_foreach(list, i, b) {
-            const char *hp = str(b, "HostPort"), *hip = str(b, "HostIp");
-            int hport = hp && *hp ? atoi(hp) : 0;
-            json_array_append_new(out, json_pack("{s:i, s:s, s:i, s:s, s:i}", "container_port",
-                                                 cport, "host_ip", hip ? hip : "", "host_port",
-                                                 hport, "protocol", proto, "range", 1));
-        }
-    }
-    return out;
 }
 
 /* A free TCP/UDP port on the host for "-p 80" (HostPort empty): bound and released. */
@@ -643,22 +531,10 @@ static int ephemeral_port(const char *proto) {
     return port;
 }
 
-/* The container's network config for netavark (one network, interface eth0). */
-static json_t *container_config(struct wb_container *c, json_t *net, const char *ip,
-                                json_t *aliases, json_t *ports) {
-    json_t *per = json_pack("{s:s, s:[s], s:O}", "interface_name", "eth0", "static_ips", ip,
-                            "aliases", aliases);
-    return json_pack("{s:s, s:s, s:{s:o}, s:{s:o}, s:O}", "container_id", c->id, "container_name",
-                     c->name, "networks", str(net, "Name"), per, "network_info", str(net, "Name"),
-                     netavark_network(net), "port_mappings", ports);
-}
-
 void wb_net_attachment_release(wb_net_attachment *a) {
     if (a->netns_fd >= 0) close(a->netns_fd);
     free(a->hosts);
     free(a->resolv);
-    free_strings(a->dns_servers, a->ndns_servers);
-    free_strings(a->search, a->nsearch);
     memset(a, 0, sizeof *a);
     a->netns_fd = -1;
 }
@@ -667,34 +543,39 @@ static int netns_path(const struct wb_container *c, char *buf, size_t size, wb_e
     return wb_path_join(buf, size, err, "%s/netns/%s", c->root, c->id);
 }
 
-int wb_net_attach(struct wb_container *c, wb_net_attachment *a, wb_error *err) {
-    memset(a, 0, sizeof *a);
-    a->netns_fd = -1;
-    json_t *host = json_object_get(c->doc, "HostConfig");
-    const char *mode = str(host, "NetworkMode");
-    if (!wb_net_mode_attaches(mode)) return 0;
-    wb_net_detach(c); /* what a killed monitor left */
-    json_t *net = wb_network_find(c->root, mode, err);
-    if (!net) return -1;
-    char dir[4200];
-    int rc = -1;
-    char ip[16] = "";
-    char *out = NULL;
-    json_t *conf = NULL, *res = NULL;
-    const json_t *ep = json_object_get(
-        json_object_get(json_object_get(c->doc, "NetworkingConfig"), "EndpointsConfig"), mode);
-    const char *want = str(json_object_get(ep, "IPAMConfig"), "IPv4Address");
-    if (wb_path_join(dir, sizeof dir, err, "%s/netns", c->root) < 0 ||
-        wb_mkdir_p(dir, 0700, err) < 0 ||
-        netns_path(c, a->netns_path, sizeof a->netns_path, err) < 0)
-        goto out;
-    if (take_ip(c->root, net, want && *want ? want : NULL, c->id, ip, err) < 0) goto out;
-    if (netns_create(a->netns_path, err) < 0) {
-        release_ip(c->root, str(net, "Id"), ip, c->id);
-        goto out;
+/* The container's saved endpoints, ROOT/containers/<id>/network.json: {"Endpoints": {name:
+ * endpoint}} in the order they were made (bridge.h describes an endpoint). */
+static json_t *state_load(const struct wb_container *c) {
+    char path[4300];
+    snprintf(path, sizeof path, "%s/network.json", c->dir);
+    json_t *st = json_load_file(path, 0, NULL);
+    if (!json_is_object(json_object_get(st, "Endpoints"))) {
+        json_decref(st);
+        return NULL;
     }
-    /* published ports: "-p 80" takes a free host port now, recorded as Docker shows it */
+    return st;
+}
+
+static int state_save(const struct wb_container *c, const json_t *st, wb_error *err) {
+    char path[4300];
+    snprintf(path, sizeof path, "%s/network.json", c->dir);
+    char *text = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    int rc = wb_write_file_atomic(path, text, strlen(text), 0600, false, err);
+    free(text);
+    return rc;
+}
+
+static void state_remove(const struct wb_container *c) {
+    char path[4300];
+    snprintf(path, sizeof path, "%s/network.json", c->dir);
+    unlink(path);
+}
+
+/* HostConfig.PortBindings with "-p 80"'s host port picked now and HostIp filled, as Docker
+ * shows them; new reference. */
+static json_t *resolved_bindings(const json_t *host) {
     json_t *bindings = json_deep_copy(json_object_get(host, "PortBindings"));
+    if (!bindings) bindings = json_object();
     const char *key;
     json_t *list;
     json_object_foreach(bindings, key, list) {
@@ -714,144 +595,387 @@ int wb_net_attach(struct wb_container *c, wb_net_attachment *a, wb_error *err) {
                 json_object_set_new(b, "HostIp", json_string("0.0.0.0"));
         }
     }
-    json_t *aliases = json_array();
-    char shortid[13];
-    snprintf(shortid, sizeof shortid, "%.12s", c->id);
-    json_array_append_new(aliases, json_string(c->name));
-    json_array_append_new(aliases, json_string(shortid));
-    size_t i;
-    json_t *al;
-    json_array_foreach(json_object_get(ep, "Aliases"), i, al) json_array_append(aliases, al);
-    /* netavark binds host addresses by itself: "0.0.0.0" is its "" */
-    json_t *na_bindings = json_deep_copy(bindings);
-    json_object_foreach(na_bindings, key, list) {
+    return bindings;
+}
+
+/* The bindings as the driver's list [{Proto, HostIp, HostPort, Port}]. */
+static json_t *ports_list(const json_t *bindings) {
+    json_t *out = json_array();
+    const char *key;
+    json_t *list;
+    json_object_foreach((json_t *)bindings, key, list) {
+        int cport;
+        char proto[8];
+        if (!parse_port_key(key, &cport, proto)) continue;
+        size_t i;
         json_t *b;
         json_array_foreach(list, i, b) {
-            if (!strcmp(str(b, "HostIp"), "0.0.0.0"))
-                json_object_set_new(b, "HostIp", json_string(""));
+            json_array_append_new(out, json_pack("{s:s, s:s, s:i, s:i}", "Proto", proto, "HostIp",
+                                                 str(b, "HostIp"), "HostPort",
+                                                 atoi(str(b, "HostPort")), "Port", cport));
         }
     }
-    json_t *ports = port_mappings(na_bindings);
-    json_decref(na_bindings);
-    conf = container_config(c, net, ip, aliases, ports);
-    json_decref(ports);
-    char *text = json_dumps(conf, JSON_COMPACT);
-    int src = netavark(c->root, "setup", a->netns_path, text, &out, err);
-    /* kept for teardown, which needs the same config */
-    char saved[4300];
-    snprintf(saved, sizeof saved, "%s/network.json", c->dir);
-    if (src == 0) wb_write_file_atomic(saved, text, strlen(text), 0600, false, NULL);
-    free(text);
-    if (src < 0) {
-        netns_remove(a->netns_path);
+    return out;
+}
+
+static bool is_default_network(const json_t *net) {
+    return !strcmp(str(net, "Name"), WB_NETWORK_DEFAULT);
+}
+
+/* Make one endpoint: its address taken, the kernel's side up (network.h's driver), its names
+ * registered; the endpoint's description, or NULL with everything undone. */
+static json_t *endpoint_up(struct wb_container *c, const json_t *net, const json_t *epcfg,
+                           int index, const json_t *bindings, int netns_fd, wb_error *err) {
+    const char *want = str(json_object_get(epcfg, "IPAMConfig"), "IPv4Address");
+    char ip[16];
+    if (take_ip(c->root, net, want && *want ? want : NULL, c->id, ip, err) < 0) return NULL;
+    json_t *cfg = json_array_get(json_object_get(json_object_get(net, "IPAM"), "Config"), 0);
+    subnet s;
+    parse_cidr(str(cfg, "Subnet"), &s);
+    char mac[18], ifname[16], veth[16], shortid[13];
+    wb_bridge_mac(ip, mac);
+    snprintf(ifname, sizeof ifname, "eth%d", index);
+    snprintf(veth, sizeof veth, "wb%.9s_%d", c->id, index);
+    snprintf(shortid, sizeof shortid, "%.12s", c->id);
+    json_t *aliases = json_array();
+    json_array_append_new(aliases, json_string(c->name));
+    size_t i;
+    json_t *al;
+    json_array_foreach(json_object_get(epcfg, "Aliases"), i, al) {
+        if (json_is_string(al) && strcmp(json_string_value(al), c->name) != 0)
+            json_array_append(aliases, al);
+    }
+    json_array_append_new(aliases, json_string(shortid));
+    bool dns = !is_default_network(net);
+    json_t *ep =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:b, s:o, s:o, s:b}",
+                  "NetworkID", str(net, "Id"), "NetworkName", str(net, "Name"), "Bridge",
+                  str(json_object_get(net, "Options"), "com.docker.network.bridge.name"), "Subnet",
+                  str(cfg, "Subnet"), "Gateway", str(cfg, "Gateway"), "IPAddress", ip,
+                  "IPPrefixLen", s.prefix, "MacAddress", mac, "Interface", ifname, "Veth", veth,
+                  "Internal", json_is_true(json_object_get(net, "Internal")), "Ports",
+                  bindings ? ports_list(bindings) : json_array(), "Aliases", aliases, "DNS", dns);
+    if (wb_bridge_endpoint_up(ep, netns_fd, index == 0, err) < 0) {
         release_ip(c->root, str(net, "Id"), ip, c->id);
-        json_decref(aliases);
-        json_decref(bindings);
+        json_decref(ep);
+        return NULL;
+    }
+    if (dns) {
+        size_t n = json_array_size(aliases);
+        char **names = wb_calloc(n + 1, sizeof *names);
+        for (i = 0; i < n; i++) names[i] = (char *)json_string_value(json_array_get(aliases, i));
+        int rc =
+            wb_dns_add(c->root, str(net, "Name"), str(cfg, "Gateway"), c->id, ip, names, n, err);
+        free(names);
+        if (rc < 0) {
+            release_ip(c->root, str(net, "Id"), ip, c->id);
+            wb_bridge_endpoint_down(ep, false);
+            json_decref(ep);
+            return NULL;
+        }
+    }
+    return ep;
+}
+
+/* Undo one endpoint (with the lock held): names, address, and the kernel's side (the bridge
+ * too when no other container is left on the network). */
+static void endpoint_down(const struct wb_container *c, const json_t *ep) {
+    if (json_is_true(json_object_get(ep, "DNS")))
+        wb_dns_remove(c->root, str(ep, "NetworkName"), c->id);
+    release_ip(c->root, str(ep, "NetworkID"), str(ep, "IPAddress"), c->id);
+    char **users;
+    size_t n;
+    wb_network_users(c->root, str(ep, "NetworkID"), &users, &n);
+    free_strings(users, n);
+    wb_bridge_endpoint_down(ep, n == 0);
+}
+
+/* Docker's NetworkSettings.Networks entry for an endpoint. */
+static json_t *endpoint_settings(const json_t *ep, const struct wb_container *c) {
+    return json_pack(
+        "{s:n, s:n, s:O, s:s, s:s, s:s, s:s, s:I, s:s, s:s, s:i, s:s}", "IPAMConfig", "Links",
+        "Aliases", json_object_get(ep, "Aliases"), "NetworkID", str(ep, "NetworkID"), "EndpointID",
+        c->id, "Gateway", str(ep, "Gateway"), "IPAddress", str(ep, "IPAddress"), "IPPrefixLen",
+        json_integer_value(json_object_get(ep, "IPPrefixLen")), "IPv6Gateway", "",
+        "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "MacAddress", str(ep, "MacAddress"));
+}
+
+/* The host's resolv.conf for a container with a network of its own: loopback name servers are
+ * unreachable from there and are dropped; none left, Docker's fallbacks. */
+char *wb_net_host_resolv(bool host_network) {
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (wb_read_file("/etc/resolv.conf", 1 << 20, &data, &len, NULL) < 0) {
+        data = (uint8_t *)wb_strdup("");
+        len = 0;
+    }
+    if (host_network) return (char *)data;
+    size_t cap = len + 64;
+    char *out = wb_malloc(cap), *save = NULL;
+    size_t n = 0;
+    bool servers = false;
+    for (char *line = strtok_r((char *)data, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char addr[64];
+        if (sscanf(line, " nameserver %63s", addr) == 1) {
+            if (!strncmp(addr, "127.", 4) || !strcmp(addr, "::1")) continue;
+            servers = true;
+        }
+        n += (size_t)snprintf(out + n, cap - n, "%s\n", line);
+    }
+    if (!servers) {
+        static const char fallback[] = "nameserver 8.8.8.8\nnameserver 8.8.4.4\n";
+        out = wb_realloc(out, n + sizeof fallback);
+        memcpy(out + n, fallback, sizeof fallback);
+        n += sizeof fallback - 1;
+    }
+    out[n] = '\0';
+    free(data);
+    return out;
+}
+
+/* Text builder for hosts and resolv.conf. */
+static void append(char **buf, size_t *len, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    *buf = wb_realloc(*buf, *len + (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(*buf + *len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    *len += (size_t)n;
+}
+
+/* /etc/hosts lines (its addresses, --add-host) and resolv.conf (the network's DNS server,
+ * --dns, --dns-search, --dns-option) from the endpoints and HostConfig. */
+static void etc_texts(const struct wb_container *c, const json_t *eps, wb_net_attachment *a) {
+    const json_t *host = json_object_get(c->doc, "HostConfig");
+    const char *hostname = str(json_object_get(c->doc, "Config"), "Hostname");
+    char shortid[13];
+    snprintf(shortid, sizeof shortid, "%.12s", c->id);
+    if (!hostname || !*hostname) hostname = shortid;
+    size_t hl = 0, rl = 0;
+    const char *name, *gw = NULL, *nameserver = NULL, *mode = str(host, "NetworkMode");
+    json_t *ep;
+    /* no address of its own: its name on 127.0.1.1 before the --add-host lines (the host's
+     * network: the host's file instead) */
+    if (!json_object_size(eps) && json_array_size(json_object_get(host, "ExtraHosts")) &&
+        !(mode && !strcmp(mode, "host")))
+        append(&a->hosts, &hl, "127.0.1.1\t%s\n", hostname);
+    json_object_foreach((json_t *)eps, name, ep) {
+        append(&a->hosts, &hl, "%s\t%s\n", str(ep, "IPAddress"), hostname);
+        if (!gw) gw = str(ep, "Gateway");
+        if (!nameserver && json_is_true(json_object_get(ep, "DNS")))
+            nameserver = str(ep, "Gateway");
+    }
+    size_t i;
+    json_t *h;
+    json_array_foreach(json_object_get(host, "ExtraHosts"), i, h) {
+        const char *e = json_string_value(h), *colon = e ? strrchr(e, ':') : NULL;
+        if (!colon) continue;
+        /* "name:ip"; IPv6 addresses hold colons too: the name ends at the first one */
+        colon = strchr(e, ':');
+        const char *addr = colon + 1;
+        if (!strcmp(addr, "host-gateway")) addr = gw ? gw : "127.0.0.1";
+        append(&a->hosts, &hl, "%s\t%.*s\n", addr, (int)(colon - e), e);
+    }
+    const json_t *dns = json_object_get(host, "Dns"), *search = json_object_get(host, "DnsSearch"),
+                 *opts = json_object_get(host, "DnsOptions");
+    if (!nameserver && !json_array_size(dns) && !json_array_size(search) && !json_array_size(opts))
+        return; /* the host's resolv.conf, filtered, as today */
+    if (json_array_size(search)) {
+        append(&a->resolv, &rl, "search");
+        json_array_foreach(search, i, h) append(&a->resolv, &rl, " %s", json_string_value(h));
+        append(&a->resolv, &rl, "\n");
+    }
+    if (nameserver) append(&a->resolv, &rl, "nameserver %s\n", nameserver);
+    json_array_foreach(dns, i, h) append(&a->resolv, &rl, "nameserver %s\n", json_string_value(h));
+    if (!nameserver && !json_array_size(dns)) { /* the host's servers with --dns-search */
+        char *hr = wb_net_host_resolv(false), *save = NULL;
+        for (char *line = strtok_r(hr, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+            if (!strncmp(line, "nameserver", 10)) append(&a->resolv, &rl, "%s\n", line);
+        free(hr);
+    }
+    if (json_array_size(opts)) {
+        append(&a->resolv, &rl, "options");
+        json_array_foreach(opts, i, h) append(&a->resolv, &rl, " %s", json_string_value(h));
+        append(&a->resolv, &rl, "\n");
+    }
+}
+
+/* --network container:REF: the other container's namespace, hosts and resolv.conf. */
+static int join_container(struct wb_container *c, const char *ref, wb_net_attachment *a,
+                          wb_error *err) {
+    struct wb_container *other;
+    if (wb_container_open(c->root, ref, &other, err) < 0) return -1;
+    int rc = -1;
+    json_t *state = json_object_get(other->doc, "State");
+    int pid = (int)json_integer_value(json_object_get(state, "Pid"));
+    if (!json_is_true(json_object_get(state, "Running")) || pid <= 0) {
+        wb_error_set(err, EINVAL, "cannot join network of a non running container: %s", other->id);
         goto out;
     }
-    res = json_loads(out, 0, NULL);
-    json_t *st = json_object_get(res, str(net, "Name"));
-    json_t *eth = json_object_get(json_object_get(st, "interfaces"), "eth0");
-    const char *mac = str(eth, "mac_address");
-    json_t *sub0 = json_array_get(json_object_get(eth, "subnets"), 0);
-    const char *gw = str(sub0, "gateway"), *ipnet = str(sub0, "ipnet");
-    int prefix = ipnet && strchr(ipnet, '/') ? atoi(strchr(ipnet, '/') + 1) : 0;
-    json_t *dns = json_object_get(st, "dns_server_ips");
-    json_array_foreach(dns, i, al) {
-        a->dns_servers = wb_realloc(a->dns_servers, (a->ndns_servers + 1) * sizeof(char *));
-        a->dns_servers[a->ndns_servers++] = wb_strdup(json_string_value(al));
+    const char *mode = str(json_object_get(other->doc, "HostConfig"), "NetworkMode");
+    char path[4200];
+    if (netns_path(other, path, sizeof path, err) < 0) goto out;
+    a->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (a->netns_fd < 0 && wb_container_is_linux(other) && (!mode || strcmp(mode, "host") != 0)) {
+        snprintf(path, sizeof path, "/proc/%d/ns/net", pid);
+        a->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
     }
-    json_array_foreach(json_object_get(st, "dns_search_domains"), i, al) {
-        a->search = wb_realloc(a->search, (a->nsearch + 1) * sizeof(char *));
-        a->search[a->nsearch++] = wb_strdup(json_string_value(al));
+    if (a->netns_fd < 0 && !(mode && !strcmp(mode, "host"))) {
+        wb_error_sys(err, "join the network of container %s", other->id);
+        goto out;
     }
-    /* /etc/hosts: the container's own name on its address; resolv.conf: aardvark on a user
-     * network */
-    const char *hostname = str(json_object_get(c->doc, "Config"), "Hostname");
-    size_t hl = strlen(ip) + strlen(hostname ? hostname : shortid) + strlen(c->name) + 8;
-    a->hosts = wb_malloc(hl);
-    snprintf(a->hosts, hl, "%s\t%s\n", ip, hostname && *hostname ? hostname : shortid);
-    if (a->ndns_servers) {
-        size_t n = 64;
-        for (size_t k = 0; k < a->nsearch; k++) n += strlen(a->search[k]) + 1;
-        for (size_t k = 0; k < a->ndns_servers; k++) n += strlen(a->dns_servers[k]) + 12;
-        a->resolv = wb_malloc(n);
-        size_t used = 0;
-        if (a->nsearch) {
-            used += (size_t)snprintf(a->resolv + used, n - used, "search");
-            for (size_t k = 0; k < a->nsearch; k++)
-                used += (size_t)snprintf(a->resolv + used, n - used, " %s", a->search[k]);
-            used += (size_t)snprintf(a->resolv + used, n - used, "\n");
-        }
-        for (size_t k = 0; k < a->ndns_servers; k++)
-            used +=
-                (size_t)snprintf(a->resolv + used, n - used, "nameserver %s\n", a->dns_servers[k]);
+    a->shares_host = a->netns_fd < 0; /* the other runs in the host's network */
+    uint8_t *data;
+    size_t len;
+    snprintf(path, sizeof path, "%s/resolv.conf", other->dir);
+    if (wb_read_file(path, 1 << 20, &data, &len, NULL) == 0) a->resolv = (char *)data;
+    rc = 0;
+out:
+    wb_container_free(other);
+    return rc;
+}
+
+/* The networks a container joins: NetworkMode first, then the other EndpointsConfig names. */
+static json_t *network_names(const struct wb_container *c, const char *mode) {
+    json_t *names = json_array();
+    json_array_append_new(names, json_string(mode));
+    const char *name;
+    json_t *v;
+    json_object_foreach(
+        json_object_get(json_object_get(c->doc, "NetworkingConfig"), "EndpointsConfig"), name, v) {
+        if (strcmp(name, mode) != 0) json_array_append_new(names, json_string(name));
     }
+    return names;
+}
+
+static const json_t *endpoint_config(const struct wb_container *c, const char *name) {
+    return json_object_get(
+        json_object_get(json_object_get(c->doc, "NetworkingConfig"), "EndpointsConfig"), name);
+}
+
+/* c->doc's NetworkSettings from the endpoints (Docker's shape). */
+static void set_settings(struct wb_container *c, const json_t *eps, const json_t *bindings,
+                         const char *sandbox) {
+    json_t *portmap = json_object();
+    const char *key;
+    json_t *v;
+    if (bindings) json_object_foreach((json_t *)bindings, key, v) json_object_set(portmap, key, v);
+    json_object_foreach(json_object_get(json_object_get(c->doc, "Config"), "ExposedPorts"), key,
+                        v) {
+        if (!json_object_get(portmap, key)) json_object_set_new(portmap, key, json_null());
+    }
+    json_t *nets = json_object();
+    const json_t *dflt = json_object_get(eps, WB_NETWORK_DEFAULT);
+    json_object_foreach((json_t *)eps, key, v)
+        json_object_set_new(nets, key, endpoint_settings(v, c));
+    json_t *ns = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:I, s:s, s:o}", "Bridge", "",
+                           "SandboxID", c->id, "Ports", portmap, "SandboxKey", sandbox, "Gateway",
+                           dflt ? str(dflt, "Gateway") : "", "IPAddress",
+                           dflt ? str(dflt, "IPAddress") : "", "IPPrefixLen",
+                           dflt ? json_integer_value(json_object_get(dflt, "IPPrefixLen")) : 0,
+                           "MacAddress", dflt ? str(dflt, "MacAddress") : "", "Networks", nets);
+    json_object_set_new(c->doc, "NetworkSettings", ns);
+}
+
+/* Undo the endpoints in st (the lock held), newest first. */
+static void endpoints_down(const struct wb_container *c, json_t *st) {
+    json_t *eps = json_object_get(st, "Endpoints");
+    const char *keys[64];
+    size_t n = 0;
+    const char *name;
+    json_t *ep;
+    json_object_foreach(eps, name, ep) if (n < 64) keys[n++] = name;
+    while (n--) endpoint_down(c, json_object_get(eps, keys[n]));
+}
+
+int wb_net_attach(struct wb_container *c, wb_net_attachment *a, wb_error *err) {
+    memset(a, 0, sizeof *a);
+    a->netns_fd = -1;
+    json_t *host = json_object_get(c->doc, "HostConfig");
+    const char *mode = str(host, "NetworkMode");
+    if (mode && !strncmp(mode, "container:", 10)) return join_container(c, mode + 10, a, err);
+    if (!wb_net_mode_attaches(mode)) {
+        json_t *none = json_object();
+        etc_texts(c, none, a);
+        json_decref(none);
+        return 0;
+    }
+    wb_net_detach(c); /* what a killed monitor left */
+    char dir[4200];
+    if (wb_path_join(dir, sizeof dir, err, "%s/netns", c->root) < 0 ||
+        wb_mkdir_p(dir, 0700, err) < 0 ||
+        netns_path(c, a->netns_path, sizeof a->netns_path, err) < 0 ||
+        netns_create(a->netns_path, err) < 0)
+        return -1;
     a->netns_fd = open(a->netns_path, O_RDONLY | O_CLOEXEC);
     if (a->netns_fd < 0) {
         wb_error_sys(err, "open `%s`", a->netns_path);
-        json_decref(aliases);
-        json_decref(bindings);
-        wb_net_detach(c);
+        netns_remove(a->netns_path);
+        return -1;
+    }
+    json_t *names = network_names(c, mode), *bindings = resolved_bindings(host);
+    json_t *st = json_pack("{s:{}}", "Endpoints"), *eps = json_object_get(st, "Endpoints");
+    int rc = -1;
+    int lk = wb_bridge_lock(err);
+    if (lk < 0) goto out;
+    size_t i;
+    json_t *nv;
+    json_array_foreach(names, i, nv) {
+        const char *name = json_string_value(nv);
+        json_t *net = wb_network_find(c->root, name, err);
+        if (!net) break;
+        json_t *ep = endpoint_up(c, net, endpoint_config(c, name), (int)i, i == 0 ? bindings : NULL,
+                                 a->netns_fd, err);
+        json_decref(net);
+        if (!ep) break;
+        json_object_set_new(eps, name, ep);
+        if (state_save(c, st, err) < 0) break;
+    }
+    if (json_object_size(eps) != json_array_size(names)) {
+        endpoints_down(c, st);
+        state_remove(c);
+        wb_bridge_unlock(lk);
         goto out;
     }
-    /* NetworkSettings, Docker's shape */
-    json_t *endpoint = json_pack(
-        "{s:n, s:n, s:o, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:s}", "IPAMConfig", "Links",
-        "Aliases", aliases, "NetworkID", str(net, "Id"), "EndpointID", c->id, "Gateway",
-        gw ? gw : "", "IPAddress", ip, "IPPrefixLen", prefix, "IPv6Gateway", "",
-        "GlobalIPv6Address", "", "GlobalIPv6PrefixLen", 0, "MacAddress", mac ? mac : "");
-    json_t *portmap = json_object();
-    json_object_foreach(bindings, key, list) json_object_set(portmap, key, list);
-    json_t *exposed = json_object_get(json_object_get(c->doc, "Config"), "ExposedPorts");
-    json_object_foreach(exposed, key, list) {
-        if (!json_object_get(portmap, key)) json_object_set_new(portmap, key, json_null());
-    }
-    bool dflt = !strcmp(mode, WB_NETWORK_DEFAULT);
-    json_t *ns = json_pack("{s:s, s:s, s:o, s:s, s:s, s:s, s:i, s:s, s:{s:o}}", "Bridge", "",
-                           "SandboxID", c->id, "Ports", portmap, "SandboxKey", a->netns_path,
-                           "Gateway", dflt && gw ? gw : "", "IPAddress", dflt ? ip : "",
-                           "IPPrefixLen", dflt ? prefix : 0, "MacAddress", dflt && mac ? mac : "",
-                           "Networks", str(net, "Name"), endpoint);
-    json_object_set_new(c->doc, "NetworkSettings", ns);
-    json_decref(bindings);
+    wb_bridge_unlock(lk);
+    etc_texts(c, eps, a);
+    set_settings(c, eps, bindings, a->netns_path);
     rc = 0;
 out:
-    json_decref(conf);
-    json_decref(res);
-    free(out);
-    json_decref(net);
-    if (rc < 0) wb_net_attachment_release(a);
+    json_decref(names);
+    json_decref(bindings);
+    json_decref(st);
+    if (rc < 0) {
+        if (a->netns_fd >= 0) close(a->netns_fd);
+        a->netns_fd = -1;
+        netns_remove(a->netns_path);
+        wb_net_attachment_release(a);
+    }
     return rc;
 }
 
 void wb_net_detach(struct wb_container *c) {
-    /* nothing was attached for host/none (no syscalls on `run --rm`'s path) */
-    if (!wb_net_mode_attaches(str(json_object_get(c->doc, "HostConfig"), "NetworkMode"))) return;
-    char path[4200], saved[4300];
+    /* nothing was attached for host/container: (no syscalls on `run --rm`'s path); "none" may
+     * be a container disconnected from its last network while running */
+    const char *mode = str(json_object_get(c->doc, "HostConfig"), "NetworkMode");
+    bool none = mode && !strcmp(mode, "none");
+    if (!wb_net_mode_attaches(mode) && !none) return;
+    char path[4200];
     if (netns_path(c, path, sizeof path, NULL) < 0) return;
-    snprintf(saved, sizeof saved, "%s/network.json", c->dir);
-    struct stat st;
-    bool have_ns = stat(path, &st) == 0;
-    uint8_t *data = NULL;
-    size_t len;
-    if (wb_read_file(saved, 1 << 20, &data, &len, NULL) == 0) {
-        json_t *conf = json_loadb((const char *)data, len, 0, NULL);
-        if (have_ns) netavark(c->root, "teardown", path, (const char *)data, NULL, NULL);
-        /* the addresses it held */
-        const char *name;
-        json_t *per;
-        json_object_foreach(json_object_get(conf, "networks"), name, per) {
-            const char *nid =
-                str(json_object_get(json_object_get(conf, "network_info"), name), "id");
-            size_t i;
-            json_t *ip;
-            json_array_foreach(json_object_get(per, "static_ips"), i, ip) if (nid)
-                release_ip(c->root, nid, json_string_value(ip), c->id);
-        }
-        json_decref(conf);
-        free(data);
-        unlink(saved);
+    struct stat sb;
+    bool have_ns = stat(path, &sb) == 0;
+    if (none && !have_ns) return;
+    json_t *st = state_load(c);
+    if (st) {
+        int lk = wb_bridge_lock(NULL);
+        endpoints_down(c, st);
+        wb_bridge_unlock(lk);
+        json_decref(st);
+        state_remove(c);
     }
     if (have_ns) netns_remove(path);
     json_t *ns = json_object_get(c->doc, "NetworkSettings");
@@ -861,4 +985,118 @@ void wb_net_detach(struct wb_container *c) {
         json_object_set_new(ns, "SandboxKey", json_string(""));
         json_object_set_new(ns, "IPAddress", json_string(""));
     }
+}
+
+/* ---- connect and disconnect ---- */
+
+/* Whether the container's endpoints are live now (its namespace exists). */
+static bool attached_now(const struct wb_container *c) {
+    char path[4200];
+    struct stat sb;
+    return netns_path(c, path, sizeof path, NULL) == 0 && stat(path, &sb) == 0;
+}
+
+int wb_net_connect(struct wb_container *c, const char *name, char *const *aliases, size_t naliases,
+                   const char *ip, wb_error *err) {
+    json_t *host = json_object_get(c->doc, "HostConfig");
+    const char *mode = str(host, "NetworkMode");
+    if (!wb_net_mode_attaches(mode))
+        return wb_error_set(err, EINVAL,
+                            "container sharing network namespace with another container or host "
+                            "cannot be connected to any other network");
+    json_t *net = wb_network_find(c->root, name, err);
+    if (!net) return -1;
+    const char *nname = str(net, "Name");
+    json_t *nc = json_object_get(c->doc, "NetworkingConfig");
+    if (!json_is_object(nc)) {
+        nc = json_object();
+        json_object_set_new(c->doc, "NetworkingConfig", nc);
+    }
+    json_t *epc = json_object_get(nc, "EndpointsConfig");
+    if (!json_is_object(epc)) {
+        epc = json_object();
+        json_object_set_new(nc, "EndpointsConfig", epc);
+    }
+    if (!strcmp(mode, nname) || json_object_get(epc, nname)) {
+        int rc = wb_error_set(err, EEXIST, "endpoint with name %s already exists in network %s",
+                              c->name, nname);
+        json_decref(net);
+        return rc;
+    }
+    json_t *cfg = json_object(), *al = json_array();
+    for (size_t i = 0; i < naliases; i++) json_array_append_new(al, json_string(aliases[i]));
+    json_object_set_new(cfg, "Aliases", al);
+    json_object_set_new(cfg, "IPAMConfig",
+                        ip ? json_pack("{s:s}", "IPv4Address", ip) : json_null());
+    int rc = 0;
+    if (attached_now(c)) {
+        char path[4200];
+        json_t *st = state_load(c);
+        int fd = -1, lk = -1;
+        if (!st) st = json_pack("{s:{}}", "Endpoints");
+        json_t *eps = json_object_get(st, "Endpoints");
+        rc = -1;
+        if (netns_path(c, path, sizeof path, err) == 0 &&
+            (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0 && (lk = wb_bridge_lock(err)) >= 0) {
+            json_t *ep = endpoint_up(c, net, cfg, (int)json_object_size(eps), NULL, fd, err);
+            if (ep) {
+                json_object_set_new(eps, nname, ep);
+                if (state_save(c, st, err) == 0) rc = 0;
+                json_t *ns = json_object_get(c->doc, "NetworkSettings");
+                json_t *nets = json_object_get(ns, "Networks");
+                if (json_is_object(nets))
+                    json_object_set_new(nets, nname, endpoint_settings(ep, c));
+            }
+        } else if (fd < 0 && lk < 0) {
+            wb_error_sys(err, "open `%s`", path);
+        }
+        wb_bridge_unlock(lk);
+        if (fd >= 0) close(fd);
+        json_decref(st);
+    }
+    if (rc == 0) json_object_set(epc, nname, cfg);
+    json_decref(cfg);
+    json_decref(net);
+    return rc;
+}
+
+int wb_net_disconnect(struct wb_container *c, const char *name, wb_error *err) {
+    json_t *net = wb_network_find(c->root, name, err);
+    if (!net) return -1;
+    char nname[256];
+    snprintf(nname, sizeof nname, "%s", str(net, "Name"));
+    json_decref(net);
+    json_t *host = json_object_get(c->doc, "HostConfig");
+    const char *mode = str(host, "NetworkMode");
+    json_t *epc = json_object_get(json_object_get(c->doc, "NetworkingConfig"), "EndpointsConfig");
+    if (!(mode && !strcmp(mode, nname)) && !json_object_get(epc, nname))
+        return wb_error_set(err, ENOENT, "container %s is not connected to network %s", c->id,
+                            nname);
+    if (attached_now(c)) {
+        json_t *st = state_load(c);
+        json_t *ep = json_object_get(json_object_get(st, "Endpoints"), nname);
+        if (ep) {
+            int lk = wb_bridge_lock(err);
+            if (lk < 0) {
+                json_decref(st);
+                return -1;
+            }
+            endpoint_down(c, ep);
+            json_object_del(json_object_get(st, "Endpoints"), nname);
+            state_save(c, st, NULL);
+            wb_bridge_unlock(lk);
+        }
+        json_decref(st);
+        json_object_del(json_object_get(json_object_get(c->doc, "NetworkSettings"), "Networks"),
+                        nname);
+    }
+    json_object_del(epc, nname);
+    if (mode && !strcmp(mode, nname)) {
+        /* the primary network gone: the next one takes its place (none when it was the last) */
+        const char *next = NULL, *key;
+        json_t *v;
+        json_object_foreach(epc, key, v) if (!next) next = key;
+        json_object_set_new(host, "NetworkMode", json_string(next ? next : "none"));
+    }
+    return 0;
 }

@@ -1,19 +1,22 @@
 /* runtime/network.h — networks: their records (Docker's `network inspect` shape), address
- * allocation, and attaching a container to them through Podman's netavark (bridge, veth,
- * addresses, firewall rules, published ports) and aardvark-dns (names on user networks).
+ * allocation, and attaching a container to them: the bridge driver (bridge.h: our own netlink
+ * and nftables code for bridge, veth, addresses, firewall rules, published ports) and
+ * aardvark-dns (aardvark.h: names on user networks).
  *
  * On disk, under the store root:
  *   ROOT/networks/<id>/network.json   the record (Name, Id, Driver, IPAM.Config, Internal, ...)
  *   ROOT/networks/<id>/ips/<a.b.c.d>  one file per address in use, holding the container's ID:
  *                                     made with O_EXCL, so two racing runs never share one
  *   ROOT/networks/.lock               flock taken to create or remove a network (names unique)
- *   ROOT/networks/.netavark/          netavark's config directory (aardvark-dns's files)
+ *   ROOT/networks/.aardvark/          aardvark-dns's config directory (aardvark.h)
  *   ROOT/netns/<container id>         the container's network namespace (an nsfs bind mount),
  *                                     made before its process starts and removed at teardown
+ *   ROOT/containers/<id>/network.json its endpoints as made (bridge.h's description each), so
+ *                                     that whoever tears down undoes exactly that
  * The default network "bridge" (bridge wasmbox0, no name resolution, as Docker's docker0) is
  * made on first use; "host" and "none" are modes, listed but never stored.
  *
- * Daemonless: a container's attachment (its netns, its addresses, netavark's setup) is made by
+ * Daemonless: a container's attachment (its netns, its addresses, its endpoints) is made by
  * whoever starts its process and undone when that process ends; `rm` undoes what a killed
  * monitor left (the netns file is the marker). */
 #ifndef WB_RUNTIME_NETWORK_H
@@ -61,29 +64,45 @@ int wb_network_prune(const char *root, char ***removed, size_t *n, wb_error *err
 
 /* What a container gets from its networks (filled by wb_net_attach). */
 typedef struct wb_net_attachment {
-    int netns_fd;          /* open on the container's namespace (-1: none made) */
+    int netns_fd;          /* open on the container's namespace (-1: none: host or none) */
     char netns_path[4200]; /* ROOT/netns/<id> */
-    char *hosts;           /* extra /etc/hosts lines ("10.89.0.2\thostname\n") */
-    char *resolv;          /* /etc/resolv.conf text for it (NULL: the host's, filtered) */
-    char **dns_servers;    /* the name servers a Wasm module's sock_getaddrinfo asks */
-    size_t ndns_servers;
-    char **search; /* search domains */
-    size_t nsearch;
+    char *hosts;      /* /etc/hosts lines after localhost's: its addresses ("10.89.0.2\thostname"),
+                       * --add-host entries; NULL: none */
+    char *resolv;     /* /etc/resolv.conf text for it (NULL: the host's, filtered) */
+    bool shares_host; /* --network container:X where X uses the host's network */
 } wb_net_attachment;
 
 /* Whether this NetworkMode needs an attachment (bridge or a network's name). */
 bool wb_net_mode_attaches(const char *mode);
 
-/* Attach the container (c->doc: HostConfig.NetworkMode, .PortBindings, NetworkingConfig
- * aliases and addresses) to its network: the netns made, addresses allocated, netavark's setup
- * run; c->doc's NetworkSettings filled (not saved). On failure everything made is undone. */
+/* Attach the container (c->doc: HostConfig.NetworkMode, .PortBindings, .ExtraHosts, .Dns,
+ * .DnsSearch, .DnsOptions, NetworkingConfig's endpoints: aliases and addresses) to its networks:
+ * the netns made, an endpoint per network (eth0, eth1, ...; ports published on the first),
+ * names registered; c->doc's NetworkSettings filled (not saved). "container:REF" joins that
+ * running container's namespace ("cannot join network of a non running container: ID"). For
+ * host/none only the hosts/resolv texts are filled. On failure everything made is undone. */
 struct wb_container;
 int wb_net_attach(struct wb_container *c, wb_net_attachment *a, wb_error *err);
 
-/* Undo the attachment (netavark's teardown, addresses released, netns removed); safe to call
+/* Undo the attachment (endpoints torn down, addresses released, netns removed); safe to call
  * when there is none (a killed monitor's leftovers are found by the netns file). NetworkSettings
  * are cleared in c->doc (not saved). */
 void wb_net_detach(struct wb_container *c);
+
+/* network connect: record the endpoint in c->doc's NetworkingConfig and, when the container's
+ * namespace is live, make it now (ethN). Docker's errors ("endpoint with name X already exists
+ * in network N", "container sharing network namespace with another container or host cannot be
+ * connected to any other network"). c->doc changed, not saved. */
+int wb_net_connect(struct wb_container *c, const char *network, char *const *aliases,
+                   size_t naliases, const char *ip, wb_error *err);
+
+/* network disconnect: the endpoint undone when live, and forgotten ("container ID is not
+ * connected to network N"). c->doc changed, not saved. */
+int wb_net_disconnect(struct wb_container *c, const char *network, wb_error *err);
+
+/* The host's resolv.conf for a container: as is for the host's network, else without loopback
+ * name servers (unreachable from a namespace), Docker's fallbacks when none are left. */
+char *wb_net_host_resolv(bool host_network);
 
 void wb_net_attachment_release(wb_net_attachment *a);
 

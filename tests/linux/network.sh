@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Networks (issue #14, first part): user-defined bridges through netavark and aardvark-dns,
+# Networks (issue #14): user-defined bridges (our own netlink + nftables driver) and aardvark-dns,
 # Linux and Wasm containers on them, names that resolve (Linux side), -p from the host on
 # 127.0.0.1 and on the host's address, the default bridge, isolation between networks, `ps`
 # PORTS, `port`, and teardown that leaves no namespace, address, veth, bridge or rule behind
 # (also after the monitor was killed with -9).
-# Needs root, netavark and aardvark-dns (scripts/deps.sh); skips with a message otherwise.
+# Needs root, aardvark-dns and nftables (scripts/deps.sh); skips with a message otherwise.
 # Usage: BUILD=build bash tests/linux/network.sh   (prints "linux-network: P passed, F failed")
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -12,8 +12,8 @@ BUILD=${BUILD:-build}
 WB=$(cd "$(dirname "$BUILD/wasmbox")" && pwd)/wasmbox
 passed=0
 failed=0
-if [ "$(id -u)" != 0 ] || [ ! -x /usr/lib/podman/netavark ] || [ ! -x /usr/lib/podman/aardvark-dns ]; then
-    echo "linux-network: skipped: needs root, netavark and aardvark-dns (scripts/deps.sh)"
+if [ "$(id -u)" != 0 ] || [ ! -x /usr/lib/podman/aardvark-dns ] || ! command -v nft >/dev/null; then
+    echo "linux-network: skipped: needs root, aardvark-dns and nft (scripts/deps.sh)"
     echo "linux-network: 0 passed, 0 failed, 1 skipped"
     exit 0
 fi
@@ -117,7 +117,7 @@ BRX=$(echo $BRIDGES | sed 's/ /\\|/g')
 check no-netns-left [ -z "$(ls -A "$WASMBOX_ROOT/netns" 2>/dev/null)" ]
 check no-address-left [ -z "$(find "$WASMBOX_ROOT/networks" -path '*/ips/*' -type f)" ]
 check no-veth-left bash -c "! ip -o link show type veth | grep -q 'master \\($BRX\\) '"
-check no-port-rule-left bash -c "! iptables-save | grep -q -- '--dport $P\b'"
+check no-port-rule-left bash -c "! nft list ruleset 2>/dev/null | grep -q -- ' $P : '"
 expect rm-now 0 "" "" -- bash -c "'$WB' network rm wbt-a wbt-b >/dev/null"
 check no-bridge-left bash -c "! ip -o link show | grep -q ': \\($BRX\\):'"
 
