@@ -50,6 +50,8 @@ int wb_cmd_network_ls(int argc, char **argv);
 int wb_cmd_network_inspect(int argc, char **argv);
 int wb_cmd_network_rm(int argc, char **argv);
 int wb_cmd_network_prune(int argc, char **argv);
+int wb_cmd_network_connect(int argc, char **argv);
+int wb_cmd_network_disconnect(int argc, char **argv);
 int wb_cmd_port(int argc, char **argv);
 int wb_cmd_cp(int argc, char **argv);
 int wb_cmd_export(int argc, char **argv);

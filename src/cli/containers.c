@@ -21,6 +21,7 @@
 #include "oci/store.h"
 #include "runtime/container.h"
 #include "runtime/launch.h"
+#include "runtime/network.h"
 #include "runtime/volume.h"
 
 static int64_t parse_time(const char *t) {
@@ -330,13 +331,32 @@ static int for_each_container(char **names, int n, container_fn fn, void *ctx) {
 
 /* Is any of the named containers a Linux container? Starting one needs libcap and libseccomp,
  * which the static core hands to wasmbox-full (docs/binaries.md). */
-static bool any_linux(char **names, int n) {
+/* Whether one of the containers needs wasmbox-full to start or be torn down: a Linux one
+ * (libseccomp, libcap) or one on a network (libnftables). */
+static bool any_needs_full(char **names, int n) {
     for (int i = 0; i < n; i++) {
         wb_container *c;
         if (wb_container_open(wb_cli_root(), names[i], &c, NULL) < 0) continue;
-        bool linux_ct = wb_container_is_linux(c);
+        const char *mode = json_string_value(
+            json_object_get(json_object_get(c->doc, "HostConfig"), "NetworkMode"));
+        bool full = wb_container_is_linux(c) || wb_net_mode_attaches(mode);
         wb_container_free(c);
-        if (linux_ct) return true;
+        if (full) return true;
+    }
+    return false;
+}
+
+/* Whether one of the containers has endpoints made (its network.json): tearing them down needs
+ * libnftables. */
+static bool any_endpoints(char **names, int n) {
+    for (int i = 0; i < n; i++) {
+        wb_container *c;
+        if (wb_container_open(wb_cli_root(), names[i], &c, NULL) < 0) continue;
+        char path[4300];
+        snprintf(path, sizeof path, "%s/network.json", c->dir);
+        bool has = access(path, F_OK) == 0;
+        wb_container_free(c);
+        if (has) return true;
     }
     return false;
 }
@@ -413,9 +433,9 @@ int wb_cmd_stop(int argc, char **argv) {
     int rc;
     if (parse_command(o.restart ? &restart_cmd : &stop_cmd, argc, argv, 1, false, &a, &rc) < 0)
         return rc;
-    if (o.restart && wb_cli_is_core() && any_linux(a.pos, a.npos)) {
+    if (o.restart && wb_cli_is_core() && any_needs_full(a.pos, a.npos)) {
         wb_cli_args_release(&a);
-        return wb_cli_handoff("restarting Linux containers");
+        return wb_cli_handoff("restarting Linux or networked containers");
     }
     const char *t = wb_cli_flag_value(&a, "time");
     if (!t) t = wb_cli_flag_value(&a, "timeout");
@@ -503,6 +523,10 @@ int wb_cmd_rm(int argc, char **argv) {
     wb_cli_args a;
     int rc;
     if (parse_command(&rm_cmd, argc, argv, 1, false, &a, &rc) < 0) return rc;
+    if (wb_cli_is_core() && any_endpoints(a.pos, a.npos)) {
+        wb_cli_args_release(&a);
+        return wb_cli_handoff("removing networked containers");
+    }
     rm_ctx o = {wb_cli_flag_set(&a, "force"), wb_cli_flag_set(&a, "volumes")};
     rc = for_each_container(a.pos, a.npos, rm_one, &o);
     wb_cli_args_release(&a);
@@ -606,9 +630,9 @@ int wb_cmd_start(int argc, char **argv) {
     wb_cli_args a;
     int rc;
     if (parse_command(&start_cmd, argc, argv, 1, false, &a, &rc) < 0) return rc;
-    if (wb_cli_is_core() && any_linux(a.pos, a.npos)) {
+    if (wb_cli_is_core() && any_needs_full(a.pos, a.npos)) {
         wb_cli_args_release(&a);
-        return wb_cli_handoff("starting Linux containers");
+        return wb_cli_handoff("starting Linux or networked containers");
     }
     bool attach = wb_cli_flag_set(&a, "attach");
     rc = for_each_container(a.pos, a.npos, start_one, &attach);

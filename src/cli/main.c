@@ -89,7 +89,7 @@ static void usage(FILE *out) {
           "  cp          Copy files/folders between a container and the local filesystem\n"
           "  export      Export a container's filesystem as a tar archive\n"
           "  volume      Manage volumes (create, ls, inspect, rm, prune)\n"
-          "  network     Manage networks (create, ls, inspect, rm, prune)\n"
+          "  network     Manage networks (create, ls, inspect, rm, prune, connect, disconnect)\n"
           "  ps          List containers\n"
           "  logs        Fetch the logs of a container\n"
           "  stop        Stop one or more running containers\n"
@@ -254,7 +254,9 @@ static const command volume_commands[] = {
 };
 
 static const command network_commands[] = {
+    {"connect", wb_cmd_network_connect, "Connect a container to a network"},
     {"create", wb_cmd_network_create, "Create a network"},
+    {"disconnect", wb_cmd_network_disconnect, "Disconnect a container from a network"},
     {"inspect", wb_cmd_network_inspect, "Display detailed information on one or more networks"},
     {"ls", wb_cmd_network_ls, "List networks"},
     {"list", wb_cmd_network_ls, NULL},
@@ -292,9 +294,9 @@ static void group_usage(const group *g, FILE *out) {
 
 /* What the static core hands to wasmbox-full at once: the commands (and `image` subcommands)
  * that need libcurl, libcrypto or libarchive. run and create may go later (src/cli/run_image.c). */
-static const char *const full_only[] = {"build",  "save", "load",  "import", "export-wasm",
-                                        "pull",   "push", "login", "logout", "exec",
-                                        "commit", "cp",   "export"};
+static const char *const full_only[] = {"build",  "save", "load",   "import",  "export-wasm",
+                                        "pull",   "push", "login",  "logout",  "exec",
+                                        "commit", "cp",   "export", "connect", "disconnect"};
 
 /* name: what full_only knows the command by (`buildx build` is a build) */
 static int dispatch(const char *name, command_fn fn, int argc, char **argv) {

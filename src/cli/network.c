@@ -1,4 +1,5 @@
-/* `wasmbox network create|ls|inspect|rm|prune`, thin over runtime/network.h. */
+/* `wasmbox network create|ls|inspect|rm|prune|connect|disconnect`, thin over
+ * runtime/network.h. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,6 +50,22 @@ static const wb_cli_flag prune_flags[] = {
 };
 static const wb_cli_command prune_cmd = {"network prune", "[OPTIONS]", "Remove all unused networks",
                                          prune_flags, false};
+
+static const wb_cli_flag connect_flags[] = {
+    {0, "alias", "strings", "Add network-scoped alias for the container", false},
+    {0, "ip", "string", "IPv4 address (e.g., \"172.30.100.104\")", false},
+    {0},
+};
+static const wb_cli_command connect_cmd = {"network connect", "[OPTIONS] NETWORK CONTAINER",
+                                           "Connect a container to a network", connect_flags,
+                                           false};
+static const wb_cli_flag disconnect_flags[] = {
+    {'f', "force", NULL, "Force the container to disconnect from a network", false},
+    {0},
+};
+static const wb_cli_command disconnect_cmd = {"network disconnect", "[OPTIONS] NETWORK CONTAINER",
+                                              "Disconnect a container from a network",
+                                              disconnect_flags, false};
 
 /* Docker's words for a network that is not there ("network X not found" is run's) */
 static void no_such(const char *name, const wb_error *err) {
@@ -235,6 +252,10 @@ int wb_cmd_network_rm(int argc, char **argv) {
     wb_cli_args a;
     int rc;
     if (wb_cli_parse_cmd(&rm_cmd, argc, argv, &a, &rc) < 0) return rc;
+    if (wb_cli_is_core()) { /* the bridge's rules: libnftables */
+        wb_cli_args_release(&a);
+        return wb_cli_handoff("removing networks");
+    }
     if (a.npos < 1) {
         wb_cli_error("\"wasmbox network rm\" requires at least 1 argument.");
         wb_cli_args_release(&a);
@@ -259,6 +280,10 @@ int wb_cmd_network_prune(int argc, char **argv) {
     wb_cli_args a;
     int rc;
     if (wb_cli_parse_cmd(&prune_cmd, argc, argv, &a, &rc) < 0) return rc;
+    if (wb_cli_is_core()) {
+        wb_cli_args_release(&a);
+        return wb_cli_handoff("removing networks");
+    }
     if (!wb_cli_flag_set(&a, "force") && isatty(STDIN_FILENO)) {
         fputs("WARNING! This will remove all custom networks not used by at least one container.\n"
               "Are you sure you want to continue? [y/N] ",
@@ -286,6 +311,58 @@ int wb_cmd_network_prune(int argc, char **argv) {
     free(names);
     wb_cli_args_release(&a);
     return 0;
+}
+
+/* connect and disconnect: NETWORK CONTAINER; the record saved after the runtime's change. */
+static int connect_or_disconnect(int argc, char **argv, bool connect) {
+    wb_cli_args a;
+    int rc;
+    const wb_cli_command *cmd = connect ? &connect_cmd : &disconnect_cmd;
+    if (wb_cli_parse_cmd(cmd, argc, argv, &a, &rc) < 0) return rc;
+    if (a.npos != 2) {
+        wb_cli_error("\"wasmbox %s\" requires exactly 2 arguments.", cmd->name);
+        wb_cli_args_release(&a);
+        return 1;
+    }
+    wb_error err;
+    wb_container *c = NULL;
+    rc = 1;
+    if (wb_container_open(wb_cli_root(), a.pos[1], &c, &err) < 0) {
+        wb_cli_error("%s", err.msg);
+        goto out;
+    }
+    int r;
+    if (connect) {
+        char *aliases[WB_CLI_MAX_GIVEN];
+        size_t n = nth_all(&a, "alias", aliases);
+        r = wb_net_connect(c, a.pos[0], aliases, n, wb_cli_flag_value(&a, "ip"), &err);
+    } else {
+        r = wb_net_disconnect(c, a.pos[0], &err);
+    }
+    if (r < 0) {
+        if (err.code == ENOENT && strstr(err.msg, "not found"))
+            no_such(a.pos[0], &err);
+        else
+            wb_cli_error("%s", err.msg);
+        goto out;
+    }
+    if (wb_container_save(c, &err) < 0) {
+        wb_cli_error("%s", err.msg);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (c) wb_container_free(c);
+    wb_cli_args_release(&a);
+    return rc;
+}
+
+int wb_cmd_network_connect(int argc, char **argv) {
+    return connect_or_disconnect(argc, argv, true);
+}
+
+int wb_cmd_network_disconnect(int argc, char **argv) {
+    return connect_or_disconnect(argc, argv, false);
 }
 
 /* `port CONTAINER [PRIVATE_PORT[/PROTO]]`: the container's published ports, as Docker prints them.

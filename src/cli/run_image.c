@@ -290,6 +290,15 @@ static int add_publish(json_t *bindings, const char *spec, wb_error *err) {
     return 0;
 }
 
+/* The network of a `run` without --network: Docker's default bridge. Without root no bridge
+ * can be made: "none" then, unless something asks for a network (-p, --ip, an alias: those
+ * fail later with the reason). */
+static const char *default_network(const wb_run_opts *o) {
+    if (geteuid() == 0 || o->npublish || o->publish_all || o->naliases || o->ip)
+        return WB_NETWORK_DEFAULT;
+    return "none";
+}
+
 static bool image_is_linux(wb_images *store, wb_image *img) {
     if (img->wasm != WB_WASM_NOT) return false;
     wb_error err;
@@ -324,8 +333,22 @@ int wb_run_image(wb_run_opts *o) {
         return WB_EXIT_ENGINE;
     }
     if (o->network && !strncmp(o->network, "container:", 10)) {
-        wb_cli_error("--network container:ID is not built yet (issue #14)");
-        return WB_EXIT_ENGINE;
+        wb_container *other;
+        if (wb_container_open(wb_cli_root(), o->network + 10, &other, &err) < 0) {
+            wb_cli_error("%s", err.msg);
+            return WB_EXIT_ENGINE;
+        }
+        wb_container_free(other);
+        if (o->npublish || o->publish_all || o->naliases || o->ip || o->hostname || o->ndns ||
+            o->nadd_hosts) {
+            wb_cli_error("conflicting options: %s and the network mode",
+                         o->npublish || o->publish_all ? "port publishing"
+                         : o->hostname                 ? "hostname"
+                         : o->ndns                     ? "dns"
+                         : o->nadd_hosts               ? "custom host-to-IP mapping"
+                                                       : "network-scoped alias or ip");
+            return WB_EXIT_ENGINE;
+        }
     }
     json_t *checked = json_object(); /* -p is checked before any pull, as Docker does */
     for (int i = 0; i < o->npublish; i++)
@@ -342,7 +365,8 @@ int wb_run_image(wb_run_opts *o) {
             return WB_EXIT_ENGINE;
         }
         json_decref(net);
-    } else if (o->network && strcmp(o->network, "host") != 0 && strcmp(o->network, "none") != 0) {
+    } else if (o->network && strcmp(o->network, "host") != 0 && strcmp(o->network, "none") != 0 &&
+               strncmp(o->network, "container:", 10) != 0) {
         wb_cli_error("network %s not found", o->network);
         return WB_EXIT_ENGINE;
     }
@@ -426,6 +450,12 @@ int wb_run_image(wb_run_opts *o) {
     bool linux_ct = o->runtime ? kind == WB_RUNTIME_LINUX : image_is_linux(store, img);
     if (linux_ct && wb_cli_is_core()) {
         rc = wb_cli_handoff("running Linux containers");
+        goto out;
+    }
+    /* a network (libnftables for its rules): wasmbox-full too */
+    const char *net_mode = o->network ? o->network : default_network(o);
+    if (wb_net_mode_attaches(net_mode) && wb_cli_is_core()) {
+        rc = wb_cli_handoff("attaching to a network");
         goto out;
     }
     if (make_volumes(mounts, o->nvolumes) < 0) goto out;
@@ -556,7 +586,7 @@ int wb_run_image(wb_run_opts *o) {
         .ntmpfs = (size_t)o->ntmpfs,
         .shm_size = (int64_t)o->shm_size,
         .init = o->init,
-        .network = o->network ? o->network : "none",
+        .network = net_mode,
         .start_here = !o->detach && !o->create_only,
         .hostname = o->hostname,
         .cap_add = o->cap_add,
@@ -587,8 +617,6 @@ int wb_run_image(wb_run_opts *o) {
                                     json_pack("[{s:s, s:s}]", "HostIp", "", "HostPort", ""));
         }
     }
-    if (!o->network && (json_object_size(bindings) || o->naliases || o->ip))
-        spec.network = WB_NETWORK_DEFAULT;
     if (!wb_net_mode_attaches(spec.network) && (o->naliases || o->ip)) {
         json_decref(bindings);
         wb_cli_error("%s needs a network of its own (--network NAME)",
@@ -608,6 +636,20 @@ int wb_run_image(wb_run_opts *o) {
     }
     spec.port_bindings = bindings;
     spec.endpoints = endpoints;
+    json_t *host_extra = json_object();
+    json_t *lists[4] = {json_array(), json_array(), json_array(), json_array()};
+    for (int i = 0; i < o->nadd_hosts; i++)
+        json_array_append_new(lists[0], json_string(o->add_hosts[i]));
+    for (int i = 0; i < o->ndns; i++) json_array_append_new(lists[1], json_string(o->dns[i]));
+    for (int i = 0; i < o->ndns_search; i++)
+        json_array_append_new(lists[2], json_string(o->dns_search[i]));
+    for (int i = 0; i < o->ndns_options; i++)
+        json_array_append_new(lists[3], json_string(o->dns_options[i]));
+    json_object_set_new(host_extra, "ExtraHosts", lists[0]);
+    json_object_set_new(host_extra, "Dns", lists[1]);
+    json_object_set_new(host_extra, "DnsSearch", lists[2]);
+    json_object_set_new(host_extra, "DnsOptions", lists[3]);
+    spec.host_extra = host_extra;
     json_t *ulimits = json_array();
     for (int i = 0; i < o->nulimits; i++) {
         wb_ulimit l;
@@ -616,6 +658,7 @@ int wb_run_image(wb_run_opts *o) {
             json_decref(ulimits);
             json_decref(bindings);
             json_decref(endpoints);
+            json_decref(host_extra);
             wb_cli_error("%s", err.msg);
             goto out;
         }
@@ -629,6 +672,7 @@ int wb_run_image(wb_run_opts *o) {
         spec.nentrypoint = 1;
     }
     int created = wb_container_create(wb_cli_root(), &spec, &c, &err);
+    json_decref(host_extra);
     json_decref(ulimits);
     json_decref(bindings);
     json_decref(endpoints);

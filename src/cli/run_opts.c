@@ -445,6 +445,37 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
             if (!(v = opt_value(argc, argv, &i, "--network-alias"))) return -1;
             add_str(&o->aliases, &o->naliases, v);
             o->image_only_flag = "--network-alias";
+        } else if (is_opt(a, "--add-host")) {
+            if (!(v = opt_value(argc, argv, &i, "--add-host"))) return -1;
+            const char *colon = strchr(v, ':');
+            if (!colon || colon == v || !colon[1]) {
+                wb_cli_error("invalid argument \"%s\" for \"--add-host\" flag: bad format for "
+                             "add-host: \"%s\"",
+                             v, v);
+                return -1;
+            }
+            add_str(&o->add_hosts, &o->nadd_hosts, v);
+            o->image_only_flag = "--add-host";
+        } else if (is_opt(a, "--dns")) {
+            if (!(v = opt_value(argc, argv, &i, "--dns"))) return -1;
+            struct in_addr a4;
+            struct in6_addr a6;
+            if (inet_pton(AF_INET, v, &a4) != 1 && inet_pton(AF_INET6, v, &a6) != 1) {
+                wb_cli_error("invalid argument \"%s\" for \"--dns\" flag: %s is not an ip "
+                             "address",
+                             v, v);
+                return -1;
+            }
+            add_str(&o->dns, &o->ndns, v);
+            o->image_only_flag = "--dns";
+        } else if (is_opt(a, "--dns-search")) {
+            if (!(v = opt_value(argc, argv, &i, "--dns-search"))) return -1;
+            add_str(&o->dns_search, &o->ndns_search, v);
+            o->image_only_flag = "--dns-search";
+        } else if (is_opt(a, "--dns-option")) {
+            if (!(v = opt_value(argc, argv, &i, "--dns-option"))) return -1;
+            add_str(&o->dns_options, &o->ndns_options, v);
+            o->image_only_flag = "--dns-option";
         } else if (is_opt(a, "--ip")) {
             if (!(o->ip = opt_value(argc, argv, &i, "--ip"))) return -1;
             o->image_only_flag = "--ip";
@@ -590,6 +621,14 @@ void wb_run_opts_release(wb_run_opts *o) {
     free(o->publish);
     for (int i = 0; i < o->naliases; i++) free(o->aliases[i]);
     free(o->aliases);
+    for (int i = 0; i < o->nadd_hosts; i++) free(o->add_hosts[i]);
+    free(o->add_hosts);
+    for (int i = 0; i < o->ndns; i++) free(o->dns[i]);
+    free(o->dns);
+    for (int i = 0; i < o->ndns_search; i++) free(o->dns_search[i]);
+    free(o->dns_search);
+    for (int i = 0; i < o->ndns_options; i++) free(o->dns_options[i]);
+    free(o->dns_options);
 }
 
 int wb_run_opts_wasi(wb_run_opts *o, wb_wasi **out) {

@@ -56,6 +56,10 @@ typedef struct wb_run_opts {
     char **aliases;   /* --network-alias */
     int naliases;
     const char *ip;   /* --ip */
+    char **add_hosts; /* --add-host host:ip */
+    int nadd_hosts;
+    char **dns, **dns_search, **dns_options; /* --dns, --dns-search, --dns-option */
+    int ndns, ndns_search, ndns_options;
     const char *pull; /* --pull missing|always|never (NULL: missing) */
     bool entrypoint_set;
     char **volumes; /* -v HOST:GUEST[:ro] as given */

@@ -203,11 +203,20 @@ int wb_bridge_endpoint_up(const json_t *ep, int netns_fd, bool default_route, wb
         snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/route_localnet", br);
         sysctl_set(path, "1");
         sysctl_set("/proc/sys/net/ipv4/ip_forward", "1");
+        /* a stale element for this subnet (a network removed without its rules, or a store
+         * root removed by hand) would make the batch fail: gone first */
         cmds c = {0};
+        add(&c, "delete element " TABLE " nat_by_net { %s }\n", str(ep, "Subnet"));
+        wb_nft_run(c.buf, NULL);
+        c.len = 0;
         network_chains(&c, ep);
         int rc = wb_nft_run(c.buf, err);
         free(c.buf);
         if (rc < 0) {
+            if (strstr(err->msg, "File exists"))
+                wb_error_set(err, EEXIST,
+                             "network subnet %s overlaps a subnet of another store root's network",
+                             str(ep, "Subnet"));
             wb_nl_link_del(br, NULL);
             return -1;
         }
@@ -243,7 +252,7 @@ int wb_bridge_endpoint_up(const json_t *ep, int netns_fd, bool default_route, wb
     }
     return 0;
 fail:
-    if (made_bridge) wb_bridge_endpoint_down(ep, true);
+    if (made_bridge) wb_bridge_network_down(ep);
     return -1;
 }
 
@@ -256,13 +265,18 @@ static void run_best_effort(const char *batch) {
     free(copy);
 }
 
-void wb_bridge_endpoint_down(const json_t *ep, bool last) {
+void wb_bridge_endpoint_down(const json_t *ep, bool delete_veth) {
     cmds c = {0};
     port_elements(&c, ep, "delete");
     if (c.len) run_best_effort(c.buf);
-    c.len = 0;
-    wb_nl_link_del(str(ep, "Veth"), NULL);
-    if (last) {
+    free(c.buf);
+    if (delete_veth) wb_nl_link_del(str(ep, "Veth"), NULL);
+}
+
+void wb_bridge_network_down(const json_t *ep) {
+    cmds c = {0};
+    bool live = wb_nl_link_exists(str(ep, "Bridge"));
+    {
         char tag[13];
         tag_of(ep, tag);
         const char *br = str(ep, "Bridge");
@@ -273,7 +287,10 @@ void wb_bridge_endpoint_down(const json_t *ep, bool last) {
             add(&c, "delete element " TABLE " internal_ifaces { \"%s\" }\n", br);
         add(&c, "flush chain " TABLE " nat_%s\ndelete chain " TABLE " nat_%s\n", tag, tag);
         add(&c, "flush chain " TABLE " fwd_%s\ndelete chain " TABLE " fwd_%s\n", tag, tag);
-        run_best_effort(c.buf);
+        if (live)
+            run_best_effort(c.buf);
+        else
+            wb_nft_run(c.buf, NULL); /* never set up, or already gone: one try */
         wb_nl_link_del(br, NULL);
         /* the last of our bridges gone: the table goes too */
         char *out = NULL;

@@ -35,10 +35,16 @@ void wb_bridge_unlock(int fd);
  * ports' map elements. On failure what this call made is undone. */
 int wb_bridge_endpoint_up(const json_t *ep, int netns_fd, bool default_route, wb_error *err);
 
-/* With the lock held: the endpoint's map elements and veth removed; with `last` (no other
- * container on the network) the bridge and the network's chains too. Best effort: every step
- * is tried, missing pieces are not errors. */
-void wb_bridge_endpoint_down(const json_t *ep, bool last);
+/* With the lock held: the endpoint's map elements removed, and its veth when `delete_veth`
+ * (without, the veth goes with the container's namespace: the kernel's deletion then happens
+ * after the last reference, off the caller's path — an explicit delete costs ~15 ms here).
+ * Best effort: every step is tried, missing pieces are not errors. */
+void wb_bridge_endpoint_down(const json_t *ep, bool delete_veth);
+
+/* With the lock held: the network's bridge and chains (and the table with our last bridge).
+ * A bridge lives as long as its network, as Docker's: `network rm` and `prune` call this.
+ * `ep` needs NetworkID, Bridge, Subnet, Internal. Best effort. */
+void wb_bridge_network_down(const json_t *ep);
 
 /* A MAC address for ip, as Docker makes them (02:42 then the four address bytes). */
 void wb_bridge_mac(const char *ip, char out[18]);

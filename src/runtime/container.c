@@ -421,6 +421,10 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
                 json_pack("{s:o}", "EndpointsConfig", json_deep_copy(spec->endpoints)));
         json_object_set_new(hc, "Ulimits",
                             spec->ulimits ? json_deep_copy(spec->ulimits) : json_array());
+        const char *hk;
+        json_t *hv;
+        json_object_foreach((json_t *)spec->host_extra, hk, hv)
+            json_object_set_new(hc, hk, json_deep_copy(hv));
         char shortid[13];
         snprintf(shortid, sizeof shortid, "%.12s", c->id);
         /* --network host: the host's name, as Docker */

@@ -56,6 +56,7 @@ typedef struct wb_container_spec {
     const char *network;         /* "none" (default), "host", "bridge" or a network's name */
     const json_t *port_bindings; /* HostConfig.PortBindings {"80/tcp": [{HostIp, HostPort}]} */
     const json_t *endpoints;     /* NetworkingConfig.EndpointsConfig {net: {Aliases, IPAMConfig}} */
+    const json_t *host_extra;    /* more HostConfig keys (ExtraHosts, Dns, DnsSearch, DnsOptions) */
     /* Linux containers */
     const char *hostname; /* NULL: the short ID */
     char **cap_add, **cap_drop, **security_opt;

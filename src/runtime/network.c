@@ -359,6 +359,19 @@ static void free_strings(char **v, size_t n) {
     free(v);
 }
 
+/* The network's bridge and rules (bridge.h), under the host-wide lock. */
+static void network_down(const json_t *r) {
+    json_t *cfg = json_array_get(json_object_get(json_object_get(r, "IPAM"), "Config"), 0);
+    json_t *d =
+        json_pack("{s:s, s:s, s:s, s:b}", "NetworkID", str(r, "Id"), "Bridge",
+                  str(json_object_get(r, "Options"), "com.docker.network.bridge.name"), "Subnet",
+                  str(cfg, "Subnet"), "Internal", json_is_true(json_object_get(r, "Internal")));
+    int lk = wb_bridge_lock(NULL);
+    if (d) wb_bridge_network_down(d);
+    wb_bridge_unlock(lk);
+    json_decref(d);
+}
+
 static int remove_locked(const char *root, json_t *r, wb_error *err) {
     const char *id = str(r, "Id"), *name = str(r, "Name");
     char **users;
@@ -369,6 +382,7 @@ static int remove_locked(const char *root, json_t *r, wb_error *err) {
         return wb_error_set(err, EBUSY,
                             "error while removing network: network %s id %s has active endpoints",
                             name, id);
+    network_down(r);
     char dir[4400];
     if (wb_path_join(dir, sizeof dir, err, "%s/networks/%s", root, id) < 0) return -1;
     return wb_remove_tree(dir, err);
@@ -396,7 +410,15 @@ int wb_network_prune(const char *root, char ***removed, size_t *n, wb_error *err
     size_t i, cap = 0;
     json_t *r;
     json_array_foreach(list, i, r) {
-        if (!strcmp(str(r, "Name"), WB_NETWORK_DEFAULT)) continue;
+        if (!strcmp(str(r, "Name"), WB_NETWORK_DEFAULT)) {
+            /* the default network stays; its bridge goes when unused (made again on use) */
+            char **users;
+            size_t nu;
+            wb_network_users(root, str(r, "Id"), &users, &nu);
+            free_strings(users, nu);
+            if (nu == 0) network_down(r);
+            continue;
+        }
         if (remove_locked(root, r, NULL) == 0) {
             WB_VEC_RESERVE(*removed, cap, *n + 1);
             (*removed)[(*n)++] = wb_strdup(str(r, "Name"));
@@ -669,7 +691,7 @@ static json_t *endpoint_up(struct wb_container *c, const json_t *net, const json
         free(names);
         if (rc < 0) {
             release_ip(c->root, str(net, "Id"), ip, c->id);
-            wb_bridge_endpoint_down(ep, false);
+            wb_bridge_endpoint_down(ep, true);
             json_decref(ep);
             return NULL;
         }
@@ -677,17 +699,13 @@ static json_t *endpoint_up(struct wb_container *c, const json_t *net, const json
     return ep;
 }
 
-/* Undo one endpoint (with the lock held): names, address, and the kernel's side (the bridge
- * too when no other container is left on the network). */
-static void endpoint_down(const struct wb_container *c, const json_t *ep) {
+/* Undo one endpoint (with the lock held): names, address, rules, and the veth when the
+ * namespace stays (disconnect; else it goes with the namespace). */
+static void endpoint_down(const struct wb_container *c, const json_t *ep, bool delete_veth) {
     if (json_is_true(json_object_get(ep, "DNS")))
         wb_dns_remove(c->root, str(ep, "NetworkName"), c->id);
     release_ip(c->root, str(ep, "NetworkID"), str(ep, "IPAddress"), c->id);
-    char **users;
-    size_t n;
-    wb_network_users(c->root, str(ep, "NetworkID"), &users, &n);
-    free_strings(users, n);
-    wb_bridge_endpoint_down(ep, n == 0);
+    wb_bridge_endpoint_down(ep, delete_veth);
 }
 
 /* Docker's NetworkSettings.Networks entry for an endpoint. */
@@ -889,7 +907,7 @@ static void endpoints_down(const struct wb_container *c, json_t *st) {
     const char *name;
     json_t *ep;
     json_object_foreach(eps, name, ep) if (n < 64) keys[n++] = name;
-    while (n--) endpoint_down(c, json_object_get(eps, keys[n]));
+    while (n--) endpoint_down(c, json_object_get(eps, keys[n]), false);
 }
 
 int wb_net_attach(struct wb_container *c, wb_net_attachment *a, wb_error *err) {
@@ -1081,7 +1099,7 @@ int wb_net_disconnect(struct wb_container *c, const char *name, wb_error *err) {
                 json_decref(st);
                 return -1;
             }
-            endpoint_down(c, ep);
+            endpoint_down(c, ep, true);
             json_object_del(json_object_get(st, "Endpoints"), nname);
             state_save(c, st, NULL);
             wb_bridge_unlock(lk);
