@@ -229,6 +229,8 @@ int wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out, wb_error *err) {
     w->env = copy_strings(cfg->envc, cfg->env, &w->env_bytes);
     w->allow_net = cfg->allow_net;
     w->no_wasmedge = cfg->no_wasmedge;
+    w->hosts_path = cfg->hosts_path ? wb_strdup(cfg->hosts_path) : NULL;
+    w->resolv_path = cfg->resolv_path ? wb_strdup(cfg->resolv_path) : NULL;
     *out = NULL;
 
     for (int i = 0; i < 3; i++) {
@@ -314,6 +316,8 @@ void wb_wasi_free(wb_wasi *w) {
     free(w->fds);
     free_strings(w->argv, w->argc);
     free_strings(w->env, w->envc);
+    free(w->hosts_path);
+    free(w->resolv_path);
     free(w);
 }
 

@@ -15,7 +15,9 @@
  * Ports passed as arguments or returned through pointers are in host byte order. Layouts and enum
  * values follow WasmEdge's include/wasi/api.hpp, lib/host/wasi/wasifunc.cpp and inode-linux.cpp.
  * Sockets the module opens or resolves names for need the grant allow_net (--net); without it
- * those calls fail with EACCES. Unix-domain sockets are refused (ENOSYS, as WasmEdge without
+ * those calls fail with EACCES. sock_getaddrinfo resolves through the container's hosts file and
+ * resolv.conf (wasi/dns.h) when the context has them or the guest set DNS_SERVER, else through
+ * the host's libc. Unix-domain sockets are refused (ENOSYS, as WasmEdge without
  * --allow-af-unix): they would reach the host's filesystem namespace. */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +28,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "wasi/dns.h"
 #include "wasi/wasi_internal.h"
 
 /* WasmEdge's address_family, sock_type and protocol enums */
@@ -662,6 +665,15 @@ static uint16_t put_addrinfo(wasi_mem *m, uint32_t at, const struct addrinfo *ai
     return 0;
 }
 
+/* The guest's DNS_SERVER, WasmEdge's way for a module to choose its name server ("IP" or
+ * "IP:PORT"); NULL when unset or empty. */
+static const char *dns_server_of(const wb_wasi *w) {
+    for (uint32_t i = 0; i < w->envc; i++)
+        if (strncmp(w->env[i], "DNS_SERVER=", 11) == 0)
+            return w->env[i][11] ? w->env[i] + 11 : NULL;
+    return NULL;
+}
+
 /* sock_getaddrinfo(node, node_len, service, service_len, hints, res, max_res_len, res_len):
  * *res points to the guest's first addrinfo node; results fill it and its ai_next successors. */
 static int sock_getaddrinfo(wb_caller *c, void *env, wb_slot *s) {
@@ -713,8 +725,14 @@ static int sock_getaddrinfo(wb_caller *c, void *env, wb_slot *s) {
     default: return wasi_ret(s, WASI_ENOSYS);
     }
 
+    /* the container's view (or the guest's DNS_SERVER) through our resolver, else the host's */
+    const char *dns_server = dns_server_of(w);
+    bool own = w->hosts_path || w->resolv_path || dns_server;
+    wb_dns_config dns = {w->hosts_path, w->resolv_path, dns_server};
     struct addrinfo *list = NULL;
-    int r = getaddrinfo(has_node ? node : NULL, has_service ? service : NULL, &hint, &list);
+    int r = own ? wb_dns_getaddrinfo(&dns, has_node ? node : NULL, has_service ? service : NULL,
+                                     &hint, &list)
+                : getaddrinfo(has_node ? node : NULL, has_service ? service : NULL, &hint, &list);
     if (r != 0) return wasi_ret(s, eai_errno(r));
     uint32_t count = 0, at = wasi_load32(&m, res);
     e = 0;
@@ -730,7 +748,10 @@ static int sock_getaddrinfo(wb_caller *c, void *env, wb_slot *s) {
         if ((e = put_addrinfo(&m, at, ai))) break;
         count++;
     }
-    freeaddrinfo(list);
+    if (own)
+        wb_dns_freeaddrinfo(list);
+    else
+        freeaddrinfo(list);
     if (e) return wasi_ret(s, e);
     wasi_store32(&m, res_len, count);
     return wasi_ret(s, 0);

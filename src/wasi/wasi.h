@@ -31,9 +31,15 @@ typedef struct wb_wasi_config {
     bool allow_net;   /* grant sock_open & co. (WasmEdge extension); else EACCES */
     bool no_wasmedge; /* link only WASI preview1 proper: WasmEdge's socket extension is refused
                        * at link time (the wasmtime and wasmer runtime profiles) */
+    /* Name resolution for sock_getaddrinfo (docs/wasi.md, "Names"). With either path set, or
+     * DNS_SERVER in env, names go through wasi/dns.h reading these files at each call; with
+     * neither, through the host's libc getaddrinfo as the host sees names. */
+    const char *hosts_path;  /* the container's /etc/hosts as a host path; NULL: the host's view
+                              * through libc getaddrinfo */
+    const char *resolv_path; /* the container's /etc/resolv.conf as a host path */
 } wb_wasi_config;
 
-/* Copies everything it needs from cfg; opens the preopened directories. */
+/* Copies everything it needs from cfg (strings included); opens the preopened directories. */
 int wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out, wb_error *err);
 void wb_wasi_free(wb_wasi *w);
 

@@ -46,6 +46,7 @@ struct wb_wasi {
     uint32_t cap;
     bool allow_net;
     bool no_wasmedge;
+    char *hosts_path, *resolv_path; /* owned copies of the config's (NULL: not set) */
     /* iovecs of a read or write with more than WASI_IOVS_ON_STACK of them (WASI_MAX_IOVS
      * entries, allocated on first need; a context is used by one thread at a time) */
     struct iovec *iov_big;

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # WASI sockets end to end: the http-hello example served by the real `wasmbox run` over loopback
-# (WasmEdge socket API with --net, V1 and V2 forms; preview1 on a --tcplisten listener), and
-# tests/wasi/sock-poll.c, which checks poll_oneoff and every socket function from inside a guest.
+# (WasmEdge socket API with --net, V1 and V2 forms; preview1 on a --tcplisten listener), its Wasm
+# client http-fetch (names through sock_getaddrinfo: the host's view, and a module's DNS_SERVER
+# against tests/wasi/dns_server.py), and tests/wasi/sock-poll.c, which checks poll_oneoff and
+# every socket function from inside a guest. All traffic stays on loopback.
 # Usage: BUILD=build bash tests/wasi/http.sh     (prints "wasi-http: P passed, F failed")
 set -uo pipefail
 BUILD=${BUILD:-build}
@@ -12,9 +14,11 @@ passed=0
 failed=0
 skipped=0
 server_pid=
+dns_pid=
 
 cleanup() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    [ -n "$dns_pid" ] && kill "$dns_pid" 2>/dev/null && wait "$dns_pid" 2>/dev/null
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -201,6 +205,66 @@ if timeout 10 "$WB" run "$OUT/http-hello-p1.wasm" >"$T/nolisten.out" 2>"$T/nolis
     fail "preview1 without --tcplisten exited 0"
 elif grep -q "tcplisten" "$T/nolisten.err"; then pass; else
     fail "preview1 without --tcplisten: $(cat "$T/nolisten.err")"; fi
+
+# ---- C: http-fetch, a Wasm client: names through sock_getaddrinfo ----
+FETCH=$OUT/http-fetch.wasm
+start fetch-server "$WB" run --net "$OUT/http-hello-v2.wasm" 0
+port=
+for i in $(seq 100); do
+    port=$(sed -n 's/.*listening on port \([0-9][0-9]*\).*/\1/p' "$T/fetch-server.log")
+    [ -n "$port" ] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if [ -n "$port" ] && wait_accepting "$port"; then
+    # fetch NAME CMD...: runs CMD (stdout $T/NAME.out, stderr $T/NAME.err), sets rc
+    fetch() {
+        local name=$1
+        shift
+        timeout 30 "$@" >"$T/$name.out" 2>"$T/$name.err"
+        rc=$?
+    }
+    fetch f-localhost "$WB" run --net "$FETCH" localhost "$port" /
+    if [ "$rc" -eq 0 ] && [ "$(cat "$T/f-localhost.out")" = "Hello from wasmbox!" ]; then pass; else
+        fail "http-fetch localhost: exit $rc, out $(cat "$T/f-localhost.out"), err $(cat "$T/f-localhost.err")"; fi
+    fetch f-404 "$WB" run --net "$FETCH" 127.0.0.1 "$port" /missing
+    if [ "$rc" -eq 1 ] && grep -q "status 404" "$T/f-404.err"; then pass; else
+        fail "http-fetch /missing: exit $rc, err $(cat "$T/f-404.err")"; fi
+    fetch f-nonet "$WB" run "$FETCH" localhost "$port" /
+    if [ "$rc" -eq 1 ] && grep -q "cannot resolve localhost: no network access" "$T/f-nonet.err"; then pass; else
+        fail "http-fetch without --net: exit $rc, err $(cat "$T/f-nonet.err")"; fi
+    # DNS_SERVER in the module's environment: the engine asks that server
+    python3 tests/wasi/dns_server.py "$T/dns.port" web.test=127.0.0.1 2>"$T/dns.log" &
+    dns_pid=$!
+    for i in $(seq 50); do [ -s "$T/dns.port" ] && break; sleep 0.1; done
+    dport=$(cat "$T/dns.port" 2>/dev/null)
+    if [ -n "$dport" ]; then
+        fetch f-dns "$WB" run --net -e "DNS_SERVER=127.0.0.1:$dport" "$FETCH" web.test "$port" /
+        if [ "$rc" -eq 0 ] && [ "$(cat "$T/f-dns.out")" = "Hello from wasmbox!" ] &&
+            grep -q "query web.test A" "$T/dns.log"; then pass; else
+            fail "http-fetch web.test with DNS_SERVER: exit $rc, err $(cat "$T/f-dns.err"), server log $(cat "$T/dns.log")"; fi
+        fetch f-nx "$WB" run --net -e "DNS_SERVER=127.0.0.1:$dport" "$FETCH" nosuch.test "$port" /
+        if [ "$rc" -eq 1 ] && grep -q "cannot resolve nosuch.test: name does not exist (EAI_NONAME)" "$T/f-nx.err"; then pass; else
+            fail "http-fetch nosuch.test: exit $rc, err $(cat "$T/f-nx.err")"; fi
+        kill "$dns_pid" 2>/dev/null
+        wait "$dns_pid" 2>/dev/null
+        dns_pid=
+        # the server gone (the port refuses): EAI_AGAIN at once
+        fetch f-again "$WB" run --net -e "DNS_SERVER=127.0.0.1:$dport" "$FETCH" web.test "$port" /
+        if [ "$rc" -eq 1 ] && grep -q "EAI_AGAIN" "$T/f-again.err"; then pass; else
+            fail "http-fetch with no DNS server: exit $rc, err $(cat "$T/f-again.err")"; fi
+    else
+        fail "tests/wasi/dns_server.py did not start: $(cat "$T/dns.log")"
+    fi
+    fetch f-bad "$WB" run --net -e DNS_SERVER=not-an-address "$FETCH" web.test "$port" /
+    if [ "$rc" -eq 1 ] && grep -q "EAI_FAIL" "$T/f-bad.err"; then pass; else
+        fail "http-fetch with a malformed DNS_SERVER: exit $rc, err $(cat "$T/f-bad.err")"; fi
+    stop fetch-server
+else
+    fail "fetch-server: no port announced:"
+    sed 's/^/    /' "$T/fetch-server.log"
+    stop fetch-server
+fi
 
 # ---- sock-poll: poll_oneoff and the socket functions, from inside a guest ----
 # run_counts NAME CMD...: adds the "P passed, F failed" of the guest's last line
