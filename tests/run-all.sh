@@ -69,7 +69,8 @@ run_suite "regressions of issue #12" env BUILD="$BUILD" bash tests/regression/is
 run_suite "Linux test images" env BUILD="$BUILD" bash tests/linux/images.sh
 run_suite "Linux containers (beside podman + runc)" env BUILD="$BUILD" bash tests/linux/containers.sh
 run_suite "cp and export (Linux and Wasm containers)" env BUILD="$BUILD" bash tests/linux/cp.sh
-run_suite "networks (netavark, aardvark-dns, -p)" env BUILD="$BUILD" bash tests/linux/network.sh
+run_suite "networks (bridges, aardvark-dns, -p)" env BUILD="$BUILD" bash tests/linux/network.sh
+run_suite "networks: connect, container:, internal, UDP, Wasm names, 50 at once" env BUILD="$BUILD" bash tests/linux/network-modes.sh
 run_suite "MariaDB in a Linux container (built with RUN apt-get)" env BUILD="$BUILD" bash tests/linux/mariadb.sh
 
 echo "$total_pass passed, $total_fail failed"

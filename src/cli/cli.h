@@ -77,6 +77,8 @@ void wb_cli_run_usage(FILE *out, bool create);
 void wb_cli_handoff_init(char **argv);
 bool wb_cli_is_core(void);
 int wb_cli_handoff(const char *what);
+/* Whether wasmbox-full is beside this program (the static core's hand-off target). */
+bool wb_cli_full_available(void);
 
 /* `inspect` of an image: the inspect document of the image `name` (a new reference), or NULL
  * with err set (ENOENT: "No such image: NAME"). The store is opened at the first call and kept

@@ -337,24 +337,25 @@ static bool any_needs_full(char **names, int n) {
     for (int i = 0; i < n; i++) {
         wb_container *c;
         if (wb_container_open(wb_cli_root(), names[i], &c, NULL) < 0) continue;
-        const char *mode = json_string_value(
-            json_object_get(json_object_get(c->doc, "HostConfig"), "NetworkMode"));
-        bool full = wb_container_is_linux(c) || wb_net_mode_attaches(mode);
+        json_t *host = json_object_get(c->doc, "HostConfig");
+        bool full =
+            wb_container_is_linux(c) ||
+            wb_net_needs_nft(
+                wb_cli_root(), json_string_value(json_object_get(host, "NetworkMode")),
+                json_object_get(json_object_get(c->doc, "NetworkingConfig"), "EndpointsConfig"),
+                json_object_size(json_object_get(host, "PortBindings")) > 0);
         wb_container_free(c);
         if (full) return true;
     }
     return false;
 }
 
-/* Whether one of the containers has endpoints made (its network.json): tearing them down needs
- * libnftables. */
+/* Whether one of the containers has endpoints whose teardown needs libnftables. */
 static bool any_endpoints(char **names, int n) {
     for (int i = 0; i < n; i++) {
         wb_container *c;
         if (wb_container_open(wb_cli_root(), names[i], &c, NULL) < 0) continue;
-        char path[4300];
-        snprintf(path, sizeof path, "%s/network.json", c->dir);
-        bool has = access(path, F_OK) == 0;
+        bool has = wb_net_teardown_needs_nft(c);
         wb_container_free(c);
         if (has) return true;
     }

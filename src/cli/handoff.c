@@ -22,18 +22,30 @@ bool wb_cli_is_core(void) {
     return !wb_dynlib_loadable();
 }
 
-int wb_cli_handoff(const char *what) {
-    char self[PATH_MAX], full[PATH_MAX + 32];
+/* wasmbox-full beside this program: its path in full (PATH_MAX + 32 bytes); false if none. */
+static bool full_path(char *full, size_t size) {
+    char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) {
+    if (n <= 0) return false;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash) *slash = '\0';
+    snprintf(full, size, "%s/wasmbox-full", slash ? self : ".");
+    return true;
+}
+
+bool wb_cli_full_available(void) {
+    char full[PATH_MAX + 32];
+    return full_path(full, sizeof full) && access(full, X_OK) == 0;
+}
+
+int wb_cli_handoff(const char *what) {
+    char full[PATH_MAX + 32];
+    if (!full_path(full, sizeof full)) {
         wb_cli_error("%s needs wasmbox-full, but /proc/self/exe cannot be read: %s", what,
                      strerror(errno));
         return WB_EXIT_ENGINE;
     }
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash) *slash = '\0';
-    snprintf(full, sizeof full, "%s/wasmbox-full", slash ? self : ".");
     fflush(stdout);
     fflush(stderr);
     execv(full, saved_argv);

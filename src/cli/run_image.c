@@ -452,11 +452,18 @@ int wb_run_image(wb_run_opts *o) {
         rc = wb_cli_handoff("running Linux containers");
         goto out;
     }
-    /* a network (libnftables for its rules): wasmbox-full too */
+    /* a bridge to set up or ports to publish (libnftables): wasmbox-full too; the static core
+     * alone runs without a network when none was asked for */
     const char *net_mode = o->network ? o->network : default_network(o);
-    if (wb_net_mode_attaches(net_mode) && wb_cli_is_core()) {
-        rc = wb_cli_handoff("attaching to a network");
-        goto out;
+    bool publishes = o->npublish || o->publish_all;
+    if (wb_cli_is_core() && wb_net_needs_nft(wb_cli_root(), net_mode, NULL, publishes)) {
+        if (o->network || publishes || wb_cli_full_available()) {
+            rc = wb_cli_handoff("setting up a network");
+            goto out;
+        }
+        fprintf(stderr, "WARNING: the default bridge needs wasmbox-full to be set up (not found "
+                        "beside this wasmbox): running with --network none\n");
+        net_mode = "none";
     }
     if (make_volumes(mounts, o->nvolumes) < 0) goto out;
     if (linux_ct) {

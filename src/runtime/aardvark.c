@@ -51,8 +51,37 @@ static pid_t server_pid(const char *dir) {
     return strncmp(comm, "aardvark-dns", 12) == 0 ? pid : 0;
 }
 
+/* aardvark-dns servers whose configuration directory is gone (a store root deleted while they
+ * ran) would keep their gateway addresses' port 53, and a new server could not bind them:
+ * stopped first. */
+static void reap_orphans(void) {
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+        char path[300], args[4200];
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        ssize_t n = read(fd, args, sizeof args - 1);
+        close(fd);
+        if (n <= 0) continue;
+        args[n] = '\0';
+        const char *base = strrchr(args, '/');
+        if (strcmp(base ? base + 1 : args, "aardvark-dns") != 0) continue;
+        /* argv: aardvark-dns --config DIR ... */
+        const char *a = args + strlen(args) + 1;
+        if (a >= args + n || strcmp(a, "--config") != 0) continue;
+        const char *cfg = a + strlen(a) + 1;
+        if (cfg < args + n && strstr(cfg, "/networks/.aardvark") && access(cfg, F_OK) != 0)
+            kill((pid_t)atoi(e->d_name), SIGTERM);
+    }
+    if (d) closedir(d);
+}
+
 /* Start aardvark-dns on `dir` (it daemonizes: its first process exits once it serves). */
 static int server_start(const char *dir, wb_error *err) {
+    reap_orphans();
     const char *bin = aardvark_bin();
     if (access(bin, X_OK) != 0)
         return wb_error_set(err, ENOENT,

@@ -256,6 +256,13 @@ fail:
     return -1;
 }
 
+char *wb_bridge_published(void) {
+    char *out = NULL;
+    if (wb_nft_query("list map " TABLE " ports_any\nlist map " TABLE " ports_ip\n", &out, NULL) < 0)
+        return wb_strdup("");
+    return out;
+}
+
 /* Run a batch; when it fails (a piece already gone), run its commands one by one. */
 static void run_best_effort(const char *batch) {
     if (wb_nft_run(batch, NULL) == 0) return;

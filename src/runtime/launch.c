@@ -44,9 +44,10 @@ typedef struct job_storage {
     wb_mount *mounts;
     size_t nmounts;
     char *workdir;
-    wb_lowers lowers;      /* the image's files */
-    wb_net_attachment net; /* its network (job_network) */
-    char *rootfs;          /* the container's root (overlay or copy), set in the workload */
+    wb_lowers lowers;                         /* the image's files */
+    wb_net_attachment net;                    /* its network (job_network) */
+    char hosts_path[4300], resolv_path[4300]; /* a Wasm container's etc files (job_network) */
+    char *rootfs; /* the container's root (overlay or copy), set in the workload */
     char *hostname, *user;
     wb_ulimit *ulimits;
     size_t nulimits;
@@ -365,6 +366,24 @@ static int job_network(wb_container *c, job_storage *js, wb_error *err) {
         if (js->net.shares_host) js->lj.host_network = true;
     } else if (js->net.netns_fd >= 0 || js->net.shares_host) {
         js->job.network = true; /* its sockets live in the container's namespace */
+        if (js->net.netns_fd >= 0) {
+            /* names resolve as in a Linux container on the same network: through the
+             * container's own hosts and resolv.conf (sock_getaddrinfo reads them) */
+            const char *hn =
+                json_string_value(json_object_get(json_object_get(c->doc, "Config"), "Hostname"));
+            char shortid[13];
+            snprintf(shortid, sizeof shortid, "%.12s", c->id);
+            wb_linux_job etc = {.dir = c->dir,
+                                .hostname = hn && *hn ? hn : shortid,
+                                .hosts_extra = js->net.hosts,
+                                .resolv = js->net.resolv,
+                                .netns_fd = js->net.netns_fd};
+            if (wb_linux_write_etc(&etc, err) < 0) return -1;
+            snprintf(js->hosts_path, sizeof js->hosts_path, "%s/hosts", c->dir);
+            snprintf(js->resolv_path, sizeof js->resolv_path, "%s/resolv.conf", c->dir);
+            js->job.hosts_path = js->hosts_path;
+            js->job.resolv_path = js->resolv_path;
+        }
     }
     return 0;
 }

@@ -35,13 +35,13 @@ typedef struct wb_linux_job {
     size_t argc;
     char *const *env; /* "K=V", complete (PATH, HOSTNAME, HOME and TERM already added) */
     size_t nenv;
-    const wb_lowers *lowers;  /* the image's files, the overlay's lower directories (none: an
-                               * empty root) */
-    const char *dir;          /* the container's directory: upper, work, rootfs, etc/ files */
-    const char *workdir;      /* NULL: "/" */
-    const char *user;         /* -u USER[:GROUP] (names or numbers); NULL: root */
-    const char *hostname;     /* set in the new UTS namespace */
-    const wb_mount *mounts;   /* bind mounts, targets resolved inside the root */
+    const wb_lowers *lowers; /* the image's files, the overlay's lower directories (none: an
+                              * empty root) */
+    const char *dir;         /* the container's directory: upper, work, rootfs, etc/ files */
+    const char *workdir;     /* NULL: "/" */
+    const char *user;        /* -u USER[:GROUP] (names or numbers); NULL: root */
+    const char *hostname;    /* set in the new UTS namespace */
+    const wb_mount *mounts;  /* bind mounts, targets resolved inside the root */
     size_t nmounts;
     bool read_only_root;      /* --read-only */
     bool host_network;        /* --network host: no network namespace of its own */

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -30,6 +31,7 @@
 #define NETAVARK_DEFAULT    "/usr/lib/podman/netavark"
 #define AARDVARK_DEFAULT    "/usr/lib/podman/aardvark-dns"
 #define DEFAULT_BRIDGE_NAME "wasmbox0"
+#define HOST_DEFAULT_DIR    "/run/wasmbox/bridge" /* the default network, one per host */
 
 /* ---- addresses ---- */
 
@@ -99,9 +101,15 @@ json_t *wb_network_list(const char *root, wb_error *err) {
     while (d && (e = readdir(d))) {
         if (e->d_name[0] == '.') continue;
         json_t *r = read_record(root, e->d_name);
-        if (r) json_array_append_new(list, r);
+        /* (a store's own "bridge" record: an older wasmbox's, superseded by the host's) */
+        if (r && !strcmp(str(r, "Name") ? str(r, "Name") : "", WB_NETWORK_DEFAULT))
+            json_decref(r);
+        else if (r)
+            json_array_append_new(list, r);
     }
     if (d) closedir(d);
+    json_t *dflt = json_load_file(HOST_DEFAULT_DIR "/network.json", 0, NULL);
+    if (dflt) json_array_append_new(list, dflt);
     return list;
 }
 
@@ -257,11 +265,10 @@ static int create_locked(const char *root, const wb_network_opts *o, bool is_def
     snprintf(sub, sizeof sub, "%s/%d", net, s.prefix);
     ip_text(gw, gwt);
     wb_time_now(now, sizeof now);
-    /* wasmbox0 for the default store's default network; every other network (and the default
-     * network of another store root: tests, --root) gets its own wb-<12 hex> */
-    bool named = is_default && !strcmp(root, "/var/lib/wasmbox");
-    snprintf(bridge, sizeof bridge, "%s", named ? DEFAULT_BRIDGE_NAME : "wb-");
-    if (!named) snprintf(bridge + 3, sizeof bridge - 3, "%.12s", id);
+    /* wasmbox0 for the default network (one for the host); every other network its own
+     * wb-<12 hex> */
+    snprintf(bridge, sizeof bridge, "%s", is_default ? DEFAULT_BRIDGE_NAME : "wb-");
+    if (!is_default) snprintf(bridge + 3, sizeof bridge - 3, "%.12s", id);
     json_t *labels = json_object(), *options = json_object();
     for (size_t i = 0; i < o->nlabels; i++) {
         const char *eq = strchr(o->labels[i], '=');
@@ -293,9 +300,14 @@ static int create_locked(const char *root, const wb_network_opts *o, bool is_def
         "ConfigOnly", 0, "Containers", "Options", options, "Labels", labels);
     char dir[4400], path[4500];
     int rc = -1;
-    if (wb_path_join(dir, sizeof dir, err, "%s/networks/%s/ips", root, id) == 0 &&
+    char home[4300];
+    if (is_default)
+        snprintf(home, sizeof home, "%s", HOST_DEFAULT_DIR);
+    else if (wb_path_join(home, sizeof home, err, "%s/networks/%s", root, id) < 0)
+        home[0] = '\0';
+    if (home[0] && wb_path_join(dir, sizeof dir, err, "%s/ips", home) == 0 &&
         wb_mkdir_p(dir, 0700, err) == 0 &&
-        wb_path_join(path, sizeof path, err, "%s/networks/%s/network.json", root, id) == 0) {
+        wb_path_join(path, sizeof path, err, "%s/network.json", home) == 0) {
         char *text = json_dumps(rec, JSON_INDENT(2));
         rc = wb_write_file_atomic(path, text, strlen(text), 0644, true, err);
         free(text);
@@ -315,19 +327,49 @@ int wb_network_create(const char *root, const wb_network_opts *o, char id[65], w
     return rc;
 }
 
-json_t *wb_network_find(const char *root, const char *name, wb_error *err) {
-    json_t *r = find_unlocked(root, name);
-    if (r || strcmp(name, WB_NETWORK_DEFAULT) != 0) {
-        if (!r) wb_error_set(err, ENOENT, "network %s not found", name);
-        return r;
+/* The host's default network (made on first use, under its own lock). */
+static json_t *host_default(const char *root, wb_error *err) {
+    json_t *r = json_load_file(HOST_DEFAULT_DIR "/network.json", 0, NULL);
+    if (r) return r;
+    if (wb_mkdir_p(HOST_DEFAULT_DIR, 0700, err) < 0) return NULL;
+    int fd = open(HOST_DEFAULT_DIR "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+        wb_error_sys(err, "lock `%s/.lock`", HOST_DEFAULT_DIR);
+        if (fd >= 0) close(fd);
+        return NULL;
     }
-    int lk = lock_networks(root, err); /* the default bridge, made on first use */
-    if (lk < 0) return NULL;
-    r = find_unlocked(root, name);
+    r = json_load_file(HOST_DEFAULT_DIR "/network.json", 0, NULL);
     char id[65];
     wb_network_opts o = {.name = WB_NETWORK_DEFAULT};
-    if (!r && create_locked(root, &o, true, id, err) == 0) r = find_unlocked(root, name);
-    close(lk);
+    if (!r && create_locked(root, &o, true, id, err) == 0)
+        r = json_load_file(HOST_DEFAULT_DIR "/network.json", 0, NULL);
+    close(fd);
+    return r;
+}
+
+static bool is_host_default_id(const char *id) {
+    json_t *r = json_load_file(HOST_DEFAULT_DIR "/network.json", 0, NULL);
+    bool yes = r && id && str(r, "Id") && !strcmp(str(r, "Id"), id);
+    json_decref(r);
+    return yes;
+}
+
+/* Where a network's address files live: the host's for the default network (its bridge is
+ * shared by every store root), else the store root's. */
+static int ips_dir(const char *root, const char *id, char *buf, size_t size, wb_error *err) {
+    if (is_host_default_id(id)) return wb_path_join(buf, size, err, "%s/ips", HOST_DEFAULT_DIR);
+    return wb_path_join(buf, size, err, "%s/networks/%s/ips", root, id);
+}
+
+json_t *wb_network_find(const char *root, const char *name, wb_error *err) {
+    if (!strcmp(name, WB_NETWORK_DEFAULT)) return host_default(root, err);
+    json_t *r = find_unlocked(root, name);
+    if (!r) {
+        json_t *d = json_load_file(HOST_DEFAULT_DIR "/network.json", 0, NULL);
+        if (d && *name && !strncmp(str(d, "Id"), name, strlen(name))) return d; /* by ID */
+        json_decref(d);
+        wb_error_set(err, ENOENT, "network %s not found", name);
+    }
     return r;
 }
 
@@ -335,7 +377,7 @@ int wb_network_users(const char *root, const char *id, char ***ids, size_t *n) {
     *ids = NULL;
     *n = 0;
     char dir[4400];
-    if (wb_path_join(dir, sizeof dir, NULL, "%s/networks/%s/ips", root, id) < 0) return -1;
+    if (ips_dir(root, id, dir, sizeof dir, NULL) < 0) return -1;
     DIR *d = opendir(dir);
     if (!d) return 0;
     struct dirent *e;
@@ -450,8 +492,7 @@ static int take_ip(const char *root, const json_t *net, const char *want, const 
         first = last = w;
     }
     char dir[4400];
-    if (wb_path_join(dir, sizeof dir, err, "%s/networks/%s/ips", root, str(net, "Id")) < 0)
-        return -1;
+    if (ips_dir(root, str(net, "Id"), dir, sizeof dir, err) < 0) return -1;
     for (uint32_t ip = first; ip <= last; ip++) {
         if (ip == gw) continue;
         char path[4500];
@@ -477,8 +518,9 @@ static int take_ip(const char *root, const json_t *net, const char *want, const 
 }
 
 static void release_ip(const char *root, const char *net_id, const char *ip, const char *cid) {
-    char path[4500];
-    if (wb_path_join(path, sizeof path, NULL, "%s/networks/%s/ips/%s", root, net_id, ip) < 0)
+    char dir[4400], path[4500];
+    if (ips_dir(root, net_id, dir, sizeof dir, NULL) < 0 ||
+        wb_path_join(path, sizeof path, NULL, "%s/%s", dir, ip) < 0)
         return;
     uint8_t *data;
     size_t len;
@@ -596,6 +638,9 @@ static void state_remove(const struct wb_container *c) {
 /* HostConfig.PortBindings with "-p 80"'s host port picked now and HostIp filled, as Docker
  * shows them; new reference. */
 static json_t *resolved_bindings(const json_t *host) {
+    /* ports published now are DNAT'ed, not bound: the kernel would hand them out again, so
+     * "-p 80" skips the ones in the table (read once, under the lock the caller holds) */
+    char *published = NULL;
     json_t *bindings = json_deep_copy(json_object_get(host, "PortBindings"));
     if (!bindings) bindings = json_object();
     const char *key;
@@ -610,13 +655,22 @@ static json_t *resolved_bindings(const json_t *host) {
             const char *hp = str(b, "HostPort");
             if (!hp || !*hp) {
                 char port[16];
-                snprintf(port, sizeof port, "%d", ephemeral_port(proto));
+                if (!published) published = wb_bridge_published();
+                int hport = 0;
+                for (int tries = 0; tries < 64; tries++) {
+                    hport = ephemeral_port(proto);
+                    char elem[48];
+                    snprintf(elem, sizeof elem, "%s . %d :", proto, hport);
+                    if (!strstr(published, elem)) break;
+                }
+                snprintf(port, sizeof port, "%d", hport);
                 json_object_set_new(b, "HostPort", json_string(port));
             }
             if (!str(b, "HostIp") || !*str(b, "HostIp"))
                 json_object_set_new(b, "HostIp", json_string("0.0.0.0"));
         }
     }
+    free(published);
     return bindings;
 }
 
@@ -677,7 +731,9 @@ static json_t *endpoint_up(struct wb_container *c, const json_t *net, const json
                   "IPPrefixLen", s.prefix, "MacAddress", mac, "Interface", ifname, "Veth", veth,
                   "Internal", json_is_true(json_object_get(net, "Internal")), "Ports",
                   bindings ? ports_list(bindings) : json_array(), "Aliases", aliases, "DNS", dns);
-    if (wb_bridge_endpoint_up(ep, netns_fd, index == 0, err) < 0) {
+    /* an internal network has no way out: no default route through it (as Docker) */
+    bool route = index == 0 && !json_is_true(json_object_get(net, "Internal"));
+    if (wb_bridge_endpoint_up(ep, netns_fd, route, err) < 0) {
         release_ip(c->root, str(net, "Id"), ip, c->id);
         json_decref(ep);
         return NULL;
@@ -935,11 +991,12 @@ int wb_net_attach(struct wb_container *c, wb_net_attachment *a, wb_error *err) {
         netns_remove(a->netns_path);
         return -1;
     }
-    json_t *names = network_names(c, mode), *bindings = resolved_bindings(host);
+    json_t *names = network_names(c, mode), *bindings = NULL;
     json_t *st = json_pack("{s:{}}", "Endpoints"), *eps = json_object_get(st, "Endpoints");
     int rc = -1;
     int lk = wb_bridge_lock(err);
     if (lk < 0) goto out;
+    bindings = resolved_bindings(host);
     size_t i;
     json_t *nv;
     json_array_foreach(names, i, nv) {
@@ -1003,6 +1060,39 @@ void wb_net_detach(struct wb_container *c) {
         json_object_set_new(ns, "SandboxKey", json_string(""));
         json_object_set_new(ns, "IPAddress", json_string(""));
     }
+}
+
+bool wb_net_needs_nft(const char *root, const char *mode, const json_t *endpoints, bool ports) {
+    if (!wb_net_mode_attaches(mode)) return false;
+    if (ports) return true;
+    json_t *names = json_array();
+    json_array_append_new(names, json_string(mode));
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)endpoints, key, v) json_array_append_new(names, json_string(key));
+    bool need = false;
+    size_t i;
+    json_array_foreach(names, i, v) {
+        json_t *net = wb_network_find(root, json_string_value(v), NULL);
+        const char *br = str(json_object_get(net, "Options"), "com.docker.network.bridge.name");
+        /* (no record: the attach fails with its own message, no matter which binary) */
+        if (net && (!br || !if_nametoindex(br))) need = true;
+        json_decref(net);
+    }
+    json_decref(names);
+    return need;
+}
+
+bool wb_net_teardown_needs_nft(const struct wb_container *c) {
+    json_t *st = state_load(c);
+    const char *key;
+    json_t *ep;
+    bool need = false;
+    json_object_foreach(json_object_get(st, "Endpoints"), key, ep) {
+        if (json_array_size(json_object_get(ep, "Ports"))) need = true;
+    }
+    json_decref(st);
+    return need;
 }
 
 /* ---- connect and disconnect ---- */

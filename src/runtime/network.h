@@ -100,6 +100,14 @@ int wb_net_connect(struct wb_container *c, const char *network, char *const *ali
  * connected to network N"). c->doc changed, not saved. */
 int wb_net_disconnect(struct wb_container *c, const char *network, wb_error *err);
 
+/* Whether attaching to `mode` (and the networks named in `endpoints`, EndpointsConfig's keys)
+ * needs libnftables, which the static core cannot load: a network whose bridge is not up yet,
+ * or ports to publish. Without, the attachment is netlink and files only. */
+bool wb_net_needs_nft(const char *root, const char *mode, const json_t *endpoints, bool ports);
+
+/* Whether undoing c's endpoints needs libnftables (published ports to unpublish). */
+bool wb_net_teardown_needs_nft(const struct wb_container *c);
+
 /* The host's resolv.conf for a container: as is for the host's network, else without loopback
  * name servers (unreachable from a namespace), Docker's fallbacks when none are left. */
 char *wb_net_host_resolv(bool host_network);

@@ -223,6 +223,8 @@ int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
         .ndirs = (int)nd,
         .stdio = {0, 1, 2},
         .allow_net = job->network,
+        .hosts_path = job->hosts_path,
+        .resolv_path = job->resolv_path,
         .no_wasmedge = job->runtime != WB_RUNTIME_WASMEDGE,
     };
     if (job->stdio[0] || job->stdio[1] || job->stdio[2])

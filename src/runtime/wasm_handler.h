@@ -38,9 +38,11 @@ typedef struct wb_wasm_job {
     const char *workdir; /* inside the container; NULL: "/" */
     bool read_only_root; /* --read-only: "/" gets no right that writes */
     wb_runtime_kind runtime;
-    bool network;        /* grant sockets the module opens (host network: --network host) */
-    uint64_t max_memory; /* cap on each linear memory, bytes (0: none) */
-    int stdio[3];        /* host fds for the module's 0, 1, 2 (all 0: the process's own) */
+    bool network;            /* grant sockets the module opens (host network: --network host) */
+    const char *hosts_path;  /* the container's hosts and resolv.conf for sock_getaddrinfo */
+    const char *resolv_path; /* (NULL: the host's view, through libc) */
+    uint64_t max_memory;     /* cap on each linear memory, bytes (0: none) */
+    int stdio[3];            /* host fds for the module's 0, 1, 2 (all 0: the process's own) */
     /* the process exits soon after the run: the engine's mappings are left to exit, which
      * unmaps them all at once (each munmap costs a TLB flush: about 0.3 ms for a small module
      * here); the WASI context is still closed, its descriptors must not outlive the run */

@@ -110,7 +110,7 @@ VPID=$(ps -o ppid= -p "$MON" | tr -d ' ')
 kill -9 "$VPID" "$MON" 2>/dev/null
 sleep 0.3
 # this run's bridges (other runs may have theirs)
-BRIDGES=$(for n in wbt-a wbt-b bridge; do "$WB" network inspect --format '{{json .Options}}' $n |
+BRIDGES=$(for n in wbt-a wbt-b; do "$WB" network inspect --format '{{json .Options}}' $n |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["com.docker.network.bridge.name"])'; done)
 BRX=$(echo $BRIDGES | sed 's/ /\\|/g')
 "$WB" rm -f web hh onbridge victim >/dev/null 2>&1
