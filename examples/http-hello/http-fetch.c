@@ -2,6 +2,7 @@
  * forms, raw imports as in http-hello.c), so that names go through the engine's resolver:
  *
  *   http-fetch HOST PORT PATH
+ *   http-fetch --resolve HOST      (prints HOST's addresses, one per line, and exits)
  *
  * resolves HOST with sock_getaddrinfo (in a container: its /etc/hosts and DNS server; a plain
  * `wasmbox run --net` module: the host's view, or the server in $DNS_SERVER), connects to each
@@ -204,8 +205,14 @@ static long recv_some(int fd, char *buf, size_t len) {
 }
 
 int main(int argc, char **argv) {
+    if (argc == 3 && !strcmp(argv[1], "--resolve")) {
+        target found[MAX_ADDRS];
+        int n = resolve(argv[2], "80", found, MAX_ADDRS);
+        for (int i = 0; i < n; i++) say(1, "%s\n", found[i].text);
+        return n > 0 ? 0 : 1;
+    }
     if (argc != 4) {
-        say(2, "usage: http-fetch HOST PORT PATH\n");
+        say(2, "usage: http-fetch HOST PORT PATH | http-fetch --resolve HOST\n");
         return 2;
     }
     const char *host = argv[1], *port = argv[2], *path = argv[3];

@@ -206,9 +206,11 @@ static json_t *ps_row(const wb_container *c, bool no_trunc) {
     mounts_text(json_object_get(c->doc, "Mounts"), mounts, sizeof mounts);
     const char *image = sget(config, "Image");
     const char *network = sget(json_object_get(c->doc, "HostConfig"), "NetworkMode");
-    char ports[2048];
-    ports_text(json_object_get(json_object_get(c->doc, "NetworkSettings"), "Ports"), ports,
-               sizeof ports);
+    char ports[2048] = "";
+    /* only while it runs, as Docker (a killed monitor cannot have cleared them) */
+    if (!strcmp(status ? status : "", "running") || !strcmp(status ? status : "", "paused"))
+        ports_text(json_object_get(json_object_get(c->doc, "NetworkSettings"), "Ports"), ports,
+                   sizeof ports);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
                      "Command", cmd, "CreatedAt", created_at, "ID", id, "Image", image, "Labels",
                      labels, "LocalVolumes", "0", "Mounts", mounts, "Names", c->name, "Networks",

@@ -401,15 +401,22 @@ static void free_strings(char **v, size_t n) {
     free(v);
 }
 
-/* The network's bridge and rules (bridge.h), under the host-wide lock. */
-static void network_down(const json_t *r) {
+/* The network's bridge and rules (bridge.h), under the host-wide lock; with `if_unused` only
+ * when no container holds an address on it (checked under that lock, which attaches take). */
+static void network_down(const char *root, const json_t *r, bool if_unused) {
     json_t *cfg = json_array_get(json_object_get(json_object_get(r, "IPAM"), "Config"), 0);
     json_t *d =
         json_pack("{s:s, s:s, s:s, s:b}", "NetworkID", str(r, "Id"), "Bridge",
                   str(json_object_get(r, "Options"), "com.docker.network.bridge.name"), "Subnet",
                   str(cfg, "Subnet"), "Internal", json_is_true(json_object_get(r, "Internal")));
     int lk = wb_bridge_lock(NULL);
-    if (d) wb_bridge_network_down(d);
+    size_t nu = 0;
+    if (if_unused) {
+        char **users;
+        wb_network_users(root, str(r, "Id"), &users, &nu);
+        free_strings(users, nu);
+    }
+    if (d && nu == 0) wb_bridge_network_down(d);
     wb_bridge_unlock(lk);
     json_decref(d);
 }
@@ -424,7 +431,7 @@ static int remove_locked(const char *root, json_t *r, wb_error *err) {
         return wb_error_set(err, EBUSY,
                             "error while removing network: network %s id %s has active endpoints",
                             name, id);
-    network_down(r);
+    network_down(root, r, false);
     char dir[4400];
     if (wb_path_join(dir, sizeof dir, err, "%s/networks/%s", root, id) < 0) return -1;
     return wb_remove_tree(dir, err);
@@ -454,11 +461,7 @@ int wb_network_prune(const char *root, char ***removed, size_t *n, wb_error *err
     json_array_foreach(list, i, r) {
         if (!strcmp(str(r, "Name"), WB_NETWORK_DEFAULT)) {
             /* the default network stays; its bridge goes when unused (made again on use) */
-            char **users;
-            size_t nu;
-            wb_network_users(root, str(r, "Id"), &users, &nu);
-            free_strings(users, nu);
-            if (nu == 0) network_down(r);
+            network_down(root, r, true);
             continue;
         }
         if (remove_locked(root, r, NULL) == 0) {
@@ -1053,6 +1056,14 @@ void wb_net_detach(struct wb_container *c) {
         state_remove(c);
     }
     if (have_ns) netns_remove(path);
+    /* the etc files made for it (made again at each start): a Wasm container's directory is
+     * then clean enough to be kept as a spare */
+    static const char *const etc[] = {"hosts", "resolv.conf", "hostname"};
+    for (size_t i = 0; i < 3; i++) {
+        char f[4300];
+        snprintf(f, sizeof f, "%s/%s", c->dir, etc[i]);
+        unlink(f);
+    }
     json_t *ns = json_object_get(c->doc, "NetworkSettings");
     if (json_is_object(ns)) {
         json_object_set_new(ns, "Networks", json_object());

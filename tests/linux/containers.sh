@@ -277,7 +277,8 @@ expect volume-rw 0 "y" "" -- "$WB" run --rm -v "$T/vol:/data" busybox sh -c 'ech
 check volume-rw-host-written test "$(cat "$T/vol/g")" = y
 expect read-only-root 0 "refused" "" -- "$WB" run --rm --read-only busybox sh -c 'touch /x 2>/dev/null && echo written || echo refused'
 expect workdir-made 0 "/made/here" "" -- "$WB" run --rm -w /made/here busybox pwd
-expect network-none 0 "lo" "" -- bash -c "'$WB' run --rm busybox cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '"
+expect network-none 0 "lo" "" -- bash -c "'$WB' run --rm --network none busybox cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '"
+expect network-default-bridge 0 $'eth0\nlo' "" -- bash -c "'$WB' run --rm busybox cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ' | sort"
 expect network-host-hostname 0 "$(hostname)" "" -- "$WB" run --rm --network host busybox hostname
 expect tmpfs 0 "tmpfs on /run type tmpfs (rw,nosuid,noexec,relatime,size=1024k,mode=700)" "" -- \
     bash -c "'$WB' run --rm --tmpfs /run:size=1m,mode=700 busybox mount | grep ' /run '"

@@ -139,7 +139,20 @@ expect wasm-add-host 0 "page from srv" "" -- "$WB" run --rm --network wbm-a --ad
 expect wasm-no-names-on-default-bridge 1 "" "cannot resolve srv" -- "$WB" run --rm hf srv 80 /index.html
 expect wasm-dns-server-env 0 "page from srv" "" -- "$WB" run --rm --network wbm-a -e "DNS_SERVER=$GW_A:53" hf srv 80 /index.html
 expect wasm-dns-server-env-dead 1 "" "cannot resolve srv" -- "$WB" run --rm --network wbm-a -e DNS_SERVER=127.0.0.1:9 hf srv 80 /index.html
+# the same answers as a Linux container's resolver on that network (busybox nslookup)
+expect wasm-same-answer-as-linux 0 "$("$WB" run --rm --network wbm-a busybox nslookup srv 2>/dev/null | awk '/^Address/ && NR > 2 {print $NF}')" "" -- \
+    "$WB" run --rm --network wbm-a hf --resolve srv
+expect wasm-hosts-file-answer 0 "127.0.0.1" "" -- bash -c "'$WB' run --rm --network wbm-a hf --resolve localhost | grep -x 127.0.0.1"
+expect wasm-add-host-answer 0 "10.9.8.7" "" -- "$WB" run --rm --network wbm-a --add-host db.test:10.9.8.7 hf --resolve db.test
 expect wasm-host-network-host-view 0 "page from the host" "" -- "$WB" run --rm --network host hf localhost "$HP" /index.html
+
+# ---- hairpin: a published port through the host's address, from containers ----
+HPORT=$(free_port)
+"$WB" run -d --name pubsrv --network wbm-a -p "$HPORT:80" -v "$T/www:/www:ro" busybox httpd -f -p 80 -h /www >/dev/null
+wait_for 5 curl -sf -o /dev/null "http://127.0.0.1:$HPORT/" || fail "pubsrv did not start"
+expect hairpin-same-network 0 "page from srv" "" -- "$WB" run --rm --network wbm-a busybox wget -q -O- "http://$HOSTIP:$HPORT/"
+expect hairpin-other-network 0 "page from srv" "" -- "$WB" run --rm --network wbm-b busybox wget -q -O- "http://$HOSTIP:$HPORT/"
+expect hairpin-default-bridge 0 "page from srv" "" -- "$WB" run --rm busybox wget -q -O- "http://$HOSTIP:$HPORT/"
 
 # ---- /etc/hosts and resolv.conf flags ----
 expect add-host 0 "1.2.3.4	foo.example" "" -- bash -c "'$WB' run --rm --add-host foo.example:1.2.3.4 busybox cat /etc/hosts | grep foo"

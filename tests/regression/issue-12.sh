@@ -162,7 +162,7 @@ check fg-running wait_for 5 fg_running
 t0=$(date +%s)
 kill -9 "$fgpid"
 wait "$fgpid" 2>/dev/null
-check fg-ps-exited bash -c "'$WB' ps -a --filter name=fg | grep -Eq 'Exited \(137\) (Less than a second|[0-9] seconds?) ago +fg$'"
+check fg-ps-exited bash -c "'$WB' ps -a --filter name=fg | grep -Eq 'Exited \(137\) (Less than a second|[0-9] seconds?) ago +fg$' || { '$WB' ps -a --filter name=fg; false; }"
 expect fg-inspect-status 0 "exited false 137" "" -- "$WB" inspect --format '{{.State.Status}} {{.State.Running}} {{.State.ExitCode}}' fg
 expect fg-error 0 "the container's process vanished without recording its exit (killed or crashed)" "" -- \
     "$WB" inspect --format '{{.State.Error}}' fg
