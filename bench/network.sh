@@ -31,7 +31,7 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 make --no-print-directory -s -C "$TOP/examples/http-hello" OUT="$(cd "$BUILD" && pwd)/examples/http-hello"
-HH=$BUILD/examples/http-hello
+HH=$(cd "$BUILD/examples/http-hello" && pwd)
 mkdir -p "$T/hh"
 cp "$HH/http-hello.wasm" "$T/hh/"
 printf 'FROM scratch\nCOPY http-hello.wasm /http-hello.wasm\nEXPOSE 8080\nENTRYPOINT ["/http-hello.wasm"]\n' >"$T/hh/Dockerfile"
@@ -44,9 +44,9 @@ TAR=$("$TOP/scripts/test-images.sh" busybox)
 "$WB" run --rm busybox true
 
 P=$(free_port)
-cmds=(--prepare "$WB rm -f bn" -n "wasmbox run -d, --network none" "$WB run -d --name bn --network none hh"
-    --prepare "$WB rm -f bn" -n "wasmbox run -d, default bridge" "$WB run -d --name bn hh"
-    --prepare "$WB rm -f bn" -n "wasmbox run -d, user network + -p" "$WB run -d --name bn --network benchnet -p $P:8080 hh")
+cmds=(--prepare "sh -c '$WB rm -f bn >/dev/null 2>&1; true'" -n "wasmbox run -d, --network none" "$WB run -d --name bn --network none hh"
+    --prepare "sh -c '$WB rm -f bn >/dev/null 2>&1; true'" -n "wasmbox run -d, default bridge" "$WB run -d --name bn hh"
+    --prepare "sh -c '$WB rm -f bn >/dev/null 2>&1; true'" -n "wasmbox run -d, user network + -p" "$WB run -d --name bn --network benchnet -p $P:8080 hh")
 if command -v podman >/dev/null; then
     # shellcheck source=tests/linux/podman.sh
     . "$TOP/tests/linux/podman.sh"
@@ -59,8 +59,8 @@ if command -v podman >/dev/null; then
     U="${PODMAN_REF_ULIMITS[*]}"
     podman_ref run --rm busybox true >/dev/null
     P2=$(free_port)
-    cmds+=(--prepare "$PD rm -f bn" -n "podman run -d, network none (Linux image)" "$PD run -d $U --name bn --network none busybox sleep 1000"
-        --prepare "$PD rm -f bn" -n "podman run -d -p (Linux image)" "$PD run -d $U --name bn -p $P2:80 busybox sleep 1000")
+    cmds+=(--prepare "sh -c '$PD rm -f bn >/dev/null 2>&1; true'" -n "podman run -d, network none (Linux image)" "$PD run -d $U --name bn --network none busybox sleep 1000"
+        --prepare "sh -c '$PD rm -f bn >/dev/null 2>&1; true'" -n "podman run -d -p (Linux image)" "$PD run -d $U --name bn -p $P2:80 busybox sleep 1000")
 fi
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$T/run.json" "${cmds[@]}" >/dev/null
 "$WB" rm -f bn >/dev/null

@@ -143,7 +143,7 @@ static void await_name(const char *gateway, const char *name) {
             continue;
         }
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (poll(&pfd, 1, 20) == 1) {
+        if (poll(&pfd, 1, 2) == 1) { /* (a query sent while it rebinds is lost: ask again soon) */
             uint8_t r[512];
             ssize_t k = recv(fd, r, sizeof r, 0);
             /* same ID, no error, at least one answer */
