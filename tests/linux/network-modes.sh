@@ -121,6 +121,8 @@ if clang --target=wasm32-wasi --sysroot=/usr -O2 -o "$T/udp-echo.wasm" "$TOP/tes
     wait_for 5 bash -c "'$WB' logs echo | grep -q listening" || fail "udp-echo did not start"
     expect udp-host-loopback 0 "echo: hello" "" -- udp_ask 127.0.0.1 "$UP" hello
     expect udp-host-address 0 "echo: there" "" -- udp_ask "$HOSTIP" "$UP" there
+    # Wasm to Wasm by name over UDP: the client resolves "echo" through the engine's resolver
+    expect udp-wasm-to-wasm-by-name 0 "echo: by name" "" -- "$WB" run --rm --network wbm-a --entrypoint /udp-echo.wasm udp-echo --send echo 5353 "by name"
     expect udp-ps-ports 0 "0.0.0.0:$UP->5353/udp" "" -- "$WB" ps --filter name=echo --format '{{.Ports}}'
 else
     fail "clang cannot build tests/linux/udp-echo.c for wasm32-wasi: $(head -1 "$T/cc.err")"
