@@ -1,6 +1,6 @@
 # fuzz/fuzz.mk — libFuzzer targets, built with clang into build-fuzz/ (its own object dir).
 #   make fuzz                                  build build-fuzz/fuzz_module, fuzz_dockerfile, fuzz_tar,
-#                                              fuzz_dns, fuzz_compose_interp
+#                                              fuzz_dns, fuzz_compose_interp, fuzz_compose_yaml
 #   make -f fuzz/fuzz.mk run FUZZ_TIME=60      run it for a while on a scratch corpus + fuzz/seeds
 #                                              (FUZZ_ARGS='-jobs=2' etc. for more libFuzzer flags)
 #   make -f fuzz/fuzz.mk seeds                 regenerate fuzz/seeds from the spec suite (wast2json)
@@ -20,9 +20,11 @@ FUZZ_CFLAGS := -g -O1 $(FUZZ_SAN) -std=gnu17 -D_GNU_SOURCE -Isrc $(FUZZ_WARN) -M
 FUZZ_LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c) src/oci/dockerfile.c src/oci/fstree.c \
                  src/oci/tar.c src/oci/tar_stream.c src/oci/digest.c src/wasi/dns.c \
                  src/compose/interp.c src/compose/dotenv.c
+FUZZ_LIB_SRCS += src/compose/yaml.c
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_TARGETS := $(FUZZ_BUILD)/fuzz_module $(FUZZ_BUILD)/fuzz_dockerfile $(FUZZ_BUILD)/fuzz_tar \
                 $(FUZZ_BUILD)/fuzz_dns $(FUZZ_BUILD)/fuzz_compose_interp
+FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_compose_yaml
 
 .PHONY: all run seeds
 .SECONDARY:
@@ -60,6 +62,10 @@ run: $(FUZZ_TARGETS)
 	$(FUZZ_BUILD)/fuzz_compose_interp -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
 	    -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_compose_interp \
 	    fuzz/seeds-compose-interp
+	@mkdir -p $(FUZZ_BUILD)/corpus/fuzz_compose_yaml
+	$(FUZZ_BUILD)/fuzz_compose_yaml -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
+	    -rss_limit_mb=2560 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_compose_yaml \
+	    fuzz/seeds-compose-yaml
 
 seeds:
 	SHARED=$(SHARED) bash fuzz/make-seeds.sh

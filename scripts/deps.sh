@@ -18,6 +18,7 @@ packages=(
     podman runc uidmap catatonit  # the reference runtime, podman 4.3 + runc (tests/linux/podman.sh)
     aardvark-dns libnftables1 libnftables-dev nftables  # networks: names (aardvark.c), firewall (nft.c; nft for tests)
     libseccomp-dev libcap-dev  # seccomp filters and capabilities of Linux containers
+    libyaml-0-2 libyaml-dev  # Compose files (src/compose/yaml.c dlopens libyaml-0.so.2)
     ca-certificates
 )
 missing=()
