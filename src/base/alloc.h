@@ -13,6 +13,10 @@ void *wb_realloc(void *p, size_t n);
 void *wb_reallocarray(void *p, size_t count, size_t size);
 char *wb_strdup(const char *s);
 char *wb_strndup(const char *s, size_t n);
+/* Append printf-formatted text to the malloc'd string *buf of *len bytes (NULL/0 to start);
+ * *buf stays NUL-terminated. */
+void wb_appendf(char **buf, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Grow a dynamic array so that it holds at least `need` elements (amortised doubling). */
 #define WB_VEC_RESERVE(ptr, cap, need)                                                             \

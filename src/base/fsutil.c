@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -195,4 +196,15 @@ bool wb_home_dir(char *buf, size_t size) {
 
 int wb_rename_noreplace(const char *from, const char *to) {
     return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 1 /* RENAME_NOREPLACE */);
+}
+
+int wb_lock_file(const char *path, wb_error *err) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return wb_error_sys(err, "open `%s`", path);
+    if (flock(fd, LOCK_EX) != 0) {
+        wb_error_sys(err, "lock `%s`", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
 }

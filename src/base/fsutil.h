@@ -17,6 +17,9 @@ int wb_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 /* Read a whole file of at most `max` bytes (ENOENT is reported as such: err->code). The caller
  * frees *data; it is NUL-terminated (not counted in *len). */
 int wb_read_file(const char *path, size_t max, uint8_t **data, size_t *len, wb_error *err);
+/* Open (creating it, 0600) and flock exclusively the lock file `path`; its fd, closed to unlock,
+ * or -1. */
+int wb_lock_file(const char *path, wb_error *err);
 /* mkdir -p with `mode` for the directories it creates. */
 int wb_mkdir_p(const char *path, mode_t mode, wb_error *err);
 /* rm -rf, not following symlinks and not crossing into other filesystems' mount points. */

@@ -5,11 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -51,13 +49,7 @@ static const char base_table[] =
     "}\n";
 
 int wb_bridge_lock(wb_error *err) {
-    int fd = open(LOCK_PATH, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return wb_error_sys(err, "open `%s`", LOCK_PATH);
-    if (flock(fd, LOCK_EX) != 0) {
-        close(fd);
-        return wb_error_sys(err, "lock `%s`", LOCK_PATH);
-    }
-    return fd;
+    return wb_lock_file(LOCK_PATH, err);
 }
 
 void wb_bridge_unlock(int fd) {
@@ -97,23 +89,13 @@ static void sysctl_set(const char *path, const char *value) {
     close(fd);
 }
 
-/* A growing text buffer of nft commands. */
+/* A batch of nft commands being written (wb_appendf). */
 typedef struct cmds {
     char *buf;
-    size_t len, cap;
+    size_t len;
 } cmds;
 
-__attribute__((format(printf, 2, 3))) static void add(cmds *c, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    WB_VEC_RESERVE(c->buf, c->cap, c->len + (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(c->buf + c->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    c->len += (size_t)n;
-}
+#define add(c, ...) wb_appendf(&(c)->buf, &(c)->len, __VA_ARGS__)
 
 static int ensure_table(wb_error *err) {
     char *out = NULL;

@@ -9,12 +9,10 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,13 +21,10 @@
 #include "base/alloc.h"
 #include "base/fsutil.h"
 #include "base/timeutil.h"
-#include "oci/digest.h"
 #include "runtime/aardvark.h"
 #include "runtime/bridge.h"
 #include "runtime/container.h"
 
-#define NETAVARK_DEFAULT    "/usr/lib/podman/netavark"
-#define AARDVARK_DEFAULT    "/usr/lib/podman/aardvark-dns"
 #define DEFAULT_BRIDGE_NAME "wasmbox0"
 #define HOST_DEFAULT_DIR    "/run/wasmbox/bridge" /* the default network, one per host */
 
@@ -118,13 +113,7 @@ static int lock_networks(const char *root, wb_error *err) {
     if (networks_dir(root, dir, sizeof dir, err) < 0) return -1;
     if (wb_mkdir_p(dir, 0700, err) < 0) return -1;
     snprintf(path, sizeof path, "%s/.lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) return wb_error_sys(err, "open `%s`", path);
-    if (flock(fd, LOCK_EX) != 0) {
-        close(fd);
-        return wb_error_sys(err, "lock `%s`", path);
-    }
-    return fd;
+    return wb_lock_file(path, err);
 }
 
 /* Subnets of the host's routes (the default route aside) and of the stored networks. */
@@ -332,12 +321,8 @@ static json_t *host_default(const char *root, wb_error *err) {
     json_t *r = json_load_file(HOST_DEFAULT_DIR "/network.json", 0, NULL);
     if (r) return r;
     if (wb_mkdir_p(HOST_DEFAULT_DIR, 0700, err) < 0) return NULL;
-    int fd = open(HOST_DEFAULT_DIR "/.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
-        wb_error_sys(err, "lock `%s/.lock`", HOST_DEFAULT_DIR);
-        if (fd >= 0) close(fd);
-        return NULL;
-    }
+    int fd = wb_lock_file(HOST_DEFAULT_DIR "/.lock", err);
+    if (fd < 0) return NULL;
     r = json_load_file(HOST_DEFAULT_DIR "/network.json", 0, NULL);
     char id[65];
     wb_network_opts o = {.name = WB_NETWORK_DEFAULT};
@@ -811,19 +796,6 @@ char *wb_net_host_resolv(bool host_network) {
     return out;
 }
 
-/* Text builder for hosts and resolv.conf. */
-static void append(char **buf, size_t *len, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    *buf = wb_realloc(*buf, *len + (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(*buf + *len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    *len += (size_t)n;
-}
-
 /* /etc/hosts lines (its addresses, --add-host) and resolv.conf (the network's DNS server,
  * --dns, --dns-search, --dns-option) from the endpoints and HostConfig. */
 static void etc_texts(const struct wb_container *c, const json_t *eps, wb_net_attachment *a) {
@@ -839,9 +811,9 @@ static void etc_texts(const struct wb_container *c, const json_t *eps, wb_net_at
      * network: the host's file instead) */
     if (!json_object_size(eps) && json_array_size(json_object_get(host, "ExtraHosts")) &&
         !(mode && !strcmp(mode, "host")))
-        append(&a->hosts, &hl, "127.0.1.1\t%s\n", hostname);
+        wb_appendf(&a->hosts, &hl, "127.0.1.1\t%s\n", hostname);
     json_object_foreach((json_t *)eps, name, ep) {
-        append(&a->hosts, &hl, "%s\t%s\n", str(ep, "IPAddress"), hostname);
+        wb_appendf(&a->hosts, &hl, "%s\t%s\n", str(ep, "IPAddress"), hostname);
         if (!gw) gw = str(ep, "Gateway");
         if (!nameserver && json_is_true(json_object_get(ep, "DNS")))
             nameserver = str(ep, "Gateway");
@@ -855,29 +827,30 @@ static void etc_texts(const struct wb_container *c, const json_t *eps, wb_net_at
         colon = strchr(e, ':');
         const char *addr = colon + 1;
         if (!strcmp(addr, "host-gateway")) addr = gw ? gw : "127.0.0.1";
-        append(&a->hosts, &hl, "%s\t%.*s\n", addr, (int)(colon - e), e);
+        wb_appendf(&a->hosts, &hl, "%s\t%.*s\n", addr, (int)(colon - e), e);
     }
     const json_t *dns = json_object_get(host, "Dns"), *search = json_object_get(host, "DnsSearch"),
                  *opts = json_object_get(host, "DnsOptions");
     if (!nameserver && !json_array_size(dns) && !json_array_size(search) && !json_array_size(opts))
         return; /* the host's resolv.conf, filtered, as today */
     if (json_array_size(search)) {
-        append(&a->resolv, &rl, "search");
-        json_array_foreach(search, i, h) append(&a->resolv, &rl, " %s", json_string_value(h));
-        append(&a->resolv, &rl, "\n");
+        wb_appendf(&a->resolv, &rl, "search");
+        json_array_foreach(search, i, h) wb_appendf(&a->resolv, &rl, " %s", json_string_value(h));
+        wb_appendf(&a->resolv, &rl, "\n");
     }
-    if (nameserver) append(&a->resolv, &rl, "nameserver %s\n", nameserver);
-    json_array_foreach(dns, i, h) append(&a->resolv, &rl, "nameserver %s\n", json_string_value(h));
+    if (nameserver) wb_appendf(&a->resolv, &rl, "nameserver %s\n", nameserver);
+    json_array_foreach(dns, i, h)
+        wb_appendf(&a->resolv, &rl, "nameserver %s\n", json_string_value(h));
     if (!nameserver && !json_array_size(dns)) { /* the host's servers with --dns-search */
         char *hr = wb_net_host_resolv(false), *save = NULL;
         for (char *line = strtok_r(hr, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-            if (!strncmp(line, "nameserver", 10)) append(&a->resolv, &rl, "%s\n", line);
+            if (!strncmp(line, "nameserver", 10)) wb_appendf(&a->resolv, &rl, "%s\n", line);
         free(hr);
     }
     if (json_array_size(opts)) {
-        append(&a->resolv, &rl, "options");
-        json_array_foreach(opts, i, h) append(&a->resolv, &rl, " %s", json_string_value(h));
-        append(&a->resolv, &rl, "\n");
+        wb_appendf(&a->resolv, &rl, "options");
+        json_array_foreach(opts, i, h) wb_appendf(&a->resolv, &rl, " %s", json_string_value(h));
+        wb_appendf(&a->resolv, &rl, "\n");
     }
 }
 
