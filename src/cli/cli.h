@@ -66,6 +66,7 @@ int wb_cmd_logout(int argc, char **argv);
 int wb_cmd_buildx_build(int argc, char **argv);
 int wb_cmd_buildx_ls(int argc, char **argv);
 int wb_cmd_buildx_version(int argc, char **argv);
+int wb_cmd_compose(int argc, char **argv); /* src/cli/compose.c */
 
 /* The help of `run` (create false) or `create`: every flag src/cli/run_opts.c parses. */
 void wb_cli_run_usage(FILE *out, bool create);
@@ -94,9 +95,15 @@ void wb_cli_image_store_close(struct wb_images *store);
  * Docker's "Error: No such container: REF" (or what else failed). The caller frees it. */
 struct wb_container;
 struct wb_container *wb_cli_open_container(const char *ref);
+/* The fields of a `ps` row of c (`ps --format json`'s names: ID, Image, Command, RunningFor,
+ * Status, State, Ports, Names, ...); a new reference. */
+struct json_t *wb_cli_ps_row(const struct wb_container *c, bool no_trunc);
 
 /* The store root for this invocation: --root, else $WASMBOX_ROOT, else the default. */
 const char *wb_cli_root(void);
+
+/* `logs --since`: "2013-01-02T13:23:37Z", unix seconds, or relative ("42m"): unix seconds. */
+int64_t wb_cli_parse_since(const char *v);
 
 /* Print "Error: ..." (one line) to stderr. */
 void wb_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -191,7 +191,7 @@ static void ports_text(const json_t *ports, char *buf, size_t size) {
     }
 }
 
-static json_t *ps_row(const wb_container *c, bool no_trunc) {
+json_t *wb_cli_ps_row(const wb_container *c, bool no_trunc) {
     char id[65], cmd[1100], created[80], created_at[64], st[96], d[64], labels[4096], mounts[4096];
     const char *status = sget(json_object_get(c->doc, "State"), "Status");
     json_t *config = json_object_get(c->doc, "Config");
@@ -282,7 +282,7 @@ int wb_cmd_ps(int argc, char **argv) {
             printf("%.*s\n", no_trunc ? 64 : 12, c->id);
             continue;
         }
-        json_t *row = ps_row(c, no_trunc);
+        json_t *row = wb_cli_ps_row(c, no_trunc);
         if (wb_cli_list_row(&list, row, &err) < 0) rc = 1;
         json_decref(row);
     }
@@ -387,20 +387,7 @@ static int parse_command(const wb_cli_command *cmd, int argc, char **argv, int m
 
 /* ---- stop, kill, restart ---- */
 
-static int parse_signal(const char *s) {
-    static const struct {
-        const char *name;
-        int sig;
-    } sigs[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
-                {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},
-                {"CONT", SIGCONT}, {"ALRM", SIGALRM}};
-    if (!strncmp(s, "SIG", 3)) s += 3;
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-        if (!strcasecmp(s, sigs[i].name)) return sigs[i].sig;
-    char *end;
-    long n = strtol(s, &end, 10);
-    return !*end && n > 0 && n < 65 ? (int)n : -1;
-}
+#define parse_signal wb_signal_parse
 
 static const wb_cli_flag stop_flags[] = {
     {'t', "time", "int", "Seconds to wait before killing the container", false},
@@ -645,7 +632,7 @@ int wb_cmd_start(int argc, char **argv) {
 
 /* ---- logs ---- */
 
-static int64_t parse_since(const char *v) {
+int64_t wb_cli_parse_since(const char *v) {
     char *end;
     double n = strtod(v, &end);
     if (end != v && (*end == 's' || *end == 'm' || *end == 'h') && !end[1]) {
@@ -748,7 +735,7 @@ int wb_cmd_logs(int argc, char **argv) {
     if (parse_command(&logs_cmd, argc, argv, 1, true, &a, &rc) < 0) return rc;
     const char *tail_s = wb_cli_flag_value(&a, "tail"), *since_s = wb_cli_flag_value(&a, "since");
     long long tail = !tail_s || !strcmp(tail_s, "all") ? -1 : atoll(tail_s);
-    int64_t since = since_s ? parse_since(since_s) : 0;
+    int64_t since = since_s ? wb_cli_parse_since(since_s) : 0;
     wb_container *c = wb_cli_open_container(a.pos[0]);
     rc = c ? follow_logs(c, tail, wb_cli_flag_set(&a, "timestamps"), since,
                          wb_cli_flag_set(&a, "follow"))

@@ -115,6 +115,7 @@ static void usage(FILE *out) {
           "  import      Import the contents from a tarball to create an image\n"
           "  version     Show the wasmbox version information\n"
           "  buildx      Docker Buildx: build images (build, ls, version)\n"
+          "  compose     Docker Compose: define and run multi-container applications\n"
           "\n"
           "Run 'wasmbox COMMAND --help' for more information on a command.\n",
           out);
@@ -185,7 +186,7 @@ static const command commands[] = {
     {"unpause", wb_cmd_pause, NULL}, {"diff", wb_cmd_diff, NULL},
     {"cp", wb_cmd_cp, NULL},         {"export", wb_cmd_export, NULL},
     {"commit", wb_cmd_commit, NULL}, {"port", wb_cmd_port, NULL},
-    {"top", wb_cmd_top, NULL},
+    {"top", wb_cmd_top, NULL},       {"compose", wb_cmd_compose, NULL},
 };
 
 static const command container_commands[] = {
@@ -296,7 +297,8 @@ static void group_usage(const group *g, FILE *out) {
  * that need libcurl, libcrypto or libarchive. run and create may go later (src/cli/run_image.c). */
 static const char *const full_only[] = {"build",  "save", "load",   "import",  "export-wasm",
                                         "pull",   "push", "login",  "logout",  "exec",
-                                        "commit", "cp",   "export", "connect", "disconnect"};
+                                        "commit", "cp",   "export", "connect", "disconnect",
+                                        "compose"};
 
 /* name: what full_only knows the command by (`buildx build` is a build) */
 static int dispatch(const char *name, command_fn fn, int argc, char **argv) {

@@ -520,14 +520,16 @@ int wb_run_image(wb_run_opts *o) {
     }
 
     /* the command: Docker's rules for ENTRYPOINT, CMD, --entrypoint and arguments */
-    if (o->entrypoint_set) {
+    if (o->entrypoint_argv) {
+        for (int i = 0; i < o->nentrypoint_argv; i++) sv_add(&entrypoint, o->entrypoint_argv[i]);
+    } else if (o->entrypoint_set) {
         if (o->entrypoint[0]) sv_add(&entrypoint, o->entrypoint);
     } else {
         for (size_t i = 0; i < img->nentrypoint; i++) sv_add(&entrypoint, img->entrypoint[i]);
     }
     if (o->nargs > 0) {
         for (int i = 0; i < o->nargs; i++) sv_add(&cmd, o->args[i]);
-    } else if (!o->entrypoint_set) {
+    } else if (!o->entrypoint_set && !o->entrypoint_argv) {
         for (size_t i = 0; i < img->ncmd; i++) sv_add(&cmd, img->cmd[i]);
     }
     bool artifact = img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI;
@@ -634,7 +636,9 @@ int wb_run_image(wb_run_opts *o) {
         fputs("WARNING: Published ports are discarded when using host network mode\n", stderr);
         json_object_clear(bindings);
     }
-    if (o->naliases || o->ip) {
+    if (o->endpoints) {
+        endpoints = json_deep_copy(o->endpoints);
+    } else if (o->naliases || o->ip) {
         json_t *al = json_array();
         for (int i = 0; i < o->naliases; i++) json_array_append_new(al, json_string(o->aliases[i]));
         json_t *ep = json_pack("{s:o}", "Aliases", al);
@@ -657,6 +661,7 @@ int wb_run_image(wb_run_opts *o) {
     json_object_set_new(host_extra, "DnsSearch", lists[2]);
     json_object_set_new(host_extra, "DnsOptions", lists[3]);
     spec.host_extra = host_extra;
+    spec.config_extra = o->config_extra;
     json_t *ulimits = json_array();
     for (int i = 0; i < o->nulimits; i++) {
         wb_ulimit l;
@@ -690,8 +695,9 @@ int wb_run_image(wb_run_opts *o) {
     c->store = store; /* the launcher uses the image loaded here instead of reading it again */
     c->image = img;
     int exit_code = 0;
+    if (o->created_id) memcpy(o->created_id, c->id, WB_CONTAINER_ID_LEN + 1);
     if (o->create_only) {
-        printf("%s\n", c->id);
+        if (!o->quiet) printf("%s\n", c->id);
         rc = 0;
         goto out;
     }
@@ -701,7 +707,7 @@ int wb_run_image(wb_run_opts *o) {
             rc = exit_code ? exit_code : WB_EXIT_ENGINE;
             goto out;
         }
-        printf("%s\n", c->id);
+        if (!o->quiet) printf("%s\n", c->id);
         rc = 0;
         goto out;
     }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <jansson.h>
+
 #include "wasi/wasi.h"
 #include "wasm/wasm.h"
 
@@ -75,6 +77,13 @@ typedef struct wb_run_opts {
     uint64_t memory;     /* --memory */
     int64_t nano_cpus;   /* --cpus */
     bool create_only;    /* `create`: make the container, do not start it */
+    /* set by `compose` (not flags): borrowed */
+    char **entrypoint_argv; /* non-NULL: the entrypoint as a list (may be empty: cleared) */
+    int nentrypoint_argv;
+    const json_t *config_extra; /* more Config keys (wb_container_spec.config_extra) */
+    const json_t *endpoints;    /* NetworkingConfig.EndpointsConfig beyond --network-alias/--ip */
+    char *created_id;           /* non-NULL: gets the new container's ID (65 bytes) */
+    bool quiet;                 /* do not print the new container's ID */
 } wb_run_opts;
 
 /* Returns 0, 1 for --help, or -1 after printing the error. */

@@ -440,6 +440,11 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
     if (c->doc && json_object_size(spec->exposed_ports))
         json_object_set_new(json_object_get(c->doc, "Config"), "ExposedPorts",
                             json_deep_copy(spec->exposed_ports));
+    const char *ck;
+    json_t *cv;
+    if (c->doc)
+        json_object_foreach((json_t *)spec->config_extra, ck, cv)
+            json_object_set_new(json_object_get(c->doc, "Config"), ck, json_deep_copy(cv));
     if (c->doc && spec->stop_timeout >= 0)
         json_object_set_new(json_object_get(c->doc, "Config"), "StopTimeout",
                             json_integer(spec->stop_timeout));

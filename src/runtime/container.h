@@ -57,6 +57,7 @@ typedef struct wb_container_spec {
     const json_t *port_bindings; /* HostConfig.PortBindings {"80/tcp": [{HostIp, HostPort}]} */
     const json_t *endpoints;     /* NetworkingConfig.EndpointsConfig {net: {Aliases, IPAMConfig}} */
     const json_t *host_extra;    /* more HostConfig keys (ExtraHosts, Dns, DnsSearch, DnsOptions) */
+    const json_t *config_extra;  /* more Config keys (StopSignal, Healthcheck in Docker's shape) */
     /* Linux containers */
     const char *hostname; /* NULL: the short ID */
     char **cap_add, **cap_drop, **security_opt;

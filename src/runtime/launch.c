@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -1457,14 +1458,69 @@ static bool running_now(wb_container *c) {
     return wb_container_refresh(c);
 }
 
+int wb_signal_parse(const char *s) {
+    static const struct {
+        const char *name;
+        int sig;
+    } sigs[] = {{"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT},  {"KILL", SIGKILL},
+                {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM},  {"STOP", SIGSTOP},
+                {"CONT", SIGCONT}, {"ALRM", SIGALRM}, {"WINCH", SIGWINCH}};
+    if (!strncmp(s, "SIG", 3)) s += 3;
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        if (!strcasecmp(s, sigs[i].name)) return sigs[i].sig;
+    char *end;
+    long n = strtol(s, &end, 10);
+    return *s && !*end && n > 0 && n < 65 ? (int)n : -1;
+}
+
+static int stop_signal_of(const wb_container *c) {
+    const char *s =
+        json_string_value(json_object_get(json_object_get(c->doc, "Config"), "StopSignal"));
+    int sig = s ? wb_signal_parse(s) : -1;
+    return sig > 0 ? sig : SIGTERM;
+}
+
+static int stop_timeout_of(const wb_container *c, int timeout) {
+    if (timeout >= 0) return timeout;
+    json_t *t = json_object_get(json_object_get(c->doc, "Config"), "StopTimeout");
+    return json_is_integer(t) ? (int)json_integer_value(t) : 10;
+}
+
+int wb_containers_stop(wb_container **cs, size_t n, int timeout, volatile sig_atomic_t *force,
+                       wb_stopped_fn stopped, void *ctx) {
+    bool *live = wb_calloc(n + 1, sizeof *live);
+    for (size_t i = 0; i < n; i++) {
+        mark_stop_requested(cs[i]);
+        live[i] = running_now(cs[i]);
+        if (live[i] && wb_container_signal(cs[i], stop_signal_of(cs[i]), NULL) == 0)
+            thaw_if_paused(cs[i]);
+    }
+    for (long waited = 0;; waited += 20) {
+        size_t left = 0;
+        bool forced = force && *force;
+        for (size_t i = 0; i < n; i++) {
+            if (!live[i]) continue;
+            if (!running_now(cs[i])) {
+                live[i] = false;
+                if (stopped) stopped(ctx, cs[i]);
+                continue;
+            }
+            left++;
+            if (forced || waited >= (long)stop_timeout_of(cs[i], timeout) * 1000)
+                wb_container_signal(cs[i], SIGKILL, NULL);
+        }
+        if (!left || waited > 10000000L) break;
+        sleep_ms(20);
+    }
+    free(live);
+    return 0;
+}
+
 int wb_container_stop(wb_container *c, int timeout, wb_error *err) {
     mark_stop_requested(c);
     if (!running_now(c)) return 0;
-    if (timeout < 0) {
-        json_t *t = json_object_get(json_object_get(c->doc, "Config"), "StopTimeout");
-        timeout = json_is_integer(t) ? (int)json_integer_value(t) : 10;
-    }
-    if (wb_container_signal(c, SIGTERM, err) < 0) return running_now(c) ? -1 : 0;
+    timeout = stop_timeout_of(c, timeout);
+    if (wb_container_signal(c, stop_signal_of(c), err) < 0) return running_now(c) ? -1 : 0;
     thaw_if_paused(c);
     for (long waited = 0; waited < (long)timeout * 1000; waited += 20) {
         if (!running_now(c)) return 0;

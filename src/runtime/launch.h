@@ -9,6 +9,7 @@
 #define WB_RUNTIME_LAUNCH_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -50,6 +51,18 @@ int wb_container_remove_force(wb_container *c, wb_error *err);
  * then SIGKILL after timeout seconds (< 0: the container's --stop-timeout or 10). Returns once it
  * has exited. */
 int wb_container_stop(wb_container *c, int timeout, wb_error *err);
+
+/* Stop several containers together (`compose stop/down`, Ctrl+C of `compose up`): each is
+ * recorded as stopped by the user (no restart), gets its stop signal (Config.StopSignal, else
+ * SIGTERM) at once, and SIGKILL after its own timeout (timeout < 0: its StopTimeout, else 10 s).
+ * Returns when all have ended. When *force (may be NULL) becomes nonzero meanwhile, everything
+ * still running is killed at once. `stopped` (may be NULL) is told as each one ends. */
+typedef void (*wb_stopped_fn)(void *ctx, wb_container *c); /* one has ended */
+int wb_containers_stop(wb_container **cs, size_t n, int timeout, volatile sig_atomic_t *force,
+                       wb_stopped_fn stopped, void *ctx);
+
+/* "SIGTERM", "TERM", "term", "15" → the signal number; -1 when not a signal. */
+int wb_signal_parse(const char *s);
 
 /* `pause`/`unpause`: freeze or thaw every process of the running container (its cgroup's
  * freezer; a Wasm container gets a cgroup for it), and record State.Paused / Status "paused". */

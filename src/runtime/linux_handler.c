@@ -286,10 +286,58 @@ static int find_command(const char *cmd, const char *path_env, char *out, size_t
  * handlers and ignored signals (SIGPIPE, and whatever its caller ignored) must not reach the
  * command. Through the system call itself: the C library refuses the real-time signals it
  * reserves (32 and 33), which a caller may have left ignored too. */
-static void reset_signals(void) {
+/* The stop signals that reach the container's PID 1 before its command runs. A namespace's init
+ * ignores a signal it has no handler for, so a `stop` sent right after the start (`compose up`
+ * then `down`) would be lost and wait out the grace period. The launcher blocks these before
+ * the clone (blocked signals stay pending), the new PID 1 records them with a handler of its
+ * own, and acts on them before the command starts: --init passes them on to the command, and
+ * without it the container ends as the signal would have ended it. */
+static const int early_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+static volatile sig_atomic_t early_pending[65];
+static void early_record(int sig) {
+    if (sig > 0 && sig < 65) early_pending[sig] = 1;
+}
+
+static void early_set(sigset_t *s) {
+    sigemptyset(s);
+    for (size_t i = 0; i < sizeof early_signals / sizeof early_signals[0]; i++)
+        sigaddset(s, early_signals[i]);
+}
+
+/* In the new PID 1 (the early signals blocked since the clone): record them from now on. */
+static void early_catch(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = early_record;
+    sigfillset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof early_signals / sizeof early_signals[0]; i++)
+        sigaction(early_signals[i], &sa, NULL);
+    sigset_t s;
+    early_set(&s);
+    sigprocmask(SIG_UNBLOCK, &s, NULL);
+}
+
+/* Just before the command: the early signals back to their default action, with no moment in
+ * which one could be lost; one recorded already ends the process as it would have. The caller
+ * has them blocked; they are unblocked here (a pending one then acts by default). */
+static void early_settle(void) {
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (size_t i = 0; i < sizeof early_signals / sizeof early_signals[0]; i++)
+        sigaction(early_signals[i], &dfl, NULL);
+    for (size_t i = 0; i < sizeof early_signals / sizeof early_signals[0]; i++)
+        if (early_pending[early_signals[i]]) _exit(128 + early_signals[i]);
+    sigset_t s;
+    early_set(&s);
+    sigprocmask(SIG_UNBLOCK, &s, NULL);
+}
+
+/* Every handler back to SIG_DFL, and the mask to `blocked` (NULL: nothing blocked). */
+static void reset_signals(const sigset_t *blocked) {
     sigset_t none;
     sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    sigprocmask(SIG_SETMASK, blocked ? blocked : &none, NULL);
     struct {
         void *handler;
         unsigned long flags;
@@ -301,8 +349,9 @@ static void reset_signals(void) {
 
 /* In the container's process: signals as a fresh process has them, stdio as given, and with a
  * tty a session of its own with the pty as its controlling terminal. */
-static void take_stdio(const wb_linux_job *job, const int stdio[3], int report_fd, int code) {
-    reset_signals();
+static void take_stdio(const wb_linux_job *job, const int stdio[3], int report_fd, int code,
+                       const sigset_t *blocked) {
+    reset_signals(blocked);
     for (int i = 0; i < 3; i++)
         if (stdio[i] != i && dup2(stdio[i], i) < 0) child_fail(report_fd, code, "dup2 stdio");
     if (job->tty) {
@@ -339,7 +388,10 @@ __attribute__((noreturn)) static void container_main(const wb_linux_job *job, co
     }
     if (n != 1) _exit(125);
     close(go_fd);
-    take_stdio(job, stdio, report_fd, 125);
+    sigset_t early;
+    early_set(&early);
+    take_stdio(job, stdio, report_fd, 125, &early); /* still blocked (since the clone) */
+    early_catch();
     if (unshare(CLONE_NEWCGROUP) != 0) {
         snprintf(msg, sizeof msg, "unshare the cgroup namespace: %s", strerror(errno));
         child_fail(report_fd, 125, msg);
@@ -376,7 +428,7 @@ static void run_init(const char *file, char *const *argv, char **env, int report
     pid_t child = fork();
     if (child < 0) child_fail(report_fd, 125, "fork the command under --init");
     if (child == 0) {
-        sigprocmask(SIG_SETMASK, &old, NULL);
+        sigprocmask(SIG_SETMASK, &old, NULL); /* the early signals stay blocked (the caller's) */
         return;
     }
     /* the report pipe closes once the command is exec'ed (close-on-exec in the child); our copy
@@ -389,7 +441,12 @@ static void run_init(const char *file, char *const *argv, char **env, int report
     sigemptyset(&sa.sa_mask);
     for (int s = 1; s < NSIG; s++)
         if (s != SIGCHLD && s != SIGKILL && s != SIGSTOP) sigaction(s, &sa, NULL);
+    for (size_t i = 0; i < sizeof early_signals / sizeof early_signals[0]; i++)
+        if (early_pending[early_signals[i]]) kill(child, early_signals[i]);
+    sigset_t early;
+    early_set(&early);
     sigprocmask(SIG_SETMASK, &old, NULL);
+    sigprocmask(SIG_UNBLOCK, &early, NULL); /* blocked by the caller until now */
     for (;;) {
         int status;
         pid_t p = waitpid(-1, &status, 0);
@@ -446,7 +503,13 @@ __attribute__((noreturn)) static void exec_command(const wb_linux_job *job, int 
     /* a container's process dies with its monitor (or the foreground CLI), as a Wasm
      * container's workload does; set after the uid change, which clears it */
     if (die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (job->init && die_with_parent) run_init(file, job->argv, env, report_fd);
+    if (die_with_parent) { /* a container's first process: the stop signals, settled */
+        sigset_t early;
+        early_set(&early);
+        sigprocmask(SIG_BLOCK, &early, NULL);
+        if (job->init) run_init(file, job->argv, env, report_fd);
+        early_settle();
+    }
     execve(file, job->argv, env);
     int e = errno;
     snprintf(msg, sizeof msg, "exec: \"%s\": %s", job->argv[0], strerror(e));
@@ -514,7 +577,7 @@ int wb_linux_exec_spawn(const wb_linux_job *job, pid_t target, const char *cgrou
             _exit(0);
         }
         close(pidpipe[1]);
-        take_stdio(job, stdio, report_fd, 126);
+        take_stdio(job, stdio, report_fd, 126, NULL);
         /* setns into the mount namespace made its root our root and cwd */
         const char *wd = job->workdir && *job->workdir ? job->workdir : "/";
         if (chdir(wd) != 0) {
@@ -558,10 +621,14 @@ int wb_linux_spawn(const wb_linux_job *job, const int stdio[3], int go_fd, int r
     if (!job->host_network && job->netns_fd < 0) flags |= CLONE_NEWNET;
     fflush(stdout);
     fflush(stderr);
+    sigset_t early, old;
+    early_set(&early);
+    sigprocmask(SIG_BLOCK, &early, &old); /* pending in the child until it records them */
     /* fork-like clone (no new stack): the child continues here as PID 1 of its namespace */
     long r = syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
-    if (r < 0) return wb_error_sys(err, "clone the container's process");
     if (r == 0) container_main(job, stdio, go_fd, report_fd);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (r < 0) return wb_error_sys(err, "clone the container's process");
     *pid = (pid_t)r;
     return 0;
 }

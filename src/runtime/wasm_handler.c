@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -167,10 +168,29 @@ static int report_call_error(wb_store *s, const wb_error *err) {
 static wb_store *volatile signal_store;
 static volatile sig_atomic_t signal_seen;
 
-static void on_stop_signal(int sig) {
-    signal_seen = sig;
+/* A stop signal sets the store's interrupt flag, which the module meets at its next loop or
+ * call; but one that lands inside a host function after its check and before a blocking
+ * system call (accept, poll) would leave the module blocked. So it also starts a timer that
+ * sends signal_nudge every 20 ms until the module has stopped: each delivery interrupts
+ * whatever call blocks (EINTR), and the module then meets the flag. */
+static timer_t signal_timer;
+static volatile sig_atomic_t signal_timer_made;
+#define NUDGE_SIGNAL (SIGRTMIN + 2)
+
+static void on_nudge(int sig) {
+    (void)sig;
     wb_store *s = signal_store;
     if (s) wb_store_interrupt(s);
+}
+
+static void on_stop_signal(int sig) {
+    if (!signal_seen) signal_seen = sig;
+    wb_store *s = signal_store;
+    if (s) wb_store_interrupt(s);
+    if (signal_timer_made) {
+        struct itimerspec its = {{0, 20000000}, {0, 20000000}};
+        timer_settime(signal_timer, 0, &its, NULL); /* async-signal-safe */
+    }
 }
 
 /* The module's environment: job->env, plus PWD=<working directory> when there is one other than
@@ -249,10 +269,19 @@ int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
                      job->argv[0]);
         goto out;
     }
-    struct sigaction sa, old_int, old_term;
+    struct sigaction sa, old_int, old_term, nudge, old_nudge;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
+    memset(&nudge, 0, sizeof nudge);
+    nudge.sa_handler = on_nudge;
+    sigemptyset(&nudge.sa_mask);
+    sigaction(NUDGE_SIGNAL, &nudge, &old_nudge);
+    struct sigevent sev;
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_SIGNAL;
+    sev.sigev_signo = NUDGE_SIGNAL;
+    signal_timer_made = timer_create(CLOCK_MONOTONIC, &sev, &signal_timer) == 0;
     signal_store = store;
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
@@ -268,6 +297,11 @@ int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     signal_store = NULL;
+    if (signal_timer_made) {
+        signal_timer_made = 0;
+        timer_delete(signal_timer);
+    }
+    sigaction(NUDGE_SIGNAL, &old_nudge, NULL);
     rc = 0;
 out:
     fflush(stdout);
