@@ -72,6 +72,7 @@ run_suite "cp and export (Linux and Wasm containers)" env BUILD="$BUILD" bash te
 run_suite "networks (bridges, aardvark-dns, -p)" env BUILD="$BUILD" bash tests/linux/network.sh
 run_suite "networks: connect, container:, internal, UDP, Wasm names, 50 at once" env BUILD="$BUILD" bash tests/linux/network-modes.sh
 run_suite "MariaDB in a Linux container (built with RUN apt-get)" env BUILD="$BUILD" bash tests/linux/mariadb.sh
+run_suite "Compose (Wasm and Linux services, depends_on, Ctrl+C)" env BUILD="$BUILD" bash tests/linux/compose.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -125,10 +125,12 @@ static int record(wb_container *c, const json_t *hc, int code, const char *outpu
                                          "ExitCode", code, "Output",
                                          text ? text : json_string("(output not UTF-8)")));
     while (json_array_size(log) > 5) json_array_remove(log, 0);
+    bool healthy = status && !strcmp(status, "healthy");
     json_object_set_new(h, "FailingStreak", json_integer(streak));
+    /* (status may point into the value replaced here) */
     json_object_set_new(h, "Status", json_string(status ? status : "starting"));
     wb_container_save(c, NULL);
-    return !strcmp(status ? status : "", "healthy");
+    return healthy;
 }
 
 int compose_health_probe(wb_container *c) {

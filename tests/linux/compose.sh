@@ -9,8 +9,8 @@
 # Usage: BUILD=build bash tests/linux/compose.sh   (prints "linux-compose: P passed, F failed")
 set -uo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${BUILD:-build}
-WB=$(cd "$(dirname "$BUILD/wasmbox")" && pwd)/wasmbox
+BUILD=$(cd "${BUILD:-build}" && pwd)
+WB=$BUILD/wasmbox
 passed=0
 failed=0
 if [ "$(id -u)" != 0 ] || [ ! -x /usr/lib/podman/aardvark-dns ] || ! command -v nft >/dev/null; then
@@ -73,6 +73,27 @@ expect seed-nothing-left 0 "" "" -- bash -c "'$WB' ps -aq; '$WB' network ls --fo
 expect seed-exit-code-from 0 $'seed-app-1  | Hello from WebAssembly!\nseed-app-1 exited with code 0\nAborting on container exit...' "" -- \
     bash -c "'$WB' compose up --exit-code-from app | tail -n 3"
 "$WB" compose down >/dev/null 2>&1
+cd "$T" || exit 1
+
+# ---- a Wasm service built from its context (the seed's `build: {context: .}`) ----
+mkdir -p "$T/bld"
+cp "$BUILD/examples/hello/hello.wasm" "$T/bld/"
+printf 'FROM scratch\nCOPY hello.wasm /hello.wasm\nENTRYPOINT ["/hello.wasm"]\n' >"$T/bld/Dockerfile"
+cat >"$T/bld/compose.yaml" <<'EOF'
+services:
+  server:
+    platform: wasi/wasm
+    build:
+      context: .
+    runtime: io.containerd.wasmedge.v1
+    restart: "no"
+EOF
+cd "$T/bld" || exit 1
+expect build-up 0 "bld-server-1  | Hello from WebAssembly!" "" -- bash -c "'$WB' compose up | grep Hello"
+expect build-image-named 0 "wasi/wasm" "" -- "$WB" image inspect --format '{{.Os}}/{{.Architecture}}' bld-server
+built_id=$("$WB" image inspect --format '{{.Id}}' bld-server)
+expect build-again-cached 0 "$built_id" "" -- bash -c "'$WB' compose build >/dev/null && '$WB' image inspect --format '{{.Id}}' bld-server"
+expect build-down-rmi 0 "" "" -- bash -c "'$WB' compose down --rmi local >/dev/null 2>&1; '$WB' images -q bld-server"
 cd "$T" || exit 1
 
 # ---- a Wasm and Linux project ----
