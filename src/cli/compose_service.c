@@ -216,6 +216,84 @@ static int networks(compose_service_opts *so, const compose_service_ctx *x, wb_e
     return 0;
 }
 
+/* The content of a top-level secret or config: its file, its `content`, or the variable its
+ * `environment` names. malloc'd, *len set; NULL with err. */
+static char *file_content(const json_t *def, const char *what, const char *name, size_t *len,
+                          wb_error *err) {
+    const char *file = sget(def, "file"), *content = sget(def, "content");
+    const char *env = sget(def, "environment");
+    if (json_is_true(json_object_get(def, "external"))) {
+        wb_error_set(err, ENOTSUP,
+                     "%s \"%s\" is external: only file, content and environment "
+                     "%ss are supported (there is no swarm)",
+                     what, name, what);
+        return NULL;
+    }
+    if (file) {
+        uint8_t *d;
+        if (wb_read_file(file, 16u << 20, &d, len, err) < 0) {
+            wb_error_wrap(err, "%s \"%s\": ", what, name);
+            return NULL;
+        }
+        return (char *)d;
+    }
+    const char *v = content ? content : env ? getenv(env) : NULL;
+    if (!v) {
+        wb_error_set(err, EINVAL, "%s \"%s\" has no file, content or set environment variable",
+                     what, name);
+        return NULL;
+    }
+    *len = strlen(v);
+    return wb_strdup(v);
+}
+
+/* secrets (at /run/secrets/NAME, a directory of their own, read-only) and configs (at /NAME or
+ * their target, each file mounted read-only): written under ROOT/compose/<project>/<container>/
+ * (removed by `down`). A Wasm service sees directories only: its configs need a target in a
+ * directory of theirs, which `run` checks. */
+static int secrets_and_configs(compose_service_opts *so, const compose_service_ctx *x,
+                               const char *container, wb_error *err) {
+    static const struct {
+        const char *key, *what, *dir;
+    } kinds[] = {{"secrets", "secret", "/run/secrets"}, {"configs", "config", ""}};
+    for (size_t k = 0; k < 2; k++) {
+        size_t i;
+        json_t *ref;
+        bool dir_mounted = false;
+        json_array_foreach(json_object_get(x->svc, kinds[k].key), i, ref) {
+            const char *src = sget(ref, "source"), *target = sget(ref, "target");
+            const json_t *def = json_object_get(json_object_get(x->p->model, kinds[k].key), src);
+            if (!src || !def)
+                return wb_error_set(err, EINVAL, "service \"%s\" refers to undefined %s %s",
+                                    x->service, kinds[k].what, src ? src : "");
+            size_t len;
+            char *data = file_content(def, kinds[k].what, src, &len, err);
+            if (!data) return -1;
+            const char *leaf = target && target[0] != '/' ? target : src;
+            char dir[4096], path[4200];
+            int rc = wb_path_join(dir, sizeof dir, err, "%s/compose/%s/%s/%s", wb_cli_root(),
+                                  x->p->name, container, kinds[k].key);
+            if (rc == 0) rc = wb_mkdir_p(dir, 0700, err);
+            if (rc == 0) rc = wb_path_join(path, sizeof path, err, "%s/%s", dir, leaf);
+            if (rc == 0) rc = wb_write_file_atomic(path, data, len, 0444, false, err);
+            free(data);
+            if (rc < 0) return -1;
+            char *spec;
+            if (k == 0 && !(target && target[0] == '/')) { /* one directory for all secrets */
+                if (dir_mounted) continue;
+                dir_mounted = true;
+                spec = fmt("%s:%s:ro", dir, kinds[k].dir);
+            } else {
+                spec = fmt("%s:%s%s:ro", path, target && target[0] == '/' ? "" : "/",
+                           target ? target : src);
+            }
+            push(&so->o.volumes, &so->o.nvolumes, spec);
+            free(spec);
+        }
+    }
+    return 0;
+}
+
 static void limits(wb_run_opts *o, const json_t *svc) {
     const json_t *lim =
         json_object_get(json_object_get(json_object_get(svc, "deploy"), "resources"), "limits");
@@ -306,6 +384,7 @@ int compose_service_opts_make(compose_service_opts *so, const compose_service_ct
     if (!x->oneoff || x->service_ports) ports(o, svc);
     labels(so, x, hash);
     if (networks(so, x, err) < 0) return -1;
+    if (secrets_and_configs(so, x, so->name, err) < 0) return -1;
     limits(o, svc);
     linux_options(o, svc);
     o->hostname = sget(svc, "hostname");

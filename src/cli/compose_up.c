@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/fsutil.h"
 #include "cli/cli.h"
 #include "cli/compose.h"
 #include "cli/compose_service.h"
@@ -854,6 +855,9 @@ int compose_cmd_down(compose_cli *cc, int argc, char **argv) {
     }
     rc = 0;
     if (a.npos) goto images; /* services named: their containers only */
+    char files[4096];        /* the secrets and configs written for the containers */
+    if (wb_path_join(files, sizeof files, NULL, "%s/compose/%s", wb_cli_root(), cc->p->name) == 0)
+        wb_remove_tree(files, NULL);
     const char *key;
     json_t *net;
     json_object_foreach(json_object_get(cc->p->model, "networks"), key, net) {

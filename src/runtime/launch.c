@@ -30,6 +30,7 @@
 #include "runtime/linux_handler.h"
 #include "runtime/network.h"
 #include "runtime/pty.h"
+#include "runtime/rootpath.h"
 #include "runtime/volume.h"
 #include "runtime/wasm_handler.h"
 #include "wasm/wasm.h"
@@ -867,6 +868,137 @@ int wb_container_usage_read(wb_container *c, wb_container_usage *u, wb_error *er
 
 /* ---- exec ---- */
 
+/* exec in a Wasm container: another module of the container's files (argv[0], absolute or
+ * relative to the working directory), run in the container's sandbox — its root (entered
+ * through the workload's mount namespace, where the overlay is), its mounts, environment,
+ * network namespace and resolver files — in a child of this process. The child reports a
+ * failure to start as "CODE message" on `rep`. */
+static void wasm_exec_child(wb_container *c, job_storage *js, pid_t target, const wb_exec_opts *o,
+                            int rep) {
+    wb_error err;
+    char path[4300], msg[WB_ERROR_MSG_MAX + 16];
+    int code = 125;
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)target);
+    int mnt = open(path, O_RDONLY | O_CLOEXEC);
+    if (mnt < 0 || setns(mnt, CLONE_NEWNS) != 0) {
+        wb_error_sys(&err, "enter the container's mount namespace");
+        goto fail;
+    }
+    if (js->job.network) {
+        snprintf(path, sizeof path, "/proc/%d/ns/net", (int)target);
+        int net = open(path, O_RDONLY | O_CLOEXEC);
+        if (net < 0 || setns(net, CLONE_NEWNET) != 0) {
+            wb_error_sys(&err, "enter the container's network namespace");
+            goto fail;
+        }
+    }
+    char rootdir[4300];
+    snprintf(rootdir, sizeof rootdir, "%s/rootfs", c->dir);
+    int root = open(rootdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char inside[8192];
+    const char *wd = o->workdir ? o->workdir : js->workdir;
+    if (root < 0 || wb_path_join(inside, sizeof inside, &err, "%s%s%s",
+                                 o->argv[0][0] == '/' ? "" : (wd && *wd ? wd : ""),
+                                 o->argv[0][0] == '/' ? "" : "/", o->argv[0]) < 0) {
+        wb_error_set(&err, ENOENT, "the container's root is not there");
+        goto fail;
+    }
+    int at = wb_root_open(root, inside, WB_ROOT_FILE, false);
+    snprintf(path, sizeof path, "/proc/self/fd/%d", at);
+    int fd = at >= 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    char magic[4];
+    if (fd < 0) {
+        code = WB_EXIT_NOT_FOUND;
+        wb_error_set(&err, ENOENT, "exec: \"%s\": stat %s: no such file or directory", o->argv[0],
+                     inside);
+        goto fail;
+    }
+    if (pread(fd, magic, 4, 0) != 4 || memcmp(magic, "\0asm", 4) != 0) {
+        code = WB_EXIT_CANNOT_INVOKE;
+        wb_error_set(&err, ENOEXEC,
+                     "exec: \"%s\": not a WebAssembly module (a Wasm container "
+                     "runs modules only: no shell)",
+                     o->argv[0]);
+        goto fail;
+    }
+    snprintf(js->module, sizeof js->module, "/proc/self/fd/%d", fd);
+    wb_wasm_job job = js->job;
+    job.module = js->module;
+    job.rootfs = rootdir;
+    job.argv = js->argv;
+    job.argc = js->argc;
+    job.env = js->env;
+    job.nenv = js->nenv;
+    job.workdir = wd;
+    job.process_exits = true;
+    close(rep);
+    if (wb_wasm_run(&job, &code, &err) < 0) {
+        dprintf(2, "Error: %s\n", err.msg);
+        _exit(WB_EXIT_CANNOT_INVOKE);
+    }
+    _exit(code & 0xff);
+fail:
+    snprintf(msg, sizeof msg, "%d %s", code, err.msg);
+    if (write(rep, msg, strlen(msg)) < 0) _exit(code);
+    _exit(code);
+}
+
+static int wasm_exec(wb_container *c, job_storage *js, const wb_exec_opts *o, int *exit_code,
+                     wb_error *err) {
+    if (o->user) return wb_error_set(err, EINVAL, "exec --user does not apply to a Wasm container");
+    const char *net =
+        json_string_value(json_object_get(json_object_get(c->doc, "HostConfig"), "NetworkMode"));
+    js->job.network = net && strcmp(net, "none") != 0;
+    snprintf(js->hosts_path, sizeof js->hosts_path, "%s/hosts", c->dir);
+    snprintf(js->resolv_path, sizeof js->resolv_path, "%s/resolv.conf", c->dir);
+    if (net && strcmp(net, "host") != 0 && access(js->hosts_path, R_OK) == 0) {
+        js->job.hosts_path = js->hosts_path;
+        js->job.resolv_path = js->resolv_path;
+    }
+    pid_t target =
+        (pid_t)json_integer_value(json_object_get(json_object_get(c->doc, "State"), "Pid"));
+    int rep[2];
+    if (pipe2(rep, O_CLOEXEC) != 0) return wb_error_sys(err, "pipe");
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(rep[0]);
+        close(rep[1]);
+        return wb_error_sys(err, "fork");
+    }
+    if (pid == 0) {
+        close(rep[0]);
+        if (o->detach || !o->interactive) {
+            int null_fd = open("/dev/null", O_RDWR);
+            dup2(null_fd, 0);
+            if (o->detach) {
+                dup2(null_fd, 1);
+                dup2(null_fd, 2);
+                if (fork() != 0) _exit(0); /* detached: nobody waits for it */
+                setsid();
+            }
+        }
+        wasm_exec_child(c, js, target, o, rep[1]);
+    }
+    close(rep[1]);
+    char buf[WB_ERROR_MSG_MAX + 16];
+    ssize_t n;
+    while ((n = read(rep[0], buf, sizeof buf - 1)) < 0 && errno == EINTR) {
+    }
+    close(rep[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (n > 0) {
+        buf[n] = '\0';
+        char *rest;
+        *exit_code = (int)strtol(buf, &rest, 10);
+        return wb_error_set(err, ENOEXEC, "%s", *rest == ' ' ? rest + 1 : rest);
+    }
+    *exit_code = o->detach ? 0 : WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return 0;
+}
+
 int wb_container_exec(wb_container *c, const wb_exec_opts *o, int *exit_code, wb_error *err) {
     *exit_code = 126;
     wb_container_reload(c, NULL);
@@ -879,11 +1011,6 @@ int wb_container_exec(wb_container *c, const wb_exec_opts *o, int *exit_code, wb
         return wb_error_set(err, EBUSY, "Container %s is paused, unpause the container before exec",
                             c->id);
     }
-    if (!wb_container_is_linux(c))
-        return wb_error_set(err, ENOEXEC,
-                            "exec is not available in the Wasm container %s: it runs one "
-                            "WebAssembly module, with no shell and no processes to join",
-                            c->name);
     if (o->argc == 0) return wb_error_set(err, EINVAL, "No exec command specified");
     job_storage js;
     int code;
@@ -911,6 +1038,11 @@ int wb_container_exec(wb_container *c, const wb_exec_opts *o, int *exit_code, wb
             free(js.env[k]);
         }
         js.env[k] = wb_strdup(o->env[i]);
+    }
+    if (!js.is_linux) {
+        int rc = wasm_exec(c, &js, o, exit_code, err);
+        job_release(&js);
+        return rc;
     }
     if (o->tty) env_default(&js.env, &js.nenv, "TERM", "xterm");
     wb_linux_job lj = js.lj;

@@ -73,7 +73,7 @@ expect kill-term 0 "spin" "" -- "$WB" kill -s TERM spin
 expect wait-killed 0 "143" "" -- "$WB" wait spin
 expect restart 0 "spin" "" -- "$WB" restart -t 1 spin
 check restart-running wait_for 5 test "$(state spin Status)" = running
-expect exec-wasm 126 "" "exec is not available in the Wasm container spin" -- "$WB" exec spin sh
+expect exec-wasm 127 "" 'exec: "sh": stat /sh: no such file or directory' -- "$WB" exec spin sh
 expect kill 0 "spin" "" -- "$WB" kill spin
 expect wait-kill9 0 "137" "" -- "$WB" wait spin
 expect kill-not-running 1 "" "is not running" -- "$WB" kill spin

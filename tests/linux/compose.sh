@@ -243,6 +243,49 @@ expect deps-unhealthy 1 "" "dependency failed to start: container deps-sick-1 is
 "$WB" compose down -t 1 >/dev/null 2>&1
 cd "$T" || exit 1
 
+# a Wasm service's healthcheck: CMD naming a module of its image, run in its sandbox (exec)
+mkdir -p "$T/hw"
+cp "$BUILD/examples/http-hello/http-hello.wasm" "$BUILD/examples/http-hello/http-fetch.wasm" "$T/hw/"
+printf 'FROM scratch\nCOPY http-hello.wasm http-fetch.wasm /\nENTRYPOINT ["/http-hello.wasm"]\n' >"$T/hw/Dockerfile"
+"$WB" build -q --platform wasi/wasm -t hw "$T/hw" >/dev/null || fail "build the hw image"
+cat >"$T/hw/compose.yaml" <<'EOF'
+services:
+  api:
+    image: hw
+    platform: wasi/wasm
+    healthcheck:
+      test: ["CMD", "/http-fetch.wasm", "localhost", "8080", "/"]
+      interval: 500ms
+  shell:
+    image: hw
+    platform: wasi/wasm
+    healthcheck:
+      test: echo no shell here
+      interval: 200ms
+      retries: 2
+  client:
+    image: busybox
+    command: "true"
+    depends_on:
+      api:
+        condition: service_healthy
+  client2:
+    image: busybox
+    command: "true"
+    depends_on:
+      shell:
+        condition: service_healthy
+EOF
+cd "$T/hw" || exit 1
+expect wasm-health-up 0 "" "Container hw-api-1  Healthy" -- "$WB" compose up -d client
+expect wasm-health-status 0 "healthy" "" -- "$WB" inspect --format '{{.State.Health.Status}}' hw-api-1
+expect wasm-exec 0 "Hello from wasmbox!" "" -- "$WB" compose exec -T api /http-fetch.wasm localhost 8080 /
+expect wasm-exec-missing 127 "" 'exec: "sh": stat /sh: no such file or directory' -- "$WB" compose exec -T api sh
+expect wasm-health-shell 1 "" "dependency failed to start: container hw-shell-1 is unhealthy" -- "$WB" compose up -d client2
+expect wasm-health-shell-log 0 '"ExitCode":127' "" -- bash -c "'$WB' inspect --format '{{json .State.Health.Log}}' hw-shell-1 | grep -o '\"ExitCode\":127' | head -n 1"
+"$WB" compose down >/dev/null 2>&1
+cd "$T" || exit 1
+
 # ---- attached: abort on exit, exit code from a service ----
 mkdir -p "$T/abort"
 cat >"$T/abort/compose.yaml" <<'EOF'
@@ -262,6 +305,37 @@ expect abort-nothing-running 0 "" "" -- "$WB" compose ps -q
 expect abort-detach-incompatible 1 "" "--abort-on-container-exit and --detach are incompatible" -- \
     "$WB" compose up -d --abort-on-container-exit
 "$WB" compose down >/dev/null 2>&1
+cd "$T" || exit 1
+
+# ---- secrets and configs (file, content, environment) ----
+mkdir -p "$T/sec"
+echo "s3cret" >"$T/sec/pw.txt"
+cat >"$T/sec/compose.yaml" <<'EOF'
+services:
+  app:
+    image: busybox
+    command: sh -c 'cat /run/secrets/db_pw /run/secrets/api; echo; cat /app.conf; echo; cat /etc/other.conf'
+    secrets: [db_pw, api]
+    configs:
+      - app.conf
+      - source: other
+        target: /etc/other.conf
+secrets:
+  db_pw:
+    file: ./pw.txt
+  api:
+    environment: API_KEY
+configs:
+  app.conf:
+    content: "conf content"
+  other:
+    content: "other content"
+EOF
+cd "$T/sec" || exit 1
+expect secrets-configs 0 $'sec-app-1  | s3cret\nsec-app-1  | k3y\nsec-app-1  | conf content\nsec-app-1  | other content' "" -- \
+    bash -c "API_KEY=k3y '$WB' compose up | grep 'sec-app-1  |'"
+expect secrets-read-only 0 "1" "" -- bash -c "API_KEY=k3y '$WB' compose run --rm -T app sh -c 'echo x > /run/secrets/db_pw 2>/dev/null; echo \$?' 2>/dev/null"
+expect secrets-down-removes 0 "" "" -- bash -c "API_KEY=k3y '$WB' compose down >/dev/null 2>&1; test ! -e '$WASMBOX_ROOT/compose/sec'"
 cd "$T" || exit 1
 
 # ---- profiles, files and errors ----
