@@ -392,6 +392,7 @@ static int converge(compose_cli *cc, const char *service, const up_opts *uo, com
     return rc;
 }
 
+/* pg NULL: no rows (attached `up` shows no Starting/Started rows, as Compose) */
 static int start_container(wb_container *c, compose_progress *pg) {
     if (is_running(c)) return 0;
     wb_error err;
@@ -408,7 +409,7 @@ static int start_container(wb_container *c, compose_progress *pg) {
 
 /* Start the services in order, each once its dependencies' conditions hold. */
 static int start_in_order(compose_cli *cc, const char **svcs, compose_ct *cts, size_t n,
-                          compose_progress *pg) {
+                          compose_progress *pg, bool start_rows) {
     for (size_t s = 0; svcs[s]; s++) {
         const char *dep;
         json_t *cond;
@@ -433,7 +434,8 @@ static int start_in_order(compose_cli *cc, const char **svcs, compose_ct *cts, s
             if (ok < 0 && required) return -1;
         }
         for (size_t i = 0; i < n; i++)
-            if (cts[i].c && !strcmp(cts[i].service, svcs[s]) && start_container(cts[i].c, pg) < 0)
+            if (cts[i].c && !strcmp(cts[i].service, svcs[s]) &&
+                start_container(cts[i].c, start_rows ? pg : NULL) < 0)
                 return -1;
         if (n_signals) return -1;
     }
@@ -694,7 +696,7 @@ static int up_or_create(compose_cli *cc, const wb_cli_args *a, bool create_only)
     for (size_t i = 0; svcs[i] && step == 0 && !n_signals; i++)
         step = converge(cc, svcs[i], &uo, pg, &cts, &n);
     if (step == 0 && !create_only && !wb_cli_flag_set(a, "no-start") && !n_signals)
-        step = start_in_order(cc, svcs, cts, n, pg);
+        step = start_in_order(cc, svcs, cts, n, pg, detach);
     if (step == 0 && wb_cli_flag_set(a, "wait") && !n_signals)
         for (size_t i = 0; svcs[i] && step == 0; i++) {
             const json_t *hc =
@@ -779,7 +781,7 @@ static int start_or_restart(compose_cli *cc, int argc, char **argv, bool restart
         for (size_t i = 0; i < n; i++) wb_container_reload(cts[i].c, NULL);
     }
     compose_progress *pg = compose_progress_new(cc, NULL);
-    rc = start_in_order(cc, svcs, cts, n, pg) < 0 ? COMPOSE_EXIT_ERROR : 0;
+    rc = start_in_order(cc, svcs, cts, n, pg, true) < 0 ? COMPOSE_EXIT_ERROR : 0;
     compose_progress_end(pg);
 out:
     free(svcs);
@@ -970,7 +972,7 @@ int compose_cmd_run(compose_cli *cc, int argc, char **argv) {
         size_t k = 0;
         for (size_t i = 0; svcs[i]; i++)
             if (strcmp(svcs[i], a.pos[0]) != 0) deps[k++] = svcs[i];
-        step = start_in_order(cc, deps, cts, n, pg);
+        step = start_in_order(cc, deps, cts, n, pg, true);
         free(deps);
     }
     compose_progress_end(pg);
