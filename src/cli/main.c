@@ -187,6 +187,7 @@ static const command commands[] = {
     {"cp", wb_cmd_cp, NULL},         {"export", wb_cmd_export, NULL},
     {"commit", wb_cmd_commit, NULL}, {"port", wb_cmd_port, NULL},
     {"top", wb_cmd_top, NULL},       {"compose", wb_cmd_compose, NULL},
+    {"oci", wb_cmd_oci, NULL},
 };
 
 static const command container_commands[] = {
@@ -295,10 +296,9 @@ static void group_usage(const group *g, FILE *out) {
 
 /* What the static core hands to wasmbox-full at once: the commands (and `image` subcommands)
  * that need libcurl, libcrypto or libarchive. run and create may go later (src/cli/run_image.c). */
-static const char *const full_only[] = {"build",  "save", "load",   "import",  "export-wasm",
-                                        "pull",   "push", "login",  "logout",  "exec",
-                                        "commit", "cp",   "export", "connect", "disconnect",
-                                        "compose"};
+static const char *const full_only[] = {
+    "build",  "save", "load",   "import", "export-wasm", "pull",    "push",       "login",
+    "logout", "exec", "commit", "cp",     "export",      "connect", "disconnect", "compose"};
 
 /* name: what full_only knows the command by (`buildx build` is a build) */
 static int dispatch(const char *name, command_fn fn, int argc, char **argv) {
@@ -310,6 +310,10 @@ static int dispatch(const char *name, command_fn fn, int argc, char **argv) {
 
 int main(int argc, char **argv) {
     wb_cli_handoff_init(argv);
+    /* run as wasmbox-runc (a link): the runc-compatible CLI, as Docker and Podman call it */
+    const char *self = strrchr(argv[0], '/');
+    self = self ? self + 1 : argv[0];
+    if (!strcmp(self, "wasmbox-runc")) return wb_cmd_oci(argc, argv);
     /* jansson would read /dev/urandom for its hash seed: getrandom is one syscall (and the seed
      * stays random, so crafted JSON cannot make its tables degenerate) */
     uint32_t seed;

@@ -1,0 +1,482 @@
+/* OCI bundles run as runc runs them: create, start, state, kill, delete, exec (see oci_run.h). */
+#include "runtime/oci_run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/fsutil.h"
+#include "base/timeutil.h"
+#include "runtime/container.h"
+#include "runtime/oci_spec.h"
+#include "runtime/rootpath.h"
+#include "runtime/wasm_handler.h"
+
+bool wb_oci_id_valid(const char *id) {
+    if (!id || !*id || !strcmp(id, ".") || !strcmp(id, "..") || strlen(id) > 1024) return false;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '+' || *p == '.' || *p == '-'))
+            return false;
+    return true;
+}
+
+static int paths(const char *root, const char *id, char dir[PATH_MAX], char *file, const char *name,
+                 wb_error *err) {
+    if (!wb_oci_id_valid(id)) return wb_error_set(err, EINVAL, "invalid container id: %s", id);
+    if (wb_path_join(dir, PATH_MAX, err, "%s/%s", root, id) < 0) return -1;
+    if (file && wb_path_join(file, PATH_MAX, err, "%s/%s", dir, name) < 0) return -1;
+    return 0;
+}
+
+static json_t *load_state(const char *root, const char *id, wb_error *err) {
+    char dir[PATH_MAX], file[PATH_MAX];
+    if (paths(root, id, dir, file, "state.json", err) < 0) return NULL;
+    json_t *st = json_load_file(file, 0, NULL);
+    if (!json_is_object(st)) {
+        json_decref(st);
+        wb_error_set(err, ENOENT, "container does not exist");
+        return NULL;
+    }
+    return st;
+}
+
+/* Is the recorded workload still that process? */
+static bool alive(const json_t *st) {
+    pid_t pid = (pid_t)json_integer_value(json_object_get(st, "pid"));
+    json_int_t start = json_integer_value(json_object_get(st, "pid_start"));
+    if (pid <= 0) return false;
+    unsigned long long s = wb_process_start_time(pid);
+    if (!s || (start && (json_int_t)s != start)) return false;
+    /* a zombie (exited, not yet reaped by its parent) has ended */
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return false;
+    buf[n] = '\0';
+    char *rp = strrchr(buf, ')');
+    return !(rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X'));
+}
+
+/* ---- the Wasm workload ---- */
+
+static void loopback_up(void) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    close(s);
+}
+
+static int join_network(const wb_oci_spec *s, pid_t same_as, wb_error *err) {
+    char path[64];
+    const wb_oci_namespace *ns = wb_oci_spec_namespace(s, "network");
+    if (!ns) return 0; /* the host's */
+    const char *p = ns->path;
+    if (same_as > 0) { /* exec: the container's */
+        snprintf(path, sizeof path, "/proc/%d/ns/net", (int)same_as);
+        p = path;
+    }
+    if (!p) {
+        if (unshare(CLONE_NEWNET) != 0) return wb_error_sys(err, "unshare the network namespace");
+        loopback_up();
+        return 0;
+    }
+    int fd = open(p, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+        if (fd >= 0) close(fd);
+        return wb_error_sys(err, "join the network namespace %s", p);
+    }
+    close(fd);
+    return 0;
+}
+
+/* The module args[0] inside the root, as an fd (its path: /proc/self/fd/N in *module). */
+static int open_module(const wb_oci_spec *root_spec, const wb_oci_spec *proc, char module[64],
+                       int *code, wb_error *err) {
+    int root = open(root_spec->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) return wb_error_sys(err, "open the root %s", root_spec->root);
+    const char *a0 = proc->args[0];
+    char inside[PATH_MAX];
+    snprintf(inside, sizeof inside, "%s%s%s", a0[0] == '/' ? "" : proc->cwd,
+             a0[0] == '/' ? "" : "/", a0);
+    int at = wb_root_open(root, inside, WB_ROOT_FILE, false);
+    close(root);
+    char p[64];
+    snprintf(p, sizeof p, "/proc/self/fd/%d", at);
+    int fd = at >= 0 ? open(p, O_RDONLY | O_CLOEXEC) : -1;
+    if (at >= 0) close(at);
+    if (fd < 0) {
+        *code = 127;
+        return wb_error_set(err, ENOENT, "exec: \"%s\": stat %s: no such file or directory", a0,
+                            inside);
+    }
+    char magic[4];
+    if (pread(fd, magic, 4, 0) != 4 || memcmp(magic, "\0asm", 4) != 0) {
+        close(fd);
+        *code = 126;
+        return wb_error_set(err, ENOEXEC, "exec: \"%s\": not a WebAssembly module", a0);
+    }
+    snprintf(module, 64, "/proc/self/fd/%d", fd);
+    return fd;
+}
+
+/* The bundle's directory bind mounts as preopens, its hosts/resolv.conf for the resolver. */
+static wb_mount *preopens(const wb_oci_spec *s, size_t *n, const char **hosts,
+                          const char **resolv) {
+    wb_mount *m = wb_calloc(s->nmounts + 1, sizeof *m);
+    *n = 0;
+    for (size_t i = 0; i < s->nmounts; i++) {
+        const wb_oci_mount *om = &s->mounts[i];
+        bool bind = (om->type && !strcmp(om->type, "bind"));
+        for (size_t k = 0; k < om->noptions && !bind; k++)
+            bind = !strcmp(om->options[k], "bind") || !strcmp(om->options[k], "rbind");
+        if (!bind || !om->source) continue;
+        if (!strcmp(om->destination, "/etc/hosts")) *hosts = om->source;
+        if (!strcmp(om->destination, "/etc/resolv.conf")) *resolv = om->source;
+        struct stat st;
+        if (stat(om->source, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+        bool ro = false;
+        for (size_t k = 0; k < om->noptions; k++) ro = ro || !strcmp(om->options[k], "ro");
+        m[*n] = (wb_mount){(char *)om->source, (char *)om->destination, ro, NULL};
+        (*n)++;
+    }
+    return m;
+}
+
+/* Run the process `proc` of the container `s` in this process (a child): never returns. Setup
+ * failures go to `rep` as "CODE message"; "0" once ready; then, when `fifo` is set, it waits
+ * for start. */
+__attribute__((noreturn)) static void wasm_workload(const wb_oci_spec *s, const wb_oci_spec *proc,
+                                                    pid_t container_pid, const char *fifo,
+                                                    int rep) {
+    wb_error err;
+    int code = 125;
+    char module[64], msg[WB_ERROR_MSG_MAX + 16];
+    if (join_network(s, container_pid, &err) < 0) goto fail;
+    int fd = open_module(s, proc, module, &code, &err);
+    if (fd < 0) goto fail;
+    size_t nm;
+    const char *hosts = NULL, *resolv = NULL;
+    wb_mount *mounts = preopens(s, &nm, &hosts, &resolv);
+    wb_wasm_job job = {
+        .module = module,
+        .rootfs = s->root,
+        .argv = proc->args,
+        .argc = proc->nargs,
+        .env = proc->env,
+        .nenv = proc->nenv,
+        .mounts = mounts,
+        .nmounts = nm,
+        .workdir = proc->cwd,
+        .read_only_root = s->root_readonly,
+        .runtime = WB_RUNTIME_WASMEDGE,
+        .network = true,
+        .hosts_path = hosts,
+        .resolv_path = resolv,
+        .max_memory = (uint64_t)s->memory_limit,
+        .process_exits = true,
+    };
+    if (write(rep, "0", 1) != 1) _exit(125);
+    close(rep);
+    if (fifo) {
+        int f = open(fifo, O_WRONLY | O_CLOEXEC); /* blocks until start opens it */
+        if (f < 0) _exit(125);
+        if (write(f, "0", 1) != 1) _exit(125);
+        close(f);
+    }
+    if (wb_wasm_run(&job, &code, &err) < 0) {
+        dprintf(2, "Error: %s\n", err.msg);
+        _exit(err.code == ENOEXEC || err.code == WB_EMALFORMED || err.code == WB_EINVALID ? 126
+                                                                                          : 125);
+    }
+    _exit(code & 0xff);
+fail:
+    snprintf(msg, sizeof msg, "%d %s", code, err.msg);
+    if (write(rep, msg, strlen(msg)) < 0) _exit(code);
+    _exit(code);
+}
+
+/* Fork the workload; wait for its report. *pid on success. */
+static int spawn(const wb_oci_spec *s, const wb_oci_spec *proc, pid_t container_pid,
+                 const char *fifo, bool detach_session, pid_t *pid, int *code, wb_error *err) {
+    int rep[2];
+    if (pipe2(rep, O_CLOEXEC) != 0) return wb_error_sys(err, "pipe");
+    fflush(NULL);
+    pid_t p = fork();
+    if (p < 0) {
+        close(rep[0]);
+        close(rep[1]);
+        return wb_error_sys(err, "fork");
+    }
+    if (p == 0) {
+        close(rep[0]);
+        /* none of the caller's other descriptors (conmon's sync pipes, a shim's sockets) */
+        int keep = rep[1];
+        if (keep != 3) {
+            if (dup3(keep, 3, O_CLOEXEC) < 0) _exit(125);
+            keep = 3;
+        }
+        syscall(SYS_close_range, 4, ~0U, 0);
+        if (detach_session) setsid();
+        wasm_workload(s, proc, container_pid, fifo, keep);
+    }
+    close(rep[1]);
+    char buf[WB_ERROR_MSG_MAX + 16];
+    ssize_t n;
+    while ((n = read(rep[0], buf, sizeof buf - 1)) < 0 && errno == EINTR) {
+    }
+    close(rep[0]);
+    if (n == 1 && buf[0] == '0') {
+        *pid = p;
+        return 0;
+    }
+    while (waitpid(p, NULL, 0) < 0 && errno == EINTR) {
+    }
+    if (n <= 0) return wb_error_set(err, EIO, "the workload did not start");
+    buf[n] = '\0';
+    char *rest;
+    *code = (int)strtol(buf, &rest, 10);
+    return wb_error_set(err, ENOEXEC, "%s", *rest == ' ' ? rest + 1 : rest);
+}
+
+static int write_pid_file(const char *path, pid_t pid, wb_error *err) {
+    if (!path) return 0;
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%d", (int)pid);
+    return wb_write_file_atomic(path, buf, (size_t)n, 0644, false, err);
+}
+
+int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
+    char dir[PATH_MAX], fifo[PATH_MAX], state[PATH_MAX];
+    if (paths(o->root, o->id, dir, fifo, "exec.fifo", err) < 0) return -1;
+    if (paths(o->root, o->id, dir, state, "state.json", err) < 0) return -1;
+    wb_oci_spec s;
+    if (wb_oci_spec_load(o->bundle, &s, err) < 0) {
+        wb_oci_spec_free(&s);
+        return -1;
+    }
+    wb_oci_kind kind;
+    int rc = -1, code = 125;
+    if (wb_oci_spec_kind(&s, o->prefer_wasm, &kind, err) < 0) goto out;
+    if (kind == WB_OCI_LINUX) {
+        wb_error_set(err, ENOTSUP,
+                     "%s is a Linux executable: Linux bundles are not run by wasmbox yet (use "
+                     "runc for them)",
+                     s.args[0]);
+        goto out;
+    }
+    if (o->console_socket || s.terminal) {
+        wb_error_set(err, ENOTSUP, "a Wasm workload has no terminal (drop -t / terminal: true)");
+        goto out;
+    }
+    if (wb_mkdir_p(o->root, 0711, err) < 0) goto out;
+    if (mkdir(dir, 0711) != 0) {
+        if (errno == EEXIST)
+            wb_error_set(err, EEXIST, "container with id exists: %s", o->id);
+        else
+            wb_error_sys(err, "create %s", dir);
+        goto out;
+    }
+    if (mkfifo(fifo, 0600) != 0) {
+        wb_error_sys(err, "mkfifo %s", fifo);
+        goto fail;
+    }
+    if (spawn(&s, &s, 0, fifo, false, pid, &code, err) < 0) goto fail;
+    char created[64];
+    wb_time_now(created, sizeof created);
+    json_t *st = json_pack("{s:s, s:i, s:I, s:s, s:s, s:s}", "id", o->id, "pid", (int)*pid,
+                           "pid_start", (json_int_t)wb_process_start_time(*pid), "bundle", s.bundle,
+                           "created", created, "kind", "wasm");
+    char *text = json_dumps(st, JSON_COMPACT);
+    json_decref(st);
+    int w = wb_write_file_atomic(state, text, strlen(text), 0600, false, err);
+    free(text);
+    if (w < 0 || write_pid_file(o->pid_file, *pid, err) < 0) {
+        kill(*pid, SIGKILL);
+        goto fail;
+    }
+    rc = 0;
+    goto out;
+fail:
+    wb_remove_tree(dir, NULL);
+out:
+    wb_oci_spec_free(&s);
+    (void)code;
+    return rc;
+}
+
+int wb_oci_start(const char *root, const char *id, wb_error *err) {
+    char dir[PATH_MAX], fifo[PATH_MAX];
+    if (paths(root, id, dir, fifo, "exec.fifo", err) < 0) return -1;
+    json_t *st = load_state(root, id, err);
+    if (!st) return -1;
+    int rc = -1;
+    int f = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (f < 0) {
+        wb_error_set(err, EINVAL,
+                     alive(st) ? "cannot start an already running container"
+                               : "cannot start a container that has stopped");
+        goto out;
+    }
+    /* the workload, blocked opening the fifo for writing, now writes its byte */
+    for (int waited = 0; waited < 10000; waited += 10) {
+        struct pollfd p = {f, POLLIN, 0};
+        char b;
+        if (poll(&p, 1, 10) > 0 && read(f, &b, 1) == 1) {
+            rc = 0;
+            break;
+        }
+        if (!alive(st)) {
+            wb_error_set(err, ESRCH, "container not running");
+            break;
+        }
+    }
+    if (rc < 0 && !err->msg[0]) wb_error_set(err, ETIMEDOUT, "the workload did not start");
+    close(f);
+    unlink(fifo);
+out:
+    json_decref(st);
+    return rc;
+}
+
+json_t *wb_oci_state(const char *root, const char *id, wb_error *err) {
+    char dir[PATH_MAX], fifo[PATH_MAX];
+    if (paths(root, id, dir, fifo, "exec.fifo", err) < 0) return NULL;
+    json_t *st = load_state(root, id, err);
+    if (!st) return NULL;
+    bool live = alive(st);
+    const char *status = !live ? "stopped" : access(fifo, F_OK) == 0 ? "created" : "running";
+    const char *bundle = json_string_value(json_object_get(st, "bundle"));
+    char rootfs[PATH_MAX];
+    snprintf(rootfs, sizeof rootfs, "%s/rootfs", bundle ? bundle : "");
+    json_t *out =
+        json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s}", "ociVersion", "1.0.2", "id", id,
+                  "pid", live ? (int)json_integer_value(json_object_get(st, "pid")) : 0, "status",
+                  status, "bundle", bundle ? bundle : "", "rootfs", rootfs, "created",
+                  json_string_value(json_object_get(st, "created")), "owner", "");
+    json_decref(st);
+    return out;
+}
+
+int wb_oci_kill(const char *root, const char *id, int sig, bool all, wb_error *err) {
+    json_t *st = load_state(root, id, err);
+    if (!st) return -1;
+    int rc = 0;
+    if (!alive(st)) {
+        rc = wb_error_set(err, ESRCH, "container not running");
+    } else if (kill((pid_t)json_integer_value(json_object_get(st, "pid")), sig) != 0) {
+        rc = wb_error_sys(err, "kill");
+    }
+    (void)all;
+    json_decref(st);
+    return rc;
+}
+
+int wb_oci_delete(const char *root, const char *id, bool force, wb_error *err) {
+    char dir[PATH_MAX];
+    if (paths(root, id, dir, NULL, NULL, err) < 0) return -1;
+    json_t *st = load_state(root, id, err);
+    if (!st) {
+        if (force && err->code == ENOENT) {
+            wb_remove_tree(dir, NULL);
+            return 0;
+        }
+        return -1;
+    }
+    if (alive(st)) {
+        if (!force) {
+            json_decref(st);
+            return wb_error_set(err, EBUSY,
+                                "cannot delete container %s that is not stopped: "
+                                "running",
+                                id);
+        }
+        kill((pid_t)json_integer_value(json_object_get(st, "pid")), SIGKILL);
+        for (int i = 0; i < 200 && alive(st); i++) {
+            struct timespec ts = {0, 10000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    json_decref(st);
+    if (wb_remove_tree(dir, err) < 0) return -1;
+    return 0;
+}
+
+int wb_oci_exec(const char *root, const char *id, const char *process_path, bool detach,
+                const char *pid_file, int *exit_code, wb_error *err) {
+    *exit_code = 125;
+    json_t *st = load_state(root, id, err);
+    if (!st) return -1;
+    wb_oci_spec s, proc;
+    memset(&s, 0, sizeof s);
+    memset(&proc, 0, sizeof proc);
+    int rc = -1;
+    if (!alive(st)) {
+        wb_error_set(err, ESRCH, "container not running");
+        goto out;
+    }
+    if (wb_oci_spec_load(json_string_value(json_object_get(st, "bundle")), &s, err) < 0 ||
+        wb_oci_process_load(process_path, &proc, err) < 0)
+        goto out;
+    if (proc.terminal) {
+        wb_error_set(err, ENOTSUP, "a Wasm workload has no terminal (drop -t)");
+        goto out;
+    }
+    pid_t pid;
+    int code = 125;
+    pid_t cpid = (pid_t)json_integer_value(json_object_get(st, "pid"));
+    if (spawn(&s, &proc, cpid, NULL, false, &pid, &code, err) < 0) {
+        *exit_code = code;
+        goto out;
+    }
+    if (write_pid_file(pid_file, pid, err) < 0) goto out;
+    rc = 0;
+    if (detach) {
+        *exit_code = 0;
+        goto out;
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+out:
+    wb_oci_spec_free(&s);
+    wb_oci_spec_free(&proc);
+    json_decref(st);
+    return rc;
+}
+
+int wb_oci_pids(const char *root, const char *id, pid_t **pids, size_t *n, wb_error *err) {
+    *pids = NULL;
+    *n = 0;
+    json_t *st = load_state(root, id, err);
+    if (!st) return -1;
+    *pids = wb_calloc(2, sizeof **pids);
+    if (alive(st)) (*pids)[(*n)++] = (pid_t)json_integer_value(json_object_get(st, "pid"));
+    json_decref(st);
+    return 0;
+}

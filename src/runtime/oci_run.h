@@ -1,0 +1,63 @@
+/* runtime/oci_run.h — OCI bundles run as runc runs them (issue #17): the lifecycle behind the
+ * runc-compatible CLI `wasmbox oci` (alias `wasmbox-runc`) that Docker (through containerd's
+ * runc shim) and Podman (through conmon) call, and behind the shim.
+ *
+ * State, under the state root (runc's --root; default /run/wasmbox-runc):
+ *   ROOT/<id>/state.json   {id, pid, pid_start, bundle, created, kind: "wasm"|"linux"} written
+ *                          atomically at create
+ *   ROOT/<id>/exec.fifo    exists from create until start: the workload blocks opening it
+ * The status is derived, never stored: "created" while the fifo exists and the workload lives,
+ * "running" after start, "paused" when its cgroup is frozen, "stopped" when the workload (its
+ * pid with the recorded start time) is gone.
+ *
+ * create forks the workload and returns once it is ready and waiting for start; the workload is
+ * the caller's child until the caller exits (then its subreaper's: containerd's shim, conmon),
+ * and its exit status is the container's. A Wasm workload runs the engine in that process: the
+ * bundle's root is its "/" preopen, bind mounts of directories more preopens, the bind mounts of
+ * /etc/hosts and /etc/resolv.conf feed sock_getaddrinfo, its network namespace is the spec's
+ * (a path: joined; none given: a new one with lo up; no entry: the host's), sockets are granted
+ * (WasmEdge's API), linux.resources.memory.limit caps its linear memories.
+ * Linux bundles are not run by wasmbox yet: create refuses them with a message saying so. */
+#ifndef WB_RUNTIME_OCI_RUN_H
+#define WB_RUNTIME_OCI_RUN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "base/error.h"
+
+#define WB_OCI_DEFAULT_ROOT "/run/wasmbox-runc"
+
+typedef struct wb_oci_create_opts {
+    const char *root; /* state root */
+    const char *id;
+    const char *bundle;
+    const char *pid_file;       /* NULL: none */
+    const char *console_socket; /* NULL: none (a Wasm workload gets no terminal: refused) */
+    bool prefer_wasm;           /* the caller's hint (oci_spec.h) */
+} wb_oci_create_opts;
+
+/* runc's rule for container IDs: [A-Za-z0-9_+.-]+, not "." or "..". */
+bool wb_oci_id_valid(const char *id);
+
+int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err);
+/* Let the created workload run. */
+int wb_oci_start(const char *root, const char *id, wb_error *err);
+/* runc's `state` JSON: {ociVersion, id, pid, status, bundle, rootfs, created, owner}; new ref.
+ * ENOENT: "container does not exist". */
+json_t *wb_oci_state(const char *root, const char *id, wb_error *err);
+/* Signal the workload (all: also any exec'd process). ESRCH "container not running". */
+int wb_oci_kill(const char *root, const char *id, int sig, bool all, wb_error *err);
+/* Forget the container; a live one only with force (SIGKILL first). A missing one with force is
+ * not an error. */
+int wb_oci_delete(const char *root, const char *id, bool force, wb_error *err);
+/* Run the process spec at process_path in the container (a Wasm container: another module of
+ * its root, in its network namespace). detach: return once it runs (*exit_code 0), else wait
+ * and give its status. pid_file may be NULL. */
+int wb_oci_exec(const char *root, const char *id, const char *process_path, bool detach,
+                const char *pid_file, int *exit_code, wb_error *err);
+/* The pids of the container's processes (its workload, then exec'd ones still alive). */
+int wb_oci_pids(const char *root, const char *id, pid_t **pids, size_t *n, wb_error *err);
+
+#endif

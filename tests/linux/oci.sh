@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# The runc-compatible CLI (issue #17, first part): `wasmbox-runc` (a link to wasmbox) on OCI
+# bundles holding Wasm modules, driven directly (create/start/state/kill/delete/exec, runc's
+# state JSON, --log JSON errors) and by Podman 4.3 through conmon (`podman --runtime`).
+# Needs root; the Podman part needs podman (scripts/deps.sh) and skips without it.
+# Usage: BUILD=build bash tests/linux/oci.sh   (prints "linux-oci: P passed, F failed")
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$(cd "${BUILD:-build}" && pwd)
+passed=0
+failed=0
+if [ "$(id -u)" != 0 ]; then
+    echo "linux-oci: skipped: needs root"
+    echo "linux-oci: 0 passed, 0 failed, 1 skipped"
+    exit 0
+fi
+T=$(mktemp -d)
+ln -s "$BUILD/wasmbox" "$T/wasmbox-runc"
+R=("$T/wasmbox-runc" --root "$T/state")
+cleanup() {
+    for id in $(ls "$T/state" 2>/dev/null); do "${R[@]}" delete --force "$id" >/dev/null 2>&1; done
+    [ "${PODMAN_UP:-0}" = 1 ] && podman_ref_cleanup
+    rm -rf "$T"
+}
+trap cleanup EXIT
+# shellcheck source=tests/linux/harness.sh
+. "$TOP/tests/linux/harness.sh"
+status() { "${R[@]}" state "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])'; }
+
+# a bundle: the hello module, a module that exits 3, the http-hello server and http-fetch
+mkdir -p "$T/b/rootfs/data"
+cp "$BUILD/examples/hello/hello.wasm" "$BUILD/examples/http-hello/http-hello.wasm" \
+    "$BUILD/examples/http-hello/http-fetch.wasm" "$T/b/rootfs/"
+printf '(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) (func (export "_start") i32.const 3 call 0))' >"$T/exit3.wat"
+wat2wasm "$T/exit3.wat" -o "$T/b/rootfs/exit3.wasm"
+echo "from a bind mount" >"$T/data.txt"
+bundle() { # ARGS_JSON [EXTRA_JSON]: write config.json
+    cat >"$T/b/config.json" <<EOF
+{"ociVersion": "1.0.2",
+ "process": {"args": $1, "env": ["PATH=/bin", "WHO=oci"], "cwd": "/", "user": {"uid": 0, "gid": 0}},
+ "root": {"path": "rootfs"}, "hostname": "wb",
+ "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/data", "type": "bind", "source": "$T", "options": ["rbind", "ro"]}],
+ "linux": {"namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "mount"}]}${2:-}}
+EOF
+}
+
+bundle '["/hello.wasm"]'
+# create's stdio is the workload's: into a file, or $(...) would wait for the workload
+create() { "${R[@]}" create --bundle "$T/b" "$@" >"$T/out.$1" 2>&1; }
+expect create 0 "" "" -- create c1 --pid-file "$T/pid"
+expect pid-file 0 "yes" "" -- bash -c "[ -d /proc/\$(cat '$T/pid') ] && echo yes"
+expect state-created 0 "created" "" -- status c1
+expect state-json 0 "c1 $T/b" "" -- bash -c "'$T/wasmbox-runc' --root '$T/state' state c1 | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d[\"id\"], d[\"bundle\"])'"
+expect start 0 "" "" -- "${R[@]}" start c1
+check start-output wait_for 5 grep -q "Hello from WebAssembly!" "$T/out.c1"
+check stopped wait_for 5 bash -c "[ \"\$('$T/wasmbox-runc' --root '$T/state' state c1 | grep -c '\"stopped\"')\" = 1 ]"
+expect delete 0 "" "" -- "${R[@]}" delete c1
+expect state-gone 1 "" "container does not exist" -- "${R[@]}" state c1
+expect delete-force-gone 0 "" "" -- "${R[@]}" delete --force c1
+expect run 0 "Hello from WebAssembly!" "" -- "${R[@]}" run --bundle "$T/b" c2
+expect run-removes 1 "" "container does not exist" -- "${R[@]}" state c2
+# the exit status is the workload's (the caller waits for it: here, bash)
+bundle '["/exit3.wasm"]'
+expect exit-code-child 3 "" "" -- bash -c "'$T/wasmbox-runc' --root '$T/state' run --bundle '$T/b' c4"
+"${R[@]}" delete --force c4 >/dev/null 2>&1
+# a server: kill, exec of another module in its network namespace, delete --force
+bundle '["/http-hello.wasm", "8080"]'
+expect create-server 0 "" "" -- create s1
+expect start-server 0 "" "" -- "${R[@]}" start s1
+check running wait_for 5 bash -c "[ \"\$('$T/wasmbox-runc' --root '$T/state' state s1 | grep -c '\"running\"')\" = 1 ]"
+printf '{"args": ["/http-fetch.wasm", "127.0.0.1", "8080", "/"], "env": ["PATH=/bin"], "cwd": "/"}' >"$T/proc.json"
+check exec-in-netns wait_for 5 bash -c "'$T/wasmbox-runc' --root '$T/state' exec --process '$T/proc.json' s1 | grep -q 'Hello from wasmbox'"
+printf '{"args": ["/nope.wasm"], "cwd": "/"}' >"$T/proc2.json"
+expect exec-missing 127 "" 'exec: "/nope.wasm": stat /nope.wasm: no such file or directory' -- \
+    "${R[@]}" exec --process "$T/proc2.json" s1
+expect ps 0 "1" "" -- bash -c "'$T/wasmbox-runc' --root '$T/state' ps --format json s1 | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))'"
+expect delete-running 1 "" "that is not stopped" -- "${R[@]}" delete s1
+expect kill-term 0 "" "" -- "${R[@]}" kill s1 15
+check killed wait_for 5 bash -c "[ \"\$('$T/wasmbox-runc' --root '$T/state' state s1 | grep -c '\"stopped\"')\" = 1 ]"
+expect kill-stopped 1 "" "container not running" -- "${R[@]}" kill s1 KILL
+expect delete-stopped 0 "" "" -- "${R[@]}" delete s1
+create s2 && "${R[@]}" start s2
+expect delete-force-running 0 "" "" -- "${R[@]}" delete --force s2
+# errors: --log gets runc's JSON lines
+expect unknown-id 1 "" "container does not exist" -- "${R[@]}" --log "$T/log.json" --log-format json kill nosuch 9
+expect log-json 0 "error container does not exist" "" -- python3 -c "import json; d=json.loads(open('$T/log.json').read().splitlines()[-1]); print(d['level'], d['msg'])"
+expect bad-id 1 "" "invalid container id" -- "${R[@]}" create --bundle "$T/b" 'a/b'
+bundle '["/hello.wasm"]'
+create dup
+expect duplicate 1 "" "container with id exists: dup" -- "${R[@]}" create --bundle "$T/b" dup
+"${R[@]}" delete --force dup >/dev/null
+cp /bin/true "$T/b/rootfs/true"
+bundle '["/true"]'
+expect linux-refused 1 "" "Linux bundles are not run by wasmbox yet" -- "${R[@]}" create --bundle "$T/b" l1
+echo '{"process": {"args": []}, "root": {"path": "rootfs"}}' >"$T/b/config.json"
+expect bad-config 1 "" "process.args must be a non-empty array of strings" -- "${R[@]}" create --bundle "$T/b" l2
+expect version 0 "wasmbox-runc version" "" -- bash -c "'$T/wasmbox-runc' --version | head -n 1 | cut -d' ' -f1,2"
+
+# ---- Podman 4.3 through conmon ----
+if command -v podman >/dev/null; then
+    # shellcheck source=tests/linux/podman.sh
+    . "$TOP/tests/linux/podman.sh"
+    cd "$T" || exit 1
+    podman_ref_init
+    PODMAN_UP=1
+    tar -C "$T/b/rootfs" -cf "$T/img.tar" hello.wasm exit3.wasm http-hello.wasm
+    podman_ref import "$T/img.tar" localhost/wb/wasm:1 >/dev/null 2>&1
+    expect podman-run 0 "Hello from WebAssembly!" "" -- \
+        podman_ref run --rm --network none --runtime "$T/wasmbox-runc" localhost/wb/wasm:1 /hello.wasm
+    expect podman-exit-code 3 "" "" -- \
+        podman_ref run --rm --network none --runtime "$T/wasmbox-runc" localhost/wb/wasm:1 /exit3.wasm
+    podman_ref run -d --name pw1 --runtime "$T/wasmbox-runc" localhost/wb/wasm:1 /hello.wasm >/dev/null
+    logs_say_hello() { podman_ref logs pw1 2>/dev/null | grep -q 'Hello from WebAssembly'; }
+    check podman-logs wait_for 10 logs_say_hello
+    expect podman-rm 0 "pw1" "" -- podman_ref rm pw1
+    podman_ref run -d --name pw2 --runtime "$T/wasmbox-runc" localhost/wb/wasm:1 /http-hello.wasm 8080 >/dev/null
+    expect podman-stop 0 "pw2" "" -- podman_ref stop -t 1 pw2
+    expect podman-stopped-status 0 "exited" "" -- podman_ref inspect --format '{{.State.Status}}' pw2
+    podman_ref rm -f pw2 >/dev/null 2>&1
+    cd "$TOP" || exit 1
+else
+    echo "linux-oci: podman part skipped: podman is not installed"
+fi
+
+echo "linux-oci: $passed passed, $failed failed"
+[ "$failed" = 0 ]
