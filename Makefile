@@ -51,7 +51,7 @@ CORE := glibc
 endif
 
 LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/oci/*.c src/runtime/*.c src/registry/*.c \
-                      src/compose/*.c)
+                      src/compose/*.c src/shim/*.c)
 CLI_SRCS := $(wildcard src/cli/*.c)
 SPECTEST_SRCS := $(wildcard tools/spectest/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -71,8 +71,9 @@ SPEC_NAMES := $(notdir $(basename $(SPEC_WASTS)))
 SPEC_JSONS := $(foreach n,$(SPEC_NAMES),$(BUILD)/spec/$(n)/$(n).json)
 SPEC_NONSIMD := $(foreach n,$(filter-out simd_%,$(SPEC_NAMES)),$(BUILD)/spec/$(n)/$(n).json)
 
-.PHONY: install all check spec spec-nonsimd bench bench-http examples-http fuzz clean format
-all: $(BUILD)/wasmbox $(BUILD)/wasmbox-full $(BUILD)/wasmbox-spectest $(BUILD)/unit-tests $(EXAMPLES) examples-http
+.PHONY: install all check spec spec-nonsimd bench bench-http examples-http examples-microservice fuzz clean format
+all: $(BUILD)/wasmbox $(BUILD)/wasmbox-full $(BUILD)/wasmbox-spectest $(BUILD)/unit-tests $(EXAMPLES) examples-http \
+     examples-microservice
 
 $(BUILD)/libwasmbox.a: $(LIB_OBJS)
 	@rm -f $@
@@ -182,6 +183,10 @@ bench: all
 
 examples-http:
 	@$(MAKE) --no-print-directory -C examples/http-hello OUT=$(abspath $(BUILD))/examples/http-hello
+
+# the demo's order service (issue #16): order_demo_service.wasm and -native
+examples-microservice:
+	@$(MAKE) --no-print-directory -C examples/microservice/server OUT=$(abspath $(BUILD))/examples/microservice
 
 bench-http: all
 	@BUILD=$(BUILD) bash bench/http.sh

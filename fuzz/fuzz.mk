@@ -1,7 +1,7 @@
 # fuzz/fuzz.mk — libFuzzer targets, built with clang into build-fuzz/ (its own object dir).
 #   make fuzz                                  build build-fuzz/fuzz_module, fuzz_dockerfile, fuzz_tar,
 #                                              fuzz_dns, fuzz_compose_interp, fuzz_compose_yaml,
-#                                              fuzz_compose_load
+#                                              fuzz_compose_load, fuzz_shim_pb
 #   make -f fuzz/fuzz.mk run FUZZ_TIME=60      run it for a while on a scratch corpus + fuzz/seeds
 #                                              (FUZZ_ARGS='-jobs=2' etc. for more libFuzzer flags)
 #   make -f fuzz/fuzz.mk seeds                 regenerate fuzz/seeds from the spec suite (wast2json)
@@ -23,11 +23,13 @@ FUZZ_LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c) src/oci/dockerfile.c src/
                  src/compose/interp.c src/compose/dotenv.c
 FUZZ_LIB_SRCS += src/compose/yaml.c
 FUZZ_LIB_SRCS += $(filter-out $(FUZZ_LIB_SRCS),$(wildcard src/compose/*.c))
+FUZZ_LIB_SRCS += src/shim/pb.c src/shim/messages.c src/shim/ttrpc.c
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_TARGETS := $(FUZZ_BUILD)/fuzz_module $(FUZZ_BUILD)/fuzz_dockerfile $(FUZZ_BUILD)/fuzz_tar \
                 $(FUZZ_BUILD)/fuzz_dns $(FUZZ_BUILD)/fuzz_compose_interp
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_compose_yaml
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_compose_load
+FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_shim_pb
 
 .PHONY: all run seeds
 .SECONDARY:
@@ -73,6 +75,10 @@ run: $(FUZZ_TARGETS)
 	$(FUZZ_BUILD)/fuzz_compose_load -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
 	    -rss_limit_mb=2560 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_compose_load \
 	    fuzz/seeds-compose-load </dev/null
+	@mkdir -p $(FUZZ_BUILD)/corpus/fuzz_shim_pb
+	$(FUZZ_BUILD)/fuzz_shim_pb -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
+	    -rss_limit_mb=2560 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_shim_pb \
+	    fuzz/seeds-shim-pb
 
 seeds:
 	SHARED=$(SHARED) bash fuzz/make-seeds.sh

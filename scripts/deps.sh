@@ -19,6 +19,10 @@ packages=(
     aardvark-dns libnftables1 libnftables-dev nftables  # networks: names (aardvark.c), firewall (nft.c; nft for tests)
     libseccomp-dev libcap-dev  # seccomp filters and capabilities of Linux containers
     libyaml-0-2 libyaml-dev  # Compose files (src/compose/yaml.c dlopens libyaml-0.so.2)
+    mariadb-server       # the demo's order service against a real MariaDB (tests/wasi/microservice.sh)
+    protobuf-c-compiler libprotobuf-c-dev  # test oracle only (tests/shim/oracle.sh); the shim never links it
+    containerd           # the shim's peer (tests/linux/shim.sh, bench/shim.sh): containerd 1.6 and ctr
+    chromium             # the microservice demo's page in a headless browser (tests/linux/microservice_browser.py)
     ca-certificates
 )
 missing=()

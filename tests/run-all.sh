@@ -65,6 +65,8 @@ run_suite "layers (diff_ids, caps, whiteouts)" env BUILD="$BUILD" bash tests/e2e
 run_suite "wasi-testsuite" env BUILD="$BUILD" SHARED="$SHARED" python3 tests/wasi/testsuite.py
 run_suite "WASI sandbox" env BUILD="$BUILD" bash tests/wasi/sandbox.sh
 run_suite "WASI sockets and HTTP" env BUILD="$BUILD" bash tests/wasi/http.sh
+run_suite "order service + MariaDB (Wasm and native)" env BUILD="$BUILD" SHARED="$SHARED" bash tests/wasi/microservice.sh
+run_suite "shim protobuf oracle (protobuf-c)" env BUILD="$BUILD" bash tests/shim/oracle.sh
 run_suite "regressions of issue #12" env BUILD="$BUILD" bash tests/regression/issue-12.sh
 run_suite "Linux test images" env BUILD="$BUILD" bash tests/linux/images.sh
 run_suite "Linux containers (beside podman + runc)" env BUILD="$BUILD" bash tests/linux/containers.sh
@@ -73,6 +75,8 @@ run_suite "networks (bridges, aardvark-dns, -p)" env BUILD="$BUILD" bash tests/l
 run_suite "networks: connect, container:, internal, UDP, Wasm names, 50 at once" env BUILD="$BUILD" bash tests/linux/network-modes.sh
 run_suite "MariaDB in a Linux container (built with RUN apt-get)" env BUILD="$BUILD" bash tests/linux/mariadb.sh
 run_suite "Compose (Wasm and Linux services, depends_on, Ctrl+C)" env BUILD="$BUILD" bash tests/linux/compose.sh
+run_suite "runc-compatible runtime (wasmbox-runc, Podman)" env BUILD="$BUILD" bash tests/linux/oci.sh
+run_suite "containerd shim v2 (containerd 1.6)" env BUILD="$BUILD" bash tests/linux/shim.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

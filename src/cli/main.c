@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "shim/shim.h"
 #include "cli/flags.h"
 #include "cli/gotemplate.h"
 #include "oci/platform.h"
@@ -187,7 +188,7 @@ static const command commands[] = {
     {"cp", wb_cmd_cp, NULL},         {"export", wb_cmd_export, NULL},
     {"commit", wb_cmd_commit, NULL}, {"port", wb_cmd_port, NULL},
     {"top", wb_cmd_top, NULL},       {"compose", wb_cmd_compose, NULL},
-    {"oci", wb_cmd_oci, NULL},
+    {"oci", wb_cmd_oci, NULL},       {"shim", wb_cmd_shim, NULL},
 };
 
 static const command container_commands[] = {
@@ -314,6 +315,8 @@ int main(int argc, char **argv) {
     const char *self = strrchr(argv[0], '/');
     self = self ? self + 1 : argv[0];
     if (!strcmp(self, "wasmbox-runc")) return wb_cmd_oci(argc, argv);
+    /* run as containerd-shim-<runtime>-v1 (a link): the containerd shim v2 */
+    if (!strncmp(self, "containerd-shim-", 16)) return wb_shim_main(argc, argv);
     /* jansson would read /dev/urandom for its hash seed: getrandom is one syscall (and the seed
      * stays random, so crafted JSON cannot make its tables degenerate) */
     uint32_t seed;

@@ -222,7 +222,7 @@ fail:
 
 /* Fork the workload; wait for its report. *pid on success. */
 static int spawn(const wb_oci_spec *s, const wb_oci_spec *proc, pid_t container_pid,
-                 const char *fifo, bool detach_session, pid_t *pid, int *code, wb_error *err) {
+                 const char *fifo, const int *stdio, pid_t *pid, int *code, wb_error *err) {
     int rep[2];
     if (pipe2(rep, O_CLOEXEC) != 0) return wb_error_sys(err, "pipe");
     fflush(NULL);
@@ -234,6 +234,15 @@ static int spawn(const wb_oci_spec *s, const wb_oci_spec *proc, pid_t container_
     }
     if (p == 0) {
         close(rep[0]);
+        sigset_t none; /* a shim blocks SIGCHLD for its signalfd: not the workload's business */
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (stdio) { /* onto 0, 1, 2 (fds above 2: the caller's copies stay until closed) */
+            int fds[3];
+            for (int i = 0; i < 3; i++) fds[i] = stdio[i] >= 0 ? fcntl(stdio[i], F_DUPFD, 10) : -1;
+            for (int i = 0; i < 3; i++)
+                if (fds[i] >= 0) dup2(fds[i], i);
+        }
         /* none of the caller's other descriptors (conmon's sync pipes, a shim's sockets) */
         int keep = rep[1];
         if (keep != 3) {
@@ -241,7 +250,6 @@ static int spawn(const wb_oci_spec *s, const wb_oci_spec *proc, pid_t container_
             keep = 3;
         }
         syscall(SYS_close_range, 4, ~0U, 0);
-        if (detach_session) setsid();
         wasm_workload(s, proc, container_pid, fifo, keep);
     }
     close(rep[1]);
@@ -305,7 +313,7 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
         wb_error_sys(err, "mkfifo %s", fifo);
         goto fail;
     }
-    if (spawn(&s, &s, 0, fifo, false, pid, &code, err) < 0) goto fail;
+    if (spawn(&s, &s, 0, fifo, o->stdio, pid, &code, err) < 0) goto fail;
     char created[64];
     wb_time_now(created, sizeof created);
     json_t *st = json_pack("{s:s, s:i, s:I, s:s, s:s, s:s}", "id", o->id, "pid", (int)*pid,
@@ -397,6 +405,8 @@ int wb_oci_kill(const char *root, const char *id, int sig, bool all, wb_error *e
 }
 
 int wb_oci_delete(const char *root, const char *id, bool force, wb_error *err) {
+    wb_error local;
+    if (!err) err = &local;
     char dir[PATH_MAX];
     if (paths(root, id, dir, NULL, NULL, err) < 0) return -1;
     json_t *st = load_state(root, id, err);
@@ -449,7 +459,7 @@ int wb_oci_exec(const char *root, const char *id, const char *process_path, bool
     pid_t pid;
     int code = 125;
     pid_t cpid = (pid_t)json_integer_value(json_object_get(st, "pid"));
-    if (spawn(&s, &proc, cpid, NULL, false, &pid, &code, err) < 0) {
+    if (spawn(&s, &proc, cpid, NULL, NULL, &pid, &code, err) < 0) {
         *exit_code = code;
         goto out;
     }
@@ -464,6 +474,43 @@ int wb_oci_exec(const char *root, const char *id, const char *process_path, bool
     }
     *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 out:
+    wb_oci_spec_free(&s);
+    wb_oci_spec_free(&proc);
+    json_decref(st);
+    return rc;
+}
+
+int wb_oci_exec_spawn(const char *root, const char *id, const char *process_json, const int *stdio,
+                      pid_t *pid, wb_error *err) {
+    json_t *st = load_state(root, id, err);
+    if (!st) return -1;
+    wb_oci_spec s, proc;
+    memset(&s, 0, sizeof s);
+    memset(&proc, 0, sizeof proc);
+    int rc = -1, code = 125;
+    char tmp[] = "/tmp/wasmbox-exec-XXXXXX";
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        wb_error_sys(err, "mkstemp");
+        goto out;
+    }
+    ssize_t w = write(fd, process_json, strlen(process_json));
+    close(fd);
+    if (w != (ssize_t)strlen(process_json)) {
+        wb_error_sys(err, "write the process spec");
+        goto out;
+    }
+    if (!alive(st)) {
+        wb_error_set(err, ESRCH, "container not running");
+        goto out;
+    }
+    if (wb_oci_spec_load(json_string_value(json_object_get(st, "bundle")), &s, err) < 0 ||
+        wb_oci_process_load(tmp, &proc, err) < 0)
+        goto out;
+    rc = spawn(&s, &proc, (pid_t)json_integer_value(json_object_get(st, "pid")), NULL, stdio, pid,
+               &code, err);
+out:
+    unlink(tmp);
     wb_oci_spec_free(&s);
     wb_oci_spec_free(&proc);
     json_decref(st);

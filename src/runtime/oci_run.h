@@ -36,6 +36,7 @@ typedef struct wb_oci_create_opts {
     const char *pid_file;       /* NULL: none */
     const char *console_socket; /* NULL: none (a Wasm workload gets no terminal: refused) */
     bool prefer_wasm;           /* the caller's hint (oci_spec.h) */
+    const int *stdio;           /* the workload's 0, 1, 2 (NULL: the caller's own) */
 } wb_oci_create_opts;
 
 /* runc's rule for container IDs: [A-Za-z0-9_+.-]+, not "." or "..". */
@@ -57,6 +58,10 @@ int wb_oci_delete(const char *root, const char *id, bool force, wb_error *err);
  * and give its status. pid_file may be NULL. */
 int wb_oci_exec(const char *root, const char *id, const char *process_path, bool detach,
                 const char *pid_file, int *exit_code, wb_error *err);
+/* The same for the shim: the process spec as JSON text, stdio given (NULL: the caller's), and
+ * the new process left running (*pid; the caller, its parent, reaps it). */
+int wb_oci_exec_spawn(const char *root, const char *id, const char *process_json,
+                      const int *stdio, pid_t *pid, wb_error *err);
 /* The pids of the container's processes (its workload, then exec'd ones still alive). */
 int wb_oci_pids(const char *root, const char *id, pid_t **pids, size_t *n, wb_error *err);
 

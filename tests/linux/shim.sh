@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The containerd shim v2 (issue #17): containerd 1.6 (Debian's, started here with a config in a
+# temporary directory) runs Wasm images through wasmbox as containerd-shim-wasmedge-v1 and
+# containerd-shim-wasmbox-v1 (links to the wasmbox binary): `ctr run --rm` output and exit
+# status, `run -d`, `task ls/ps/exec/kill/delete`, events (Docker-style exits), and nothing left
+# behind (no shim process, socket or state). With no link installed, containerd's own message is
+# the seed's troubleshooting text.
+# Needs root and containerd/ctr (scripts/deps.sh); skips with a message otherwise.
+# Usage: BUILD=build bash tests/linux/shim.sh   (prints "linux-shim: P passed, F failed")
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=$(cd "${BUILD:-build}" && pwd)
+passed=0
+failed=0
+if [ "$(id -u)" != 0 ] || ! command -v containerd >/dev/null || ! command -v ctr >/dev/null; then
+    echo "linux-shim: skipped: needs root, containerd and ctr (scripts/deps.sh)"
+    echo "linux-shim: 0 passed, 0 failed, 1 skipped"
+    exit 0
+fi
+T=$(mktemp -d)
+export WASMBOX_ROOT=$T/wbroot
+CPID=
+cleanup() {
+    [ -n "$CPID" ] && kill "$CPID" 2>/dev/null && wait "$CPID" 2>/dev/null
+    pkill -f "containerd-shim-wasm.*-namespace wbt" 2>/dev/null
+    grep -o "$T/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+# shellcheck source=tests/linux/harness.sh
+. "$TOP/tests/linux/harness.sh"
+
+mkdir -p "$T/bin" "$T/nobin"
+for rt in wasmbox wasmedge; do ln -s "$BUILD/wasmbox" "$T/bin/containerd-shim-$rt-v1"; done
+printf 'version = 2\nroot = "%s/root"\nstate = "%s/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "%s/c.sock"\n[ttrpc]\n  address = "%s/c.sock.ttrpc"\n' \
+    "$T" "$T" "$T" "$T" >"$T/c.toml"
+PATH=$T/bin:$PATH containerd --config "$T/c.toml" >"$T/containerd.log" 2>&1 &
+CPID=$!
+C=(ctr -a "$T/c.sock" -n wbt)
+wait_for 10 test -S "$T/c.sock" || fail "containerd did not start"
+
+# images: hello, a module exiting 3, and the http-hello server with the http-fetch client
+mkdir -p "$T/img"
+cp "$BUILD/examples/hello/hello.wasm" "$BUILD/examples/http-hello/http-hello.wasm" \
+    "$BUILD/examples/http-hello/http-fetch.wasm" "$T/img/"
+printf '(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))) (func (export "_start") i32.const 3 call 0))' >"$T/exit3.wat"
+wat2wasm "$T/exit3.wat" -o "$T/img/exit3.wasm"
+printf 'FROM scratch\nCOPY . /\nENTRYPOINT ["/hello.wasm"]\n' >"$T/img/Dockerfile"
+"$BUILD/wasmbox" build -q --platform wasi/wasm -t wb/wasm:1 "$T/img" >/dev/null || fail "build the image"
+"$BUILD/wasmbox" save wb/wasm:1 -o "$T/wasm.tar" || fail "save the image"
+"${C[@]}" image import --all-platforms "$T/wasm.tar" >/dev/null 2>&1 || fail "ctr image import"
+IMG=docker.io/wb/wasm:1
+RUN=("${C[@]}" run --platform wasi/wasm)
+
+expect run-rm 0 "Hello from WebAssembly!" "" -- "${RUN[@]}" --rm --runtime io.containerd.wasmedge.v1 "$IMG" t1
+expect run-rm-wasmbox 0 "Hello from WebAssembly!" "" -- "${RUN[@]}" --rm --runtime io.containerd.wasmbox.v1 "$IMG" t2
+expect exit-status 3 "" "" -- "${RUN[@]}" --rm --runtime io.containerd.wasmedge.v1 "$IMG" t3 /exit3.wasm
+expect run-d 0 "" "" -- bash -c "ctr -a '$T/c.sock' -n wbt run --platform wasi/wasm -d --runtime io.containerd.wasmedge.v1 $IMG srv /http-hello.wasm 8080 >/dev/null"
+task_running() { "${C[@]}" task ls | awk '$1 == "srv" { print $3 }' | grep -qx RUNNING; }
+check task-ls-running wait_for 5 task_running
+expect task-ps 0 "1" "" -- bash -c "ctr -a '$T/c.sock' -n wbt task ps srv | tail -n +2 | wc -l"
+fetch() { "${C[@]}" task exec --exec-id f$RANDOM srv /http-fetch.wasm 127.0.0.1 8080 / 2>/dev/null | grep -q 'Hello from wasmbox'; }
+check task-exec-in-netns wait_for 5 fetch
+expect kill 0 "" "" -- "${C[@]}" task kill -s SIGKILL srv
+task_stopped() { "${C[@]}" task ls | awk '$1 == "srv" { print $3 }' | grep -qx STOPPED; }
+check task-ls-stopped wait_for 5 task_stopped
+expect task-delete 0 "" "" -- bash -c "ctr -a '$T/c.sock' -n wbt task delete srv >/dev/null"
+expect container-rm 0 "" "" -- "${C[@]}" container rm srv
+# events: a /tasks/exit for each task (what Docker listens to instead of Wait)
+"${C[@]}" events >"$T/events" 2>&1 &
+EV=$!
+sleep 0.3
+"${RUN[@]}" --rm --runtime io.containerd.wasmedge.v1 "$IMG" t4 >/dev/null
+sleep 0.3
+kill $EV 2>/dev/null
+check events-exit grep -q "/tasks/exit" "$T/events"
+check events-start grep -q "/tasks/start" "$T/events"
+check events-delete grep -q "/tasks/delete" "$T/events"
+# nothing left: shim servers (live ones), sockets of ours, task state
+no_live_shim() { # zombies aside (this VM's PID 1 does not reap the servers it adopts)
+    for p in $(pgrep -f 'containerd-shim-wasm.*-namespace wbt'); do
+        grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null || return 1
+    done
+}
+check no-shim-left wait_for 5 no_live_shim
+expect no-task-state 0 "" "" -- bash -c "ls /run/wasmbox-shim/wbt 2>/dev/null"
+expect no-task-left 0 "" "" -- bash -c "ctr -a '$T/c.sock' -n wbt task ls -q"
+# the seed's troubleshooting message when the shim is not installed
+expect not-installed 1 "" 'binary not installed "containerd-shim-wasmtime-v1"' -- \
+    "${RUN[@]}" --rm --runtime io.containerd.wasmtime.v1 "$IMG" t5
+
+echo "linux-shim: $passed passed, $failed failed"
+[ "$failed" = 0 ]
