@@ -36,7 +36,21 @@ static void warn_line(void *ctx, const char *line) {
     fprintf(stderr, "WARN[0000] %s\n", line);
 }
 
+/* COMPOSE_FILE (separated by COMPOSE_PATH_SEPARATOR, default ':') when no -f is given. */
+static void files_from_env(void) {
+    static char *copy;
+    const char *v = getenv("COMPOSE_FILE");
+    if (G.nfiles || !v || !*v || copy) return;
+    const char *sep = getenv("COMPOSE_PATH_SEPARATOR");
+    copy = wb_strdup(v);
+    char *save = NULL;
+    for (char *t = strtok_r(copy, sep && *sep ? sep : ":", &save); t && G.nfiles < 64;
+         t = strtok_r(NULL, sep && *sep ? sep : ":", &save))
+        G.files[G.nfiles++] = t;
+}
+
 int compose_load(compose_cli *cc, char *const *services, size_t nservices, bool all_profiles) {
+    files_from_env();
     wb_compose_opts o = {
         .project_dir = G.project_dir,
         .files = G.files,

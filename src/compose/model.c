@@ -22,6 +22,7 @@ typedef struct loader {
     wb_dotenv env;   /* .env or --env-file, below the shell */
     json_t *unset;   /* names already warned about */
     json_t *extends; /* path -> model of files read for extends.file */
+    const char *project_dir;
 } loader;
 
 static void warn(const loader *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -79,8 +80,7 @@ static int load_env(loader *l, const char *project_dir, wb_error *err) {
 
 /* ---- reading one file ---- */
 
-static int read_text(const loader *l, const char *path, char **text, size_t *len,
-                     wb_error *err) {
+static int read_text(const loader *l, const char *path, char **text, size_t *len, wb_error *err) {
     for (size_t i = 0; l->o->texts && i < l->o->nfiles; i++) {
         if (strcmp(l->o->files[i], path) != 0) continue;
         *len = l->o->text_lens[i];
@@ -152,8 +152,7 @@ static int interpolate(loader *l, json_t *v, const char *file, const wb_yaml_doc
         if (wb_interp(json_string_value(v), lookup, l, on_unset, &out, &e) < 0) {
             (*path)[plen] = '\0';
             int line = wb_yaml_line(doc, *path);
-            if (line)
-                return wb_error_set(err, e.code, "%s:%d: %s: %s", file, line, *path, e.msg);
+            if (line) return wb_error_set(err, e.code, "%s:%d: %s: %s", file, line, *path, e.msg);
             return wb_error_set(err, e.code, "%s: %s: %s", file, *path, e.msg);
         }
         json_string_set(v, out);
@@ -245,8 +244,9 @@ static int resolve_env(loader *l, const char *svc, json_t *s, wb_error *err) {
             if (err->code == ENOENT && json_is_false(req)) continue;
             json_decref(merged);
             if (err->code == ENOENT)
-                return wb_error_set(err, ENOENT, "env file %s not found: stat %s: no such file or "
-                                                 "directory",
+                return wb_error_set(err, ENOENT,
+                                    "env file %s not found: stat %s: no such file or "
+                                    "directory",
                                     path, path);
             return wb_error_wrap(err, "service \"%s\"", svc);
         }
@@ -335,8 +335,8 @@ static int check_service(const char *name, json_t *s, json_t *model, wb_error *e
 /* The model's keys in `config`'s order: name, services, networks, volumes, configs, secrets,
  * then the rest (x-*). */
 static void order_keys(json_t *model) {
-    static const char *const first[] = {"name", "services", "networks", "volumes", "configs",
-                                        "secrets"};
+    static const char *const first[] = {"name",    "services", "networks",
+                                        "volumes", "configs",  "secrets"};
     json_t *copy = json_copy(model);
     json_object_clear(model);
     for (size_t i = 0; i < sizeof first / sizeof first[0]; i++) {
@@ -357,6 +357,9 @@ static int complete(loader *l, json_t *model, const char *project, wb_error *err
     json_t *s;
     json_object_foreach(services, name, s) {
         if (resolve_env(l, name, s, err) < 0) return -1;
+        json_t *build = json_object_get(s, "build");
+        if (json_is_object(build) && !json_object_get(build, "context"))
+            json_object_set_new(build, "context", json_string(l->project_dir));
         if (json_object_get(s, "network_mode")) continue;
         if (!json_object_size(json_object_get(s, "networks"))) {
             json_object_set_new(s, "networks", json_pack("{s:n}", "default"));
@@ -467,6 +470,7 @@ int wb_compose_load(const wb_compose_opts *o, wb_compose_project **out, wb_error
         goto out;
     }
     if (f.warning) warn(&l, "%s", f.warning);
+    l.project_dir = f.project_dir;
     if (load_env(&l, f.project_dir, err) < 0) goto out;
     if (load_all(&l, &f, &model, err) < 0) goto out;
     const char *env_name = lookup(&l, "COMPOSE_PROJECT_NAME");

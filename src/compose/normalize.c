@@ -876,14 +876,9 @@ static int norm_build(norm *n, const json_t *in, json_t **out) {
         return 0;
     }
     if (!json_is_object(in)) return fail(n, "must be a string or a mapping");
-    if (norm_object(n, in, build_keys, out) < 0) return -1;
-    if (json_object_get(*out, "context")) return 0;
-    if (build_context(n, ".", &context) < 0) {
-        json_decref(*out);
-        return -1;
-    }
-    json_object_set_new_nocheck(*out, "context", context);
-    return 0;
+    /* no default context here: an override file's `build: {args: ...}` must not replace the
+     * base file's context; model.c defaults it after the merge */
+    return norm_object(n, in, build_keys, out);
 }
 
 static int norm_env_file_path(norm *n, const json_t *in, json_t **out) {

@@ -38,7 +38,9 @@
  *  - `cpus`: a number (string "0.5" accepted); `mem_limit`, `mem_reservation`, `memswap_limit`:
  *    integers in bytes ("512m", "1g", "1.5GB", 1024: Docker's units, 1k = 1024).
  *  - `stop_grace_period`: a duration string as written ("1m30s", "10s"), checked.
- *  - build: a string is {context}; the long form {context (default "."), dockerfile,
+ *  - build: a string is {context}; the long form {context (none given: none here; model.c
+ *    makes it the project directory after the merge, so that an override's `build: {args}`
+ *    keeps the base's context), dockerfile,
  *    dockerfile_inline, args {K: string|null} (list "K=V"/"K" form too), target, platforms
  *    [...], labels {K: string} (list form too), no_cache bool, pull bool, network, cache_from
  *    [...], extra_hosts [...], shm_size}. `context` is made absolute against `workdir` unless it

@@ -666,11 +666,18 @@ static uint16_t put_addrinfo(wasi_mem *m, uint32_t at, const struct addrinfo *ai
 }
 
 /* The guest's DNS_SERVER, WasmEdge's way for a module to choose its name server ("IP" or
- * "IP:PORT"); NULL when unset or empty. */
+ * "IP:PORT"); NULL when unset or empty. Docker's embedded resolver, 127.0.0.11:53, which Compose
+ * files for Docker name (the seed's demo does), is the container's own resolv.conf server here
+ * (the network's aardvark-dns): with a resolv.conf, that address means "the container's
+ * resolver", and NULL is returned so that resolv.conf is read. */
 static const char *dns_server_of(const wb_wasi *w) {
-    for (uint32_t i = 0; i < w->envc; i++)
-        if (strncmp(w->env[i], "DNS_SERVER=", 11) == 0)
-            return w->env[i][11] ? w->env[i] + 11 : NULL;
+    for (uint32_t i = 0; i < w->envc; i++) {
+        if (strncmp(w->env[i], "DNS_SERVER=", 11) != 0) continue;
+        const char *v = w->env[i] + 11;
+        if (w->resolv_path && (!strcmp(v, "127.0.0.11") || !strcmp(v, "127.0.0.11:53")))
+            return NULL;
+        return *v ? v : NULL;
+    }
     return NULL;
 }
 

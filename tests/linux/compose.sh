@@ -353,6 +353,7 @@ cd "$T/prof" || exit 1
 expect profiles-off 0 "app" "" -- "$WB" compose config --services
 expect profiles-flag 0 $'app\ndebug' "" -- "$WB" compose --profile debug config --services
 expect profiles-env 0 $'app\ndebug' "" -- env COMPOSE_PROFILES=debug "$WB" compose config --services
+expect compose-file-env 0 "server" "" -- env COMPOSE_FILE="$T/bld/compose.yaml" "$WB" compose config --services
 printf 'services:\n  app:\n    image: hh\n    ports:\n      - "80a"\n' >"$T/prof/bad.yaml"
 expect error-names-line 1 "" "bad.yaml:5: services.app.ports[0]: invalid port \"80a\"" -- \
     "$WB" compose -f bad.yaml config

@@ -710,6 +710,22 @@ TEST(compose_model_empty_override) {
                   "/mem/app/compose.override.yaml: Top-level object must be a mapping");
 }
 
+/* regression (#16): an override's `build: {args}` without a context kept the default "." and
+ * replaced the base's context */
+TEST(compose_model_override_build_keeps_context) {
+    mem m;
+    mem_init(&m, "services:\n  db:\n    build: sub\n  web:\n    build: {context: web}\n  x:\n"
+                 "    build: {dockerfile: D}\n",
+             "services:\n  db:\n    build: {args: {K: v}}\n  web:\n    build: {target: t}\n",
+             NULL);
+    wb_compose_project *p = LOAD_OK(&m.o);
+    ASSERT_AT_STR(p->model, "services.db.build.context", "/mem/app/sub");
+    ASSERT_AT_STR(p->model, "services.db.build.args.K", "v");
+    ASSERT_AT_STR(p->model, "services.web.build.context", "/mem/app/web");
+    ASSERT_AT_STR(p->model, "services.x.build.context", "/mem/app"); /* the default, after */
+    wb_compose_project_free(p);
+}
+
 /* ---- extends ---- */
 
 TEST(compose_model_extends_same_file) {

@@ -393,8 +393,7 @@ TEST(compose_normalize_build) {
         "{\"dockerfile\":\"Dockerfile.dev\",\"args\":{\"A\":\"1\",\"B\":null},\"labels\":"
         "{\"l\":\"v\"},\"no_cache\":true,\"pull\":false,\"target\":\"prod\",\"platforms\":"
         "[\"linux/amd64\"],\"shm_size\":1073741824,\"cache_from\":[\"app:latest\"],"
-        "\"extra_hosts\":[\"h:1.2.3.4\"],\"network\":\"host\",\"x-extra\":1,"
-        "\"context\":\"/proj\"}");
+        "\"extra_hosts\":[\"h:1.2.3.4\"],\"network\":\"host\",\"x-extra\":1}");
     ASSERT_WEB(WEB("build: {context: sub, args: {N: 1, E: null}}"), "build",
                "{\"context\":\"/proj/sub\",\"args\":{\"N\":\"1\",\"E\":null}}");
 }
