@@ -77,6 +77,7 @@ run_suite "MariaDB in a Linux container (built with RUN apt-get)" env BUILD="$BU
 run_suite "Compose (Wasm and Linux services, depends_on, Ctrl+C)" env BUILD="$BUILD" bash tests/linux/compose.sh
 run_suite "runc-compatible runtime (wasmbox-runc, Podman)" env BUILD="$BUILD" bash tests/linux/oci.sh
 run_suite "containerd shim v2 (containerd 1.6)" env BUILD="$BUILD" bash tests/linux/shim.sh
+run_suite "microservice demo (Wasm + MariaDB + nginx, compose, browser)" env BUILD="$BUILD" SHARED="$SHARED" bash tests/linux/microservice.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]
