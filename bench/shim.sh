@@ -48,10 +48,12 @@ for x in r:
 print(f"wasmbox shim / runc shim: {r[1]['median']/r[0]['median']:.2f}x (target: <= 0.5x)")
 PY
 start=$(date +%s%N)
+jobs_pids=()
 for i in $(seq "$N"); do
     $C run -d --platform wasi/wasm --runtime io.containerd.wasmedge.v1 docker.io/wb/wasm:1 "s$i" /http-hello.wasm 8080 >/dev/null 2>&1 &
+    jobs_pids+=($!)
 done
-wait || true
+wait "${jobs_pids[@]}" || true # (a bare wait would wait for containerd too)
 running=$($C task ls | awk '$3 == "RUNNING"' | wc -l)
 ms=$((($(date +%s%N) - start) / 1000000))
 pids=$(pgrep -f 'containerd-shim-wasmedge-v1 .*-namespace wbb' || true)
@@ -66,8 +68,9 @@ for p in $pids; do
     [ "$r" -gt "$rss_max" ] && rss_max=$r
 done
 echo "$N x ctr run -d at once: $running RUNNING in $ms ms ($(python3 -c "print(f'{$N*1000/$ms:.0f}')") tasks/s); $live shim processes; RSS per shim: mean $((rss_total / (live > 0 ? live : 1))) KiB, max $rss_max KiB (target <= 2048 KiB)"
-for i in $(seq "$N"); do $C task kill -s SIGKILL "s$i" >/dev/null 2>&1 & done
-wait || true
+for i in $(seq "$N"); do $C task kill -s SIGKILL "s$i" >/dev/null 2>&1 || true; done
 sleep 1
-for i in $(seq "$N"); do ($C task delete "s$i" >/dev/null 2>&1; $C container rm "s$i" >/dev/null 2>&1) & done
-wait || true
+for i in $(seq "$N"); do
+    $C task delete "s$i" >/dev/null 2>&1 || true
+    $C container rm "s$i" >/dev/null 2>&1 || true
+done
