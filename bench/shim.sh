@@ -50,18 +50,23 @@ PY
 start=$(date +%s%N)
 jobs_pids=()
 for i in $(seq "$N"); do
-    $C run -d --platform wasi/wasm --runtime io.containerd.wasmedge.v1 docker.io/wb/wasm:1 "s$i" /http-hello.wasm 8080 >/dev/null 2>&1 &
+    $C run -d --platform wasi/wasm --runtime io.containerd.wasmedge.v1 docker.io/wb/wasm:1 "s$i" /http-hello.wasm 8080 >"$T/run.$i" 2>&1 &
     jobs_pids+=($!)
 done
 wait "${jobs_pids[@]}" || true # (a bare wait would wait for containerd too)
 running=$($C task ls | awk '$3 == "RUNNING"' | wc -l)
 ms=$((($(date +%s%N) - start) / 1000000))
+failures=$(cat "$T"/run.* 2>/dev/null | grep -i -m 3 'error' || true)
+[ -n "$failures" ] && echo "some runs failed, e.g.: $failures"
 pids=$(pgrep -f 'containerd-shim-wasmedge-v1 .*-namespace wbb' || true)
 live=0
 rss_total=0
 rss_max=0
 for p in $pids; do
     grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null && continue
+    # a workload is a fork of its shim server (same command line): count the servers only
+    pp=$(awk '/^PPid/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)
+    grep -q 'containerd-shim-wasmedge-v1' "/proc/$pp/cmdline" 2>/dev/null && continue
     r=$(awk '/^VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)
     live=$((live + 1))
     rss_total=$((rss_total + r))
