@@ -22,6 +22,7 @@ packages=(
     mariadb-server       # the demo's order service against a real MariaDB (tests/wasi/microservice.sh)
     protobuf-c-compiler libprotobuf-c-dev  # test oracle only (tests/shim/oracle.sh); the shim never links it
     containerd           # the shim's peer (tests/linux/shim.sh, bench/shim.sh): containerd 1.6 and ctr
+    docker.io            # dockerd 20.10 with --add-runtime wasmbox-runc (tests/linux/oci.sh)
     chromium             # the microservice demo's page in a headless browser (tests/linux/microservice_browser.py)
     ca-certificates
 )

@@ -123,5 +123,50 @@ else
     echo "linux-oci: podman part skipped: podman is not installed"
 fi
 
+# ---- Docker 20.10 (dockerd --add-runtime, through containerd 1.6's runc shim) ----
+if command -v dockerd >/dev/null && command -v containerd >/dev/null && [ -x /usr/bin/docker ]; then
+    D=$T/docker
+    mkdir -p "$D"
+    printf 'version = 2\nroot = "%s/root"\nstate = "%s/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "%s/c.sock"\n[ttrpc]\n  address = "%s/c.sock.ttrpc"\n' \
+        "$D" "$D" "$D" "$D" >"$D/c.toml"
+    had_key=0
+    [ -e /etc/docker/key.json ] && had_key=1
+    containerd --config "$D/c.toml" >"$D/containerd.log" 2>&1 &
+    DK_C=$!
+    wait_for 10 test -S "$D/c.sock"
+    dockerd --data-root "$D/data" --exec-root "$D/x" -H "unix://$D/d.sock" --containerd "$D/c.sock" \
+        --storage-driver overlay2 --iptables=false --ip-masq=false --bridge=none \
+        --pidfile "$D/d.pid" --add-runtime "wasmbox=$T/wasmbox-runc" >"$D/dockerd.log" 2>&1 &
+    DK_D=$!
+    dk() { DOCKER_HOST="unix://$D/d.sock" /usr/bin/docker "$@"; }
+    dk_up() { dk version >/dev/null 2>&1; }
+    if wait_for 30 dk_up; then
+        tar -C "$T/b/rootfs" -cf "$T/dimg.tar" hello.wasm exit3.wasm http-hello.wasm
+        dk import "$T/dimg.tar" wb/wasm:1 >/dev/null
+        expect docker-run 0 "Hello from WebAssembly!" "" -- dk run --rm --network none --runtime wasmbox wb/wasm:1 /hello.wasm
+        expect docker-exit-code 3 "" "" -- dk run --rm --network none --runtime wasmbox wb/wasm:1 /exit3.wasm
+        dk run -d --name d1 --network none --runtime wasmbox wb/wasm:1 /hello.wasm >/dev/null
+        d1_exited() { [ "$(dk inspect --format '{{.State.Status}}' d1 2>/dev/null)" = exited ]; }
+        check docker-run-d wait_for 10 d1_exited
+        expect docker-logs 0 "Hello from WebAssembly!" "" -- dk logs d1
+        expect docker-rm 0 "d1" "" -- dk rm d1
+        dk run -d --name d2 --network none --runtime wasmbox wb/wasm:1 /http-hello.wasm 8080 >/dev/null
+        expect docker-stop 0 "d2" "" -- dk stop -t 1 d2
+        expect docker-stopped 0 "exited 143" "" -- dk inspect --format '{{.State.Status}} {{.State.ExitCode}}' d2
+        expect docker-rm-2 0 "d2" "" -- dk rm d2
+    else
+        fail "dockerd did not start"
+        tail -n 5 "$D/dockerd.log"
+    fi
+    kill "$DK_D" 2>/dev/null
+    wait "$DK_D" 2>/dev/null
+    kill "$DK_C" 2>/dev/null
+    wait "$DK_C" 2>/dev/null
+    grep -o "$D/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
+    [ "$had_key" = 0 ] && rm -f /etc/docker/key.json
+else
+    echo "linux-oci: Docker part skipped: dockerd, containerd or /usr/bin/docker is not installed"
+fi
+
 echo "linux-oci: $passed passed, $failed failed"
 [ "$failed" = 0 ]
