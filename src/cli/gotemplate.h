@@ -1,8 +1,9 @@
 /* The part of Go's text/template that `--format` is used with: literal text, `{{.Field.Sub}}`,
  * `{{.}}`, `{{json .X}}`, `{{index .X "key"}}` / `{{index .X 0}}`, `{{join .List ","}}`,
- * `{{upper .X}}`, `{{lower .X}}`, `{{len .X}}`; "\t" and "\n" in the format are tab and newline
- * (as Docker's CLI does). Values print as Go prints them: strings bare, arrays [a b],
- * objects map[k:v], null as <no value>. */
+ * `{{upper .X}}`, `{{lower .X}}`, `{{len .X}}`, `{{range .X}}...{{else}}...{{end}}` (arrays in
+ * order, maps in key order), `{{if .X}}`, `{{with .X}}`, `{{- ` / ` -}}` trimming; "\t" and "\n" in
+ * the format are tab and newline (as Docker's CLI does). Values print as Go prints them: strings
+ * bare, arrays [a b], objects map[k:v], null as <no value>. */
 #ifndef WB_CLI_GOTEMPLATE_H
 #define WB_CLI_GOTEMPLATE_H
 

@@ -144,6 +144,15 @@ expect container-inspect-image 1 "[]" "No such container: hello" -- "$WB" contai
 expect inspect-template-each 0 "exited
 <no value>" "" -- "$WB" inspect --format '{{.State.Status}}' c1 hello
 expect image-inspect-template 0 "wasi/wasm" "" -- "$WB" image inspect --format '{{.Os}}/{{.Architecture}}' hello
+# control structures (Go's text/template): range over arrays and maps (in key order), else, if,
+# with, trim markers; an unclosed block names what is missing
+expect template-range-array 0 "[hello:latest]" "" -- "$WB" image inspect --format '{{range .RepoTags}}[{{.}}]{{end}}' hello
+expect template-range-map 0 "amd64;linux;map[Name:wasmbox];$("$WB" version | cut -d" " -f3);" "" -- "$WB" version --format '{{range .Client}}{{.}};{{end}}'
+expect template-range-else 0 "none" "" -- "$WB" image inspect --format '{{range .RepoDigests}}d{{else}}none{{end}}' hello
+expect template-if 0 "yes no" "" -- "$WB" image inspect --format '{{if .RepoTags}}yes{{else}}no{{end}} {{if .RepoDigests}}yes{{else}}no{{end}}' hello
+expect template-with 0 "wasm|" "" -- "$WB" image inspect --format '{{with .Architecture}}{{.}}{{end}}|{{with .RepoDigests}}x{{end}}' hello
+expect template-trim 0 "a|b" "" -- "$WB" image inspect --format 'a  {{- "|" -}}   b' hello
+expect template-unclosed 1 "" "missing {{end}}" -- "$WB" image inspect --format '{{range .RepoTags}}x' hello
 # item 8: neither a container nor an image
 expect inspect-no-such-object 1 "[]" "Error: No such object: nothing" -- "$WB" inspect nothing
 expect inspect-no-such-object-json 1 "[]" "Error: No such object: nothing" -- "$WB" inspect --format json nothing
