@@ -117,6 +117,8 @@ static void usage(FILE *out) {
           "  version     Show the wasmbox version information\n"
           "  buildx      Docker Buildx: build images (build, ls, version)\n"
           "  compose     Docker Compose: define and run multi-container applications\n"
+          "  oci         A runc-compatible runtime for Wasm bundles (also run as wasmbox-runc)\n"
+          "  shim        Install the containerd shim links (shim install)\n"
           "\n"
           "Run 'wasmbox COMMAND --help' for more information on a command.\n",
           out);

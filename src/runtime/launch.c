@@ -30,7 +30,6 @@
 #include "runtime/linux_handler.h"
 #include "runtime/network.h"
 #include "runtime/pty.h"
-#include "runtime/rootpath.h"
 #include "runtime/volume.h"
 #include "runtime/wasm_handler.h"
 #include "wasm/wasm.h"
@@ -894,34 +893,8 @@ static void wasm_exec_child(wb_container *c, job_storage *js, pid_t target, cons
     }
     char rootdir[4300];
     snprintf(rootdir, sizeof rootdir, "%s/rootfs", c->dir);
-    int root = open(rootdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    char inside[8192];
     const char *wd = o->workdir ? o->workdir : js->workdir;
-    if (root < 0 || wb_path_join(inside, sizeof inside, &err, "%s%s%s",
-                                 o->argv[0][0] == '/' ? "" : (wd && *wd ? wd : ""),
-                                 o->argv[0][0] == '/' ? "" : "/", o->argv[0]) < 0) {
-        wb_error_set(&err, ENOENT, "the container's root is not there");
-        goto fail;
-    }
-    int at = wb_root_open(root, inside, WB_ROOT_FILE, false);
-    snprintf(path, sizeof path, "/proc/self/fd/%d", at);
-    int fd = at >= 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-    char magic[4];
-    if (fd < 0) {
-        code = WB_EXIT_NOT_FOUND;
-        wb_error_set(&err, ENOENT, "exec: \"%s\": stat %s: no such file or directory", o->argv[0],
-                     inside);
-        goto fail;
-    }
-    if (pread(fd, magic, 4, 0) != 4 || memcmp(magic, "\0asm", 4) != 0) {
-        code = WB_EXIT_CANNOT_INVOKE;
-        wb_error_set(&err, ENOEXEC,
-                     "exec: \"%s\": not a WebAssembly module (a Wasm container "
-                     "runs modules only: no shell)",
-                     o->argv[0]);
-        goto fail;
-    }
-    snprintf(js->module, sizeof js->module, "/proc/self/fd/%d", fd);
+    if (wb_wasm_open_in_root(rootdir, wd, o->argv[0], js->module, &code, &err) < 0) goto fail;
     wb_wasm_job job = js->job;
     job.module = js->module;
     job.rootfs = rootdir;

@@ -360,8 +360,7 @@ static void take_stdio(const wb_linux_job *job, const int stdio[3], int report_f
     }
 }
 
-/* The network namespace starts with its loopback down: up, as every runtime brings it. */
-static void loopback_up(void) {
+void wb_linux_loopback_up(void) {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (s < 0) return;
     struct ifreq ifr;
@@ -400,7 +399,7 @@ __attribute__((noreturn)) static void container_main(const wb_linux_job *job, co
         snprintf(msg, sizeof msg, "join the container's network namespace: %s", strerror(errno));
         child_fail(report_fd, 125, msg);
     }
-    if (!job->host_network) loopback_up();
+    if (!job->host_network) wb_linux_loopback_up();
     if (sethostname(job->hostname, strlen(job->hostname)) != 0) {
         snprintf(msg, sizeof msg, "sethostname: %s", strerror(errno));
         child_fail(report_fd, 125, msg);

@@ -65,6 +65,10 @@ typedef struct wb_linux_job {
     bool init;          /* --init: a small init of ours is PID 1, the command its child */
 } wb_linux_job;
 
+/* The calling process's network namespace starts with its loopback down: up, as every
+ * runtime brings it (a Linux container's, a bundle's new namespace). */
+void wb_linux_loopback_up(void);
+
 /* Write the container's /etc/hostname, /etc/hosts and /etc/resolv.conf into job->dir/etc/ (bind-
  * mounted over the image's at start), as Docker does: with --network host the host's hosts and
  * resolv.conf; otherwise localhost entries plus the hostname, and the host's resolv.conf without

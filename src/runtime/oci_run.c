@@ -4,14 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,8 +21,8 @@
 #include "base/fsutil.h"
 #include "base/timeutil.h"
 #include "runtime/container.h"
+#include "runtime/linux_handler.h"
 #include "runtime/oci_spec.h"
-#include "runtime/rootpath.h"
 #include "runtime/wasm_handler.h"
 
 bool wb_oci_id_valid(const char *id) {
@@ -78,19 +76,6 @@ static bool alive(const json_t *st) {
 
 /* ---- the Wasm workload ---- */
 
-static void loopback_up(void) {
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0) return;
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-    if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
-        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-        ioctl(s, SIOCSIFFLAGS, &ifr);
-    }
-    close(s);
-}
-
 static int join_network(const wb_oci_spec *s, pid_t same_as, wb_error *err) {
     char path[64];
     const wb_oci_namespace *ns = wb_oci_spec_namespace(s, "network");
@@ -102,7 +87,7 @@ static int join_network(const wb_oci_spec *s, pid_t same_as, wb_error *err) {
     }
     if (!p) {
         if (unshare(CLONE_NEWNET) != 0) return wb_error_sys(err, "unshare the network namespace");
-        loopback_up();
+        wb_linux_loopback_up();
         return 0;
     }
     int fd = open(p, O_RDONLY | O_CLOEXEC);
@@ -112,36 +97,6 @@ static int join_network(const wb_oci_spec *s, pid_t same_as, wb_error *err) {
     }
     close(fd);
     return 0;
-}
-
-/* The module args[0] inside the root, as an fd (its path: /proc/self/fd/N in *module). */
-static int open_module(const wb_oci_spec *root_spec, const wb_oci_spec *proc, char module[64],
-                       int *code, wb_error *err) {
-    int root = open(root_spec->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0) return wb_error_sys(err, "open the root %s", root_spec->root);
-    const char *a0 = proc->args[0];
-    char inside[PATH_MAX];
-    snprintf(inside, sizeof inside, "%s%s%s", a0[0] == '/' ? "" : proc->cwd,
-             a0[0] == '/' ? "" : "/", a0);
-    int at = wb_root_open(root, inside, WB_ROOT_FILE, false);
-    close(root);
-    char p[64];
-    snprintf(p, sizeof p, "/proc/self/fd/%d", at);
-    int fd = at >= 0 ? open(p, O_RDONLY | O_CLOEXEC) : -1;
-    if (at >= 0) close(at);
-    if (fd < 0) {
-        *code = 127;
-        return wb_error_set(err, ENOENT, "exec: \"%s\": stat %s: no such file or directory", a0,
-                            inside);
-    }
-    char magic[4];
-    if (pread(fd, magic, 4, 0) != 4 || memcmp(magic, "\0asm", 4) != 0) {
-        close(fd);
-        *code = 126;
-        return wb_error_set(err, ENOEXEC, "exec: \"%s\": not a WebAssembly module", a0);
-    }
-    snprintf(module, 64, "/proc/self/fd/%d", fd);
-    return fd;
 }
 
 /* The bundle's directory bind mounts as preopens, its hosts/resolv.conf for the resolver. */
@@ -177,7 +132,7 @@ __attribute__((noreturn)) static void wasm_workload(const wb_oci_spec *s, const 
     int code = 125;
     char module[64], msg[WB_ERROR_MSG_MAX + 16];
     if (join_network(s, container_pid, &err) < 0) goto fail;
-    int fd = open_module(s, proc, module, &code, &err);
+    int fd = wb_wasm_open_in_root(s->root, proc->cwd, proc->args[0], module, &code, &err);
     if (fd < 0) goto fail;
     size_t nm;
     const char *hosts = NULL, *resolv = NULL;
@@ -436,45 +391,41 @@ int wb_oci_delete(const char *root, const char *id, bool force, wb_error *err) {
     return 0;
 }
 
+/* Start proc (its spec already read into *proc) in the live container whose state is st. */
+static int exec_in(const json_t *st, const wb_oci_spec *proc, const int *stdio, pid_t *pid,
+                   int *code, wb_error *err) {
+    if (!alive(st)) return wb_error_set(err, ESRCH, "container not running");
+    if (proc->terminal)
+        return wb_error_set(err, ENOTSUP, "a Wasm workload has no terminal (drop -t)");
+    wb_oci_spec s;
+    int rc = wb_oci_spec_load(json_string_value(json_object_get(st, "bundle")), &s, err);
+    if (rc == 0)
+        rc = spawn(&s, proc, (pid_t)json_integer_value(json_object_get(st, "pid")), NULL, stdio,
+                   pid, code, err);
+    wb_oci_spec_free(&s);
+    return rc;
+}
+
 int wb_oci_exec(const char *root, const char *id, const char *process_path, bool detach,
                 const char *pid_file, int *exit_code, wb_error *err) {
     *exit_code = 125;
     json_t *st = load_state(root, id, err);
     if (!st) return -1;
-    wb_oci_spec s, proc;
-    memset(&s, 0, sizeof s);
-    memset(&proc, 0, sizeof proc);
-    int rc = -1;
-    if (!alive(st)) {
-        wb_error_set(err, ESRCH, "container not running");
-        goto out;
-    }
-    if (wb_oci_spec_load(json_string_value(json_object_get(st, "bundle")), &s, err) < 0 ||
-        wb_oci_process_load(process_path, &proc, err) < 0)
-        goto out;
-    if (proc.terminal) {
-        wb_error_set(err, ENOTSUP, "a Wasm workload has no terminal (drop -t)");
-        goto out;
-    }
+    wb_oci_spec proc;
     pid_t pid;
-    int code = 125;
-    pid_t cpid = (pid_t)json_integer_value(json_object_get(st, "pid"));
-    if (spawn(&s, &proc, cpid, NULL, NULL, &pid, &code, err) < 0) {
-        *exit_code = code;
+    int rc = -1;
+    if (wb_oci_process_load(process_path, &proc, err) < 0 ||
+        exec_in(st, &proc, NULL, &pid, exit_code, err) < 0 ||
+        write_pid_file(pid_file, pid, err) < 0)
         goto out;
-    }
-    if (write_pid_file(pid_file, pid, err) < 0) goto out;
     rc = 0;
-    if (detach) {
-        *exit_code = 0;
-        goto out;
-    }
+    *exit_code = 0;
+    if (detach) goto out;
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 out:
-    wb_oci_spec_free(&s);
     wb_oci_spec_free(&proc);
     json_decref(st);
     return rc;
@@ -484,34 +435,10 @@ int wb_oci_exec_spawn(const char *root, const char *id, const char *process_json
                       pid_t *pid, wb_error *err) {
     json_t *st = load_state(root, id, err);
     if (!st) return -1;
-    wb_oci_spec s, proc;
-    memset(&s, 0, sizeof s);
-    memset(&proc, 0, sizeof proc);
-    int rc = -1, code = 125;
-    char tmp[] = "/tmp/wasmbox-exec-XXXXXX";
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        wb_error_sys(err, "mkstemp");
-        goto out;
-    }
-    ssize_t w = write(fd, process_json, strlen(process_json));
-    close(fd);
-    if (w != (ssize_t)strlen(process_json)) {
-        wb_error_sys(err, "write the process spec");
-        goto out;
-    }
-    if (!alive(st)) {
-        wb_error_set(err, ESRCH, "container not running");
-        goto out;
-    }
-    if (wb_oci_spec_load(json_string_value(json_object_get(st, "bundle")), &s, err) < 0 ||
-        wb_oci_process_load(tmp, &proc, err) < 0)
-        goto out;
-    rc = spawn(&s, &proc, (pid_t)json_integer_value(json_object_get(st, "pid")), NULL, stdio, pid,
-               &code, err);
-out:
-    unlink(tmp);
-    wb_oci_spec_free(&s);
+    wb_oci_spec proc;
+    int code;
+    int rc = wb_oci_process_parse(process_json, &proc, err);
+    if (rc == 0) rc = exec_in(st, &proc, stdio, pid, &code, err);
     wb_oci_spec_free(&proc);
     json_decref(st);
     return rc;

@@ -60,8 +60,8 @@ int wb_oci_exec(const char *root, const char *id, const char *process_path, bool
                 const char *pid_file, int *exit_code, wb_error *err);
 /* The same for the shim: the process spec as JSON text, stdio given (NULL: the caller's), and
  * the new process left running (*pid; the caller, its parent, reaps it). */
-int wb_oci_exec_spawn(const char *root, const char *id, const char *process_json,
-                      const int *stdio, pid_t *pid, wb_error *err);
+int wb_oci_exec_spawn(const char *root, const char *id, const char *process_json, const int *stdio,
+                      pid_t *pid, wb_error *err);
 /* The pids of the container's processes (its workload, then exec'd ones still alive). */
 int wb_oci_pids(const char *root, const char *id, pid_t **pids, size_t *n, wb_error *err);
 

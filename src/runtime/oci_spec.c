@@ -139,6 +139,15 @@ int wb_oci_process_load(const char *path, wb_oci_spec *out, wb_error *err) {
     return load_process(out->doc, path, out, err);
 }
 
+int wb_oci_process_parse(const char *text, wb_oci_spec *out, wb_error *err) {
+    memset(out, 0, sizeof *out);
+    out->annotations = json_object();
+    json_error_t je;
+    out->doc = json_loads(text, 0, &je);
+    if (!out->doc) return wb_error_set(err, EINVAL, "the process spec: %s", je.text);
+    return load_process(out->doc, "the process spec", out, err);
+}
+
 void wb_oci_spec_free(wb_oci_spec *s) {
     for (size_t i = 0; i < s->nargs; i++) free(s->args[i]);
     free(s->args);

@@ -58,6 +58,8 @@ int wb_oci_spec_load(const char *bundle, wb_oci_spec *out, wb_error *err);
 /* A process spec alone (`exec --process FILE`): args, env, cwd, terminal, user into the
  * matching fields of out (the rest zero). */
 int wb_oci_process_load(const char *path, wb_oci_spec *out, wb_error *err);
+/* The same from JSON text (the shim's Exec carries it). */
+int wb_oci_process_parse(const char *text, wb_oci_spec *out, wb_error *err);
 void wb_oci_spec_free(wb_oci_spec *s);
 
 /* The namespace entry of that type, or NULL when the spec has none (the host's is kept). */

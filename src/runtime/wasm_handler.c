@@ -318,3 +318,37 @@ out:
     }
     return rc;
 }
+
+int wb_wasm_open_in_root(const char *rootfs, const char *workdir, const char *entry,
+                         char module[64], int *code, wb_error *err) {
+    *code = 125;
+    char inside[8192];
+    bool rel = entry[0] != '/';
+    if (wb_path_join(inside, sizeof inside, err, "%s%s%s", rel && workdir ? workdir : "",
+                     rel ? "/" : "", entry) < 0)
+        return -1;
+    int root = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) return wb_error_sys(err, "open the container's root %s", rootfs);
+    int at = wb_root_open(root, inside, WB_ROOT_FILE, false);
+    close(root);
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", at);
+    int fd = at >= 0 ? open(proc, O_RDONLY | O_CLOEXEC) : -1;
+    if (at >= 0) close(at);
+    if (fd < 0) {
+        *code = 127;
+        return wb_error_set(err, ENOENT, "exec: \"%s\": stat %s: no such file or directory", entry,
+                            inside);
+    }
+    char magic[4];
+    if (pread(fd, magic, 4, 0) != 4 || memcmp(magic, "\0asm", 4) != 0) {
+        close(fd);
+        *code = 126;
+        return wb_error_set(err, ENOEXEC,
+                            "exec: \"%s\": not a WebAssembly module (a Wasm container runs "
+                            "modules only: no shell)",
+                            entry);
+    }
+    snprintf(module, 64, "/proc/self/fd/%d", fd);
+    return fd;
+}

@@ -58,6 +58,13 @@ int wb_wasm_prepare_rootfs(wb_container *c, const wb_lowers *l, char **root, wb_
  * WORKDIR or -w directory). A relative path is refused with Docker's message. */
 int wb_wasm_prepare_workdir(const char *rootfs, const char *workdir, wb_error *err);
 
+/* Open the module `entry` (absolute, or relative to `workdir`) inside the container root
+ * `rootfs`, resolved in it (rootpath.h: never leading out), for an exec'd module: the fd, and
+ * /proc/self/fd/N in module[64]. Fails with *code 127 (`exec: "X": stat PATH: no such file or
+ * directory`) or 126 (not a WebAssembly module; a Wasm container has no shell). */
+int wb_wasm_open_in_root(const char *rootfs, const char *workdir, const char *entry,
+                         char module[64], int *code, wb_error *err);
+
 /* Run the job in this process, in the foreground, until the module exits; *exit_code is the
  * module's exit status (or 134 after a trap, whose message is printed on stderr). Returns -1 with
  * err when the module could not be started (err->code ENOEXEC, ENOENT, WB_ELINK...). */

@@ -714,10 +714,10 @@ TEST(compose_model_empty_override) {
  * replaced the base's context */
 TEST(compose_model_override_build_keeps_context) {
     mem m;
-    mem_init(&m, "services:\n  db:\n    build: sub\n  web:\n    build: {context: web}\n  x:\n"
-                 "    build: {dockerfile: D}\n",
-             "services:\n  db:\n    build: {args: {K: v}}\n  web:\n    build: {target: t}\n",
-             NULL);
+    mem_init(&m,
+             "services:\n  db:\n    build: sub\n  web:\n    build: {context: web}\n  x:\n"
+             "    build: {dockerfile: D}\n",
+             "services:\n  db:\n    build: {args: {K: v}}\n  web:\n    build: {target: t}\n", NULL);
     wb_compose_project *p = LOAD_OK(&m.o);
     ASSERT_AT_STR(p->model, "services.db.build.context", "/mem/app/sub");
     ASSERT_AT_STR(p->model, "services.db.build.args.K", "v");
