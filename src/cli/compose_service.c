@@ -247,6 +247,10 @@ static char *file_content(const json_t *def, const char *what, const char *name,
     return wb_strdup(v);
 }
 
+static bool one_component(const char *s) {
+    return *s && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
 /* secrets (at /run/secrets/NAME, a directory of their own, read-only) and configs (at /NAME or
  * their target, each file mounted read-only): written under ROOT/compose/<project>/<container>/
  * (removed by `down`). A Wasm service sees directories only: its configs need a target in a
@@ -267,9 +271,15 @@ static int secrets_and_configs(compose_service_opts *so, const compose_service_c
                 return wb_error_set(err, EINVAL, "service \"%s\" refers to undefined %s %s",
                                     x->service, kinds[k].what, src ? src : "");
             size_t len;
+            const char *leaf = target && target[0] != '/' ? target : src;
+            /* one file name under the container's own directory: nothing may lead out of it */
+            if (!one_component(leaf) || !one_component(container))
+                return wb_error_set(err, EINVAL,
+                                    "service \"%s\": %s \"%s\": the file name must be one path "
+                                    "component (no '/', not . or ..)",
+                                    x->service, kinds[k].what, leaf);
             char *data = file_content(def, kinds[k].what, src, &len, err);
             if (!data) return -1;
-            const char *leaf = target && target[0] != '/' ? target : src;
             char dir[4096], path[4200];
             int rc = wb_path_join(dir, sizeof dir, err, "%s/compose/%s/%s/%s", wb_cli_root(),
                                   x->p->name, container, kinds[k].key);

@@ -335,6 +335,10 @@ cd "$T/sec" || exit 1
 expect secrets-configs 0 $'sec-app-1  | s3cret\nsec-app-1  | k3y\nsec-app-1  | conf content\nsec-app-1  | other content' "" -- \
     bash -c "API_KEY=k3y '$WB' compose up | grep 'sec-app-1  |'"
 expect secrets-read-only 0 "1" "" -- bash -c "API_KEY=k3y '$WB' compose run --rm -T app sh -c 'echo x > /run/secrets/db_pw 2>/dev/null; echo \$?' 2>/dev/null"
+printf 'services:\n  bad:\n    image: busybox\n    secrets:\n      - source: s\n        target: ../../../../../../tmp/wb-escaped-%s\nsecrets:\n  s:\n    environment: API_KEY\n' "$$" >"$T/sec/escape.yaml"
+expect secrets-stay-inside 1 "" "the file name must be one path component" -- \
+    env API_KEY=k3y "$WB" compose -f escape.yaml create
+expect secrets-nothing-outside 1 "" "" -- test -e "/tmp/wb-escaped-$$"
 expect secrets-down-removes 0 "" "" -- bash -c "API_KEY=k3y '$WB' compose down >/dev/null 2>&1; test ! -e '$WASMBOX_ROOT/compose/sec'"
 cd "$T" || exit 1
 
