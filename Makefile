@@ -4,6 +4,7 @@
 #   make check      run every test; last line "N passed, N failed"
 #   make spec       the WebAssembly spec suite only
 #   make bench      benchmarks against native builds of the same C sources
+#   make bench-realworld  the same for real-world programs (SQLite, Lua, zstd, bzip2)
 #   make fuzz       build the libFuzzer targets (clang) into build-fuzz/
 #   make SAN=1 ...  the same with ASan+UBSan, in build-san/
 
@@ -71,7 +72,7 @@ SPEC_NAMES := $(notdir $(basename $(SPEC_WASTS)))
 SPEC_JSONS := $(foreach n,$(SPEC_NAMES),$(BUILD)/spec/$(n)/$(n).json)
 SPEC_NONSIMD := $(foreach n,$(filter-out simd_%,$(SPEC_NAMES)),$(BUILD)/spec/$(n)/$(n).json)
 
-.PHONY: install all check spec spec-nonsimd bench bench-http examples-http examples-microservice fuzz clean format
+.PHONY: install all check spec spec-nonsimd bench bench-realworld bench-http examples-http examples-microservice fuzz clean format
 all: $(BUILD)/wasmbox $(BUILD)/wasmbox-full $(BUILD)/wasmbox-spectest $(BUILD)/unit-tests $(EXAMPLES) examples-http \
      examples-microservice
 
@@ -180,6 +181,10 @@ check: all $(SPEC_JSONS)
 
 bench: all
 	@BUILD=$(BUILD) bash bench/run.sh
+
+# real-world C programs (SQLite, Lua, zstd, bzip2), sources fetched into a cache outside the tree
+bench-realworld: all
+	@BUILD=$(BUILD) bash bench/realworld.sh
 
 examples-http:
 	@$(MAKE) --no-print-directory -C examples/http-hello OUT=$(abspath $(BUILD))/examples/http-hello
