@@ -55,6 +55,15 @@ static uint32_t operand_units(uint32_t iop) {
     case WB_IOP_TABLE_COPY:
     case WB_IOP_TABLE_INIT: return 5;
     case WB_IOP_BR_TABLE: return 2;
+    case WB_IOP_BR_TABLE_I: return 3;
+#define PAIR(A, B)                                                                                 \
+    case WB_IOP_##A##_THEN_##B: return operand_units(WB_IOP_##A);
+        WB_PAIR_OPS(PAIR)
+#undef PAIR
+    case WB_IOP_I32_SHR_U_AND_I:
+    case WB_IOP_I32_AND_SHL_I:
+    case WB_IOP_I32_ADD_SHL_I:
+    case WB_IOP_GLOBAL_SET_ADD_I: return 4;
     default: break;
     }
 #define UNARY(opc, NAME, a, b, r)                                                                  \
@@ -113,7 +122,7 @@ static uint32_t operand_units(uint32_t iop) {
     case WB_IOP_I8X16_SWIZZLE_SSSE3: return 3;
     default: break; /* WB_SIMD_MEMORY_OPS: 3 */
     }
-    if (iop >= WB_IOP_I32_LOAD_A && iop <= WB_IOP_I64_LOAD32_U_X) return 4;
+    if (iop >= WB_IOP_I32_LOAD_A && iop <= WB_IOP_I64_STORE32_X) return 4;
     return 3; /* memory ops, _I forms, fused branches */
 }
 
@@ -130,7 +139,7 @@ void wb__disasm(const wb_code *c, FILE *out) {
             return;
         }
         uint32_t n = operand_units(iop);
-        if (iop == WB_IOP_BR_TABLE) n += c->code[pc + 3] + 1;
+        if (iop == WB_IOP_BR_TABLE || iop == WB_IOP_BR_TABLE_I) n += c->code[pc + 3] + 1;
         fprintf(out, "  %5u: %-16s", pc, iop_names[iop]);
         for (uint32_t k = 0; k < n && pc + 2 + k < c->code_len; k++)
             fprintf(out, " %d", (int32_t)c->code[pc + 2 + k]);

@@ -198,6 +198,17 @@ L_BR_TABLE : {
     if (i > n) i = n;
     JUMP(2 + i);
 }
+L_BR_TABLE_I : {
+    uint32_t i = SLOT(0).u32 + U(2), n = U(1);
+    if (i > n) i = n;
+    JUMP(3 + i);
+}
+L_BR_AND_NZ:
+    if (SLOT(0).u32 & U(1)) JUMP(2);
+    NEXT(5);
+L_BR_AND_Z:
+    if (!(SLOT(0).u32 & U(1))) JUMP(2);
+    NEXT(5);
 
     /* ---- calls ---- */
     {
@@ -313,6 +324,22 @@ L_RETURN:
     WB_SAT_OPS(WB_SAT)
 #undef WB_SAT
 
+L_I32_SHR_U_AND_I:
+    D.u64 = (A.u32 >> (U(2) & 31)) & U(3);
+    NEXT(6);
+L_I32_AND_SHL_I:
+    D.u64 = (uint32_t)((A.u32 & U(2)) << (U(3) & 31));
+    NEXT(6);
+L_I32_ADD_SHL_I:
+    D.u64 = (uint32_t)(A.u32 + (B.u32 << (U(3) & 31)));
+    NEXT(6);
+L_GLOBAL_SET_ADD_I : {
+    uint32_t sum = A.u32 + U(2);
+    D.u64 = sum;
+    inst->globals[U(3)]->val[0].u64 = sum;
+    NEXT(6);
+}
+
 #define WB_IMMOP(NAME)                                                                             \
     L_##NAME##_I : WB_OP_##NAME(D, A, WB_IMM_##NAME(IMM));                                         \
     NEXT(5);
@@ -348,7 +375,17 @@ L_RETURN:
         WB_LOAD_##NAME(D, p);                                                                      \
         NEXT(6);                                                                                   \
     }
-#define WB_MEMA_1(NAME, lg)
+#define WB_MEMA_1(NAME, lg)                                                                        \
+    L_##NAME##_A : {                                                                               \
+        uint8_t *p = EA_ADD(U(0), U(3), U(2), 1u << (lg));                                         \
+        WB_STORE_##NAME(p, SLOT(1));                                                               \
+        NEXT(6);                                                                                   \
+    }                                                                                              \
+    L_##NAME##_X : {                                                                               \
+        uint8_t *p = EA_ADD(U(0), SLOT(3).u32, U(2), 1u << (lg));                                  \
+        WB_STORE_##NAME(p, SLOT(1));                                                               \
+        NEXT(6);                                                                                   \
+    }
     WB_MEMORY_OPS(WB_MEMA)
 #undef WB_MEMA
 
@@ -442,6 +479,76 @@ L_REF_IS_NULL:
 L_REF_FUNC:
     D.ref = inst->funcs[U(1)];
     NEXT(4);
+
+    /* ---- pairs (WB_PAIR_OPS): the first's work, then straight on to the second's handler ---- */
+/* The work of each instruction that starts a pair, and its length in units. */
+#define WB_BIN_BODY(NAME)  WB_OP_##NAME(D, A, B.u32)
+#define WB_IMM_BODY(NAME)  WB_OP_##NAME(D, A, WB_IMM_##NAME(IMM))
+#define WB_FBIN_BODY(NAME) WB_OP_##NAME(D, A, B)
+#define WB_LOAD_BODY(NAME, size)                                                                   \
+    do {                                                                                           \
+        const uint8_t *p_ = EA(U(1), U(2), size);                                                  \
+        WB_LOAD_##NAME(D, p_);                                                                     \
+    } while (0)
+#define WB_LOAD_A_BODY(NAME, size)                                                                 \
+    do {                                                                                           \
+        const uint8_t *p_ = EA_ADD(U(1), U(3), U(2), size);                                        \
+        WB_LOAD_##NAME(D, p_);                                                                     \
+    } while (0)
+#define WB_STORE_BODY(NAME, size)                                                                  \
+    do {                                                                                           \
+        uint8_t *p_ = EA(U(0), U(2), size);                                                        \
+        WB_STORE_##NAME(p_, SLOT(1));                                                              \
+    } while (0)
+#define WB_STORE_A_BODY(NAME, size)                                                                \
+    do {                                                                                           \
+        uint8_t *p_ = EA_ADD(U(0), U(3), U(2), size);                                              \
+        WB_STORE_##NAME(p_, SLOT(1));                                                              \
+    } while (0)
+#define WB_FIRST_I32_ADD_I       WB_IMM_BODY(I32_ADD), 5
+#define WB_FIRST_I32_MUL_I       WB_IMM_BODY(I32_MUL), 5
+#define WB_FIRST_I32_SHL_I       WB_IMM_BODY(I32_SHL), 5
+#define WB_FIRST_I32_SHR_U_I     WB_IMM_BODY(I32_SHR_U), 5
+#define WB_FIRST_I32_ROTL_I      WB_IMM_BODY(I32_ROTL), 5
+#define WB_FIRST_I32_ADD         WB_BIN_BODY(I32_ADD), 5
+#define WB_FIRST_I32_SUB         WB_BIN_BODY(I32_SUB), 5
+#define WB_FIRST_F64_ADD         WB_FBIN_BODY(F64_ADD), 5
+#define WB_FIRST_F64_MUL         WB_FBIN_BODY(F64_MUL), 5
+#define WB_FIRST_I32_ADD_SHL_I   D.u64 = (uint32_t)(A.u32 + (B.u32 << (U(3) & 31))), 6
+#define WB_FIRST_I32_SHR_U_AND_I D.u64 = (A.u32 >> (U(2) & 31)) & U(3), 6
+#define WB_FIRST_I32_AND_SHL_I   D.u64 = (uint32_t)((A.u32 & U(2)) << (U(3) & 31)), 6
+#define WB_FIRST_I32_LOAD        WB_LOAD_BODY(I32_LOAD, 4), 5
+#define WB_FIRST_I32_LOAD8_U     WB_LOAD_BODY(I32_LOAD8_U, 1), 5
+#define WB_FIRST_I64_LOAD        WB_LOAD_BODY(I64_LOAD, 8), 5
+#define WB_FIRST_F64_LOAD        WB_LOAD_BODY(F64_LOAD, 8), 5
+#define WB_FIRST_I32_LOAD_A      WB_LOAD_A_BODY(I32_LOAD, 4), 6
+#define WB_FIRST_I32_LOAD8_U_A   WB_LOAD_A_BODY(I32_LOAD8_U, 1), 6
+#define WB_FIRST_I32_STORE       WB_STORE_BODY(I32_STORE, 4), 5
+#define WB_FIRST_I32_STORE8      WB_STORE_BODY(I32_STORE8, 1), 5
+#define WB_FIRST_F64_STORE       WB_STORE_BODY(F64_STORE, 8), 5
+#define WB_FIRST_I32_STORE8_A    WB_STORE_A_BODY(I32_STORE8, 1), 6
+#define WB_FIRST_CONST32         D.u64 = U(1), 4
+#define WB_FIRST_COPY            D = A, 4
+#define WB_FIRST_COPY_PAIR       (fp[U(0)] = fp[U(1)], fp[U(2)] = fp[U(3)]), 6
+#define WB_FIRST_GLOBAL_GET      D = inst->globals[U(1)]->val[0], 4
+/* conditional branches: taken, they leave; not taken, the pair goes on */
+#define WB_FIRST_BR_NE                                                                             \
+    do {                                                                                           \
+        if (SLOT(0).u32 != SLOT(1).u32) JUMP(2);                                                   \
+    } while (0), 5
+#define WB_FIRST_BR_NZ                                                                             \
+    do {                                                                                           \
+        if (SLOT(0).u32) JUMP(1);                                                                  \
+    } while (0), 4
+#define WB_PAIR_RUN(body, len)                                                                     \
+    body;                                                                                          \
+    ip += (len)
+#define WB_PAIR_RUN_(...) WB_PAIR_RUN(__VA_ARGS__)
+#define WB_PAIR(A_, B_)                                                                            \
+    L_##A_##_THEN_##B_ : WB_PAIR_RUN_(WB_FIRST_##A_);                                              \
+    goto L_##B_;
+    WB_PAIR_OPS(WB_PAIR)
+#undef WB_PAIR
 
     /* ---- SIMD ---- */
 #include "wasm/interp_simd.h"

@@ -89,8 +89,16 @@ typedef struct lowerer {
     cframe *frames;
     uint32_t depth, frames_cap;
 
-    /* peephole state: the last emitted instruction */
+    /* peephole state: the last emitted instruction, and the one before it (prev_iop is
+     * WB_IOP_COUNT when unknown), which becomes the last again when the last is taken back */
     uint32_t last_start, last_iop, last_dst;
+    uint32_t prev_start, prev_iop, prev_dst;
+    /* every instruction of the function so far, in order: where it starts and what it is (for
+     * pair_instructions) */
+    struct emitted {
+        uint32_t start, iop;
+    } * emitted;
+    uint32_t nemitted, emitted_cap;
     uint32_t barrier; /* code position of the last bound label */
 
     wb_error *err;
@@ -123,10 +131,36 @@ static uint32_t emit_op(lowerer *L, uint32_t iop) {
     uint32_t start = L->len;
     emit_unit(L, (uint32_t)h);
     emit_unit(L, (uint32_t)(h >> 32));
+    L->prev_start = L->last_start;
+    L->prev_iop = L->last_iop;
+    L->prev_dst = L->last_dst;
     L->last_start = start;
     L->last_iop = iop;
     L->last_dst = NONE;
+    WB_VEC_RESERVE(L->emitted, L->emitted_cap, L->nemitted + 1);
+    L->emitted[L->nemitted++] = (struct emitted){start, iop};
     return start;
+}
+
+/* Remove the last instruction (its operands were read by the caller): the one before it becomes
+ * the last, for the next fusion. */
+static void take_back_last(lowerer *L) {
+    L->nemitted--;
+    L->len = L->last_start;
+    L->last_start = L->prev_start;
+    L->last_iop = L->prev_iop;
+    L->last_dst = L->prev_dst;
+    L->prev_iop = WB_IOP_COUNT;
+    L->prev_dst = NONE;
+}
+
+/* The operands of the last instruction when it is `iop` and wrote the temporary `slot` (which
+ * nothing else reads: a temporary is consumed once), else NULL. */
+static const uint32_t *last_producer(const lowerer *L, uint32_t iop, uint32_t slot) {
+    if (L->last_iop != iop || L->last_dst == NONE || L->last_start < L->barrier ||
+        L->code[L->last_dst] != slot || slot < L->temp_base)
+        return NULL;
+    return L->code + L->last_start + WB_HANDLER_UNITS;
 }
 
 static void bind_label_here(lowerer *L) {
@@ -146,7 +180,7 @@ static void emit_copy(lowerer *L, uint32_t dst, uint32_t src) {
         L->last_start + WB_HANDLER_UNITS + 2 == L->len) {
         /* two copies in a row run in one dispatch */
         uint32_t d1 = L->code[L->last_start + 2], s1 = L->code[L->last_start + 3];
-        L->len = L->last_start;
+        take_back_last(L);
         emit_op(L, WB_IOP_COPY_PAIR);
         emit_unit(L, d1);
         emit_unit(L, s1);
@@ -401,6 +435,8 @@ static uint32_t negate_cmp(uint32_t iop) {
     case WB_IOP_BR_Z: return WB_IOP_BR_NZ;
     case WB_IOP_BR64_NZ: return WB_IOP_BR64_Z;
     case WB_IOP_BR64_Z: return WB_IOP_BR64_NZ;
+    case WB_IOP_BR_AND_NZ: return WB_IOP_BR_AND_Z;
+    case WB_IOP_BR_AND_Z: return WB_IOP_BR_AND_NZ;
     default: return iop;
     }
 }
@@ -437,14 +473,23 @@ static cond pop_cond(lowerer *L) {
         c.binary = binary;
         c.a = ops[1];
         c.b = binary ? ops[2] : 0;
-        L->len = L->last_start; /* drop the compare */
-        L->last_dst = NONE;
+        take_back_last(L); /* drop the compare */
         pop(L);
-        return c;
+    } else {
+        vval v = pop(L);
+        c.iop = WB_IOP_BR_NZ;
+        c.a = operand(L, &v);
     }
-    vval v = pop(L);
-    c.iop = WB_IOP_BR_NZ;
-    c.a = operand(L, &v);
+    /* a test of (x & mask): one test-and-branch */
+    const uint32_t *and;
+    if ((c.iop == WB_IOP_BR_NZ || c.iop == WB_IOP_BR_Z) &&
+        (and = last_producer(L, WB_IOP_I32_AND_I, c.a)) != NULL) {
+        c.iop = c.iop == WB_IOP_BR_NZ ? WB_IOP_BR_AND_NZ : WB_IOP_BR_AND_Z;
+        c.a = and[1];
+        c.b = and[2];
+        c.binary = true;
+        take_back_last(L);
+    }
     return c;
 }
 
@@ -619,8 +664,20 @@ static void do_br_if(lowerer *L, uint32_t depth) {
 }
 
 static void do_br_table(lowerer *L, const uint32_t *targets, uint32_t n) {
-    vval idx = pop(L);
-    uint32_t islot = operand(L, &idx);
+    /* an index computed as x + k (a switch over a range not starting at 0): BR_TABLE_I */
+    const uint32_t *add = last_producer(L, WB_IOP_I32_ADD_I, L->stack[L->height - 1].slot);
+    uint32_t bias = 0;
+    bool biased = add && L->stack[L->height - 1].kind == V_TEMP;
+    uint32_t islot;
+    if (biased) {
+        islot = add[1];
+        bias = add[2];
+        take_back_last(L);
+        pop(L);
+    } else {
+        vval idx = pop(L);
+        islot = operand(L, &idx);
+    }
     /* when every label sits at the same height, values are materialised once, in place */
     cframe *def = frame_at(L, targets[n]);
     uint32_t arity = def->kind == F_FUNC ? L->type->nresults : label_arity(def);
@@ -631,9 +688,10 @@ static void do_br_table(lowerer *L, const uint32_t *targets, uint32_t n) {
     }
     if (all_direct)
         for (uint32_t i = L->height - arity; i < L->height; i++) materialize(L, &L->stack[i]);
-    uint32_t at = emit_op(L, WB_IOP_BR_TABLE);
+    uint32_t at = emit_op(L, biased ? WB_IOP_BR_TABLE_I : WB_IOP_BR_TABLE);
     emit_unit(L, islot);
     emit_unit(L, n);
+    if (biased) emit_unit(L, bias);
     uint32_t table = L->len;
     for (uint32_t i = 0; i <= n; i++) emit_unit(L, 0);
     for (uint32_t i = 0; i <= n; i++) {
@@ -743,9 +801,53 @@ static bool const_fits_imm(const vval *v) {
     return v->type == WB_I64 && x >= INT32_MIN && x <= INT32_MAX;
 }
 
+/* Two ops in one, where the first's result is a temporary only the second reads:
+ *   (x >> s) & m  →  I32_SHR_U_AND_I d x s m     (bit fields: decoding a bytecode, unpacking)
+ *   (x & m) << s  →  I32_AND_SHL_I d x m s
+ *   a + (x << s)  →  I32_ADD_SHL_I d a x s       (indexing an array of 2^s-byte elements)
+ * Returns false when the pattern is not there (nothing emitted). */
+static bool fuse_binop(lowerer *L, uint32_t iop, const vval *a, const vval *b) {
+    const uint32_t *first;
+    uint32_t fused, x, k1, other = 0;
+    if (iop == WB_IOP_I32_AND && b->kind == V_CONST && a->kind == V_TEMP &&
+        (first = last_producer(L, WB_IOP_I32_SHR_U_I, a->slot))) {
+        fused = WB_IOP_I32_SHR_U_AND_I;
+    } else if (iop == WB_IOP_I32_SHL && b->kind == V_CONST && a->kind == V_TEMP &&
+               (first = last_producer(L, WB_IOP_I32_AND_I, a->slot))) {
+        fused = WB_IOP_I32_AND_SHL_I;
+    } else if (iop == WB_IOP_I32_ADD && b->kind == V_TEMP && a->kind != V_CONST &&
+               (first = last_producer(L, WB_IOP_I32_SHL_I, b->slot))) {
+        fused = WB_IOP_I32_ADD_SHL_I;
+        other = a->kind == V_LOCAL ? a->local : a->slot;
+    } else if (iop == WB_IOP_I32_ADD && a->kind == V_TEMP && b->kind == V_LOCAL &&
+               (first = last_producer(L, WB_IOP_I32_SHL_I, a->slot))) {
+        fused = WB_IOP_I32_ADD_SHL_I;
+        other = b->local;
+    } else {
+        return false;
+    }
+    x = first[1];
+    k1 = first[2];
+    take_back_last(L);
+    uint32_t d = push_result(L, WB_I32);
+    emit_op(L, fused);
+    emit_dst(L, d);
+    if (fused == WB_IOP_I32_ADD_SHL_I) {
+        emit_unit(L, other);
+        emit_unit(L, x);
+        emit_unit(L, k1);
+    } else {
+        emit_unit(L, x);
+        emit_unit(L, k1);
+        emit_unit(L, (uint32_t)b->bits[0]);
+    }
+    return true;
+}
+
 static void do_binop(lowerer *L, uint32_t iop, uint8_t rtype) {
     vval b = pop(L), a = pop(L);
     uint32_t imm_iop, sw;
+    if (fuse_binop(L, iop, &a, &b)) return;
     if (const_fits_imm(&b) && has_imm_form(iop, &imm_iop)) {
         if (iop == WB_IOP_I32_SUB) {
             imm_iop = WB_IOP_I32_ADD_I;
@@ -807,6 +909,34 @@ static void rewrite_handler(lowerer *L, uint32_t at, uint32_t iop) {
     L->code[at] = (uint32_t)h;
     L->code[at + 1] = (uint32_t)(h >> 32);
     if (at == L->last_start) L->last_iop = iop;
+    for (uint32_t i = L->nemitted; i-- > 0;)
+        if (L->emitted[i].start == at) {
+            L->emitted[i].iop = iop;
+            break;
+        }
+}
+
+/* The instruction running `a` then `b` (WB_PAIR_OPS), or NONE. */
+static uint32_t pair_iop(uint32_t a, uint32_t b) {
+#define PAIR(A, B)                                                                                 \
+    if (a == WB_IOP_##A && b == WB_IOP_##B) return WB_IOP_##A##_THEN_##B;
+    WB_PAIR_OPS(PAIR)
+#undef PAIR
+    return NONE;
+}
+
+/* The function is complete: where an instruction of a frequent pair is followed by the other,
+ * the first's handler becomes the pair's, which runs both with one dispatch. The second keeps
+ * its own handler for branches that land on it, so no offset changes. */
+static void pair_instructions(lowerer *L) {
+    for (uint32_t i = 0; i + 1 < L->nemitted; i++) {
+        const struct emitted *e = &L->emitted[i];
+        uint32_t p = pair_iop(e->iop, e[1].iop);
+        if (p == NONE) continue;
+        uint64_t h = (uint64_t)(uintptr_t)L->labels[p];
+        L->code[e->start] = (uint32_t)h;
+        L->code[e->start + 1] = (uint32_t)(h >> 32);
+    }
 }
 
 static void do_unop(lowerer *L, uint32_t iop, uint8_t rtype) {
@@ -914,8 +1044,7 @@ static bool take_address_add(lowerer *L, uint32_t *x, uint32_t *k, bool *two_slo
     *x = ops[1];
     *k = ops[2];
     *two_slots = L->last_iop == WB_IOP_I32_ADD;
-    L->len = L->last_start;
-    L->last_dst = NONE;
+    take_back_last(L);
     pop(L);
     return true;
 }
@@ -942,7 +1071,46 @@ static void do_load(lowerer *L, uint8_t opcode, uint32_t offset) {
     emit_unit(L, offset);
 }
 
+/* The fused store-to-(x + k) form of a store opcode (_X when k is a slot, _A a constant). */
+#define STORE_ADD_CASE(opc, NAME, t, lg, st) STORE_ADD_CASE_##st(opc, NAME)
+#define STORE_ADD_CASE_1(opc, NAME)                                                                \
+    case opc:                                                                                      \
+        return two_slots ? WB_IOP_##NAME##_X : WB_IOP_##NAME##_A;
+#define STORE_ADD_CASE_0(opc, NAME)
+
+static uint32_t store_add_iop(uint8_t opcode, bool two_slots) {
+    switch (opcode) {
+        WB_MEMORY_OPS(STORE_ADD_CASE)
+    default: return NONE;
+    }
+}
+
 static void do_store(lowerer *L, uint8_t opcode, uint32_t offset) {
+    /* an address just computed as x + k, with a value that needs no instruction of its own (a
+     * local, or a constant whose slot the add does not read): fold the add into the store */
+    vval *av = &L->stack[L->height - 2], *vv = &L->stack[L->height - 1];
+    const uint32_t *add = NULL;
+    bool two_slots = false;
+    if (av->kind == V_TEMP && vv->kind != V_TEMP) {
+        if ((add = last_producer(L, WB_IOP_I32_ADD_I, av->slot)) == NULL &&
+            (add = last_producer(L, WB_IOP_I32_ADD, av->slot)) != NULL)
+            two_slots = true;
+        if (add && vv->kind == V_CONST && (vv->slot == add[1] || (two_slots && vv->slot == add[2])))
+            add = NULL;
+    }
+    if (add) {
+        uint32_t x = add[1], k = add[2];
+        take_back_last(L);
+        vval v = pop(L);
+        pop(L);
+        uint32_t vs = operand(L, &v);
+        emit_op(L, store_add_iop(opcode, two_slots));
+        emit_unit(L, x);
+        emit_unit(L, vs);
+        emit_unit(L, offset);
+        emit_unit(L, k);
+        return;
+    }
     vval v = pop(L), a = pop(L);
     uint32_t as = operand(L, &a), vs = operand(L, &v);
     emit_op(L, mem_iop(opcode));
@@ -1464,6 +1632,19 @@ static int lower_instr(lowerer *L, uint8_t op) {
     case WB_OP_GLOBAL_SET: {
         wb__rd_u32(r, &u);
         uint8_t t = L->m->global_types[u].type;
+        /* global.set of x + k just computed (the shadow stack pointer moved in a prologue or an
+         * epilogue, the sum perhaps also kept in a local): one instruction */
+        const vval *top = &L->stack[L->height - 1];
+        uint32_t vslot = top->kind == V_LOCAL ? top->local : top->slot;
+        if (top->kind != V_CONST && L->last_iop == WB_IOP_I32_ADD_I &&
+            L->last_start >= L->barrier && L->last_start + WB_HANDLER_UNITS + 3 == L->len &&
+            L->code[L->last_start + WB_HANDLER_UNITS] == vslot) {
+            pop(L);
+            rewrite_handler(L, L->last_start, WB_IOP_GLOBAL_SET_ADD_I);
+            emit_unit(L, u);
+            L->last_dst = NONE;
+            return 0;
+        }
         do_slots_op(L, t == WB_V128 ? WB_IOP_GLOBAL_SET2 : WB_IOP_GLOBAL_SET, 1, &u, 1, 0);
         return 0;
     }
@@ -1579,6 +1760,9 @@ static int lower_function(lowerer *L, uint32_t di) {
     L->last_start = L->len;
     L->last_dst = NONE;
     L->last_iop = WB_IOP_COUNT;
+    L->prev_iop = WB_IOP_COUNT;
+    L->prev_dst = NONE;
+    L->nemitted = 0;
 
     /* skip the locals declarations */
     L->r = (wb_reader){fd->body, fd->body + fd->body_len, m->bytes, NULL, true, NULL};
@@ -1601,6 +1785,7 @@ static int lower_function(lowerer *L, uint32_t di) {
     int rc = lower_body(L);
     for (uint32_t i = 0; i < L->depth; i++) free(L->frames[i].patches);
     if (rc < 0) return -1;
+    pair_instructions(L);
 
     wb_code *c = &fd->lowered;
     c->code_len = L->len;
@@ -1632,6 +1817,9 @@ static void lowerer_free_scratch(lowerer *L) {
     free(L->local_types);
     free(L->local_slot);
     free(L->local_refs);
+    free(L->emitted);
+    L->emitted = NULL;
+    L->emitted_cap = 0;
     L->frames = NULL;
     L->stack = NULL;
     L->local_types = NULL;

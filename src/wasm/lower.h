@@ -87,6 +87,8 @@
  *   BR off / BR_NZ c off / BR_Z c off / BR64_NZ c off / BR64_Z c off
  *   BR_<cmp> a b off / BR_<cmp>_I a imm off / BR64_<cmp> a b off / BR64_<cmp>_I a imm off
  *   BR_TABLE i n off[0..n]       off[n] is the default
+ *   BR_TABLE_I i n k off[0..n]   the same on (u32)(fp[i] + k)
+ *   BR_AND_NZ a imm off / BR_AND_Z a imm off   branch if fp[a].i32 & imm is non-zero / zero
  *   CALL code(2) base            call a function of this module; args at fp[base..]
  *   CALL_IMPORT func base        call imported function `func` (host or another instance)
  *   CALL_INDIRECT table type elem base
@@ -94,9 +96,14 @@
  *   RETURN1 s                    fp[0] = fp[s]; return
  *   <numeric op> d a [b]         from WB_NUMERIC_OPS and WB_SAT_OPS
  *   <op>_I d a imm               from WB_IMM_BINOPS
+ *   I32_SHR_U_AND_I d a s m      fp[d] = (fp[a] >> s) & m (i32; two ops fused)
+ *   I32_AND_SHL_I d a m s        fp[d] = (fp[a] & m) << s
+ *   I32_ADD_SHL_I d a b s        fp[d] = fp[a] + (fp[b] << s)
+ *   GLOBAL_SET_ADD_I d a k g     fp[d] = fp[a] + k (i32), then global g = fp[d]
  *   <load> d a offset / <store> a v offset   from WB_MEMORY_OPS
  *   <load>_A d a offset k        load from (u32)(fp[a] + k) + offset: a fused i32.add of a constant
  *   <load>_X d a offset b        load from (u32)(fp[a] + fp[b]) + offset: a fused i32.add
+ *   <store>_A a v offset k / <store>_X a v offset b   the same for stores
  *   MEMORY_SIZE d / MEMORY_GROW d n / MEMORY_FILL d v n / MEMORY_COPY d s n
  *   MEMORY_INIT seg d s n / DATA_DROP seg
  *   TABLE_GET d t i / TABLE_SET t i v / TABLE_SIZE d t / TABLE_GROW d t v n / TABLE_FILL t i v n
@@ -120,13 +127,13 @@
 #define WB_IOP_MEM(opc, NAME, t, lg, st)   X(NAME)
 #define WB_IOP_MEMA(opc, NAME, t, lg, st)  WB_IOP_MEMA_##st(NAME)
 #define WB_IOP_MEMA_0(NAME)                X(NAME##_A) X(NAME##_X)
-#define WB_IOP_MEMA_1(NAME)
-#define WB_IOP_IMM(NAME)                  X(NAME##_I)
-#define WB_IOP_BR32(NAME, op, sg)         X(BR_##NAME) X(BR_##NAME##_I)
-#define WB_IOP_BR64(NAME, op, sg)         X(BR64_##NAME) X(BR64_##NAME##_I)
-#define WB_IOP_SIMD(sub, NAME, ...)       X(NAME)
-#define WB_IOP_SIMD_IMM(sub, NAME, shape) WB_IOP_SIMD_IMM_##shape(NAME)
-#define WB_IOP_SIMD_IMM_VI32_V(NAME)      X(NAME##_I)
+#define WB_IOP_MEMA_1(NAME)                X(NAME##_A) X(NAME##_X)
+#define WB_IOP_IMM(NAME)                   X(NAME##_I)
+#define WB_IOP_BR32(NAME, op, sg)          X(BR_##NAME) X(BR_##NAME##_I)
+#define WB_IOP_BR64(NAME, op, sg)          X(BR64_##NAME) X(BR64_##NAME##_I)
+#define WB_IOP_SIMD(sub, NAME, ...)        X(NAME)
+#define WB_IOP_SIMD_IMM(sub, NAME, shape)  WB_IOP_SIMD_IMM_##shape(NAME)
+#define WB_IOP_SIMD_IMM_VI32_V(NAME)       X(NAME##_I)
 #define WB_IOP_SIMD_IMM_V_V(NAME)
 #define WB_IOP_SIMD_IMM_VV_V(NAME)
 #define WB_IOP_SIMD_IMM_VVV_V(NAME)
@@ -160,6 +167,13 @@
     X(BR64_NZ)                                                                                     \
     X(BR64_Z)                                                                                      \
     X(BR_TABLE)                                                                                    \
+    X(BR_TABLE_I)                                                                                  \
+    X(BR_AND_NZ)                                                                                   \
+    X(BR_AND_Z)                                                                                    \
+    X(I32_SHR_U_AND_I)                                                                             \
+    X(I32_AND_SHL_I)                                                                               \
+    X(I32_ADD_SHL_I)                                                                               \
+    X(GLOBAL_SET_ADD_I)                                                                            \
     X(CALL)                                                                                        \
     X(CALL_IMPORT)                                                                                 \
     X(CALL_INDIRECT)                                                                               \
@@ -182,6 +196,80 @@
     X(REF_IS_NULL)                                                                                 \
     X(REF_FUNC)
 
+/* Pairs of instructions often found one after the other (counted on the programs of bench/ and
+ * bench/realworld.sh): once a function is lowered, the first of such a pair gets the handler
+ * A_THEN_B, which runs A and jumps straight to B's handler instead of dispatching through the
+ * code. The code keeps its layout (A's operands, then B with its own handler and operands), so
+ * a branch to B still runs B alone. X(A, B); A never branches away but for a conditional
+ * branch not taken. */
+#define WB_PAIR_OPS(X)                                                                             \
+    X(I32_ADD_I, I32_ADD_I)                                                                        \
+    X(I32_LOAD, I32_LOAD)                                                                          \
+    X(I32_LOAD, I32_ADD_I)                                                                         \
+    X(I32_ADD_SHL_I, I32_LOAD)                                                                     \
+    X(I32_LOAD, I32_ADD)                                                                           \
+    X(I32_ADD_I, I32_STORE)                                                                        \
+    X(I32_STORE, I32_ADD_I)                                                                        \
+    X(I32_ADD, I32_ADD_I)                                                                          \
+    X(I32_ADD_I, I32_LOAD)                                                                         \
+    X(I32_SHR_U_AND_I, I32_ADD)                                                                    \
+    X(I32_STORE, I32_LOAD)                                                                         \
+    X(I32_LOAD, I32_STORE)                                                                         \
+    X(COPY, CALL)                                                                                  \
+    X(BR_NE, I32_ADD_I)                                                                            \
+    X(I32_STORE8, I32_ADD_I)                                                                       \
+    X(I32_ADD_I, BR_NZ)                                                                            \
+    X(I32_ADD_I, CONST32)                                                                          \
+    X(I32_STORE, I32_STORE)                                                                        \
+    X(I32_ADD, I32_LOAD8_U)                                                                        \
+    X(I32_ADD, I32_ADD)                                                                            \
+    X(I32_LOAD8_U, I32_LOAD8_U)                                                                    \
+    X(I32_ADD_I, BR)                                                                               \
+    X(COPY_PAIR, COPY)                                                                             \
+    X(I32_ADD_I, COPY)                                                                             \
+    X(I32_LOAD8_U, I32_STORE8)                                                                     \
+    X(CONST32, I32_SUB)                                                                            \
+    X(CONST32, CONST32)                                                                            \
+    X(COPY, CONST32)                                                                               \
+    X(I32_STORE, CONST32)                                                                          \
+    X(BR_NZ, I32_LOAD8_U)                                                                          \
+    X(I32_LOAD8_U, BR_NE)                                                                          \
+    X(CONST32, BR_Z)                                                                               \
+    X(I32_ADD, I32_LOAD8_U_X)                                                                      \
+    X(I32_LOAD, I32_SHR_U_AND_I)                                                                   \
+    X(I32_ADD, BR)                                                                                 \
+    X(I32_LOAD8_U_A, I32_STORE8)                                                                   \
+    X(CONST32, I32_STORE)                                                                          \
+    X(COPY_PAIR, CALL)                                                                             \
+    X(GLOBAL_GET, GLOBAL_SET_ADD_I)                                                                \
+    X(I32_MUL_I, I32_ADD)                                                                          \
+    X(I32_AND_SHL_I, I32_LOAD_A)                                                                   \
+    X(I32_LOAD_A, BR_TABLE_I)                                                                      \
+    X(I32_ADD_I, BR_NE)                                                                            \
+    X(CONST32, I32_LOAD)                                                                           \
+    X(I32_ADD, I32_LOAD)                                                                           \
+    X(CONST32, BR)                                                                                 \
+    X(I32_LOAD, I32_LOAD8_U)                                                                       \
+    X(I32_SUB, BR_NZ)                                                                              \
+    X(BR_NZ, I32_ADD_I)                                                                            \
+    X(I32_ADD_I, I32_LOAD8_U_A)                                                                    \
+    X(BR_NZ, I32_LOAD)                                                                             \
+    X(I64_LOAD, I64_STORE)                                                                         \
+    X(COPY, BR_NZ)                                                                                 \
+    X(COPY, BR)                                                                                    \
+    X(F64_STORE, I32_ADD_I)                                                                        \
+    X(F64_MUL, F64_ADD)                                                                            \
+    X(F64_ADD, F64_STORE)                                                                          \
+    X(F64_LOAD, F64_MUL)                                                                           \
+    X(I32_SHR_U_I, I32_XOR)                                                                        \
+    X(I32_SHL_I, I32_LOAD_A)                                                                       \
+    X(I32_SHL_I, I32_ADD_I)                                                                        \
+    X(I32_ROTL_I, I32_XOR)                                                                         \
+    X(I32_ADD_I, I32_ADD_SHL_I)                                                                    \
+    X(I32_STORE8_A, I32_ADD)                                                                       \
+    X(CONST32, I32_STORE8_A)
+#define WB_IOP_PAIR(A, B) X(A##_THEN_##B)
+
 /* Every internal instruction, for enums and label tables. Expands X(NAME) for each. */
 #define WB_IOPS(X)                                                                                 \
     WB_IOPS_FIXED(X)                                                                               \
@@ -201,7 +289,8 @@
     WB_SIMD_MEMORY_OPS(WB_IOP_SIMD_MEMA)                                                           \
     WB_SIMD_LANE_OPS(WB_IOP_SIMD)                                                                  \
     WB_SIMD_MEMORY_OPS(WB_IOP_SIMD)                                                                \
-    WB_SIMD_LANE_MEMORY_OPS(WB_IOP_SIMD)
+    WB_SIMD_LANE_MEMORY_OPS(WB_IOP_SIMD)                                                           \
+    WB_PAIR_OPS(WB_IOP_PAIR)
 
 enum wb_iop {
 #define X(NAME) WB_IOP_##NAME,
