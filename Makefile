@@ -130,6 +130,28 @@ $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libwasmbox.a
 	@$(if $(Q),echo "  LINK    $@")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS)
 
+# Fixtures of the native code loader's unit test (tests/unit/test_native_obj.c): ELF relocatable
+# objects compiled from tests/unit/native/ as LLVM emits them (clang; gcc without it), never
+# sanitized, into $(BUILD)/native-fixtures/, where the test finds them beside its binary.
+NATIVE_FIXTURE_CC := $(if $(shell command -v clang 2>/dev/null),clang,$(CC))
+NATIVE_FIXTURE_FLAGS := -c -O2 -fno-stack-protector
+NATIVE_FIXTURES := $(addprefix $(BUILD)/native-fixtures/,pic.o nopic.o large.o large_pic.o \
+                   many.o relocs.o)
+$(BUILD)/unit-tests: | $(NATIVE_FIXTURES)
+$(BUILD)/native-fixtures/pic.o: NATIVE_FIXTURE_MODEL := -fPIC
+$(BUILD)/native-fixtures/nopic.o: NATIVE_FIXTURE_MODEL := -fno-pic -mcmodel=small
+$(BUILD)/native-fixtures/large.o: NATIVE_FIXTURE_MODEL := -fno-pic -mcmodel=large
+$(BUILD)/native-fixtures/large_pic.o: NATIVE_FIXTURE_MODEL := -fPIC -mcmodel=large
+$(BUILD)/native-fixtures/many.o: NATIVE_FIXTURE_MODEL := -fPIC
+$(BUILD)/native-fixtures/relocs.o: NATIVE_FIXTURE_FLAGS := -c
+$(BUILD)/native-fixtures/pic.o $(BUILD)/native-fixtures/nopic.o $(BUILD)/native-fixtures/large.o \
+$(BUILD)/native-fixtures/large_pic.o: tests/unit/native/fixture.c
+$(BUILD)/native-fixtures/many.o: tests/unit/native/many.c
+$(BUILD)/native-fixtures/relocs.o: tests/unit/native/relocs.s
+$(NATIVE_FIXTURES):
+	@mkdir -p $(dir $@)
+	$(Q)$(NATIVE_FIXTURE_CC) $(NATIVE_FIXTURE_FLAGS) $(NATIVE_FIXTURE_MODEL) -o $@ $<
+
 # The interpreter's dispatch loop: -fno-gcse keeps one indirect jump per handler (better branch
 # prediction for computed goto, as the GCC manual advises); no memset calls for short loops; sqrt
 # inline (the C library's errno is of no interest to wasm).

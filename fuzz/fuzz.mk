@@ -1,7 +1,7 @@
 # fuzz/fuzz.mk — libFuzzer targets, built with clang into build-fuzz/ (its own object dir).
 #   make fuzz                                  build build-fuzz/fuzz_module, fuzz_dockerfile, fuzz_tar,
 #                                              fuzz_dns, fuzz_compose_interp, fuzz_compose_yaml,
-#                                              fuzz_compose_load, fuzz_shim_pb
+#                                              fuzz_compose_load, fuzz_shim_pb, fuzz_native_obj
 #   make -f fuzz/fuzz.mk run FUZZ_TIME=60      run it for a while on a scratch corpus + fuzz/seeds
 #                                              (FUZZ_ARGS='-jobs=2' etc. for more libFuzzer flags)
 #   make -f fuzz/fuzz.mk seeds                 regenerate fuzz/seeds from the spec suite (wast2json)
@@ -30,6 +30,7 @@ FUZZ_TARGETS := $(FUZZ_BUILD)/fuzz_module $(FUZZ_BUILD)/fuzz_dockerfile $(FUZZ_B
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_compose_yaml
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_compose_load
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_shim_pb
+FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_native_obj
 
 .PHONY: all run seeds
 .SECONDARY:
@@ -79,6 +80,10 @@ run: $(FUZZ_TARGETS)
 	$(FUZZ_BUILD)/fuzz_shim_pb -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
 	    -rss_limit_mb=2560 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_shim_pb \
 	    fuzz/seeds-shim-pb
+	@mkdir -p $(FUZZ_BUILD)/corpus/fuzz_native_obj
+	$(FUZZ_BUILD)/fuzz_native_obj -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 \
+	    -rss_limit_mb=2560 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_native_obj \
+	    fuzz/seeds-native-obj
 
 seeds:
 	SHARED=$(SHARED) bash fuzz/make-seeds.sh
