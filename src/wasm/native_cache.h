@@ -59,7 +59,7 @@ int wb_native_cache_write(const char *path, const wb_native_key *k, const uint8_
  * the payload length and the payload's SHA-256; the file must be a regular file of this user's,
  * writable by no one else. On success *obj (malloc'd, the caller frees it) and *len hold the
  * payload. A missing file: -1 with err->code ENOENT. Any mismatch: -1 with err->code EINVAL and a
- * message naming the field, e.g. "native code cache /x/y.wbn: built for CPU features avx2 bmi2,
+ * message naming the field, e.g. "native code cache /x/y.wbn: built for CPU features bmi2 avx2,
  * this CPU lacks avx2" or "native code cache /x/y.wbn: payload digest mismatch (corrupt file)".
  * Other failures (I/O) carry their errno. */
 int wb_native_cache_read(const char *path, const wb_native_key *k, uint8_t **obj, size_t *len,
