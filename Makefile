@@ -51,8 +51,12 @@ else
 CORE := glibc
 endif
 
+# the compiler tier (LLVM through its C API, dlopen'ed) is not in the static core, which has
+# src/core/compiler_stub.c instead
+COMPILER_SRCS := $(wildcard src/compiler/*.c)
+LLVM_CFLAGS := -I/usr/lib/llvm-14/include
 LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/oci/*.c src/runtime/*.c src/registry/*.c \
-                      src/compose/*.c src/shim/*.c)
+                      src/compose/*.c src/shim/*.c) $(COMPILER_SRCS)
 CLI_SRCS := $(wildcard src/cli/*.c)
 SPECTEST_SRCS := $(wildcard tools/spectest/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
@@ -71,6 +75,9 @@ SPEC_WASTS := $(sort $(wildcard $(SHARED)/testsuite/wasm-spec/wast/*.wast))
 SPEC_NAMES := $(notdir $(basename $(SPEC_WASTS)))
 SPEC_JSONS := $(foreach n,$(SPEC_NAMES),$(BUILD)/spec/$(n)/$(n).json)
 SPEC_NONSIMD := $(foreach n,$(filter-out simd_%,$(SPEC_NAMES)),$(BUILD)/spec/$(n)/$(n).json)
+# the engine's own .wast tests (tests/wast/), run in both tiers
+WAST_NAMES := $(notdir $(basename $(wildcard tests/wast/*.wast)))
+WAST_JSONS := $(foreach n,$(WAST_NAMES),$(BUILD)/wast/$(n)/$(n).json)
 
 .PHONY: install all check spec spec-nonsimd bench bench-realworld bench-http examples-http examples-microservice fuzz clean format
 all: $(BUILD)/wasmbox $(BUILD)/wasmbox-full $(BUILD)/wasmbox-spectest $(BUILD)/unit-tests $(EXAMPLES) examples-http \
@@ -84,7 +91,7 @@ ifeq ($(CORE),musl)
 # against musl's headers (third-party headers, for types only, from /usr/include after them);
 # Debian's libjansson.a, built for glibc, needs src/core/jansson_chk.c
 CORE_CFLAGS = $(ALL_CFLAGS) -idirafter /usr/include -idirafter /usr/include/x86_64-linux-gnu
-CORE_SRCS := $(filter-out src/base/dynlib.c,$(LIB_SRCS) $(CLI_SRCS)) $(wildcard src/core/*.c)
+CORE_SRCS := $(filter-out src/base/dynlib.c $(COMPILER_SRCS),$(LIB_SRCS) $(CLI_SRCS)) $(wildcard src/core/*.c)
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/core-obj/%.o) $(BUILD)/core-obj/src/base/dynlib_core.o
 
 $(BUILD)/wasmbox: $(CORE_OBJS)
@@ -104,7 +111,8 @@ $(BUILD)/core-obj/src/base/dynlib_core.o: src/base/dynlib.c
 	$(Q)$(MUSL_CC) $(CORE_CFLAGS) -DWB_STATIC_CORE -c -o $@ $<
 else ifeq ($(CORE),glibc)
 # its own dynlib.o (no dlopen) comes before the library, whose dlopen'ing one it replaces
-$(BUILD)/wasmbox: $(CLI_OBJS) $(BUILD)/obj/src/base/dynlib_core.o $(BUILD)/libwasmbox.a
+$(BUILD)/wasmbox: $(CLI_OBJS) $(BUILD)/obj/src/base/dynlib_core.o $(BUILD)/obj/src/core/compiler_stub.o \
+                 $(BUILD)/libwasmbox.a
 	@$(if $(Q),echo "  LINK    $@ (static)")
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ -static -no-pie -ljansson -lpthread
 
@@ -160,6 +168,7 @@ ifneq ($(findstring clang,$(shell $(CC) --version 2>/dev/null | head -n 1)),clan
 INTERP_CFLAGS += -fno-gcse -fno-tree-loop-distribute-patterns
 endif
 $(BUILD)/obj/src/wasm/interp%.o: ALL_CFLAGS += $(INTERP_CFLAGS)
+$(BUILD)/obj/src/compiler/%.o: ALL_CFLAGS += $(LLVM_CFLAGS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -191,6 +200,10 @@ $(BUILD)/spec/%.json: $(SHARED)/testsuite/wasm-spec/wast/$$(notdir $$*).wast
 	@mkdir -p $(dir $@)
 	@wast2json -o $@ $<
 
+$(BUILD)/wast/%.json: tests/wast/$$(notdir $$*).wast
+	@mkdir -p $(dir $@)
+	@wast2json -o $@ $<
+
 spec: $(BUILD)/wasmbox-spectest $(SPEC_JSONS)
 	@if [ -z "$(SPEC_JSONS)" ]; then echo "spec: skipped: $(SHARED)/testsuite/wasm-spec not found"; \
 	else $(BUILD)/wasmbox-spectest $(SPEC_JSONS); fi
@@ -198,7 +211,7 @@ spec: $(BUILD)/wasmbox-spectest $(SPEC_JSONS)
 spec-nonsimd: $(BUILD)/wasmbox-spectest $(SPEC_NONSIMD)
 	@$(BUILD)/wasmbox-spectest $(SPEC_NONSIMD)
 
-check: all $(SPEC_JSONS)
+check: all $(SPEC_JSONS) $(WAST_JSONS)
 	@BUILD=$(BUILD) SHARED=$(SHARED) bash tests/run-all.sh
 
 bench: all

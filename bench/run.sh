@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the benchmark suite: each program in bench/src/ built natively (gcc -O2) and to wasm
-# (clang, freestanding), timed side by side with hyperfine, native vs `wasmbox run --invoke`.
+# (clang, freestanding), timed side by side with hyperfine: native, the interpreter (`wasmbox run
+# --engine interp --invoke`) and the compiler tier (`wasmbox compile`, then `--engine native`).
 # Fails if a wasm checksum differs from the native one. Prints a table, the SIMD kernel's lines
 # (bench/simd.sh: the same loops built with and without -msimd128; not in the geomean) and a final
 # line `geomean: X.XX× native`.
@@ -77,6 +78,12 @@ make --no-print-directory -s -f bench/Makefile BUILD="$build" || die "building t
 results_dir=$build/bench/results
 mkdir -p "$results_dir"
 names=()
+# The compiler tier: each module compiled ahead of time into a cache of its own store root, run
+# with --engine native; the interpreter's column runs with --engine interp.
+bench_root=$build/bench/root
+rm -rf "$bench_root"
+mkdir -p "$bench_root"
+export WASMBOX_ROOT=$bench_root
 for entry in "${selected[@]}"; do
 	name=${entry%% *}
 	n=${entry#* }
@@ -86,7 +93,7 @@ for entry in "${selected[@]}"; do
 
 	# One untimed run of each to compare checksums before spending time on measurements.
 	native_out=$("$native" "$n") || die "$name: native run failed (exit $?)"
-	wasm_out=$("$wasmbox" run --invoke bench_run "$wasm" "$n") ||
+	wasm_out=$("$wasmbox" run --engine interp --invoke bench_run "$wasm" "$n") ||
 		die "$name: \`$wasmbox run --invoke bench_run $wasm $n\` failed (exit $?)"
 	if [[ $native_out != "$wasm_out" ]]; then
 		echo "bench: CHECKSUM MISMATCH in $name (n=$n)" >&2
@@ -95,11 +102,22 @@ for entry in "${selected[@]}"; do
 		exit 1
 	fi
 
+	# compile time and size of the native code (the variant run uses: not interruptible)
+	compiled=$("$wasmbox" compile "$wasm" 2>&1 | grep -v '(interruptible)') ||
+		die "$name: \`wasmbox compile\` failed: $compiled"
+	secs=$(sed -n 's/.*: \([0-9.]*\) s, [0-9]* KiB of native code -> .*/\1/p' <<<"$compiled")
+	kib=$(sed -n 's/.* \([0-9][0-9]*\) KiB of native code -> .*/\1/p' <<<"$compiled")
+	echo "$name ${secs:-?} ${kib:-?}" >"$results_dir/$name.compile"
+	native_tier_out=$("$wasmbox" run --engine native --invoke bench_run "$wasm" "$n") ||
+		die "$name: \`$wasmbox run --engine native ...\` failed (exit $?)"
+	[[ $native_out == "$native_tier_out" ]] || die "CHECKSUM MISMATCH in $name with --engine native: $native_tier_out, native $native_out"
+
 	# -N runs without a shell, so command lines are split by hyperfine; quote the paths.
 	hyperfine -N --style none --warmup "$warmup" --runs "$runs" \
 		--export-json "$results_dir/$name.json" \
 		-n native "$(printf '%q %q' "$native" "$n")" \
-		-n wasmbox "$(printf '%q run --invoke bench_run %q %q' "$wasmbox" "$wasm" "$n")" ||
+		-n wasmbox "$(printf '%q run --engine interp --invoke bench_run %q %q' "$wasmbox" "$wasm" "$n")" \
+		-n wasmbox-native "$(printf '%q run --engine native --invoke bench_run %q %q' "$wasmbox" "$wasm" "$n")" ||
 		die "$name: hyperfine failed"
 	names+=("$name")
 done
@@ -118,16 +136,23 @@ rows = []
 for name in names:
     with open(f"{results_dir}/{name}.json") as f:
         by_command = {r["command"]: r["median"] for r in json.load(f)["results"]}
-    native, wasm = by_command["native"], by_command["wasmbox"]
-    rows.append((name, native, wasm, wasm / native))
+    native, wasm, tier = by_command["native"], by_command["wasmbox"], by_command["wasmbox-native"]
+    with open(f"{results_dir}/{name}.compile") as f:
+        _, csecs, ckib = f.read().split()
+    rows.append((name, native, wasm, wasm / native, tier, tier / native, csecs, ckib))
 
 if rows:
-    print(f"{'NAME':<10} {'native s':>10} {'wasmbox s':>10} {'ratio':>8}")
-for name, native, wasm, ratio in rows:
-    print(f"{name:<10} {native:>10.3f} {wasm:>10.3f} {ratio:>7.2f}×")
+    print(f"{'NAME':<10} {'native s':>10} {'interp s':>10} {'ratio':>8}   {'compiled s':>10} {'ratio':>8}"
+          f" {'compile s':>10} {'KiB':>6}")
+for name, native, wasm, ratio, tier, tratio, csecs, ckib in rows:
+    print(f"{name:<10} {native:>10.3f} {wasm:>10.3f} {ratio:>7.2f}×   {tier:>10.3f} {tratio:>7.2f}×"
+          f" {csecs:>10} {ckib:>6}")
 if os.environ.get("SIMD_REPORT"):
     print(os.environ["SIMD_REPORT"])
 if rows:
     geomean = math.exp(sum(math.log(r[3]) for r in rows) / len(rows))
+    tier_geomean = math.exp(sum(math.log(r[5]) for r in rows) / len(rows))
+    print(f"compiler tier: geomean {tier_geomean:.2f}× native, worst {max(r[5] for r in rows):.2f}×"
+          f" ({max(rows, key=lambda r: r[5])[0]})")
     print(f"geomean: {geomean:.2f}× native")
 PY

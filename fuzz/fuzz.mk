@@ -24,6 +24,8 @@ FUZZ_LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c) src/oci/dockerfile.c src/
 FUZZ_LIB_SRCS += src/compose/yaml.c
 FUZZ_LIB_SRCS += $(filter-out $(FUZZ_LIB_SRCS),$(wildcard src/compose/*.c))
 FUZZ_LIB_SRCS += src/shim/pb.c src/shim/messages.c src/shim/ttrpc.c
+# the compiler tier (LLVM's C API, dlopen'ed at run time)
+FUZZ_LIB_SRCS += $(wildcard src/compiler/*.c)
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
 FUZZ_TARGETS := $(FUZZ_BUILD)/fuzz_module $(FUZZ_BUILD)/fuzz_dockerfile $(FUZZ_BUILD)/fuzz_tar \
                 $(FUZZ_BUILD)/fuzz_dns $(FUZZ_BUILD)/fuzz_compose_interp
@@ -44,6 +46,8 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/obj/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
 # gcc ASan+UBSan build (make SAN=1) runs the whole spec suite through them instead.
 $(FUZZ_BUILD)/obj/src/wasm/interp_%.o: FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-no-link -std=gnu17 \
     -D_GNU_SOURCE -Isrc $(FUZZ_WARN) -MMD -MP
+
+$(FUZZ_BUILD)/obj/src/compiler/%.o: FUZZ_CFLAGS += -I/usr/lib/llvm-14/include
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

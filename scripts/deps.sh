@@ -3,6 +3,7 @@
 set -euo pipefail
 packages=(
     build-essential make gcc clang lld llvm libclang-rt-14-dev  # compilers, libFuzzer runtime
+    llvm-14-dev libllvm14  # the compiler tier: LLVM's C API headers; libLLVM-14 dlopen'ed (docs/native.md)
     wabt                 # wat2wasm, wast2json (spec tests are converted at build time)
     wasi-libc libclang-rt-14-dev-wasm32  # C to wasm32-wasi (examples, WASI tests)
     curl                 # HTTP tests

@@ -69,6 +69,7 @@ int wb_cmd_buildx_version(int argc, char **argv);
 int wb_cmd_compose(int argc, char **argv); /* src/cli/compose.c */
 int wb_cmd_oci(int argc, char **argv);     /* src/cli/oci.c: runc-compatible (wasmbox-runc) */
 int wb_cmd_shim(int argc, char **argv);    /* src/cli/shim_install.c: `shim install` */
+int wb_cmd_compile(int argc, char **argv); /* src/cli/compile.c: the native-code cache */
 
 /* The help of `run` (create false) or `create`: every flag src/cli/run_opts.c parses. */
 void wb_cli_run_usage(FILE *out, bool create);

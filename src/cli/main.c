@@ -119,6 +119,7 @@ static void usage(FILE *out) {
           "  compose     Docker Compose: define and run multi-container applications\n"
           "  oci         A runc-compatible runtime for Wasm bundles (also run as wasmbox-runc)\n"
           "  shim        Install the containerd shim links (shim install)\n"
+          "  compile     Compile WebAssembly modules to native code (the cache run uses)\n"
           "\n"
           "Run 'wasmbox COMMAND --help' for more information on a command.\n",
           out);
@@ -191,6 +192,7 @@ static const command commands[] = {
     {"commit", wb_cmd_commit, NULL}, {"port", wb_cmd_port, NULL},
     {"top", wb_cmd_top, NULL},       {"compose", wb_cmd_compose, NULL},
     {"oci", wb_cmd_oci, NULL},       {"shim", wb_cmd_shim, NULL},
+    {"compile", wb_cmd_compile, NULL},
 };
 
 static const command container_commands[] = {
@@ -301,7 +303,8 @@ static void group_usage(const group *g, FILE *out) {
  * that need libcurl, libcrypto or libarchive. run and create may go later (src/cli/run_image.c). */
 static const char *const full_only[] = {
     "build",  "save", "load",   "import", "export-wasm", "pull",    "push",       "login",
-    "logout", "exec", "commit", "cp",     "export",      "connect", "disconnect", "compose"};
+    "logout", "exec", "commit", "cp",     "export",      "connect", "disconnect", "compose",
+    "compile"};
 
 /* name: what full_only knows the command by (`buildx build` is a build) */
 static int dispatch(const char *name, command_fn fn, int argc, char **argv) {

@@ -3,6 +3,7 @@
  * trap, 125 for an error of wasmbox itself. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +17,11 @@
 #include "cli/cli.h"
 #include "cli/flags.h"
 #include "cli/run_opts.h"
+#include "base/fsutil.h"
 
 int wb_run_image(wb_run_opts *o);
 #include "wasi/wasi.h"
+#include "wasm/native_tier.h"
 #include "wasm/wasm.h"
 
 /* engine-internal: listing of the lowered code */
@@ -27,6 +30,8 @@ void wb__module_dump(const wb_module *m, FILE *out);
 /* run's and create's flags, for their help (src/cli/run_opts.c parses them): Docker's for images,
  * wasmtime's for module files */
 static const wb_cli_flag run_flags[] = {
+    {0, "engine", "string",
+     "Wasm tier: auto (native code if compiled, else the interpreter), interp or native", false},
     {0, "bounds-checks", NULL, "Module files: check memory accesses explicitly, not by guard pages",
      false},
     {0, "cpus", "decimal", "Number of CPUs", false},
@@ -127,6 +132,31 @@ static int load_module(const char *path, const wb_config *cfg, wb_module **out) 
             wb_cli_error("`%s` is not a valid WebAssembly module: %s", path, err.msg);
         else
             wb_cli_error("%s", err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* The tier the module runs in (--engine; docs/native.md): native code from the cache under the
+ * store root when there is some, else the interpreter, compiling in the background for next
+ * time. */
+static int use_tier(const wb_run_opts *o, wb_module *m) {
+    char dir[PATH_MAX], compiler[PATH_MAX + 32];
+    wb_error err;
+    if (o->engine == WB_ENGINE_INTERP) return 0;
+    if (wb_path_join(dir, sizeof dir, &err, "%s/native", wb_cli_root()) < 0) {
+        wb_cli_error("%s", err.msg);
+        return -1;
+    }
+    wb_native_use u = {.engine = o->engine, .cache_dir = dir};
+    if (wb_native_compiler_program(compiler, sizeof compiler)) u.background_compiler = compiler;
+    if (wb_native_use_module(m, &u, &err) < 0) {
+        /* the static core cannot compile: wasmbox-full does the whole run (nothing started) */
+        if (err.code == ENOENT && wb_cli_is_core() && wb_cli_full_available()) {
+            wb_cli_handoff("run --engine native"); /* returns only if the exec failed */
+            return -1;
+        }
+        wb_cli_error("%s", err.msg);
         return -1;
     }
     return 0;
@@ -299,6 +329,9 @@ int wb_cmd_run(int argc, char **argv) {
     }
     for (int i = 0; i < o.npreload; i++)
         if (load_module(o.preload[i].path, &o.cfg, &pre[i]) < 0) goto out;
+    if (use_tier(&o, m) < 0) goto out;
+    for (int i = 0; i < o.npreload; i++)
+        if (use_tier(&o, pre[i]) < 0) goto out;
 
     wb_store_limits lim = {0};
     lim.max_memory = o.max_memory;

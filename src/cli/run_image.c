@@ -576,6 +576,7 @@ int wb_run_image(wb_run_opts *o) {
         .user = img->user,
         .exposed_ports = json_object_get(json_object_get(img->config, "config"), "ExposedPorts"),
         .runtime = runtime,
+        .engine = wb_engine_name(o->engine),
         .platform = platform,
         .auto_remove = o->rm,
         .read_only_root = o->read_only,

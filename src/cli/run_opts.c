@@ -377,6 +377,13 @@ int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
             }
         } else if (!strcmp(a, "--bounds-checks")) {
             o->cfg.bounds_checks = true;
+        } else if (is_opt(a, "--engine")) {
+            if (!(v = opt_value(argc, argv, &i, "--engine"))) return -1;
+            if (!wb_engine_parse(v, &o->engine)) {
+                wb_cli_error(
+                    "invalid argument \"%s\" for \"--engine\" flag: auto, interp or native", v);
+                return -1;
+            }
         } else if (!strcmp(a, "--dump-code")) {
             o->dump = true;
             o->file_only_flag = "--dump-code";

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "wasi/wasi.h"
+#include "wasm/native_tier.h"
 #include "wasm/wasm.h"
 
 typedef struct wb_run_preload {
@@ -24,6 +25,7 @@ typedef struct wb_run_opts {
     const char *invoke;
     bool dump;
     wb_config cfg;
+    wb_engine engine; /* --engine (wasm/native_tier.h) */
     int64_t fuel;        /* -1: unlimited */
     uint64_t timeout_ns; /* 0: none */
     uint64_t max_memory; /* 0: none */

@@ -397,6 +397,7 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
         json_object_set_new(hc, "CapDrop", strings(spec->cap_drop, spec->ncap_drop));
         json_object_set_new(hc, "SecurityOpt", strings(spec->security_opt, spec->nsecurity_opt));
         json_object_set_new(hc, "Privileged", json_boolean(spec->privileged));
+        json_object_set_new(hc, "WasmEngine", json_string(spec->engine ? spec->engine : "auto"));
         json_object_set_new(hc, "MemorySwap", json_integer(spec->memory_swap));
         json_object_set_new(hc, "CpuShares", json_integer(spec->cpu_shares));
         json_object_set_new(hc, "PidsLimit", json_integer(spec->pids_limit));

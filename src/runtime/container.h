@@ -37,6 +37,7 @@ typedef struct wb_container_spec {
     const char *user;
     const json_t *exposed_ports; /* the image's {"8080/tcp": {}, ...} (NULL: none; copied) */
     const char *runtime;         /* the --runtime name as given (normalised) */
+    const char *engine;          /* Wasm: --engine auto|interp|native (NULL: auto) */
     const char *platform;        /* "wasi/wasm" */
     bool auto_remove;            /* --rm */
     bool read_only_root;         /* --read-only */

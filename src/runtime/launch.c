@@ -56,7 +56,18 @@ typedef struct job_storage {
     size_t ntmpfs;
     int module_fd;
     char module[64];
+    char native_cache[4200]; /* ROOT/native */
 } job_storage;
+
+/* The Wasm tier the container asked for (HostConfig.WasmEngine) and the store's native-code
+ * cache. */
+static void job_engine(const wb_container *c, const json_t *host, job_storage *js) {
+    const char *e = json_string_value(json_object_get(host, "WasmEngine"));
+    if (!e || !wb_engine_parse(e, &js->job.engine)) js->job.engine = WB_ENGINE_AUTO;
+    wb_error err;
+    if (wb_path_join(js->native_cache, sizeof js->native_cache, &err, "%s/native", c->root) == 0)
+        js->job.native_cache = js->native_cache;
+}
 
 static char **json_strings(const json_t *a, size_t *n, const char *first) {
     size_t count = json_array_size(a) + (first ? 1 : 0);
@@ -340,6 +351,7 @@ static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_erro
         .network = net && !strcmp(net, "host"),
         .max_memory = (uint64_t)json_integer_value(json_object_get(host, "Memory")),
     };
+    job_engine(c, host, js);
     rc = 0;
 out:
     job_image_close(&ji);

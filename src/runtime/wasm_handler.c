@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -224,6 +225,12 @@ int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
         if (err->code == WB_EMALFORMED || err->code == WB_EINVALID)
             wb_error_wrap(err, "exec %s: not a valid WebAssembly module", job->argv[0]);
         goto out;
+    }
+    if (job->engine != WB_ENGINE_INTERP) {
+        char compiler[PATH_MAX + 32];
+        wb_native_use u = {.engine = job->engine, .cache_dir = job->native_cache};
+        if (wb_native_compiler_program(compiler, sizeof compiler)) u.background_compiler = compiler;
+        if (wb_native_use_module(m, &u, err) < 0) goto out;
     }
     /* "/" is the container's root and nothing else: WASI has no working directory, and a second
      * preopen for it ("." is "/" to wasi-libc) would hide the root. The working directory reaches

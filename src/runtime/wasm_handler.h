@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "oci/layers.h"
+#include "wasm/native_tier.h"
 #include "runtime/container.h"
 
 /* The runtimes users name with --runtime. */
@@ -47,6 +48,8 @@ typedef struct wb_wasm_job {
      * unmaps them all at once (each munmap costs a TLB flush: about 0.3 ms for a small module
      * here); the WASI context is still closed, its descriptors must not outlive the run */
     bool process_exits;
+    wb_engine engine;         /* the tier (wasm/native_tier.h) */
+    const char *native_cache; /* the store's native-code cache, NULL: none */
 } wb_wasm_job;
 
 /* Prepare the container's root under c->dir/rootfs: an overlay of the image's files with the

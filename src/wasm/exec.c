@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <ucontext.h>
 
 #include "base/alloc.h"
 #include "wasm/lower.h"
+#include "wasm/native.h"
 #include "wasm/runtime.h"
 
 __thread wb_store *wb__tls_store;
@@ -98,7 +100,13 @@ static bool claims_fault(const wb_store *s, uintptr_t addr) {
 
 static void fault_handler(int sig, siginfo_t *si, void *uctx) {
     wb_store *s = wb__tls_store;
-    if (s && s->jmp && claims_fault(s, (uintptr_t)si->si_addr)) siglongjmp(*s->jmp, 1);
+    if (s && s->jmp && claims_fault(s, (uintptr_t)si->si_addr)) {
+        const ucontext_t *uc = uctx;
+        uintptr_t pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+        uintptr_t fp = (uintptr_t)uc->uc_mcontext.gregs[REG_RBP];
+        /* native code: the trap and its backtrace are recorded here, from the frame chain */
+        siglongjmp(*s->jmp, wb__native_fault(s, pc, fp) ? 2 : 1);
+    }
     /* not ours: hand it to whoever was there before */
     const struct sigaction *old = sig == SIGSEGV ? &saved_segv : &saved_bus;
     if (old->sa_flags & SA_SIGINFO) {
@@ -166,11 +174,18 @@ static bool native_stack_ok(void) {
 
 int wb__call(wb_store *s, wb_instance *caller, wb_func *f, wb_slot *fp) {
     if (f->kind == WB_FUNC_HOST) return call_host(s, caller, f, fp);
-    if (!__atomic_load_n(&f->code->code, __ATOMIC_ACQUIRE) && wb__code_prepare(f->code) < 0) {
-        wb__trap_set(s, WB_TRAP_LOWERING, s->rec_top, NULL);
-        return -1;
+    uint32_t frame_slots;
+    if (f->kind == WB_FUNC_NATIVE) {
+        const wb_functype *ft = f->type;
+        frame_slots = ft->param_slots > ft->result_slots ? ft->param_slots : ft->result_slots;
+    } else {
+        if (!__atomic_load_n(&f->code->code, __ATOMIC_ACQUIRE) && wb__code_prepare(f->code) < 0) {
+            wb__trap_set(s, WB_TRAP_LOWERING, s->rec_top, NULL);
+            return -1;
+        }
+        frame_slots = f->code->frame_slots;
     }
-    if (fp + f->code->frame_slots > s->stack_end || s->rec_top + 2 >= s->recs_end ||
+    if (fp + frame_slots > s->stack_end || s->rec_top + 2 >= s->recs_end ||
         s->depth >= MAX_ENTRY_DEPTH || (s->depth >= STACK_CHECK_DEPTH && !native_stack_ok())) {
         wb__trap_set(s, WB_TRAP_STACK_EXHAUSTED, s->rec_top, NULL);
         return -1;
@@ -182,14 +197,21 @@ int wb__call(wb_store *s, wb_instance *caller, wb_func *f, wb_slot *fp) {
     wb_slot *saved_sp = s->sp;
     volatile int rc = -1;
     s->depth++;
-    if (sigsetjmp(jb, 0) == 0) {
+    int jumped = sigsetjmp(jb, 0);
+    if (jumped == 0) {
         s->jmp = &jb;
         wb__tls_store = s;
-        rc = f->kind == WB_FUNC_CHECKED ? wb__interp_loop_checked(s, f, fp, NULL)
-                                        : wb__interp_loop_guarded(s, f, fp, NULL);
+        if (f->kind == WB_FUNC_NATIVE) {
+            wb__native_enter(s, f, fp);
+            rc = 0;
+        } else {
+            rc = f->kind == WB_FUNC_CHECKED ? wb__interp_loop_checked(s, f, fp, NULL)
+                                            : wb__interp_loop_guarded(s, f, fp, NULL);
+        }
     } else {
-        /* a fault in a guard region: s->rec_top is the innermost activation */
-        wb__trap_set(s, WB_TRAP_MEMORY_OOB, s->rec_top, NULL);
+        /* 1: a fault in a guard region while the interpreter ran: s->rec_top is the innermost
+         * activation; 2: native code trapped (recorded already) */
+        if (jumped == 1) wb__trap_set(s, WB_TRAP_MEMORY_OOB, s->rec_top, NULL);
         rc = -1;
     }
     s->depth--;

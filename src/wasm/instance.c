@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "wasm/native.h"
 #include "wasm/runtime.h"
 
 static bool limits_match(uint64_t actual_min, bool actual_has_max, uint64_t actual_max,
@@ -155,6 +156,7 @@ static int alloc_definitions(wb_store *s, wb_instance *inst, const wb_extern *im
         inst->mem0 = inst->memories[0];
         inst->mem_base = inst->mem0->base;
     }
+    if (m->native && wb__native_instance_init(inst, err) < 0) return -1;
     return 0;
 }
 
@@ -196,6 +198,7 @@ int wb_instance_new(wb_store *s, wb_module *m, const wb_extern *imports, uint32_
 }
 
 void wb__instance_free(wb_instance *inst) {
+    wb__native_instance_free(inst);
     wb_module_free(inst->module);
     free(inst->funcs);
     free(inst->tables);

@@ -9,6 +9,8 @@
 
 #include "base/alloc.h"
 #include "wasm/module.h"
+#include "wasm/native.h"
+#include "wasm/native_cpu.h"
 #include "wasm/runtime.h"
 
 static int compile(wb_module *m, wb_module **out, wb_error *err) {
@@ -85,6 +87,7 @@ void wb__module_release(wb_module *m) {
     for (uint32_t i = 0; i < m->nfunc_decls; i++) free(m->funcs[i].local_types);
     free(m->funcs);
     wb__module_lower_release(m);
+    wb__native_release(m);
     free(m->tables);
     free(m->memories);
     free(m->global_types);
@@ -147,4 +150,35 @@ void wb_module_export(const wb_module *m, uint32_t i, wb_export_info *out) {
 const char *wb_module_func_name(const wb_module *m, uint32_t index) {
     if (!m->func_names || index >= m->nfuncs) return NULL;
     return m->func_names[index];
+}
+
+/* ---- the compiler tier ---- */
+
+int wb_module_compile(wb_module *m, int opt_level, uint64_t cpu_features, wb_error *err) {
+    if (!wb__native_compiler_available())
+        return wb_error_set(err, ENOTSUP,
+                            "this program has no compiler (wasmbox-full compiles modules)");
+    wb_native_options opt = {.opt_level = opt_level < 0 ? 2 : opt_level,
+                             .cpu_features = cpu_features ? cpu_features : wb_cpu_features()};
+    uint8_t *obj = NULL;
+    size_t len = 0;
+    if (wb__native_compile(m, &opt, &obj, &len, err) < 0) return -1;
+    int rc = wb__native_attach(m, obj, len, err);
+    free(obj);
+    return rc;
+}
+
+int wb_module_attach_native(wb_module *m, const uint8_t *obj, size_t len, wb_error *err) {
+    return wb__native_attach(m, obj, len, err);
+}
+
+bool wb_module_native_object(const wb_module *m, const uint8_t **obj, size_t *len) {
+    if (!m->native) return false;
+    *obj = m->native->object;
+    *len = m->native->object_len;
+    return true;
+}
+
+bool wb_module_is_native(const wb_module *m) {
+    return m->native != NULL;
 }

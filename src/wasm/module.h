@@ -143,6 +143,8 @@ struct wb_module {
     pthread_mutex_t lower_lock;
     bool lower_lock_ready;
 
+    struct wb_native_code *native; /* compiled code (wasm/native.h), or NULL */
+
     char **func_names; /* nfuncs entries, NULL where unnamed; from the name section */
     char *name;        /* module name from the name section, or NULL */
 };

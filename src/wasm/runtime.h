@@ -9,7 +9,7 @@
 #include "wasm/module.h"
 
 /* wb_func.kind: which dispatch loop runs it, or a host function */
-enum { WB_FUNC_GUARDED = 0, WB_FUNC_CHECKED = 1, WB_FUNC_HOST = 2 };
+enum { WB_FUNC_GUARDED = 0, WB_FUNC_CHECKED = 1, WB_FUNC_HOST = 2, WB_FUNC_NATIVE = 3 };
 
 struct wb_func {
     uint8_t kind;
@@ -21,6 +21,12 @@ struct wb_func {
     char *name;            /* host debug name (owned) */
     wb_functype host_type; /* host: owned copy */
     wb_func *next;         /* store's list */
+    /* compiled (wasm/native.h): the function's code, its instance context, its entry from the
+     * host, and the id of its type (wb__functype_id) */
+    void *native;
+    void *native_ctx;
+    void *native_tramp;
+    uint32_t type_id;
 };
 
 struct wb_memory {
@@ -60,6 +66,7 @@ struct wb_instance {
     wb_func *own_funcs; /* the instance's defined functions (array) */
     bool *elem_dropped;
     bool *data_dropped;
+    struct wb_vmctx *vmctx; /* compiled modules: the context native code runs with */
     wb_instance *next;
 };
 

@@ -140,6 +140,20 @@ void wb_module_export(const wb_module *m, uint32_t i, wb_export_info *out);
 /* Name of function `index` from the name section, or NULL. */
 const char *wb_module_func_name(const wb_module *m, uint32_t index);
 
+/* ---- the compiler tier (docs/native.md) ---- */
+
+/* Compile m to native code (LLVM, loaded on first use) at opt_level 0..3 (< 0: the default, 2)
+ * for the CPU features cpu_features (WB_CPU_* of wasm/native_cpu.h; 0: this machine's).
+ * Instances created afterwards run the native code. -1 with err when this program has no
+ * compiler (the static core: ENOTSUP) or the module uses what the compiler does not handle yet
+ * (the message says what); m is unchanged then. */
+int wb_module_compile(wb_module *m, int opt_level, uint64_t cpu_features, wb_error *err);
+/* Load native code made for m earlier (a cache file's object); -1 if the object is refused. */
+int wb_module_attach_native(wb_module *m, const uint8_t *obj, size_t len, wb_error *err);
+/* The object m runs (to cache it): false when m is not compiled. Owned by m. */
+bool wb_module_native_object(const wb_module *m, const uint8_t **obj, size_t *len);
+bool wb_module_is_native(const wb_module *m);
+
 /* ---- stores ---- */
 
 typedef struct wb_store_limits {

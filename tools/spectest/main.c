@@ -9,10 +9,13 @@
 #include "spectest.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: wasmbox-spectest [-v] [--bounds-checks] [--interruptible] FILE.json...\n"
-                 "  Runs wast2json output; -v prints every failure and note.\n"
-                 "  --bounds-checks compiles modules for explicitly bounds-checked memories,\n"
-                 "  --interruptible with fuel checks at loop headers and calls.\n");
+    fprintf(
+        out,
+        "usage: wasmbox-spectest [-v] [--bounds-checks] [--interruptible] [--engine interp|native] "
+        "FILE.json...\n"
+        "  Runs wast2json output; -v prints every failure and note.\n"
+        "  --bounds-checks compiles modules for explicitly bounds-checked memories,\n"
+        "  --interruptible with fuel checks at loop headers and calls.\n");
 }
 
 static const char *base_name(const char *path) {
@@ -21,7 +24,8 @@ static const char *base_name(const char *path) {
 }
 
 /* Runs one script with its own store and adds its counts to *total. */
-static void run_file(const char *path, bool verbose, const wb_config *cfg, spec_counts *total) {
+static void run_file(const char *path, bool verbose, const wb_config *cfg, bool native,
+                     spec_counts *total) {
     const char *base = base_name(path);
     size_t base_len = strlen(base);
     if (base_len > 5 && strcmp(base + base_len - 5, ".json") == 0) base_len -= 5;
@@ -45,6 +49,7 @@ static void run_file(const char *path, bool verbose, const wb_config *cfg, spec_
     wb_error err = {0};
     spec_script_init(&s, dir, name, source, verbose);
     s.cfg = *cfg;
+    s.native = native;
     const json_t *commands = json_object_get(root, "commands");
     if (!root && jerr.line > 0)
         spec_fail(&s, NULL, "cannot load `%s`: %s (line %d)", path, jerr.text, jerr.line);
@@ -70,7 +75,7 @@ out:
 }
 
 int main(int argc, char **argv) {
-    bool verbose = false;
+    bool verbose = false, native = false;
     wb_config cfg = {0};
     int first = 1;
     for (; first < argc && argv[first][0] == '-'; first++) {
@@ -84,6 +89,10 @@ int main(int argc, char **argv) {
             cfg.bounds_checks = true;
         } else if (strcmp(argv[first], "--interruptible") == 0) {
             cfg.interruptible = true;
+        } else if (strcmp(argv[first], "--engine") == 0 && first + 1 < argc &&
+                   (strcmp(argv[first + 1], "native") == 0 ||
+                    strcmp(argv[first + 1], "interp") == 0)) {
+            native = strcmp(argv[++first], "native") == 0;
         } else if (strcmp(argv[first], "-h") == 0 || strcmp(argv[first], "--help") == 0) {
             usage(stdout);
             return 0;
@@ -98,7 +107,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     spec_counts total = {0};
-    for (int i = first; i < argc; i++) run_file(argv[i], verbose, &cfg, &total);
+    for (int i = first; i < argc; i++) run_file(argv[i], verbose, &cfg, native, &total);
     printf("%" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64 " skipped\n", total.passed,
            total.failed, total.skipped);
     return total.failed ? 1 : 0;

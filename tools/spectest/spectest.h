@@ -69,6 +69,7 @@ typedef struct spec_script {
     const char *source; /* name printed before line numbers: the .wast's basename, else NAME.json */
     bool verbose;
     wb_config cfg; /* how modules are compiled (e.g. bounds-checked memories) */
+    bool native;   /* --engine native: every module through the compiler tier */
     spec_counts counts;
     uint64_t shown;       /* failures printed so far */
     wb_store *store;      /* one store for the whole script, as the spec's shared store */

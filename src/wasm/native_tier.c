@@ -1,0 +1,217 @@
+/* Choosing the tier a module runs in, and the cache of native code (native_tier.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/fsutil.h"
+#include "base/sha256.h"
+#include "wasm/module.h"
+#include "wasm/native.h"
+#include "wasm/native_cpu.h"
+#include "wasm/native_tier.h"
+
+/* options bits of the key */
+#define OPT_BOUNDS_CHECKS 1u
+#define OPT_INTERRUPTIBLE 2u
+
+bool wb_engine_parse(const char *s, wb_engine *out) {
+    if (!strcmp(s, "auto"))
+        *out = WB_ENGINE_AUTO;
+    else if (!strcmp(s, "interp"))
+        *out = WB_ENGINE_INTERP;
+    else if (!strcmp(s, "native"))
+        *out = WB_ENGINE_NATIVE;
+    else
+        return false;
+    return true;
+}
+
+const char *wb_engine_name(wb_engine e) {
+    return e == WB_ENGINE_INTERP ? "interp" : e == WB_ENGINE_NATIVE ? "native" : "auto";
+}
+
+void wb_native_key_for(const wb_module *m, uint64_t cpu_features, wb_native_key *k) {
+    memset(k, 0, sizeof *k);
+    wb_sha256(m->bytes, m->len, k->module_digest);
+    k->abi_version = WB_NATIVE_ABI_VERSION;
+    k->cpu_features = cpu_features ? cpu_features : wb_cpu_features();
+    k->options = (m->cfg.bounds_checks ? OPT_BOUNDS_CHECKS : 0) |
+                 (m->cfg.interruptible ? OPT_INTERRUPTIBLE : 0);
+}
+
+static int fail_path(const char *path, char *out, size_t size) {
+    int n = snprintf(out, size, "%s.fail", path);
+    return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+/* The reason a compile failed before, from the .fail file; false if none. */
+static bool read_failure(const char *path, char *reason, size_t size) {
+    char fp[PATH_MAX + 16];
+    if (fail_path(path, fp, sizeof fp) < 0) return false;
+    FILE *f = fopen(fp, "re");
+    if (!f) return false;
+    size_t n = fread(reason, 1, size - 1, f);
+    fclose(f);
+    reason[n] = '\0';
+    char *nl = strchr(reason, '\n');
+    if (nl) *nl = '\0';
+    return true;
+}
+
+static void write_failure(const char *path, const char *reason) {
+    char fp[PATH_MAX + 16], tmp[PATH_MAX + 32];
+    if (fail_path(path, fp, sizeof fp) < 0) return;
+    snprintf(tmp, sizeof tmp, "%s.%d", fp, (int)getpid());
+    FILE *f = fopen(tmp, "we");
+    if (!f) return;
+    fprintf(f, "%s\n", reason);
+    if (fclose(f) == 0 && rename(tmp, fp) == 0) return;
+    unlink(tmp);
+}
+
+/* Attaches the cached code for key k: 1, 0 when there is none, -1 when a file is there but refused
+ * (err says why: another CPU, corrupt...). */
+static int attach_cached(wb_module *m, const char *dir, const wb_native_key *k, wb_error *err) {
+    char path[PATH_MAX];
+    if (wb_native_cache_path(dir, k, path, sizeof path, err) < 0) return -1;
+    uint8_t *obj;
+    size_t len;
+    if (wb_native_cache_read(path, k, &obj, &len, err) < 0) return err->code == ENOENT ? 0 : -1;
+    int rc = wb_module_attach_native(m, obj, len, err);
+    free(obj);
+    return rc < 0 ? -1 : 1;
+}
+
+int wb_native_compile_to_cache(wb_module *m, const char *cache_dir, int opt_level,
+                               uint64_t cpu_features, char *path_out, size_t path_size,
+                               wb_error *err) {
+    wb_native_key k;
+    char path[PATH_MAX];
+    wb_native_key_for(m, cpu_features, &k);
+    if (wb_native_cache_path(cache_dir, &k, path, sizeof path, err) < 0) return -1;
+    if (path_out) snprintf(path_out, path_size, "%s", path);
+    if (attach_cached(m, cache_dir, &k, err) == 1) return 1;
+    if (wb_module_compile(m, opt_level, k.cpu_features, err) < 0) {
+        if (err->code != ENOTSUP) {
+            wb_error mk = {0};
+            if (wb_mkdir_p(cache_dir, 0700, &mk) == 0) write_failure(path, err->msg);
+        }
+        return -1;
+    }
+    const uint8_t *obj;
+    size_t len;
+    wb_module_native_object(m, &obj, &len);
+    return wb_native_cache_write(path, &k, obj, len, err) < 0 ? -1 : 0;
+}
+
+bool wb_native_compiler_program(char *buf, size_t size) {
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return false;
+    self[n] = '\0';
+    if (wb__native_compiler_available()) return snprintf(buf, size, "%s", self) < (int)size;
+    char *slash = strrchr(self, '/');
+    if (!slash) return false;
+    *slash = '\0';
+    if (snprintf(buf, size, "%s/wasmbox-full", self) >= (int)size) return false;
+    return access(buf, X_OK) == 0;
+}
+
+/* Detached: `PROGRAM compile --quiet --cache-dir DIR [...] /proc/self/fd/N` with m's bytes in a
+ * memfd; nothing waits for it but the short-lived middle process. */
+static void compile_in_background(const wb_module *m, const wb_native_use *u) {
+    int fd = memfd_create("wasmbox-module", 0);
+    if (fd < 0) return;
+    if (write(fd, m->bytes, m->len) != (ssize_t)m->len) {
+        close(fd);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (fork() != 0) _exit(0);
+        setsid();
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        char file[64];
+        snprintf(file, sizeof file, "/proc/self/fd/%d", fd);
+        const char *argv[10];
+        int a = 0;
+        argv[a++] = "wasmbox";
+        argv[a++] = "compile";
+        argv[a++] = "--quiet";
+        argv[a++] = "--cache-dir";
+        argv[a++] = u->cache_dir;
+        if (m->cfg.interruptible) argv[a++] = "--interruptible";
+        if (m->cfg.bounds_checks) argv[a++] = "--bounds-checks";
+        argv[a++] = file;
+        argv[a] = NULL;
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        execv(u->background_compiler, (char **)argv);
+        _exit(127);
+    }
+    close(fd);
+    if (pid > 0) waitpid(pid, NULL, 0);
+}
+
+int wb_native_use_module(wb_module *m, const wb_native_use *u, wb_error *err) {
+    if (u->engine == WB_ENGINE_INTERP) return 0;
+    wb_error cache_err = {0};
+    wb_native_key k;
+    char path[PATH_MAX] = "";
+    if (u->cache_dir) {
+        wb_native_key_for(m, 0, &k);
+        int rc = attach_cached(m, u->cache_dir, &k, &cache_err);
+        if (rc == 1) return 1;
+        wb_native_key v2;
+        wb_native_key_for(m, WB_CPU_X86_64_V2 & wb_cpu_features(), &v2);
+        if (v2.cpu_features != k.cpu_features && attach_cached(m, u->cache_dir, &v2, err) == 1)
+            return 1;
+        wb_native_cache_path(u->cache_dir, &k, path, sizeof path, err);
+    }
+    char reason[WB_ERROR_MSG_MAX];
+    bool failed_before = path[0] && read_failure(path, reason, sizeof reason);
+    if (u->engine == WB_ENGINE_AUTO) {
+        /* only where a cache exists (made by `wasmbox compile` or an image's compile): a run
+         * on a store root nobody compiled for leaves nothing behind */
+        if (!failed_before && u->cache_dir && u->background_compiler &&
+            access(u->cache_dir, W_OK) == 0)
+            compile_in_background(m, u);
+        return 0;
+    }
+    /* native */
+    if (failed_before)
+        return wb_error_set(err, EINVAL, "--engine native: this module cannot be compiled: %s",
+                            reason);
+    if (!wb__native_compiler_available()) {
+        if (cache_err.msg[0] && cache_err.code != ENOENT)
+            return wb_error_set(err, EINVAL, "--engine native: %s", cache_err.msg);
+        return wb_error_set(err, ENOENT,
+                            "--engine native: no native code for this module in the cache "
+                            "(`wasmbox compile` makes it)");
+    }
+    if (u->cache_dir) {
+        if (wb_native_compile_to_cache(m, u->cache_dir, -1, 0, NULL, 0, err) < 0) {
+            wb_error_wrap(err, "--engine native");
+            return -1;
+        }
+        return 1;
+    }
+    if (wb_module_compile(m, -1, 0, err) < 0) {
+        wb_error_wrap(err, "--engine native");
+        return -1;
+    }
+    return 1;
+}

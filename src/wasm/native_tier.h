@@ -1,0 +1,57 @@
+/* wasm/native_tier.h — choosing the tier a module runs in, and the cache of native code.
+ *
+ * Native code for a module lives in a cache directory (ROOT/native under the store root) as one
+ * file per key: the module's SHA-256, WB_NATIVE_ABI_VERSION, the CPU features the code uses and
+ * the options it was compiled for (bounds-checked memories, interruptible) — native_cache.h. The
+ * static core only reads the cache; programs with the compiler (wasmbox-full, the test tools)
+ * also fill it. A module the compiler cannot take leaves a "<key>.fail" file with the reason, so
+ * that later runs neither retry nor hide why. */
+#ifndef WB_WASM_NATIVE_TIER_H
+#define WB_WASM_NATIVE_TIER_H
+
+#include <stdbool.h>
+
+#include "wasm/native_cache.h"
+#include "wasm/wasm.h"
+
+typedef enum wb_engine {
+    WB_ENGINE_AUTO =
+        0, /* native code from the cache, else the interpreter (+ background compile) */
+    WB_ENGINE_INTERP,
+    WB_ENGINE_NATIVE, /* native code, compiled now if this program can; else an error */
+} wb_engine;
+
+/* "auto", "interp", "native"; false for anything else. */
+bool wb_engine_parse(const char *s, wb_engine *out);
+const char *wb_engine_name(wb_engine e);
+
+/* The key of m's native code for these CPU features (0: this machine's). */
+void wb_native_key_for(const wb_module *m, uint64_t cpu_features, wb_native_key *k);
+
+typedef struct wb_native_use {
+    wb_engine engine;
+    const char *cache_dir; /* NULL: no cache (native then compiles in this process) */
+    /* auto, nothing cached: a program to compile m for next time, run detached as
+     * `PROGRAM compile --quiet --cache-dir DIR [--interruptible] [--bounds-checks] FILE`
+     * (m's bytes passed through a memfd); NULL: no background compile */
+    const char *background_compiler;
+} wb_native_use;
+
+/* Prepares m for u->engine: attaches cached native code (this machine's features first, then the
+ * portable x86-64-v2 build), or for WB_ENGINE_NATIVE compiles it (and caches it) when this program
+ * has the compiler. Returns 1 when m runs native code, 0 when it stays interpreted, -1 with err
+ * (WB_ENGINE_NATIVE only: nothing native could be had; the message says why). */
+int wb_native_use_module(wb_module *m, const wb_native_use *u, wb_error *err);
+
+/* Compiles m (opt_level < 0: default; cpu_features 0: this machine's) and writes it to cache_dir.
+ * 0, 1 when a valid file was there already (nothing compiled), -1 with err (a compile failure
+ * also leaves the .fail file). *path_out (if not NULL) receives the cache file's path. */
+int wb_native_compile_to_cache(wb_module *m, const char *cache_dir, int opt_level,
+                               uint64_t cpu_features, char *path_out, size_t path_size,
+                               wb_error *err);
+
+/* The program that can compile: this one if it has the compiler, else wasmbox-full beside it;
+ * false if neither. */
+bool wb_native_compiler_program(char *buf, size_t size);
+
+#endif

@@ -1,0 +1,166 @@
+;; Engine regression tests, run by wasmbox-spectest with the interpreter and with the compiler
+;; tier (tests/run-all.sh). Each case names the bug it guards against.
+
+;; A function in a table whose result the optimiser can compute: interprocedural constant
+;; propagation (or dead-argument elimination) once turned it into a void function for its direct
+;; callers, and call_indirect, which calls it with its wasm signature, read a garbage result.
+(module
+  (type $t (func (param i32) (result i32)))
+  (table 1 funcref)
+  (elem (i32.const 0) $f)
+  (memory 1)
+  (func $f (type $t) (param i32) (result i32) (local i32)
+    (loop $l
+      (i32.store8 (local.get 1) (local.get 0))
+      (local.set 1 (i32.add (local.get 1) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get 1) (i32.const 64))))
+    ;; big enough not to be inlined into its callers
+    (i32.store offset=96 (local.get 0) (i32.mul (i32.load offset=100 (local.get 0)) (local.get 0)))
+    (i32.store offset=104 (local.get 0) (i32.mul (i32.load offset=108 (local.get 0)) (local.get 0)))
+    (i32.store offset=112 (local.get 0) (i32.mul (i32.load offset=116 (local.get 0)) (local.get 0)))
+    (i32.store offset=120 (local.get 0) (i32.mul (i32.load offset=124 (local.get 0)) (local.get 0)))
+    (i32.store offset=128 (local.get 0) (i32.mul (i32.load offset=132 (local.get 0)) (local.get 0)))
+    (i32.store offset=136 (local.get 0) (i32.mul (i32.load offset=140 (local.get 0)) (local.get 0)))
+    (i32.store offset=144 (local.get 0) (i32.mul (i32.load offset=148 (local.get 0)) (local.get 0)))
+    (i32.store offset=152 (local.get 0) (i32.mul (i32.load offset=156 (local.get 0)) (local.get 0)))
+    (i32.store offset=160 (local.get 0) (i32.mul (i32.load offset=164 (local.get 0)) (local.get 0)))
+    (i32.store offset=168 (local.get 0) (i32.mul (i32.load offset=172 (local.get 0)) (local.get 0)))
+    (i32.store offset=176 (local.get 0) (i32.mul (i32.load offset=180 (local.get 0)) (local.get 0)))
+    (i32.store offset=184 (local.get 0) (i32.mul (i32.load offset=188 (local.get 0)) (local.get 0)))
+    (i32.store offset=192 (local.get 0) (i32.mul (i32.load offset=196 (local.get 0)) (local.get 0)))
+    (i32.store offset=200 (local.get 0) (i32.mul (i32.load offset=204 (local.get 0)) (local.get 0)))
+    (i32.store offset=208 (local.get 0) (i32.mul (i32.load offset=212 (local.get 0)) (local.get 0)))
+    (i32.store offset=216 (local.get 0) (i32.mul (i32.load offset=220 (local.get 0)) (local.get 0)))
+    (i32.store offset=224 (local.get 0) (i32.mul (i32.load offset=228 (local.get 0)) (local.get 0)))
+    (i32.store offset=232 (local.get 0) (i32.mul (i32.load offset=236 (local.get 0)) (local.get 0)))
+    (i32.store offset=240 (local.get 0) (i32.mul (i32.load offset=244 (local.get 0)) (local.get 0)))
+    (i32.store offset=248 (local.get 0) (i32.mul (i32.load offset=252 (local.get 0)) (local.get 0)))
+    (i32.store offset=256 (local.get 0) (i32.mul (i32.load offset=260 (local.get 0)) (local.get 0)))
+    (i32.store offset=264 (local.get 0) (i32.mul (i32.load offset=268 (local.get 0)) (local.get 0)))
+    (i32.store offset=272 (local.get 0) (i32.mul (i32.load offset=276 (local.get 0)) (local.get 0)))
+    (i32.store offset=280 (local.get 0) (i32.mul (i32.load offset=284 (local.get 0)) (local.get 0)))
+    (i32.store offset=288 (local.get 0) (i32.mul (i32.load offset=292 (local.get 0)) (local.get 0)))
+    (i32.store offset=296 (local.get 0) (i32.mul (i32.load offset=300 (local.get 0)) (local.get 0)))
+    (i32.store offset=304 (local.get 0) (i32.mul (i32.load offset=308 (local.get 0)) (local.get 0)))
+    (i32.store offset=312 (local.get 0) (i32.mul (i32.load offset=316 (local.get 0)) (local.get 0)))
+    (i32.store offset=320 (local.get 0) (i32.mul (i32.load offset=324 (local.get 0)) (local.get 0)))
+    (i32.store offset=328 (local.get 0) (i32.mul (i32.load offset=332 (local.get 0)) (local.get 0)))
+    (i32.store offset=336 (local.get 0) (i32.mul (i32.load offset=340 (local.get 0)) (local.get 0)))
+    (i32.store offset=344 (local.get 0) (i32.mul (i32.load offset=348 (local.get 0)) (local.get 0)))
+    (i32.store offset=352 (local.get 0) (i32.mul (i32.load offset=356 (local.get 0)) (local.get 0)))
+    (i32.store offset=360 (local.get 0) (i32.mul (i32.load offset=364 (local.get 0)) (local.get 0)))
+    (i32.store offset=368 (local.get 0) (i32.mul (i32.load offset=372 (local.get 0)) (local.get 0)))
+    (i32.store offset=376 (local.get 0) (i32.mul (i32.load offset=380 (local.get 0)) (local.get 0)))
+    (i32.store offset=384 (local.get 0) (i32.mul (i32.load offset=388 (local.get 0)) (local.get 0)))
+    (i32.store offset=392 (local.get 0) (i32.mul (i32.load offset=396 (local.get 0)) (local.get 0)))
+    (i32.store offset=400 (local.get 0) (i32.mul (i32.load offset=404 (local.get 0)) (local.get 0)))
+    (i32.store offset=408 (local.get 0) (i32.mul (i32.load offset=412 (local.get 0)) (local.get 0)))
+    (i32.store offset=416 (local.get 0) (i32.mul (i32.load offset=420 (local.get 0)) (local.get 0)))
+    (i32.store offset=424 (local.get 0) (i32.mul (i32.load offset=428 (local.get 0)) (local.get 0)))
+    (i32.store offset=432 (local.get 0) (i32.mul (i32.load offset=436 (local.get 0)) (local.get 0)))
+    (i32.store offset=440 (local.get 0) (i32.mul (i32.load offset=444 (local.get 0)) (local.get 0)))
+    (i32.store offset=448 (local.get 0) (i32.mul (i32.load offset=452 (local.get 0)) (local.get 0)))
+    (i32.store offset=456 (local.get 0) (i32.mul (i32.load offset=460 (local.get 0)) (local.get 0)))
+    (i32.store offset=464 (local.get 0) (i32.mul (i32.load offset=468 (local.get 0)) (local.get 0)))
+    (i32.store offset=472 (local.get 0) (i32.mul (i32.load offset=476 (local.get 0)) (local.get 0)))
+    (i32.store8 offset=100 (i32.const 0) (i32.const 1))
+    (i32.and (i32.load8_u offset=100 (i32.const 0)) (i32.const 1)))
+  (func (export "direct") (param i32) (drop (call $f (local.get 0))))
+  (func (export "direct2") (param i32) (drop (call $f (i32.add (local.get 0) (i32.const 1)))))
+  (func (export "indirect") (param i32) (result i32)
+    (call_indirect (type $t) (local.get 0) (i32.const 0)))
+  (func (export "stored") (result i32) (i32.load8_u (i32.const 63))))
+(assert_return (invoke "direct" (i32.const 5)))
+(assert_return (invoke "direct2" (i32.const 5)))
+(assert_return (invoke "stored") (i32.const 6))
+(assert_return (invoke "indirect" (i32.const 7)) (i32.const 1))
+(assert_return (invoke "stored") (i32.const 7))
+
+;; Multiple results through call_indirect (the direct path compares type ids).
+(module
+  (type $two (func (param i64) (result i64 i32)))
+  (table 2 funcref)
+  (elem (i32.const 0) $split $other)
+  (func $split (type $two) (param i64) (result i64 i32)
+    (local.get 0) (i32.wrap_i64 (i64.shr_u (local.get 0) (i64.const 32))))
+  (func $other (param i32) (result i32) (local.get 0))
+  (func (export "call") (param i32 i64) (result i64 i32)
+    (call_indirect (type $two) (local.get 1) (local.get 0)))
+  (func (export "call_low") (param i32 i64) (result i32)
+    (call_indirect (type $two) (local.get 1) (local.get 0))
+    (drop (local.get 1))
+    (return)))
+(assert_return (invoke "call" (i32.const 0) (i64.const 0x0000000500000009))
+  (i64.const 0x0000000500000009) (i32.const 5))
+(assert_trap (invoke "call_low" (i32.const 1) (i64.const 1)) "indirect call type mismatch")
+(assert_trap (invoke "call_low" (i32.const 2) (i64.const 1)) "undefined element")
+
+;; A function of another instance through a shared table: it must run with its own instance's
+;; memory and globals, not the caller's.
+(module $owner
+  (memory 1)
+  (global $g (mut i32) (i32.const 40))
+  (table (export "tab") 2 funcref)
+  (elem (i32.const 0) $peek)
+  (func $peek (result i32)
+    (global.set $g (i32.add (global.get $g) (i32.const 2)))
+    (i32.add (global.get $g) (i32.load8_u (i32.const 3))))
+  (data (i32.const 3) "\01"))
+(register "owner" $owner)
+(module
+  (import "owner" "tab" (table 2 funcref))
+  (memory 1)
+  (data (i32.const 3) "\63")
+  (func (export "peek") (result i32) (call_indirect (result i32) (i32.const 0))))
+(assert_return (invoke "peek") (i32.const 43))
+(assert_return (invoke "peek") (i32.const 45))
+
+;; memory.grow inside a callee: the caller's view of the memory's size must follow.
+(module
+  (memory 1)
+  (func $grow (drop (memory.grow (i32.const 1))))
+  (func (export "grow_then_store") (result i32)
+    (call $grow)
+    (i32.store (i32.const 70000) (i32.const 77))
+    (i32.add (i32.load (i32.const 70000)) (memory.size))))
+(assert_return (invoke "grow_then_store") (i32.const 79))
+
+;; Recursion in tail position must not become a loop: it exhausts the stack and traps.
+(module
+  (func $down (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0))
+      (then (i32.const 0))
+      (else (call $down (i32.sub (local.get 0) (i32.const 1))))))
+  (func $forever (param i32) (result i32) (call $forever (local.get 0)))
+  (func (export "down") (param i32) (result i32) (call $down (local.get 0)))
+  (func (export "forever") (result i32) (call $forever (i32.const 1))))
+(assert_return (invoke "down" (i32.const 10000)) (i32.const 0))
+(assert_exhaustion (invoke "forever") "call stack exhausted")
+
+;; The same through a table: a call in tail position must not become a jump (sibling call).
+(module
+  (type $t (func (param i32) (result i32)))
+  (table 1 funcref)
+  (elem (i32.const 0) $spin)
+  (func $spin (type $t) (param i32) (result i32)
+    (call_indirect (type $t) (local.get 0) (i32.const 0)))
+  (func (export "spin") (result i32) (call $spin (i32.const 3))))
+(assert_exhaustion (invoke "spin") "call stack exhausted")
+
+;; An out-of-bounds load whose value is dropped, also through arithmetic, still traps.
+(module
+  (memory 1)
+  (func (export "dropped") (param i32)
+    (drop (i32.add (i32.load (local.get 0)) (i32.const 1)))))
+(assert_return (invoke "dropped" (i32.const 0)))
+(assert_trap (invoke "dropped" (i32.const 65535)) "out of bounds memory access")
+
+;; Signalling NaNs: x - 0, x * 1, x / 1 and demote(promote(x)) must quiet them.
+(module
+  (func (export "sub0") (param f32) (result f32) (f32.sub (local.get 0) (f32.const 0)))
+  (func (export "mul1") (param f64) (result f64) (f64.mul (local.get 0) (f64.const 1)))
+  (func (export "round_trip") (param f32) (result f32)
+    (f32.demote_f64 (f64.promote_f32 (local.get 0)))))
+(assert_return (invoke "sub0" (f32.const nan:0x200000)) (f32.const nan:arithmetic))
+(assert_return (invoke "mul1" (f64.const nan:0x4000000000000)) (f64.const nan:arithmetic))
+(assert_return (invoke "round_trip" (f32.const nan:0x200000)) (f32.const nan:arithmetic))
