@@ -514,15 +514,24 @@ L_REF_FUNC:
         if (cond) JUMP(k);                                                                         \
     } while (0)
 #define WB_FIRST_BR64_Z           WB_BRANCH_BODY(!SLOT(0).u64, 1), 4
+#define WB_FIRST_BR_AND_NZ        WB_BRANCH_BODY(SLOT(0).u32 &U(1), 2), 5
 #define WB_FIRST_BR_AND_Z         WB_BRANCH_BODY(!(SLOT(0).u32 & U(1)), 2), 5
+#define WB_FIRST_BR_EQ            WB_BRANCH_BODY(WB_CMP32_u(SLOT(0), ==, SLOT(1).u32), 2), 5
+#define WB_FIRST_BR_EQ_I          WB_BRANCH_BODY(WB_CMP32_u(SLOT(0), ==, U(1)), 2), 5
 #define WB_FIRST_BR_GE_S_I        WB_BRANCH_BODY(WB_CMP32_s(SLOT(0), >=, U(1)), 2), 5
 #define WB_FIRST_BR_GE_U          WB_BRANCH_BODY(WB_CMP32_u(SLOT(0), >=, SLOT(1).u32), 2), 5
+#define WB_FIRST_BR_GT_S          WB_BRANCH_BODY(WB_CMP32_s(SLOT(0), >, SLOT(1).u32), 2), 5
 #define WB_FIRST_BR_LE_U          WB_BRANCH_BODY(WB_CMP32_u(SLOT(0), <=, SLOT(1).u32), 2), 5
+#define WB_FIRST_BR_LT_S          WB_BRANCH_BODY(WB_CMP32_s(SLOT(0), <, SLOT(1).u32), 2), 5
+#define WB_FIRST_BR_LT_S_I        WB_BRANCH_BODY(WB_CMP32_s(SLOT(0), <, U(1)), 2), 5
 #define WB_FIRST_BR_LT_U          WB_BRANCH_BODY(WB_CMP32_u(SLOT(0), <, SLOT(1).u32), 2), 5
+#define WB_FIRST_BR_LT_U_I        WB_BRANCH_BODY(WB_CMP32_u(SLOT(0), <, U(1)), 2), 5
 #define WB_FIRST_BR_NE            WB_BRANCH_BODY(WB_CMP32_u(SLOT(0), !=, SLOT(1).u32), 2), 5
+#define WB_FIRST_BR_NE_I          WB_BRANCH_BODY(WB_CMP32_u(SLOT(0), !=, U(1)), 2), 5
 #define WB_FIRST_BR_NZ            WB_BRANCH_BODY(SLOT(0).u32, 1), 4
 #define WB_FIRST_BR_Z             WB_BRANCH_BODY(!SLOT(0).u32, 1), 4
 #define WB_FIRST_CONST32          D.u64 = U(1), 4
+#define WB_FIRST_CONST64          D.u64 = (uint64_t)U(1) | ((uint64_t)U(2) << 32), 5
 #define WB_FIRST_COPY             D = A, 4
 #define WB_FIRST_COPY_PAIR        (fp[U(0)] = fp[U(1)], fp[U(2)] = fp[U(3)]), 6
 #define WB_FIRST_F64_ADD          WB_OP_F64_ADD(D, A, B), 5
@@ -530,6 +539,7 @@ L_REF_FUNC:
 #define WB_FIRST_F64_LOAD_A       WB_LOAD_A_BODY(F64_LOAD, 8), 6
 #define WB_FIRST_F64_MUL          WB_OP_F64_MUL(D, A, B), 5
 #define WB_FIRST_F64_STORE        WB_STORE_BODY(F64_STORE, 8), 5
+#define WB_FIRST_F64_SUB          WB_OP_F64_SUB(D, A, B), 5
 #define WB_FIRST_GLOBAL_GET       D = inst->globals[U(1)]->val[0], 4
 #define WB_FIRST_I32_ADD          WB_OP_I32_ADD(D, A, B.u32), 5
 #define WB_FIRST_I32_ADD_I        WB_IMM_BODY(I32_ADD), 5
@@ -539,30 +549,48 @@ L_REF_FUNC:
 #define WB_FIRST_I32_AND_SHL_I    D.u64 = (uint32_t)((A.u32 & U(2)) << (U(3) & 31)), 6
 #define WB_FIRST_I32_CTZ          WB_OP_I32_CTZ(D, A), 4
 #define WB_FIRST_I32_EQZ          WB_OP_I32_EQZ(D, A), 4
+#define WB_FIRST_I32_GT_S         WB_OP_I32_GT_S(D, A, B.u32), 5
 #define WB_FIRST_I32_GT_U         WB_OP_I32_GT_U(D, A, B.u32), 5
 #define WB_FIRST_I32_LOAD         WB_LOAD_BODY(I32_LOAD, 4), 5
+#define WB_FIRST_I32_LOAD16_U     WB_LOAD_BODY(I32_LOAD16_U, 2), 5
+#define WB_FIRST_I32_LOAD16_U_A   WB_LOAD_A_BODY(I32_LOAD16_U, 2), 6
+#define WB_FIRST_I32_LOAD8_S      WB_LOAD_BODY(I32_LOAD8_S, 1), 5
 #define WB_FIRST_I32_LOAD8_U      WB_LOAD_BODY(I32_LOAD8_U, 1), 5
 #define WB_FIRST_I32_LOAD8_U_A    WB_LOAD_A_BODY(I32_LOAD8_U, 1), 6
 #define WB_FIRST_I32_LOAD8_U_X    WB_LOAD_X_BODY(I32_LOAD8_U, 1), 6
 #define WB_FIRST_I32_LOAD_A       WB_LOAD_A_BODY(I32_LOAD, 4), 6
 #define WB_FIRST_I32_LOAD_X       WB_LOAD_X_BODY(I32_LOAD, 4), 6
+#define WB_FIRST_I32_LT_S         WB_OP_I32_LT_S(D, A, B.u32), 5
 #define WB_FIRST_I32_LT_U_I       WB_IMM_BODY(I32_LT_U), 5
 #define WB_FIRST_I32_MUL_I        WB_IMM_BODY(I32_MUL), 5
+#define WB_FIRST_I32_NE           WB_OP_I32_NE(D, A, B.u32), 5
 #define WB_FIRST_I32_OR           WB_OP_I32_OR(D, A, B.u32), 5
+#define WB_FIRST_I32_OR_I         WB_IMM_BODY(I32_OR), 5
 #define WB_FIRST_I32_ROTL_I       WB_IMM_BODY(I32_ROTL), 5
+#define WB_FIRST_I32_SHL          WB_OP_I32_SHL(D, A, B.u32), 5
 #define WB_FIRST_I32_SHL_I        WB_IMM_BODY(I32_SHL), 5
+#define WB_FIRST_I32_SHR_S_I      WB_IMM_BODY(I32_SHR_S), 5
 #define WB_FIRST_I32_SHR_U_AND_I  D.u64 = (A.u32 >> (U(2) & 31)) & U(3), 6
 #define WB_FIRST_I32_SHR_U_I      WB_IMM_BODY(I32_SHR_U), 5
 #define WB_FIRST_I32_STORE        WB_STORE_BODY(I32_STORE, 4), 5
 #define WB_FIRST_I32_STORE8       WB_STORE_BODY(I32_STORE8, 1), 5
 #define WB_FIRST_I32_STORE8_A     WB_STORE_A_BODY(I32_STORE8, 1), 6
+#define WB_FIRST_I32_STORE_A      WB_STORE_A_BODY(I32_STORE, 4), 6
 #define WB_FIRST_I32_SUB          WB_OP_I32_SUB(D, A, B.u32), 5
+#define WB_FIRST_I32_WRAP_I64     WB_OP_I32_WRAP_I64(D, A), 4
 #define WB_FIRST_I32_XOR          WB_OP_I32_XOR(D, A, B.u32), 5
+#define WB_FIRST_I32_XOR_I        WB_IMM_BODY(I32_XOR), 5
 #define WB_FIRST_I64_ADD          WB_OP_I64_ADD(D, A, B.u64), 5
 #define WB_FIRST_I64_ADD_I        WB_IMM_BODY(I64_ADD), 5
 #define WB_FIRST_I64_AND          WB_OP_I64_AND(D, A, B.u64), 5
+#define WB_FIRST_I64_EQ           WB_OP_I64_EQ(D, A, B.u64), 5
 #define WB_FIRST_I64_EXTEND_I32_S WB_OP_I64_EXTEND_I32_S(D, A), 4
+#define WB_FIRST_I64_EXTEND_I32_U WB_OP_I64_EXTEND_I32_U(D, A), 4
 #define WB_FIRST_I64_LOAD         WB_LOAD_BODY(I64_LOAD, 8), 5
+#define WB_FIRST_I64_LOAD_A       WB_LOAD_A_BODY(I64_LOAD, 8), 6
+#define WB_FIRST_I64_MUL          WB_OP_I64_MUL(D, A, B.u64), 5
+#define WB_FIRST_I64_STORE        WB_STORE_BODY(I64_STORE, 8), 5
+#define WB_FIRST_I64_STORE_A      WB_STORE_A_BODY(I64_STORE, 8), 6
 #define WB_FIRST_SELECT           D = SLOT(3).i32 ? A : B, 6
 #define WB_PAIR_RUN(body, len)                                                                     \
     body;                                                                                          \

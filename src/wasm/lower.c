@@ -20,7 +20,8 @@
 #include "wasm/reader.h"
 #include "wasm/runtime.h"
 
-#define NONE UINT32_MAX
+#define NONE       UINT32_MAX
+#define PAIR_SLOTS 1024 /* the hash table of WB_PAIR_OPS */
 
 enum vkind { V_TEMP, V_LOCAL, V_CONST };
 
@@ -99,6 +100,8 @@ typedef struct lowerer {
         uint32_t start, iop;
     } * emitted;
     uint32_t nemitted, emitted_cap;
+    bool pairs_ready; /* pair_keys/pair_iops filled (pair_table_init) */
+    uint32_t pair_keys[PAIR_SLOTS], pair_iops[PAIR_SLOTS];
     uint32_t barrier; /* code position of the last bound label */
 
     wb_error *err;
@@ -916,22 +919,53 @@ static void rewrite_handler(lowerer *L, uint32_t at, uint32_t iop) {
         }
 }
 
-/* The instruction running `a` then `b` (WB_PAIR_OPS), or NONE. */
-static uint32_t pair_iop(uint32_t a, uint32_t b) {
-#define PAIR(A, B)                                                                                 \
-    if (a == WB_IOP_##A && b == WB_IOP_##B) return WB_IOP_##A##_THEN_##B;
-    WB_PAIR_OPS(PAIR)
+/* WB_PAIR_OPS as a hash table: (first << 16 | second) → the pair's instruction (no pair starts
+ * with HALT, instruction 0, so key 0 marks a free slot). */
+#define PAIR_KEY(a, b) ((a) << 16 | (b))
+_Static_assert(WB_IOP_COUNT < 1u << 16, "pair keys hold two instructions");
+
+static uint32_t pair_hash(uint32_t key) {
+    return (key * 2654435761u) >> 22;
+}
+
+static void pair_table_init(lowerer *L) {
+    static const uint32_t pairs[][3] = {
+#define PAIR(A, B) {WB_IOP_##A, WB_IOP_##B, WB_IOP_##A##_THEN_##B},
+        WB_PAIR_OPS(PAIR)
 #undef PAIR
+    };
+    _Static_assert(sizeof pairs / sizeof *pairs < PAIR_SLOTS / 2, "the pair table stays sparse");
+    for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
+        uint32_t key = PAIR_KEY(pairs[i][0], pairs[i][1]), h = pair_hash(key);
+        while (L->pair_keys[h]) h = (h + 1) % PAIR_SLOTS;
+        L->pair_keys[h] = key;
+        L->pair_iops[h] = pairs[i][2];
+    }
+    L->pairs_ready = true;
+}
+
+/* The instruction running `a` then `b` (WB_PAIR_OPS), or NONE. */
+static uint32_t pair_iop(const lowerer *L, uint32_t a, uint32_t b) {
+    uint32_t key = PAIR_KEY(a, b);
+    for (uint32_t h = pair_hash(key); L->pair_keys[h]; h = (h + 1) % PAIR_SLOTS)
+        if (L->pair_keys[h] == key) return L->pair_iops[h];
     return NONE;
 }
 
 /* The function is complete: where an instruction of a frequent pair is followed by the other,
  * the first's handler becomes the pair's, which runs both with one dispatch. The second keeps
- * its own handler for branches that land on it, so no offset changes. */
+ * its own handler for branches that land on it, so no offset changes. From the end backwards,
+ * so that the second may itself have become a pair (a chain of three, where WB_PAIR_OPS lists
+ * the first with that pair). */
 static void pair_instructions(lowerer *L) {
-    for (uint32_t i = 0; i + 1 < L->nemitted; i++) {
+    if (!L->pairs_ready) pair_table_init(L);
+    if (L->nemitted < 2) return;
+    uint32_t next_final = L->emitted[L->nemitted - 1].iop; /* what the next one has become */
+    for (uint32_t i = L->nemitted - 1; i-- > 0;) {
         const struct emitted *e = &L->emitted[i];
-        uint32_t p = pair_iop(e->iop, e[1].iop);
+        uint32_t p = pair_iop(L, e->iop, next_final);
+        if (p == NONE) p = pair_iop(L, e->iop, e[1].iop);
+        next_final = p == NONE ? e->iop : p;
         if (p == NONE) continue;
         uint64_t h = (uint64_t)(uintptr_t)L->labels[p];
         L->code[e->start] = (uint32_t)h;
