@@ -47,7 +47,7 @@ cd "$root"
 programs=(
 	"sqlite 100000 npm:better-sqlite3@12.11.1 better-sqlite3-12.11.1/package/deps/sqlite3"
 	"lua 2 deb:lua5.4=5.4.4-3+deb12u1 lua-5.4.4"
-	"zstd 1 deb:libzstd=1.5.4+dfsg2-5 zstd-1.5.4"
+	"zstd 2 deb:libzstd=1.5.4+dfsg2-5 zstd-1.5.4"
 	"bzip2 2 deb:bzip2=1.0.8-5 bzip2-1.0.8"
 )
 
