@@ -1,7 +1,8 @@
 # fuzz/fuzz.mk — libFuzzer targets, built with clang into build-fuzz/ (its own object dir).
 #   make fuzz                                  build build-fuzz/fuzz_module, fuzz_dockerfile, fuzz_tar,
 #                                              fuzz_dns, fuzz_compose_interp, fuzz_compose_yaml,
-#                                              fuzz_compose_load, fuzz_shim_pb, fuzz_native_obj
+#                                              fuzz_compose_load, fuzz_shim_pb, fuzz_native_obj,
+#                                              fuzz_native_diff (interpreter vs compiler tier)
 #   make -f fuzz/fuzz.mk run FUZZ_TIME=60      run it for a while on a scratch corpus + fuzz/seeds
 #                                              (FUZZ_ARGS='-jobs=2' etc. for more libFuzzer flags)
 #   make -f fuzz/fuzz.mk seeds                 regenerate fuzz/seeds from the spec suite (wast2json)
@@ -33,6 +34,7 @@ FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_compose_yaml
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_compose_load
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_shim_pb
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_native_obj
+FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_native_diff
 
 .PHONY: all run seeds
 .SECONDARY:
@@ -48,6 +50,11 @@ $(FUZZ_BUILD)/obj/src/wasm/interp_%.o: FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer-n
     -D_GNU_SOURCE -Isrc $(FUZZ_WARN) -MMD -MP
 
 $(FUZZ_BUILD)/obj/src/compiler/%.o: FUZZ_CFLAGS += -I/usr/lib/llvm-14/include
+
+# the differential fuzzer of the compiler tier: fuzz_module's harness, interpreter vs native code
+$(FUZZ_BUILD)/obj/fuzz/fuzz_native_diff.o: fuzz/fuzz_module.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DFUZZ_NATIVE -c -o $@ $<
 
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -88,6 +95,10 @@ run: $(FUZZ_TARGETS)
 	$(FUZZ_BUILD)/fuzz_native_obj -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 \
 	    -rss_limit_mb=2560 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_native_obj \
 	    fuzz/seeds-native-obj
+	@mkdir -p $(FUZZ_BUILD)/corpus/fuzz_native_diff
+	$(FUZZ_BUILD)/fuzz_native_diff -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	    -dict=fuzz/wasm.dict -max_len=65536 -timeout=60 -rss_limit_mb=4096 \
+	    -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_native_diff fuzz/seeds
 
 seeds:
 	SHARED=$(SHARED) bash fuzz/make-seeds.sh

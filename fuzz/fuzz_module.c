@@ -6,7 +6,14 @@
  * either interpreter into a finding even when nothing crashes.
  *
  * Build and run: make fuzz; build-fuzz/fuzz_module -max_total_time=60 CORPUS fuzz/seeds
- * (see fuzz/fuzz.mk). FUZZ_MODULE_NO_DIFF=1 in the environment skips the comparison. */
+ * (see fuzz/fuzz.mk). FUZZ_MODULE_NO_DIFF=1 in the environment skips the comparison.
+ *
+ * Built with -DFUZZ_NATIVE (build-fuzz/fuzz_native_diff), the two runs are the interpreter and
+ * the compiler tier instead (both with guarded memories): the differential fuzzer of native
+ * code. Runs that cannot be compared are skipped: a module the compiler refuses (SIMD, for
+ * now), a call that ran out of fuel or stack (the tiers count neither the same way), and an
+ * out-of-bounds load whose value is never used, which the interpreter traps on and optimised
+ * code may have removed (docs/native.md). NaN results are compared as NaNs, not bit for bit. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +25,11 @@
 #define MAX_CALLS 1000 /* exports called per run (a module may export one function many times) */
 
 /* What one run observed, folded into a hash so the two runs can be compared cheaply. */
+#define MAX_TRACKED 64 /* calls whose trap kinds are kept one by one (FUZZ_NATIVE) */
+
 typedef struct outcome {
+    bool incomparable; /* FUZZ_NATIVE: see the top */
+    uint8_t traps[MAX_TRACKED];
     int module_rc;     /* wb_module_new */
     int instance_rc;   /* instantiation (incl. start), or 1 if not attempted */
     int instance_code; /* err.code when instantiation failed */
@@ -39,6 +50,24 @@ static void mix_bytes(outcome *o, const uint8_t *p, size_t n) {
         o->hash ^= p[i];
         o->hash *= 0x100000001b3ull;
     }
+}
+
+/* A v128 result, with lanes that read as NaNs (as f64, then as f32) made one NaN: the tiers may
+ * differ in NaN payloads, as the spec allows. */
+static void mix_v128(outcome *o, const uint8_t *bytes) {
+    uint64_t h[2];
+    memcpy(h, bytes, 16);
+    for (int i = 0; i < 2; i++) {
+        if ((h[i] & 0x7fffffffffffffffull) > 0x7ff0000000000000ull) h[i] = 0x7ff8000000000000ull;
+        for (int j = 0; j < 2; j++) {
+            uint32_t lane = (uint32_t)(h[i] >> (32 * j));
+            if ((lane & 0x7fffffffu) > 0x7f800000u) {
+                h[i] &= ~((uint64_t)0xffffffffu << (32 * j));
+                h[i] |= (uint64_t)0x7fc00000u << (32 * j);
+            }
+        }
+    }
+    mix_bytes(o, (const uint8_t *)h, 16);
 }
 
 /* The stand-in for an imported function: results are zeros. env holds the result slot count. */
@@ -137,17 +166,29 @@ static void call_export(wb_store *s, wb_func *f, bool ones, outcome *o) {
     wb_error err;
     wb_store_set_fuel(s, FUEL);
     int rc = wb_func_call(s, f, args, ft->nparams, results, ft->nresults, &err);
-    o->calls++;
     mix(o, (uint64_t)rc);
+    wb_trap_kind kind = rc < 0 ? wb_store_last_trap(s)->kind : WB_TRAP_NONE;
+    if (o->calls < MAX_TRACKED) o->traps[o->calls] = (uint8_t)kind;
+    o->calls++;
+    if (kind == WB_TRAP_OUT_OF_FUEL || kind == WB_TRAP_STACK_EXHAUSTED ||
+        kind == WB_TRAP_INTERRUPTED)
+        o->incomparable = true;
     if (rc < 0) {
-        mix(o, (uint64_t)wb_store_last_trap(s)->kind);
+        mix(o, (uint64_t)kind);
     } else {
         for (uint32_t k = 0; k < ft->nresults; k++) {
             mix(o, results[k].type);
             if (results[k].type == WB_FUNCREF || results[k].type == WB_EXTERNREF)
                 mix(o, results[k].of.ref != NULL);
+            else if (results[k].type == WB_F32 && (results[k].of.f32 & 0x7fffffffu) > 0x7f800000u)
+                mix(o, 0x7fc00000u); /* any NaN */
+            else if (results[k].type == WB_F64 &&
+                     (results[k].of.f64 & 0x7fffffffffffffffull) > 0x7ff0000000000000ull)
+                mix(o, 0x7ff8000000000000ull);
+            else if (results[k].type == WB_V128)
+                mix_v128(o, results[k].of.v128);
             else
-                mix_bytes(o, results[k].of.v128, results[k].type == WB_V128 ? 16 : 8);
+                mix_bytes(o, results[k].of.v128, 8);
         }
     }
     free(args);
@@ -189,7 +230,7 @@ static void observe_state(wb_instance *inst, const wb_module *m, outcome *o) {
     }
 }
 
-static void run(const uint8_t *data, size_t size, bool bounds_checks, outcome *o) {
+static void run(const uint8_t *data, size_t size, bool bounds_checks, bool native, outcome *o) {
     /* the guarded run lowers every function at load, the checked one each at its first call:
      * the lowering of code never called is fuzzed too, and the two ways are compared */
     wb_config cfg = {
@@ -203,6 +244,11 @@ static void run(const uint8_t *data, size_t size, bool bounds_checks, outcome *o
     o->module_rc = wb_module_new(&cfg, data, size, &m, &err);
     if (o->module_rc < 0) {
         if (err.code != WB_EMALFORMED && err.code != WB_EINVALID) __builtin_trap();
+        return;
+    }
+    if (native && wb_module_compile(m, -1, 0, &err) < 0) {
+        o->incomparable = true; /* e.g. SIMD, not compiled yet */
+        wb_module_free(m);
         return;
     }
     wb_store *s = wb_store_new(&lim, &err);
@@ -226,16 +272,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     bool diff = getenv("FUZZ_MODULE_NO_DIFF") == NULL;
     outcome guarded, checked;
-    run(data, size, false, &guarded);
-    run(data, size, true, &checked);
+#ifdef FUZZ_NATIVE
+    run(data, size, false, false, &guarded);
+    run(data, size, false, true, &checked);
+    if (guarded.incomparable || checked.incomparable) return 0;
+    for (uint32_t i = 0; i < guarded.calls && i < MAX_TRACKED; i++)
+        if (guarded.traps[i] == WB_TRAP_MEMORY_OOB && checked.traps[i] == WB_TRAP_NONE) return 0;
+    const char *what = "interpreted and compiled";
+#else
+    run(data, size, false, false, &guarded);
+    run(data, size, true, false, &checked);
+    const char *what = "guarded and bounds-checked";
+#endif
     if (diff &&
         (guarded.module_rc != checked.module_rc || guarded.instance_rc != checked.instance_rc ||
          guarded.instance_code != checked.instance_code || guarded.calls != checked.calls ||
          guarded.hash != checked.hash)) {
         fprintf(stderr,
-                "fuzz_module: guarded and bounds-checked runs disagree: module %d/%d, instance "
+                "fuzz_module: %s runs disagree: module %d/%d, instance "
                 "%d/%d (code %d/%d), calls %u/%u, hash %016llx/%016llx\n",
-                guarded.module_rc, checked.module_rc, guarded.instance_rc, checked.instance_rc,
+                what, guarded.module_rc, checked.module_rc, guarded.instance_rc, checked.instance_rc,
                 guarded.instance_code, checked.instance_code, guarded.calls, checked.calls,
                 (unsigned long long)guarded.hash, (unsigned long long)checked.hash);
         __builtin_trap();

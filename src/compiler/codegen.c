@@ -427,7 +427,9 @@ static void push_slot_results(cg_func *F, const wb_functype *ft) {
     uint32_t slot = 0;
     for (uint32_t i = 0; i < ft->nresults; i++) {
         uint8_t t = ft->types[ft->nparams + i];
-        cg_push(F, cg_load_at(F, cg_type(M, t), F->slots, slot * 8, false));
+        LLVMValueRef v = cg_load_at(F, cg_type(M, t), F->slots, slot * 8, false);
+        M->A->SetAlignment(v, 8); /* slots are 8-byte aligned, v128s too */
+        cg_push(F, v);
         slot += wb__type_slots(t);
     }
 }
@@ -448,7 +450,7 @@ static LLVMValueRef call_native(cg_func *F, uint32_t type_index, LLVMValueRef fn
     const wb_llvm *A = M->A;
     LLVMValueRef av[nargs + 1];
     av[0] = vmctx;
-    memcpy(av + 1, args, nargs * sizeof *args);
+    if (nargs) memcpy(av + 1, args, nargs * sizeof *args);
     LLVMValueRef call = A->BuildCall2(M->b, M->fn_types[type_index], fn, av, nargs + 1, "");
     A->SetInstructionCallConv(call, LLVMFastCallConv);
     /* an empty asm with side effects after each call keeps the optimiser from turning calls in
@@ -883,6 +885,8 @@ static int build_function(cg_module *M, uint32_t di, wb_error *err) {
     F->fn = M->fns[di];
     F->vmctx = A->GetParam(F->fn, 0);
     F->entry = A->AppendBasicBlockInContext(M->ctx, F->fn, "entry");
+    F->stack_cap = 64; /* never NULL: F->stack + F->sp is formed even when nothing was pushed */
+    F->stack = wb_calloc(F->stack_cap, sizeof *F->stack);
     A->PositionBuilderAtEnd(M->b, F->entry);
 
     wb_reader r = {.p = d->body, .end = d->body + d->body_len, .base = m->bytes};
@@ -956,6 +960,7 @@ static void build_trampoline(cg_module *M, uint32_t di) {
     uint32_t slot = 0;
     for (uint32_t i = 0; i < ft->nparams; i++) {
         args[i] = cg_load_at(&F0, cg_type(M, ft->types[i]), fp, slot * 8, false);
+        A->SetAlignment(args[i], 8); /* slots are 8-byte aligned, v128s too */
         slot += wb__type_slots(ft->types[i]);
     }
     LLVMValueRef r = call_native(&F0, ti, M->fns[di], F0.vmctx, args, ft->nparams);
@@ -966,7 +971,7 @@ static void build_trampoline(cg_module *M, uint32_t di) {
         if (t == WB_I32) v = A->BuildZExt(M->b, v, M->t_i64, "");
         LLVMValueRef p =
             A->BuildBitCast(M->b, cg_gep(&F0, fp, slot * 8), A->PointerType(A->TypeOf(v), 0), "");
-        A->BuildStore(M->b, v, p);
+        A->SetAlignment(A->BuildStore(M->b, v, p), 8);
         slot += wb__type_slots(t);
     }
     A->BuildRetVoid(M->b);
