@@ -79,7 +79,7 @@ SPEC_NONSIMD := $(foreach n,$(filter-out simd_%,$(SPEC_NAMES)),$(BUILD)/spec/$(n
 WAST_NAMES := $(notdir $(basename $(wildcard tests/wast/*.wast)))
 WAST_JSONS := $(foreach n,$(WAST_NAMES),$(BUILD)/wast/$(n)/$(n).json)
 
-.PHONY: install all check spec spec-nonsimd bench bench-realworld bench-http examples-http examples-microservice fuzz clean format
+.PHONY: install all check wast-jsons spec spec-nonsimd bench bench-realworld bench-http examples-http examples-microservice fuzz clean format
 all: $(BUILD)/wasmbox $(BUILD)/wasmbox-full $(BUILD)/wasmbox-spectest $(BUILD)/unit-tests $(EXAMPLES) examples-http \
      examples-microservice
 
@@ -199,6 +199,8 @@ install: $(BUILD)/wasmbox $(BUILD)/wasmbox-full
 $(BUILD)/spec/%.json: $(SHARED)/testsuite/wasm-spec/wast/$$(notdir $$*).wast
 	@mkdir -p $(dir $@)
 	@wast2json -o $@ $<
+
+wast-jsons: $(WAST_JSONS)
 
 $(BUILD)/wast/%.json: tests/wast/$$(notdir $$*).wast
 	@mkdir -p $(dir $@)

@@ -99,9 +99,16 @@ printf '%-32s %-14s %8s  %s\n' "server" "req/s (rounds)" "wrk -c1" \
 port=$(free_port)
 bench_server "native (POSIX sockets)" "$port" "$out/http-hello-native" "$port"
 port=$(free_port)
-bench_server "wasmbox --net (WasmEdge V1)" "$port" "$wasmbox" run --net "$out/http-hello.wasm" "$port"
+bench_server "wasmbox --net (WasmEdge V1)" "$port" "$wasmbox" run --engine interp --net "$out/http-hello.wasm" "$port"
 port=$(free_port)
 bench_server "wasmbox --net (WasmEdge V2)" "$port" "$wasmbox" run --net "$out/http-hello-v2.wasm" "$port"
+# the compiler tier: compiled ahead of time into a store root of the benchmark's own
+native_root=$(mktemp -d)
+WASMBOX_ROOT=$native_root "$wasmbox" compile -q "$out/http-hello.wasm" || die "wasmbox compile failed"
+port=$(free_port)
+WASMBOX_ROOT=$native_root bench_server "wasmbox --net, compiled" "$port" "$wasmbox" run --engine native \
+	--net "$out/http-hello.wasm" "$port"
+rm -rf "$native_root"
 port=$(free_port)
 bench_server "wasmbox --tcplisten (preview1)" "$port" "$wasmbox" run --tcplisten "127.0.0.1:$port" \
 	"$out/http-hello-p1.wasm"
