@@ -5,6 +5,7 @@
 #ifndef WB_BASE_SHA256_H
 #define WB_BASE_SHA256_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,5 +30,8 @@ void wb_sha256_final(wb_sha256_ctx *s, uint8_t out[WB_SHA256_DIGEST_SIZE]);
 void wb_sha256(const void *data, size_t len, uint8_t out[WB_SHA256_DIGEST_SIZE]);
 /* The digest as 64 lower-case hex digits, NUL-terminated. */
 void wb_sha256_hex(const uint8_t d[WB_SHA256_DIGEST_SIZE], char out[WB_SHA256_HEX_SIZE]);
+
+/* Tests: run the portable compression (true) or the fastest this CPU has (false). */
+void wb__sha256_force_portable(bool portable);
 
 #endif

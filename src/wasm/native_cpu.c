@@ -51,7 +51,22 @@ static uint64_t xgetbv0(void) {
     return (uint64_t)hi << 32 | lo;
 }
 
+/* cpuid traps to the hypervisor in a VM (microseconds each): the answer is kept after the first
+ * call (process-wide, documented exception to "no mutable globals"; a benign race, every thread
+ * computes the same value) */
+static uint64_t features_cached;
+static bool features_known;
+static uint64_t detect(void);
+
 uint64_t wb_cpu_features(void) {
+    if (!__atomic_load_n(&features_known, __ATOMIC_ACQUIRE)) {
+        features_cached = detect();
+        __atomic_store_n(&features_known, true, __ATOMIC_RELEASE);
+    }
+    return features_cached;
+}
+
+static uint64_t detect(void) {
     uint32_t r[4];
     uint64_t f = 0;
     cpuid(0, 0, r);

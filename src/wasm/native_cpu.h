@@ -32,7 +32,7 @@
     (WB_CPU_SSE3 | WB_CPU_SSSE3 | WB_CPU_SSE41 | WB_CPU_SSE42 | WB_CPU_POPCNT | WB_CPU_CX16)
 
 /* This machine's features: the CPU's cpuid bits, with AVX, AVX2, FMA and F16C only when the OS
- * saves the YMM state (XCR0, read by xgetbv). Computed at each call (a few cpuid instructions);
+ * saves the YMM state (XCR0, read by xgetbv). Computed once per process (cpuid is slow in a VM);
  * 0 on a CPU that is not x86-64. */
 uint64_t wb_cpu_features(void);
 
