@@ -402,6 +402,13 @@ int compose_service_opts_make(compose_service_opts *so, const compose_service_ct
     o->workdir = x->workdir ? x->workdir : sget(svc, "working_dir");
     o->runtime = sget(svc, "runtime");
     o->platform = sget(svc, "platform");
+    /* the Wasm tier (docs/native.md): an extension field, as Compose files carry them */
+    const char *engine = sget(svc, "x-wasmbox-engine");
+    if (engine && !wb_engine_parse(engine, &o->engine))
+        return wb_error_set(err, EINVAL,
+                            "service \"%s\": x-wasmbox-engine: invalid value \"%s\" (auto, interp "
+                            "or native)",
+                            x->service, engine);
     o->restart = x->oneoff ? NULL : sget(svc, "restart");
     o->tty = json_is_true(json_object_get(svc, "tty"));
     o->interactive = json_is_true(json_object_get(svc, "stdin_open"));

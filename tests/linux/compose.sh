@@ -75,6 +75,28 @@ expect seed-exit-code-from 0 $'seed-app-1  | Hello from WebAssembly!\nseed-app-1
 "$WB" compose down >/dev/null 2>&1
 cd "$T" || exit 1
 
+# ---- the Wasm tier per service (x-wasmbox-engine; docs/native.md) ----
+mkdir -p "$T/eng"
+cat >"$T/eng/compose.yaml" <<'EOF'
+services:
+  app:
+    image: secondstate/rust-example-hello
+    platform: wasi/wasm
+    x-wasmbox-engine: native
+EOF
+cd "$T/eng" || exit 1
+expect engine-native-up 0 $'eng-app-1  | Hello from WebAssembly!' "" -- \
+    bash -c "'$WB' compose up | grep Hello"
+expect engine-native-recorded 0 "native" "" -- "$WB" inspect -f '{{.HostConfig.WasmEngine}}' eng-app-1
+expect engine-native-cached 0 "yes" "" -- \
+    bash -c "ls '$WASMBOX_ROOT'/native/*.wbn >/dev/null 2>&1 && echo yes"
+"$WB" compose down >/dev/null 2>&1
+sed -i 's/x-wasmbox-engine: native/x-wasmbox-engine: fast/' compose.yaml
+expect engine-invalid 1 "" 'service "app": x-wasmbox-engine: invalid value "fast" (auto, interp or native)' -- \
+    "$WB" compose up
+"$WB" compose down >/dev/null 2>&1
+cd "$T" || exit 1
+
 # ---- a Wasm service built from its context (the seed's `build: {context: .}`) ----
 mkdir -p "$T/bld"
 cp "$BUILD/examples/hello/hello.wasm" "$T/bld/"
