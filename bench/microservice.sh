@@ -56,6 +56,10 @@ rm -rf "$APP/server/build"
     echo "services:"
     for s in client:nginx server:. db:db; do
         printf '  %s:\n    build:\n      context: %s\n      args:\n        http_proxy: %s\n' "${s%:*}" "${s#*:}" "$PROXY"
+        # ENGINE=native|interp|auto: the order service's Wasm tier (docs/native.md)
+        if [ "${s%:*}" = server ] && [ -n "${ENGINE:-}" ]; then
+            printf '    x-wasmbox-engine: %s\n' "$ENGINE"
+        fi
     done
 } >"$APP/compose.override.yaml"
 cd "$APP"

@@ -53,12 +53,10 @@ if [ -d "$SHARED/testsuite/wasm-spec/wast" ]; then
     mapfile -t SPEC < <(spec_files)
     run_suite "spec suite (guarded memories)" "$BUILD/wasmbox-spectest" "${SPEC[@]}"
     run_suite "spec suite (bounds-checked memories)" "$BUILD/wasmbox-spectest" --bounds-checks "${SPEC[@]}"
-    # the compiler tier (docs/native.md); SIMD is not compiled yet: the simd_* files run in the
-    # interpreter only, and a module with SIMD instructions is refused by --engine native
-    mapfile -t SPEC_SCALAR < <(spec_files | grep -v '/simd_')
-    run_suite "spec suite, compiled (guarded memories)" "$BUILD/wasmbox-spectest" --engine native "${SPEC_SCALAR[@]}"
-    run_suite "spec suite, compiled (bounds-checked memories)" "$BUILD/wasmbox-spectest" --engine native --bounds-checks "${SPEC_SCALAR[@]}"
-    run_suite "spec suite, compiled (interruptible)" "$BUILD/wasmbox-spectest" --engine native --interruptible "${SPEC_SCALAR[@]}"
+    # the compiler tier (docs/native.md)
+    run_suite "spec suite, compiled (guarded memories)" "$BUILD/wasmbox-spectest" --engine native "${SPEC[@]}"
+    run_suite "spec suite, compiled (bounds-checked memories)" "$BUILD/wasmbox-spectest" --engine native --bounds-checks "${SPEC[@]}"
+    run_suite "spec suite, compiled (interruptible)" "$BUILD/wasmbox-spectest" --engine native --interruptible "${SPEC[@]}"
 else
     echo "== spec suite: skipped: $SHARED/testsuite/wasm-spec not found"
 fi

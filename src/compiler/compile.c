@@ -55,6 +55,16 @@ static int optimise(const wb_llvm *A, LLVMModuleRef mod, LLVMTargetMachineRef tm
 
 int wb__native_compile(const wb_module *m, const wb_native_options *opt, uint8_t **out, size_t *len,
                        wb_error *err) {
+    /* the code uses SSSE3 (pshufb, pmulhrsw) and SSE4.1 (roundss: without it LLVM would call
+     * libm's ceilf & co., which the loader does not provide): x86-64-v2 is the floor */
+    if ((opt->cpu_features & WB_CPU_X86_64_V2) != WB_CPU_X86_64_V2) {
+        char have[256];
+        wb_cpu_features_name(opt->cpu_features, have, sizeof have);
+        return wb_error_set(err, ENOTSUP,
+                            "the compiler tier needs an x86-64-v2 CPU (SSE4.2, SSSE3, POPCNT); the "
+                            "target has: %s",
+                            have);
+    }
     const wb_llvm *A = wb_llvm_get(err);
     if (!A) return -1;
     cg_module M;

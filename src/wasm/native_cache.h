@@ -25,7 +25,7 @@
 #include "base/error.h"
 
 /* bumped when the contract between generated code and the runtime changes (wasm/native.h) */
-#define WB_NATIVE_ABI_VERSION 1
+#define WB_NATIVE_ABI_VERSION 2 /* 2: SIMD compiled (.fail files of 1 said it was not) */
 
 #define WB_NATIVE_CACHE_FORMAT      1
 #define WB_NATIVE_CACHE_HEADER_SIZE 112
