@@ -145,7 +145,10 @@ TEST(native_cache_key_mismatches) {
     snprintf(prefix, sizeof prefix, "native code cache %s: ", path);
     MISMATCH(other.module_digest[0] ^= 0x80, prefix);
     MISMATCH(other.module_digest[0] ^= 0x80, "built for another module (module digest mismatch)");
-    MISMATCH(other.abi_version = 7, "built for ABI version 1, expected 7");
+    char abi_want[64];
+    snprintf(abi_want, sizeof abi_want, "built for ABI version %d, expected 7",
+             WB_NATIVE_ABI_VERSION);
+    MISMATCH(other.abi_version = 7, abi_want);
     MISMATCH(other.options = 0x14, "built with compile options 0x15, expected 0x14");
     MISMATCH(other.cpu_features &= ~WB_CPU_POPCNT,
              "built for CPU features sse3 ssse3 sse4.1 sse4.2 popcnt cx16, expected sse3 ssse3 "
