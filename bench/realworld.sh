@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Real-world C programs, each built natively (gcc -O2) and to wasm32-wasi (clang -O2, wasi-libc)
-# from the same third-party sources, run side by side: native binary vs `wasmbox run NAME.wasm N`.
+# from the same third-party sources, run side by side: native binary vs the interpreter, `wasmbox
+# run --engine interp NAME.wasm N`.
 # The sources are fetched at bench time into a cache outside the checkout (never committed):
 #
 #   sqlite  SQLite's amalgamation, as npm's better-sqlite3 ships it (deps/sqlite3)
@@ -147,6 +148,12 @@ make --no-print-directory -s -j"$(nproc)" -f bench/realworld/Makefile BUILD="$bu
 
 results_dir=$build/bench/realworld/results
 mkdir -p "$results_dir"
+# The interpreter is measured: --engine interp where the binary has tiers (`auto` would run native
+# code compiled into the store's cache), and a store root of our own, with no such cache.
+engine=()
+if "$wasmbox" run --help 2>&1 | grep -q -- '--engine'; then engine=(--engine interp); fi
+export WASMBOX_ROOT=$build/bench/realworld/root
+mkdir -p "$WASMBOX_ROOT"
 names=()
 for entry in "${selected[@]}"; do
 	name=${entry%% *}
@@ -156,7 +163,8 @@ for entry in "${selected[@]}"; do
 	echo "realworld: $name (n=$n)" >&2
 
 	native_out=$("$native" "$n") || die "$name: native run failed (exit $?)"
-	wasm_out=$("$wasmbox" run "$wasm" "$n") || die "$name: \`$wasmbox run $wasm $n\` failed (exit $?)"
+	wasm_out=$("$wasmbox" run "${engine[@]}" "$wasm" "$n") ||
+		die "$name: \`$wasmbox run ${engine[*]} $wasm $n\` failed (exit $?)"
 	if [[ $native_out != "$wasm_out" ]]; then
 		echo "realworld: OUTPUT MISMATCH in $name (n=$n)" >&2
 		echo "realworld:   native:  $native_out" >&2
@@ -168,7 +176,7 @@ for entry in "${selected[@]}"; do
 	hyperfine -N --style none --warmup "$warmup" --runs "$runs" \
 		--export-json "$results_dir/$name.json" \
 		-n native "$(printf '%q %q' "$native" "$n")" \
-		-n wasmbox "$(printf '%q run %q %q' "$wasmbox" "$wasm" "$n")" >/dev/null ||
+		-n wasmbox "$(printf '%q run %s %q %q' "$wasmbox" "${engine[*]}" "$wasm" "$n")" >/dev/null ||
 		die "$name: hyperfine failed"
 	names+=("$name")
 done
