@@ -174,24 +174,24 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"run", wb_cmd_run, NULL},       {"build", wb_cmd_build, NULL},
-    {"images", wb_cmd_images, NULL}, {"inspect", wb_cmd_inspect, NULL},
-    {"rmi", wb_cmd_rmi, NULL},       {"tag", wb_cmd_tag, NULL},
-    {"save", wb_cmd_save, NULL},     {"load", wb_cmd_load, NULL},
-    {"import", wb_cmd_import, NULL}, {"create", wb_cmd_create, NULL},
-    {"ps", wb_cmd_ps, NULL},         {"logs", wb_cmd_logs, NULL},
-    {"stop", wb_cmd_stop, NULL},     {"restart", wb_cmd_stop, NULL},
-    {"kill", wb_cmd_kill, NULL},     {"rm", wb_cmd_rm, NULL},
-    {"wait", wb_cmd_wait, NULL},     {"start", wb_cmd_start, NULL},
-    {"stats", wb_cmd_stats, NULL},   {"pull", wb_cmd_pull, NULL},
-    {"push", wb_cmd_push, NULL},     {"login", wb_cmd_login, NULL},
-    {"logout", wb_cmd_logout, NULL}, {"version", wb_cmd_version, NULL},
-    {"exec", wb_cmd_exec, NULL},     {"pause", wb_cmd_pause, NULL},
-    {"unpause", wb_cmd_pause, NULL}, {"diff", wb_cmd_diff, NULL},
-    {"cp", wb_cmd_cp, NULL},         {"export", wb_cmd_export, NULL},
-    {"commit", wb_cmd_commit, NULL}, {"port", wb_cmd_port, NULL},
-    {"top", wb_cmd_top, NULL},       {"compose", wb_cmd_compose, NULL},
-    {"oci", wb_cmd_oci, NULL},       {"shim", wb_cmd_shim, NULL},
+    {"run", wb_cmd_run, NULL},         {"build", wb_cmd_build, NULL},
+    {"images", wb_cmd_images, NULL},   {"inspect", wb_cmd_inspect, NULL},
+    {"rmi", wb_cmd_rmi, NULL},         {"tag", wb_cmd_tag, NULL},
+    {"save", wb_cmd_save, NULL},       {"load", wb_cmd_load, NULL},
+    {"import", wb_cmd_import, NULL},   {"create", wb_cmd_create, NULL},
+    {"ps", wb_cmd_ps, NULL},           {"logs", wb_cmd_logs, NULL},
+    {"stop", wb_cmd_stop, NULL},       {"restart", wb_cmd_stop, NULL},
+    {"kill", wb_cmd_kill, NULL},       {"rm", wb_cmd_rm, NULL},
+    {"wait", wb_cmd_wait, NULL},       {"start", wb_cmd_start, NULL},
+    {"stats", wb_cmd_stats, NULL},     {"pull", wb_cmd_pull, NULL},
+    {"push", wb_cmd_push, NULL},       {"login", wb_cmd_login, NULL},
+    {"logout", wb_cmd_logout, NULL},   {"version", wb_cmd_version, NULL},
+    {"exec", wb_cmd_exec, NULL},       {"pause", wb_cmd_pause, NULL},
+    {"unpause", wb_cmd_pause, NULL},   {"diff", wb_cmd_diff, NULL},
+    {"cp", wb_cmd_cp, NULL},           {"export", wb_cmd_export, NULL},
+    {"commit", wb_cmd_commit, NULL},   {"port", wb_cmd_port, NULL},
+    {"top", wb_cmd_top, NULL},         {"compose", wb_cmd_compose, NULL},
+    {"oci", wb_cmd_oci, NULL},         {"shim", wb_cmd_shim, NULL},
     {"compile", wb_cmd_compile, NULL},
 };
 
@@ -302,9 +302,8 @@ static void group_usage(const group *g, FILE *out) {
 /* What the static core hands to wasmbox-full at once: the commands (and `image` subcommands)
  * that need libcurl, libcrypto or libarchive. run and create may go later (src/cli/run_image.c). */
 static const char *const full_only[] = {
-    "build",  "save", "load",   "import", "export-wasm", "pull",    "push",       "login",
-    "logout", "exec", "commit", "cp",     "export",      "connect", "disconnect", "compose",
-    "compile"};
+    "build", "save",   "load", "import", "export-wasm", "pull",       "push",    "login",  "logout",
+    "exec",  "commit", "cp",   "export", "connect",     "disconnect", "compose", "compile"};
 
 /* name: what full_only knows the command by (`buildx build` is a build) */
 static int dispatch(const char *name, command_fn fn, int argc, char **argv) {

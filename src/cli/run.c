@@ -141,15 +141,14 @@ static int load_module(const char *path, const wb_config *cfg, wb_module **out) 
  * store root when there is some, else the interpreter, compiling in the background for next
  * time. */
 static int use_tier(const wb_run_opts *o, wb_module *m) {
-    char dir[PATH_MAX], compiler[PATH_MAX + 32];
+    char dir[PATH_MAX];
     wb_error err;
     if (o->engine == WB_ENGINE_INTERP) return 0;
     if (wb_path_join(dir, sizeof dir, &err, "%s/native", wb_cli_root()) < 0) {
         wb_cli_error("%s", err.msg);
         return -1;
     }
-    wb_native_use u = {.engine = o->engine, .cache_dir = dir};
-    if (wb_native_compiler_program(compiler, sizeof compiler)) u.background_compiler = compiler;
+    wb_native_use u = {.engine = o->engine, .cache_dir = dir, .background = true};
     if (wb_native_use_module(m, &u, &err) < 0) {
         /* the static core cannot compile: wasmbox-full does the whole run (nothing started) */
         if (err.code == ENOENT && wb_cli_is_core() && wb_cli_full_available()) {

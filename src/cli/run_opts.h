@@ -25,7 +25,7 @@ typedef struct wb_run_opts {
     const char *invoke;
     bool dump;
     wb_config cfg;
-    wb_engine engine; /* --engine (wasm/native_tier.h) */
+    wb_engine engine;    /* --engine (wasm/native_tier.h) */
     int64_t fuel;        /* -1: unlimited */
     uint64_t timeout_ns; /* 0: none */
     uint64_t max_memory; /* 0: none */

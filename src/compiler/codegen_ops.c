@@ -1,6 +1,7 @@
 /* Wasm to LLVM IR: numeric instructions, conversions and memory accesses, with the spec's traps
  * made explicit (division by zero, overflow, invalid conversions; out-of-bounds accesses where
  * memories are bounds-checked — guarded memories fault instead). */
+#include <stdio.h>
 #include <string.h>
 
 #include "compiler/codegen.h"
@@ -41,33 +42,28 @@ static LLVMValueRef iconst(cg_func *F, LLVMTypeRef t, uint64_t v) {
     return LA->ConstInt(t, v, 0);
 }
 
-static LLVMValueRef unary_intr(cg_func *F, const char *base, LLVMValueRef x, bool with_flag) {
+/* llvm.<base>.<type of args[0]> on n args, returning that type. */
+static LLVMValueRef typed_intr(cg_func *F, const char *base, LLVMValueRef *args, unsigned n) {
     char name[64];
-    LLVMTypeRef t = LA->TypeOf(x);
+    LLVMTypeRef t = LA->TypeOf(args[0]);
     const char *suffix = t == LM->t_i32   ? "i32"
                          : t == LM->t_i64 ? "i64"
                          : t == LM->t_f32 ? "f32"
                                           : "f64";
-    strcpy(name, base);
-    strcat(name, ".");
-    strcat(name, suffix);
+    snprintf(name, sizeof name, "%s.%s", base, suffix);
+    return cg_call_intrinsic(F, name, t, args, n);
+}
+
+/* ctlz/cttz take "is zero poison": false (wasm defines them at 0). */
+static LLVMValueRef unary_intr(cg_func *F, const char *base, LLVMValueRef x, bool with_flag) {
     LLVMValueRef args[2] = {x, LA->ConstInt(LM->t_i1, 0, 0)};
-    return cg_call_intrinsic(F, name, t, args, with_flag ? 2 : 1);
+    return typed_intr(F, base, args, with_flag ? 2 : 1);
 }
 
 static LLVMValueRef binary_intr(cg_func *F, const char *base, LLVMValueRef x, LLVMValueRef y,
                                 LLVMValueRef z) {
-    char name[64];
-    LLVMTypeRef t = LA->TypeOf(x);
-    const char *suffix = t == LM->t_i32   ? "i32"
-                         : t == LM->t_i64 ? "i64"
-                         : t == LM->t_f32 ? "f32"
-                                          : "f64";
-    strcpy(name, base);
-    strcat(name, ".");
-    strcat(name, suffix);
     LLVMValueRef args[3] = {x, y, z};
-    return cg_call_intrinsic(F, name, t, args, z ? 3 : 2);
+    return typed_intr(F, base, args, z ? 3 : 2);
 }
 
 /* Division and remainder with the spec's traps; x86's idiv faults on INT_MIN / -1, so rem_s of

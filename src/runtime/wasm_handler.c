@@ -227,9 +227,8 @@ int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
         goto out;
     }
     if (job->engine != WB_ENGINE_INTERP) {
-        char compiler[PATH_MAX + 32];
-        wb_native_use u = {.engine = job->engine, .cache_dir = job->native_cache};
-        if (wb_native_compiler_program(compiler, sizeof compiler)) u.background_compiler = compiler;
+        wb_native_use u = {
+            .engine = job->engine, .cache_dir = job->native_cache, .background = true};
         if (wb_native_use_module(m, &u, err) < 0) goto out;
     }
     /* "/" is the container's root and nothing else: WASI has no working directory, and a second

@@ -126,7 +126,7 @@ bool wb_native_compiler_program(char *buf, size_t size) {
 
 /* Detached: `PROGRAM compile --quiet --cache-dir DIR [...] /proc/self/fd/N` with m's bytes in a
  * memfd; nothing waits for it but the short-lived middle process. */
-static void compile_in_background(const wb_module *m, const wb_native_use *u) {
+static void compile_in_background(const wb_module *m, const char *cache_dir, const char *program) {
     int fd = memfd_create("wasmbox-module", 0);
     if (fd < 0) return;
     if (write(fd, m->bytes, m->len) != (ssize_t)m->len) {
@@ -151,7 +151,7 @@ static void compile_in_background(const wb_module *m, const wb_native_use *u) {
         argv[a++] = "compile";
         argv[a++] = "--quiet";
         argv[a++] = "--cache-dir";
-        argv[a++] = u->cache_dir;
+        argv[a++] = cache_dir;
         if (m->cfg.interruptible) argv[a++] = "--interruptible";
         if (m->cfg.bounds_checks) argv[a++] = "--bounds-checks";
         argv[a++] = file;
@@ -159,7 +159,7 @@ static void compile_in_background(const wb_module *m, const wb_native_use *u) {
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        execv(u->background_compiler, (char **)argv);
+        execv(program, (char **)argv);
         _exit(127);
     }
     close(fd);
@@ -168,27 +168,31 @@ static void compile_in_background(const wb_module *m, const wb_native_use *u) {
 
 int wb_native_use_module(wb_module *m, const wb_native_use *u, wb_error *err) {
     if (u->engine == WB_ENGINE_INTERP) return 0;
+    /* every interpreted run passes here: without a cache there is nothing to hash or look up */
+    bool have_cache = u->cache_dir && access(u->cache_dir, F_OK) == 0;
+    if (u->engine == WB_ENGINE_AUTO && !have_cache) return 0;
     wb_error cache_err = {0};
-    wb_native_key k;
     char path[PATH_MAX] = "";
-    if (u->cache_dir) {
+    if (have_cache) {
+        wb_native_key k, v2;
         wb_native_key_for(m, 0, &k);
-        int rc = attach_cached(m, u->cache_dir, &k, &cache_err);
-        if (rc == 1) return 1;
-        wb_native_key v2;
-        wb_native_key_for(m, WB_CPU_X86_64_V2 & wb_cpu_features(), &v2);
-        if (v2.cpu_features != k.cpu_features && attach_cached(m, u->cache_dir, &v2, err) == 1)
+        if (attach_cached(m, u->cache_dir, &k, &cache_err) == 1) return 1;
+        v2 = k; /* the same module digest, the portable features */
+        v2.cpu_features = WB_CPU_X86_64_V2 & k.cpu_features;
+        wb_error v2_err;
+        if (v2.cpu_features != k.cpu_features && attach_cached(m, u->cache_dir, &v2, &v2_err) == 1)
             return 1;
         wb_native_cache_path(u->cache_dir, &k, path, sizeof path, err);
     }
     char reason[WB_ERROR_MSG_MAX];
     bool failed_before = path[0] && read_failure(path, reason, sizeof reason);
     if (u->engine == WB_ENGINE_AUTO) {
-        /* only where a cache exists (made by `wasmbox compile` or an image's compile): a run
-         * on a store root nobody compiled for leaves nothing behind */
-        if (!failed_before && u->cache_dir && u->background_compiler &&
-            access(u->cache_dir, W_OK) == 0)
-            compile_in_background(m, u);
+        /* only where a cache exists (made by `wasmbox compile`): a run on a store root nobody
+         * compiled for leaves nothing behind */
+        char program[PATH_MAX + 32];
+        if (!failed_before && u->background && access(u->cache_dir, W_OK) == 0 &&
+            wb_native_compiler_program(program, sizeof program))
+            compile_in_background(m, u->cache_dir, program);
         return 0;
     }
     /* native */

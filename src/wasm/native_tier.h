@@ -31,10 +31,10 @@ void wb_native_key_for(const wb_module *m, uint64_t cpu_features, wb_native_key 
 typedef struct wb_native_use {
     wb_engine engine;
     const char *cache_dir; /* NULL: no cache (native then compiles in this process) */
-    /* auto, nothing cached: a program to compile m for next time, run detached as
-     * `PROGRAM compile --quiet --cache-dir DIR [--interruptible] [--bounds-checks] FILE`
-     * (m's bytes passed through a memfd); NULL: no background compile */
-    const char *background_compiler;
+    /* auto, nothing cached but a cache directory there: compile m for next time, detached, as
+     * `PROGRAM compile --quiet --cache-dir DIR [--interruptible] [--bounds-checks] FILE` with
+     * m's bytes in a memfd; PROGRAM is wb_native_compiler_program's */
+    bool background;
 } wb_native_use;
 
 /* Prepares m for u->engine: attaches cached native code (this machine's features first, then the
