@@ -8,6 +8,9 @@ total_pass=0
 total_fail=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
+# The suites build, load, import and pull many Wasm images, each in a fresh store root; compiling
+# every one on arrival would add minutes. tests/e2e/precompile.sh turns it on and checks it.
+export WASMBOX_PRECOMPILE=${WASMBOX_PRECOMPILE:-0}
 
 # run_suite LABEL CMD... : runs CMD, shows its output, adds the counts of its last
 # "P passed, F failed" line; a suite that crashes or prints no counts is one failure.
@@ -69,6 +72,7 @@ run_suite "build" env BUILD="$BUILD" bash tests/e2e/build.sh
 run_suite "build RUN (Linux build containers)" env BUILD="$BUILD" bash tests/e2e/build_run.sh
 run_suite "save, load, import (archives)" env BUILD="$BUILD" SHARED="$SHARED" bash tests/e2e/archive.sh
 run_suite "registries (pull, push, login)" env BUILD="$BUILD" bash tests/e2e/registry.sh
+run_suite "compiled on arrival (build, pull, load, import)" env BUILD="$BUILD" bash tests/e2e/precompile.sh
 run_suite "layers (diff_ids, caps, whiteouts)" env BUILD="$BUILD" bash tests/e2e/layers.sh
 run_suite "wasi-testsuite" env BUILD="$BUILD" SHARED="$SHARED" python3 tests/wasi/testsuite.py
 run_suite "wasi-testsuite, compiled" env BUILD="$BUILD" SHARED="$SHARED" ENGINE=native RUST_OPT=0 \

@@ -215,6 +215,7 @@ static int build(int argc, char **argv, bool buildx) {
         }
     }
     rc = 0;
+    wb_cli_precompile(s, nfull ? full_tags[0] : res.image_id, quiet);
     /* --push: each tag, as `push NAME` would (its progress and errors) */
     for (size_t i = 0; push_tags && i < nfull && rc == 0; i++) {
         char fam[WB_REF_MAX + 160];

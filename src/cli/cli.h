@@ -104,6 +104,11 @@ struct json_t *wb_cli_ps_row(const struct wb_container *c, bool no_trunc);
 
 /* The store root for this invocation: --root, else $WASMBOX_ROOT, else the default. */
 const char *wb_cli_root(void);
+/* After `build`, `pull`, `load`, `import`: compile the Wasm module of the image `ref` (a full
+ * name or an ID) to native code (runtime/precompile.h), with a progress line on a terminal unless
+ * quiet. */
+struct wb_images;
+void wb_cli_precompile(struct wb_images *s, const char *ref, bool quiet);
 
 /* `logs --since`: "2013-01-02T13:23:37Z", unix seconds, or relative ("42m"): unix seconds. */
 int64_t wb_cli_parse_since(const char *v);

@@ -7,10 +7,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/fsutil.h"
 #include "cli/cli.h"
 #include "cli/flags.h"
+#include "oci/reference.h"
+#include "runtime/precompile.h"
 #include "wasm/native_cpu.h"
 #include "wasm/native_tier.h"
 
@@ -122,4 +125,13 @@ int wb_cmd_compile(int argc, char **argv) {
 out:
     wb_cli_args_release(&a);
     return rc;
+}
+
+void wb_cli_precompile(struct wb_images *s, const char *ref, bool quiet) {
+    char label[WB_REF_MAX + 160];
+    if (!strncmp(ref, "sha256:", 7))
+        snprintf(label, sizeof label, "%.12s", ref + 7);
+    else
+        wb_ref_familiar(ref, label, sizeof label);
+    wb_precompile_image(s, wb_cli_root(), ref, label, !quiet && isatty(STDERR_FILENO), stderr);
 }

@@ -785,7 +785,7 @@ static int inspect(int argc, char **argv, bool container_only) {
         if ((!type || !strcmp(type, "container")) &&
             wb_container_open(wb_cli_root(), name, &c, NULL) == 0) {
             wb_container_refresh(c);
-            json_array_append(all, c->doc);
+            json_array_append_new(all, wb_container_inspect_doc(c));
             wb_container_free(c);
             continue;
         }

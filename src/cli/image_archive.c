@@ -151,11 +151,14 @@ int wb_cmd_load(int argc, char **argv) {
     wb_tar_limits lim = archive_limits();
     int rc = wb_archive_load(s, input, STDIN_FILENO, input ? input : "stdin", &lim, &progress,
                              &imgs, &n, &err);
-    wb_images_close(s);
     if (rc < 0) {
+        wb_images_close(s);
         wb_cli_error("%s", err.msg);
         return EXIT_USER;
     }
+    for (size_t i = 0; i < n; i++)
+        wb_cli_precompile(s, imgs[i].ntags ? imgs[i].tags[0] : imgs[i].config, quiet);
+    wb_images_close(s);
     for (size_t i = 0; i < n && !quiet; i++) {
         if (imgs[i].ntags == 0) printf("Loaded image ID: %s\n", imgs[i].config);
         for (size_t k = 0; k < imgs[i].ntags; k++) {
@@ -267,6 +270,8 @@ int wb_cmd_import(int argc, char **argv) {
         goto out;
     }
     printf("%s\n", id);
+    fflush(stdout);
+    wb_cli_precompile(s, id, false);
     rc = 0;
 out:
     if (s) wb_images_close(s);

@@ -171,6 +171,12 @@ int wb_cmd_pull(int argc, char **argv) {
         rc = wb_registry_pull_all_tags(s, f.positional, &f.o, &err);
     else
         rc = wb_registry_pull(s, f.positional, &f.o, digest, NULL, &err);
+    wb_ref pulled;
+    if (rc == 0 && !f.all_tags && wb_ref_parse(f.positional, &pulled, NULL) == 0) {
+        char full[WB_REF_MAX + 80];
+        wb_ref_full(&pulled, full, sizeof full);
+        wb_cli_precompile(s, full, f.quiet);
+    }
     wb_images_close(s);
     if (rc < 0) {
         wb_cli_error("%s", err.msg);

@@ -645,6 +645,24 @@ static bool same_run(const json_t *a, const json_t *b) {
     return true;
 }
 
+json_t *wb_container_inspect_doc(const wb_container *c) {
+    json_t *doc = json_deep_copy(c->doc);
+    json_t *st = json_object_get(doc, "State");
+    if (!json_is_object(st)) return doc;
+    char tier[16] = "", path[4300];
+    if (!wb_container_is_linux(c) &&
+        wb_path_join(path, sizeof path, NULL, "%s/%s", c->dir, WB_CONTAINER_ENGINE_FILE) == 0) {
+        FILE *f = fopen(path, "re");
+        if (f) {
+            if (!fgets(tier, sizeof tier, f)) tier[0] = 0;
+            tier[strcspn(tier, "\n")] = 0;
+            fclose(f);
+        }
+    }
+    json_object_set_new(st, "WasmEngine", json_string(tier));
+    return doc;
+}
+
 bool wb_container_is_linux(const wb_container *c) {
     const char *rt =
         json_string_value(json_object_get(json_object_get(c->doc, "HostConfig"), "Runtime"));
@@ -676,7 +694,8 @@ static void release_own_name(const wb_container *c) {
  * (a Wasm artifact's, or an unmounted overlay's mount point). Anything else is left to a full
  * tree walk. */
 static bool remove_usual_dir(const wb_container *c) {
-    static const char *const files[] = {"container.json", ".record", ".name"};
+    static const char *const files[] = {"container.json", ".record", ".name",
+                                        WB_CONTAINER_ENGINE_FILE};
     char path[4096 + 128];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", c->dir, files[i]);
@@ -696,6 +715,8 @@ int wb_container_remove(wb_container *c, wb_error *err) {
         snprintf(rec, sizeof rec, "%s/.record", c->dir);
         snprintf(path, sizeof path, "%s/container.json", c->dir);
         if (rename(path, rec) == 0) {
+            snprintf(path, sizeof path, "%s/" WB_CONTAINER_ENGINE_FILE, c->dir);
+            unlink(path); /* the tier of its last start (a spare holds nothing of it) */
             release_own_name(c);
             if (park_spare(c)) return 0;
         }

@@ -111,6 +111,13 @@ int wb_container_mark_exited(wb_container *c, int exit_code, const char *error, 
 #define WB_CONTAINER_VANISHED                                                                      \
     "the container's process vanished without recording its exit (killed or crashed)"
 int wb_container_mark_vanished(wb_container *c, wb_error *err);
+/* The file in the container's directory where a Wasm workload records the tier that ran it
+ * ("interp" or "native", wasm_handler.h's tier_path). */
+#define WB_CONTAINER_ENGINE_FILE "engine"
+/* The record as `inspect` shows it (new reference): c->doc, with State.WasmEngine set to the tier
+ * that ran a Wasm container's module in its latest start ("interp", "native"; "" before it has
+ * chosen one, or for a Linux container). HostConfig.WasmEngine stays what was asked for. */
+json_t *wb_container_inspect_doc(const wb_container *c);
 /* Does the record name a Linux container (HostConfig.Runtime runc)? */
 bool wb_container_is_linux(const wb_container *c);
 /* Remove the container's directory and its name. */

@@ -57,6 +57,7 @@ typedef struct job_storage {
     int module_fd;
     char module[64];
     char native_cache[4200]; /* ROOT/native */
+    char tier_path[4200];    /* <container>/engine: the tier that ran (wasm_handler.h) */
 } job_storage;
 
 /* The Wasm tier the container asked for (HostConfig.WasmEngine) and the store's native-code
@@ -67,6 +68,12 @@ static void job_engine(const wb_container *c, const json_t *host, job_storage *j
     wb_error err;
     if (wb_path_join(js->native_cache, sizeof js->native_cache, &err, "%s/native", c->root) == 0)
         js->job.native_cache = js->native_cache;
+    /* the tier of this start: the record of an earlier one goes first */
+    if (wb_path_join(js->tier_path, sizeof js->tier_path, &err, "%s/%s", c->dir,
+                     WB_CONTAINER_ENGINE_FILE) == 0) {
+        unlink(js->tier_path);
+        js->job.tier_path = js->tier_path;
+    }
 }
 
 static char **json_strings(const json_t *a, size_t *n, const char *first) {
@@ -307,7 +314,9 @@ static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_erro
     wb_image *img = ji.img;
     int rc = -1;
     bool artifact = img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI;
-    if (artifact) {
+    if (kind == WB_RUNTIME_WWS) { /* the app at "/" is the workload (apps/wws.h): no command */
+        if (wb_image_lowers(store, img, &js->lowers, err) < 0) goto out;
+    } else if (artifact) {
         js->module_fd = wb_image_wasm_open(store, img, err);
         if (js->module_fd < 0) goto out;
     } else {
@@ -332,7 +341,7 @@ static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_erro
             goto out;
         }
     }
-    if (js->module_fd < 0) {
+    if (js->module_fd < 0 && kind != WB_RUNTIME_WWS) {
         wb_error_sys(err, "open the container's module");
         goto out;
     }

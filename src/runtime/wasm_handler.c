@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "apps/wws.h"
 #include "base/fsutil.h"
 #include "runtime/rootpath.h"
 #include "wasi/wasi.h"
@@ -36,9 +37,11 @@ int wb_runtime_lookup(const char *name, wb_runtime_kind *kind, const char **cano
         {"wasmer", "io.containerd.wasmer.v1", WB_RUNTIME_WASMER},
         {"runc", "runc", WB_RUNTIME_LINUX},
         {"io.containerd.runc.v2", "runc", WB_RUNTIME_LINUX},
+        {"io.containerd.wws.v1", "io.containerd.wws.v1", WB_RUNTIME_WWS},
+        {"wws", "io.containerd.wws.v1", WB_RUNTIME_WWS},
     };
-    static const char *const later[] = {"io.containerd.spin.v2", "io.containerd.wws.v1",
-                                        "io.containerd.slight.v1", "io.containerd.lunatic.v1"};
+    static const char *const later[] = {"io.containerd.spin.v2", "io.containerd.slight.v1",
+                                        "io.containerd.lunatic.v1"};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (!strcmp(name, known[i].name)) {
             *kind = known[i].kind;
@@ -50,7 +53,8 @@ int wb_runtime_lookup(const char *name, wb_runtime_kind *kind, const char **cano
             return wb_error_set(err, ENOSYS,
                                 "the application runtime %s is not available yet in wasmbox "
                                 "(WASI command runtimes are: io.containerd.wasmedge.v1, "
-                                "io.containerd.wasmtime.v1, io.containerd.wasmer.v1)",
+                                "io.containerd.wasmtime.v1, io.containerd.wasmer.v1; application "
+                                "runtimes: io.containerd.wws.v1)",
                                 name);
     return wb_error_set(err, EINVAL, "Unknown runtime specified %s", name);
 }
@@ -211,6 +215,7 @@ static char **with_pwd(const wb_wasm_job *job, char **entry) {
 }
 
 int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
+    if (job->runtime == WB_RUNTIME_WWS) return wb_wws_run(job, exit_code, err);
     wb_config cfg = {.interruptible = true};
     wb_module *m = NULL;
     wb_store *store = NULL;
@@ -226,10 +231,15 @@ int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
             wb_error_wrap(err, "exec %s: not a valid WebAssembly module", job->argv[0]);
         goto out;
     }
+    int native = 0;
     if (job->engine != WB_ENGINE_INTERP) {
         wb_native_use u = {
             .engine = job->engine, .cache_dir = job->native_cache, .background = true};
-        if (wb_native_use_module(m, &u, err) < 0) goto out;
+        if ((native = wb_native_use_module(m, &u, err)) < 0) goto out;
+    }
+    if (job->tier_path) { /* no fsync: a record of this run, rewritten at each start */
+        const char *tier = native ? "native\n" : "interp\n";
+        wb_write_file_atomic(job->tier_path, tier, strlen(tier), 0644, false, NULL);
     }
     /* "/" is the container's root and nothing else: WASI has no working directory, and a second
      * preopen for it ("." is "/" to wasi-libc) would hide the root. The working directory reaches

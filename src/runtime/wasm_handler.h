@@ -18,10 +18,12 @@ typedef enum wb_runtime_kind {
     WB_RUNTIME_WASMTIME, /* WASI preview1 */
     WB_RUNTIME_WASMER,   /* WASI preview1 */
     WB_RUNTIME_LINUX,    /* runc, io.containerd.runc.v2: a Linux container (linux_handler.h) */
+    WB_RUNTIME_WWS,      /* io.containerd.wws.v1: the workers at "/" served on port 3000 (apps/wws.h) */
 } wb_runtime_kind;
 
-/* Map a --runtime name (io.containerd.wasmedge.v1, wasmedge, …, runc) to a kind. Known application
- * runtimes (spin, wws, slight, lunatic) fail with a message that they are not available yet;
+/* Map a --runtime name (io.containerd.wasmedge.v1, wasmedge, …, runc, io.containerd.wws.v1) to a
+ * kind. Known application runtimes not built yet (spin, slight, lunatic) fail with a message that
+ * they are not available yet;
  * anything else fails as Docker does: "Unknown runtime specified NAME". On success *canonical is
  * the io.containerd.* name. */
 int wb_runtime_lookup(const char *name, wb_runtime_kind *kind, const char **canonical,
@@ -50,6 +52,9 @@ typedef struct wb_wasm_job {
     bool process_exits;
     wb_engine engine;         /* the tier (wasm/native_tier.h) */
     const char *native_cache; /* the store's native-code cache, NULL: none */
+    /* where to record the tier that runs the module ("interp" or "native", one line, written
+     * once the tier is chosen; `inspect` shows it as State.WasmEngine); NULL: nowhere */
+    const char *tier_path;
 } wb_wasm_job;
 
 /* Prepare the container's root under c->dir/rootfs: an overlay of the image's files with the
@@ -68,7 +73,8 @@ int wb_wasm_prepare_workdir(const char *rootfs, const char *workdir, wb_error *e
 int wb_wasm_open_in_root(const char *rootfs, const char *workdir, const char *entry,
                          char module[64], int *code, wb_error *err);
 
-/* Run the job in this process, in the foreground, until the module exits; *exit_code is the
+/* Run the job in this process, in the foreground, until the module exits (WB_RUNTIME_WWS: until
+ * the app server is stopped, job->module unused); *exit_code is the
  * module's exit status (or 134 after a trap, whose message is printed on stderr). Returns -1 with
  * err when the module could not be started (err->code ENOEXEC, ENOENT, WB_ELINK...). */
 int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err);

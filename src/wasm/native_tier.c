@@ -65,6 +65,15 @@ static bool read_failure(const char *path, char *reason, size_t size) {
     return true;
 }
 
+int wb_native_cache_state(const wb_module *m, const char *dir, char *reason, size_t size) {
+    wb_native_key k;
+    char path[PATH_MAX];
+    wb_native_key_for(m, 0, &k);
+    if (wb_native_cache_path(dir, &k, path, sizeof path, NULL) < 0) return 0;
+    if (access(path, F_OK) == 0) return 1;
+    return read_failure(path, reason, size) ? -1 : 0;
+}
+
 static void write_failure(const char *path, const char *reason) {
     char fp[PATH_MAX + 16], tmp[PATH_MAX + 32];
     if (fail_path(path, fp, sizeof fp) < 0) return;

@@ -50,6 +50,11 @@ int wb_native_compile_to_cache(wb_module *m, const char *cache_dir, int opt_leve
                                uint64_t cpu_features, char *path_out, size_t path_size,
                                wb_error *err);
 
+/* What the cache in dir holds for m as it is configured, for this machine's features: 1 a file
+ * (not verified here: reading it does that), 0 nothing, -1 a compile that failed before (its
+ * reason in reason[size]). */
+int wb_native_cache_state(const wb_module *m, const char *dir, char *reason, size_t size);
+
 /* The program that can compile: this one if it has the compiler, else wasmbox-full beside it;
  * false if neither. */
 bool wb_native_compiler_program(char *buf, size_t size);

@@ -176,6 +176,9 @@ done
 wait "${pids[@]}" # (not a bare wait: the host's test server runs in the background too)
 started=$(for i in $(seq 50); do [ -s "$T/f$i.out" ] && grep -qx '[0-9a-f]\{64\}' "$T/f$i.out" && echo "$i"; done | wc -l)
 expect fifty-started 0 50 "" -- echo "$started"
+for i in $(seq 50); do # a start that failed says why
+    grep -qx '[0-9a-f]\{64\}' "$T/f$i.out" || { echo "  f$i: $(cat "$T/f$i.out")"; "$WB" inspect --format 'f'"$i"' {{.State.Status}} {{.State.Error}}' "f$i"; }
+done
 for i in $(seq 50); do ip_on "f$i" wbm-fifty; done >"$T/ips"
 expect fifty-distinct-addresses 0 50 "" -- bash -c "sort -u '$T/ips' | grep -c ."
 # every container resolves the next one's name to its address (and the first all of them)
