@@ -110,9 +110,13 @@ static int server_start(const char *dir, wb_error *err) {
     return 0;
 }
 
-/* Ask the server at gateway:53 for `name` until it answers with an address (it has read its
- * new configuration) or about a second passes. */
-static void await_name(const char *gateway, const char *name) {
+/* Ask the server at gateway:53 for `name` until its answer shows it has read its new
+ * configuration — an address when `present`, none when not — or AWAIT_LIMIT_NS passes (a loaded
+ * machine can take more than a second to reload it). Each change is awaited before the command
+ * returns: a reload rebinds the server's sockets, and a query that meets the rebind is refused
+ * (a container's resolver then fails at once), so no reload may be left to run later. */
+#define AWAIT_LIMIT_NS 5000000000LL
+static void await_name(const char *gateway, const char *name, bool present) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return;
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(53)};
@@ -137,7 +141,8 @@ static void await_name(const char *gateway, const char *name) {
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - t0.tv_sec >= 1 && now.tv_nsec >= t0.tv_nsec) break;
+        if ((now.tv_sec - t0.tv_sec) * 1000000000LL + (now.tv_nsec - t0.tv_nsec) >= AWAIT_LIMIT_NS)
+            break;
         if (sendto(fd, q, n, 0, (struct sockaddr *)&to, sizeof to) < 0) {
             usleep(2000);
             continue;
@@ -146,9 +151,10 @@ static void await_name(const char *gateway, const char *name) {
         if (poll(&pfd, 1, 2) == 1) { /* (a query sent while it rebinds is lost: ask again soon) */
             uint8_t r[512];
             ssize_t k = recv(fd, r, sizeof r, 0);
-            /* same ID, no error, at least one answer */
-            if (k >= 12 && r[0] == 0x57 && r[1] == 0x42 && (r[3] & 15) == 0 && (r[6] || r[7]))
-                break;
+            /* same ID; present: no error and an answer; gone: NXDOMAIN or no answer */
+            bool answered = k >= 12 && (r[3] & 15) == 0 && (r[6] || r[7]);
+            bool nx = k >= 12 && ((r[3] & 15) == 3 || ((r[3] & 15) == 0 && !r[6] && !r[7]));
+            if (k >= 12 && r[0] == 0x57 && r[1] == 0x42 && (present ? answered : nx)) break;
             usleep(2000);
         }
     }
@@ -202,7 +208,7 @@ int wb_dns_add(const char *root, const char *net, const char *gateway, const cha
     int rc = wb_write_file_atomic(path, text, strlen(text), 0644, false, err);
     free(text);
     if (rc < 0 || signal_server(dir, err) < 0) return -1;
-    if (nnames) await_name(gateway, names[0]);
+    if (nnames) await_name(gateway, names[0], true);
     return 0;
 }
 
@@ -211,9 +217,25 @@ void wb_dns_remove(const char *root, const char *net, const char *cid) {
     if (config_dir(root, dir, sizeof dir, NULL) < 0 ||
         wb_path_join(path, sizeof path, NULL, "%s/%s", dir, net) < 0 || access(path, F_OK) != 0)
         return;
+    /* its first name and the network's gateway, to see the server drop it */
+    char gateway[64] = "", name[256] = "";
+    FILE *f = fopen(path, "re");
+    if (f) {
+        char line[1024];
+        size_t cl = strlen(cid);
+        if (fgets(line, sizeof line, f)) sscanf(line, "%63s", gateway);
+        while (fgets(line, sizeof line, f))
+            if (!strncmp(line, cid, cl) && line[cl] == ' ') {
+                char *names = strstr(line + cl, "  ");
+                if (names) sscanf(names, " %255[^,\n]", name);
+                break;
+            }
+        fclose(f);
+    }
     char *text = read_without(path, cid, NULL);
     char *nl = strchr(text, '\n');
-    if (!nl || !nl[1])
+    bool last = !nl || !nl[1];
+    if (last)
         unlink(path); /* only the gateway line left */
     else
         wb_write_file_atomic(path, text, strlen(text), 0644, false, NULL);
@@ -229,6 +251,9 @@ void wb_dns_remove(const char *root, const char *net, const char *cid) {
     if (d) closedir(d);
     pid_t pid = server_pid(dir);
     if (pid > 0) kill(pid, any ? SIGHUP : SIGTERM);
+    /* (the network's last entry gone, the server stops listening on its gateway: nothing to
+     * ask there) */
+    if (pid > 0 && any && !last && gateway[0] && name[0]) await_name(gateway, name, false);
     if (!any) {
         snprintf(path, sizeof path, "%s/aardvark.pid", dir);
         unlink(path);

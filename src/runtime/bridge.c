@@ -238,11 +238,30 @@ fail:
     return -1;
 }
 
-char *wb_bridge_published(void) {
-    char *out = NULL;
-    if (wb_nft_query("list map " TABLE " ports_any\nlist map " TABLE " ports_ip\n", &out, NULL) < 0)
-        return wb_strdup("");
-    return out;
+char *wb_bridge_published(wb_error *err) {
+    /* one map a query: nftables 1.0.6 refuses a batch of two `list map` commands ("No such file
+     * or directory" for the first), which once left this empty, and "-p 80" blind to the ports
+     * already published (two of fifty containers could get one port) */
+    static const char *const maps[] = {"ports_any", "ports_ip"};
+    size_t len = 0;
+    char *all = wb_strdup("");
+    for (size_t i = 0; i < sizeof maps / sizeof maps[0]; i++) {
+        char cmd[96], *out = NULL;
+        wb_error e;
+        snprintf(cmd, sizeof cmd, "list map " TABLE " %s\n", maps[i]);
+        if (wb_nft_query(cmd, &out, &e) < 0) {
+            if (strstr(e.msg, "No such file or directory")) continue; /* no table yet */
+            free(all);
+            if (err) *err = e;
+            return NULL;
+        }
+        size_t n = strlen(out);
+        all = wb_realloc(all, len + n + 1);
+        memcpy(all + len, out, n + 1);
+        len += n;
+        free(out);
+    }
+    return all;
 }
 
 /* Run a batch; when it fails (a piece already gone), run its commands one by one. */

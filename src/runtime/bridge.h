@@ -47,8 +47,9 @@ void wb_bridge_endpoint_down(const json_t *ep, bool delete_veth);
 void wb_bridge_network_down(const json_t *ep);
 
 /* The published ports' map elements as nft lists them ("tcp . 8080 : 10.0.0.2 . 80"), to keep
- * "-p 80" off ports taken (malloc'd; "" when there are none). With the lock held. */
-char *wb_bridge_published(void);
+ * "-p 80" off ports taken (malloc'd; "" when there are none, or no table yet); NULL with err when
+ * nft cannot list them. With the lock held. */
+char *wb_bridge_published(wb_error *err);
 
 /* A MAC address for ip, as Docker makes them (02:42 then the four address bytes). */
 void wb_bridge_mac(const char *ip, char out[18]);

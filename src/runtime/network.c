@@ -568,19 +568,37 @@ static bool parse_port_key(const char *key, int *port, char proto[8]) {
     return true;
 }
 
-/* A free TCP/UDP port on the host for "-p 80" (HostPort empty): bound and released. */
-static int ephemeral_port(const char *proto) {
+/* Can a host process bind this TCP/UDP port (on any address)? */
+static bool port_bindable(const char *proto, int port) {
     int udp = !strcmp(proto, "udp");
     int fd = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-    if (fd < 0) return 0;
-    struct sockaddr_in a = {.sin_family = AF_INET};
-    socklen_t len = sizeof a;
-    int port = 0;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
+    if (fd < 0) return false;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    bool ok = bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
     close(fd);
-    return port;
+    return ok;
+}
+
+/* The host port for "-p 80" (HostPort empty), as Docker picks it: the lowest port of the local
+ * port range (/proc/sys/net/ipv4/ip_local_port_range, 32768-60999 by default) that no published
+ * element holds (`taken`: nft's listing, plus the ports this call picked before) and no host
+ * process has bound; 0 when there is none. */
+static int pick_host_port(const char *proto, const char *taken) {
+    int lo = 32768, hi = 60999;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re");
+    if (f) {
+        if (fscanf(f, "%d %d", &lo, &hi) != 2 || lo < 1 || hi > 65535 || lo > hi)
+            lo = 32768, hi = 60999;
+        fclose(f);
+    }
+    for (int p = lo; p <= hi; p++) {
+        char elem[48];
+        snprintf(elem, sizeof elem, "%s . %d :", proto, p);
+        if (!strstr(taken, elem) && port_bindable(proto, p)) return p;
+    }
+    return 0;
 }
 
 void wb_net_attachment_release(wb_net_attachment *a) {
@@ -624,10 +642,10 @@ static void state_remove(const struct wb_container *c) {
 }
 
 /* HostConfig.PortBindings with "-p 80"'s host port picked now and HostIp filled, as Docker
- * shows them; new reference. */
-static json_t *resolved_bindings(const json_t *host) {
-    /* ports published now are DNAT'ed, not bound: the kernel would hand them out again, so
-     * "-p 80" skips the ones in the table (read once, under the lock the caller holds) */
+ * shows them; new reference, NULL with err when the published ports cannot be listed. */
+static json_t *resolved_bindings(const json_t *host, wb_error *err) {
+    /* ports published now are DNAT'ed, not bound: nothing but the table says they are taken,
+     * so "-p 80" skips the ones in it (read once, under the lock the caller holds) */
     char *published = NULL;
     json_t *bindings = json_deep_copy(json_object_get(host, "PortBindings"));
     if (!bindings) bindings = json_object();
@@ -643,14 +661,23 @@ static json_t *resolved_bindings(const json_t *host) {
             const char *hp = str(b, "HostPort");
             if (!hp || !*hp) {
                 char port[16];
-                if (!published) published = wb_bridge_published();
-                int hport = 0;
-                for (int tries = 0; tries < 64; tries++) {
-                    hport = ephemeral_port(proto);
-                    char elem[48];
-                    snprintf(elem, sizeof elem, "%s . %d :", proto, hport);
-                    if (!strstr(published, elem)) break;
+                if (!published && !(published = wb_bridge_published(err))) {
+                    json_decref(bindings);
+                    return NULL;
                 }
+                int hport = pick_host_port(proto, published);
+                if (!hport) {
+                    wb_error_set(err, EADDRINUSE, "no free host port left for %s", key);
+                    free(published);
+                    json_decref(bindings);
+                    return NULL;
+                }
+                /* taken from now on for the other bindings of this container */
+                char elem[48];
+                int n = snprintf(elem, sizeof elem, " %s . %d :", proto, hport);
+                size_t len = strlen(published);
+                published = wb_realloc(published, len + (size_t)n + 1);
+                memcpy(published + len, elem, (size_t)n + 1);
                 snprintf(port, sizeof port, "%d", hport);
                 json_object_set_new(b, "HostPort", json_string(port));
             }
@@ -972,7 +999,11 @@ int wb_net_attach(struct wb_container *c, wb_net_attachment *a, wb_error *err) {
     int rc = -1;
     int lk = wb_bridge_lock(err);
     if (lk < 0) goto out;
-    bindings = resolved_bindings(host);
+    bindings = resolved_bindings(host, err);
+    if (!bindings) {
+        wb_bridge_unlock(lk);
+        goto out;
+    }
     size_t i;
     json_t *nv;
     json_array_foreach(names, i, nv) {
