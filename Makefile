@@ -56,7 +56,7 @@ endif
 COMPILER_SRCS := $(wildcard src/compiler/*.c)
 LLVM_CFLAGS := -I/usr/lib/llvm-14/include
 LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c src/wasi/*.c src/oci/*.c src/runtime/*.c src/registry/*.c \
-                      src/compose/*.c src/shim/*.c) $(COMPILER_SRCS)
+                      src/compose/*.c src/shim/*.c src/apps/*.c) $(COMPILER_SRCS)
 CLI_SRCS := $(wildcard src/cli/*.c)
 SPECTEST_SRCS := $(wildcard tools/spectest/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)

@@ -2,7 +2,8 @@
 #   make fuzz                                  build build-fuzz/fuzz_module, fuzz_dockerfile, fuzz_tar,
 #                                              fuzz_dns, fuzz_compose_interp, fuzz_compose_yaml,
 #                                              fuzz_compose_load, fuzz_shim_pb, fuzz_native_obj,
-#                                              fuzz_native_diff (interpreter vs compiler tier)
+#                                              fuzz_native_diff (interpreter vs compiler tier),
+#                                              fuzz_toml
 #   make -f fuzz/fuzz.mk run FUZZ_TIME=60      run it for a while on a scratch corpus + fuzz/seeds
 #                                              (FUZZ_ARGS='-jobs=2' etc. for more libFuzzer flags)
 #   make -f fuzz/fuzz.mk seeds                 regenerate fuzz/seeds from the spec suite (wast2json)
@@ -35,6 +36,7 @@ FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_compose_load
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_shim_pb
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_native_obj
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_native_diff
+FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_toml
 
 .PHONY: all run seeds
 .SECONDARY:
@@ -95,6 +97,9 @@ run: $(FUZZ_TARGETS)
 	$(FUZZ_BUILD)/fuzz_native_obj -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 \
 	    -rss_limit_mb=2560 -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_native_obj \
 	    fuzz/seeds-native-obj
+	@mkdir -p $(FUZZ_BUILD)/corpus/fuzz_toml
+	$(FUZZ_BUILD)/fuzz_toml -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
+	    -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_toml fuzz/seeds-toml
 	@mkdir -p $(FUZZ_BUILD)/corpus/fuzz_native_diff
 	$(FUZZ_BUILD)/fuzz_native_diff -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 	    -dict=fuzz/wasm.dict -max_len=65536 -timeout=60 -rss_limit_mb=4096 \

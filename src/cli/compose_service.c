@@ -404,6 +404,7 @@ int compose_service_opts_make(compose_service_opts *so, const compose_service_ct
     o->platform = sget(svc, "platform");
     /* the Wasm tier (docs/native.md): an extension field, as Compose files carry them */
     const char *engine = sget(svc, "x-wasmbox-engine");
+    if (!engine && wb_engine_default(&o->engine, err) < 0) return -1;
     if (engine && !wb_engine_parse(engine, &o->engine))
         return wb_error_set(err, EINVAL,
                             "service \"%s\": x-wasmbox-engine: invalid value \"%s\" (auto, interp "

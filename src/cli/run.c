@@ -101,7 +101,7 @@ static const wb_cli_flag run_flags[] = {
      false},
     {0, "runtime", "string",
      "Runtime to use for this container (io.containerd.wasmedge.v1, "
-     "...wasmtime.v1, ...wasmer.v1)",
+     "...wasmtime.v1, ...wasmer.v1, ...wws.v1)",
      false},
     {0, "stop-timeout", "int", "Timeout (in seconds) to stop a container", false},
     {0, "tcplisten", "HOST:PORT", "Module files: preopen a listening TCP socket for sock_accept",
@@ -144,7 +144,7 @@ static int use_tier(const wb_run_opts *o, wb_module *m) {
     char dir[PATH_MAX];
     wb_error err;
     if (o->engine == WB_ENGINE_INTERP) return 0;
-    if (wb_path_join(dir, sizeof dir, &err, "%s/native", wb_cli_root()) < 0) {
+    if (wb_native_cache_dir(wb_cli_root(), dir, sizeof dir, &err) < 0) {
         wb_cli_error("%s", err.msg);
         return -1;
     }

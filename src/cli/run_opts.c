@@ -306,6 +306,11 @@ static int short_flag(wb_run_opts *o, int argc, char **argv, int *i) {
 
 int wb_run_opts_parse(wb_run_opts *o, int argc, char **argv) {
     memset(o, 0, sizeof *o);
+    wb_error err;
+    if (wb_engine_default(&o->engine, &err) < 0) {
+        wb_cli_error("%s", err.msg);
+        return -1;
+    }
     o->fuel = -1;
     o->stop_timeout = -1;
     int i = 1;

@@ -66,7 +66,7 @@ static void job_engine(const wb_container *c, const json_t *host, job_storage *j
     const char *e = json_string_value(json_object_get(host, "WasmEngine"));
     if (!e || !wb_engine_parse(e, &js->job.engine)) js->job.engine = WB_ENGINE_AUTO;
     wb_error err;
-    if (wb_path_join(js->native_cache, sizeof js->native_cache, &err, "%s/native", c->root) == 0)
+    if (wb_native_cache_dir(c->root, js->native_cache, sizeof js->native_cache, &err) == 0)
         js->job.native_cache = js->native_cache;
     /* the tier of this start: the record of an earlier one goes first */
     if (wb_path_join(js->tier_path, sizeof js->tier_path, &err, "%s/%s", c->dir,

@@ -4,24 +4,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
 #include "oci/image.h"
 #include "wasm/native_tier.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The image's module as a descriptor, or -1 (a Linux image, or no module to be found). */
 static int image_module(wb_images *s, const char *ref) {
@@ -38,85 +28,15 @@ static int image_module(wb_images *s, const char *ref) {
     return fd;
 }
 
-/* The first line the compiler printed on stderr, without the program's "Error: " prefix. */
-static void first_line(char *text, char *out, size_t size) {
-    char *nl = strchr(text, '\n');
-    if (nl) *nl = '\0';
-    const char *p = text;
-    if (!strncmp(p, "Error: ", 7)) p += 7;
-    if (!*p) p = "the compiler failed without saying why";
-    size_t n = strlen(p) < size ? strlen(p) : size - 1;
-    memcpy(out, p, n);
-    out[n] = '\0';
-}
+typedef struct progress_line {
+    FILE *out;
+    const char *label;
+} progress_line;
 
-/* Run `PROGRAM compile -q --interruptible --cache-dir DIR /proc/self/fd/N`, counting seconds on
- * out when progress is set; 0 when it succeeded, else -1 with its message in why. */
-static int run_compiler(const char *program, const char *dir, int fd, const char *label,
-                        bool progress, FILE *out, char *why, size_t size) {
-    int errp[2];
-    if (pipe2(errp, O_CLOEXEC) < 0) {
-        snprintf(why, size, "pipe: %s", strerror(errno));
-        return -1;
-    }
-    char file[64];
-    snprintf(file, sizeof file, "/proc/self/fd/%d", fd);
-    pid_t pid = fork();
-    if (pid < 0) {
-        snprintf(why, size, "fork: %s", strerror(errno));
-        close(errp[0]);
-        close(errp[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-        if (null >= 0) {
-            dup2(null, 0);
-            dup2(null, 1);
-        }
-        dup2(errp[1], 2);
-        fcntl(fd, F_SETFD, 0); /* the module, inherited */
-        execl(program, program, "compile", "-q", "--interruptible", "--cache-dir", dir, file,
-              (char *)NULL);
-        dprintf(2, "run %s: %s\n", program, strerror(errno));
-        _exit(127);
-    }
-    close(errp[1]);
-    char msg[2048];
-    size_t len = 0;
-    double t0 = now();
-    for (;;) {
-        struct pollfd p = {.fd = errp[0], .events = POLLIN};
-        int r = poll(&p, 1, progress ? 100 : -1);
-        if (progress) {
-            fprintf(out, "\r%s: compiling to native code %.1fs", label, now() - t0);
-            fflush(out);
-        }
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) continue;
-        ssize_t n = read(errp[0], msg + len, sizeof msg - 1 - len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        len += (size_t)n;
-        if (len == sizeof msg - 1) len = sizeof msg - 2; /* the rest is dropped */
-    }
-    msg[len] = '\0';
-    close(errp[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (progress) {
-        fprintf(out, ok ? "\r%s: compiled to native code in %.1fs\n" : "\r\033[K", label,
-                now() - t0);
-        fflush(out);
-    }
-    if (ok) return 0;
-    if (WIFSIGNALED(status))
-        snprintf(why, size, "the compiler ended by signal %d", WTERMSIG(status));
-    else
-        first_line(msg, why, size);
-    return -1;
+static void tick(void *ctx, double secs) {
+    progress_line *p = ctx;
+    fprintf(p->out, "\r%s: compiling to native code %.1fs", p->label, secs);
+    fflush(p->out);
 }
 
 wb_precompile_result wb_precompile_image(wb_images *s, const char *root, const char *ref,
@@ -124,7 +44,7 @@ wb_precompile_result wb_precompile_image(wb_images *s, const char *root, const c
     const char *env = getenv(WB_PRECOMPILE_ENV);
     char program[PATH_MAX], dir[PATH_MAX];
     if ((env && !strcmp(env, "0")) || !wb_native_compiler_program(program, sizeof program) ||
-        wb_path_join(dir, sizeof dir, NULL, "%s/native", root) < 0)
+        wb_native_cache_dir(root, dir, sizeof dir, NULL) < 0)
         return WB_PRECOMPILE_SKIPPED;
     int fd = image_module(s, ref);
     if (fd < 0) return WB_PRECOMPILE_SKIPPED;
@@ -138,16 +58,27 @@ wb_precompile_result wb_precompile_image(wb_images *s, const char *root, const c
         close(fd);
         return WB_PRECOMPILE_SKIPPED;
     }
-    int state = wb_native_cache_state(m, dir, why, sizeof why);
-    wb_module_free(m);
-    wb_precompile_result res = WB_PRECOMPILE_CACHED;
-    if (state == 0)
-        res = run_compiler(program, dir, fd, label, progress, out, why, sizeof why) == 0
-                  ? WB_PRECOMPILE_COMPILED
-                  : WB_PRECOMPILE_FAILED;
-    else if (state < 0)
-        res = WB_PRECOMPILE_FAILED;
     close(fd);
+    int state = wb_native_cache_state(m, dir, why, sizeof why);
+    wb_precompile_result res = WB_PRECOMPILE_CACHED;
+    if (state < 0) {
+        res = WB_PRECOMPILE_FAILED;
+    } else if (state == 0) {
+        progress_line line = {out, label};
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        int rc = wb_native_compile_child(m, dir, program, progress ? tick : NULL, &line, &err);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        res = rc == 0 ? WB_PRECOMPILE_COMPILED : WB_PRECOMPILE_FAILED;
+        if (rc < 0) snprintf(why, sizeof why, "%s", err.msg);
+        if (progress && rc == 0)
+            fprintf(out, "\r%s: compiled to native code in %.1fs\n", label,
+                    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+        else if (progress)
+            fputs("\r\033[K", out);
+        fflush(out);
+    }
+    wb_module_free(m);
     if (res == WB_PRECOMPILE_FAILED)
         fprintf(stderr,
                 "WARNING: %s: its module could not be compiled to native code (it runs "

@@ -18,7 +18,7 @@ typedef enum wb_runtime_kind {
     WB_RUNTIME_WASMTIME, /* WASI preview1 */
     WB_RUNTIME_WASMER,   /* WASI preview1 */
     WB_RUNTIME_LINUX,    /* runc, io.containerd.runc.v2: a Linux container (linux_handler.h) */
-    WB_RUNTIME_WWS,      /* io.containerd.wws.v1: the workers at "/" served on port 3000 (apps/wws.h) */
+    WB_RUNTIME_WWS,      /* io.containerd.wws.v1: the workers at "/" served on :3000 (apps/wws.h) */
 } wb_runtime_kind;
 
 /* Map a --runtime name (io.containerd.wasmedge.v1, wasmedge, …, runc, io.containerd.wws.v1) to a

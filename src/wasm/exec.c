@@ -13,6 +13,7 @@
 #include <ucontext.h>
 
 #include "base/alloc.h"
+#include "base/stack.h"
 #include "wasm/lower.h"
 #include "wasm/native.h"
 #include "wasm/runtime.h"
@@ -153,17 +154,7 @@ static int call_host(wb_store *s, wb_instance *caller_inst, wb_func *f, wb_slot 
 static __thread uintptr_t native_stack_low;
 
 static bool native_stack_ok(void) {
-    if (!native_stack_low) {
-        pthread_attr_t attr;
-        void *addr;
-        size_t size;
-        native_stack_low = 1;
-        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-            if (pthread_attr_getstack(&attr, &addr, &size) == 0 && size > 2 * NATIVE_STACK_MARGIN)
-                native_stack_low = (uintptr_t)addr + NATIVE_STACK_MARGIN;
-            pthread_attr_destroy(&attr);
-        }
-    }
+    if (!native_stack_low) native_stack_low = wb_stack_low(NATIVE_STACK_MARGIN);
     return (uintptr_t)__builtin_frame_address(0) > native_stack_low;
 }
 

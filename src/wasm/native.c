@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/stack.h"
 #include "wasm/native.h"
 #include "wasm/native_obj.h"
 
@@ -78,20 +79,29 @@ static void native_backtrace(wb_store *s, uintptr_t pc, uintptr_t fp) {
     t->nframes = 0;
     t->total_frames = 0;
     for (int guard = 0; guard < 1000000; guard++) {
-        const wb_module *m = native_module_at(s, pc);
+        /* pc is a return address: a call to a noreturn helper may end the code, its return
+         * address then one past the text (no backtrace at all, once) */
+        const wb_module *m = native_module_at(s, pc - 1);
         if (!m) break;
         const char *sym = wb_native_obj_func_at(m->native->obj, pc - 1);
-        if (sym && sym[0] == 'w' && sym[1] == 'f') {
+        /* wfN: function N; wtN: its entry from the host, where N's own code is when the
+         * optimiser inlined it (its frame is N's, unless N's own frame was just seen) */
+        bool entry = sym && sym[0] == 'w' && sym[1] == 't';
+        if (sym && sym[0] == 'w' && (sym[1] == 'f' || entry)) {
             uint32_t idx = 0;
             for (const char *p = sym + 2; *p >= '0' && *p <= '9'; p++)
                 idx = idx * 10 + (uint32_t)(*p - '0');
-            if (t->nframes < WB_BACKTRACE_MAX) {
-                wb_frame_info *fi = &t->frames[t->nframes++];
-                fi->module = m;
-                fi->func_index = idx;
-                fi->name = wb_module_func_name(m, idx);
+            bool seen = entry && t->nframes && t->frames[t->nframes - 1].module == m &&
+                        t->frames[t->nframes - 1].func_index == idx;
+            if (!seen) {
+                if (t->nframes < WB_BACKTRACE_MAX) {
+                    wb_frame_info *fi = &t->frames[t->nframes++];
+                    fi->module = m;
+                    fi->func_index = idx;
+                    fi->name = wb_module_func_name(m, idx);
+                }
+                t->total_frames++;
             }
-            t->total_frames++;
         }
         if (!fp || (fp & 7)) break;
         const uintptr_t *frame = (const uintptr_t *)fp;
@@ -332,17 +342,7 @@ void wb__native_release(wb_module *m) {
 static __thread uintptr_t stack_limit;
 
 static uintptr_t thread_stack_limit(void) {
-    if (!stack_limit) {
-        pthread_attr_t attr;
-        void *addr;
-        size_t size;
-        stack_limit = 1;
-        if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-            if (pthread_attr_getstack(&attr, &addr, &size) == 0 && size > 2 * NATIVE_STACK_MARGIN)
-                stack_limit = (uintptr_t)addr + NATIVE_STACK_MARGIN;
-            pthread_attr_destroy(&attr);
-        }
-    }
+    if (!stack_limit) stack_limit = wb_stack_low(NATIVE_STACK_MARGIN);
     return stack_limit;
 }
 

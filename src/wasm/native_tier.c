@@ -2,12 +2,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/fsutil.h"
@@ -31,6 +33,20 @@ bool wb_engine_parse(const char *s, wb_engine *out) {
     else
         return false;
     return true;
+}
+
+int wb_engine_default(wb_engine *out, wb_error *err) {
+    const char *e = getenv(WB_ENGINE_ENV);
+    *out = WB_ENGINE_AUTO;
+    if (!e || !*e || wb_engine_parse(e, out)) return 0;
+    return wb_error_set(err, EINVAL, "%s: invalid value \"%s\" (auto, interp or native)",
+                        WB_ENGINE_ENV, e);
+}
+
+int wb_native_cache_dir(const char *root, char *buf, size_t size, wb_error *err) {
+    const char *e = getenv(WB_NATIVE_CACHE_ENV);
+    if (e && *e) return wb_path_join(buf, size, err, "%s", e);
+    return wb_path_join(buf, size, err, "%s/native", root);
 }
 
 const char *wb_engine_name(wb_engine e) {
@@ -133,15 +149,104 @@ bool wb_native_compiler_program(char *buf, size_t size) {
     return access(buf, X_OK) == 0;
 }
 
-/* Detached: `PROGRAM compile --quiet --cache-dir DIR [...] /proc/self/fd/N` with m's bytes in a
- * memfd; nothing waits for it but the short-lived middle process. */
-static void compile_in_background(const wb_module *m, const char *cache_dir, const char *program) {
+/* m's bytes in a memfd (inherited by the compiler child), or -1. */
+static int module_memfd(const wb_module *m) {
     int fd = memfd_create("wasmbox-module", 0);
-    if (fd < 0) return;
+    if (fd < 0) return -1;
     if (write(fd, m->bytes, m->len) != (ssize_t)m->len) {
         close(fd);
-        return;
+        return -1;
     }
+    return fd;
+}
+
+/* In a child: exec `PROGRAM compile --quiet --cache-dir DIR [--interruptible] [--bounds-checks]
+ * /proc/self/fd/FD`, with every signal unblocked. */
+static void exec_compiler(const wb_module *m, const char *cache_dir, const char *program, int fd) {
+    char file[64];
+    snprintf(file, sizeof file, "/proc/self/fd/%d", fd);
+    const char *argv[10];
+    int a = 0;
+    argv[a++] = "wasmbox";
+    argv[a++] = "compile";
+    argv[a++] = "--quiet";
+    argv[a++] = "--cache-dir";
+    argv[a++] = cache_dir;
+    if (m->cfg.interruptible) argv[a++] = "--interruptible";
+    if (m->cfg.bounds_checks) argv[a++] = "--bounds-checks";
+    argv[a++] = file;
+    argv[a] = NULL;
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execv(program, (char **)argv);
+    dprintf(2, "Error: run %s: %s\n", program, strerror(errno));
+    _exit(127);
+}
+
+static double mono_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int wb_native_compile_child(const wb_module *m, const char *cache_dir, const char *program,
+                            void (*tick)(void *ctx, double secs), void *ctx, wb_error *err) {
+    int fd = module_memfd(m), errp[2] = {-1, -1};
+    if (fd < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+        wb_error_sys(err, "start the compiler");
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+        }
+        dup2(errp[1], 2);
+        exec_compiler(m, cache_dir, program, fd);
+    }
+    close(fd);
+    close(errp[1]);
+    if (pid < 0) {
+        close(errp[0]);
+        return wb_error_sys(err, "fork");
+    }
+    char msg[WB_ERROR_MSG_MAX];
+    size_t len = 0;
+    double t0 = mono_now();
+    for (;;) {
+        struct pollfd p = {.fd = errp[0], .events = POLLIN};
+        int r = poll(&p, 1, tick ? 100 : -1);
+        if (tick) tick(ctx, mono_now() - t0);
+        if (r <= 0) continue; /* a tick, or EINTR */
+        ssize_t n = read(errp[0], msg + len, sizeof msg - 1 - len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        len += (size_t)n;
+        if (len == sizeof msg - 1) len = sizeof msg - 2; /* the rest is dropped */
+    }
+    msg[len] = '\0';
+    close(errp[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+    if (WIFSIGNALED(status))
+        return wb_error_set(err, EINTR, "the compiler ended by signal %d", WTERMSIG(status));
+    char *nl = strchr(msg, '\n'), *text = msg;
+    if (nl) *nl = '\0';
+    if (!strncmp(text, "Error: ", 7)) text += 7;
+    return wb_error_set(err, EINVAL, "%s", *text ? text : "the compiler failed without saying why");
+}
+
+/* Detached: the compiler with m's bytes in a memfd; nothing waits for it but the short-lived
+ * middle process. */
+static void compile_in_background(const wb_module *m, const char *cache_dir, const char *program) {
+    int fd = module_memfd(m);
+    if (fd < 0) return;
     pid_t pid = fork();
     if (pid == 0) {
         if (fork() != 0) _exit(0);
@@ -152,24 +257,7 @@ static void compile_in_background(const wb_module *m, const char *cache_dir, con
             dup2(null, 1);
             dup2(null, 2);
         }
-        char file[64];
-        snprintf(file, sizeof file, "/proc/self/fd/%d", fd);
-        const char *argv[10];
-        int a = 0;
-        argv[a++] = "wasmbox";
-        argv[a++] = "compile";
-        argv[a++] = "--quiet";
-        argv[a++] = "--cache-dir";
-        argv[a++] = cache_dir;
-        if (m->cfg.interruptible) argv[a++] = "--interruptible";
-        if (m->cfg.bounds_checks) argv[a++] = "--bounds-checks";
-        argv[a++] = file;
-        argv[a] = NULL;
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        execv(program, (char **)argv);
-        _exit(127);
+        exec_compiler(m, cache_dir, program, fd);
     }
     close(fd);
     if (pid > 0) waitpid(pid, NULL, 0);
@@ -211,6 +299,20 @@ int wb_native_use_module(wb_module *m, const wb_native_use *u, wb_error *err) {
     if (!wb__native_compiler_available()) {
         if (cache_err.msg[0] && cache_err.code != ENOENT)
             return wb_error_set(err, EINVAL, "--engine native: %s", cache_err.msg);
+        /* the static core: wasmbox-full beside it compiles into the cache, then it is read */
+        char program[PATH_MAX + 32];
+        if (have_cache || (u->cache_dir && wb_mkdir_p(u->cache_dir, 0700, NULL) == 0)) {
+            if (wb_native_compiler_program(program, sizeof program)) {
+                wb_native_key k;
+                wb_native_key_for(m, 0, &k);
+                if (wb_native_compile_child(m, u->cache_dir, program, NULL, NULL, err) < 0) {
+                    wb_error_wrap(err, "--engine native");
+                    return -1;
+                }
+                if (attach_cached(m, u->cache_dir, &k, err) == 1) return 1;
+                return wb_error_wrap(err, "--engine native");
+            }
+        }
         return wb_error_set(err, ENOENT,
                             "--engine native: no native code for this module in the cache "
                             "(`wasmbox compile` makes it)");

@@ -23,6 +23,14 @@ typedef enum wb_engine {
 
 /* "auto", "interp", "native"; false for anything else. */
 bool wb_engine_parse(const char *s, wb_engine *out);
+/* The tier when none is asked for: $WASMBOX_ENGINE (auto, interp, native), else auto; -1 with
+ * err when the variable holds anything else. */
+#define WB_ENGINE_ENV "WASMBOX_ENGINE"
+int wb_engine_default(wb_engine *out, wb_error *err);
+/* The native-code cache for the store root: $WASMBOX_NATIVE_CACHE (one cache several store roots
+ * share: the key names everything the code depends on), else ROOT/native. */
+#define WB_NATIVE_CACHE_ENV "WASMBOX_NATIVE_CACHE"
+int wb_native_cache_dir(const char *root, char *buf, size_t size, wb_error *err);
 const char *wb_engine_name(wb_engine e);
 
 /* The key of m's native code for these CPU features (0: this machine's). */
@@ -54,6 +62,13 @@ int wb_native_compile_to_cache(wb_module *m, const char *cache_dir, int opt_leve
  * (not verified here: reading it does that), 0 nothing, -1 a compile that failed before (its
  * reason in reason[size]). */
 int wb_native_cache_state(const wb_module *m, const char *dir, char *reason, size_t size);
+
+/* Compile m (for its configuration: interruptible, bounds checks) into cache_dir with `program`
+ * (wb_native_compiler_program's) in a child process, and wait for it; tick (may be NULL) is
+ * called about every 100 ms with the seconds spent. 0, or -1 with err holding the compiler's
+ * message (its failure is also recorded in the cache's .fail file). */
+int wb_native_compile_child(const wb_module *m, const char *cache_dir, const char *program,
+                            void (*tick)(void *ctx, double secs), void *ctx, wb_error *err);
 
 /* The program that can compile: this one if it has the compiler, else wasmbox-full beside it;
  * false if neither. */
