@@ -79,7 +79,7 @@ SPEC_NONSIMD := $(foreach n,$(filter-out simd_%,$(SPEC_NAMES)),$(BUILD)/spec/$(n
 WAST_NAMES := $(notdir $(basename $(wildcard tests/wast/*.wast)))
 WAST_JSONS := $(foreach n,$(WAST_NAMES),$(BUILD)/wast/$(n)/$(n).json)
 
-.PHONY: install all check wast-jsons spec spec-nonsimd bench bench-realworld bench-http examples-http examples-microservice fuzz clean format
+.PHONY: install all check check-native wast-jsons spec spec-nonsimd bench bench-realworld bench-http examples-http examples-microservice fuzz clean format
 all: $(BUILD)/wasmbox $(BUILD)/wasmbox-full $(BUILD)/wasmbox-spectest $(BUILD)/unit-tests $(EXAMPLES) examples-http \
      examples-microservice
 
@@ -215,6 +215,10 @@ spec-nonsimd: $(BUILD)/wasmbox-spectest $(SPEC_NONSIMD)
 
 check: all $(SPEC_JSONS) $(WAST_JSONS)
 	@BUILD=$(BUILD) SHARED=$(SHARED) bash tests/run-all.sh
+
+# the end-to-end suites with compiled code (tests/run-native.sh)
+check-native: all
+	@BUILD=$(BUILD) SHARED=$(SHARED) bash tests/run-native.sh
 
 bench: all
 	@BUILD=$(BUILD) bash bench/run.sh

@@ -6,6 +6,10 @@ BUILD=${BUILD:-build}
 WB=$BUILD/wasmbox
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+export WASMBOX_ROOT=$T/root
+# the compiled runs below use a cache of their own: with ROOT/native there, every `auto` run
+# would start a background compile (still running when $T goes)
+NC=(env "WASMBOX_NATIVE_CACHE=$T/native")
 passed=0
 failed=0
 
@@ -51,8 +55,15 @@ expect multi-value 0 $'-1\n1\n1.5' "" -- "$WB" run --invoke multi "$V"
 expect no-results 0 "" "" -- "$WB" run --invoke none "$V"
 expect trap-div 134 "" "Error: wasm trap: integer divide by zero" -- "$WB" run --invoke div "$V" 1 0
 expect trap-backtrace 134 "" $'Error: wasm trap: unreachable\nwasm backtrace:\n   0: check\n   1: fib_checked' -- \
-    "$WB" run --invoke fib_checked "$FIB" 93
+    "$WB" run --engine interp --invoke fib_checked "$FIB" 93
+# compiled: the trap names the function it happened in (check is inlined into fib_checked: its
+# frame is gone; the trap call ends the code, whose return address is past it)
+expect trap-backtrace-native 134 "" $'Error: wasm trap: unreachable\nwasm backtrace:\n   0: fib_checked' -- \
+    "${NC[@]}" "$WB" run --engine native --invoke fib_checked "$FIB" 93
 expect trap-stack 134 "" "call stack exhausted" -- "$WB" run --invoke recurse "$V"
+# compiled, from the static core too (musl's main-thread stack bounds): a trap, not a SIGSEGV
+expect trap-stack-native 134 "" $'Error: wasm trap: call stack exhausted\nwasm backtrace:\n   0: deep' -- \
+    "${NC[@]}" "$WB" run --engine native --invoke recurse "$V"
 expect trap-oob 134 "" "out of bounds memory access" -- "$WB" run --invoke load "$V" 65533
 expect oob-checked 134 "" "out of bounds memory access" -- "$WB" run --bounds-checks --invoke load "$V" 65533
 expect in-bounds 0 "0" "" -- "$WB" run --invoke load "$V" 65532
