@@ -274,8 +274,8 @@ int wb_cmd_oci(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume")) {
-        wb_error_set(&err, ENOTSUP, "%s is not supported by wasmbox-runc yet", cmd);
-        return fail(&g, &err);
+        if (wb_oci_pause(g.root, id, !strcmp(cmd, "pause"), &err) < 0) return fail(&g, &err);
+        return 0;
     }
     wb_error_set(&err, EINVAL, "No help topic for '%s'", cmd);
     return fail(&g, &err);

@@ -404,7 +404,8 @@ static void remove_dirs(wb_cgroup *cg) {
         if (v1_first_of_dir(cg, i)) rmdir(cg->dir[i]);
 }
 
-static int v1_init(wb_cgroup *cg, const char *mountinfo, const char *id, bool create,
+/* rel: the cgroup's path under each hierarchy's root ("wasmbox/<id>", or a spec's path) */
+static int v1_init(wb_cgroup *cg, const char *mountinfo, const char *rel, bool create,
                    wb_error *err) {
     char mnt[CG_NCTRL][CG_PATH_MAX];
     if (mountinfo) {
@@ -417,8 +418,7 @@ static int v1_init(wb_cgroup *cg, const char *mountinfo, const char *id, bool cr
     bool any = false;
     for (int i = 0; i < CG_NCTRL; i++) {
         if (!mnt[i][0]) continue;
-        if (wb_path_join(cg->dir[i], CG_PATH_MAX, err, "%s/" CG_PARENT "/%s", mnt[i], id) < 0)
-            return -1;
+        if (wb_path_join(cg->dir[i], CG_PATH_MAX, err, "%s/%s", mnt[i], rel) < 0) return -1;
         if (create) {
             if (!mountinfo && make_dir(cg->dir[i], err) < 0) return -1;
         } else if (access(cg->dir[i], F_OK) != 0) {
@@ -428,7 +428,7 @@ static int v1_init(wb_cgroup *cg, const char *mountinfo, const char *id, bool cr
         any = true;
     }
     if (!any && create) return wb_error_set(err, ENOTSUP, "no cgroup file system is mounted");
-    if (!any) return wb_error_set(err, ENOENT, "no cgroup for container %s", id);
+    if (!any) return wb_error_set(err, ENOENT, "no cgroup %s", rel);
     return 0;
 }
 
@@ -473,36 +473,46 @@ static unsigned v2_needed(const wb_cgroup_limits *l) {
            (l->pids_limit > 0 ? CG_V2_PIDS : 0u);
 }
 
-static int v2_init(wb_cgroup *cg, const char *root, const char *id, const wb_cgroup_limits *l,
+static int v2_init(wb_cgroup *cg, const char *root, const char *rel, const wb_cgroup_limits *l,
                    wb_error *err) {
-    char parent[CG_PATH_MAX];
-    if (wb_path_join(parent, sizeof parent, err, "%s/" CG_PARENT, root) < 0 ||
-        wb_path_join(cg->dir[0], CG_PATH_MAX, err, "%s/%s", parent, id) < 0)
-        return -1;
+    if (wb_path_join(cg->dir[0], CG_PATH_MAX, err, "%s/%s", root, rel) < 0) return -1;
     if (l) {
+        /* each directory down from the root enables the controllers for the next */
         unsigned avail, got, need = v2_needed(l);
         if (v2_list(root, "cgroup.controllers", &avail, err) < 0) return -1;
-        if (v2_enable(root, avail, need, &got, err) < 0 || make_dir(parent, err) < 0 ||
-            v2_enable(parent, got, need, &got, err) < 0 || make_dir(cg->dir[0], err) < 0)
-            return -1;
+        char dir[CG_PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", root);
+        got = avail;
+        for (const char *p = rel; *p;) {
+            const char *slash = strchr(p, '/');
+            size_t n = slash ? (size_t)(slash - p) : strlen(p);
+            if (v2_enable(dir, got, need, &got, err) < 0) return -1;
+            size_t len = strlen(dir);
+            if (len + 1 + n >= sizeof dir)
+                return wb_error_set(err, ENAMETOOLONG, "cgroup path too long: %s", rel);
+            dir[len] = '/';
+            memcpy(dir + len + 1, p, n);
+            dir[len + 1 + n] = '\0';
+            if (make_dir(dir, err) < 0) return -1;
+            p += n + (slash ? 1 : 0);
+        }
     } else if (access(cg->dir[0], F_OK) != 0) {
-        return wb_error_sys(err, "no cgroup for container %s: %s", id, cg->dir[0]);
+        return wb_error_sys(err, "no cgroup %s: %s", rel, cg->dir[0]);
     }
     return v2_list(cg->dir[0], "cgroup.controllers", &cg->v2_ctrls, err);
 }
 
 /* v2_root NULL: v1 (from /proc/self/mountinfo, or the text `mountinfo` for the tests, then
  * nothing is created); l NULL: open an existing one. */
-static int create_or_open(const char *v2_root, const char *mountinfo, const char *id,
-                          const wb_cgroup_limits *l, wb_cgroup **out, wb_error *err) {
+static int create_or_open_at(const char *v2_root, const char *mountinfo, const char *rel,
+                             const wb_cgroup_limits *l, wb_cgroup **out, wb_error *err) {
     *out = NULL;
-    if (check_id(id, err) < 0) return -1;
     int64_t total;
     if (l && memsw_total(l, &total, err) < 0) return -1;
     wb_cgroup *cg = wb_calloc(1, sizeof *cg);
     cg->version = v2_root ? 2 : 1;
     int rc =
-        v2_root ? v2_init(cg, v2_root, id, l, err) : v1_init(cg, mountinfo, id, l != NULL, err);
+        v2_root ? v2_init(cg, v2_root, rel, l, err) : v1_init(cg, mountinfo, rel, l != NULL, err);
     if (mountinfo && rc == 0) {
         *out = cg;
         return 0;
@@ -515,6 +525,51 @@ static int create_or_open(const char *v2_root, const char *mountinfo, const char
     }
     *out = cg;
     return 0;
+}
+
+/* A container's: wasmbox/<id>. */
+static int create_or_open(const char *v2_root, const char *mountinfo, const char *id,
+                          const wb_cgroup_limits *l, wb_cgroup **out, wb_error *err) {
+    char rel[CG_PATH_MAX];
+    *out = NULL;
+    if (check_id(id, err) < 0) return -1;
+    snprintf(rel, sizeof rel, CG_PARENT "/%s", id);
+    return create_or_open_at(v2_root, mountinfo, rel, l, out, err);
+}
+
+/* A spec's cgroupsPath: "/a/b" or "a/b" (relative to each hierarchy's root), each component as
+ * container IDs are checked (no "..", nothing but [A-Za-z0-9_.-]); normalised into rel. */
+static int spec_path(const char *path, char rel[CG_PATH_MAX], wb_error *err) {
+    while (*path == '/') path++;
+    size_t n = strlen(path);
+    while (n && path[n - 1] == '/') n--;
+    if (n == 0 || n >= CG_PATH_MAX)
+        return wb_error_set(err, EINVAL, "invalid cgroup path: `%.200s`", path);
+    memcpy(rel, path, n);
+    rel[n] = '\0';
+    char copy[CG_PATH_MAX], *save = NULL;
+    memcpy(copy, rel, n + 1);
+    for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save))
+        if (check_id(c, NULL) < 0)
+            return wb_error_set(err, EINVAL, "invalid cgroup path: `%s`", rel);
+    if (strstr(rel, "//")) return wb_error_set(err, EINVAL, "invalid cgroup path: `%s`", rel);
+    return 0;
+}
+
+int wb_cgroup_create_path(const char *path, const wb_cgroup_limits *l, wb_cgroup **out,
+                          wb_error *err) {
+    static const wb_cgroup_limits none = {0};
+    char rel[CG_PATH_MAX];
+    *out = NULL;
+    if (spec_path(path, rel, err) < 0) return -1;
+    return create_or_open_at(host_v2_root(), NULL, rel, l ? l : &none, out, err);
+}
+
+int wb_cgroup_open_path(const char *path, wb_cgroup **out, wb_error *err) {
+    char rel[CG_PATH_MAX];
+    *out = NULL;
+    if (spec_path(path, rel, err) < 0) return -1;
+    return create_or_open_at(host_v2_root(), NULL, rel, NULL, out, err);
 }
 
 int wb_cgroup_create(const char *container_id, const wb_cgroup_limits *l, wb_cgroup **out,
@@ -656,6 +711,21 @@ static int v2_freeze(wb_cgroup *cg, bool frozen, wb_error *err) {
 
 int wb_cgroup_freeze(wb_cgroup *cg, bool frozen, wb_error *err) {
     return cg->version == 2 ? v2_freeze(cg, frozen, err) : v1_freeze(cg, frozen, err);
+}
+
+bool wb_cgroup_frozen(wb_cgroup *cg) {
+    char *text = NULL;
+    bool frozen = false;
+    if (cg->version == 2) {
+        uint64_t v = 0;
+        if (cg_read(cg->dir[0], "cgroup.events", &text, NULL) == 0)
+            frozen = keyed_u64(text, "frozen", &v) && v != 0;
+    } else if (cg->dir[CG_FREEZER][0] &&
+               cg_read(cg->dir[CG_FREEZER], "freezer.state", &text, NULL) == 0) {
+        frozen = strncmp(text, "FROZEN", 6) == 0;
+    }
+    free(text);
+    return frozen;
 }
 
 /* ---- statistics ---- */

@@ -35,6 +35,12 @@ int wb_cgroup_version(void);
  * caller frees *out with wb_cgroup_free. */
 int wb_cgroup_create(const char *container_id, const wb_cgroup_limits *l, wb_cgroup **out,
                      wb_error *err);
+/* The same at a path relative to each hierarchy's root instead of wasmbox/<id>: an OCI spec's
+ * linux.cgroupsPath ("/default/<id>", as containerd and Podman's cgroupfs manager write it);
+ * EINVAL for a component that is empty, "..", or holds anything but [A-Za-z0-9_.-]. */
+int wb_cgroup_create_path(const char *path, const wb_cgroup_limits *l, wb_cgroup **out,
+                          wb_error *err);
+int wb_cgroup_open_path(const char *path, wb_cgroup **out, wb_error *err);
 /* The existing cgroup of a container (for stats, pause, exec); ENOENT when there is none. */
 int wb_cgroup_open(const char *container_id, wb_cgroup **out, wb_error *err);
 void wb_cgroup_free(wb_cgroup *cg);
@@ -43,6 +49,8 @@ void wb_cgroup_free(wb_cgroup *cg);
 int wb_cgroup_add(wb_cgroup *cg, pid_t pid, wb_error *err);
 /* Freeze or thaw every process in it; returns once the state is reached. */
 int wb_cgroup_freeze(wb_cgroup *cg, bool frozen, wb_error *err);
+/* Is it frozen now (false when that cannot be read)? */
+bool wb_cgroup_frozen(wb_cgroup *cg);
 
 typedef struct wb_cgroup_stats {
     uint64_t memory_usage; /* bytes (v1: usage_in_bytes minus cache, as docker stats shows) */

@@ -20,6 +20,7 @@
 #include "base/alloc.h"
 #include "base/fsutil.h"
 #include "base/timeutil.h"
+#include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/linux_handler.h"
 #include "runtime/oci_spec.h"
@@ -52,6 +53,50 @@ static json_t *load_state(const char *root, const char *id, wb_error *err) {
         return NULL;
     }
     return st;
+}
+
+/* ---- the container's cgroup ---- */
+
+/* Its path: the spec's linux.cgroupsPath ("/default/<id>" as containerd writes it; systemd's
+ * "slice:prefix:name" as that manager lays it out, "slice/prefix-name.scope"), else
+ * wasmbox-runc/<id>. */
+static void cgroup_path(const wb_oci_spec *s, const char *id, char *out, size_t size) {
+    const char *p = s->cgroups_path;
+    if (p && *p && strchr(p, ':')) {
+        char slice[256] = "", prefix[256] = "", name[512] = "";
+        if (sscanf(p, "%255[^:]:%255[^:]:%511s", slice, prefix, name) == 3) {
+            snprintf(out, size, "%s/%s-%s.scope", slice, prefix, name);
+            return;
+        }
+    }
+    if (p && *p)
+        snprintf(out, size, "%s", p);
+    else
+        snprintf(out, size, "wasmbox-runc/%s", id);
+}
+
+/* linux.resources as cgroup limits: memory.limit and .swap, cpu.quota/period and .shares,
+ * pids.limit. */
+static void spec_limits(const wb_oci_spec *s, wb_cgroup_limits *l) {
+    json_t *r = json_object_get(json_object_get(s->doc, "linux"), "resources");
+    json_t *mem = json_object_get(r, "memory"), *cpu = json_object_get(r, "cpu");
+    memset(l, 0, sizeof *l);
+    l->memory = s->memory_limit > 0 ? s->memory_limit : 0;
+    json_t *swap = json_object_get(mem, "swap");
+    l->memory_swap = json_is_integer(swap) ? json_integer_value(swap) : l->memory ? -1 : 0;
+    json_int_t quota = json_integer_value(json_object_get(cpu, "quota"));
+    json_int_t period = json_integer_value(json_object_get(cpu, "period"));
+    if (quota > 0) l->nano_cpus = quota * 1000000000LL / (period > 0 ? period : 100000);
+    l->cpu_shares = json_integer_value(json_object_get(cpu, "shares"));
+    l->pids_limit = json_integer_value(json_object_get(json_object_get(r, "pids"), "limit"));
+}
+
+/* The container's cgroup, recorded in its state ("cgroup"); ENOENT when it has none. */
+static int open_cgroup(const json_t *st, wb_cgroup **cg, wb_error *err) {
+    const char *path = json_string_value(json_object_get(st, "cgroup"));
+    *cg = NULL;
+    if (!path) return wb_error_set(err, ENOENT, "the container has no cgroup");
+    return wb_cgroup_open_path(path, cg, err);
 }
 
 /* Is the recorded workload still that process? */
@@ -269,11 +314,25 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
         goto fail;
     }
     if (spawn(&s, &s, 0, fifo, o->stdio, pid, &code, err) < 0) goto fail;
+    /* its cgroup, with the spec's limits, before it runs (it waits on the fifo until start) */
+    char cgpath[PATH_MAX];
+    wb_cgroup_limits lim;
+    wb_cgroup *cg = NULL;
+    cgroup_path(&s, o->id, cgpath, sizeof cgpath);
+    spec_limits(&s, &lim);
+    if (wb_cgroup_create_path(cgpath, &lim, &cg, err) < 0 || wb_cgroup_add(cg, *pid, err) < 0) {
+        if (cg) wb_cgroup_destroy(cg, NULL);
+        wb_cgroup_free(cg);
+        wb_error_wrap(err, "the container's cgroup %s", cgpath);
+        kill(*pid, SIGKILL);
+        goto fail;
+    }
+    wb_cgroup_free(cg);
     char created[64];
     wb_time_now(created, sizeof created);
-    json_t *st = json_pack("{s:s, s:i, s:I, s:s, s:s, s:s}", "id", o->id, "pid", (int)*pid,
+    json_t *st = json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s}", "id", o->id, "pid", (int)*pid,
                            "pid_start", (json_int_t)wb_process_start_time(*pid), "bundle", s.bundle,
-                           "created", created, "kind", "wasm");
+                           "created", created, "kind", "wasm", "cgroup", cgpath);
     char *text = json_dumps(st, JSON_COMPACT);
     json_decref(st);
     int w = wb_write_file_atomic(state, text, strlen(text), 0600, false, err);
@@ -333,6 +392,11 @@ json_t *wb_oci_state(const char *root, const char *id, wb_error *err) {
     if (!st) return NULL;
     bool live = alive(st);
     const char *status = !live ? "stopped" : access(fifo, F_OK) == 0 ? "created" : "running";
+    wb_cgroup *cg;
+    if (live && open_cgroup(st, &cg, NULL) == 0) {
+        if (wb_cgroup_frozen(cg)) status = "paused";
+        wb_cgroup_free(cg);
+    }
     const char *bundle = json_string_value(json_object_get(st, "bundle"));
     char rootfs[PATH_MAX];
     snprintf(rootfs, sizeof rootfs, "%s/rootfs", bundle ? bundle : "");
@@ -386,6 +450,11 @@ int wb_oci_delete(const char *root, const char *id, bool force, wb_error *err) {
             nanosleep(&ts, NULL);
         }
     }
+    wb_cgroup *cg;
+    if (open_cgroup(st, &cg, NULL) == 0) { /* (a frozen one is thawed so its processes die) */
+        wb_cgroup_destroy(cg, NULL);
+        wb_cgroup_free(cg);
+    }
     json_decref(st);
     if (wb_remove_tree(dir, err) < 0) return -1;
     return 0;
@@ -403,6 +472,11 @@ static int exec_in(const json_t *st, const wb_oci_spec *proc, const int *stdio, 
         rc = spawn(&s, proc, (pid_t)json_integer_value(json_object_get(st, "pid")), NULL, stdio,
                    pid, code, err);
     wb_oci_spec_free(&s);
+    wb_cgroup *cg;
+    if (rc == 0 && open_cgroup(st, &cg, NULL) == 0) { /* beside the workload */
+        wb_cgroup_add(cg, *pid, NULL);
+        wb_cgroup_free(cg);
+    }
     return rc;
 }
 
@@ -440,6 +514,20 @@ int wb_oci_exec_spawn(const char *root, const char *id, const char *process_json
     int rc = wb_oci_process_parse(process_json, &proc, err);
     if (rc == 0) rc = exec_in(st, &proc, stdio, pid, &code, err);
     wb_oci_spec_free(&proc);
+    json_decref(st);
+    return rc;
+}
+
+int wb_oci_pause(const char *root, const char *id, bool pause, wb_error *err) {
+    json_t *st = load_state(root, id, err);
+    if (!st) return -1;
+    wb_cgroup *cg = NULL;
+    int rc = -1;
+    if (!alive(st))
+        wb_error_set(err, ESRCH, "container not running");
+    else if (open_cgroup(st, &cg, err) == 0)
+        rc = wb_cgroup_freeze(cg, pause, err);
+    wb_cgroup_free(cg);
     json_decref(st);
     return rc;
 }

@@ -43,6 +43,11 @@ typedef struct wb_oci_create_opts {
 bool wb_oci_id_valid(const char *id);
 
 int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err);
+/* Freeze (pause) or thaw (resume) every process of the container: its cgroup's freezer. The
+ * cgroup is made at create, at linux.cgroupsPath (else wasmbox-runc/<id>), with the spec's
+ * linux.resources (memory limit and swap, CPU quota/period and shares, pids limit); the workload
+ * and exec'd processes are in it; delete removes it. ESRCH "container not running". */
+int wb_oci_pause(const char *root, const char *id, bool pause, wb_error *err);
 /* Let the created workload run. */
 int wb_oci_start(const char *root, const char *id, wb_error *err);
 /* runc's `state` JSON: {ociVersion, id, pid, status, bundle, rootfs, created, owner}; new ref.

@@ -39,6 +39,7 @@ typedef struct proc {
 typedef struct task {
     char *id, *bundle;
     bool rootfs_mounted;
+    bool paused; /* its cgroup frozen (Pause) */
     proc *procs; /* procs[0] is the task's own */
     size_t nprocs;
 } task;
@@ -290,8 +291,11 @@ static void m_create(call *c) {
     server *s = c->s;
     s->tasks = wb_reallocarray(s->tasks, s->ntasks + 1, sizeof *s->tasks);
     task *t = &s->tasks[s->ntasks++];
-    *t =
-        (task){wb_strdup(r.id), wb_strdup(r.bundle), r.n_rootfs > 0, wb_calloc(1, sizeof(proc)), 1};
+    *t = (task){.id = wb_strdup(r.id),
+                .bundle = wb_strdup(r.bundle),
+                .rootfs_mounted = r.n_rootfs > 0,
+                .procs = wb_calloc(1, sizeof(proc)),
+                .nprocs = 1};
     t->procs[0] = (proc){.exec_id = wb_strdup(""), .pid = pid};
     for (int i = 0; i < 3; i++) t->procs[0].io[i] = wb_strdup(nz(io[i]));
     wb_msg_create_task_response resp = {(uint32_t)pid};
@@ -341,8 +345,9 @@ out:
     wb_pb_free(&wb_msg_start_request_table, &r);
 }
 
-static int32_t status_of(const proc *p) {
+static int32_t status_of(const task *t, const proc *p) {
     if (p->exited) return WB_MSG_STATUS_STOPPED;
+    if (t->paused) return WB_MSG_STATUS_PAUSED;
     return p->started ? WB_MSG_STATUS_RUNNING : WB_MSG_STATUS_CREATED;
 }
 
@@ -357,7 +362,7 @@ static void m_state(call *c) {
         wb_msg_state_response resp = {t->id,
                                       t->bundle,
                                       (uint32_t)p->pid,
-                                      status_of(p),
+                                      status_of(t, p),
                                       p->io[0],
                                       p->io[1],
                                       p->io[2],
@@ -510,6 +515,34 @@ static void m_shutdown(call *c) {
     wb_pb_free(&wb_msg_shutdown_request_table, &r);
 }
 
+/* Pause, Resume: the task's cgroup frozen or thawed (oci_run.h), then /tasks/paused|resumed. */
+static void pause_or_resume(call *c, bool pause) {
+    wb_msg_id_request r = {0};
+    DECODE(wb_msg_pause_request_table, r);
+    task *t = find_task(c->s, r.id);
+    if (!t) {
+        reply_error(c->conn, c->stream, WB_RPC_NOT_FOUND, "task does not exist");
+    } else if (wb_oci_pause(c->s->cfg->state_root, t->id, pause, &err) < 0) {
+        reply_error(c->conn, c->stream,
+                    err.code == ESRCH ? WB_RPC_FAILED_PRECONDITION : WB_RPC_UNKNOWN, err.msg);
+    } else {
+        t->paused = pause;
+        reply_empty(c->conn, c->stream);
+        wb_msg_container_event ev = {t->id};
+        publish(c->s, pause ? WB_MSG_TOPIC_PAUSED : WB_MSG_TOPIC_RESUMED,
+                pause ? &wb_msg_task_paused_table : &wb_msg_task_resumed_table, &ev);
+    }
+    wb_pb_free(&wb_msg_pause_request_table, &r);
+}
+
+static void m_pause(call *c) {
+    pause_or_resume(c, true);
+}
+
+static void m_resume(call *c) {
+    pause_or_resume(c, false);
+}
+
 static void m_close_io(call *c) {
     reply_empty(c->conn, c->stream); /* stdin is the workload's own copy: nothing held here */
 }
@@ -520,7 +553,8 @@ static const struct method {
 } methods[] = {
     {"Create", m_create},   {"Start", m_start},       {"State", m_state},      {"Kill", m_kill},
     {"Wait", m_wait},       {"Delete", m_delete},     {"Exec", m_exec},        {"Pids", m_pids},
-    {"Connect", m_connect}, {"Shutdown", m_shutdown}, {"CloseIO", m_close_io},
+    {"Connect", m_connect}, {"Shutdown", m_shutdown}, {"CloseIO", m_close_io}, {"Pause", m_pause},
+    {"Resume", m_resume},
 };
 
 static void dispatch(server *s, int conn, const wb_ttrpc_frame *f) {

@@ -71,6 +71,17 @@ expect start-server 0 "" "" -- "${R[@]}" start s1
 check running wait_for 5 bash -c "[ \"\$('$T/wasmbox-runc' --root '$T/state' state s1 | grep -c '\"running\"')\" = 1 ]"
 printf '{"args": ["/http-fetch.wasm", "127.0.0.1", "8080", "/"], "env": ["PATH=/bin"], "cwd": "/"}' >"$T/proc.json"
 check exec-in-netns wait_for 5 bash -c "'$T/wasmbox-runc' --root '$T/state' exec --process '$T/proc.json' s1 | grep -q 'Hello from wasmbox'"
+# pause/resume: the cgroup's freezer (made at create: wasmbox-runc/<id> without a cgroupsPath)
+FRZ=/sys/fs/cgroup/freezer/wasmbox-runc/s1
+if [ -d /sys/fs/cgroup/freezer ]; then
+    expect pause 0 "" "" -- "${R[@]}" pause s1
+    expect state-paused 0 "paused" "" -- status s1
+    check paused-frozen grep -qx FROZEN "$FRZ/freezer.state"
+    check paused-workload-in-cgroup grep -qx "$(cat "$T/pid.s1" 2>/dev/null || "${R[@]}" state s1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')" "$FRZ/cgroup.procs"
+    expect resume 0 "" "" -- "${R[@]}" resume s1
+    expect state-resumed 0 "running" "" -- status s1
+    check resumed-serves wait_for 5 bash -c "'$T/wasmbox-runc' --root '$T/state' exec --process '$T/proc.json' s1 | grep -q 'Hello from wasmbox'"
+fi
 printf '{"args": ["/nope.wasm"], "cwd": "/"}' >"$T/proc2.json"
 expect exec-missing 127 "" 'exec: "/nope.wasm": stat /nope.wasm: no such file or directory' -- \
     "${R[@]}" exec --process "$T/proc2.json" s1
@@ -79,7 +90,39 @@ expect delete-running 1 "" "that is not stopped" -- "${R[@]}" delete s1
 expect kill-term 0 "" "" -- "${R[@]}" kill s1 15
 check killed wait_for 5 bash -c "[ \"\$('$T/wasmbox-runc' --root '$T/state' state s1 | grep -c '\"stopped\"')\" = 1 ]"
 expect kill-stopped 1 "" "container not running" -- "${R[@]}" kill s1 KILL
+expect pause-stopped 1 "" "container not running" -- "${R[@]}" pause s1
 expect delete-stopped 0 "" "" -- "${R[@]}" delete s1
+[ -d /sys/fs/cgroup/freezer ] && check delete-removes-cgroup [ ! -d "$FRZ" ]
+# linux.cgroupsPath and linux.resources: the cgroup where the spec says, with its limits
+bundle '["/http-hello.wasm", "8080"]'
+python3 - "$T/b/config.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["linux"]["cgroupsPath"] = "/wbtest-oci/r1"
+d["linux"]["resources"] = {"memory": {"limit": 67108864}, "pids": {"limit": 42},
+                           "cpu": {"quota": 50000, "period": 100000, "shares": 512}}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+if [ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/pids ]; then
+    CPU=/sys/fs/cgroup/cpu
+    [ -d "$CPU" ] || CPU=/sys/fs/cgroup/cpu,cpuacct
+    expect create-limits 0 "" "" -- create r1
+    check limit-memory grep -qx 67108864 /sys/fs/cgroup/memory/wbtest-oci/r1/memory.limit_in_bytes
+    check limit-pids grep -qx 42 /sys/fs/cgroup/pids/wbtest-oci/r1/pids.max
+    check limit-cpu-quota grep -qx 50000 $CPU/wbtest-oci/r1/cpu.cfs_quota_us
+    check limit-cpu-shares grep -qx 512 $CPU/wbtest-oci/r1/cpu.shares
+    expect delete-limits 0 "" "" -- "${R[@]}" delete --force r1
+    check delete-removes-spec-cgroup [ ! -d /sys/fs/cgroup/memory/wbtest-oci/r1 ]
+    rmdir /sys/fs/cgroup/*/wbtest-oci 2>/dev/null
+fi
+python3 - "$T/b/config.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["linux"]["cgroupsPath"] = "/wbtest-oci/../escape"
+json.dump(d, open(sys.argv[1], "w"))
+PY
+expect cgroup-path-refused 1 "" "" -- create r2
+check cgroup-path-refused-says grep -q "invalid cgroup path: .wbtest-oci/../escape" "$T/out.r2"
 create s2 && "${R[@]}" start s2
 expect delete-force-running 0 "" "" -- "${R[@]}" delete --force s2
 # errors: --log gets runc's JSON lines

@@ -61,6 +61,23 @@ check task-ls-running wait_for 5 task_running
 expect task-ps 0 "1" "" -- bash -c "ctr -a '$T/c.sock' -n wbt task ps srv | tail -n +2 | wc -l"
 fetch() { "${C[@]}" task exec --exec-id f$RANDOM srv /http-fetch.wasm 127.0.0.1 8080 / 2>/dev/null | grep -q 'Hello from wasmbox'; }
 check task-exec-in-netns wait_for 5 fetch
+# Pause/Resume: the task's cgroup frozen (at containerd's cgroupsPath /wbt/srv), the events sent
+"${C[@]}" events >"$T/pause-events" 2>&1 &
+PEV=$!
+sleep 0.3
+expect task-pause 0 "" "" -- "${C[@]}" task pause srv
+task_paused() { "${C[@]}" task ls | awk '$1 == "srv" { print $3 }' | grep -qx PAUSED; }
+check task-ls-paused task_paused
+if [ -d /sys/fs/cgroup/freezer ]; then
+    check task-cgroup-frozen grep -qx FROZEN /sys/fs/cgroup/freezer/wbt/srv/freezer.state
+fi
+expect task-resume 0 "" "" -- "${C[@]}" task resume srv
+check task-ls-running-again task_running
+check task-serves-after-resume wait_for 5 fetch
+sleep 0.3
+kill $PEV 2>/dev/null
+check events-paused grep -q "/tasks/paused" "$T/pause-events"
+check events-resumed grep -q "/tasks/resumed" "$T/pause-events"
 expect kill 0 "" "" -- "${C[@]}" task kill -s SIGKILL srv
 task_stopped() { "${C[@]}" task ls | awk '$1 == "srv" { print $3 }' | grep -qx STOPPED; }
 check task-ls-stopped wait_for 5 task_stopped
