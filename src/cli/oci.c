@@ -14,6 +14,7 @@
 
 #include "base/alloc.h"
 #include "base/timeutil.h"
+#include "base/fsutil.h"
 #include "cli/cli.h"
 #include "runtime/launch.h"
 #include "runtime/oci_run.h"
@@ -178,6 +179,84 @@ static int cmd_exec(const oci_globals *g, int argc, char **argv) {
     return code;
 }
 
+/* update [-r FILE|-] [--memory N] [--memory-swap N] [--cpu-quota N] [--cpu-period N]
+ * [--cpu-shares N] [--pids-limit N] ID: runc's flags (Docker's `docker update` goes through
+ * containerd's runc shim as `update --resources -` with a linux.resources JSON on stdin). */
+static int cmd_update(const oci_globals *g, int argc, char **argv) {
+    static const struct {
+        const char *flag, *group, *key;
+    } numbers[] = {
+        {"memory", "memory", "limit"},   {"memory-swap", "memory", "swap"},
+        {"cpu-quota", "cpu", "quota"},   {"cpu-period", "cpu", "period"},
+        {"cpu-shares", "cpu", "shares"}, {"pids-limit", "pids", "limit"},
+    };
+    const char *id = NULL, *file = NULL;
+    json_t *res = json_object();
+    wb_error err = {0};
+    int rc = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        bool known = false;
+        if ((v = opt(argc, argv, &i, "resources", 'r'))) {
+            file = v;
+            continue;
+        }
+        for (size_t k = 0; k < sizeof numbers / sizeof numbers[0] && !known; k++) {
+            if (!(v = opt(argc, argv, &i, numbers[k].flag, 0))) continue;
+            known = true;
+            char *end;
+            long long n = strtoll(v, &end, 10);
+            if (!*v || *end) {
+                wb_error_set(&err, EINVAL, "invalid value \"%s\" for --%s", v, numbers[k].flag);
+                goto out;
+            }
+            json_t *grp = json_object_get(res, numbers[k].group);
+            if (!grp) json_object_set_new(res, numbers[k].group, grp = json_object());
+            json_object_set_new(grp, numbers[k].key, json_integer(n));
+        }
+        if (known) continue;
+        if (argv[i][0] == '-') {
+            wb_error_set(&err, EINVAL, "flag provided but not defined: %s", argv[i]);
+            goto out;
+        }
+        id = argv[i];
+    }
+    if (!id) {
+        wb_error_set(&err, EINVAL, "container id cannot be empty");
+        goto out;
+    }
+    char *text = NULL;
+    if (file && !strcmp(file, "-")) { /* stdin: a pipe */
+        size_t len = 0, cap = 4096;
+        text = wb_malloc(cap);
+        ssize_t n;
+        while ((n = read(STDIN_FILENO, text + len, cap - 1 - len)) > 0) {
+            len += (size_t)n;
+            if (len == cap - 1) {
+                if (cap >= (1u << 20)) break; /* (json_loads then finds it cut) */
+                text = wb_realloc(text, cap *= 2);
+            }
+        }
+        text[len] = '\0';
+    } else if (file) {
+        uint8_t *data = NULL;
+        size_t len = 0;
+        if (wb_read_file(file, 1 << 20, &data, &len, &err) < 0) goto out;
+        text = wb_malloc(len + 1);
+        memcpy(text, data, len);
+        text[len] = '\0';
+        free(data);
+    } else {
+        text = json_dumps(res, JSON_COMPACT);
+    }
+    int u = wb_oci_update(g->root, id, text, &err);
+    free(text);
+    if (u == 0) rc = 0;
+out:
+    json_decref(res);
+    return rc ? fail(g, &err) : 0;
+}
+
 static int print_json(json_t *v) {
     char *s = json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     printf("%s\n", s ? s : "null");
@@ -197,12 +276,14 @@ static int features(void) {
 }
 
 static void usage(FILE *out) {
-    fputs("Usage: wasmbox-runc [global options] COMMAND [options] CONTAINER_ID\n\n"
-          "A runc-compatible runtime for WebAssembly (WASI) bundles (Docker's --add-runtime,\n"
-          "Podman's --runtime). Commands: create, start, run, state, kill, delete, exec, ps,\n"
-          "features. Global options: --root DIR (default " WB_OCI_DEFAULT_ROOT "), --log FILE,\n"
-          "--log-format text|json, --systemd-cgroup (not supported), --version.\n",
-          out);
+    fputs(
+        "Usage: wasmbox-runc [global options] COMMAND [options] CONTAINER_ID\n\n"
+        "A runc-compatible runtime for WebAssembly (WASI) bundles (Docker's --add-runtime,\n"
+        "Podman's --runtime). Commands: create, start, run, state, kill, delete, exec, ps,\n"
+        "pause, resume, update, features. Global options: --root DIR (default " WB_OCI_DEFAULT_ROOT
+        "), --log FILE,\n"
+        "--log-format text|json, --systemd-cgroup (not supported), --version.\n",
+        out);
 }
 
 int wb_cmd_oci(int argc, char **argv) {
@@ -246,6 +327,7 @@ int wb_cmd_oci(int argc, char **argv) {
     if (!strcmp(cmd, "kill")) return cmd_kill(&g, cargc, cargv);
     if (!strcmp(cmd, "exec")) return cmd_exec(&g, cargc, cargv);
     if (!strcmp(cmd, "features")) return features();
+    if (!strcmp(cmd, "update")) return cmd_update(&g, cargc, cargv);
     if (!id) {
         wb_error_set(&err, EINVAL, "container id cannot be empty");
         return fail(&g, &err);

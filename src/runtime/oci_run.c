@@ -77,11 +77,11 @@ static void cgroup_path(const wb_oci_spec *s, const char *id, char *out, size_t 
 
 /* linux.resources as cgroup limits: memory.limit and .swap, cpu.quota/period and .shares,
  * pids.limit. */
-static void spec_limits(const wb_oci_spec *s, wb_cgroup_limits *l) {
-    json_t *r = json_object_get(json_object_get(s->doc, "linux"), "resources");
+static void resource_limits(const json_t *r, wb_cgroup_limits *l) {
     json_t *mem = json_object_get(r, "memory"), *cpu = json_object_get(r, "cpu");
     memset(l, 0, sizeof *l);
-    l->memory = s->memory_limit > 0 ? s->memory_limit : 0;
+    json_int_t limit = json_integer_value(json_object_get(mem, "limit"));
+    l->memory = limit > 0 ? limit : 0;
     json_t *swap = json_object_get(mem, "swap");
     l->memory_swap = json_is_integer(swap) ? json_integer_value(swap) : l->memory ? -1 : 0;
     json_int_t quota = json_integer_value(json_object_get(cpu, "quota"));
@@ -319,7 +319,8 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
     wb_cgroup_limits lim;
     wb_cgroup *cg = NULL;
     cgroup_path(&s, o->id, cgpath, sizeof cgpath);
-    spec_limits(&s, &lim);
+    json_t *res = json_object_get(json_object_get(s.doc, "linux"), "resources");
+    resource_limits(res, &lim);
     if (wb_cgroup_create_path(cgpath, &lim, &cg, err) < 0 || wb_cgroup_add(cg, *pid, err) < 0) {
         if (cg) wb_cgroup_destroy(cg, NULL);
         wb_cgroup_free(cg);
@@ -330,9 +331,10 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
     wb_cgroup_free(cg);
     char created[64];
     wb_time_now(created, sizeof created);
-    json_t *st = json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s}", "id", o->id, "pid", (int)*pid,
-                           "pid_start", (json_int_t)wb_process_start_time(*pid), "bundle", s.bundle,
-                           "created", created, "kind", "wasm", "cgroup", cgpath);
+    json_t *st = json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s, s:O}", "id", o->id, "pid",
+                           (int)*pid, "pid_start", (json_int_t)wb_process_start_time(*pid),
+                           "bundle", s.bundle, "created", created, "kind", "wasm", "cgroup", cgpath,
+                           "resources", json_is_object(res) ? res : json_object());
     char *text = json_dumps(st, JSON_COMPACT);
     json_decref(st);
     int w = wb_write_file_atomic(state, text, strlen(text), 0600, false, err);
@@ -528,6 +530,72 @@ int wb_oci_pause(const char *root, const char *id, bool pause, wb_error *err) {
     else if (open_cgroup(st, &cg, err) == 0)
         rc = wb_cgroup_freeze(cg, pause, err);
     wb_cgroup_free(cg);
+    json_decref(st);
+    return rc;
+}
+
+int wb_oci_stats(const char *root, const char *id, wb_cgroup_stats *stats, wb_error *err) {
+    json_t *st = load_state(root, id, err);
+    if (!st) return -1;
+    wb_cgroup *cg = NULL;
+    int rc = -1;
+    if (open_cgroup(st, &cg, err) == 0) rc = wb_cgroup_stats_read(cg, stats, err);
+    wb_cgroup_free(cg);
+    json_decref(st);
+    return rc;
+}
+
+/* Objects merged key by key, anything else replaced. */
+static void merge_into(json_t *into, const json_t *from) {
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)from, k, v) {
+        json_t *cur = json_object_get(into, k);
+        if (json_is_object(cur) && json_is_object(v))
+            merge_into(cur, v);
+        else
+            json_object_set(into, k, v);
+    }
+}
+
+int wb_oci_update(const char *root, const char *id, const char *resources_json, wb_error *err) {
+    json_error_t je;
+    json_t *upd = json_loads(resources_json, 0, &je);
+    if (!json_is_object(upd)) {
+        json_decref(upd);
+        return wb_error_set(err, EINVAL, "the resources are not a JSON object: %s", je.text);
+    }
+    json_t *st = load_state(root, id, err);
+    int rc = -1;
+    if (!st) goto out;
+    if (!alive(st)) {
+        wb_error_set(err, ESRCH, "container not running");
+        goto out;
+    }
+    json_t *res = json_object_get(st, "resources");
+    if (!json_is_object(res)) {
+        res = json_object();
+        json_object_set_new(st, "resources", res);
+    }
+    merge_into(res, upd);
+    wb_cgroup_limits lim;
+    wb_cgroup *cg = NULL;
+    const char *path = json_string_value(json_object_get(st, "cgroup"));
+    resource_limits(res, &lim);
+    if (!path) {
+        wb_error_set(err, ENOENT, "the container has no cgroup");
+        goto out;
+    }
+    /* the cgroup exists: every limit is rewritten from the merged resources */
+    if (wb_cgroup_create_path(path, &lim, &cg, err) < 0) goto out;
+    wb_cgroup_free(cg);
+    char dir[PATH_MAX], file[PATH_MAX];
+    if (paths(root, id, dir, file, "state.json", err) < 0) goto out;
+    char *text = json_dumps(st, JSON_COMPACT);
+    rc = wb_write_file_atomic(file, text, strlen(text), 0600, false, err);
+    free(text);
+out:
+    json_decref(upd);
     json_decref(st);
     return rc;
 }

@@ -48,6 +48,13 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err);
  * linux.resources (memory limit and swap, CPU quota/period and shares, pids limit); the workload
  * and exec'd processes are in it; delete removes it. ESRCH "container not running". */
 int wb_oci_pause(const char *root, const char *id, bool pause, wb_error *err);
+/* The container's cgroup statistics (cgroup.h). */
+struct wb_cgroup_stats;
+int wb_oci_stats(const char *root, const char *id, struct wb_cgroup_stats *stats, wb_error *err);
+/* Change its resources: resources_json is a linux.resources object (containerd's Update packs
+ * one as JSON), merged into the container's current resources (objects key by key), and the
+ * cgroup's limits rewritten from the result. */
+int wb_oci_update(const char *root, const char *id, const char *resources_json, wb_error *err);
 /* Let the created workload run. */
 int wb_oci_start(const char *root, const char *id, wb_error *err);
 /* runc's `state` JSON: {ociVersion, id, pid, status, bundle, rootfs, created, owner}; new ref.

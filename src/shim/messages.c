@@ -235,6 +235,54 @@ static const wb_pb_field shutdown_request_fields[] = {
 TABLE(wb_msg_shutdown_request_table, "containerd.task.v2.ShutdownRequest", wb_msg_shutdown_request,
       shutdown_request_fields);
 
+/* io.containerd.cgroups.v1.Metrics and its parts (containerd/cgroups stats/v1/metrics.proto) */
+#define U64(n, type, member, name) SCALAR(n, WB_PB_UINT64, type, member, name)
+static const wb_pb_field pids_stat_fields[] = {
+    U64(1, wb_msg_pids_stat, current, "current"),
+    U64(2, wb_msg_pids_stat, limit, "limit"),
+};
+TABLE(wb_msg_pids_stat_table, "io.containerd.cgroups.v1.PidsStat", wb_msg_pids_stat,
+      pids_stat_fields);
+static const wb_pb_field cpu_usage_fields[] = {
+    U64(1, wb_msg_cpu_usage, total, "total"),
+    U64(2, wb_msg_cpu_usage, kernel, "kernel"),
+    U64(3, wb_msg_cpu_usage, user, "user"),
+};
+TABLE(wb_msg_cpu_usage_table, "io.containerd.cgroups.v1.CPUUsage", wb_msg_cpu_usage,
+      cpu_usage_fields);
+static const wb_pb_field cpu_stat_fields[] = {
+    MSG(1, wb_msg_cpu_stat, usage, "usage", wb_msg_cpu_usage_table),
+};
+TABLE(wb_msg_cpu_stat_table, "io.containerd.cgroups.v1.CPUStat", wb_msg_cpu_stat, cpu_stat_fields);
+static const wb_pb_field memory_entry_fields[] = {
+    U64(1, wb_msg_memory_entry, limit, "limit"),
+    U64(2, wb_msg_memory_entry, usage, "usage"),
+    U64(3, wb_msg_memory_entry, max, "max"),
+    U64(4, wb_msg_memory_entry, failcnt, "failcnt"),
+};
+TABLE(wb_msg_memory_entry_table, "io.containerd.cgroups.v1.MemoryEntry", wb_msg_memory_entry,
+      memory_entry_fields);
+static const wb_pb_field memory_stat_fields[] = {
+    U64(1, wb_msg_memory_stat, cache, "cache"),
+    U64(2, wb_msg_memory_stat, rss, "rss"),
+    MSG(33, wb_msg_memory_stat, usage, "usage", wb_msg_memory_entry_table),
+};
+TABLE(wb_msg_memory_stat_table, "io.containerd.cgroups.v1.MemoryStat", wb_msg_memory_stat,
+      memory_stat_fields);
+static const wb_pb_field memory_oom_control_fields[] = {
+    U64(3, wb_msg_memory_oom_control, oom_kill, "oom_kill"),
+};
+TABLE(wb_msg_memory_oom_control_table, "io.containerd.cgroups.v1.MemoryOomControl",
+      wb_msg_memory_oom_control, memory_oom_control_fields);
+static const wb_pb_field metrics_fields[] = {
+    MSG(2, wb_msg_metrics, pids, "pids", wb_msg_pids_stat_table),
+    MSG(3, wb_msg_metrics, cpu, "cpu", wb_msg_cpu_stat_table),
+    MSG(4, wb_msg_metrics, memory, "memory", wb_msg_memory_stat_table),
+    MSG(9, wb_msg_metrics, memory_oom_control, "memory_oom_control",
+        wb_msg_memory_oom_control_table),
+};
+TABLE(wb_msg_metrics_table, "io.containerd.cgroups.v1.Metrics", wb_msg_metrics, metrics_fields);
+
 /* containerd.task.v2.StatsRequest, StatsResponse */
 TABLE(wb_msg_stats_request_table, "containerd.task.v2.StatsRequest", wb_msg_id_request, id_fields);
 static const wb_pb_field stats_response_fields[] = {
@@ -417,6 +465,13 @@ TABLE(wb_msg_runtime_options_table, "runtimeoptions.v1.Options", wb_msg_runtime_
 /* ---- the list, Any ---- */
 
 const wb_pb_table *const wb_msg_tables[] = {
+    &wb_msg_metrics_table,
+    &wb_msg_pids_stat_table,
+    &wb_msg_cpu_stat_table,
+    &wb_msg_cpu_usage_table,
+    &wb_msg_memory_stat_table,
+    &wb_msg_memory_entry_table,
+    &wb_msg_memory_oom_control_table,
     &wb_msg_any_table,
     &wb_msg_timestamp_table,
     &wb_msg_empty_table,

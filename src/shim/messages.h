@@ -206,6 +206,37 @@ typedef struct wb_msg_shutdown_request {
     bool now;
 } wb_msg_shutdown_request;
 
+/* io.containerd.cgroups.v1.Metrics, the part a Wasm task's cgroup fills (what runc's shim packs
+ * into StatsResponse.stats; `ctr task metrics` prints it): {2 pids PidsStat{1 current, 2 limit},
+ * 3 cpu CPUStat{1 usage CPUUsage{1 total, 2 kernel, 3 user}}, 4 memory MemoryStat{1 cache, 2 rss,
+ * 33 usage MemoryEntry{1 limit, 2 usage, 3 max, 4 failcnt}}, 9 memory_oom_control
+ * MemoryOomControl{3 oom_kill}} */
+typedef struct wb_msg_pids_stat {
+    uint64_t current, limit;
+} wb_msg_pids_stat;
+typedef struct wb_msg_cpu_usage {
+    uint64_t total, kernel, user;
+} wb_msg_cpu_usage;
+typedef struct wb_msg_cpu_stat {
+    wb_msg_cpu_usage *usage;
+} wb_msg_cpu_stat;
+typedef struct wb_msg_memory_entry {
+    uint64_t limit, usage, max, failcnt;
+} wb_msg_memory_entry;
+typedef struct wb_msg_memory_stat {
+    uint64_t cache, rss;
+    wb_msg_memory_entry *usage;
+} wb_msg_memory_stat;
+typedef struct wb_msg_memory_oom_control {
+    uint64_t oom_kill;
+} wb_msg_memory_oom_control;
+typedef struct wb_msg_metrics {
+    wb_msg_pids_stat *pids;
+    wb_msg_cpu_stat *cpu;
+    wb_msg_memory_stat *memory;
+    wb_msg_memory_oom_control *memory_oom_control;
+} wb_msg_metrics;
+
 typedef struct wb_msg_stats_response {
     wb_msg_any *stats;
 } wb_msg_stats_response;
@@ -335,6 +366,9 @@ extern const wb_pb_table wb_msg_task_io_table, wb_msg_task_create_table, wb_msg_
     wb_msg_task_exec_started_table, wb_msg_task_paused_table, wb_msg_task_resumed_table,
     wb_msg_task_oom_table, wb_msg_envelope_table, wb_msg_forward_request_table;
 extern const wb_pb_table wb_msg_runc_options_table, wb_msg_runtime_options_table;
+extern const wb_pb_table wb_msg_metrics_table, wb_msg_pids_stat_table, wb_msg_cpu_stat_table,
+    wb_msg_cpu_usage_table, wb_msg_memory_stat_table, wb_msg_memory_entry_table,
+    wb_msg_memory_oom_control_table;
 
 /* Every table above, for the tests and the fuzz target; wb_msg_ntables entries. */
 extern const wb_pb_table *const wb_msg_tables[];

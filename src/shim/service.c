@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "runtime/cgroup.h"
 #include "runtime/oci_run.h"
 #include "shim/messages.h"
 #include "shim/pb.h"
@@ -535,6 +536,64 @@ static void pause_or_resume(call *c, bool pause) {
     wb_pb_free(&wb_msg_pause_request_table, &r);
 }
 
+/* Stats: the task's cgroup as io.containerd.cgroups.v1.Metrics (what runc's shim sends); memory
+ * usage counts as `docker stats` does (without the inactive page cache). */
+static void m_stats(call *c) {
+    wb_msg_id_request r = {0};
+    DECODE(wb_msg_stats_request_table, r);
+    task *t = find_task(c->s, r.id);
+    wb_cgroup_stats cs;
+    if (!t) {
+        reply_error(c->conn, c->stream, WB_RPC_NOT_FOUND, "task does not exist");
+    } else if (wb_oci_stats(c->s->cfg->state_root, t->id, &cs, &err) < 0) {
+        reply_error(c->conn, c->stream, WB_RPC_UNKNOWN, err.msg);
+    } else {
+        wb_msg_pids_stat pids = {cs.pids, cs.pids_limit};
+        wb_msg_cpu_usage usage = {cs.cpu_usage_ns, 0, 0};
+        wb_msg_cpu_stat cpu = {&usage};
+        wb_msg_memory_entry mem_usage = {cs.memory_limit, cs.memory_usage, 0, 0};
+        wb_msg_memory_stat mem = {0, 0, &mem_usage};
+        wb_msg_memory_oom_control oom = {cs.oom_kills};
+        wb_msg_metrics m = {&pids, &cpu, &mem, &oom};
+        wb_msg_any any = {0};
+        if (wb_msg_any_pack(&wb_msg_metrics_table, &m, &any, &err) < 0) {
+            reply_error(c->conn, c->stream, WB_RPC_UNKNOWN, err.msg);
+        } else {
+            wb_msg_stats_response resp = {&any};
+            reply(c->conn, c->stream, &wb_msg_stats_response_table, &resp);
+            free(any.type_url);
+            free(any.value.data);
+        }
+    }
+    wb_pb_free(&wb_msg_stats_request_table, &r);
+}
+
+/* Update: resources as containerd packs specs.LinuxResources (JSON in the Any's value). */
+static void m_update(call *c) {
+    wb_msg_update_task_request r = {0};
+    DECODE(wb_msg_update_task_request_table, r);
+    task *t = find_task(c->s, r.id);
+    if (!t) {
+        reply_error(c->conn, c->stream, WB_RPC_NOT_FOUND, "task does not exist");
+    } else if (!r.resources || !r.resources->value.len) {
+        reply_empty(c->conn, c->stream); /* nothing to change */
+    } else {
+        char *text = wb_malloc(r.resources->value.len + 1);
+        memcpy(text, r.resources->value.data, r.resources->value.len);
+        text[r.resources->value.len] = '\0';
+        if (wb_oci_update(c->s->cfg->state_root, t->id, text, &err) < 0)
+            reply_error(c->conn, c->stream,
+                        err.code == ESRCH    ? WB_RPC_FAILED_PRECONDITION
+                        : err.code == EINVAL ? WB_RPC_INVALID_ARGUMENT
+                                             : WB_RPC_UNKNOWN,
+                        err.msg);
+        else
+            reply_empty(c->conn, c->stream);
+        free(text);
+    }
+    wb_pb_free(&wb_msg_update_task_request_table, &r);
+}
+
 static void m_pause(call *c) {
     pause_or_resume(c, true);
 }
@@ -554,7 +613,7 @@ static const struct method {
     {"Create", m_create},   {"Start", m_start},       {"State", m_state},      {"Kill", m_kill},
     {"Wait", m_wait},       {"Delete", m_delete},     {"Exec", m_exec},        {"Pids", m_pids},
     {"Connect", m_connect}, {"Shutdown", m_shutdown}, {"CloseIO", m_close_io}, {"Pause", m_pause},
-    {"Resume", m_resume},
+    {"Resume", m_resume},   {"Stats", m_stats},       {"Update", m_update},
 };
 
 static void dispatch(server *s, int conn, const wb_ttrpc_frame *f) {

@@ -89,7 +89,8 @@ expect engine-native-up 0 $'eng-app-1  | Hello from WebAssembly!' "" -- \
     bash -c "'$WB' compose up | grep Hello"
 expect engine-native-recorded 0 "native" "" -- "$WB" inspect -f '{{.HostConfig.WasmEngine}}' eng-app-1
 expect engine-native-cached 0 "yes" "" -- \
-    bash -c "ls '$WASMBOX_ROOT'/native/*.wbn >/dev/null 2>&1 && echo yes"
+    bash -c "ls '${WASMBOX_NATIVE_CACHE:-$WASMBOX_ROOT/native}'/*.wbn >/dev/null 2>&1 && echo yes"
+expect engine-native-ran 0 "native" "" -- "$WB" inspect -f '{{.State.WasmEngine}}' eng-app-1
 "$WB" compose down >/dev/null 2>&1
 sed -i 's/x-wasmbox-engine: native/x-wasmbox-engine: fast/' compose.yaml
 expect engine-invalid 1 "" 'service "app": x-wasmbox-engine: invalid value "fast" (auto, interp or native)' -- \

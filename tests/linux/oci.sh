@@ -111,6 +111,15 @@ if [ -d /sys/fs/cgroup/memory ] && [ -d /sys/fs/cgroup/pids ]; then
     check limit-pids grep -qx 42 /sys/fs/cgroup/pids/wbtest-oci/r1/pids.max
     check limit-cpu-quota grep -qx 50000 $CPU/wbtest-oci/r1/cpu.cfs_quota_us
     check limit-cpu-shares grep -qx 512 $CPU/wbtest-oci/r1/cpu.shares
+    # update: flags, and -r - with linux.resources JSON (Docker's `docker update` path); each
+    # merged into what the container had
+    expect update-memory 0 "" "" -- "${R[@]}" update --memory 100003840 r1
+    check updated-memory grep -qx 100003840 /sys/fs/cgroup/memory/wbtest-oci/r1/memory.limit_in_bytes
+    check update-kept-pids grep -qx 42 /sys/fs/cgroup/pids/wbtest-oci/r1/pids.max
+    expect update-json 0 "" "" -- bash -c "echo '{\"pids\": {\"limit\": 50}}' | '$T/wasmbox-runc' --root '$T/state' update -r - r1"
+    check updated-pids grep -qx 50 /sys/fs/cgroup/pids/wbtest-oci/r1/pids.max
+    check update-kept-memory grep -qx 100003840 /sys/fs/cgroup/memory/wbtest-oci/r1/memory.limit_in_bytes
+    expect update-bad-value 1 "" "" -- "${R[@]}" update --memory lots r1
     expect delete-limits 0 "" "" -- "${R[@]}" delete --force r1
     check delete-removes-spec-cgroup [ ! -d /sys/fs/cgroup/memory/wbtest-oci/r1 ]
     rmdir /sys/fs/cgroup/*/wbtest-oci 2>/dev/null

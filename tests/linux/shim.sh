@@ -76,6 +76,12 @@ check task-ls-running-again task_running
 check task-serves-after-resume wait_for 5 fetch
 sleep 0.3
 kill $PEV 2>/dev/null
+# Stats (ctr task metrics) from the task's cgroup (ctr 1.6 has no `task update`: Update is
+# wasmbox-runc's update, tested in oci.sh)
+"${C[@]}" task metrics srv >"$T/metrics" 2>&1
+check metrics-pids awk '$1 == "pids.current" && $2 >= 1 { ok = 1 } END { exit !ok }' "$T/metrics"
+check metrics-memory awk '$1 == "memory.usage_in_bytes" && $2 > 0 { ok = 1 } END { exit !ok }' "$T/metrics"
+check metrics-cpu awk '$1 == "cpuacct.usage" && $2 > 0 { ok = 1 } END { exit !ok }' "$T/metrics"
 check events-paused grep -q "/tasks/paused" "$T/pause-events"
 check events-resumed grep -q "/tasks/resumed" "$T/pause-events"
 expect kill 0 "" "" -- "${C[@]}" task kill -s SIGKILL srv
