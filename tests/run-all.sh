@@ -32,6 +32,9 @@ if [ -d "$SHARED/testsuite/wasm-spec/wast" ]; then
     run_suite "spec suite, compiled (guarded memories)" "$BUILD/wasmbox-spectest" --engine native "${SPEC[@]}"
     run_suite "spec suite, compiled (bounds-checked memories)" "$BUILD/wasmbox-spectest" --engine native --bounds-checks "${SPEC[@]}"
     run_suite "spec suite, compiled (interruptible)" "$BUILD/wasmbox-spectest" --engine native --interruptible "${SPEC[@]}"
+    # large modules are compiled in partitions, one per CPU, whose objects are joined: force it
+    run_suite "spec suite, compiled in 3 partitions" env WASMBOX_COMPILE_PARTITIONS=3 \
+        "$BUILD/wasmbox-spectest" --engine native "${SPEC[@]}"
 else
     echo "== spec suite: skipped: $SHARED/testsuite/wasm-spec not found"
 fi

@@ -1027,7 +1027,11 @@ int cg_module_build(cg_module *M, wb_error *err) {
         char name[32];
         snprintf(name, sizeof name, "wf%u", m->nimported_funcs + i);
         LLVMValueRef fn = A->AddFunction(M->mod, name, M->fn_types[m->funcs[i].type_index]);
-        if (reachable_from_outside(m, m->nimported_funcs + i)) {
+        if (M->owner) {
+            /* partitions call each other's functions: the joined object binds them by name */
+            A->SetLinkage(fn, LLVMExternalLinkage);
+            A->SetVisibility(fn, LLVMHiddenVisibility);
+        } else if (reachable_from_outside(m, m->nimported_funcs + i)) {
             /* the runtime calls it through wb_func.native with exactly its wasm signature: the
              * optimiser must not change it (dead-argument elimination would, internally) */
             A->SetLinkage(fn, LLVMExternalLinkage);
@@ -1040,8 +1044,10 @@ int cg_module_build(cg_module *M, wb_error *err) {
         M->fns[i] = fn;
     }
     for (uint32_t i = 0; i < m->nfunc_decls; i++)
-        if (build_function(M, i, err) < 0) return -1;
+        if ((!M->owner || M->owner[i] == M->part) && build_function(M, i, err) < 0) return -1;
     for (uint32_t i = 0; i < m->nfunc_decls; i++)
-        if (reachable_from_outside(m, m->nimported_funcs + i)) build_trampoline(M, i);
+        if ((!M->owner || M->owner[i] == M->part) &&
+            reachable_from_outside(m, m->nimported_funcs + i))
+            build_trampoline(M, i);
     return 0;
 }

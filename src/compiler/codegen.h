@@ -25,6 +25,8 @@ typedef struct cg_module {
     const wb_module *m;
     wb_native_layout lay;
     bool bounds_checks, interruptible;
+    const uint32_t *owner; /* per defined function: its partition; NULL when there is one */
+    uint32_t part;         /* the partition this module holds */
     LLVMTypeRef t_void, t_i1, t_i8, t_i16, t_i32, t_i64, t_f32, t_f64, t_v128, t_ptr, t_pptr;
     LLVMTypeRef *fn_types;  /* per type index: fastcc (vmctx, params...) -> results */
     LLVMTypeRef *ret_types; /* per type index: void, T or {T...} */

@@ -18,6 +18,7 @@
 #include "base/error.h"
 
 #define WB_LLVM_FUNCS(X)                                                                           \
+    X(AddAttributeAtIndex)                                                                         \
     X(AddCase)                                                                                     \
     X(AddFunction)                                                                                 \
     X(AddIncoming)                                                                                 \
@@ -89,6 +90,7 @@
     X(ConstPointerNull)                                                                            \
     X(ConstReal)                                                                                   \
     X(ConstVector)                                                                                 \
+    X(CreateEnumAttribute)                                                                         \
     X(ContextCreate)                                                                               \
     X(ContextDispose)                                                                              \
     X(CreateBuilderInContext)                                                                      \
@@ -108,7 +110,11 @@
     X(FunctionType)                                                                                \
     X(GetBufferSize)                                                                               \
     X(GetBufferStart)                                                                              \
+    X(GetEnumAttributeKindForName)                                                                 \
     X(GetErrorMessage)                                                                             \
+    X(GetFirstFunction)                                                                            \
+    X(GetNextFunction)                                                                             \
+    X(IsDeclaration)                                                                               \
     X(IsAConstantFP)                                                                               \
     X(IsALoadInst)                                                                                 \
     X(IsAInstruction)                                                                              \
