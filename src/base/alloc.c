@@ -42,6 +42,29 @@ char *wb_strndup(const char *s, size_t n) {
     return d;
 }
 
+void wb_strbuf_putn(wb_strbuf *b, const char *s, size_t n) {
+    WB_VEC_RESERVE(b->s, b->cap, b->len + n + 1);
+    if (n) memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+void wb_strbuf_puts(wb_strbuf *b, const char *s) {
+    wb_strbuf_putn(b, s, strlen(s));
+}
+
+void wb_strbuf_putc(wb_strbuf *b, char c) {
+    wb_strbuf_putn(b, &c, 1);
+}
+
+char *wb_strbuf_take(wb_strbuf *b) {
+    if (!b->s) return wb_strdup("");
+    char *s = b->s;
+    b->s = NULL;
+    b->len = b->cap = 0;
+    return s;
+}
+
 void wb_appendf(char **buf, size_t *len, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

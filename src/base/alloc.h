@@ -18,6 +18,18 @@ char *wb_strndup(const char *s, size_t n);
 void wb_appendf(char **buf, size_t *len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A growing NUL-terminated string: zero-initialised, appended to, then taken (the caller owns
+ * the text) or freed (free(b.s)). s stays NULL until the first append. */
+typedef struct wb_strbuf {
+    char *s;
+    size_t len, cap;
+} wb_strbuf;
+void wb_strbuf_putn(wb_strbuf *b, const char *s, size_t n);
+void wb_strbuf_puts(wb_strbuf *b, const char *s);
+void wb_strbuf_putc(wb_strbuf *b, char c);
+/* The text (malloc'd; "" when nothing was appended); b is empty again. */
+char *wb_strbuf_take(wb_strbuf *b);
+
 /* Grow a dynamic array so that it holds at least `need` elements (amortised doubling). */
 #define WB_VEC_RESERVE(ptr, cap, need)                                                             \
     do {                                                                                           \

@@ -157,19 +157,7 @@ static int end_of_line(toml_parser *t) {
 
 /* ---- strings ---- */
 
-typedef struct buf {
-    char *s;
-    size_t n, cap;
-} buf;
-
-static void buf_put(buf *b, const char *s, size_t n) {
-    WB_VEC_RESERVE(b->s, b->cap, b->n + n + 1);
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
-
-static void buf_utf8(buf *b, uint32_t c) {
+static void buf_utf8(wb_strbuf *b, uint32_t c) {
     char u[4];
     size_t n;
     if (c < 0x80) {
@@ -191,7 +179,7 @@ static void buf_utf8(buf *b, uint32_t c) {
         u[3] = (char)(0x80 | (c & 0x3f));
         n = 4;
     }
-    buf_put(b, u, n);
+    wb_strbuf_putn(b, u, n);
 }
 
 static int hex_digit(int c) {
@@ -202,17 +190,17 @@ static int hex_digit(int c) {
 }
 
 /* One escape after the backslash of a basic string. */
-static int read_escape(toml_parser *t, buf *b) {
+static int read_escape(toml_parser *t, wb_strbuf *b) {
     int c = peek(t);
     t->p++;
     switch (c) {
-    case 'b': buf_put(b, "\b", 1); return 0;
-    case 't': buf_put(b, "\t", 1); return 0;
-    case 'n': buf_put(b, "\n", 1); return 0;
-    case 'f': buf_put(b, "\f", 1); return 0;
-    case 'r': buf_put(b, "\r", 1); return 0;
-    case '"': buf_put(b, "\"", 1); return 0;
-    case '\\': buf_put(b, "\\", 1); return 0;
+    case 'b': wb_strbuf_putn(b, "\b", 1); return 0;
+    case 't': wb_strbuf_putn(b, "\t", 1); return 0;
+    case 'n': wb_strbuf_putn(b, "\n", 1); return 0;
+    case 'f': wb_strbuf_putn(b, "\f", 1); return 0;
+    case 'r': wb_strbuf_putn(b, "\r", 1); return 0;
+    case '"': wb_strbuf_putn(b, "\"", 1); return 0;
+    case '\\': wb_strbuf_putn(b, "\\", 1); return 0;
     case 'u':
     case 'U': {
         int n = c == 'u' ? 4 : 8;
@@ -239,13 +227,13 @@ static bool bad_string_char(unsigned char c) {
     return (c < 0x20 && c != '\t') || c == 0x7f;
 }
 
-/* Reads a string starting at its quote into b (b->s NUL-terminated, b->n its length). Multi-line
+/* Reads a string starting at its quote into b (b->s NUL-terminated, b->len its length). Multi-line
  * forms only where values may be (allow_multi). */
-static int read_string(toml_parser *t, buf *b, bool allow_multi) {
+static int read_string(toml_parser *t, wb_strbuf *b, bool allow_multi) {
     char q = *t->p;
     bool literal = q == '\'';
     const char *triple = literal ? "'''" : "\"\"\"";
-    buf_put(b, "", 0);
+    wb_strbuf_putn(b, "", 0);
     if (allow_multi && at(t, triple)) {
         t->p += 3;
         eat_newline(t); /* a newline right after the delimiter is trimmed */
@@ -255,14 +243,14 @@ static int read_string(toml_parser *t, buf *b, bool allow_multi) {
                 /* up to two more quotes belong to the content */
                 int extra = 0;
                 while (extra < 2 && t->p + 3 + extra < t->end && t->p[3 + extra] == q) extra++;
-                buf_put(b, t->p, (size_t)extra);
+                wb_strbuf_putn(b, t->p, (size_t)extra);
                 t->p += 3 + extra;
                 return 0;
             }
             unsigned char c = (unsigned char)*t->p;
             if (c == '\n' || (c == '\r' && t->p + 1 < t->end && t->p[1] == '\n')) {
                 if (c == '\r') t->p++;
-                buf_put(b, "\n", 1);
+                wb_strbuf_putn(b, "\n", 1);
                 t->p++;
                 t->line++;
             } else if (!literal && c == '\\') {
@@ -286,7 +274,7 @@ static int read_string(toml_parser *t, buf *b, bool allow_multi) {
             } else if (bad_string_char(c)) {
                 return fail(t, "control character 0x%02x in a string", c);
             } else {
-                buf_put(b, (const char *)t->p, 1);
+                wb_strbuf_putn(b, (const char *)t->p, 1);
                 t->p++;
             }
         }
@@ -305,7 +293,7 @@ static int read_string(toml_parser *t, buf *b, bool allow_multi) {
         } else if (bad_string_char(c)) {
             return fail(t, "control character 0x%02x in a string", c);
         } else {
-            buf_put(b, (const char *)t->p, 1);
+            wb_strbuf_putn(b, (const char *)t->p, 1);
             t->p++;
         }
     }
@@ -346,12 +334,12 @@ static int read_key_parts(toml_parser *t, key_path *k) {
         if (k->n == MAX_KEY_PARTS) return fail(t, "a key of more than %d parts", MAX_KEY_PARTS);
         int c = peek(t);
         if (c == '"' || c == '\'') {
-            buf b = {0};
+            wb_strbuf b = {0};
             if (read_string(t, &b, false) < 0) {
                 free(b.s);
                 return -1;
             }
-            if (strlen(b.s) != b.n) {
+            if (strlen(b.s) != b.len) {
                 free(b.s);
                 return fail(t, "a key with a NUL character");
             }
@@ -633,12 +621,12 @@ fail:
 static int read_value(toml_parser *t, json_t **out) {
     int c = peek(t);
     if (c == '"' || c == '\'') {
-        buf b = {0};
+        wb_strbuf b = {0};
         if (read_string(t, &b, true) < 0) {
             free(b.s);
             return -1;
         }
-        *out = json_stringn(b.s, b.n);
+        *out = json_stringn(b.s, b.len);
         free(b.s);
         return 0;
     }

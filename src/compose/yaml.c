@@ -991,16 +991,10 @@ unsigned wb_yaml_tags(const wb_yaml_doc *d, const char *path) {
 
 /* ---- JSON → YAML ---- */
 
-typedef struct text {
-    char *p;
-    size_t n, cap;
-} text;
+typedef wb_strbuf text;
 
 static void put(text *t, const char *s, size_t n) {
-    WB_VEC_RESERVE(t->p, t->cap, t->n + n + 1);
-    memcpy(t->p + t->n, s, n);
-    t->n += n;
-    t->p[t->n] = 0;
+    wb_strbuf_putn(t, s, n);
 }
 
 static void put_str(text *t, const char *s) {
@@ -1189,17 +1183,17 @@ static void put_key(text *t, const char *k, size_t n, int indent) {
     else
         put_double_quoted(&repr, k, n);
     /* libyaml looks no further than 1024 characters for the ':' of an implicit key */
-    if (repr.n > 1000) {
+    if (repr.len > 1000) {
         put(t, "? ", 2);
-        put(t, repr.p, repr.n);
+        put(t, repr.s, repr.len);
         put(t, "\n", 1);
         put_spaces(t, indent);
         put(t, ":", 1);
     } else {
-        put(t, repr.p, repr.n);
+        put(t, repr.s, repr.len);
         put(t, ":", 1);
     }
-    free(repr.p);
+    free(repr.s);
 }
 
 typedef struct dumper {
@@ -1294,12 +1288,12 @@ char *wb_yaml_dump(const json_t *v, wb_error *err) {
     } else {
         /* a scalar (or an empty collection) alone: as a value, without its leading space */
         rc = put_value(&D, v, 0, false, 0);
-        if (D.out.n && D.out.p[0] == ' ') memmove(D.out.p, D.out.p + 1, D.out.n--);
+        if (D.out.len && D.out.s[0] == ' ') memmove(D.out.s, D.out.s + 1, D.out.len--);
     }
     if (rc < 0) {
-        free(D.out.p);
+        free(D.out.s);
         return NULL;
     }
-    if (!D.out.p) put(&D.out, "", 0);
-    return D.out.p;
+    if (!D.out.s) put(&D.out, "", 0);
+    return D.out.s;
 }

@@ -15,30 +15,6 @@
 
 /* ---- small string helpers ---- */
 
-typedef struct strbuf {
-    char *s;
-    size_t len, cap;
-} strbuf;
-
-static void sb_putn(strbuf *b, const char *s, size_t n) {
-    WB_VEC_RESERVE(b->s, b->cap, b->len + n + 1);
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_putc(strbuf *b, char c) {
-    sb_putn(b, &c, 1);
-}
-
-static char *sb_take(strbuf *b) {
-    if (!b->s) return wb_strdup("");
-    char *s = b->s;
-    b->s = NULL;
-    b->len = b->cap = 0;
-    return s;
-}
-
 static bool is_blank(char c) {
     return c == ' ' || c == '\t' || c == '\v' || c == '\f' || c == '\r';
 }
@@ -200,7 +176,7 @@ static void split_blanks(const char *s, char ***out, size_t *n) {
 
 /* Words split at blanks outside quotes, quotes and escapes kept (Docker's parseWords). */
 static void split_words(const char *s, char escape, char ***out, size_t *n) {
-    strbuf w = {0};
+    wb_strbuf w = {0};
     bool have = false; /* a word is open (possibly empty: "") */
     char quote = 0;
     for (size_t i = 0;; i++) {
@@ -208,7 +184,7 @@ static void split_words(const char *s, char escape, char ***out, size_t *n) {
         if (!c) break;
         if (!quote) {
             if (is_blank(c) || c == '\n') {
-                if (have) push_str(out, n, sb_take(&w));
+                if (have) push_str(out, n, wb_strbuf_take(&w));
                 have = false;
                 continue;
             }
@@ -217,10 +193,10 @@ static void split_words(const char *s, char escape, char ***out, size_t *n) {
                 quote = c;
             } else if (c == escape) {
                 if (!s[i + 1]) continue; /* an escape at the very end is dropped */
-                sb_putc(&w, c);
+                wb_strbuf_putc(&w, c);
                 c = s[++i];
             }
-            sb_putc(&w, c);
+            wb_strbuf_putc(&w, c);
         } else {
             if (c == quote) {
                 quote = 0;
@@ -229,13 +205,13 @@ static void split_words(const char *s, char escape, char ***out, size_t *n) {
                     quote = 0;
                     continue;
                 }
-                sb_putc(&w, c);
+                wb_strbuf_putc(&w, c);
                 c = s[++i];
             }
-            sb_putc(&w, c);
+            wb_strbuf_putc(&w, c);
         }
     }
-    if (have) push_str(out, n, sb_take(&w));
+    if (have) push_str(out, n, wb_strbuf_take(&w));
     free(w.s);
 }
 
@@ -311,7 +287,7 @@ static int parse_flags(const parser *p, int ci, const char **rest, wb_df_instr *
         s = skip_blanks(s);
         if (strncmp(s, "--", 2) != 0) break;
         const char *e = s + 2;
-        strbuf word = {0};
+        wb_strbuf word = {0};
         char quote = 0;
         while (*e && (quote || !is_blank(*e))) {
             if (quote && *e == quote)
@@ -319,10 +295,10 @@ static int parse_flags(const parser *p, int ci, const char **rest, wb_df_instr *
             else if (!quote && (*e == '"' || *e == '\''))
                 quote = *e;
             else
-                sb_putc(&word, *e);
+                wb_strbuf_putc(&word, *e);
             e++;
         }
-        char *w = sb_take(&word);
+        char *w = wb_strbuf_take(&word);
         s = e;
         if (!*w) { /* a bare `--` ends the flags */
             free(w);
@@ -523,10 +499,10 @@ static int parse_args(parser *p, int ci, const char *rest, wb_df_instr *in) {
         in->sub = wb_calloc(1, sizeof *in->sub);
         if (parse_instruction(p, s, in->sub, true) < 0) return -1;
         /* Docker stores the trigger with its keyword uppercased */
-        strbuf t = {0};
-        for (const char *c = s; c < e; c++) sb_putc(&t, (char)toupper((unsigned char)*c));
-        sb_putn(&t, e, strlen(e));
-        in->trigger = sb_take(&t);
+        wb_strbuf t = {0};
+        for (const char *c = s; c < e; c++) wb_strbuf_putc(&t, (char)toupper((unsigned char)*c));
+        wb_strbuf_putn(&t, e, strlen(e));
+        in->trigger = wb_strbuf_take(&t);
         return 0;
     }
     }
@@ -645,7 +621,7 @@ static int directive(const char *s, size_t n, char *key, size_t ks, char *val, s
 static int read_heredocs(parser *p, line_reader *r, wb_df_instr *in) {
     for (size_t i = 0; i < in->nheredocs; i++) {
         wb_df_heredoc *h = &in->heredocs[i];
-        strbuf body = {0};
+        wb_strbuf body = {0};
         const char *s;
         size_t n;
         bool done = false;
@@ -656,16 +632,16 @@ static int read_heredocs(parser *p, line_reader *r, wb_df_instr *in) {
             if (n - skip == strlen(h->name) && !memcmp(s + skip, h->name, n - skip)) {
                 done = true;
             } else {
-                sb_putn(&body, s + skip, n - skip);
-                sb_putc(&body, '\n');
+                wb_strbuf_putn(&body, s + skip, n - skip);
+                wb_strbuf_putc(&body, '\n');
             }
         }
         if (!done) {
             free(body.s);
             return perr(p, "%s: unterminated heredoc <<%s", wb_df_cmd_name(in->cmd), h->name);
         }
-        sb_putn(&body, "", 0);
-        h->body = body.s ? sb_take(&body) : wb_strdup("");
+        wb_strbuf_putn(&body, "", 0);
+        h->body = body.s ? wb_strbuf_take(&body) : wb_strdup("");
     }
     return 0;
 }
@@ -803,14 +779,14 @@ int wb_dockerfile_parse(const char *file, const char *text, size_t len, wb_docke
     r.lineno = save_line;
     /* instructions */
     size_t cap = 0;
-    strbuf joined = {0};
+    wb_strbuf joined = {0};
     while (next_line(&r, &s, &n)) {
         if (is_comment(s, n) || is_empty(s, n)) continue;
         p.line = r.lineno;
         joined.len = 0;
         size_t l = n;
         bool more = continues(s, &l, p.escape);
-        sb_putn(&joined, s, l);
+        wb_strbuf_putn(&joined, s, l);
         bool empty_cont = false;
         while (more && next_line(&r, &s, &n)) {
             if (is_comment(s, n)) continue;
@@ -820,7 +796,7 @@ int wb_dockerfile_parse(const char *file, const char *text, size_t len, wb_docke
             }
             l = n;
             more = continues(s, &l, p.escape);
-            sb_putn(&joined, s, l);
+            wb_strbuf_putn(&joined, s, l);
         }
         if (empty_cont)
             add_note(df, p.line,
@@ -861,44 +837,44 @@ typedef struct lexer {
     int depth;
 } lexer;
 
-static int lex_word(lexer *lx, strbuf *out, char stop);
+static int lex_word(lexer *lx, wb_strbuf *out, char stop);
 
 static char peek(const lexer *lx) {
     return lx->s[lx->i];
 }
 
-static int check_size(lexer *lx, const strbuf *b) {
+static int check_size(lexer *lx, const wb_strbuf *b) {
     if (b->len > WB_DF_MAX_WORD)
         return wb_error_set(lx->err, E2BIG, "a word is longer than %d bytes after expansion",
                             WB_DF_MAX_WORD);
     return 0;
 }
 
-static void lex_name(lexer *lx, strbuf *name) {
+static void lex_name(lexer *lx, wb_strbuf *name) {
     if (isdigit((unsigned char)peek(lx))) {
-        while (isdigit((unsigned char)peek(lx))) sb_putc(name, lx->s[lx->i++]);
+        while (isdigit((unsigned char)peek(lx))) wb_strbuf_putc(name, lx->s[lx->i++]);
         return;
     }
-    while (name_char(peek(lx))) sb_putc(name, lx->s[lx->i++]);
+    while (name_char(peek(lx))) wb_strbuf_putc(name, lx->s[lx->i++]);
 }
 
 /* After a '$'. */
-static int lex_dollar(lexer *lx, strbuf *out) {
+static int lex_dollar(lexer *lx, wb_strbuf *out) {
     char c = peek(lx);
     if (c != '{') {
-        strbuf name = {0};
+        wb_strbuf name = {0};
         lex_name(lx, &name);
         if (!name.len) {
-            sb_putc(out, '$');
+            wb_strbuf_putc(out, '$');
             return 0;
         }
         const char *v = lx->lookup(lx->ctx, name.s);
-        if (v) sb_putn(out, v, strlen(v));
+        if (v) wb_strbuf_putn(out, v, strlen(v));
         free(name.s);
         return check_size(lx, out);
     }
     lx->i++;
-    strbuf name = {0};
+    wb_strbuf name = {0};
     lex_name(lx, &name);
     int rc = 0;
     if (!name.len) {
@@ -909,7 +885,7 @@ static int lex_dollar(lexer *lx, strbuf *out) {
     c = peek(lx);
     if (c == '}') {
         lx->i++;
-        if (v) sb_putn(out, v, strlen(v));
+        if (v) wb_strbuf_putn(out, v, strlen(v));
         goto out;
     }
     bool colon = c == ':';
@@ -924,7 +900,7 @@ static int lex_dollar(lexer *lx, strbuf *out) {
         goto out;
     }
     lx->i++;
-    strbuf word = {0};
+    wb_strbuf word = {0};
     if (++lx->depth > 64) {
         rc = wb_error_set(lx->err, EINVAL, "substitutions nested too deeply");
         goto out;
@@ -938,16 +914,16 @@ static int lex_dollar(lexer *lx, strbuf *out) {
         bool set = colon ? (v && *v) : v != NULL;
         if (mod == '-') {
             if (set)
-                sb_putn(out, v, strlen(v));
+                wb_strbuf_putn(out, v, strlen(v));
             else if (word.len)
-                sb_putn(out, word.s, word.len);
+                wb_strbuf_putn(out, word.s, word.len);
         } else if (mod == '+') {
-            if (set && word.len) sb_putn(out, word.s, word.len);
+            if (set && word.len) wb_strbuf_putn(out, word.s, word.len);
         } else if (!set) {
             rc = wb_error_set(lx->err, EINVAL, "%s: %s", name.s,
                               word.len ? word.s : "is not allowed to be unset");
         } else {
-            sb_putn(out, v, strlen(v));
+            wb_strbuf_putn(out, v, strlen(v));
         }
     }
     free(word.s);
@@ -958,7 +934,7 @@ out:
 }
 
 /* Characters up to `stop` (0: the end), handling quotes, escapes and substitutions. */
-static int lex_word(lexer *lx, strbuf *out, char stop) {
+static int lex_word(lexer *lx, wb_strbuf *out, char stop) {
     for (;;) {
         char c = peek(lx);
         if (!c || (stop && c == stop)) return 0;
@@ -969,7 +945,7 @@ static int lex_word(lexer *lx, strbuf *out, char stop) {
                 return wb_error_set(lx->err, EINVAL,
                                     "unexpected end of statement while looking "
                                     "for matching single-quote");
-            sb_putn(out, lx->s + lx->i, (size_t)(q - (lx->s + lx->i)));
+            wb_strbuf_putn(out, lx->s + lx->i, (size_t)(q - (lx->s + lx->i)));
             lx->i = (size_t)(q - lx->s) + 1;
         } else if (c == '"') {
             for (;;) {
@@ -987,22 +963,22 @@ static int lex_word(lexer *lx, strbuf *out, char stop) {
                 if (d == lx->escape) {
                     char e = peek(lx);
                     if (e == '"' || e == '$' || e == lx->escape) {
-                        sb_putc(out, e);
+                        wb_strbuf_putc(out, e);
                         lx->i++;
                         continue;
                     }
                 }
-                sb_putc(out, d);
+                wb_strbuf_putc(out, d);
             }
         } else if (c == '$') {
             if (lex_dollar(lx, out) < 0) return -1;
         } else if (c == lx->escape) {
             char e = peek(lx);
             if (!e) return 0; /* an escape at the end is dropped */
-            sb_putc(out, e);
+            wb_strbuf_putc(out, e);
             lx->i++;
         } else {
-            sb_putc(out, c);
+            wb_strbuf_putc(out, c);
         }
         if (check_size(lx, out) < 0) return -1;
     }
@@ -1012,11 +988,11 @@ int wb_df_expand(const char *word, char escape, wb_df_lookup lookup, void *ctx, 
                  wb_error *err) {
     *out = NULL;
     lexer lx = {word, 0, escape, lookup, ctx, err, 0};
-    strbuf b = {0};
+    wb_strbuf b = {0};
     if (lex_word(&lx, &b, 0) < 0) {
         free(b.s);
         return -1;
     }
-    *out = sb_take(&b);
+    *out = wb_strbuf_take(&b);
     return 0;
 }
