@@ -332,10 +332,10 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
     char created[64];
     wb_time_now(created, sizeof created);
     json_t *resources = json_is_object(res) ? json_incref(res) : json_object();
-    json_t *st = json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s, s:o}", "id", o->id, "pid",
-                           (int)*pid, "pid_start", (json_int_t)wb_process_start_time(*pid),
-                           "bundle", s.bundle, "created", created, "kind", "wasm", "cgroup", cgpath,
-                           "resources", resources);
+    json_t *st =
+        json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s, s:o}", "id", o->id, "pid", (int)*pid,
+                  "pid_start", (json_int_t)wb_process_start_time(*pid), "bundle", s.bundle,
+                  "created", created, "kind", "wasm", "cgroup", cgpath, "resources", resources);
     char *text = json_dumps(st, JSON_COMPACT);
     json_decref(st);
     int w = wb_write_file_atomic(state, text, strlen(text), 0600, false, err);
