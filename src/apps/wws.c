@@ -63,6 +63,8 @@ typedef struct wws_worker {
     size_t nenv;
     wb_wasi_dir *dirs; /* [[folders]], then /src for interpreted workers */
     int ndirs;
+    int *folder_fds; /* the [[folders]] directories, held open (their dirs[].host names them) */
+    int nfolder_fds;
     char **argv;
     int argc;
 } wws_worker;
@@ -103,9 +105,10 @@ static const char *env_lookup(const wb_wasm_job *job, const char *name) {
     return NULL;
 }
 
-/* Where the container path `guest` (absolute) is on the host: inside a mount (-v) if one
- * holds it, else under the root. */
-static char *host_path_of(const wb_wws_app *app, const char *guest) {
+/* The directory at container path `guest` (absolute), as an O_PATH descriptor: inside the mount
+ * (-v) that holds it, else the container's root, resolved in it (rootpath.h: a symlink never
+ * leads out); *read_only is that mount's :ro, or --read-only for the root. -1 with errno. */
+static int open_container_dir(const wb_wws_app *app, const char *guest, bool *read_only) {
     const wb_mount *best = NULL;
     size_t best_len = 0;
     for (size_t i = 0; i < app->job->nmounts; i++) {
@@ -117,13 +120,15 @@ static char *host_path_of(const wb_wws_app *app, const char *guest) {
             best_len = n;
         }
     }
-    char *out = NULL;
-    size_t len = 0;
-    if (best)
-        wb_appendf(&out, &len, "%s%s", best->host, guest + best_len);
-    else
-        wb_appendf(&out, &len, "%s%s", app->root, guest);
-    return out;
+    const char *rest = best ? guest + best_len : guest;
+    *read_only = best ? best->read_only : app->job->read_only_root;
+    int root = open(best ? best->host : app->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) return -1;
+    int fd = wb_root_open(root, *rest ? rest : "/", WB_ROOT_DIR, false);
+    int e = errno;
+    close(root);
+    errno = e;
+    return fd;
 }
 
 /* "./data", "data", "/data" (relative to the app's root) -> "/data"; NULL when it leaves it */
@@ -219,19 +224,22 @@ static int worker_config(wb_wws_app *app, wws_worker *w, const char *toml_host,
                          toml_name, i, from);
             goto out;
         }
-        char *host = host_path_of(app, inside);
-        struct stat st;
-        if (stat(host, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        bool read_only;
+        int fd = open_container_dir(app, inside, &read_only);
+        free(inside);
+        if (fd < 0) {
             wb_error_set(err, ENOENT,
                          "wws: worker configuration `%s`: folders[%zu].from `%s` is not a "
                          "directory of the container",
                          toml_name, i, from);
-            free(inside);
-            free(host);
             goto out;
         }
-        free(inside);
-        w->dirs[w->ndirs++] = (wb_wasi_dir){host, wb_strdup(to), false};
+        w->folder_fds = wb_reallocarray(w->folder_fds, (size_t)w->nfolder_fds + 1, sizeof(int));
+        w->folder_fds[w->nfolder_fds++] = fd;
+        char *host = NULL;
+        size_t hl = 0;
+        wb_appendf(&host, &hl, "/proc/self/fd/%d", fd); /* exactly the directory opened */
+        w->dirs[w->ndirs++] = (wb_wasi_dir){host, wb_strdup(to), read_only};
     }
     rc = 0;
 out:
@@ -639,6 +647,8 @@ void wb_wws_app_free(wb_wws_app *app) {
             free((char *)w->dirs[k].guest);
         }
         free(w->dirs);
+        for (int k = 0; k < w->nfolder_fds; k++) close(w->folder_fds[k]);
+        free(w->folder_fds);
         for (int k = 0; k < w->argc; k++) free(w->argv[k]);
         free(w->argv);
     }
