@@ -172,6 +172,14 @@ printf '[vars]\nMODE = "echo"\n[vars]\n' >"$T/bad-toml/index.toml"
 "$WB" build -q --platform wasi/wasm -t wws-bad-toml "$T/bad-toml" >/dev/null || fail "build wws-bad-toml"
 expect bad-toml 125 "" 'wws: worker configuration `/index.toml`: line 3: table `vars` is defined twice' -- \
     "$WB" run --rm --runtime=io.containerd.wws.v1 wws-bad-toml
+# a folder that is a symlink out of the app (to the host's /etc): resolved inside the container's
+# root, where there is no /etc, so the app does not start (it once preopened the host's /etc)
+bad_app escape
+printf '[[folders]]\nfrom = "./_esc"\nto = "/data"\n' >"$T/bad-escape/index.toml"
+ln -s /etc "$T/bad-escape/_esc"
+"$WB" build -q --platform wasi/wasm -t wws-bad-escape "$T/bad-escape" >/dev/null || fail "build wws-bad-escape"
+expect folder-symlink-stays-inside 125 "" 'folders[0].from `./_esc` is not a directory of the container' -- \
+    timeout 30 "$WB" run --rm --runtime=io.containerd.wws.v1 wws-bad-escape
 bad_app wasm
 printf 'not wasm' >"$T/bad-wasm/broken.wasm"
 "$WB" build -q --platform wasi/wasm -t wws-bad-wasm "$T/bad-wasm" >/dev/null || fail "build wws-bad-wasm"
