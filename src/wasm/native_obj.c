@@ -386,8 +386,11 @@ static int resolve_symbols(loader *l, wb_native_resolver resolve, void *env) {
     for (size_t i = 1; i < l->nsyms; i++) {
         const Elf64_Sym *s = &l->syms[i];
         int type = ELF64_ST_TYPE(s->st_info);
+        int bind = ELF64_ST_BIND(s->st_info);
         if (type == STT_TLS || type == STT_GNU_IFUNC)
             return bad(l, "symbol %.200s: type %d is not supported", sym_name(l, i), type);
+        if (bind != STB_LOCAL && bind != STB_GLOBAL && bind != STB_WEAK)
+            return bad(l, "symbol %.200s: binding %d is not supported", sym_name(l, i), bind);
         if (s->st_shndx == SHN_UNDEF) {
             if (resolve_undefined(l, i, resolve, env) < 0) return -1;
         } else if (s->st_shndx == SHN_ABS) {
@@ -530,7 +533,9 @@ static int build_tables(loader *l, wb_native_obj *o) {
     for (size_t i = 1; i < l->nsyms; i++) {
         const Elf64_Sym *s = &l->syms[i];
         int type = ELF64_ST_TYPE(s->st_info);
-        if (s->st_shndx == SHN_UNDEF || !l->sym_loaded[i] || !s->st_name) continue;
+        /* absolute symbols are numbers, not places in the mapping: not looked up by name */
+        if (s->st_shndx == SHN_UNDEF || s->st_shndx == SHN_ABS || !l->sym_loaded[i] || !s->st_name)
+            continue;
         if (type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE) continue;
         obj_symbol e = {o->strings + s->st_name, l->sym_addr[i], s->st_size,
                         ELF64_ST_BIND(s->st_info) == STB_LOCAL};
@@ -540,6 +545,10 @@ static int build_tables(loader *l, wb_native_obj *o) {
             o->funcs[o->nfuncs++] = e;
     }
     qsort(o->by_name, o->nby_name, sizeof *o->by_name, by_name_cmp);
+    for (size_t i = 1; i < o->nby_name; i++) /* as a linker would: one definition per name */
+        if (!o->by_name[i].local && !o->by_name[i - 1].local &&
+            strcmp(o->by_name[i].name, o->by_name[i - 1].name) == 0)
+            return bad(l, "symbol %.200s is defined twice", o->by_name[i].name);
     qsort(o->funcs, o->nfuncs, sizeof *o->funcs, by_addr_cmp);
     o->map = l->map;
     o->map_size = l->map_size;

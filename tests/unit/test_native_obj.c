@@ -420,6 +420,56 @@ TEST(native_obj_refuses_bad_fields) {
     free(orig);
 }
 
+/* The index of the symbol named name in the object's .symtab (0 if none). */
+static size_t symbol_index(uint8_t *elf, const char *name) {
+    Elf64_Shdr *st = shdr(elf, section_named(elf, ".symtab"));
+    const char *str = (const char *)elf + shdr(elf, st->sh_link)->sh_offset;
+    Elf64_Sym *syms = (Elf64_Sym *)(elf + st->sh_offset);
+    for (size_t i = 1; i < st->sh_size / sizeof *syms; i++)
+        if (strcmp(str + syms[i].st_name, name) == 0) return i;
+    return 0;
+}
+
+static Elf64_Sym *symbol_entry(uint8_t *elf, size_t i) {
+    return (Elf64_Sym *)(elf + shdr(elf, section_named(elf, ".symtab"))->sh_offset) + i;
+}
+
+/* Symbol tables a linker would refuse, or whose names would look up the wrong thing (found by
+ * the fuzzer: a FUNC that lookup by name did not find). */
+TEST(native_obj_symbol_table_edits) {
+    size_t len;
+    uint8_t *orig = fixture("pic.o", &len), *elf = malloc(len);
+    ASSERT_TRUE(elf != NULL);
+    size_t bump = symbol_index(orig, "bump"), call_near = symbol_index(orig, "call_near");
+    size_t square = symbol_index(orig, "square");
+    ASSERT_TRUE(bump && call_near && square);
+    Elf64_Sym *s = NULL;
+    /* two global definitions of one name */
+    memcpy(elf, orig, len);
+    symbol_entry(elf, call_near)->st_name = symbol_entry(elf, bump)->st_name;
+    expect_refused(elf, len, "native code: symbol bump is defined twice");
+    /* a binding that is neither local, global nor weak */
+    memcpy(elf, orig, len);
+    s = symbol_entry(elf, bump);
+    s->st_info = ELF64_ST_INFO(7, ELF64_ST_TYPE(s->st_info));
+    expect_refused(elf, len, "native code: symbol bump: binding 7 is not supported");
+    /* an absolute symbol named like a function: a number, never what lookup by name answers */
+    memcpy(elf, orig, len);
+    s = symbol_entry(elf, call_near);
+    s->st_name = symbol_entry(elf, square)->st_name;
+    s->st_info = ELF64_ST_INFO(STB_LOCAL, STT_OBJECT);
+    s->st_shndx = SHN_ABS;
+    s->st_value = 0;
+    test_env env = {.near = map_near_function()};
+    wb_native_obj *o = load_ok(elf, len, &env);
+    void *fn = wb_native_obj_symbol(o, "square");
+    ASSERT_TRUE(fn != NULL && wb_native_obj_contains(o, (uintptr_t)fn));
+    ASSERT_STR_EQ(wb_native_obj_func_at(o, (uintptr_t)fn), "square");
+    wb_native_obj_free(o);
+    free(elf);
+    free(orig);
+}
+
 /* The fixture with a 64 MiB .bss: every load maps at least that much, so a mapping left behind
  * by a failed load shows in mapped_bytes() at once. */
 static uint8_t *big_bss_fixture(size_t *len) {
