@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# wws per-request cost (issue #19): a hello worker (tests/apps/wws/worker.c, one fresh instance per
-# request) served by `wasmbox run --runtime=io.containerd.wws.v1`, beside examples/http-hello (one
-# long-lived instance answering every request) run as a container on the same machine. Prints
-# `wrk` requests/s at concurrency 1 and 8 and the mean latency at concurrency 1 (the per-request
-# cost end to end).
+# wws per-request cost (issue #19): a hello worker (tests/apps/wws/worker.c, a fresh instance per
+# request: one of the worker's pooled instances, restored after each run) served by `wasmbox run
+# --runtime=io.containerd.wws.v1`, beside examples/http-hello (one long-lived Wasm instance, which
+# closes every connection) and the floor: bench/tools/http_floor.c, a native C server with a fixed
+# answer, run in the wws container's network namespace. All three are reached at their container
+# address, in the same run. Prints `wrk` requests/s at concurrency 1 and 8, the mean latency at
+# concurrency 1 (end to end), the server's CPU time per request (user + system of its process over
+# the c=1 run), and the handler's own cost without the network (bench/tools/wws_handler.c: the
+# app's HTTP handler called in a loop).
 #
-#   BUILD=build bash bench/wws.sh        (from the repo root; needs root, wrk, clang for wasm32-wasi)
+#   BUILD=build bash bench/wws.sh        (from the repo root; needs root, wrk, gcc, clang for wasm32-wasi)
 #   WWS_SECONDS=5                        seconds per wrk run
+#   WASMBOX_SNAPSHOT=track|copy|cow      how the pooled instances' memory is restored (default: auto)
 set -euo pipefail
 die() {
 	echo "bench-wws: $*" >&2
@@ -21,36 +26,56 @@ secs=${WWS_SECONDS:-5}
 command -v wrk >/dev/null || die "wrk not installed (apt-get install -y wrk)"
 T=$(mktemp -d)
 export WASMBOX_ROOT=$T/root WASMBOX_PRECOMPILE=0
+floor_pid=
 cleanup() {
+	[ -n "$floor_pid" ] && kill "$floor_pid" 2>/dev/null
 	"$wb" rm -f wws-bench hello-bench >/dev/null 2>&1 || true
 	rm -rf "$T"
 }
 trap cleanup EXIT
 cd "$root"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 mkdir -p "$T/app" "$T/hello"
 clang --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug -o "$T/app/index.wasm" tests/apps/wws/worker.c
+gcc -O2 -o "$T/http_floor" bench/tools/http_floor.c -lpthread
+gcc -O2 -std=gnu17 -D_GNU_SOURCE -Isrc -o "$T/wws_handler" bench/tools/wws_handler.c \
+	"$build/libwasmbox.a" -ljansson -ldl -lpthread -lm
 printf 'FROM scratch\nCOPY index.wasm /index.wasm\n' >"$T/app/Dockerfile"
 "$wb" build -q --platform wasi/wasm -t wws-bench "$T/app" >/dev/null
 cp "$build/examples/http-hello/http-hello.wasm" "$T/hello/"
 printf 'FROM scratch\nCOPY http-hello.wasm /http-hello.wasm\nENTRYPOINT ["/http-hello.wasm", "8080"]\n' >"$T/hello/Dockerfile"
 "$wb" build -q --platform wasi/wasm -t hello-bench "$T/hello" >/dev/null
-wp=$(free_port)
-hp=$(free_port)
-"$wb" run -d --name wws-bench --runtime=io.containerd.wws.v1 -p "127.0.0.1:$wp:3000" wws-bench >/dev/null
-"$wb" run -d --name hello-bench -p "127.0.0.1:$hp:8080" hello-bench >/dev/null
-for p in "$wp" "$hp"; do
-	for _ in $(seq 100); do curl -sf -o /dev/null "http://127.0.0.1:$p/" && break; sleep 0.05; done
+"$wb" run -d --name wws-bench --runtime=io.containerd.wws.v1 wws-bench >/dev/null
+"$wb" run -d --name hello-bench hello-bench >/dev/null
+ip_of() { "$wb" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"; }
+pid_of() { "$wb" inspect -f '{{.State.Pid}}' "$1"; }
+wu="http://$(ip_of wws-bench):3000/" hu="http://$(ip_of hello-bench):8080/"
+fu="http://$(ip_of wws-bench):3001/"
+nsenter --net="/proc/$(pid_of wws-bench)/ns/net" "$T/http_floor" 3001 &
+floor_pid=$!
+for u in "$wu" "$hu" "$fu"; do
+	for _ in $(seq 100); do curl -sf -o /dev/null "$u" && break; sleep 0.05; done
 done
-curl -sf "http://127.0.0.1:$wp/" | grep -q . || die "the wws app does not answer"
-row() { # LABEL PORT
-	local c1 c8 lat
-	c1=$(wrk -t1 -c1 -d"${secs}s" --latency "http://127.0.0.1:$2/")
-	c8=$(wrk -t2 -c8 -d"${secs}s" "http://127.0.0.1:$2/")
-	lat=$(awk '/^    Latency/ {print $2; exit}' <<<"$c1")
-	printf '%-34s %10s %10s %14s\n' "$1" "$(awk '/^Requests\/sec/ {print int($2)}' <<<"$c1")" \
-		"$(awk '/^Requests\/sec/ {print int($2)}' <<<"$c8")" "$lat"
+curl -sf "$wu" | grep -q . || die "the wws app does not answer"
+cpu_ticks() { # PID: user + system clock ticks of the process (all its threads)
+	awk '{print $14 + $15}' "/proc/$1/stat"
 }
-printf '%-34s %10s %10s %14s\n' "server" "req/s c=1" "req/s c=8" "latency c=1"
-row "wws hello (instance per request)" "$wp"
-row "http-hello (one instance)" "$hp"
+row() { # LABEL URL PID
+	local c1 c8 lat t0 t1 n
+	t0=$(cpu_ticks "$3")
+	c1=$(wrk -t1 -c1 -d"${secs}s" --latency "$2")
+	t1=$(cpu_ticks "$3")
+	n=$(awk '/requests in/ {print $1}' <<<"$c1")
+	c8=$(wrk -t2 -c8 -d"${secs}s" "$2")
+	lat=$(awk '/^    Latency/ {print $2; exit}' <<<"$c1")
+	printf '%-38s %10s %10s %14s %12s\n' "$1" "$(awk '/^Requests\/sec/ {print int($2)}' <<<"$c1")" \
+		"$(awk '/^Requests\/sec/ {print int($2)}' <<<"$c8")" "$lat" \
+		"$(awk -v t="$((t1 - t0))" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.0fus", t * 1e6 / hz / n}')"
+}
+printf '%-38s %10s %10s %14s %12s\n' "server" "req/s c=1" "req/s c=8" "latency c=1" "CPU/request"
+row "wws hello (instance per request)" "$wu" "$(pid_of wws-bench)"
+row "http-hello (one instance, closes)" "$hu" "$(pid_of hello-bench)"
+row "native C server (floor, keep-alive)" "$fu" "$floor_pid"
+mkdir -p "$T/rootfs"
+cp "$T/app/index.wasm" "$T/rootfs/"
+read -r wall cpu < <("$T/wws_handler" "$T/rootfs" 20000)
+echo "wws handler without the network (20,000 requests): ${wall}us per request (${cpu}us CPU)"

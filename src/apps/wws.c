@@ -1,8 +1,9 @@
 /* wws: workers found once at start (modules decoded, validated and link-checked then), a route
  * table sorted so that the first match is the best (static > dynamic > tail, segment by
- * segment), and per request a fresh store, WASI context and instance with stdin and stdout in
- * memory files. */
+ * segment), and per request an instance from the worker's pool (apps/instance_pool.h: as fresh
+ * as a new one) with stdin and stdout in memory. */
 #include "apps/wws.h"
+#include "apps/instance_pool.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -67,6 +68,8 @@ typedef struct wws_worker {
     int nfolder_fds;
     char **argv;
     int argc;
+    pthread_mutex_t pool_lock;
+    wb_pool *pool; /* instances for its requests, made at the first */
 } wws_worker;
 
 struct wb_wws_app {
@@ -80,6 +83,7 @@ struct wb_wws_app {
     pthread_mutex_t kv_lock;
     json_t *kv; /* namespace -> object of strings */
     int log_fd;
+    bool pools_ready; /* the workers' pool_lock initialised */
 };
 
 __attribute__((format(printf, 2, 3))) static void app_log(const wb_wws_app *app, const char *fmt,
@@ -626,6 +630,9 @@ int wb_wws_app_load(const wb_wasm_job *job, wb_wws_app **out, wb_error *err) {
                             "container's root folder");
     }
     qsort(app->workers, app->nworkers, sizeof *app->workers, route_order);
+    for (size_t i = 0; i < app->nworkers; i++) /* in place now: the array no longer moves */
+        pthread_mutex_init(&app->workers[i].pool_lock, NULL);
+    app->pools_ready = true;
     *out = app;
     return 0;
 }
@@ -634,6 +641,8 @@ void wb_wws_app_free(wb_wws_app *app) {
     if (!app) return;
     for (size_t i = 0; i < app->nworkers; i++) {
         wws_worker *w = &app->workers[i];
+        wb_pool_free(w->pool);
+        if (app->pools_ready) pthread_mutex_destroy(&w->pool_lock);
         free(w->file);
         free(w->route);
         for (int k = 0; k < w->nseg; k++) free(w->seg[k]);
@@ -916,89 +925,66 @@ static char *request_json(const wb_wws_app *app, const wws_worker *w, const wb_h
     return text;
 }
 
-/* One fresh instance of w's module with stdin `input`; its stdout into *out (NUL-terminated). */
-static int run_instance(const wb_wws_app *app, const wws_worker *w, const char *input, char **out,
+/* The worker's pool of instances, made at its first request. */
+static wb_pool *worker_pool(const wb_wws_app *app, wws_worker *w, wb_error *err) {
+    pthread_mutex_lock(&w->pool_lock);
+    wb_pool *pool = w->pool;
+    if (!pool) {
+        wb_pool_config pc = {
+            .module = w->module ? w->module : w->runtime->module,
+            .wasi = {.argc = w->argc,
+                     .argv = w->argv,
+                     .envc = (int)w->nenv,
+                     .env = w->env,
+                     .dirs = w->dirs,
+                     .ndirs = w->ndirs,
+                     .stdio = {-1, -1, app->log_fd},
+                     .no_wasmedge = true},
+            .limits = {.max_memory = app->job->max_memory},
+        };
+        if (wb_pool_new(&pc, &w->pool, err) == 0) pool = w->pool;
+    }
+    pthread_mutex_unlock(&w->pool_lock);
+    return pool;
+}
+
+/* Run w's module as on a fresh instance (one from its pool) with stdin `input`; its stdout into
+ * *out (NUL-terminated). */
+static int run_instance(const wb_wws_app *app, wws_worker *w, const char *input, char **out,
                         size_t *out_len, wb_error *err) {
-    int in_fd = memfd_create("wws-stdin", MFD_CLOEXEC),
-        out_fd = memfd_create("wws-stdout", MFD_CLOEXEC);
-    wb_wasi *wasi = NULL;
-    wb_store *store = NULL;
-    wb_linker *linker = NULL;
-    int rc = -1;
     *out = NULL;
-    if (in_fd < 0 || out_fd < 0) {
-        wb_error_sys(err, "memfd_create");
-        goto out;
-    }
-    size_t len = strlen(input);
-    for (size_t done = 0; done < len;) {
-        ssize_t n = write(in_fd, input + done, len - done);
-        if (n <= 0) {
-            wb_error_sys(err, "write the request");
-            goto out;
-        }
-        done += (size_t)n;
-    }
-    lseek(in_fd, 0, SEEK_SET);
-    wb_wasi_config wc = {
-        .argc = w->argc,
-        .argv = w->argv,
-        .envc = (int)w->nenv,
-        .env = w->env,
-        .dirs = w->dirs,
-        .ndirs = w->ndirs,
-        .stdio = {in_fd, out_fd, app->log_fd},
-        .no_wasmedge = true,
-    };
-    if (wb_wasi_new(&wc, &wasi, err) < 0) goto out;
-    wb_store_limits lim = {.max_memory = app->job->max_memory};
-    store = wb_store_new(&lim, err);
-    if (!store) goto out;
-    linker = wb_linker_new();
-    wb_module *m = w->module ? w->module : w->runtime->module;
-    wb_instance *inst;
-    if (wb_wasi_link(wasi, store, linker, m, err) < 0 ||
-        wb_linker_instantiate(linker, store, m, &inst, err) < 0)
-        goto out;
+    wb_pool *pool = worker_pool(app, w, err);
+    wb_pool_instance *pi;
+    wb_wasi_run_io io = {(const uint8_t *)input, strlen(input), MAX_OUTPUT_BYTES};
+    if (!pool || wb_pool_take(pool, &io, &pi, err) < 0) return -1;
+    int rc = -1;
     wb_extern start;
-    if (!wb_instance_export(inst, "_start", 6, &start) || start.kind != WB_EXTERN_FUNC) {
+    if (!wb_instance_export(pi->inst, "_start", 6, &start) || start.kind != WB_EXTERN_FUNC) {
         wb_error_set(err, ENOEXEC, "the module has no `_start` (not a WASI command)");
         goto out;
     }
-    if (wb_func_call(store, start.of.func, NULL, 0, NULL, 0, err) < 0) {
-        const wb_trap_info *t = wb_store_last_trap(store);
+    if (wb_func_call(pi->store, start.of.func, NULL, 0, NULL, 0, err) < 0) {
+        const wb_trap_info *t = wb_store_last_trap(pi->store);
         if (err->code != WB_EEXIT || t->exit_code != 0) {
             if (err->code == WB_EEXIT)
                 wb_error_set(err, ECANCELED, "the worker exited with status %d", t->exit_code);
             goto out;
         }
     }
-    struct stat st;
-    if (fstat(out_fd, &st) != 0) {
-        wb_error_sys(err, "stat the worker's output");
-        goto out;
-    }
-    if ((uint64_t)st.st_size > MAX_OUTPUT_BYTES) {
+    size_t len;
+    bool full;
+    const uint8_t *text = wb_wasi_output(pi->wasi, &len, &full);
+    if (full) {
         wb_error_set(err, EFBIG, "the worker wrote more than %u bytes", MAX_OUTPUT_BYTES);
         goto out;
     }
-    *out = wb_malloc((size_t)st.st_size + 1);
-    ssize_t n = pread(out_fd, *out, (size_t)st.st_size, 0);
-    if (n != st.st_size) {
-        wb_error_sys(err, "read the worker's output");
-        free(*out);
-        *out = NULL;
-        goto out;
-    }
-    (*out)[n] = 0;
-    *out_len = (size_t)n;
+    *out = wb_malloc(len + 1);
+    memcpy(*out, text, len);
+    (*out)[len] = 0;
+    *out_len = len;
     rc = 0;
 out:
-    wb_wasi_free(wasi);
-    wb_linker_free(linker);
-    wb_store_free(store);
-    if (in_fd >= 0) close(in_fd);
-    if (out_fd >= 0) close(out_fd);
+    wb_pool_give(pool, pi);
     return rc;
 }
 
@@ -1071,7 +1057,7 @@ int wb_wws_handle(void *ctx, const wb_http_request *req, wb_http_response *resp)
     wb_wws_app *app = ctx;
     url_segments u;
     split_path(req->path, &u);
-    const wws_worker *w = NULL;
+    wws_worker *w = NULL;
     for (size_t i = 0; i < app->nworkers && !u.too_many; i++)
         if (route_matches(&app->workers[i], &u, NULL)) {
             w = &app->workers[i];

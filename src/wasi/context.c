@@ -308,9 +308,146 @@ struct iovec *wasi_iov_room(wb_wasi *w, uint32_t n, struct iovec *small) {
     return w->iov_big;
 }
 
+/* ---- one context for many runs ---- */
+
+/* A copy of entry e for the other table: an owned host fd is duplicated (each table closes its
+ * own), the preopen name copied. false when the duplicate cannot be made. */
+static bool copy_entry(const wasi_fd *e, wasi_fd *out) {
+    *out = *e;
+    out->dir = NULL;
+    out->preopen = e->preopen ? wb_strdup(e->preopen) : NULL;
+    if (e->kind != WFD_FREE && e->owned && e->host >= 0) {
+        out->host = fcntl(e->host, F_DUPFD_CLOEXEC, 0);
+        if (out->host < 0) {
+            free(out->preopen);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Live entry i is what the last reset left there (its host fd is base_host[i], the base holding
+ * a duplicate). */
+static bool unchanged(const wb_wasi *w, uint32_t i) {
+    const wasi_fd *live = i < w->nfds ? &w->fds[i] : NULL, *b = i < w->nbase ? &w->base[i] : NULL;
+    bool live_free = !live || live->kind == WFD_FREE, base_free = !b || b->kind == WFD_FREE;
+    if (live_free || base_free) return live_free && base_free;
+    return live->kind == b->kind && live->host == w->base_host[i] && live->fdflags == b->fdflags &&
+           live->rights_base == b->rights_base && live->rights_inheriting == b->rights_inheriting &&
+           !live->preopen == !b->preopen;
+}
+
+/* The live table is the base again (fds 3 and up; 0 to 2 are set by the caller). */
+static int restore_table(wb_wasi *w, wb_error *err) {
+    bool same = true;
+    for (uint32_t i = 3; same && (i < w->nfds || i < w->nbase); i++) same = unchanged(w, i);
+    if (same) {
+        for (uint32_t i = 3; i < w->nfds; i++) /* a directory's read position */
+            if (w->fds[i].dir) {
+                closedir(w->fds[i].dir);
+                w->fds[i].dir = NULL;
+            }
+        return 0;
+    }
+    for (uint32_t i = 3; i < w->nfds; i++)
+        if (w->fds[i].kind != WFD_FREE) wasi_fd_release(&w->fds[i]);
+    WB_VEC_RESERVE(w->fds, w->cap, w->nbase);
+    w->nfds = w->nbase > 3 ? w->nbase : 3;
+    for (uint32_t i = 3; i < w->nbase; i++) {
+        if (!copy_entry(&w->base[i], &w->fds[i])) {
+            for (uint32_t k = 3; k < i; k++) wasi_fd_release(&w->fds[k]);
+            w->nfds = 3;
+            return wb_error_sys(err, "restore the WASI descriptors");
+        }
+        w->base_host[i] = w->fds[i].host;
+    }
+    return 0;
+}
+
+int wb_wasi_reset(wb_wasi *w, const wb_wasi_run_io *io, wb_error *err) {
+    if (!w->has_base) {
+        w->base = wb_calloc(w->nfds ? w->nfds : 1, sizeof *w->base);
+        w->base_host = wb_calloc(w->nfds ? w->nfds : 1, sizeof *w->base_host);
+        for (uint32_t i = 0; i < w->nfds; i++) {
+            w->base_host[i] = w->fds[i].host;
+            if (i < 3 || w->fds[i].kind == WFD_FREE) {
+                w->base[i] = (wasi_fd){.kind = WFD_FREE, .host = -1};
+            } else if (!copy_entry(&w->fds[i], &w->base[i])) {
+                for (uint32_t k = 3; k < i; k++) wasi_fd_release(&w->base[k]);
+                free(w->base);
+                free(w->base_host);
+                w->base = NULL;
+                w->base_host = NULL;
+                return wb_error_sys(err, "record the WASI descriptors");
+            }
+        }
+        w->nbase = w->nfds;
+        w->has_base = true;
+    } else if (restore_table(w, err) < 0) {
+        return -1;
+    }
+    WB_VEC_RESERVE(w->fds, w->cap, 3);
+    if (w->nfds < 3) w->nfds = 3;
+    for (int i = 0; i < 2; i++) {
+        if (w->fds[i].kind != WFD_FREE) wasi_fd_release(&w->fds[i]);
+        w->fds[i] =
+            (wasi_fd){.kind = WFD_STDIO,
+                      .filetype = WASI_FILETYPE_UNKNOWN, /* as a pipe */
+                      .host = -1,
+                      .rights_base = WASI_RIGHTS_ALL & ~(WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL),
+                      .mem = i == 0 ? WASI_MEM_IN : WASI_MEM_OUT};
+    }
+    w->mem_in = io->in;
+    w->mem_in_len = io->in_len;
+    w->mem_in_pos = 0;
+    w->mem_out_len = 0;
+    w->mem_out_max = io->out_max;
+    w->mem_out_full = false;
+    return 0;
+}
+
+const uint8_t *wb_wasi_output(const wb_wasi *w, size_t *len, bool *full) {
+    *len = w->mem_out_len;
+    if (full) *full = w->mem_out_full;
+    return w->mem_out ? w->mem_out : (const uint8_t *)"";
+}
+
+size_t wasi_mem_read(wb_wasi *w, const struct iovec *iov, uint32_t n) {
+    size_t done = 0;
+    for (uint32_t i = 0; i < n && w->mem_in_pos < w->mem_in_len; i++) {
+        size_t k = w->mem_in_len - w->mem_in_pos;
+        if (k > iov[i].iov_len) k = iov[i].iov_len;
+        memcpy(iov[i].iov_base, w->mem_in + w->mem_in_pos, k);
+        w->mem_in_pos += k;
+        done += k;
+    }
+    return done;
+}
+
+int64_t wasi_mem_write(wb_wasi *w, const struct iovec *iov, uint32_t n, uint16_t *e) {
+    size_t total = 0;
+    for (uint32_t i = 0; i < n; i++) total += iov[i].iov_len;
+    if (total > w->mem_out_max - w->mem_out_len) {
+        w->mem_out_full = true;
+        *e = WASI_EFBIG;
+        return -1;
+    }
+    WB_VEC_RESERVE(w->mem_out, w->mem_out_cap, w->mem_out_len + total);
+    for (uint32_t i = 0; i < n; i++) {
+        if (iov[i].iov_len) memcpy(w->mem_out + w->mem_out_len, iov[i].iov_base, iov[i].iov_len);
+        w->mem_out_len += iov[i].iov_len;
+    }
+    return (int64_t)total;
+}
+
 void wb_wasi_free(wb_wasi *w) {
     if (!w) return;
     free(w->iov_big);
+    for (uint32_t i = 0; i < w->nbase; i++)
+        if (w->base[i].kind != WFD_FREE) wasi_fd_release(&w->base[i]);
+    free(w->base);
+    free(w->base_host);
+    free(w->mem_out);
     for (uint32_t i = 0; i < w->nfds; i++)
         if (w->fds[i].kind != WFD_FREE) wasi_fd_release(&w->fds[i]);
     free(w->fds);

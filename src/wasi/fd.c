@@ -97,7 +97,7 @@ static wasi_fd *io_fd(wb_wasi *w, uint32_t fd, uint64_t rights, uint16_t *e) {
 
 /* Emulated NONBLOCK on a borrowed descriptor: EAGAIN unless ready for `events` now. */
 static uint16_t nonblock_ready(const wasi_fd *f, short events) {
-    if (f->owned || !(f->fdflags & WASI_FDFLAG_NONBLOCK)) return 0;
+    if (f->mem || f->owned || !(f->fdflags & WASI_FDFLAG_NONBLOCK)) return 0;
     struct pollfd p = {.fd = f->host, .events = events};
     int r = poll(&p, 1, 0);
     if (r < 0) return wasi_errno(errno);
@@ -206,7 +206,12 @@ static int fd_filestat_get(wb_caller *c, void *env, wb_slot *s) {
     wasi_mem m = wasi_memory(c);
     if (!wasi_in_bounds(&m, s[1].u32, WASI_FILESTAT_SIZE)) return wasi_ret(s, WASI_EFAULT);
     struct stat st;
-    if (fstat(f->host, &st) != 0) return ret_errno(s);
+    if (f->mem) { /* as a pipe: a FIFO of nothing */
+        memset(&st, 0, sizeof st);
+        st.st_mode = S_IFIFO | 0600;
+    } else if (fstat(f->host, &st) != 0) {
+        return ret_errno(s);
+    }
     wasi_put_filestat(&m, s[1].u32, &st);
     return wasi_ret(s, 0);
 }
@@ -246,6 +251,11 @@ static int fd_read(wb_caller *c, void *env, wb_slot *s) {
     uint16_t e = io_setup(c, env, s, WASI_RIGHT_FD_READ, s[3].u32, &f, &m, iov);
     if (!e) e = nonblock_ready(f, POLLIN);
     if (e) return wasi_ret(s, e);
+    if (f->mem) {
+        if (f->mem != WASI_MEM_IN) return wasi_ret(s, WASI_EBADF);
+        wasi_store32(&m, s[3].u32, (uint32_t)wasi_mem_read(env, iov, s[2].u32));
+        return wasi_ret(s, 0);
+    }
     ssize_t n = readv(f->host, iov, (int)s[2].u32);
     if (n < 0) return ret_errno(s);
     wasi_store32(&m, s[3].u32, (uint32_t)n);
@@ -260,7 +270,11 @@ static int fd_write(wb_caller *c, void *env, wb_slot *s) {
     if (!e) e = nonblock_ready(f, POLLOUT);
     if (e) return wasi_ret(s, e);
     ssize_t n;
-    if (f->kind == WFD_SOCKET) {
+    if (f->mem) {
+        if (f->mem != WASI_MEM_OUT) return wasi_ret(s, WASI_EBADF);
+        n = (ssize_t)wasi_mem_write(env, iov, s[2].u32, &e);
+        if (n < 0) return wasi_ret(s, e);
+    } else if (f->kind == WFD_SOCKET) {
         /* a peer that went away is EPIPE for the guest, never SIGPIPE for us */
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = s[2].u32};
         n = sendmsg(f->host, &msg, MSG_NOSIGNAL);

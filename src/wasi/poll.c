@@ -92,6 +92,10 @@ static void setup_fd(wb_wasi *w, poll_sub *s, const wasi_mem *m, uint32_t at, st
     if (!f) return sub_ready(s, e);
     if (f->kind == WFD_DIR || f->filetype == WASI_FILETYPE_DIRECTORY)
         return sub_ready(s, WASI_EBADF); /* nothing to read or write on a directory fd */
+    if (f->mem) {                        /* a stream in memory never blocks */
+        if (s->type == WASI_EVENTTYPE_FD_READ) s->nbytes = w->mem_in_len - w->mem_in_pos;
+        return sub_ready(s, 0);
+    }
     if (f->filetype == WASI_FILETYPE_REGULAR_FILE || f->filetype == WASI_FILETYPE_BLOCK_DEVICE ||
         f->filetype == WASI_FILETYPE_SYMBOLIC_LINK) {
         /* regular files never block: always ready, as POSIX poll reports them */

@@ -43,6 +43,22 @@ typedef struct wb_wasi_config {
 int wb_wasi_new(const wb_wasi_config *cfg, wb_wasi **out, wb_error *err);
 void wb_wasi_free(wb_wasi *w);
 
+/* ---- one context for many runs (per-request runtimes, with wb_instance_snapshot) ---- */
+
+typedef struct wb_wasi_run_io {
+    const uint8_t *in; /* what the guest reads from fd 0 (borrowed until the next reset) */
+    size_t in_len;
+    size_t out_max; /* fd 1 collects up to this many bytes; a write beyond gets EFBIG */
+} wb_wasi_run_io;
+/* Put w back as it was at the first call (right after wb_wasi_new): descriptors the guest opened
+ * are closed, the ones it closed, renumbered or restricted are back; fds 0 and 1 become streams
+ * in memory (io: reads from io->in, then end of file; writes collected), fd 2 stays as
+ * configured. Cheap when the run left the table as it found it. */
+int wb_wasi_reset(wb_wasi *w, const wb_wasi_run_io *io, wb_error *err);
+/* What the guest wrote to fd 1 since the last reset (owned by w, valid until the next reset);
+ * *full when a write was refused for going beyond out_max. */
+const uint8_t *wb_wasi_output(const wb_wasi *w, size_t *len, bool *full);
+
 /* True if m imports from `wasi_snapshot_preview1` (or the older `wasi_unstable`). */
 bool wb_wasi_module_uses(const wb_module *m);
 

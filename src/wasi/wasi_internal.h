@@ -32,7 +32,10 @@ typedef struct wasi_fd {
     void *dir;       /* DIR * for fd_readdir, opened lazily */
     int sock_family; /* sockets: AF_INET, AF_INET6 or AF_UNIX */
     int sock_type;   /* sockets: SOCK_STREAM or SOCK_DGRAM */
+    uint8_t mem;     /* WASI_MEM_IN / WASI_MEM_OUT: a standard stream in memory (host -1) */
 } wasi_fd;
+
+enum { WASI_MEM_NONE = 0, WASI_MEM_IN, WASI_MEM_OUT };
 
 struct wb_wasi {
     char **argv;
@@ -50,7 +53,22 @@ struct wb_wasi {
     /* iovecs of a read or write with more than WASI_IOVS_ON_STACK of them (WASI_MAX_IOVS
      * entries, allocated on first need; a context is used by one thread at a time) */
     struct iovec *iov_big;
+    /* wb_wasi_reset: the table as it was at the first reset (owned fds are duplicates), and the
+     * standard streams in memory */
+    wasi_fd *base;
+    int *base_host; /* per base entry: the host fd of its live twin */
+    uint32_t nbase;
+    bool has_base;
+    const uint8_t *mem_in;
+    size_t mem_in_len, mem_in_pos;
+    uint8_t *mem_out;
+    size_t mem_out_len, mem_out_cap, mem_out_max;
+    bool mem_out_full;
 };
+
+/* fd_read / fd_write on a standard stream in memory: bytes moved, or -1 with *e set. */
+size_t wasi_mem_read(wb_wasi *w, const struct iovec *iov, uint32_t n);
+int64_t wasi_mem_write(wb_wasi *w, const struct iovec *iov, uint32_t n, uint16_t *e);
 
 /* iovecs a read or write keeps on the stack: a full WASI_MAX_IOVS array is 16 KiB of stack,
  * four fresh pages for every call that goes deeper */

@@ -273,6 +273,28 @@ int wb_instance_new(wb_store *s, wb_module *m, const wb_extern *imports, uint32_
 bool wb_instance_export(const wb_instance *inst, const char *name, size_t name_len, wb_extern *out);
 const wb_module *wb_instance_module(const wb_instance *inst);
 
+/* ---- snapshots: one instance for many runs (per-request runtimes) ---- */
+
+/* The state inst defines — its memories' bytes and sizes, its tables, its globals, which segments
+ * are dropped — saved now (normally right after instantiation), to be put back after each run
+ * with wb_instance_restore, so that every run starts as on a fresh instance without the cost of
+ * making one. Refused (ENOTSUP) for instances that import a memory, a table or a mutable global
+ * (that state is shared). The host's own state (WASI descriptors) is the host's to reset.
+ * mode: WB_SNAPSHOT_AUTO (TRACK where the kernel can, else COPY up to WB_SNAPSHOT_COPY_MAX bytes
+ * of memory and COW above), WB_SNAPSHOT_TRACK (guarded memories, Linux 6.7+: keep a copy, the
+ * kernel marks the pages a run writes, restore copies back just those; ENOTSUP where the kernel
+ * cannot), WB_SNAPSHOT_COPY (keep a copy; restore compares and copies back the pages that
+ * differ), or WB_SNAPSHOT_COW (guarded memories: the image in a memfd mapped privately over the
+ * memory; restore drops the written pages). The snapshot belongs to inst; free it before inst's
+ * store. */
+enum { WB_SNAPSHOT_AUTO = 0, WB_SNAPSHOT_COPY = 1, WB_SNAPSHOT_COW = 2, WB_SNAPSHOT_TRACK = 3 };
+#define WB_SNAPSHOT_COPY_MAX ((uint64_t)1 << 20)
+typedef struct wb_snapshot wb_snapshot;
+int wb_instance_snapshot(wb_instance *inst, int mode, wb_snapshot **out, wb_error *err);
+/* Put back what s saved; a run's grown memory is taken back. inst's store must not be running. */
+int wb_instance_restore(wb_instance *inst, const wb_snapshot *s, wb_error *err);
+void wb_snapshot_free(wb_snapshot *s);
+
 /* ---- linker: names → externs ---- */
 
 wb_linker *wb_linker_new(void);

@@ -61,6 +61,7 @@ worker vars vars $'GREETING = "hello"\nFROM_ENV = "$WWS_TEST_VALUE"\nUNSET = "$W
 worker b64 b64
 worker trap trap
 worker badjson badjson
+worker fresh fresh $'\n[[folders]]\nfrom = "./_data"\nto = "/data"\n'
 worker _ignored
 echo "from the folder" >"$A/_data/message.txt"
 echo "a static file" >"$A/public/users/file.txt"
@@ -142,6 +143,15 @@ expect external-runtime 0 $'argc=2 src=# wrapped\nprint("hi")\n# end' "" -- \
     bash -c "curl -s -m 10 $U/py | sed -e 's/ file=[a-z.]*//g'"
 expect external-runtime-src 0 "file=index.py file=poly.py " "" -- \
     bash -c "curl -s -m 10 $U/py | grep -o 'file=[a-z.]*' | sort | tr '\n' ' '"
+# every request runs as on a fresh instance (instances are reused: apps/instance_pool.h): the
+# static, the grown memory, the open file and the closed preopens of one are gone for the next
+fresh=$(get "$U/fresh")
+expect fresh-1 0 "1" "" -- bash -c "echo '$fresh' | grep -c '^runs=1 pages=[0-9][0-9]* file=ok grown=yes$'"
+expect fresh-2 0 "$fresh" "" -- get "$U/fresh"
+expect fresh-after-trap 0 "500 $fresh" "" -- bash -c \
+    "curl -s -m 10 -o /dev/null -w '%{http_code} ' $U/trap; curl -s -m 10 $U/fresh"
+expect fresh-concurrent 0 "40 $fresh" "" -- bash -c \
+    "seq 40 | xargs -P 8 -I{} curl -s -m 20 $U/fresh -o $T/fresh.{}; echo \$(ls $T/fresh.* | wc -l) \$(for f in $T/fresh.*; do cat \$f; echo; done | sort -u)"
 # failures: 500, a line in the container's log
 expect js-without-runtime 0 "500" "" -- code "$U/hello"
 expect js-message 0 "1" "" -- bash -c "curl -s -m 10 $U/hello | grep -c 'needs a JavaScript runtime'"

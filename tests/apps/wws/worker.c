@@ -1,11 +1,13 @@
 /* A wws worker for the tests (tests/linux/wws.sh): the request comes as JSON on stdin, the answer
  * goes as JSON on stdout. What it does is chosen by the MODE variable of its <worker>.toml
- * ([vars]): hello (the default), echo, params, counter, file, vars, b64, trap, badjson. */
+ * ([vars]): hello (the default), echo, params, counter, file, vars, b64, trap, badjson, fresh. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static char input[1 << 20];
+static int runs; /* fresh: 1 on every request when each one gets a fresh instance */
 
 static void put_json_string(const char *s, size_t n) {
     putchar('"');
@@ -82,6 +84,19 @@ int main(void) {
         answer("aGVsbG8gYmluYXJ5", 16, 201, NULL, 1);
     } else if (!strcmp(mode, "trap")) {
         __builtin_trap();
+    } else if (!strcmp(mode, "fresh")) {
+        /* leave as much behind as a run can: a static changed, memory grown and written, a file
+         * left open, every preopened directory closed; the next request must see none of it */
+        runs++;
+        unsigned long pages = (unsigned long)__builtin_wasm_memory_size(0);
+        FILE *f = fopen("/data/message.txt", "r");
+        char *big = malloc(4 << 20);
+        if (big) memset(big, 1, 4 << 20);
+        for (int fd = 3; fd < 64; fd++)
+            if (!f || fd != fileno(f)) close(fd);
+        snprintf(buf, sizeof buf, "runs=%d pages=%lu file=%s grown=%s", runs, pages,
+                 f ? "ok" : "missing", big ? "yes" : "no");
+        answer(buf, strlen(buf), 200, NULL, 0);
     } else if (!strcmp(mode, "badjson")) {
         fputs("this is not JSON", stdout);
     } else {
