@@ -116,6 +116,8 @@ typedef struct conn {
     char *buf; /* bytes read and not yet consumed: buf[0..len) */
     size_t len, cap;
     int rcvtimeo_ms; /* the socket's SO_RCVTIMEO (0: none set yet) */
+    char client_ip[INET6_ADDRSTRLEN];
+    int client_port;
 } conn;
 
 static int send_all(int fd, const struct iovec *iov_in, int n) {
@@ -375,6 +377,8 @@ static int serve_one(conn *c) {
     p.req.query = q ? q + 1 : "";
     const char *host = wb_http_request_header(&p.req, "host");
     p.req.host = host ? host : "";
+    p.req.client_ip = c->client_ip;
+    p.req.client_port = c->client_port;
     p.keep = wants_keep_alive(&p.req);
     if (p.req.minor_version >= 1 && !host) {
         free(path);
@@ -516,7 +520,10 @@ int wb_http_server_run(wb_http_server *s, int stop_fd, wb_error *err) {
             pthread_mutex_unlock(&s->lock);
             break;
         }
-        int fd = pr > 0 ? accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC) : -1;
+        struct sockaddr_storage peer;
+        socklen_t peer_len = sizeof peer;
+        int fd =
+            pr > 0 ? accept4(s->listen_fd, (struct sockaddr *)&peer, &peer_len, SOCK_CLOEXEC) : -1;
         if (fd < 0) {
             pthread_mutex_lock(&s->lock);
             s->conns[slot] = -1;
@@ -528,6 +535,12 @@ int wb_http_server_run(wb_http_server *s, int stop_fd, wb_error *err) {
         conn *c = wb_calloc(1, sizeof *c);
         c->srv = s;
         c->fd = fd;
+        char port[16];
+        if (getnameinfo((struct sockaddr *)&peer, peer_len, c->client_ip, sizeof c->client_ip, port,
+                        sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+            c->client_port = atoi(port);
+        else
+            c->client_ip[0] = 0;
         c->slot = slot;
         pthread_mutex_lock(&s->lock);
         s->conns[slot] = fd;

@@ -31,6 +31,8 @@ typedef struct wb_http_request {
     size_t nheaders;
     const uint8_t *body; /* body_len bytes, followed by a NUL not counted */
     size_t body_len;
+    const char *client_ip; /* the peer's address ("" when unknown) and port */
+    int client_port;
 } wb_http_request;
 
 /* The handler's answer. Headers and body are copied in with the functions below and freed by the

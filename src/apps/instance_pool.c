@@ -50,6 +50,7 @@ static int instance_new(wb_pool *p, const wb_wasi_run_io *io, wb_pool_instance *
         goto fail;
     pi->linker = wb_linker_new();
     if (wb_wasi_link(pi->wasi, pi->store, pi->linker, p->cfg.module, err) < 0 ||
+        (p->cfg.link && p->cfg.link(p->cfg.link_ctx, pi->store, pi->linker, err) < 0) ||
         wb_linker_instantiate(pi->linker, pi->store, p->cfg.module, &pi->inst, err) < 0 ||
         wb_instance_snapshot(pi->inst, p->snapshot_mode, &pi->snap, err) < 0 ||
         wb_wasi_reset(pi->wasi, io, err) < 0)

@@ -16,6 +16,10 @@ typedef struct wb_pool_config {
     wb_store_limits limits;
     unsigned max_idle; /* instances kept between requests; 0: 16 (more are made when needed and
                         * freed on return) */
+    /* host functions for the module's other imports (NULL: none), defined in l for each new
+     * instance after WASI's */
+    int (*link)(void *ctx, wb_store *s, wb_linker *l, wb_error *err);
+    void *link_ctx;
 } wb_pool_config;
 
 /* One instance, taken by one request at a time. */

@@ -3,20 +3,17 @@
  * segment), and per request an instance from the worker's pool (apps/instance_pool.h: as fresh
  * as a new one) with stdin and stdout in memory. */
 #include "apps/wws.h"
+#include "apps/app_common.h"
 #include "apps/instance_pool.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <net/if.h>
 #include <pthread.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -86,75 +83,7 @@ struct wb_wws_app {
     bool pools_ready; /* the workers' pool_lock initialised */
 };
 
-__attribute__((format(printf, 2, 3))) static void app_log(const wb_wws_app *app, const char *fmt,
-                                                          ...) {
-    char line[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line - 1, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n > sizeof line - 2) n = sizeof line - 2;
-    line[n++] = '\n';
-    ssize_t w = write(app->log_fd, line, (size_t)n);
-    (void)w;
-}
-
 /* ---- configuration ---- */
-
-static const char *env_lookup(const wb_wasm_job *job, const char *name) {
-    size_t n = strlen(name);
-    for (size_t i = 0; i < job->nenv; i++)
-        if (!strncmp(job->env[i], name, n) && job->env[i][n] == '=') return job->env[i] + n + 1;
-    return NULL;
-}
-
-/* The directory at container path `guest` (absolute), as an O_PATH descriptor: inside the mount
- * (-v) that holds it, else the container's root, resolved in it (rootpath.h: a symlink never
- * leads out); *read_only is that mount's :ro, or --read-only for the root. -1 with errno. */
-static int open_container_dir(const wb_wws_app *app, const char *guest, bool *read_only) {
-    const wb_mount *best = NULL;
-    size_t best_len = 0;
-    for (size_t i = 0; i < app->job->nmounts; i++) {
-        const char *g = app->job->mounts[i].guest;
-        size_t n = strlen(g);
-        while (n > 1 && g[n - 1] == '/') n--;
-        if (!strncmp(guest, g, n) && (guest[n] == '/' || !guest[n]) && n >= best_len) {
-            best = &app->job->mounts[i];
-            best_len = n;
-        }
-    }
-    const char *rest = best ? guest + best_len : guest;
-    *read_only = best ? best->read_only : app->job->read_only_root;
-    int root = open(best ? best->host : app->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0) return -1;
-    int fd = wb_root_open(root, *rest ? rest : "/", WB_ROOT_DIR, false);
-    int e = errno;
-    close(root);
-    errno = e;
-    return fd;
-}
-
-/* "./data", "data", "/data" (relative to the app's root) -> "/data"; NULL when it leaves it */
-static char *app_path(const char *from) {
-    char *out = NULL;
-    size_t len = 0;
-    wb_appendf(&out, &len, "%s", "");
-    const char *p = from;
-    while (*p) {
-        while (*p == '/') p++;
-        const char *e = strchr(p, '/');
-        size_t n = e ? (size_t)(e - p) : strlen(p);
-        if (n == 2 && !strncmp(p, "..", 2)) {
-            free(out);
-            return NULL;
-        }
-        if (n && !(n == 1 && *p == '.')) wb_appendf(&out, &len, "/%.*s", (int)n, p);
-        p += n;
-    }
-    if (!len) wb_appendf(&out, &len, "/");
-    return out;
-}
 
 static int worker_config(wb_wws_app *app, wws_worker *w, const char *toml_host,
                          const char *toml_name, wb_error *err) {
@@ -193,7 +122,7 @@ static int worker_config(wb_wws_app *app, wws_worker *w, const char *toml_host,
         /* "$NAME" reads NAME from the container's environment (empty when unset), as wws reads
          * its own */
         if (val[0] == '$' && !strchr(val, ' ')) {
-            val = env_lookup(app->job, val + 1);
+            val = wb_app_env(app->job, val + 1);
             if (!val) val = "";
         }
         size_t len = 0;
@@ -221,7 +150,7 @@ static int worker_config(wb_wws_app *app, wws_worker *w, const char *toml_host,
                 toml_name, i);
             goto out;
         }
-        char *inside = app_path(from);
+        char *inside = wb_app_path(from);
         if (!inside) {
             wb_error_set(err, EINVAL,
                          "wws: worker configuration `%s`: folders[%zu].from `%s` leaves the app",
@@ -229,7 +158,7 @@ static int worker_config(wb_wws_app *app, wws_worker *w, const char *toml_host,
             goto out;
         }
         bool read_only;
-        int fd = open_container_dir(app, inside, &read_only);
+        int fd = wb_app_open(app->job, inside, true, &read_only);
         free(inside);
         if (fd < 0) {
             wb_error_set(err, ENOENT,
@@ -499,7 +428,7 @@ static int add_worker(wb_wws_app *app, const char *rel, const char *ext, wb_erro
                 "`.%s` files (wasmbox has no built-in %s engine: ship one in the image under "
                 "/.wws/runtimes/ and declare it in /.wws.toml)",
                 rel, language_of(ext), ext, language_of(ext));
-            app_log(app, "%s", w->missing);
+            wb_app_log(app->log_fd, "%s", w->missing);
         } else {
             wws_runtime *r = w->runtime;
             if (!r->module) {
@@ -955,7 +884,8 @@ static int run_instance(const wb_wws_app *app, wws_worker *w, const char *input,
     *out = NULL;
     wb_pool *pool = worker_pool(app, w, err);
     wb_pool_instance *pi;
-    wb_wasi_run_io io = {(const uint8_t *)input, strlen(input), MAX_OUTPUT_BYTES};
+    wb_wasi_run_io io = {
+        .in = (const uint8_t *)input, .in_len = strlen(input), .out_max = MAX_OUTPUT_BYTES};
     if (!pool || wb_pool_take(pool, &io, &pi, err) < 0) return -1;
     int rc = -1;
     wb_extern start;
@@ -1080,7 +1010,8 @@ int wb_wws_handle(void *ctx, const wb_http_request *req, wb_http_response *resp)
     }
     if (w->missing) {
         url_segments_release(&u);
-        app_log(app, "Error running worker `%s` at route %s: %s", w->file, w->route, w->missing);
+        wb_app_log(app->log_fd, "Error running worker `%s` at route %s: %s", w->file, w->route,
+                   w->missing);
         resp->status = 500;
         wb_http_response_header(resp, "Content-Type", "text/plain; charset=utf-8");
         wb_http_response_append(resp, w->missing, strlen(w->missing));
@@ -1099,7 +1030,8 @@ int wb_wws_handle(void *ctx, const wb_http_request *req, wb_http_response *resp)
     if (!input || run_instance(app, w, input, &output, &out_len, &err) < 0 ||
         read_answer(output, out_len, resp, &kv, &err) < 0) {
         if (!input) wb_error_set(&err, EINVAL, "the request cannot be written as JSON");
-        app_log(app, "Error running worker `%s` at route %s: %s", w->file, w->route, err.msg);
+        wb_app_log(app->log_fd, "Error running worker `%s` at route %s: %s", w->file, w->route,
+                   err.msg);
         fail_response(resp);
     } else if (w->kv_namespace) {
         pthread_mutex_lock(&app->kv_lock);
@@ -1114,87 +1046,20 @@ int wb_wws_handle(void *ctx, const wb_http_request *req, wb_http_response *resp)
 
 /* ---- the container's workload ---- */
 
-/* Signal-handler state: the write end of the pipe the server stops on. */
-static volatile int stop_pipe_w = -1;
-
-static void on_stop(int sig) {
-    (void)sig;
-    char b = 1;
-    if (stop_pipe_w >= 0 && write(stop_pipe_w, &b, 1) < 0) {
-    }
-}
-
-/* Still in the host's network namespace (--network none: no namespace was made for the
- * container)? Then a private one, as Docker's none gives, with its loopback up. */
-static void private_network(const wb_wws_app *app) {
-    struct stat self, init;
-    if (stat("/proc/self/ns/net", &self) != 0 || stat("/proc/1/ns/net", &init) != 0 ||
-        self.st_ino != init.st_ino || self.st_dev != init.st_dev)
-        return;
-    if (unshare(CLONE_NEWNET) != 0) {
-        app_log(app,
-                "wws: warning: no network namespace of its own (%s): serving on the host's "
-                "loopback",
-                strerror(errno));
-        return;
-    }
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof ifr);
-    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
-    if (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
-        ifr.ifr_flags |= IFF_UP;
-        ioctl(s, SIOCSIFFLAGS, &ifr);
-    }
-    if (s >= 0) close(s);
+static void banner(void *ctx, int out, const char *host, int port) {
+    const wb_wws_app *app = ctx;
+    dprintf(out, "wws: serving %zu worker%s on http://%s:%d\n", app->nworkers,
+            app->nworkers == 1 ? "" : "s", host, port);
+    for (size_t i = 0; i < app->nworkers; i++)
+        dprintf(out, "  %s => %s\n", app->workers[i].route, app->workers[i].file);
 }
 
 int wb_wws_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
     wb_wws_app *app;
     *exit_code = 1;
-    signal(SIGPIPE, SIG_IGN);
     if (wb_wws_app_load(job, &app, err) < 0) return -1;
-    const char *host = "0.0.0.0";
-    if (!job->network) {
-        private_network(app);
-        struct stat self, init;
-        if (stat("/proc/self/ns/net", &self) == 0 && stat("/proc/1/ns/net", &init) == 0 &&
-            self.st_ino == init.st_ino && self.st_dev == init.st_dev)
-            host = "127.0.0.1"; /* never the host's other addresses without --network host */
-    }
-    wb_http_server_config sc = {
-        .host = host, .port = WB_WWS_PORT, .handler = wb_wws_handle, .ctx = app};
-    wb_http_server *srv;
-    if (wb_http_server_new(&sc, &srv, err) < 0) {
-        wb_wws_app_free(app);
-        return wb_error_wrap(err, "wws");
-    }
-    int out = job->stdio[1] ? job->stdio[1] : 1;
-    dprintf(out, "wws: serving %zu worker%s on http://%s:%d\n", app->nworkers,
-            app->nworkers == 1 ? "" : "s", host, WB_WWS_PORT);
-    for (size_t i = 0; i < app->nworkers; i++)
-        dprintf(out, "  %s => %s\n", app->workers[i].route, app->workers[i].file);
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) != 0) {
-        wb_http_server_free(srv);
-        wb_wws_app_free(app);
-        return wb_error_sys(err, "wws: pipe");
-    }
-    stop_pipe_w = p[1];
-    struct sigaction sa, old_int, old_term;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_stop;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    int rc = wb_http_server_run(srv, p[0], err);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    stop_pipe_w = -1;
-    close(p[0]);
-    close(p[1]);
-    wb_http_server_free(srv);
+    int rc =
+        wb_app_serve(job, "wws", NULL, WB_WWS_PORT, wb_wws_handle, app, banner, exit_code, err);
     wb_wws_app_free(app);
-    if (rc == 0) *exit_code = 0;
     return rc;
 }

@@ -397,6 +397,16 @@ int wb_wasi_reset(wb_wasi *w, const wb_wasi_run_io *io, wb_error *err) {
                       .rights_base = WASI_RIGHTS_ALL & ~(WASI_RIGHT_FD_SEEK | WASI_RIGHT_FD_TELL),
                       .mem = i == 0 ? WASI_MEM_IN : WASI_MEM_OUT};
     }
+    if (io->argv) {
+        free_strings(w->argv, w->argc);
+        w->argc = (uint32_t)io->argc;
+        w->argv = copy_strings(io->argc, io->argv, &w->argv_bytes);
+    }
+    if (io->env) {
+        free_strings(w->env, w->envc);
+        w->envc = (uint32_t)io->envc;
+        w->env = copy_strings(io->envc, io->env, &w->env_bytes);
+    }
     w->mem_in = io->in;
     w->mem_in_len = io->in_len;
     w->mem_in_pos = 0;

@@ -49,6 +49,12 @@ typedef struct wb_wasi_run_io {
     const uint8_t *in; /* what the guest reads from fd 0 (borrowed until the next reset) */
     size_t in_len;
     size_t out_max; /* fd 1 collects up to this many bytes; a write beyond gets EFBIG */
+    /* the run's arguments and environment (copied) instead of the configured ones, when set
+     * (WAGI's CGI variables); they stay until a reset gives others */
+    int argc;
+    char *const *argv;
+    int envc;
+    char *const *env;
 } wb_wasi_run_io;
 /* Put w back as it was at the first call (right after wb_wasi_new): descriptors the guest opened
  * are closed, the ones it closed, renumbered or restricted are back; fds 0 and 1 become streams

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# wws per-request cost (issue #19): a hello worker (tests/apps/wws/worker.c, a fresh instance per
-# request: one of the worker's pooled instances, restored after each run) served by `wasmbox run
-# --runtime=io.containerd.wws.v1`, beside examples/http-hello (one long-lived Wasm instance, which
+# The application runtimes' per-request cost (issue #19): a hello worker (tests/apps/wws/worker.c,
+# a fresh instance per request: one of the worker's pooled instances, restored after each run)
+# served by `wasmbox run --runtime=io.containerd.wws.v1`, Spin's hello through WAGI and through the
+# Spin 1.x ABI (tests/apps/spin/, `--runtime=io.containerd.spin.v2`), beside examples/http-hello (one long-lived Wasm instance, which
 # closes every connection) and the floor: bench/tools/http_floor.c, a native C server with a fixed
 # answer, run in the wws container's network namespace. All three are reached at their container
 # address, in the same run. Prints `wrk` requests/s at concurrency 1 and 8, the mean latency at
@@ -9,7 +10,7 @@
 # the c=1 run), and the handler's own cost without the network (bench/tools/wws_handler.c: the
 # app's HTTP handler called in a loop).
 #
-#   BUILD=build bash bench/wws.sh        (from the repo root; needs root, wrk, gcc, clang for wasm32-wasi)
+#   BUILD=build bash bench/apps.sh       (from the repo root; needs root, wrk, gcc, clang for wasm32-wasi)
 #   WWS_SECONDS=5                        seconds per wrk run
 #   WASMBOX_SNAPSHOT=track|copy|cow      how the pooled instances' memory is restored (default: auto)
 set -euo pipefail
@@ -29,13 +30,34 @@ export WASMBOX_ROOT=$T/root WASMBOX_PRECOMPILE=0
 floor_pid=
 cleanup() {
 	[ -n "$floor_pid" ] && kill "$floor_pid" 2>/dev/null
-	"$wb" rm -f wws-bench hello-bench >/dev/null 2>&1 || true
+	"$wb" rm -f wws-bench hello-bench spin-bench >/dev/null 2>&1 || true
 	rm -rf "$T"
 }
 trap cleanup EXIT
 cd "$root"
-mkdir -p "$T/app" "$T/hello"
+mkdir -p "$T/app" "$T/hello" "$T/spin"
 clang --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug -o "$T/app/index.wasm" tests/apps/wws/worker.c
+clang --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug -o "$T/spin/wagi.wasm" tests/apps/spin/wagi.c
+clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -Wl,--strip-debug \
+	-o "$T/spin/spin1.wasm" tests/apps/spin/spin1.c
+cat >"$T/spin/spin.toml" <<'TOML'
+spin_manifest_version = 2
+[application]
+name = "bench"
+[[trigger.http]]
+route = "/wagi/..."
+component = "wagi"
+executor = { type = "wagi" }
+[[trigger.http]]
+route = "/spin1/..."
+component = "spin1"
+[component.wagi]
+source = "wagi.wasm"
+[component.spin1]
+source = "spin1.wasm"
+TOML
+printf 'FROM scratch\nCOPY . /\n' >"$T/spin/Dockerfile"
+"$wb" build -q --platform wasi/wasm -t spin-bench "$T/spin" >/dev/null
 gcc -O2 -o "$T/http_floor" bench/tools/http_floor.c -lpthread
 gcc -O2 -std=gnu17 -D_GNU_SOURCE -Isrc -o "$T/wws_handler" bench/tools/wws_handler.c \
 	"$build/libwasmbox.a" -ljansson -ldl -lpthread -lm
@@ -46,13 +68,15 @@ printf 'FROM scratch\nCOPY http-hello.wasm /http-hello.wasm\nENTRYPOINT ["/http-
 "$wb" build -q --platform wasi/wasm -t hello-bench "$T/hello" >/dev/null
 "$wb" run -d --name wws-bench --runtime=io.containerd.wws.v1 wws-bench >/dev/null
 "$wb" run -d --name hello-bench hello-bench >/dev/null
+"$wb" run -d --name spin-bench --runtime=io.containerd.spin.v2 spin-bench >/dev/null
 ip_of() { "$wb" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"; }
 pid_of() { "$wb" inspect -f '{{.State.Pid}}' "$1"; }
 wu="http://$(ip_of wws-bench):3000/" hu="http://$(ip_of hello-bench):8080/"
 fu="http://$(ip_of wws-bench):3001/"
+su="http://$(ip_of spin-bench):80"
 nsenter --net="/proc/$(pid_of wws-bench)/ns/net" "$T/http_floor" 3001 &
 floor_pid=$!
-for u in "$wu" "$hu" "$fu"; do
+for u in "$wu" "$hu" "$fu" "$su/spin1/hello"; do
 	for _ in $(seq 100); do curl -sf -o /dev/null "$u" && break; sleep 0.05; done
 done
 curl -sf "$wu" | grep -q . || die "the wws app does not answer"
@@ -73,6 +97,8 @@ row() { # LABEL URL PID
 }
 printf '%-38s %10s %10s %14s %12s\n' "server" "req/s c=1" "req/s c=8" "latency c=1" "CPU/request"
 row "wws hello (instance per request)" "$wu" "$(pid_of wws-bench)"
+row "Spin 1.x hello (instance per request)" "$su/spin1/hello" "$(pid_of spin-bench)"
+row "Spin WAGI hello (instance per request)" "$su/wagi/fresh" "$(pid_of spin-bench)"
 row "http-hello (one instance, closes)" "$hu" "$(pid_of hello-bench)"
 row "native C server (floor, keep-alive)" "$fu" "$floor_pid"
 mkdir -p "$T/rootfs"

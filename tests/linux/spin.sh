@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# The Spin application runtime (io.containerd.spin.v2, issue #19 step 2): apps of C components
+# built here for wasm32-wasi (tests/apps/spin/: a WAGI command and a Spin 1.x core module written
+# against the ABI by hand), in images with /spin.toml (manifest v2, and v1 with a base), run with
+# `run -d --runtime=io.containerd.spin.v2 -p PORT:80`: WAGI's CGI variables, argv, status and
+# redirects; the Spin 1.x ABI's request, headers, body, spin-config variables (defaults,
+# SPIN_VARIABLE_*), the default key-value store across requests and restarts; files (a directory
+# and patterns); a fresh instance per request; failing components; SPIN_HTTP_LISTEN_ADDR; apps that
+# must not start; Compose's `runtime:`.
+# Needs root, nft and clang for wasm32-wasi; skips with a message otherwise.
+# Usage: BUILD=build bash tests/linux/spin.sh   (prints "spin: P passed, F failed")
+set -uo pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-build}
+WB=$(cd "$(dirname "$BUILD/wasmbox")" && pwd)/wasmbox
+passed=0
+failed=0
+T=$(mktemp -d)
+WASI_CC=(clang --target=wasm32-wasi --sysroot=/usr -O2 -Wall -Wextra -Werror -Wl,--strip-debug)
+if [ "$(id -u)" != 0 ] || ! command -v nft >/dev/null || ! command -v curl >/dev/null ||
+    ! "${WASI_CC[@]}" -o "$T/wagi.wasm" "$TOP/tests/apps/spin/wagi.c" 2>/dev/null; then
+    echo "spin: skipped: needs root, nft, curl and clang for wasm32-wasi (scripts/deps.sh)"
+    echo "spin: 0 passed, 0 failed, 1 skipped"
+    rm -rf "$T"
+    exit 0
+fi
+export WASMBOX_ROOT=$T/root WASMBOX_PRECOMPILE=0
+cleanup() {
+    "$WB" ps -aq 2>/dev/null | xargs -r "$WB" rm -f >/dev/null 2>&1
+    "$WB" network prune -f >/dev/null 2>&1
+    rm -rf "$T"
+}
+trap cleanup EXIT
+# shellcheck source=tests/linux/harness.sh
+. "$TOP/tests/linux/harness.sh"
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+get() { curl -s -m 10 "$@"; }
+code() { curl -s -m 10 -o /dev/null -w '%{http_code}' "$@"; }
+
+# ---- a v2 app: WAGI and Spin 1.x components ----
+A=$T/app
+mkdir -p "$A/assets/deep" "$A/static"
+cp "$T/wagi.wasm" "$A/wagi.wasm"
+"${WASI_CC[@]}" -mexec-model=reactor -o "$A/spin1.wasm" "$TOP/tests/apps/spin/spin1.c" || fail "build spin1.wasm"
+echo "an asset" >"$A/assets/a.txt"
+echo "a deep asset" >"$A/assets/deep/b.txt"
+echo "a static text" >"$A/static/s.txt"
+echo "not matched" >"$A/static/s.html"
+cat >"$A/spin.toml" <<'TOML'
+spin_manifest_version = 2
+
+[application]
+name = "spin-test"
+
+[variables]
+greeting = { default = "Hello" }
+who = { required = true }
+
+[[trigger.http]]
+route = "/wagi/..."
+component = "wagi"
+executor = { type = "wagi", argv = "${SCRIPT_NAME} -v ${ARGS}" }
+
+[[trigger.http]]
+route = "/spin1/..."
+component = "spin1"
+
+[[trigger.http]]
+route = "/exact"
+component = "wagi-exact"
+executor = { type = "wagi" }
+
+[component.wagi]
+source = "wagi.wasm"
+files = [ { source = "assets", destination = "/assets" }, "static/*.txt" ]
+environment = { MODE = "cgi" }
+
+[component.wagi-exact]
+source = "wagi.wasm"
+
+[component.spin1]
+source = "spin1.wasm"
+key_value_stores = ["default"]
+
+[component.spin1.variables]
+message = "{{ greeting }}, {{ who }}!"
+TOML
+printf 'FROM scratch\nCOPY . /\n' >"$A/Dockerfile"
+"$WB" build -q --platform wasi/wasm -t spin-app "$A" >/dev/null || fail "build spin-app"
+P=$(free_port)
+U=http://127.0.0.1:$P
+expect run-detached 0 "" "" -- bash -c "'$WB' run -d --name app --runtime=io.containerd.spin.v2 -e SPIN_VARIABLE_WHO=world -p $P:80 spin-app >/dev/null"
+check server-up wait_for 20 curl -sf -o /dev/null "$U/spin1/hello"
+
+# WAGI: argv from the template, the CGI variables, the component's environment
+expect wagi-argv 0 $'argv[0]=/wagi\nargv[1]=-v\nargv[2]=a=1\nargv[3]=b c' "" -- bash -c "curl -s -m 10 '$U/wagi/env?a=1&b%20c' | grep '^argv'"
+expect wagi-method 0 "REQUEST_METHOD=GET" "" -- bash -c "curl -s -m 10 $U/wagi/env | grep REQUEST_METHOD"
+expect wagi-script-name 0 "SCRIPT_NAME=/wagi" "" -- bash -c "curl -s -m 10 $U/wagi/env | grep SCRIPT_NAME"
+expect wagi-path-info 0 "PATH_INFO=/env" "" -- bash -c "curl -s -m 10 $U/wagi/env | grep ^PATH_INFO"
+expect wagi-query 0 "QUERY_STRING=x=1" "" -- bash -c "curl -s -m 10 '$U/wagi/env?x=1' | grep QUERY_STRING"
+expect wagi-matched-route 0 "X_MATCHED_ROUTE=/wagi/..." "" -- bash -c "curl -s -m 10 $U/wagi/env | grep X_MATCHED_ROUTE"
+expect wagi-full-url 0 "X_FULL_URL=http://127.0.0.1:$P/wagi/env?q" "" -- bash -c "curl -s -m 10 '$U/wagi/env?q' | grep X_FULL_URL"
+expect wagi-server 0 "SERVER_NAME=127.0.0.1 SERVER_PORT=$P" "" -- bash -c "curl -s -m 10 $U/wagi/env | grep -E '^SERVER_(NAME|PORT)' | tr '\n' ' ' | sed 's/ \$//'"
+expect wagi-header 0 "HTTP_X_TEST=yes" "" -- bash -c "curl -s -m 10 -H 'X-Test: yes' $U/wagi/env | grep HTTP_X_TEST"
+expect wagi-environment 0 "MODE=cgi" "" -- bash -c "curl -s -m 10 $U/wagi/env | grep ^MODE"
+expect wagi-own-header 0 "yes" "" -- bash -c "curl -s -m 10 -D - -o /dev/null $U/wagi/env | tr -d '\r' | sed -n 's/^x-wagi: //Ip'"
+expect wagi-status 0 "201 the body" "" -- bash -c "curl -s -m 10 -w '%{http_code} ' -o $T/echo -d 'the body' $U/wagi/echo; cat $T/echo"
+expect wagi-redirect 0 "302 /wagi/env" "" -- bash -c "curl -s -m 10 -o /dev/null -w '%{http_code} %{redirect_url}' $U/wagi/redirect | sed 's|http://[^/]*||'"
+expect wagi-noheaders-500 0 "500" "" -- code "$U/wagi/noheaders"
+expect wagi-exit-500 0 "500" "" -- code "$U/wagi/fail"
+expect wagi-exact-route 0 "SCRIPT_NAME=/exact" "" -- bash -c "curl -s -m 10 $U/exact | grep SCRIPT_NAME"
+expect wagi-exact-no-below 0 "404" "" -- code "$U/exact/below"
+expect wagi-exact-default-argv 0 "argv[0]=/exact" "" -- bash -c "curl -s -m 10 $U/exact | grep '^argv'"
+# files: a directory at its destination, a pattern at "/"
+expect files-dir 0 "an asset" "" -- get "$U/wagi/file?/assets/a.txt"
+expect files-dir-deep 0 "a deep asset" "" -- get "$U/wagi/file?/assets/deep/b.txt"
+expect files-pattern 0 "a static text" "" -- get "$U/wagi/file?/static/s.txt"
+expect files-pattern-unmatched 0 "cannot open /static/s.html" "" -- get "$U/wagi/file?/static/s.html"
+expect files-not-spin-toml 0 "cannot open /spin.toml" "" -- get "$U/wagi/file?/spin.toml"
+# Spin 1.x: the request, Spin's headers, the body, status and headers of the answer
+expect spin1-hello 0 "Hello from Spin 1 (GET /spin1/hello?x=1)" "" -- get "$U/spin1/hello?x=1"
+expect spin1-answer-header 0 "spin1" "" -- bash -c "curl -s -m 10 -D - -o /dev/null $U/spin1/hello | tr -d '\r' | sed -n 's/^x-spin-test: //Ip'"
+expect spin1-headers 0 "path-info=/headers matched=/spin1/... full-url=http://127.0.0.1:$P/spin1/headers x-test=yes" "" -- get -H 'X-Test: yes' "$U/spin1/headers"
+expect spin1-post 0 "201 POST a body" "" -- bash -c "curl -s -m 10 -w '%{http_code} ' -o $T/post -d 'a body' $U/spin1/echo; cat $T/post"
+expect spin1-put 0 "PUT x" "" -- get -X PUT -d x "$U/spin1/echo"
+expect spin1-not-found 0 "404" "" -- code "$U/spin1/nothing"
+expect no-route 0 "404" "" -- code "$U/nowhere"
+# variables: a default and SPIN_VARIABLE_WHO, through spin-config
+expect spin1-config 0 "Hello, world!" "" -- get "$U/spin1/config"
+expect spin1-config-unknown 0 "error 1: no variable named \`nope\` in this component" "" -- get "$U/spin1/nokey"
+# key-value: the default store, across requests
+expect kv-missing 0 "error no-such-key" "" -- get "$U/spin1/kv?get=color"
+expect kv-set 0 "set ok" "" -- get "$U/spin1/kv?set=color=blue"
+expect kv-get 0 "value blue" "" -- get "$U/spin1/kv?get=color"
+expect kv-exists 0 "exists yes" "" -- get "$U/spin1/kv?has=color"
+expect kv-set-2 0 "set ok" "" -- get "$U/spin1/kv?set=size=9"
+expect kv-keys 0 "color,size" "" -- get "$U/spin1/kv-keys"
+expect kv-delete 0 "delete ok" "" -- get "$U/spin1/kv?del=size"
+expect kv-deleted 0 "exists no" "" -- get "$U/spin1/kv?has=size"
+expect kv-other-store 0 "access-denied" "" -- get "$U/spin1/kv-other"
+# a fresh instance per request, also after a trap and with 8 at once
+expect spin1-fresh 0 "runs=1" "" -- get "$U/spin1/fresh"
+expect spin1-fresh-again 0 "runs=1" "" -- get "$U/spin1/fresh"
+expect spin1-trap-500 0 "500" "" -- code "$U/spin1/trap"
+expect spin1-fresh-after-trap 0 "runs=1" "" -- get "$U/spin1/fresh"
+expect wagi-fresh 0 "runs=1" "" -- get "$U/wagi/fresh"
+expect concurrent 0 "40 runs=1" "" -- bash -c \
+    "seq 40 | xargs -P 8 -I{} curl -s -m 20 $U/spin1/fresh -o $T/fresh.{}; echo \$(ls $T/fresh.* | wc -l) \$(for f in $T/fresh.*; do cat \$f; echo; done | sort -u)"
+sleep 0.3
+"$WB" logs app >"$T/out.log" 2>"$T/err.log"
+check logs-serving grep -q "spin: serving spin-test" "$T/out.log"
+check logs-routes grep -q '/spin1/... => spin1 (spin)' "$T/out.log"
+check logs-trap grep -q 'spin: component `spin1` (route /spin1/...): .*unreachable' "$T/err.log"
+check logs-noheaders grep -q 'exactly one of `location` or `content-type`' "$T/err.log"
+# the default store outlives the container's process
+expect restart 0 "app" "" -- "$WB" restart -t 5 app
+check server-up-again wait_for 20 curl -sf -o /dev/null "$U/spin1/hello"
+expect kv-after-restart 0 "value blue" "" -- get "$U/spin1/kv?get=color"
+expect stop 0 "app" "" -- "$WB" stop -t 5 app
+expect stopped-exit-code 0 "0" "" -- "$WB" inspect --format '{{.State.ExitCode}}' app
+
+# ---- a v1 app with a base path; SPIN_HTTP_LISTEN_ADDR ----
+V=$T/v1
+mkdir -p "$V"
+cp "$T/wagi.wasm" "$V/"
+cat >"$V/spin.toml" <<'TOML'
+spin_manifest_version = "1"
+name = "v1-app"
+version = "1.0.0"
+trigger = { type = "http", base = "/base" }
+
+[[component]]
+id = "cgi"
+source = "wagi.wasm"
+environment = { MODE = "v1" }
+[component.trigger]
+route = "/cgi/..."
+executor = { type = "wagi" }
+TOML
+printf 'FROM scratch\nCOPY . /\n' >"$V/Dockerfile"
+"$WB" build -q --platform wasi/wasm -t spin-v1 "$V" >/dev/null || fail "build spin-v1"
+P3=$(free_port)
+expect v1-run 0 "" "" -- bash -c "'$WB' run -d --name v1 --runtime=spin -e SPIN_HTTP_LISTEN_ADDR=0.0.0.0:3000 -p $P3:3000 spin-v1 >/dev/null"
+check v1-up wait_for 20 curl -sf -o /dev/null "http://127.0.0.1:$P3/base/cgi/env"
+expect v1-route 0 "X_MATCHED_ROUTE=/base/cgi/... MODE=v1" "" -- bash -c "curl -s -m 10 http://127.0.0.1:$P3/base/cgi/env | grep -E '^(X_MATCHED_ROUTE|MODE)' | tr '\n' ' ' | sed 's/ \$//'"
+expect v1-outside-base 0 "404" "" -- code "http://127.0.0.1:$P3/cgi/env"
+"$WB" rm -f v1 >/dev/null 2>&1
+
+# ---- apps that must not start: the error names Spin and what is wrong ----
+expect required-variable 125 "" 'spin: variable `who` is required and has no value (give it with -e SPIN_VARIABLE_WHO=...)' -- \
+    "$WB" run --rm --runtime=io.containerd.spin.v2 spin-app
+bad_app() { # NAME: a copy of the v2 app with its own spin.toml (stdin)
+    local d=$T/bad-$1
+    mkdir -p "$d"
+    cp "$A/wagi.wasm" "$A/spin1.wasm" "$d/"
+    cat >"$d/spin.toml"
+    printf 'FROM scratch\nCOPY . /\n' >"$d/Dockerfile"
+    "$WB" build -q --platform wasi/wasm -t "spin-bad-$1" "$d" >/dev/null || fail "build spin-bad-$1"
+}
+bad_app redis <<'TOML'
+spin_manifest_version = 2
+[application]
+name = "x"
+[[trigger.redis]]
+channel = "c"
+component = "c"
+[component.c]
+source = "wagi.wasm"
+TOML
+expect redis-trigger 125 "" 'the `redis` trigger is not supported' -- "$WB" run --rm --runtime=spin spin-bad-redis
+bad_app no-export <<'TOML'
+spin_manifest_version = 2
+[application]
+name = "x"
+[[trigger.http]]
+route = "/..."
+component = "c"
+[component.c]
+source = "wagi.wasm"
+TOML
+expect spin-executor-needs-export 125 "" 'spin: component `c` (route /...) exports no `handle-http-request`' -- "$WB" run --rm --runtime=spin spin-bad-no-export
+bad_app missing-source <<'TOML'
+spin_manifest_version = 2
+[application]
+name = "x"
+[[trigger.http]]
+route = "/..."
+component = "c"
+executor = { type = "wagi" }
+[component.c]
+source = "nothere.wasm"
+TOML
+expect missing-source 125 "" 'spin: component `c`: source `nothere.wasm`' -- "$WB" run --rm --runtime=spin spin-bad-missing-source
+bad_app bad-toml <<'TOML'
+spin_manifest_version = 2
+[application
+TOML
+expect bad-toml 125 "" 'line 2' -- "$WB" run --rm --runtime=spin spin-bad-bad-toml
+bad_app kv-store <<'TOML'
+spin_manifest_version = 2
+[application]
+name = "x"
+[[trigger.http]]
+route = "/..."
+component = "c"
+[component.c]
+source = "spin1.wasm"
+key_value_stores = ["mine"]
+TOML
+expect undefined-kv-store 125 "" 'spin: component `c`: key-value store `mine` is not defined' -- "$WB" run --rm --runtime=spin spin-bad-kv-store
+mkdir -p "$T/no-manifest" && cp "$A/wagi.wasm" "$T/no-manifest/" && printf 'FROM scratch\nCOPY . /\n' >"$T/no-manifest/Dockerfile"
+"$WB" build -q --platform wasi/wasm -t spin-none "$T/no-manifest" >/dev/null || fail "build spin-none"
+expect no-manifest 125 "" 'spin: no /spin.toml in the container' -- "$WB" run --rm --runtime=spin spin-none
+expect bad-listen-addr 125 "" 'spin: SPIN_HTTP_LISTEN_ADDR `nonsense` is not HOST:PORT' -- \
+    "$WB" run --rm --runtime=spin -e SPIN_HTTP_LISTEN_ADDR=nonsense -e SPIN_VARIABLE_WHO=x spin-app
+expect runtime-short-name 0 "io.containerd.spin.v2" "" -- bash -c "'$WB' create --name short --runtime spin spin-app >/dev/null && '$WB' inspect --format '{{.HostConfig.Runtime}}' short"
+
+# ---- Compose: runtime: maps to the same code ----
+P2=$(free_port)
+mkdir -p "$T/compose"
+cat >"$T/compose/compose.yaml" <<YAML
+services:
+  web:
+    image: spin-app
+    runtime: io.containerd.spin.v2
+    environment:
+      SPIN_VARIABLE_WHO: compose
+    ports:
+      - "$P2:80"
+YAML
+expect compose-up 0 "" "" -- bash -c "cd '$T/compose' && '$WB' compose -p spint up -d >/dev/null 2>&1"
+check compose-serving wait_for 20 curl -sf -o /dev/null "http://127.0.0.1:$P2/spin1/hello"
+expect compose-config 0 "Hello, compose!" "" -- get "http://127.0.0.1:$P2/spin1/config"
+expect compose-down 0 "" "" -- bash -c "cd '$T/compose' && '$WB' compose -p spint down >/dev/null 2>&1"
+
+echo "spin: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
