@@ -13,11 +13,10 @@
 #include "cli/flags.h"
 
 static const char *const links[] = {
-    "containerd-shim-wasmbox-v1",
-    "containerd-shim-wasmedge-v1",
-    "containerd-shim-wasmtime-v1",
-    "containerd-shim-wasmer-v1",
-    "wasmbox-runc",
+    "containerd-shim-wasmbox-v1",  "containerd-shim-wasmedge-v1",
+    "containerd-shim-wasmtime-v1", "containerd-shim-wasmer-v1",
+    "containerd-shim-spin-v2", /* the application runtimes: the app at the image's root */
+    "containerd-shim-wws-v1",      "wasmbox-runc",
 };
 
 static const wb_cli_flag install_flags[] = {
@@ -26,8 +25,8 @@ static const wb_cli_flag install_flags[] = {
 };
 static const wb_cli_command install_cmd = {
     "shim install", "[OPTIONS]",
-    "Install containerd-shim-{wasmbox,wasmedge,wasmtime,wasmer}-v1 and wasmbox-runc (links to "
-    "wasmbox)",
+    "Install containerd-shim-{wasmbox,wasmedge,wasmtime,wasmer,wws}-v1, containerd-shim-spin-v2 "
+    "and wasmbox-runc (links to wasmbox)",
     install_flags, false};
 
 /* The static core beside this program (wasmbox-full's sibling), else this program. */
@@ -79,6 +78,8 @@ static int install(int argc, char **argv) {
     }
     printf("\ncontainerd (%s must be on containerd's PATH, or give runtime_path):\n"
            "  ctr run --rm --runtime io.containerd.wasmedge.v1 --platform wasi/wasm IMAGE ID\n"
+           "  ctr run -d --net-host --runtime io.containerd.spin.v2 SPIN-APP-IMAGE ID   (also "
+           "io.containerd.wws.v1)\n"
            "  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.wasmbox]\n"
            "    runtime_type = \"io.containerd.wasmbox.v1\"\n"
            "\nKubernetes:\n"
@@ -98,6 +99,6 @@ int wb_cmd_shim(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "install")) return install(argc - 1, argv + 1);
     fprintf(stderr, "Usage:  wasmbox shim install [--prefix DIR]\n\n"
                     "Install wasmbox as containerd's shim for io.containerd.{wasmbox,wasmedge,"
-                    "wasmtime,wasmer}.v1 and as wasmbox-runc\n");
+                    "wasmtime,wasmer,wws}.v1 and io.containerd.spin.v2, and as wasmbox-runc\n");
     return argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? 0 : 1;
 }

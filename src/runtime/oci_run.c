@@ -171,14 +171,17 @@ static wb_mount *preopens(const wb_oci_spec *s, size_t *n, const char **hosts,
  * failures go to `rep` as "CODE message"; "0" once ready; then, when `fifo` is set, it waits
  * for start. */
 __attribute__((noreturn)) static void wasm_workload(const wb_oci_spec *s, const wb_oci_spec *proc,
-                                                    pid_t container_pid, const char *fifo,
+                                                    pid_t container_pid, const char *fifo, int app,
                                                     int rep) {
     wb_error err;
     int code = 125;
     char module[64], msg[WB_ERROR_MSG_MAX + 16];
     if (join_network(s, container_pid, &err) < 0) goto fail;
-    int fd = wb_wasm_open_in_root(s->root, proc->cwd, proc->args[0], module, &code, &err);
-    if (fd < 0) goto fail;
+    module[0] = 0;
+    /* an application runtime serves the app at the root: no command is opened */
+    if (app == WB_RUNTIME_WASMEDGE &&
+        wb_wasm_open_in_root(s->root, proc->cwd, proc->args[0], module, &code, &err) < 0)
+        goto fail;
     size_t nm;
     const char *hosts = NULL, *resolv = NULL;
     wb_mount *mounts = preopens(s, &nm, &hosts, &resolv);
@@ -193,7 +196,7 @@ __attribute__((noreturn)) static void wasm_workload(const wb_oci_spec *s, const 
         .nmounts = nm,
         .workdir = proc->cwd,
         .read_only_root = s->root_readonly,
-        .runtime = WB_RUNTIME_WASMEDGE,
+        .runtime = app,
         .network = true,
         .hosts_path = hosts,
         .resolv_path = resolv,
@@ -222,7 +225,8 @@ fail:
 
 /* Fork the workload; wait for its report. *pid on success. */
 static int spawn(const wb_oci_spec *s, const wb_oci_spec *proc, pid_t container_pid,
-                 const char *fifo, const int *stdio, pid_t *pid, int *code, wb_error *err) {
+                 const char *fifo, int app, const int *stdio, pid_t *pid, int *code,
+                 wb_error *err) {
     int rep[2];
     if (pipe2(rep, O_CLOEXEC) != 0) return wb_error_sys(err, "pipe");
     fflush(NULL);
@@ -250,7 +254,7 @@ static int spawn(const wb_oci_spec *s, const wb_oci_spec *proc, pid_t container_
             keep = 3;
         }
         syscall(SYS_close_range, 4, ~0U, 0);
-        wasm_workload(s, proc, container_pid, fifo, keep);
+        wasm_workload(s, proc, container_pid, fifo, app, keep);
     }
     close(rep[1]);
     char buf[WB_ERROR_MSG_MAX + 16];
@@ -287,9 +291,9 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
         wb_oci_spec_free(&s);
         return -1;
     }
-    wb_oci_kind kind;
+    wb_oci_kind kind = WB_OCI_WASM; /* an application runtime's app is Wasm */
     int rc = -1, code = 125;
-    if (wb_oci_spec_kind(&s, o->prefer_wasm, &kind, err) < 0) goto out;
+    if (!o->app_runtime && wb_oci_spec_kind(&s, o->prefer_wasm, &kind, err) < 0) goto out;
     if (kind == WB_OCI_LINUX) {
         wb_error_set(err, ENOTSUP,
                      "%s is a Linux executable: Linux bundles are not run by wasmbox yet (use "
@@ -313,7 +317,7 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
         wb_error_sys(err, "mkfifo %s", fifo);
         goto fail;
     }
-    if (spawn(&s, &s, 0, fifo, o->stdio, pid, &code, err) < 0) goto fail;
+    if (spawn(&s, &s, 0, fifo, o->app_runtime, o->stdio, pid, &code, err) < 0) goto fail;
     /* its cgroup, with the spec's limits, before it runs (it waits on the fifo until start) */
     char cgpath[PATH_MAX];
     wb_cgroup_limits lim;
@@ -472,8 +476,8 @@ static int exec_in(const json_t *st, const wb_oci_spec *proc, const int *stdio, 
     wb_oci_spec s;
     int rc = wb_oci_spec_load(json_string_value(json_object_get(st, "bundle")), &s, err);
     if (rc == 0)
-        rc = spawn(&s, proc, (pid_t)json_integer_value(json_object_get(st, "pid")), NULL, stdio,
-                   pid, code, err);
+        rc = spawn(&s, proc, (pid_t)json_integer_value(json_object_get(st, "pid")), NULL,
+                   WB_RUNTIME_WASMEDGE, stdio, pid, code, err);
     wb_oci_spec_free(&s);
     wb_cgroup *cg;
     if (rc == 0 && open_cgroup(st, &cg, NULL) == 0) { /* beside the workload */

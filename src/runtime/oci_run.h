@@ -36,7 +36,9 @@ typedef struct wb_oci_create_opts {
     const char *pid_file;       /* NULL: none */
     const char *console_socket; /* NULL: none (a Wasm workload gets no terminal: refused) */
     bool prefer_wasm;           /* the caller's hint (oci_spec.h) */
-    const int *stdio;           /* the workload's 0, 1, 2 (NULL: the caller's own) */
+    int app_runtime;  /* wb_runtime_kind: WB_RUNTIME_WWS or _SPIN serve the app at the bundle's
+                       * root (its process.args are not run); else 0, WB_RUNTIME_WASMEDGE */
+    const int *stdio; /* the workload's 0, 1, 2 (NULL: the caller's own) */
 } wb_oci_create_opts;
 
 /* runc's rule for container IDs: [A-Za-z0-9_+.-]+, not "." or "..". */

@@ -276,6 +276,7 @@ static void m_create(call *c) {
                                 .id = r.id,
                                 .bundle = r.bundle,
                                 .prefer_wasm = true,
+                                .app_runtime = c->s->cfg->app_runtime,
                                 .stdio = fds};
         rc = wb_oci_create(&o, &pid, &err);
         close_stdio(fds);

@@ -29,6 +29,9 @@ typedef struct wb_shim_config {
     const char *ttrpc_address; /* $TTRPC_ADDRESS: containerd's, for events (NULL: none sent) */
     const char *socket_path;   /* our socket (removed at shutdown) */
     const char *state_root;    /* runtime/oci_run.h's state root for the tasks */
+    int app_runtime;           /* wb_runtime_kind: WB_RUNTIME_WWS or _SPIN when run as their shim
+                                * (containerd-shim-wws-v1, -spin-v2): the app at the root is served;
+                                * else WB_RUNTIME_WASMEDGE (the bundle's command) */
 } wb_shim_config;
 
 /* Serve on listen_fd until Shutdown leaves no task (or a fatal error). Returns 0 or -1. */

@@ -20,6 +20,7 @@
 #include "base/alloc.h"
 #include "base/fsutil.h"
 #include "runtime/oci_run.h"
+#include "runtime/wasm_handler.h"
 #include "shim/messages.h"
 #include "shim/pb.h"
 #include "shim/service.h"
@@ -28,6 +29,7 @@
 typedef struct shim_flags {
     const char *ns, *address, *id, *bundle, *publish_binary;
     const char *action; /* "start", "delete", "-info", or NULL (serve) */
+    const char *self;   /* the binary's name (containerd-shim-RUNTIME-vN) */
     bool debug;
 } shim_flags;
 
@@ -117,6 +119,14 @@ static int listen_on(const char *path, int *fd, bool *existing, wb_error *err) {
     return wb_error_set(err, EADDRINUSE, "listen on %s: address in use", path);
 }
 
+/* The application runtime a shim's name stands for (containerd-shim-spin-v2, -wws-v1), else
+ * WB_RUNTIME_WASMEDGE (a WASI command). */
+static int app_runtime(const char *self) {
+    if (self && !strcmp(self, "containerd-shim-spin-v2")) return WB_RUNTIME_SPIN;
+    if (self && !strcmp(self, "containerd-shim-wws-v1")) return WB_RUNTIME_WWS;
+    return WB_RUNTIME_WASMEDGE;
+}
+
 static int cmd_start(const shim_flags *f) {
     char path[128], root[PATH_MAX];
     wb_error err;
@@ -154,7 +164,8 @@ static int cmd_start(const shim_flags *f) {
         dup2(null_fd, 1);
         dup2(log >= 0 ? log : null_fd, 2);
         if (log >= 0) fcntl(2, F_SETFL, fcntl(2, F_GETFL) & ~O_NONBLOCK);
-        wb_shim_config cfg = {f->ns, f->id, getenv("TTRPC_ADDRESS"), path, root};
+        wb_shim_config cfg = {f->ns, f->id, getenv("TTRPC_ADDRESS"),
+                              path,  root,  app_runtime(f->self)};
         int rc = wb_shim_serve(&cfg, fd, &err);
         if (rc < 0) fprintf(stderr, "wasmbox shim: %s\n", err.msg);
         _exit(rc < 0 ? 1 : 0);
@@ -213,6 +224,7 @@ int wb_shim_main(int argc, char **argv) {
     if (parse(argc, argv, &f) < 0) return 1;
     const char *self = strrchr(argv[0], '/');
     self = self ? self + 1 : argv[0];
+    f.self = self;
     if (f.action && (!strcmp(f.action, "-v") || !strcmp(f.action, "-version") ||
                      !strcmp(f.action, "--version"))) {
         printf("%s:\n  Version: %s\n", self, WB_SHIM_VERSION);

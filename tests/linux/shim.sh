@@ -22,7 +22,7 @@ export WASMBOX_ROOT=$T/wbroot
 CPID=
 cleanup() {
     [ -n "$CPID" ] && kill "$CPID" 2>/dev/null && wait "$CPID" 2>/dev/null
-    pkill -f "containerd-shim-wasm.*-namespace wbt" 2>/dev/null
+    pkill -f "containerd-shim-(wasm|spin|wws).*-namespace wbt" 2>/dev/null
     grep -o "$T/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
     rm -rf "$T"
 }
@@ -31,7 +31,7 @@ trap cleanup EXIT
 . "$TOP/tests/linux/harness.sh"
 
 mkdir -p "$T/bin" "$T/nobin"
-for rt in wasmbox wasmedge; do ln -s "$BUILD/wasmbox" "$T/bin/containerd-shim-$rt-v1"; done
+for rt in wasmbox-v1 wasmedge-v1 spin-v2 wws-v1; do ln -s "$BUILD/wasmbox" "$T/bin/containerd-shim-$rt"; done
 printf 'version = 2\nroot = "%s/root"\nstate = "%s/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "%s/c.sock"\n[ttrpc]\n  address = "%s/c.sock.ttrpc"\n' \
     "$T" "$T" "$T" "$T" >"$T/c.toml"
 PATH=$T/bin:$PATH containerd --config "$T/c.toml" >"$T/containerd.log" 2>&1 &
@@ -99,9 +99,50 @@ kill $EV 2>/dev/null
 check events-exit grep -q "/tasks/exit" "$T/events"
 check events-start grep -q "/tasks/start" "$T/events"
 check events-delete grep -q "/tasks/delete" "$T/events"
+# the application runtimes through their shims (containerd-shim-spin-v2, -wws-v1): the app at
+# the image's root served in the task's network namespace (a new one: reached with nsenter)
+WASI_CC=(clang --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug)
+if "${WASI_CC[@]}" -o "$T/wagi.wasm" "$TOP/tests/apps/spin/wagi.c" 2>/dev/null; then
+    mkdir -p "$T/spinapp" "$T/wwsapp"
+    cp "$T/wagi.wasm" "$T/spinapp/"
+    printf 'spin_manifest_version = 2\n[application]\nname = "shim-app"\n[[trigger.http]]\nroute = "/..."\ncomponent = "cgi"\nexecutor = { type = "wagi" }\n[component.cgi]\nsource = "wagi.wasm"\nenvironment = { MODE = "shim" }\n' >"$T/spinapp/spin.toml"
+    printf 'FROM scratch\nCOPY . /\nENTRYPOINT ["/"]\n' >"$T/spinapp/Dockerfile"
+    "${WASI_CC[@]}" -o "$T/wwsapp/index.wasm" "$TOP/tests/apps/wws/worker.c" || fail "build the wws worker"
+    printf 'FROM scratch\nCOPY . /\nENTRYPOINT ["/"]\n' >"$T/wwsapp/Dockerfile"
+    for app in spinapp wwsapp; do
+        "$BUILD/wasmbox" build -q --platform wasi/wasm -t "wb/$app:1" "$T/$app" >/dev/null || fail "build $app"
+        "$BUILD/wasmbox" save "wb/$app:1" -o "$T/$app.tar" || fail "save $app"
+        "${C[@]}" image import --all-platforms "$T/$app.tar" >/dev/null 2>&1 || fail "import $app"
+    done
+    task_pid() { "${C[@]}" task ls | awk -v id="$1" '$1 == id { print $2 }'; }
+    in_task() { # ID URL: curl in the task's network namespace
+        local pid
+        pid=$(task_pid "$1")
+        [ -n "$pid" ] && nsenter --net="/proc/$pid/ns/net" curl -s -m 5 "$2"
+    }
+    serves() { in_task "$1" "$2" >/dev/null; }
+    run_d() { "${C[@]}" run -d --platform wasi/wasm "$@" >/dev/null; }
+    expect spin-shim-run 0 "" "" -- run_d --runtime io.containerd.spin.v2 docker.io/wb/spinapp:1 spin1 /
+    check spin-shim-serves wait_for 10 serves spin1 http://127.0.0.1:80/x/env
+    in_task_grep() { in_task "$1" "$2" | grep "$3"; }
+    expect spin-shim-answer 0 "MODE=shim" "" -- in_task_grep spin1 http://127.0.0.1:80/x/env ^MODE
+    expect wws-shim-run 0 "" "" -- run_d --runtime io.containerd.wws.v1 docker.io/wb/wwsapp:1 wws1 /
+    check wws-shim-serves wait_for 10 serves wws1 http://127.0.0.1:3000/
+    expect wws-shim-answer 0 "Hello from wws!" "" -- in_task wws1 http://127.0.0.1:3000/
+    for id in spin1 wws1; do
+        expect "$id-kill" 0 "" "" -- "${C[@]}" task kill -s SIGTERM "$id"
+        stopped() { "${C[@]}" task ls | awk -v id="$1" '$1 == id { print $3 }' | grep -qx STOPPED; }
+        check "$id-stopped" wait_for 10 stopped "$id"
+        expect "$id-delete" 0 "" "" -- bash -c "ctr -a '$T/c.sock' -n wbt task delete $id >/dev/null; ctr -a '$T/c.sock' -n wbt container rm $id"
+    done
+else
+    echo "linux-shim: the application runtimes' part skipped: no clang for wasm32-wasi"
+fi
+expect shim-install 0 "containerd-shim-spin-v2 containerd-shim-wasmbox-v1 containerd-shim-wasmedge-v1 containerd-shim-wasmer-v1 containerd-shim-wasmtime-v1 containerd-shim-wws-v1 wasmbox-runc" "" -- \
+    bash -c "'$BUILD/wasmbox' shim install --prefix '$T/inst' >/dev/null && ls '$T/inst' | tr '\n' ' ' | sed 's/ \$//'"
 # nothing left: shim servers (live ones), sockets of ours, task state
 no_live_shim() { # zombies aside (this VM's PID 1 does not reap the servers it adopts)
-    for p in $(pgrep -f 'containerd-shim-wasm.*-namespace wbt'); do
+    for p in $(pgrep -f 'containerd-shim-(wasm|spin|wws).*-namespace wbt'); do
         grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null || return 1
     done
 }
