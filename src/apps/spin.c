@@ -16,10 +16,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "apps/app_common.h"
 #include "apps/instance_pool.h"
+#include "apps/kv_store.h"
 #include "apps/spin_manifest.h"
 #include "base/alloc.h"
 #include "base/fsutil.h"
@@ -56,9 +55,7 @@ struct wb_spin_rt {
     spin_component *comps;
     size_t *order; /* route indices, most specific first */
     int log_fd;
-    pthread_mutex_t kv_lock;
-    json_t *kv;    /* the default store: key -> value in hex */
-    char *kv_path; /* its file, in the container's /.spin/ */
+    wb_kv_store *kv; /* the default store, kept in the container's /.spin/key_value.json */
     bool locks_ready;
 };
 
@@ -187,32 +184,13 @@ static bool kv_handle_ok(uint32_t h) {
     return h >= 1 && h <= MAX_STORES && current->open[h - 1];
 }
 
-static void kv_save(wb_spin_rt *rt) { /* with kv_lock held */
-    char *text = json_dumps(rt->kv, JSON_SORT_KEYS | JSON_COMPACT);
-    wb_error err;
-    if (!text || wb_write_file_atomic(rt->kv_path, text, strlen(text), 0600, false, &err) < 0)
-        wb_app_log(rt->log_fd, "spin: key-value store `default`: %s",
-                   text ? err.msg : "out of memory");
-    free(text);
-}
-
-static char *hex_of(const uint8_t *p, size_t n) {
-    char *s = wb_malloc(2 * n + 1);
-    for (size_t i = 0; i < n; i++) snprintf(s + 2 * i, 3, "%02x", p[i]);
-    s[2 * n] = 0;
-    return s;
-}
-
-static uint8_t *bytes_of_hex(const char *s, size_t *n) {
-    size_t len = strlen(s) / 2;
-    uint8_t *b = wb_malloc(len ? len : 1);
-    for (size_t i = 0; i < len; i++) {
-        unsigned v;
-        if (sscanf(s + 2 * i, "%2x", &v) != 1) v = 0;
-        b[i] = (uint8_t)v;
-    }
-    *n = len;
-    return b;
+/* err(io(msg)): the store could not be written */
+static int kv_io_error(wb_caller *c, uint32_t ret, const char *msg) {
+    uint32_t p;
+    if (!guest_copy(msg, strlen(msg), 1, &p) || !put_u8(ret, 1) || !put_u8(ret + 4, KV_IO) ||
+        !put_u32(ret + 8, p) || !put_u32(ret + 12, (uint32_t)strlen(msg)))
+        return trap(c, "key-value: cannot write the result");
+    return 0;
 }
 
 static int kv_open(wb_caller *c, void *env, wb_slot *s) {
@@ -242,11 +220,8 @@ static int kv_get(wb_caller *c, void *env, wb_slot *s) {
     if (!kv_handle_ok(s[0].u32)) return kv_error(c, ret, KV_INVALID_STORE);
     char *key = guest_string(s[1].u32, s[2].u32);
     if (!key) return trap(c, "key-value: the key is outside memory");
-    pthread_mutex_lock(&rt->kv_lock);
-    const char *hex = json_string_value(json_object_get(rt->kv, key));
     size_t n = 0;
-    uint8_t *value = hex ? bytes_of_hex(hex, &n) : NULL;
-    pthread_mutex_unlock(&rt->kv_lock);
+    uint8_t *value = wb_kv_get(rt->kv, key, &n);
     free(key);
     if (!value) return kv_error(c, ret, KV_NO_SUCH_KEY);
     uint32_t p;
@@ -266,13 +241,10 @@ static int kv_set(wb_caller *c, void *env, wb_slot *s) {
         free(key);
         return trap(c, "key-value: the key or value is outside memory");
     }
-    char *hex = hex_of(value, s[4].u32);
-    pthread_mutex_lock(&rt->kv_lock);
-    json_object_set_new(rt->kv, key, json_string(hex));
-    kv_save(rt);
-    pthread_mutex_unlock(&rt->kv_lock);
-    free(hex);
+    wb_error err;
+    int rc = wb_kv_set(rt->kv, key, value, s[4].u32, &err);
     free(key);
+    if (rc < 0) return kv_io_error(c, ret, err.msg);
     return put_u8(ret, 0) ? 0 : trap(c, "key-value: cannot write the result");
 }
 
@@ -282,10 +254,10 @@ static int kv_delete(wb_caller *c, void *env, wb_slot *s) {
     if (!kv_handle_ok(s[0].u32)) return kv_error(c, ret, KV_INVALID_STORE);
     char *key = guest_string(s[1].u32, s[2].u32);
     if (!key) return trap(c, "key-value: the key is outside memory");
-    pthread_mutex_lock(&rt->kv_lock);
-    if (json_object_del(rt->kv, key) == 0) kv_save(rt);
-    pthread_mutex_unlock(&rt->kv_lock);
+    wb_error err;
+    int rc = wb_kv_delete(rt->kv, key, &err);
     free(key);
+    if (rc < 0) return kv_io_error(c, ret, err.msg);
     return put_u8(ret, 0) ? 0 : trap(c, "key-value: cannot write the result");
 }
 
@@ -295,9 +267,7 @@ static int kv_exists(wb_caller *c, void *env, wb_slot *s) {
     if (!kv_handle_ok(s[0].u32)) return kv_error(c, ret, KV_INVALID_STORE);
     char *key = guest_string(s[1].u32, s[2].u32);
     if (!key) return trap(c, "key-value: the key is outside memory");
-    pthread_mutex_lock(&rt->kv_lock);
-    bool found = json_object_get(rt->kv, key) != NULL;
-    pthread_mutex_unlock(&rt->kv_lock);
+    bool found = wb_kv_exists(rt->kv, key);
     free(key);
     return put_u8(ret, 0) && put_u8(ret + 4, found) ? 0 : trap(c, "key-value: result");
 }
@@ -306,16 +276,9 @@ static int kv_get_keys(wb_caller *c, void *env, wb_slot *s) {
     wb_spin_rt *rt = env;
     uint32_t ret = s[1].u32;
     if (!kv_handle_ok(s[0].u32)) return kv_error(c, ret, KV_INVALID_STORE);
-    pthread_mutex_lock(&rt->kv_lock);
-    size_t n = json_object_size(rt->kv), i = 0;
-    char **keys = wb_calloc(n ? n : 1, sizeof *keys);
-    const char *k;
-    json_t *v;
-    json_object_foreach(rt->kv, k, v) {
-        (void)v;
-        if (i < n) keys[i++] = wb_strdup(k);
-    }
-    pthread_mutex_unlock(&rt->kv_lock);
+    size_t n = 0, i;
+    char **keys = wb_kv_keys(rt->kv, &n);
+    i = n;
     uint32_t list = 0;
     bool ok = n < UINT32_MAX / 8 && guest_alloc(4, (uint32_t)(8 * n), &list);
     for (size_t j = 0; j < i && ok; j++) {
@@ -633,32 +596,21 @@ static int route_order(const void *a, const void *b) {
 }
 
 static int load_kv(wb_spin_rt *rt, wb_error *err) {
-    size_t l = 0;
-    wb_appendf(&rt->kv_path, &l, "%s/.spin/key_value.json", rt->job->rootfs);
-    uint8_t *data = NULL;
-    size_t len = 0;
-    if (wb_read_file(rt->kv_path, 256u << 20, &data, &len, err) < 0) {
-        if (err->code != ENOENT) return wb_error_wrap(err, "spin: key-value store `default`");
-        rt->kv = json_object();
-        return 0;
-    }
-    json_error_t je;
-    rt->kv = json_loadb((const char *)data, len, 0, &je);
-    free(data);
-    if (!json_is_object(rt->kv)) {
-        json_decref(rt->kv);
-        rt->kv = NULL;
-        return wb_error_set(err, EINVAL, "spin: key-value store `default` (%s) is damaged",
-                            rt->kv_path);
-    }
-    return 0;
+    char *dir = NULL, *path = NULL;
+    size_t dl = 0, pl = 0;
+    wb_appendf(&dir, &dl, "%s/.spin", rt->job->rootfs);
+    wb_appendf(&path, &pl, "%s/key_value.json", dir);
+    int rc = wb_mkdir_p(dir, 0700, err);
+    if (rc == 0) rc = wb_kv_open(path, &rt->kv, err);
+    free(dir);
+    free(path);
+    return rc < 0 ? wb_error_wrap(err, "spin: key-value store `default`") : 0;
 }
 
 int wb_spin_load(const wb_wasm_job *job, wb_spin_rt **out, wb_error *err) {
     wb_spin_rt *rt = wb_calloc(1, sizeof *rt);
     rt->job = job;
     rt->log_fd = job->stdio[2] ? job->stdio[2] : 2;
-    pthread_mutex_init(&rt->kv_lock, NULL);
     *out = NULL;
     bool ro;
     int fd = wb_app_open(job, "/spin.toml", false, &ro);
@@ -745,9 +697,7 @@ void wb_spin_rt_free(wb_spin_rt *rt) {
     free(rt->comps);
     free(rt->order);
     wb_spin_app_free(rt->app);
-    json_decref(rt->kv);
-    free(rt->kv_path);
-    pthread_mutex_destroy(&rt->kv_lock);
+    wb_kv_free(rt->kv);
     free(rt);
 }
 
