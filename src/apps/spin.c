@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "apps/app_common.h"
+#include "apps/guest_abi.h"
 #include "apps/instance_pool.h"
 #include "apps/kv_store.h"
 #include "apps/spin_manifest.h"
@@ -68,75 +69,6 @@ typedef struct spin_request {
 
 static __thread spin_request *current;
 
-/* ---- guest memory (wit-bindgen 0.2's canonical ABI) ---- */
-
-static wb_memory *guest_memory(void) {
-    wb_extern e;
-    if (!current || !wb_instance_export(current->pi->inst, "memory", 6, &e) ||
-        e.kind != WB_EXTERN_MEMORY)
-        return NULL;
-    return e.of.memory;
-}
-
-/* [ptr, ptr+len) inside the guest's memory: its bytes, else NULL. */
-static uint8_t *guest_bytes(uint32_t ptr, uint64_t len) {
-    wb_memory *m = guest_memory();
-    if (!m || (uint64_t)ptr + len > wb_memory_size(m)) return NULL;
-    return wb_memory_data(m) + ptr;
-}
-
-/* size bytes from the guest's canonical_abi_realloc(0, 0, align, size); false on failure. */
-static bool guest_alloc(uint32_t align, uint32_t size, uint32_t *out) {
-    wb_extern e;
-    if (!current || !wb_instance_export(current->pi->inst, "canonical_abi_realloc", 21, &e) ||
-        e.kind != WB_EXTERN_FUNC)
-        return false;
-    wb_value args[4] = {{.type = WB_I32, .of.i32 = 0},
-                        {.type = WB_I32, .of.i32 = 0},
-                        {.type = WB_I32, .of.i32 = (int32_t)align},
-                        {.type = WB_I32, .of.i32 = (int32_t)size}},
-             r;
-    wb_error err;
-    if (wb_func_call(current->pi->store, e.of.func, args, 4, &r, 1, &err) < 0) return false;
-    *out = (uint32_t)r.of.i32;
-    return guest_bytes(*out, size) != NULL;
-}
-
-/* A copy of bytes in the guest: its pointer, or false. */
-static bool guest_copy(const void *data, size_t len, uint32_t align, uint32_t *out) {
-    if (len > UINT32_MAX / 2 || !guest_alloc(align, (uint32_t)len, out)) return false;
-    if (len) memcpy(guest_bytes(*out, len), data, len);
-    return true;
-}
-
-static bool put_u8(uint32_t at, uint8_t v) {
-    uint8_t *p = guest_bytes(at, 1);
-    if (p) *p = v;
-    return p != NULL;
-}
-
-static bool put_u32(uint32_t at, uint32_t v) {
-    uint8_t *p = guest_bytes(at, 4);
-    if (p) memcpy(p, &v, 4);
-    return p != NULL;
-}
-
-static uint32_t get_u32(const uint8_t *p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-/* A guest string as a C string (malloc'd), or NULL when out of bounds. */
-static char *guest_string(uint32_t ptr, uint32_t len) {
-    const uint8_t *p = guest_bytes(ptr, len);
-    if (!p) return NULL;
-    char *s = wb_malloc((size_t)len + 1);
-    memcpy(s, p, len);
-    s[len] = 0;
-    return s;
-}
-
 static int trap(wb_caller *c, const char *what) {
     return wb_caller_trap(c, what);
 }
@@ -148,7 +80,7 @@ static int trap(wb_caller *c, const char *what) {
 static int get_config(wb_caller *c, void *env, wb_slot *s) {
     (void)env;
     uint32_t ret = s[2].u32;
-    char *key = guest_string(s[0].u32, s[1].u32);
+    char *key = wb_abi_string(s[0].u32, s[1].u32);
     if (!key) return trap(c, "spin-config: the key is outside memory");
     const spin_component *comp = current->comp;
     const char *value = NULL;
@@ -157,13 +89,14 @@ static int get_config(wb_caller *c, void *env, wb_slot *s) {
     uint32_t p;
     bool ok;
     if (value) {
-        ok = guest_copy(value, strlen(value), 1, &p) && put_u8(ret, 0) && put_u32(ret + 4, p) &&
-             put_u32(ret + 8, (uint32_t)strlen(value));
+        ok = wb_abi_copy(value, strlen(value), 1, &p) && wb_abi_put_u8(ret, 0) &&
+             wb_abi_put_u32(ret + 4, p) && wb_abi_put_u32(ret + 8, (uint32_t)strlen(value));
     } else {
         char msg[300];
         snprintf(msg, sizeof msg, "no variable named `%.200s` in this component", key);
-        ok = guest_copy(msg, strlen(msg), 1, &p) && put_u8(ret, 1) && put_u8(ret + 4, 1) &&
-             put_u32(ret + 8, p) && put_u32(ret + 12, (uint32_t)strlen(msg));
+        ok = wb_abi_copy(msg, strlen(msg), 1, &p) && wb_abi_put_u8(ret, 1) &&
+             wb_abi_put_u8(ret + 4, 1) && wb_abi_put_u32(ret + 8, p) &&
+             wb_abi_put_u32(ret + 12, (uint32_t)strlen(msg));
     }
     free(key);
     return ok ? 0 : trap(c, "spin-config: cannot write the result");
@@ -174,7 +107,7 @@ static int get_config(wb_caller *c, void *env, wb_slot *s) {
 enum { KV_TABLE_FULL, KV_NO_SUCH_STORE, KV_ACCESS_DENIED, KV_INVALID_STORE, KV_NO_SUCH_KEY, KV_IO };
 
 static int kv_error(wb_caller *c, uint32_t ret, int code) {
-    if (!put_u8(ret, 1) || !put_u8(ret + 4, (uint8_t)code))
+    if (!wb_abi_put_u8(ret, 1) || !wb_abi_put_u8(ret + 4, (uint8_t)code))
         return trap(c, "key-value: cannot write the result");
     return 0;
 }
@@ -187,8 +120,9 @@ static bool kv_handle_ok(uint32_t h) {
 /* err(io(msg)): the store could not be written */
 static int kv_io_error(wb_caller *c, uint32_t ret, const char *msg) {
     uint32_t p;
-    if (!guest_copy(msg, strlen(msg), 1, &p) || !put_u8(ret, 1) || !put_u8(ret + 4, KV_IO) ||
-        !put_u32(ret + 8, p) || !put_u32(ret + 12, (uint32_t)strlen(msg)))
+    if (!wb_abi_copy(msg, strlen(msg), 1, &p) || !wb_abi_put_u8(ret, 1) ||
+        !wb_abi_put_u8(ret + 4, KV_IO) || !wb_abi_put_u32(ret + 8, p) ||
+        !wb_abi_put_u32(ret + 12, (uint32_t)strlen(msg)))
         return trap(c, "key-value: cannot write the result");
     return 0;
 }
@@ -196,7 +130,7 @@ static int kv_io_error(wb_caller *c, uint32_t ret, const char *msg) {
 static int kv_open(wb_caller *c, void *env, wb_slot *s) {
     (void)env;
     uint32_t ret = s[2].u32;
-    char *name = guest_string(s[0].u32, s[1].u32);
+    char *name = wb_abi_string(s[0].u32, s[1].u32);
     if (!name) return trap(c, "key-value: the store name is outside memory");
     const wb_spin_component *def = current->comp->def;
     bool allowed = false;
@@ -209,7 +143,9 @@ static int kv_open(wb_caller *c, void *env, wb_slot *s) {
     for (uint32_t h = 0; h < MAX_STORES; h++)
         if (!current->open[h]) {
             current->open[h] = true;
-            return put_u8(ret, 0) && put_u32(ret + 4, h + 1) ? 0 : trap(c, "key-value: result");
+            return wb_abi_put_u8(ret, 0) && wb_abi_put_u32(ret + 4, h + 1)
+                       ? 0
+                       : trap(c, "key-value: result");
         }
     return kv_error(c, ret, KV_TABLE_FULL);
 }
@@ -218,15 +154,15 @@ static int kv_get(wb_caller *c, void *env, wb_slot *s) {
     wb_spin_rt *rt = env;
     uint32_t ret = s[3].u32;
     if (!kv_handle_ok(s[0].u32)) return kv_error(c, ret, KV_INVALID_STORE);
-    char *key = guest_string(s[1].u32, s[2].u32);
+    char *key = wb_abi_string(s[1].u32, s[2].u32);
     if (!key) return trap(c, "key-value: the key is outside memory");
     size_t n = 0;
     uint8_t *value = wb_kv_get(rt->kv, key, &n);
     free(key);
     if (!value) return kv_error(c, ret, KV_NO_SUCH_KEY);
     uint32_t p;
-    bool ok = guest_copy(value, n, 1, &p) && put_u8(ret, 0) && put_u32(ret + 4, p) &&
-              put_u32(ret + 8, (uint32_t)n);
+    bool ok = wb_abi_copy(value, n, 1, &p) && wb_abi_put_u8(ret, 0) && wb_abi_put_u32(ret + 4, p) &&
+              wb_abi_put_u32(ret + 8, (uint32_t)n);
     free(value);
     return ok ? 0 : trap(c, "key-value: cannot write the result");
 }
@@ -235,8 +171,8 @@ static int kv_set(wb_caller *c, void *env, wb_slot *s) {
     wb_spin_rt *rt = env;
     uint32_t ret = s[5].u32;
     if (!kv_handle_ok(s[0].u32)) return kv_error(c, ret, KV_INVALID_STORE);
-    char *key = guest_string(s[1].u32, s[2].u32);
-    const uint8_t *value = guest_bytes(s[3].u32, s[4].u32);
+    char *key = wb_abi_string(s[1].u32, s[2].u32);
+    const uint8_t *value = wb_abi_bytes(s[3].u32, s[4].u32);
     if (!key || !value) {
         free(key);
         return trap(c, "key-value: the key or value is outside memory");
@@ -245,31 +181,32 @@ static int kv_set(wb_caller *c, void *env, wb_slot *s) {
     int rc = wb_kv_set(rt->kv, key, value, s[4].u32, &err);
     free(key);
     if (rc < 0) return kv_io_error(c, ret, err.msg);
-    return put_u8(ret, 0) ? 0 : trap(c, "key-value: cannot write the result");
+    return wb_abi_put_u8(ret, 0) ? 0 : trap(c, "key-value: cannot write the result");
 }
 
 static int kv_delete(wb_caller *c, void *env, wb_slot *s) {
     wb_spin_rt *rt = env;
     uint32_t ret = s[3].u32;
     if (!kv_handle_ok(s[0].u32)) return kv_error(c, ret, KV_INVALID_STORE);
-    char *key = guest_string(s[1].u32, s[2].u32);
+    char *key = wb_abi_string(s[1].u32, s[2].u32);
     if (!key) return trap(c, "key-value: the key is outside memory");
     wb_error err;
     int rc = wb_kv_delete(rt->kv, key, &err);
     free(key);
     if (rc < 0) return kv_io_error(c, ret, err.msg);
-    return put_u8(ret, 0) ? 0 : trap(c, "key-value: cannot write the result");
+    return wb_abi_put_u8(ret, 0) ? 0 : trap(c, "key-value: cannot write the result");
 }
 
 static int kv_exists(wb_caller *c, void *env, wb_slot *s) {
     wb_spin_rt *rt = env;
     uint32_t ret = s[3].u32;
     if (!kv_handle_ok(s[0].u32)) return kv_error(c, ret, KV_INVALID_STORE);
-    char *key = guest_string(s[1].u32, s[2].u32);
+    char *key = wb_abi_string(s[1].u32, s[2].u32);
     if (!key) return trap(c, "key-value: the key is outside memory");
     bool found = wb_kv_exists(rt->kv, key);
     free(key);
-    return put_u8(ret, 0) && put_u8(ret + 4, found) ? 0 : trap(c, "key-value: result");
+    return wb_abi_put_u8(ret, 0) && wb_abi_put_u8(ret + 4, found) ? 0
+                                                                  : trap(c, "key-value: result");
 }
 
 static int kv_get_keys(wb_caller *c, void *env, wb_slot *s) {
@@ -280,13 +217,15 @@ static int kv_get_keys(wb_caller *c, void *env, wb_slot *s) {
     char **keys = wb_kv_keys(rt->kv, &n);
     i = n;
     uint32_t list = 0;
-    bool ok = n < UINT32_MAX / 8 && guest_alloc(4, (uint32_t)(8 * n), &list);
+    bool ok = n < UINT32_MAX / 8 && wb_abi_alloc(4, (uint32_t)(8 * n), &list);
     for (size_t j = 0; j < i && ok; j++) {
         uint32_t p;
-        ok = guest_copy(keys[j], strlen(keys[j]), 1, &p) && put_u32(list + 8 * (uint32_t)j, p) &&
-             put_u32(list + 8 * (uint32_t)j + 4, (uint32_t)strlen(keys[j]));
+        ok = wb_abi_copy(keys[j], strlen(keys[j]), 1, &p) &&
+             wb_abi_put_u32(list + 8 * (uint32_t)j, p) &&
+             wb_abi_put_u32(list + 8 * (uint32_t)j + 4, (uint32_t)strlen(keys[j]));
     }
-    ok = ok && put_u8(ret, 0) && put_u32(ret + 4, list) && put_u32(ret + 8, (uint32_t)i);
+    ok = ok && wb_abi_put_u8(ret, 0) && wb_abi_put_u32(ret + 4, list) &&
+         wb_abi_put_u32(ret + 8, (uint32_t)i);
     for (size_t j = 0; j < i; j++) free(keys[j]);
     free(keys);
     return ok ? 0 : trap(c, "key-value: cannot write the result");
@@ -973,14 +912,14 @@ static bool spin_headers(const request_ctx *rc, uint32_t *list, uint32_t *count)
                               {"spin-base-path", "/"},
                               {"spin-client-addr", rc->client}};
     size_t n = req->nheaders + sizeof extra / sizeof extra[0];
-    if (!guest_alloc(4, (uint32_t)(16 * n), list)) return false;
+    if (!wb_abi_alloc(4, (uint32_t)(16 * n), list)) return false;
     for (size_t i = 0; i < n; i++) {
         const char *k = i < req->nheaders ? req->headers[i].name : extra[i - req->nheaders][0];
         const char *v = i < req->nheaders ? req->headers[i].value : extra[i - req->nheaders][1];
         uint32_t kp, vp, at = *list + 16 * (uint32_t)i;
-        if (!guest_copy(k, strlen(k), 1, &kp) || !guest_copy(v, strlen(v), 1, &vp) ||
-            !put_u32(at, kp) || !put_u32(at + 4, (uint32_t)strlen(k)) || !put_u32(at + 8, vp) ||
-            !put_u32(at + 12, (uint32_t)strlen(v)))
+        if (!wb_abi_copy(k, strlen(k), 1, &kp) || !wb_abi_copy(v, strlen(v), 1, &vp) ||
+            !wb_abi_put_u32(at, kp) || !wb_abi_put_u32(at + 4, (uint32_t)strlen(k)) ||
+            !wb_abi_put_u32(at + 8, vp) || !wb_abi_put_u32(at + 12, (uint32_t)strlen(v)))
             return false;
     }
     *count = (uint32_t)n;
@@ -989,7 +928,7 @@ static bool spin_headers(const request_ctx *rc, uint32_t *list, uint32_t *count)
 
 /* The 28-byte answer of handle-http-request at ret into resp. */
 static int spin_answer(uint32_t ret, wb_http_response *resp, const char **why) {
-    const uint8_t *r = guest_bytes(ret, 28);
+    const uint8_t *r = wb_abi_bytes(ret, 28);
     if (!r) {
         *why = "the response is outside memory";
         return -1;
@@ -1002,15 +941,15 @@ static int spin_answer(uint32_t ret, wb_http_response *resp, const char **why) {
     }
     resp->status = status;
     if (r[4]) {
-        uint32_t list = get_u32(r + 8), n = get_u32(r + 12);
-        const uint8_t *e = guest_bytes(list, (uint64_t)n * 16);
+        uint32_t list = wb_abi_u32(r + 8), n = wb_abi_u32(r + 12);
+        const uint8_t *e = wb_abi_bytes(list, (uint64_t)n * 16);
         if (!e) {
             *why = "the response's headers are outside memory";
             return -1;
         }
         for (uint32_t i = 0; i < n; i++) {
-            char *k = guest_string(get_u32(e + 16 * i), get_u32(e + 16 * i + 4));
-            char *v = guest_string(get_u32(e + 16 * i + 8), get_u32(e + 16 * i + 12));
+            char *k = wb_abi_string(wb_abi_u32(e + 16 * i), wb_abi_u32(e + 16 * i + 4));
+            char *v = wb_abi_string(wb_abi_u32(e + 16 * i + 8), wb_abi_u32(e + 16 * i + 12));
             if (k && v) wb_http_response_header(resp, k, v);
             free(k);
             free(v);
@@ -1021,12 +960,12 @@ static int spin_answer(uint32_t ret, wb_http_response *resp, const char **why) {
         }
     }
     if (r[16]) {
-        const uint8_t *body = guest_bytes(get_u32(r + 20), get_u32(r + 24));
+        const uint8_t *body = wb_abi_bytes(wb_abi_u32(r + 20), wb_abi_u32(r + 24));
         if (!body) {
             *why = "the response's body is outside memory";
             return -1;
         }
-        wb_http_response_append(resp, body, get_u32(r + 24));
+        wb_http_response_append(resp, body, wb_abi_u32(r + 24));
     }
     return 0;
 }
@@ -1049,6 +988,7 @@ static int run_spin(spin_component *comp, const request_ctx *rc, wb_http_respons
     if (!pool || wb_pool_take(pool, &io, &pi, err) < 0) return -1;
     spin_request sr = {.comp = comp, .pi = pi};
     current = &sr;
+    wb_abi_enter(pi->store, pi->inst);
     int rc_ = -1;
     wb_extern f;
     uint32_t uri = 0, headers = 0, nheaders = 0, body = 0;
@@ -1056,9 +996,9 @@ static int run_spin(spin_component *comp, const request_ctx *rc, wb_http_respons
     if (comp->has_init && wb_instance_export(pi->inst, "_initialize", 11, &f) &&
         wb_func_call(pi->store, f.of.func, NULL, 0, NULL, 0, err) < 0) {
         *why = err->msg;
-    } else if (!guest_copy(target, strlen(target), 1, &uri) ||
+    } else if (!wb_abi_copy(target, strlen(target), 1, &uri) ||
                !spin_headers(rc, &headers, &nheaders) ||
-               (rc->req->body_len && !guest_copy(rc->req->body, rc->req->body_len, 1, &body))) {
+               (rc->req->body_len && !wb_abi_copy(rc->req->body, rc->req->body_len, 1, &body))) {
         wb_error_set(err, ENOMEM, "cannot pass the request (canonical_abi_realloc failed)");
     } else if (!wb_instance_export(pi->inst, "handle-http-request", 19, &f)) {
         wb_error_set(err, ENOEXEC, "no `handle-http-request`");
@@ -1083,6 +1023,7 @@ static int run_spin(spin_component *comp, const request_ctx *rc, wb_http_respons
         }
     }
     current = NULL;
+    wb_abi_leave();
     wb_pool_give(pool, pi);
     return rc_;
 }

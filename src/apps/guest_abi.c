@@ -1,0 +1,88 @@
+/* The guest side of wit-bindgen 0.2's canonical ABI (apps/guest_abi.h). */
+#include "apps/guest_abi.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+
+static __thread struct {
+    wb_store *store;
+    wb_instance *inst;
+} current;
+
+void wb_abi_enter(wb_store *s, wb_instance *inst) {
+    current.store = s;
+    current.inst = inst;
+}
+
+void wb_abi_leave(void) {
+    current.store = NULL;
+    current.inst = NULL;
+}
+
+uint8_t *wb_abi_bytes(uint32_t ptr, uint64_t len) {
+    wb_extern e;
+    if (!current.inst || !wb_instance_export(current.inst, "memory", 6, &e) ||
+        e.kind != WB_EXTERN_MEMORY)
+        return NULL;
+    if ((uint64_t)ptr + len > wb_memory_size(e.of.memory)) return NULL;
+    return wb_memory_data(e.of.memory) + ptr;
+}
+
+bool wb_abi_alloc(uint32_t align, uint32_t size, uint32_t *out) {
+    wb_extern e;
+    if (!current.inst || !wb_instance_export(current.inst, "canonical_abi_realloc", 21, &e) ||
+        e.kind != WB_EXTERN_FUNC)
+        return false;
+    wb_value args[4] = {{.type = WB_I32, .of.i32 = 0},
+                        {.type = WB_I32, .of.i32 = 0},
+                        {.type = WB_I32, .of.i32 = (int32_t)align},
+                        {.type = WB_I32, .of.i32 = (int32_t)size}},
+             r;
+    wb_error err;
+    if (wb_func_call(current.store, e.of.func, args, 4, &r, 1, &err) < 0) return false;
+    *out = (uint32_t)r.of.i32;
+    return wb_abi_bytes(*out, size) != NULL;
+}
+
+bool wb_abi_copy(const void *data, size_t len, uint32_t align, uint32_t *out) {
+    if (len > UINT32_MAX / 2 || !wb_abi_alloc(align, (uint32_t)len, out)) return false;
+    if (len) memcpy(wb_abi_bytes(*out, len), data, len);
+    return true;
+}
+
+bool wb_abi_put_u8(uint32_t at, uint8_t v) {
+    uint8_t *p = wb_abi_bytes(at, 1);
+    if (p) *p = v;
+    return p != NULL;
+}
+
+bool wb_abi_put_u32(uint32_t at, uint32_t v) {
+    uint8_t *p = wb_abi_bytes(at, 4);
+    if (p) memcpy(p, &v, 4);
+    return p != NULL;
+}
+
+uint32_t wb_abi_u32(const uint8_t *p) {
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+char *wb_abi_string(uint32_t ptr, uint32_t len) {
+    const uint8_t *p = wb_abi_bytes(ptr, len);
+    if (!p) return NULL;
+    char *s = wb_malloc((size_t)len + 1);
+    memcpy(s, p, len);
+    s[len] = 0;
+    return s;
+}
+
+bool wb_abi_put_error(uint32_t ret, uint8_t which, const char *msg) {
+    if (!wb_abi_put_u8(ret, 1) || !wb_abi_put_u8(ret + 4, which)) return false;
+    if (!msg) return true;
+    uint32_t p;
+    return wb_abi_copy(msg, strlen(msg), 1, &p) && wb_abi_put_u32(ret + 8, p) &&
+           wb_abi_put_u32(ret + 12, (uint32_t)strlen(msg));
+}
