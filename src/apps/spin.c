@@ -45,7 +45,8 @@ typedef struct spin_component {
     int ndirs;
     int held[64]; /* O_PATH descriptors the dirs' /proc/self/fd/N names */
     int nheld;
-    char *staged; /* the host directory of the staged files, or NULL */
+    char *staged;  /* the host directory of the staged files, or NULL */
+    char *argv[2]; /* the module's name: what its pool borrows */
     pthread_mutex_t lock;
     wb_pool *pool;
 } spin_component;
@@ -477,6 +478,7 @@ static int load_component(wb_spin_rt *rt, size_t index, wb_error *err) {
     const wb_spin_component *def = &rt->app->components[index];
     comp->def = def;
     comp->rt = rt;
+    comp->argv[0] = def->source;
     char *src = wb_app_path(def->source);
     if (!src)
         return wb_error_set(err, EINVAL, "spin: component `%s`: source `%s` is outside the app",
@@ -648,7 +650,7 @@ static wb_pool *component_pool(spin_component *comp, wb_error *err) {
         wb_pool_config pc = {
             .module = comp->module,
             .wasi = {.argc = 1,
-                     .argv = (char *const[]){comp->def->source, NULL},
+                     .argv = comp->argv,
                      .dirs = comp->dirs,
                      .ndirs = comp->ndirs,
                      .stdio = {-1, -1, comp->rt->log_fd},
@@ -980,7 +982,7 @@ static int run_spin(spin_component *comp, const request_ctx *rc, wb_http_respons
     wb_wasi_run_io io = {.in = (const uint8_t *)"",
                          .out_max = MAX_OUTPUT_BYTES,
                          .argc = 1,
-                         .argv = (char *const[]){comp->def->source, NULL},
+                         .argv = comp->argv,
                          .envc = comp->nenv,
                          .env = comp->env};
     wb_pool *pool = component_pool(comp, err);

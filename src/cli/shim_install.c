@@ -13,10 +13,15 @@
 #include "cli/flags.h"
 
 static const char *const links[] = {
-    "containerd-shim-wasmbox-v1",  "containerd-shim-wasmedge-v1",
-    "containerd-shim-wasmtime-v1", "containerd-shim-wasmer-v1",
-    "containerd-shim-spin-v2", /* the application runtimes: the app at the image's root */
-    "containerd-shim-wws-v1",      "wasmbox-runc",
+    "containerd-shim-wasmbox-v1",
+    "containerd-shim-wasmedge-v1",
+    "containerd-shim-wasmtime-v1",
+    "containerd-shim-wasmer-v1",
+    /* the application runtimes: the app at the image's root */
+    "containerd-shim-spin-v2",
+    "containerd-shim-wws-v1",
+    "containerd-shim-slight-v1",
+    "wasmbox-runc",
 };
 
 static const wb_cli_flag install_flags[] = {
@@ -25,7 +30,7 @@ static const wb_cli_flag install_flags[] = {
 };
 static const wb_cli_command install_cmd = {
     "shim install", "[OPTIONS]",
-    "Install containerd-shim-{wasmbox,wasmedge,wasmtime,wasmer,wws}-v1, containerd-shim-spin-v2 "
+    "Install containerd-shim-{wasmbox,wasmedge,wasmtime,wasmer,wws,slight}-v1, -spin-v2 "
     "and wasmbox-runc (links to wasmbox)",
     install_flags, false};
 
@@ -99,6 +104,7 @@ int wb_cmd_shim(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "install")) return install(argc - 1, argv + 1);
     fprintf(stderr, "Usage:  wasmbox shim install [--prefix DIR]\n\n"
                     "Install wasmbox as containerd's shim for io.containerd.{wasmbox,wasmedge,"
-                    "wasmtime,wasmer,wws}.v1 and io.containerd.spin.v2, and as wasmbox-runc\n");
+                    "wasmtime,wasmer,wws,slight}.v1 and io.containerd.spin.v2, and as "
+                    "wasmbox-runc\n");
     return argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? 0 : 1;
 }

@@ -314,7 +314,8 @@ static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_erro
     wb_image *img = ji.img;
     int rc = -1;
     bool artifact = img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI;
-    if (kind == WB_RUNTIME_WWS || kind == WB_RUNTIME_SPIN) { /* the app at "/" is the workload */
+    if (kind == WB_RUNTIME_WWS || kind == WB_RUNTIME_SPIN ||
+        kind == WB_RUNTIME_SLIGHT) { /* the app at "/" is the workload */
         if (wb_image_lowers(store, img, &js->lowers, err) < 0) goto out;
     } else if (artifact) {
         js->module_fd = wb_image_wasm_open(store, img, err);
@@ -341,7 +342,8 @@ static int job_prepare(wb_container *c, job_storage *js, int *exit_code, wb_erro
             goto out;
         }
     }
-    if (js->module_fd < 0 && kind != WB_RUNTIME_WWS && kind != WB_RUNTIME_SPIN) {
+    if (js->module_fd < 0 && kind != WB_RUNTIME_WWS && kind != WB_RUNTIME_SPIN &&
+        kind != WB_RUNTIME_SLIGHT) {
         wb_error_sys(err, "open the container's module");
         goto out;
     }

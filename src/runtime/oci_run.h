@@ -36,7 +36,7 @@ typedef struct wb_oci_create_opts {
     const char *pid_file;       /* NULL: none */
     const char *console_socket; /* NULL: none (a Wasm workload gets no terminal: refused) */
     bool prefer_wasm;           /* the caller's hint (oci_spec.h) */
-    int app_runtime;  /* wb_runtime_kind: WB_RUNTIME_WWS or _SPIN serve the app at the bundle's
+    int app_runtime;  /* wb_runtime_kind: WB_RUNTIME_WWS, _SPIN or _SLIGHT serve the app at its
                        * root (its process.args are not run); else 0, WB_RUNTIME_WASMEDGE */
     const int *stdio; /* the workload's 0, 1, 2 (NULL: the caller's own) */
 } wb_oci_create_opts;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "apps/slight.h"
 #include "apps/spin.h"
 #include "apps/wws.h"
 #include "base/fsutil.h"
@@ -42,8 +43,10 @@ int wb_runtime_lookup(const char *name, wb_runtime_kind *kind, const char **cano
         {"wws", "io.containerd.wws.v1", WB_RUNTIME_WWS},
         {"io.containerd.spin.v2", "io.containerd.spin.v2", WB_RUNTIME_SPIN},
         {"spin", "io.containerd.spin.v2", WB_RUNTIME_SPIN},
+        {"io.containerd.slight.v1", "io.containerd.slight.v1", WB_RUNTIME_SLIGHT},
+        {"slight", "io.containerd.slight.v1", WB_RUNTIME_SLIGHT},
     };
-    static const char *const later[] = {"io.containerd.slight.v1", "io.containerd.lunatic.v1"};
+    static const char *const later[] = {"io.containerd.lunatic.v1"};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (!strcmp(name, known[i].name)) {
             *kind = known[i].kind;
@@ -56,7 +59,8 @@ int wb_runtime_lookup(const char *name, wb_runtime_kind *kind, const char **cano
                                 "the application runtime %s is not available yet in wasmbox "
                                 "(WASI command runtimes are: io.containerd.wasmedge.v1, "
                                 "io.containerd.wasmtime.v1, io.containerd.wasmer.v1; application "
-                                "runtimes: io.containerd.wws.v1, io.containerd.spin.v2)",
+                                "runtimes: io.containerd.wws.v1, io.containerd.spin.v2, "
+                                "io.containerd.slight.v1)",
                                 name);
     return wb_error_set(err, EINVAL, "Unknown runtime specified %s", name);
 }
@@ -219,6 +223,7 @@ static char **with_pwd(const wb_wasm_job *job, char **entry) {
 int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
     if (job->runtime == WB_RUNTIME_WWS) return wb_wws_run(job, exit_code, err);
     if (job->runtime == WB_RUNTIME_SPIN) return wb_spin_run(job, exit_code, err);
+    if (job->runtime == WB_RUNTIME_SLIGHT) return wb_slight_run(job, exit_code, err);
     wb_config cfg = {.interruptible = true};
     wb_module *m = NULL;
     wb_store *store = NULL;

@@ -20,10 +20,11 @@ typedef enum wb_runtime_kind {
     WB_RUNTIME_LINUX,    /* runc, io.containerd.runc.v2: a Linux container (linux_handler.h) */
     WB_RUNTIME_WWS,      /* io.containerd.wws.v1: the workers at "/" served on :3000 (apps/wws.h) */
     WB_RUNTIME_SPIN, /* io.containerd.spin.v2: the app of /spin.toml served on :80 (apps/spin.h) */
+    WB_RUNTIME_SLIGHT, /* io.containerd.slight.v1: /slightfile.toml + /app.wasm (apps/slight.h) */
 } wb_runtime_kind;
 
 /* Map a --runtime name (io.containerd.wasmedge.v1, wasmedge, …, runc, io.containerd.wws.v1) to a
- * kind. Known application runtimes not built yet (slight, lunatic) fail with a message that
+ * kind. Known application runtimes not built yet (lunatic) fail with a message that
  * they are not available yet;
  * anything else fails as Docker does: "Unknown runtime specified NAME". On success *canonical is
  * the io.containerd.* name. */

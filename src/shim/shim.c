@@ -124,6 +124,7 @@ static int listen_on(const char *path, int *fd, bool *existing, wb_error *err) {
 static int app_runtime(const char *self) {
     if (self && !strcmp(self, "containerd-shim-spin-v2")) return WB_RUNTIME_SPIN;
     if (self && !strcmp(self, "containerd-shim-wws-v1")) return WB_RUNTIME_WWS;
+    if (self && !strcmp(self, "containerd-shim-slight-v1")) return WB_RUNTIME_SLIGHT;
     return WB_RUNTIME_WASMEDGE;
 }
 
