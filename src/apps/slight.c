@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -28,10 +29,24 @@
 
 enum { M_GET, M_POST, M_PUT, M_DELETE, M_PATCH, M_HEAD, M_OPTIONS };
 
+/* A message of a topic's queue. */
+typedef struct slight_msg {
+    uint8_t *data;
+    size_t len;
+    struct slight_msg *next;
+} slight_msg;
+
+typedef struct slight_topic {
+    char *name;
+    slight_msg *head, *tail;
+    struct slight_topic *next;
+} slight_topic;
+
 typedef struct slight_cap {
     char *resource; /* "keyvalue.filesystem" */
     char *name;
-    wb_kv_store *kv; /* keyvalue.filesystem: opened at start */
+    wb_kv_store *kv;      /* keyvalue.filesystem: opened at start */
+    slight_topic *topics; /* messaging.filesystem: the queues, under the app's lock */
 } slight_cap;
 
 typedef struct slight_route {
@@ -51,7 +66,8 @@ typedef struct slight_rt {
     size_t ncaps;
     bool has_http;
     wb_module *module;
-    pthread_mutex_t lock; /* routers, the pool */
+    pthread_mutex_t lock;   /* routers, the pool, the topics */
+    pthread_cond_t message; /* a message was published */
     slight_router **routers;
     size_t nrouters, nrouters_cap;
     char *address; /* server::serve's */
@@ -60,7 +76,7 @@ typedef struct slight_rt {
     int log_fd;
 } slight_rt;
 
-enum { H_FREE, H_KV, H_CONFIGS, H_ROUTER, H_SERVER };
+enum { H_FREE, H_KV, H_CONFIGS, H_ROUTER, H_SERVER, H_PUB, H_SUB };
 
 /* The resources this thread's guest holds. */
 static __thread struct {
@@ -263,6 +279,122 @@ static int configs_set(wb_caller *c, void *env, wb_slot *s) {
     return error(c, s[5].u32, 2, "configs.envvars is read-only in wasmbox");
 }
 
+/* ---- messaging (messaging-error: payload-too-large, queue-or-topic-not-found,
+ * insufficient-permissions, service-unavailable, delivery-failed, connection-lost,
+ * unsupported-message-format, unexpected-error; all with a string): messaging.filesystem is a
+ * queue per topic shared by its subscribers (each message received once), in the app's memory ----
+ */
+
+#define RECEIVE_WAIT_S 10 /* receive waits this long for a message */
+
+static int msg_open(wb_caller *c, wb_slot *s, int kind) {
+    uint32_t ret = s[2].u32;
+    char *name = wb_abi_string(s[0].u32, s[1].u32);
+    if (!name) return trap(c, "messaging: the name is outside memory");
+    slight_cap *cap = capability("messaging.", name);
+    char msg[300];
+    snprintf(msg, sizeof msg, "no messaging capability named `%.200s` in the slightfile", name);
+    free(name);
+    if (!cap) return error(c, ret, 7, msg);
+    uint32_t h = new_handle(kind, (size_t)(cap - cur.rt->caps));
+    return h ? ok_handle(c, ret, h) : error(c, ret, 7, "too many open resources");
+}
+
+static int pub_open(wb_caller *c, void *env, wb_slot *s) {
+    (void)env;
+    return msg_open(c, s, H_PUB);
+}
+
+static int sub_open(wb_caller *c, void *env, wb_slot *s) {
+    (void)env;
+    return msg_open(c, s, H_SUB);
+}
+
+/* The topic's queue (made when missing), with the app's lock held. */
+static slight_topic *topic(slight_cap *cap, const char *name) {
+    for (slight_topic *t = cap->topics; t; t = t->next)
+        if (!strcmp(t->name, name)) return t;
+    slight_topic *t = wb_calloc(1, sizeof *t);
+    t->name = wb_strdup(name);
+    t->next = cap->topics;
+    cap->topics = t;
+    return t;
+}
+
+static int pub_publish(wb_caller *c, void *env, wb_slot *s) {
+    (void)env;
+    uint32_t ret = s[5].u32;
+    size_t i;
+    const uint8_t *data = wb_abi_bytes(s[1].u32, s[2].u32);
+    char *name = wb_abi_string(s[3].u32, s[4].u32);
+    if (!handle_of(s[0].u32, H_PUB, &i) || !data || !name) {
+        free(name);
+        return trap(c, "pub::publish: a bad handle, message or topic");
+    }
+    slight_rt *rt = cur.rt;
+    slight_msg *m = wb_calloc(1, sizeof *m);
+    m->data = wb_malloc(s[2].u32 ? s[2].u32 : 1);
+    memcpy(m->data, data, s[2].u32);
+    m->len = s[2].u32;
+    pthread_mutex_lock(&rt->lock);
+    slight_topic *t = topic(&rt->caps[i], name);
+    if (t->tail)
+        t->tail->next = m;
+    else
+        t->head = m;
+    t->tail = m;
+    pthread_cond_broadcast(&rt->message);
+    pthread_mutex_unlock(&rt->lock);
+    free(name);
+    return wb_abi_put_u8(ret, 0) ? 0 : trap(c, "pub::publish: result");
+}
+
+static int sub_subscribe(wb_caller *c, void *env, wb_slot *s) {
+    (void)env;
+    uint32_t ret = s[3].u32;
+    size_t i;
+    const uint8_t *name = wb_abi_bytes(s[1].u32, s[2].u32);
+    if (!handle_of(s[0].u32, H_SUB, &i) || !name) return trap(c, "sub::subscribe: bad arguments");
+    uint32_t p; /* the token is the topic's name */
+    return wb_abi_copy(name, s[2].u32, 1, &p) && wb_abi_put_u8(ret, 0) &&
+                   wb_abi_put_u32(ret + 4, p) && wb_abi_put_u32(ret + 8, s[2].u32)
+               ? 0
+               : trap(c, "sub::subscribe: result");
+}
+
+static int sub_receive(wb_caller *c, void *env, wb_slot *s) {
+    (void)env;
+    uint32_t ret = s[3].u32;
+    size_t i;
+    char *name = wb_abi_string(s[1].u32, s[2].u32);
+    if (!handle_of(s[0].u32, H_SUB, &i) || !name) {
+        free(name);
+        return trap(c, "sub::receive: bad arguments");
+    }
+    slight_rt *rt = cur.rt;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += RECEIVE_WAIT_S;
+    pthread_mutex_lock(&rt->lock);
+    slight_topic *t = topic(&rt->caps[i], name);
+    while (!t->head && pthread_cond_timedwait(&rt->message, &rt->lock, &until) == 0) {
+    }
+    slight_msg *m = t->head;
+    if (m) {
+        t->head = m->next;
+        if (!t->head) t->tail = NULL;
+    }
+    pthread_mutex_unlock(&rt->lock);
+    free(name);
+    if (!m) return error(c, ret, 7, "no message within 10 s");
+    uint32_t p;
+    bool ok = wb_abi_copy(m->data, m->len, 1, &p) && wb_abi_put_u8(ret, 0) &&
+              wb_abi_put_u32(ret + 4, p) && wb_abi_put_u32(ret + 8, (uint32_t)m->len);
+    free(m->data);
+    free(m);
+    return ok ? 0 : trap(c, "sub::receive: result");
+}
+
 /* ---- http-server: routers and the server ---- */
 
 /* A router for the app (a copy of `from`, or empty), its handle. */
@@ -418,6 +550,11 @@ static const host_import host_imports[] = {
     {"configs", "configs::open", 3, 0, configs_open},
     {"configs", "configs::get", 4, 0, configs_get},
     {"configs", "configs::set", 6, 0, configs_set},
+    {"messaging", "pub::open", 3, 0, pub_open},
+    {"messaging", "pub::publish", 6, 0, pub_publish},
+    {"messaging", "sub::open", 3, 0, sub_open},
+    {"messaging", "sub::subscribe", 4, 0, sub_subscribe},
+    {"messaging", "sub::receive", 4, 0, sub_receive},
     {"http-server", "router::new", 1, 0, router_new},
     {"http-server", "router::new-with-base", 3, 0, router_new_with_base},
     {"http-server", "router::get", 6, 0, router_get},
@@ -428,7 +565,7 @@ static const host_import host_imports[] = {
     {"http-server", "server::stop", 2, 0, server_stop},
 };
 
-static const char *const resources[] = {"keyvalue", "configs", "router", "server"};
+static const char *const resources[] = {"keyvalue", "configs", "router", "server", "pub", "sub"};
 
 /* The host function for import (module, name), or NULL. *np, *nr: its signature. Slight's older
  * builds name the http module "http". */
@@ -483,7 +620,8 @@ static int check_imports(const wb_module *m, wb_error *err) {
                             (int)im.module_len, im.module, (int)im.name_len, im.name,
                             fn ? "has another signature than slight's"
                                : "is not provided (wasmbox's slight has the http, "
-                                 "keyvalue.filesystem and configs.envvars capabilities)");
+                                 "keyvalue.filesystem, configs.envvars and messaging.filesystem "
+                                 "capabilities)");
     }
     return 0;
 }
@@ -521,6 +659,16 @@ static void rt_free(slight_rt *rt) {
         free(rt->caps[i].resource);
         free(rt->caps[i].name);
         wb_kv_free(rt->caps[i].kv);
+        for (slight_topic *t = rt->caps[i].topics, *tn; t; t = tn) {
+            tn = t->next;
+            for (slight_msg *m = t->head, *mn; m; m = mn) {
+                mn = m->next;
+                free(m->data);
+                free(m);
+            }
+            free(t->name);
+            free(t);
+        }
     }
     free(rt->caps);
     for (size_t i = 0; i < rt->nrouters; i++) {
@@ -533,6 +681,7 @@ static void rt_free(slight_rt *rt) {
     free(rt->routers);
     free(rt->address);
     pthread_mutex_destroy(&rt->lock);
+    pthread_cond_destroy(&rt->message);
     free(rt);
 }
 
@@ -602,10 +751,12 @@ static int load_capabilities(slight_rt *rt, wb_error *err) {
             if (rc < 0) wb_error_wrap(err, "slight: keyvalue `%s`", name);
             free(dir);
             free(path);
-        } else if (strcmp(resource, "configs.envvars")) {
+        } else if (strcmp(resource, "configs.envvars") &&
+                   strcmp(resource, "messaging.filesystem")) {
             rc = wb_error_set(err, ENOTSUP,
                               "slight: capability `%s` (`%s`) is not supported (wasmbox's slight "
-                              "has http, keyvalue.filesystem and configs.envvars)",
+                              "has http, keyvalue.filesystem, configs.envvars and "
+                              "messaging.filesystem)",
                               resource, name);
         }
     }
@@ -618,6 +769,7 @@ static int load(const wb_wasm_job *job, slight_rt **out, wb_error *err) {
     rt->job = job;
     rt->log_fd = job->stdio[2] ? job->stdio[2] : 2;
     pthread_mutex_init(&rt->lock, NULL);
+    pthread_cond_init(&rt->message, NULL);
     *out = NULL;
     int rc = load_capabilities(rt, err);
     if (rc == 0) {

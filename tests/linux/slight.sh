@@ -4,7 +4,7 @@
 # /slightfile.toml and /app.wasm, run with `run -d --runtime=io.containerd.slight.v1 -p PORT:3000`:
 # the router the app builds (GET/PUT/POST/DELETE, :params), each request on a fresh instance
 # calling the handler's export, headers and bodies both ways, keyvalue.filesystem across requests
-# and restarts, configs.envvars, failing handlers; an app that serves nothing (its exit code), a
+# and restarts, configs.envvars, messaging.filesystem, failing handlers; an app that serves nothing (its exit code), a
 # store counted across runs; apps that must not start; Compose's `runtime:`.
 # Needs root, nft and clang for wasm32-wasi; skips with a message otherwise.
 # Usage: BUILD=build bash tests/linux/slight.sh   (prints "slight: P passed, F failed")
@@ -57,7 +57,11 @@ name = "my-store"
 
 [[capability]]
 resource = "configs.envvars"
-name = "my-configs"'
+name = "my-configs"
+
+[[capability]]
+resource = "messaging.filesystem"
+name = "my-queue"'
 P=$(free_port)
 U=http://127.0.0.1:$P
 expect run-detached 0 "" "" -- bash -c "'$WB' run -d --name app --runtime=io.containerd.slight.v1 -e GREETING=hi -p $P:3000 slight-app >/dev/null"
@@ -76,6 +80,12 @@ expect kv-delete 0 "deleted" "" -- get -X DELETE "$U/kv/size"
 expect kv-keys-after 0 "color" "" -- get "$U/keys"
 expect config 0 "hi" "" -- get "$U/config/GREETING"
 expect config-missing 0 "error 0: no environment variable \`NOPE\`" "" -- get "$U/config/NOPE"
+# messaging: a queue per topic, each message received once, in order; receive waits for one
+expect publish-1 0 "published" "" -- get -d one "$U/publish/news"
+expect publish-2 0 "published" "" -- get -d two "$U/publish/news"
+expect receive-1 0 "one" "" -- get "$U/receive/news"
+expect receive-2 0 "two" "" -- get "$U/receive/news"
+expect receive-waits 0 "later" "" -- bash -c "curl -s -m 15 $U/receive/waiting >$T/recv & sleep 1; curl -s -m 5 -d later $U/publish/waiting >/dev/null; wait; cat $T/recv"
 expect fresh-1 0 "runs=1" "" -- get "$U/fresh"
 expect fresh-2 0 "runs=1" "" -- get "$U/fresh"
 expect trap-500 0 "500" "" -- code "$U/trap"

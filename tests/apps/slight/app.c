@@ -2,8 +2,8 @@
  * wit-bindgen 0.2 lowers slight's interfaces (no SDK): main builds a router and serves it; each
  * route's handler is an export (handle_x registered, handle-x exported) taking the request and
  * answering expected<response, error>. Uses the keyvalue store `my-store` and the configs
- * `my-configs`. With SLIGHT_MODE=exit it serves nothing and exits 7; with SLIGHT_MODE=kv it
- * counts runs in the store and exits. */
+ * `my-configs` and the messaging queue `my-queue`. With SLIGHT_MODE=exit it serves nothing and
+ * exits 7; with SLIGHT_MODE=kv it counts runs in the store and exits. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +38,14 @@ IMPORT("keyvalue", "keyvalue::delete")
 void kv_delete(uint32_t s, const char *k, size_t kl, result *ret);
 IMPORT("keyvalue", "keyvalue::keys") void kv_keys(uint32_t s, result *ret);
 IMPORT("canonical_abi", "resource_drop_keyvalue") void drop_kv(uint32_t h);
+IMPORT("messaging", "pub::open") void pub_open(const char *n, size_t nl, result *ret);
+IMPORT("messaging", "pub::publish")
+void pub_publish(uint32_t s, const void *m, size_t ml, const char *t, size_t tl, result *ret);
+IMPORT("messaging", "sub::open") void sub_open(const char *n, size_t nl, result *ret);
+IMPORT("messaging", "sub::subscribe")
+void sub_subscribe(uint32_t s, const char *t, size_t tl, result *ret);
+IMPORT("messaging", "sub::receive")
+void sub_receive(uint32_t s, const char *tok, size_t tl, result *ret);
 IMPORT("configs", "configs::open") void configs_open(const char *n, size_t nl, result *ret);
 IMPORT("configs", "configs::get")
 void configs_get(uint32_t s, const char *k, size_t kl, result *ret);
@@ -177,6 +185,33 @@ HANDLER(handle_config, "handle-config") {
     return answer(200, body);
 }
 
+HANDLER(handle_publish, "handle-publish") {
+    UNUSED_ARGS;
+    const char *t = pair(params, nparams, "topic");
+    result r;
+    pub_open("my-queue", 8, &r);
+    uint32_t h = r.a;
+    pub_publish(h, req_body, body_len, t, strlen(t), &r);
+    return answer(200, r.tag ? "publish error" : "published");
+}
+
+HANDLER(handle_receive, "handle-receive") {
+    UNUSED_ARGS;
+    const char *t = pair(params, nparams, "topic");
+    result r;
+    sub_open("my-queue", 8, &r);
+    uint32_t h = r.a;
+    sub_subscribe(h, t, strlen(t), &r);
+    uint32_t tok = r.a, tokl = r.b;
+    sub_receive(h, (const char *)(uintptr_t)tok, tokl, &r);
+    if (r.tag)
+        snprintf(body, sizeof body, "error %u: %.*s", r.a & 0xff, (int)r.c,
+                 (const char *)(uintptr_t)r.b);
+    else
+        snprintf(body, sizeof body, "%.*s", (int)r.b, (const char *)(uintptr_t)r.a);
+    return answer(200, body);
+}
+
 HANDLER(handle_fresh, "handle-fresh") {
     UNUSED_ARGS;
     runs++;
@@ -237,6 +272,8 @@ int main(void) {
     router = route(router, 0, "/keys", "handle_kv_keys");
     router = route(router, 0, "/config/:name", "handle_config");
     router = route(router, 0, "/fresh", "handle_fresh");
+    router = route(router, 2, "/publish/:topic", "handle_publish");
+    router = route(router, 0, "/receive/:topic", "handle_receive");
     router = route(router, 0, "/trap", "handle_trap");
     router = route(router, 0, "/fail", "handle_fail");
     router = route(router, 0, "/missing", "handle_missing");
