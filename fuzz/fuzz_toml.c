@@ -20,7 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!s) abort();
         free(s);
         json_decref(doc);
-    } else if (strncmp(err.msg, "line ", 5) != 0 && strncmp(err.msg, "a TOML document", 15) != 0) {
+    } else if ((strncmp(err.msg, "line ", 5) != 0 &&
+                strncmp(err.msg, "a TOML document", 15) != 0) ||
+               strchr(err.msg, '\n')) {
         abort();
     }
     free(text);

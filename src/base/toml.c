@@ -94,6 +94,8 @@ __attribute__((format(printf, 2, 3))) static int fail(toml_parser *t, const char
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    for (char *p = msg; *p; p++) /* characters from the document: keep the message one line */
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
     return wb_error_set(t->err, EINVAL, "line %d: %s", t->line, msg);
 }
 

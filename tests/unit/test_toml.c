@@ -174,6 +174,10 @@ TEST(toml_arrays_and_inline_tables) {
     ASSERT_TOML_ERR("a = {x = 1, x = 2}", "duplicate key `x`");
     ASSERT_TOML_ERR("a = {b.c = 1}\na.b.d = 2", "`a` is already defined");
     ASSERT_TOML_ERR("a = [", "line 1: expected a value");
+    /* the document's characters in a message are shown, never a line break (found by the
+     * Spin manifest's fuzzer) */
+    ASSERT_TOML_ERR("a = \"x\\\n\"", "line 1: invalid escape \\?");
+    ASSERT_TOML_ERR("a = \"x\\\t\"", "line 1: invalid escape \\?");
 }
 
 TEST(toml_limits_and_lines) {
