@@ -18,6 +18,7 @@
 
 #include "apps/app_common.h"
 #include "apps/guest_abi.h"
+#include "apps/http_client.h"
 #include "apps/instance_pool.h"
 #include "apps/kv_store.h"
 #include "apps/spin_manifest.h"
@@ -239,6 +240,117 @@ static int kv_close(wb_caller *c, void *env, wb_slot *s) {
     return 0;
 }
 
+/* ---- wasi-outbound-http: request(req) -> expected<response, http-error>; http-error is an
+ * enum: success, destination-not-allowed, invalid-url, request-error, runtime-error,
+ * too-many-requests ---- */
+
+#define OUTBOUND_TIMEOUT_MS 30000
+
+enum { HTTP_NOT_ALLOWED = 1, HTTP_INVALID_URL = 2, HTTP_REQUEST_ERROR = 3, HTTP_RUNTIME = 4 };
+
+static int http_error(wb_caller *c, uint32_t ret, int code) {
+    return wb_abi_put_u8(ret, 1) && wb_abi_put_u8(ret + 4, (uint8_t)code)
+               ? 0
+               : trap(c, "wasi-outbound-http: cannot write the result");
+}
+
+/* A list<tuple<string, string>> of n pairs at ptr as headers (malloc'd names and values). */
+static wb_http_header *guest_pairs(uint32_t ptr, uint32_t n) {
+    const uint8_t *e = wb_abi_bytes(ptr, (uint64_t)n * 16);
+    if (!e || n > 1000) return NULL;
+    wb_http_header *h = wb_calloc(n + 1, sizeof *h);
+    for (uint32_t i = 0; i < n; i++) {
+        h[i].name = wb_abi_string(wb_abi_u32(e + 16 * i), wb_abi_u32(e + 16 * i + 4));
+        h[i].value = wb_abi_string(wb_abi_u32(e + 16 * i + 8), wb_abi_u32(e + 16 * i + 12));
+        if (!h[i].name || !h[i].value) {
+            for (uint32_t k = 0; k <= i; k++) {
+                free((char *)h[k].name);
+                free((char *)h[k].value);
+            }
+            free(h);
+            return NULL;
+        }
+    }
+    return h;
+}
+
+/* The response at ret + 4: status, headers, body (copied into the guest). */
+static bool put_response(uint32_t ret, const wb_http_response *r) {
+    if (!wb_abi_put_u8(ret, 0)) return false;
+    uint8_t *st = wb_abi_bytes(ret + 4, 2);
+    if (!st) return false;
+    uint16_t status = (uint16_t)r->status;
+    memcpy(st, &status, 2);
+    uint32_t list = 0;
+    if (!wb_abi_alloc(4, (uint32_t)(16 * r->nheaders), &list)) return false;
+    for (size_t i = 0; i < r->nheaders; i++) {
+        const char *line = r->header_lines[i], *colon = strchr(line, ':');
+        size_t kl = colon ? (size_t)(colon - line) : strlen(line);
+        const char *v = colon ? colon + 1 : "";
+        while (*v == ' ') v++;
+        char *name = wb_strndup(line, kl);
+        for (char *p = name; *p; p++)
+            if (*p >= 'A' && *p <= 'Z') *p = (char)(*p - 'A' + 'a');
+        uint32_t kp, vp, at = list + 16 * (uint32_t)i;
+        bool ok = wb_abi_copy(name, kl, 1, &kp) && wb_abi_copy(v, strlen(v), 1, &vp) &&
+                  wb_abi_put_u32(at, kp) && wb_abi_put_u32(at + 4, (uint32_t)kl) &&
+                  wb_abi_put_u32(at + 8, vp) && wb_abi_put_u32(at + 12, (uint32_t)strlen(v));
+        free(name);
+        if (!ok) return false;
+    }
+    uint32_t body = 0;
+    return wb_abi_put_u8(ret + 8, 1) && wb_abi_put_u32(ret + 12, list) &&
+           wb_abi_put_u32(ret + 16, (uint32_t)r->nheaders) &&
+           wb_abi_copy(r->body, r->body_len, 1, &body) && wb_abi_put_u8(ret + 20, 1) &&
+           wb_abi_put_u32(ret + 24, body) && wb_abi_put_u32(ret + 28, (uint32_t)r->body_len);
+}
+
+static int outbound_request(wb_caller *c, void *env, wb_slot *s) {
+    wb_spin_rt *rt = env;
+    static const char *const methods[] = {"GET",   "POST", "PUT",    "DELETE",
+                                          "PATCH", "HEAD", "OPTIONS"};
+    uint32_t ret = s[10].u32;
+    if (s[0].u32 > 6) return http_error(c, ret, HTTP_REQUEST_ERROR);
+    char *url = wb_abi_string(s[1].u32, s[2].u32);
+    wb_http_header *headers = guest_pairs(s[3].u32, s[4].u32);
+    const uint8_t *body = s[7].u32 ? wb_abi_bytes(s[8].u32, s[9].u32) : (const uint8_t *)"";
+    size_t body_len = s[7].u32 ? s[9].u32 : 0;
+    int rc;
+    const wb_spin_component *def = current->comp->def;
+    char scheme[16], host[256];
+    int port;
+    if (!url || !headers || !body) {
+        rc = trap(c, "wasi-outbound-http: the request is outside memory");
+    } else if (!wb_url_split(url, scheme, host, &port, NULL)) {
+        rc = http_error(c, ret, HTTP_INVALID_URL);
+    } else if (!wb_url_allowed(url, def->allowed_outbound_hosts, def->nallowed_outbound_hosts)) {
+        wb_app_log(rt->log_fd,
+                   "spin: component `%s`: outbound request to %s refused: not in its "
+                   "allowed_outbound_hosts",
+                   def->id, url);
+        rc = http_error(c, ret, HTTP_NOT_ALLOWED);
+    } else {
+        wb_http_response r = {0};
+        wb_error err;
+        if (wb_http_fetch(methods[s[0].u32], url, headers, s[4].u32, body, body_len,
+                          OUTBOUND_TIMEOUT_MS, &r, &err) < 0) {
+            wb_app_log(rt->log_fd, "spin: component `%s`: outbound request to %s: %s", def->id, url,
+                       err.msg);
+            rc = http_error(c, ret, err.code == EINVAL ? HTTP_INVALID_URL : HTTP_REQUEST_ERROR);
+        } else {
+            rc = put_response(ret, &r) ? 0 : trap(c, "wasi-outbound-http: cannot write the result");
+        }
+        wb_http_response_release(&r);
+    }
+    for (uint32_t i = 0; headers && i < s[4].u32; i++) {
+        free((char *)headers[i].name);
+        free((char *)headers[i].value);
+    }
+    free(headers);
+    free(url);
+    return rc;
+}
+
 /* ---- imports ---- */
 
 typedef struct host_import {
@@ -249,6 +361,7 @@ typedef struct host_import {
 
 static const host_import host_imports[] = {
     {"spin-config", "get-config", 3, get_config},
+    {"wasi-outbound-http", "request", 11, outbound_request},
     {"key-value", "open", 3, kv_open},
     {"key-value", "get", 4, kv_get},
     {"key-value", "set", 6, kv_set},
@@ -288,9 +401,8 @@ static int check_imports(const spin_component *comp, wb_error *err) {
         if (h && im.kind == WB_EXTERN_FUNC && all_i32(im.func, h->nparams)) continue;
         const char *why =
             h ? "has another signature than Spin 1.x's"
-            : (im.module_len >= 8 && !memcmp(im.module, "outbound", 8)) ||
-                    (im.module_len == 18 && !memcmp(im.module, "wasi-outbound-http", 18))
-                ? "is not supported yet (outbound HTTP, Redis, PostgreSQL and MySQL)"
+            : (im.module_len >= 8 && !memcmp(im.module, "outbound", 8))
+                ? "is not supported yet (outbound Redis, PostgreSQL and MySQL)"
             : (im.module_len >= 5 && !memcmp(im.module, "wasi:", 5)) ||
                     (im.module_len >= 7 && !memcmp(im.module, "fermyon", 7))
                 ? "needs the Spin 2 interfaces (wasi:http and the component model), not "

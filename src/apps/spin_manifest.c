@@ -345,7 +345,8 @@ static int parse_files(parser *p, json_t *c, wb_spin_component *comp) {
 }
 
 /* v1's `allowed_http_hosts` ("example.com", "host:port", "http://host:port", or
- * "insecure:allow-all") in the syntax of `allowed_outbound_hosts`, appended */
+ * "insecure:allow-all") in the syntax of `allowed_outbound_hosts`, appended: a bare host allows
+ * http and https, as Spin has it (crates/manifest/src/compat.rs) */
 static int parse_allowed_http_hosts(parser *p, json_t *c, wb_spin_component *comp) {
     char **hosts = NULL;
     size_t n = 0;
@@ -358,7 +359,7 @@ static int parse_allowed_http_hosts(parser *p, json_t *c, wb_spin_component *com
         return 0;
     }
     comp->allowed_outbound_hosts = wb_reallocarray(
-        comp->allowed_outbound_hosts, comp->nallowed_outbound_hosts + n, sizeof(char *));
+        comp->allowed_outbound_hosts, comp->nallowed_outbound_hosts + 2 * n, sizeof(char *));
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
         const char *h = hosts[i];
@@ -389,6 +390,10 @@ static int parse_allowed_http_hosts(parser *p, json_t *c, wb_spin_component *com
                 rc = fail(p, "`allowed_http_hosts`: `%s` is not a host or host:port", h);
                 break;
             }
+            char *plain = NULL;
+            size_t pl = 0;
+            wb_appendf(&plain, &pl, "http://%s", h);
+            comp->allowed_outbound_hosts[comp->nallowed_outbound_hosts++] = plain;
             wb_appendf(&out, &len, "https://%s", h);
         }
         comp->allowed_outbound_hosts[comp->nallowed_outbound_hosts++] = out;

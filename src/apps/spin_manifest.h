@@ -45,7 +45,7 @@ typedef struct wb_spin_component {
     size_t nkey_value_stores;
     /* v2 `allowed_outbound_hosts` as written ("https://x.com", "http://127.0.0.1:8080", or
      * scheme, host and port each "*" for all); v1 `allowed_http_hosts` entries become
-     * "https://HOST", and "insecure:allow-all" the all-wildcard one */
+     * "http://HOST" and "https://HOST", and "insecure:allow-all" the all-wildcard one */
     char **allowed_outbound_hosts;
     size_t nallowed_outbound_hosts;
 } wb_spin_component;

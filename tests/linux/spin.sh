@@ -83,6 +83,7 @@ source = "wagi.wasm"
 [component.spin1]
 source = "spin1.wasm"
 key_value_stores = ["default"]
+allowed_outbound_hosts = ["http://127.0.0.1:8081", "https://127.0.0.1:8443"]
 
 [component.spin1.variables]
 message = "{{ greeting }}, {{ who }}!"
@@ -140,6 +141,19 @@ expect kv-keys 0 "color,size" "" -- get "$U/spin1/kv-keys"
 expect kv-delete 0 "delete ok" "" -- get "$U/spin1/kv?del=size"
 expect kv-deleted 0 "exists no" "" -- get "$U/spin1/kv?has=size"
 expect kv-other-store 0 "access-denied" "" -- get "$U/spin1/kv-other"
+# outbound HTTP (wasi-outbound-http): a server in the container's network namespace (its
+# loopback), reached when allowed_outbound_hosts has it, refused when not
+mkdir -p "$T/www" && printf 'from outside' >"$T/www/data.txt"
+APID=$("$WB" inspect -f '{{.State.Pid}}' app)
+(cd "$T/www" && exec nsenter --net="/proc/$APID/ns/net" python3 -m http.server 8081 --bind 127.0.0.1 >/dev/null 2>&1) &
+WWW=$!
+check outbound-server-up wait_for 10 nsenter --net="/proc/$APID/ns/net" curl -sf -o /dev/null http://127.0.0.1:8081/data.txt
+expect outbound-allowed 0 "status 200 body from outside" "" -- get "$U/spin1/outbound?http://127.0.0.1:8081/data.txt"
+expect outbound-404 0 "status 404" "" -- bash -c "curl -s -m 10 '$U/spin1/outbound?http://127.0.0.1:8081/nothere' | head -c 10"
+expect outbound-refused 0 "error 1" "" -- get "$U/spin1/outbound?http://127.0.0.1:8082/data.txt"
+expect outbound-bad-url 0 "error 2" "" -- get "$U/spin1/outbound?not-a-url"
+expect outbound-https 0 "error 3" "" -- get "$U/spin1/outbound?https://127.0.0.1:8443/"
+kill $WWW 2>/dev/null; wait $WWW 2>/dev/null
 # a fresh instance per request, also after a trap and with 8 at once
 expect spin1-fresh 0 "runs=1" "" -- get "$U/spin1/fresh"
 expect spin1-fresh-again 0 "runs=1" "" -- get "$U/spin1/fresh"
@@ -154,6 +168,8 @@ check logs-serving grep -q "spin: serving spin-test" "$T/out.log"
 check logs-routes grep -q '/spin1/... => spin1 (spin)' "$T/out.log"
 check logs-trap grep -q 'spin: component `spin1` (route /spin1/...): .*unreachable' "$T/err.log"
 check logs-noheaders grep -q 'exactly one of `location` or `content-type`' "$T/err.log"
+check logs-outbound-refused grep -q 'outbound request to http://127.0.0.1:8082/data.txt refused: not in its allowed_outbound_hosts' "$T/err.log"
+check logs-outbound-https grep -q 'https URLs are not supported' "$T/err.log"
 # the default store outlives the container's process
 expect restart 0 "app" "" -- "$WB" restart -t 5 app
 check server-up-again wait_for 20 curl -sf -o /dev/null "$U/spin1/hello"

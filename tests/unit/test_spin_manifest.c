@@ -100,9 +100,10 @@ TEST(spin_manifest_v1_example) {
     ASSERT_STR_EQ(c->variables[1].value, "{{api_key}}");
     ASSERT_EQ(c->nkey_value_stores, 1);
     ASSERT_STR_EQ(c->key_value_stores[0], "default");
-    ASSERT_EQ(c->nallowed_outbound_hosts, 2);
-    ASSERT_STR_EQ(c->allowed_outbound_hosts[0], "https://example.com");
-    ASSERT_STR_EQ(c->allowed_outbound_hosts[1], "*://*:*");
+    ASSERT_EQ(c->nallowed_outbound_hosts, 3);
+    ASSERT_STR_EQ(c->allowed_outbound_hosts[0], "http://example.com");
+    ASSERT_STR_EQ(c->allowed_outbound_hosts[1], "https://example.com");
+    ASSERT_STR_EQ(c->allowed_outbound_hosts[2], "*://*:*");
 
     const wb_spin_component *root = &app->components[1];
     ASSERT_STR_EQ(root->id, "root");
@@ -671,11 +672,13 @@ TEST(spin_manifest_allowed_http_hosts) {
                 "\"https://y.org:8443/\", \"insecure:allow-all\", \"[::1]:8001\" ]\n"
                 "[component.trigger]\nroute = \"/\"\n");
     const wb_spin_component *c = &app->components[0];
-    const char *want[] = {"redis://cache:6379", "https://example.com", "https://localhost:3001",
-                          "http://x.org",       "https://y.org:8443",  "*://*:*",
-                          "https://[::1]:8001"};
-    ASSERT_EQ(c->nallowed_outbound_hosts, 7);
-    for (size_t i = 0; i < 7; i++) ASSERT_STR_EQ(c->allowed_outbound_hosts[i], want[i]);
+    const char *want[] = {"redis://cache:6379",     "http://example.com",
+                          "https://example.com",    "http://localhost:3001",
+                          "https://localhost:3001", "http://x.org",
+                          "https://y.org:8443",     "*://*:*",
+                          "http://[::1]:8001",      "https://[::1]:8001"};
+    ASSERT_EQ(c->nallowed_outbound_hosts, 10);
+    for (size_t i = 0; i < 10; i++) ASSERT_STR_EQ(c->allowed_outbound_hosts[i], want[i]);
     wb_spin_app_free(app);
     /* v2 as written */
     app = PARSE_OK(V2_HEAD "[component.a]\nsource = \"a.wasm\"\n"

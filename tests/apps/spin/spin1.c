@@ -2,7 +2,8 @@
  * wit-bindgen 0.2 lowers it (no SDK): it exports `handle-http-request` and the canonical ABI's
  * allocator, and imports `spin-config` and `key-value`. Built as a reactor (_initialize). What
  * it answers depends on the path after /spin1: /hello, /headers, /echo (POST), /config, /nokey,
- * /kv?set=K=V, /kv?get=K, /kv?del=K, /kv?has=K, /kv-keys, /kv-other, /fresh, /trap. */
+ * /kv?set=K=V, /kv?get=K, /kv?del=K, /kv?has=K, /kv-keys, /kv-other, /outbound?URL, /fresh,
+ * /trap. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,10 @@ IMPORT("key-value", "delete") void kv_delete(uint32_t s, const char *k, size_t k
 IMPORT("key-value", "exists") void kv_exists(uint32_t s, const char *k, size_t klen, void *ret);
 IMPORT("key-value", "get-keys") void kv_get_keys(uint32_t s, void *ret);
 IMPORT("key-value", "close") void kv_close(uint32_t s);
+IMPORT("wasi-outbound-http", "request")
+void http_request(int method, const char *uri, size_t uri_len, const uint32_t *headers,
+                  size_t nheaders, const void *params, size_t nparams, int has_body,
+                  const void *body, size_t body_len, void *ret);
 
 EXPORT("canonical_abi_realloc") void *abi_realloc(void *p, size_t old, size_t align, size_t size) {
     (void)old;
@@ -178,6 +183,20 @@ uint32_t *handle(int method, const char *uri, size_t uri_len, const uint32_t *he
         result r;
         kv_open("other", 5, &r);
         snprintf(body, sizeof body, "%s", r.tag ? kv_errors[r.a & 0xff] : "opened");
+        return text(200, body);
+    }
+    if (!strcmp(path, "/outbound")) { /* GET the URL in the query, with a header of ours */
+        static const char hk[] = "x-from", hv[] = "spin1";
+        uint32_t h[4] = {(uint32_t)(uintptr_t)hk, sizeof hk - 1, (uint32_t)(uintptr_t)hv,
+                         sizeof hv - 1};
+        uint32_t r[8];
+        http_request(0, q, strlen(q), h, 1, NULL, 0, 0, NULL, 0, r);
+        if (r[0] & 0xff)
+            snprintf(body, sizeof body, "error %u", r[1] & 0xff);
+        else
+            snprintf(body, sizeof body, "status %u body %.*s", r[1] & 0xffff,
+                     (r[5] & 0xff) ? (int)r[7] : 0,
+                     (r[5] & 0xff) ? (const char *)(uintptr_t)r[6] : "");
         return text(200, body);
     }
     if (!strcmp(path, "/fresh")) {
