@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/fsutil.h"
 #include "runtime/rootpath.h"
 
 const char *wb_app_env(const wb_wasm_job *job, const char *name) {
@@ -79,6 +80,28 @@ int wb_app_open(const wb_wasm_job *job, const char *guest, bool want_dir, bool *
     close(root);
     errno = e;
     return fd;
+}
+
+/* ---- the tier ---- */
+
+int wb_app_prepare_module(const wb_wasm_job *job, wb_module *m, wb_error *err) {
+    if (job->engine == WB_ENGINE_INTERP) return 0;
+    if (job->engine == WB_ENGINE_NATIVE && job->native_cache) {
+        char reason[512], program[4096];
+        int state = wb_native_cache_state(m, job->native_cache, reason, sizeof reason);
+        if (state < 0) return wb_error_set(err, ENOEXEC, "native code: %s", reason);
+        if (state == 0 && wb_native_compiler_program(program, sizeof program) &&
+            wb_native_compile_child(m, job->native_cache, program, NULL, NULL, err) < 0)
+            return -1;
+    }
+    wb_native_use u = {.engine = job->engine, .cache_dir = job->native_cache, .background = true};
+    return wb_native_use_module(m, &u, err);
+}
+
+void wb_app_record_tier(const wb_wasm_job *job, bool native) {
+    if (!job->tier_path) return;
+    const char *tier = native ? "native\n" : "interp\n";
+    wb_write_file_atomic(job->tier_path, tier, strlen(tier), 0644, false, NULL);
 }
 
 /* ---- serving ---- */

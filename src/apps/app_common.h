@@ -27,6 +27,15 @@ char *wb_app_path(const char *from);
  * the root. -1 with errno. */
 int wb_app_open(const wb_wasm_job *job, const char *guest, bool want_dir, bool *read_only);
 
+/* Native code for m as job->engine asks (wasm/native_tier.h): attached from the store's cache
+ * when it is there; with auto and none, compiled in the background for the next start; with
+ * native, compiled now (through wasmbox-full when this program has no compiler). 1 when m runs
+ * native code, 0 interpreted, -1 with err (native asked and not to be had). */
+int wb_app_prepare_module(const wb_wasm_job *job, wb_module *m, wb_error *err);
+/* Record the tier the app runs in for `inspect` (State.WasmEngine): "native" when every module
+ * does, else "interp". */
+void wb_app_record_tier(const wb_wasm_job *job, bool native);
+
 /* Serve handler(ctx) on host:port until SIGTERM or SIGINT: in the container's network namespace
  * (all addresses), or, when the container has none (--network none), in a private one with its
  * loopback up, else — where that cannot be made — on the host's 127.0.0.1 only. host NULL:

@@ -780,13 +780,18 @@ static int load(const wb_wasm_job *job, slight_rt **out, wb_error *err) {
         } else {
             char proc[64];
             snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-            wb_config cfg = {0};
+            wb_config cfg = {.interruptible = true};
             rc = wb_module_load(&cfg, proc, &rt->module, err);
             close(fd);
             if (rc < 0) wb_error_wrap(err, "slight: /app.wasm");
         }
     }
     if (rc == 0) rc = check_imports(rt->module, err);
+    if (rc == 0) {
+        int native = wb_app_prepare_module(job, rt->module, err);
+        if (native < 0) rc = wb_error_wrap(err, "slight: /app.wasm");
+        wb_app_record_tier(job, native == 1);
+    }
     if (rc < 0) {
         rt_free(rt);
         return -1;

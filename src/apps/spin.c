@@ -60,6 +60,7 @@ struct wb_spin_rt {
     int log_fd;
     wb_kv_store *kv; /* the default store, kept in the container's /.spin/key_value.json */
     bool locks_ready;
+    bool all_native; /* every component runs native code */
 };
 
 /* The request a thread serves (for the host functions). */
@@ -604,11 +605,14 @@ static int load_component(wb_spin_rt *rt, size_t index, wb_error *err) {
     }
     char proc[64];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    wb_config cfg = {0};
+    wb_config cfg = {.interruptible = true};
     int rc = wb_module_load(&cfg, proc, &comp->module, err);
     close(fd);
     free(src);
     if (rc < 0) return wb_error_wrap(err, "spin: component `%s`: `%s`", def->id, def->source);
+    int native = wb_app_prepare_module(rt->job, comp->module, err);
+    if (native < 0) return wb_error_wrap(err, "spin: component `%s`", def->id);
+    rt->all_native = rt->all_native && native == 1;
     for (uint32_t i = 0; i < wb_module_export_count(comp->module); i++) {
         wb_export_info e;
         wb_module_export(comp->module, i, &e);
@@ -664,6 +668,7 @@ int wb_spin_load(const wb_wasm_job *job, wb_spin_rt **out, wb_error *err) {
     wb_spin_rt *rt = wb_calloc(1, sizeof *rt);
     rt->job = job;
     rt->log_fd = job->stdio[2] ? job->stdio[2] : 2;
+    rt->all_native = true;
     *out = NULL;
     bool ro;
     int fd = wb_app_open(job, "/spin.toml", false, &ro);
@@ -1211,6 +1216,7 @@ int wb_spin_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
         port = (int)p;
     }
     if (wb_spin_load(job, &rt, err) < 0) return -1;
+    wb_app_record_tier(job, rt->all_native && rt->app->ncomponents);
     int rc = wb_app_serve(job, "spin", host, port, wb_spin_handle, rt, banner, exit_code, err);
     wb_spin_rt_free(rt);
     return rc;

@@ -81,6 +81,7 @@ struct wb_wws_app {
     json_t *kv; /* namespace -> object of strings */
     int log_fd;
     bool pools_ready; /* the workers' pool_lock initialised */
+    bool all_native;  /* every module loaded runs native code */
 };
 
 /* ---- configuration ---- */
@@ -383,12 +384,9 @@ static int load_module(wb_wws_app *app, const char *host, const char *file, wb_m
         return wb_error_wrap(err, "wws: worker `%s`", file);
     }
     if (check_imports(*out, file, err) < 0) return -1;
-    if (app->job->engine != WB_ENGINE_INTERP) {
-        wb_native_use u = {
-            .engine = app->job->engine, .cache_dir = app->job->native_cache, .background = true};
-        if (wb_native_use_module(*out, &u, err) < 0)
-            return wb_error_wrap(err, "wws: worker `%s`", file);
-    }
+    int native = wb_app_prepare_module(app->job, *out, err);
+    if (native < 0) return wb_error_wrap(err, "wws: worker `%s`", file);
+    app->all_native = app->all_native && native == 1;
     return 0;
 }
 
@@ -536,6 +534,7 @@ int wb_wws_app_load(const wb_wasm_job *job, wb_wws_app **out, wb_error *err) {
     if (!job->rootfs) return wb_error_set(err, EINVAL, "wws: the container has no root folder");
     wb_wws_app *app = wb_calloc(1, sizeof *app);
     app->job = job;
+    app->all_native = true;
     app->root = wb_strdup(job->rootfs);
     size_t n = strlen(app->root);
     while (n > 1 && app->root[n - 1] == '/') app->root[--n] = 0;

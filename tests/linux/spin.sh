@@ -177,6 +177,19 @@ expect kv-after-restart 0 "value blue" "" -- get "$U/spin1/kv?get=color"
 expect stop 0 "app" "" -- "$WB" stop -t 5 app
 expect stopped-exit-code 0 "0" "" -- "$WB" inspect --format '{{.State.ExitCode}}' app
 
+# ---- compiled components (--engine native): pooled instances of native code restored alike ----
+P4=$(free_port)
+N=http://127.0.0.1:$P4
+expect native-run 0 "" "" -- bash -c "'$WB' run -d --name nat --engine native --runtime=spin -e SPIN_VARIABLE_WHO=native -p $P4:80 spin-app >/dev/null"
+check native-up wait_for 120 curl -sf -o /dev/null "$N/spin1/hello"
+expect native-tier 0 "native" "" -- "$WB" inspect -f '{{.State.WasmEngine}}' nat
+expect native-config 0 "Hello, native!" "" -- get "$N/spin1/config"
+expect native-fresh 0 "runs=1 runs=1" "" -- bash -c "echo \$(curl -s -m 10 $N/spin1/fresh) \$(curl -s -m 10 $N/spin1/fresh)"
+expect native-trap-500 0 "500" "" -- code "$N/spin1/trap"
+expect native-fresh-after-trap 0 "runs=1" "" -- get "$N/spin1/fresh"
+expect native-wagi-fresh 0 "runs=1 runs=1" "" -- bash -c "echo \$(curl -s -m 10 $N/wagi/fresh) \$(curl -s -m 10 $N/wagi/fresh)"
+"$WB" rm -f nat >/dev/null 2>&1
+
 # ---- a v1 app with a base path; SPIN_HTTP_LISTEN_ADDR ----
 V=$T/v1
 mkdir -p "$V"
