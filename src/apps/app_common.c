@@ -144,20 +144,22 @@ static void private_network(const wb_wasm_job *job, const char *name) {
     if (s >= 0) close(s);
 }
 
-int wb_app_serve(const wb_wasm_job *job, const char *name, const char *host, int port,
-                 wb_http_handler handler, void *ctx, wb_app_banner banner, int *exit_code,
-                 wb_error *err) {
+int wb_app_serve(const wb_wasm_job *job, const wb_app_server *app, int *exit_code, wb_error *err) {
+    const char *name = app->name, *host = app->host ? app->host : "0.0.0.0";
     *exit_code = 1;
     signal(SIGPIPE, SIG_IGN);
-    if (!host) host = "0.0.0.0";
     if (!job->network) {
         private_network(job, name);
         if (in_host_network()) host = "127.0.0.1"; /* never the host's other addresses */
     }
-    wb_http_server_config sc = {.host = host, .port = port, .handler = handler, .ctx = ctx};
+    wb_http_server_config sc = {.host = host,
+                                .port = app->port,
+                                .handler = app->handler,
+                                .ctx = app->ctx,
+                                .on_stop = app->on_stop};
     wb_http_server *srv;
     if (wb_http_server_new(&sc, &srv, err) < 0) return wb_error_wrap(err, "%s", name);
-    if (banner) banner(ctx, job->stdio[1] ? job->stdio[1] : 1, host, port);
+    if (app->banner) app->banner(app->ctx, job->stdio[1] ? job->stdio[1] : 1, host, app->port);
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0) {
         wb_http_server_free(srv);

@@ -36,14 +36,21 @@ int wb_app_prepare_module(const wb_wasm_job *job, wb_module *m, wb_error *err);
  * does, else "interp". */
 void wb_app_record_tier(const wb_wasm_job *job, bool native);
 
-/* Serve handler(ctx) on host:port until SIGTERM or SIGINT: in the container's network namespace
- * (all addresses), or, when the container has none (--network none), in a private one with its
- * loopback up, else — where that cannot be made — on the host's 127.0.0.1 only. host NULL:
- * "0.0.0.0". banner(ctx, fd, host, port) prints the app's first lines on fd (the container's
- * stdout). *exit_code 0 after a stop. name prefixes messages ("wws", "spin"). */
+/* Serve srv->handler(ctx) on host:port until SIGTERM or SIGINT: in the container's network
+ * namespace (all addresses), or, when the container has none (--network none), in a private one
+ * with its loopback up, else — where that cannot be made — on the host's 127.0.0.1 only.
+ * banner(ctx, fd, host, port) prints the app's first lines on fd (the container's stdout);
+ * on_stop(ctx) is called when the stop begins. *exit_code 0 after a stop. */
 typedef void (*wb_app_banner)(void *ctx, int fd, const char *host, int port);
-int wb_app_serve(const wb_wasm_job *job, const char *name, const char *host, int port,
-                 wb_http_handler handler, void *ctx, wb_app_banner banner, int *exit_code,
-                 wb_error *err);
+typedef struct wb_app_server {
+    const char *name; /* "wws", "spin": prefixes messages */
+    const char *host; /* NULL: "0.0.0.0" */
+    int port;
+    wb_http_handler handler;
+    void (*on_stop)(void *ctx); /* the server stops: end the running requests (may be NULL) */
+    wb_app_banner banner;
+    void *ctx;
+} wb_app_server;
+int wb_app_serve(const wb_wasm_job *job, const wb_app_server *srv, int *exit_code, wb_error *err);
 
 #endif

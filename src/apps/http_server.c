@@ -557,7 +557,8 @@ int wb_http_server_run(wb_http_server *s, int stop_fd, wb_error *err) {
         }
     }
     pthread_attr_destroy(&attr);
-    /* stop: no more requests on open connections; wait for the handlers running */
+    /* stop: no more requests on open connections; the handlers running asked to end; wait */
+    if (s->cfg.on_stop) s->cfg.on_stop(s->cfg.ctx);
     pthread_mutex_lock(&s->lock);
     s->stopping = true;
     for (int i = 0; i < s->cfg.max_connections; i++)

@@ -67,6 +67,9 @@ typedef struct wb_http_server_config {
     size_t max_body_bytes;   /* 0: 16 MiB (else 413) */
     int max_connections;     /* served at once; 0: 128 (more wait in the backlog) */
     int idle_timeout_ms;     /* a kept-alive connection with no request is closed; 0: 60 s */
+    /* called (may be NULL) when the server stops, before it waits for the running handlers:
+     * where an app ends the requests still running (instance_pool.h's wb_pool_stop) */
+    void (*on_stop)(void *ctx);
 } wb_http_server_config;
 
 typedef struct wb_http_server wb_http_server;

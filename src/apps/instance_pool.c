@@ -4,11 +4,16 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/alloc.h"
 
 struct wb_pool {
     wb_pool_config cfg;
+    wb_pool_instance *busy; /* taken (under lock) */
+    bool stopping;
+    bool watchdog; /* the thread interrupting busy instances runs */
+    pthread_t watchdog_thread;
     int snapshot_mode; /* WB_SNAPSHOT_*: WASMBOX_SNAPSHOT=copy|cow|track|auto (to measure) */
     pthread_mutex_t lock;
     wb_pool_instance *idle;
@@ -62,6 +67,15 @@ fail:
     return -1;
 }
 
+/* Taken instances: on the busy list, interrupted when the pool stops. */
+static void mark_busy(wb_pool *p, wb_pool_instance *pi) {
+    pthread_mutex_lock(&p->lock);
+    pi->next = p->busy;
+    p->busy = pi;
+    if (p->stopping) wb_store_interrupt(pi->store);
+    pthread_mutex_unlock(&p->lock);
+}
+
 int wb_pool_take(wb_pool *p, const wb_wasi_run_io *io, wb_pool_instance **out, wb_error *err) {
     pthread_mutex_lock(&p->lock);
     wb_pool_instance *pi = p->idle;
@@ -70,18 +84,30 @@ int wb_pool_take(wb_pool *p, const wb_wasi_run_io *io, wb_pool_instance **out, w
         p->nidle--;
     }
     pthread_mutex_unlock(&p->lock);
-    if (!pi) return instance_new(p, io, out, err);
-    if (wb_wasi_reset(pi->wasi, io, err) < 0) {
-        instance_free(pi);
+    if (pi) {
+        if (wb_wasi_reset(pi->wasi, io, err) < 0) {
+            instance_free(pi);
+            return -1;
+        }
+    } else if (instance_new(p, io, &pi, err) < 0) { /* made ready for io */
         return -1;
     }
-    pi->next = NULL;
+    mark_busy(p, pi);
     *out = pi;
     return 0;
 }
 
 void wb_pool_give(wb_pool *p, wb_pool_instance *pi) {
     wb_error err;
+    pthread_mutex_lock(&p->lock);
+    for (wb_pool_instance **b = &p->busy; *b; b = &(*b)->next)
+        if (*b == pi) {
+            *b = pi->next;
+            break;
+        }
+    pi->next = NULL;
+    pthread_mutex_unlock(&p->lock);
+    wb_store_clear_interrupt(pi->store);
     if (wb_instance_restore(pi->inst, pi->snap, &err) < 0) {
         instance_free(pi);
         return;
@@ -97,8 +123,37 @@ void wb_pool_give(wb_pool *p, wb_pool_instance *pi) {
     if (!keep) instance_free(pi);
 }
 
+static void *watchdog(void *arg) {
+    wb_pool *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->lock);
+        for (wb_pool_instance *pi = p->busy; pi; pi = pi->next) wb_store_interrupt(pi->store);
+        bool done = !p->stopping;
+        pthread_mutex_unlock(&p->lock);
+        if (done) return NULL;
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void wb_pool_stop(wb_pool *p) {
+    if (!p) return;
+    pthread_mutex_lock(&p->lock);
+    bool start = !p->stopping && !p->watchdog;
+    p->stopping = true;
+    for (wb_pool_instance *pi = p->busy; pi; pi = pi->next) wb_store_interrupt(pi->store);
+    if (start) p->watchdog = pthread_create(&p->watchdog_thread, NULL, watchdog, p) == 0;
+    pthread_mutex_unlock(&p->lock);
+}
+
 void wb_pool_free(wb_pool *p) {
     if (!p) return;
+    if (p->watchdog) {
+        pthread_mutex_lock(&p->lock);
+        p->stopping = false; /* the watchdog's signal to end */
+        pthread_mutex_unlock(&p->lock);
+        pthread_join(p->watchdog_thread, NULL);
+    }
     for (wb_pool_instance *pi = p->idle, *n; pi; pi = n) {
         n = pi->next;
         instance_free(pi);

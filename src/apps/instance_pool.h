@@ -29,7 +29,7 @@ typedef struct wb_pool_instance {
     wb_linker *linker;
     wb_instance *inst;
     wb_snapshot *snap;
-    struct wb_pool_instance *next; /* the pool's idle list */
+    struct wb_pool_instance *next; /* the pool's idle list, or its busy list while taken */
 } wb_pool_instance;
 
 typedef struct wb_pool wb_pool;
@@ -41,6 +41,11 @@ int wb_pool_take(wb_pool *p, const wb_wasi_run_io *io, wb_pool_instance **out, w
 /* Give pi back after its run: restored and kept, or freed (pool full, or the restore failed).
  * Thread-safe. */
 void wb_pool_give(wb_pool *p, wb_pool_instance *pi);
+/* The server is stopping: the instances taken now are interrupted (their modules are
+ * interruptible: the run ends with the trap "interrupted") and so are those taken from now on, so
+ * that no request holds the stop up. Thread-safe; a watchdog thread repeats the interrupt every
+ * 20 ms until each is given back. */
+void wb_pool_stop(wb_pool *p);
 /* Frees the idle instances and the pool; none may be taken. */
 void wb_pool_free(wb_pool *p);
 

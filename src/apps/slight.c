@@ -1052,6 +1052,15 @@ out:
     return rc;
 }
 
+/* The server stops: the requests running end (their instances are interrupted). */
+static void stop(void *ctx) {
+    slight_rt *rt = ctx;
+    pthread_mutex_lock(&rt->lock);
+    wb_pool *p = rt->pool;
+    pthread_mutex_unlock(&rt->lock);
+    wb_pool_stop(p);
+}
+
 static void banner(void *ctx, int out, const char *host, int port) {
     const slight_rt *rt = ctx;
     dprintf(out, "slight: serving on http://%s:%d\n", host, port);
@@ -1079,7 +1088,8 @@ int wb_slight_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
         } else {
             snprintf(host, sizeof host, "%.*s", (int)(colon - rt->address), rt->address);
             if (!strcmp(host, "localhost")) snprintf(host, sizeof host, "127.0.0.1");
-            rc = wb_app_serve(job, "slight", host, (int)port, handle, rt, banner, exit_code, err);
+            wb_app_server srv = {"slight", host, (int)port, handle, stop, banner, rt};
+            rc = wb_app_serve(job, &srv, exit_code, err);
         }
     } else if (rc == 0) {
         *exit_code = code;

@@ -1181,6 +1181,17 @@ int wb_spin_handle(void *ctx, const wb_http_request *req, wb_http_response *resp
 
 /* ---- the container's workload ---- */
 
+/* The server stops: the requests running end (their instances are interrupted). */
+static void stop(void *ctx) {
+    wb_spin_rt *rt = ctx;
+    for (size_t i = 0; i < rt->app->ncomponents; i++) {
+        pthread_mutex_lock(&rt->comps[i].lock);
+        wb_pool *p = rt->comps[i].pool;
+        pthread_mutex_unlock(&rt->comps[i].lock);
+        wb_pool_stop(p);
+    }
+}
+
 static void banner(void *ctx, int out, const char *host, int port) {
     const wb_spin_rt *rt = ctx;
     dprintf(out, "spin: serving %s on http://%s:%d\n", rt->app->name ? rt->app->name : "the app",
@@ -1217,7 +1228,8 @@ int wb_spin_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
     }
     if (wb_spin_load(job, &rt, err) < 0) return -1;
     wb_app_record_tier(job, rt->all_native && rt->app->ncomponents);
-    int rc = wb_app_serve(job, "spin", host, port, wb_spin_handle, rt, banner, exit_code, err);
+    wb_app_server srv = {"spin", host, port, wb_spin_handle, stop, banner, rt};
+    int rc = wb_app_serve(job, &srv, exit_code, err);
     wb_spin_rt_free(rt);
     return rc;
 }

@@ -1045,6 +1045,17 @@ int wb_wws_handle(void *ctx, const wb_http_request *req, wb_http_response *resp)
 
 /* ---- the container's workload ---- */
 
+/* The server stops: the requests running end (their instances are interrupted). */
+static void stop(void *ctx) {
+    wb_wws_app *app = ctx;
+    for (size_t i = 0; i < app->nworkers; i++) {
+        pthread_mutex_lock(&app->workers[i].pool_lock);
+        wb_pool *p = app->workers[i].pool;
+        pthread_mutex_unlock(&app->workers[i].pool_lock);
+        wb_pool_stop(p);
+    }
+}
+
 static void banner(void *ctx, int out, const char *host, int port) {
     const wb_wws_app *app = ctx;
     dprintf(out, "wws: serving %zu worker%s on http://%s:%d\n", app->nworkers,
@@ -1057,8 +1068,9 @@ int wb_wws_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
     wb_wws_app *app;
     *exit_code = 1;
     if (wb_wws_app_load(job, &app, err) < 0) return -1;
-    int rc =
-        wb_app_serve(job, "wws", NULL, WB_WWS_PORT, wb_wws_handle, app, banner, exit_code, err);
+    int rc = wb_app_serve(
+        job, &(wb_app_server){"wws", NULL, WB_WWS_PORT, wb_wws_handle, stop, banner, app},
+        exit_code, err);
     wb_wws_app_free(app);
     return rc;
 }

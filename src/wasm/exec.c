@@ -355,6 +355,11 @@ void wb_store_interrupt(wb_store *s) {
     s->fuel = -1;
 }
 
+void wb_store_clear_interrupt(wb_store *s) {
+    s->interrupt = 0;
+    if (!s->fuel_limited) s->fuel = INT64_MAX;
+}
+
 wb_slot *wb__store_stack_top(wb_store *s) {
     return s->sp;
 }

@@ -177,6 +177,8 @@ void wb_store_set_fuel(wb_store *s, int64_t fuel);
  * its next loop iteration or call. Async-signal-safe: meant for a timer's signal handler on the
  * thread that runs the store. */
 void wb_store_interrupt(wb_store *s);
+/* Forget an interrupt (a store used again after one): not while its code runs. */
+void wb_store_clear_interrupt(wb_store *s);
 
 /* ---- traps ---- */
 

@@ -61,6 +61,7 @@ worker vars vars $'GREETING = "hello"\nFROM_ENV = "$WWS_TEST_VALUE"\nUNSET = "$W
 worker b64 b64
 worker trap trap
 worker badjson badjson
+worker loop loop
 worker fresh fresh $'\n[[folders]]\nfrom = "./_data"\nto = "/data"\n'
 worker _ignored
 echo "from the folder" >"$A/_data/message.txt"
@@ -167,8 +168,14 @@ check logs-routes grep -q '/users/\[id\] => /users/\[id\].wasm' "$T/out.log"
 check logs-js-startup grep -q 'worker `/hello.js` needs a JavaScript runtime' "$T/err.log"
 check logs-trap grep -q 'Error running worker `/trap.wasm` at route /trap: .*unreachable' "$T/err.log"
 check logs-badjson grep -q 'Error running worker `/badjson.wasm` at route /badjson: the worker.s output is not a JSON object' "$T/err.log"
+# a request that never ends does not hold the stop up: it is interrupted (500), the app exits 0
+curl -s -m 30 -o /dev/null -w '%{http_code}' "$U/loop" >"$T/loop.code" &
+LOOP=$!
+sleep 1
 expect stop 0 "app" "" -- "$WB" stop -t 5 app
 expect stopped-exit-code 0 "0" "" -- "$WB" inspect --format '{{.State.ExitCode}}' app
+wait $LOOP
+expect endless-request-interrupted 0 "500" "" -- cat "$T/loop.code"
 
 # ---- apps that must not start: the error names the framework and the file ----
 bad_app() { # NAME FILE-TO-ADD...

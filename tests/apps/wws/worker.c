@@ -1,6 +1,7 @@
 /* A wws worker for the tests (tests/linux/wws.sh): the request comes as JSON on stdin, the answer
  * goes as JSON on stdout. What it does is chosen by the MODE variable of its <worker>.toml
- * ([vars]): hello (the default), echo, params, counter, file, vars, b64, trap, badjson, fresh. */
+ * ([vars]): hello (the default), echo, params, counter, file, vars, b64, trap, badjson, fresh,
+ * loop. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,10 @@ int main(void) {
         snprintf(buf, sizeof buf, "runs=%d pages=%lu file=%s grown=%s", runs, pages,
                  f ? "ok" : "missing", big ? "yes" : "no");
         answer(buf, strlen(buf), 200, NULL, 0);
+    } else if (!strcmp(mode, "loop")) { /* never answers: `stop` must still end it */
+        volatile int forever = 1;
+        while (forever) {
+        }
     } else if (!strcmp(mode, "badjson")) {
         fputs("this is not JSON", stdout);
     } else {
