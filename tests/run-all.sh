@@ -67,6 +67,7 @@ run_suite "Compose (Wasm and Linux services, depends_on, Ctrl+C)" env BUILD="$BU
 run_suite "wws app runtime (io.containerd.wws.v1: routes, kv, folders, vars)" env BUILD="$BUILD" bash tests/linux/wws.sh
 run_suite "Spin app runtime (io.containerd.spin.v2: WAGI, Spin 1.x ABI, variables, kv, files)" env BUILD="$BUILD" bash tests/linux/spin.sh
 run_suite "slight app runtime (io.containerd.slight.v1: router, keyvalue, configs)" env BUILD="$BUILD" bash tests/linux/slight.sh
+run_suite "lunatic runtime (io.containerd.lunatic.v1: processes, messages, links, TCP)" env BUILD="$BUILD" bash tests/linux/lunatic.sh
 run_suite "runc-compatible runtime (wasmbox-runc, Podman)" env BUILD="$BUILD" bash tests/linux/oci.sh
 run_suite "containerd shim v2 (containerd 1.6)" env BUILD="$BUILD" bash tests/linux/shim.sh
 run_suite "microservice demo (Wasm + MariaDB + nginx, compose, browser)" env BUILD="$BUILD" SHARED="$SHARED" bash tests/linux/microservice.sh

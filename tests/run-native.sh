@@ -29,6 +29,7 @@ run_suite "Compose, compiled" env BUILD="$BUILD" bash tests/linux/compose.sh
 run_suite "wws app runtime, compiled" env BUILD="$BUILD" bash tests/linux/wws.sh
 run_suite "Spin app runtime, compiled" env BUILD="$BUILD" bash tests/linux/spin.sh
 run_suite "slight app runtime, compiled" env BUILD="$BUILD" bash tests/linux/slight.sh
+run_suite "lunatic runtime, compiled" env BUILD="$BUILD" bash tests/linux/lunatic.sh
 run_suite "runc-compatible runtime, compiled" env BUILD="$BUILD" bash tests/linux/oci.sh
 
 echo "$total_pass passed, $total_fail failed"

@@ -101,7 +101,7 @@ static const wb_cli_flag run_flags[] = {
      false},
     {0, "runtime", "string",
      "Runtime to use for this container (io.containerd.wasmedge.v1, "
-     "...wasmtime.v1, ...wasmer.v1, ...wws.v1, ...spin.v2, ...slight.v1)",
+     "...wasmtime.v1, ...wasmer.v1, ...wws.v1, ...spin.v2, ...slight.v1, ...lunatic.v1)",
      false},
     {0, "stop-timeout", "int", "Timeout (in seconds) to stop a container", false},
     {0, "tcplisten", "HOST:PORT", "Module files: preopen a listening TCP socket for sock_accept",

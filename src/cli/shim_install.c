@@ -21,6 +21,7 @@ static const char *const links[] = {
     "containerd-shim-spin-v2",
     "containerd-shim-wws-v1",
     "containerd-shim-slight-v1",
+    "containerd-shim-lunatic-v1",
     "wasmbox-runc",
 };
 
@@ -30,7 +31,7 @@ static const wb_cli_flag install_flags[] = {
 };
 static const wb_cli_command install_cmd = {
     "shim install", "[OPTIONS]",
-    "Install containerd-shim-{wasmbox,wasmedge,wasmtime,wasmer,wws,slight}-v1, -spin-v2 "
+    "Install containerd-shim-{wasmbox,wasmedge,wasmtime,wasmer,wws,slight,lunatic}-v1, -spin-v2 "
     "and wasmbox-runc (links to wasmbox)",
     install_flags, false};
 
@@ -104,7 +105,7 @@ int wb_cmd_shim(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "install")) return install(argc - 1, argv + 1);
     fprintf(stderr, "Usage:  wasmbox shim install [--prefix DIR]\n\n"
                     "Install wasmbox as containerd's shim for io.containerd.{wasmbox,wasmedge,"
-                    "wasmtime,wasmer,wws,slight}.v1 and io.containerd.spin.v2, and as "
+                    "wasmtime,wasmer,wws,slight,lunatic}.v1 and io.containerd.spin.v2, and as "
                     "wasmbox-runc\n");
     return argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) ? 0 : 1;
 }

@@ -179,7 +179,7 @@ __attribute__((noreturn)) static void wasm_workload(const wb_oci_spec *s, const 
     if (join_network(s, container_pid, &err) < 0) goto fail;
     module[0] = 0;
     /* an application runtime serves the app at the root: no command is opened */
-    if (app == WB_RUNTIME_WASMEDGE &&
+    if ((app == WB_RUNTIME_WASMEDGE || app == WB_RUNTIME_LUNATIC) &&
         wb_wasm_open_in_root(s->root, proc->cwd, proc->args[0], module, &code, &err) < 0)
         goto fail;
     size_t nm;

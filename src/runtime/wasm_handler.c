@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "apps/lunatic.h"
 #include "apps/slight.h"
 #include "apps/spin.h"
 #include "apps/wws.h"
@@ -45,23 +46,15 @@ int wb_runtime_lookup(const char *name, wb_runtime_kind *kind, const char **cano
         {"spin", "io.containerd.spin.v2", WB_RUNTIME_SPIN},
         {"io.containerd.slight.v1", "io.containerd.slight.v1", WB_RUNTIME_SLIGHT},
         {"slight", "io.containerd.slight.v1", WB_RUNTIME_SLIGHT},
+        {"io.containerd.lunatic.v1", "io.containerd.lunatic.v1", WB_RUNTIME_LUNATIC},
+        {"lunatic", "io.containerd.lunatic.v1", WB_RUNTIME_LUNATIC},
     };
-    static const char *const later[] = {"io.containerd.lunatic.v1"};
     for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
         if (!strcmp(name, known[i].name)) {
             *kind = known[i].kind;
             if (canonical) *canonical = known[i].canonical;
             return 0;
         }
-    for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
-        if (!strcmp(name, later[i]))
-            return wb_error_set(err, ENOSYS,
-                                "the application runtime %s is not available yet in wasmbox "
-                                "(WASI command runtimes are: io.containerd.wasmedge.v1, "
-                                "io.containerd.wasmtime.v1, io.containerd.wasmer.v1; application "
-                                "runtimes: io.containerd.wws.v1, io.containerd.spin.v2, "
-                                "io.containerd.slight.v1)",
-                                name);
     return wb_error_set(err, EINVAL, "Unknown runtime specified %s", name);
 }
 
@@ -224,6 +217,7 @@ int wb_wasm_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
     if (job->runtime == WB_RUNTIME_WWS) return wb_wws_run(job, exit_code, err);
     if (job->runtime == WB_RUNTIME_SPIN) return wb_spin_run(job, exit_code, err);
     if (job->runtime == WB_RUNTIME_SLIGHT) return wb_slight_run(job, exit_code, err);
+    if (job->runtime == WB_RUNTIME_LUNATIC) return wb_lunatic_run(job, exit_code, err);
     wb_config cfg = {.interruptible = true};
     wb_module *m = NULL;
     wb_store *store = NULL;

@@ -20,14 +20,13 @@ typedef enum wb_runtime_kind {
     WB_RUNTIME_LINUX,    /* runc, io.containerd.runc.v2: a Linux container (linux_handler.h) */
     WB_RUNTIME_WWS,      /* io.containerd.wws.v1: the workers at "/" served on :3000 (apps/wws.h) */
     WB_RUNTIME_SPIN, /* io.containerd.spin.v2: the app of /spin.toml served on :80 (apps/spin.h) */
-    WB_RUNTIME_SLIGHT, /* io.containerd.slight.v1: /slightfile.toml + /app.wasm (apps/slight.h) */
+    WB_RUNTIME_SLIGHT,  /* io.containerd.slight.v1: /slightfile.toml + /app.wasm (apps/slight.h) */
+    WB_RUNTIME_LUNATIC, /* io.containerd.lunatic.v1: the module as lunatic's first process */
 } wb_runtime_kind;
 
-/* Map a --runtime name (io.containerd.wasmedge.v1, wasmedge, …, runc, io.containerd.wws.v1) to a
- * kind. Known application runtimes not built yet (lunatic) fail with a message that
- * they are not available yet;
- * anything else fails as Docker does: "Unknown runtime specified NAME". On success *canonical is
- * the io.containerd.* name. */
+/* Map a --runtime name (io.containerd.wasmedge.v1, wasmedge, …, runc, io.containerd.wws.v1,
+ * spin, slight, lunatic) to a kind; anything else fails as Docker does: "Unknown runtime
+ * specified NAME". On success *canonical is the io.containerd.* name. */
 int wb_runtime_lookup(const char *name, wb_runtime_kind *kind, const char **canonical,
                       wb_error *err);
 

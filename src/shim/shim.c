@@ -125,6 +125,7 @@ static int app_runtime(const char *self) {
     if (self && !strcmp(self, "containerd-shim-spin-v2")) return WB_RUNTIME_SPIN;
     if (self && !strcmp(self, "containerd-shim-wws-v1")) return WB_RUNTIME_WWS;
     if (self && !strcmp(self, "containerd-shim-slight-v1")) return WB_RUNTIME_SLIGHT;
+    if (self && !strcmp(self, "containerd-shim-lunatic-v1")) return WB_RUNTIME_LUNATIC;
     return WB_RUNTIME_WASMEDGE;
 }
 

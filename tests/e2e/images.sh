@@ -53,7 +53,7 @@ for rt in io.containerd.wasmedge.v1 io.containerd.wasmtime.v1 io.containerd.wasm
     expect "runtime-$rt" 0 "hello from wasm" "" -- "$WB" run --rm --runtime="$rt" --platform=wasi/wasm hello-art
 done
 expect runtime-unknown 125 "" "Unknown runtime specified io.containerd.foo.v1" -- "$WB" run --rm --runtime=io.containerd.foo.v1 hello-art
-expect runtime-later 125 "" "io.containerd.lunatic.v1 is not available yet" -- "$WB" run --rm --runtime=io.containerd.lunatic.v1 hello-art
+expect runtime-lunatic-command 0 "hello from wasm" "" -- "$WB" run --rm --runtime=io.containerd.lunatic.v1 hello-art
 expect runtime-slight-no-slightfile 125 "" "slight: no /slightfile.toml in the container" -- "$WB" run --rm --runtime=io.containerd.slight.v1 hello-art
 expect runtime-spin-no-manifest 125 "" "spin: no /spin.toml in the container" -- "$WB" run --rm --runtime=io.containerd.spin.v2 hello-art
 expect platform-mismatch 125 "" "image with reference hello-art was found but does not match the specified platform: wanted linux/amd64, actual: wasi/wasm" -- "$WB" run --rm --platform=linux/amd64 hello-art

@@ -22,7 +22,7 @@ export WASMBOX_ROOT=$T/wbroot
 CPID=
 cleanup() {
     [ -n "$CPID" ] && kill "$CPID" 2>/dev/null && wait "$CPID" 2>/dev/null
-    pkill -f "containerd-shim-(wasm|spin|wws|slight).*-namespace wbt" 2>/dev/null
+    pkill -f "containerd-shim-(wasm|spin|wws|slight|lunatic).*-namespace wbt" 2>/dev/null
     grep -o "$T/[^ ]*" /proc/mounts | sort -r | xargs -r -n1 umount -l 2>/dev/null
     rm -rf "$T"
 }
@@ -31,7 +31,7 @@ trap cleanup EXIT
 . "$TOP/tests/linux/harness.sh"
 
 mkdir -p "$T/bin" "$T/nobin"
-for rt in wasmbox-v1 wasmedge-v1 spin-v2 wws-v1 slight-v1; do ln -s "$BUILD/wasmbox" "$T/bin/containerd-shim-$rt"; done
+for rt in wasmbox-v1 wasmedge-v1 spin-v2 wws-v1 slight-v1 lunatic-v1; do ln -s "$BUILD/wasmbox" "$T/bin/containerd-shim-$rt"; done
 printf 'version = 2\nroot = "%s/root"\nstate = "%s/state"\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "%s/c.sock"\n[ttrpc]\n  address = "%s/c.sock.ttrpc"\n' \
     "$T" "$T" "$T" "$T" >"$T/c.toml"
 PATH=$T/bin:$PATH containerd --config "$T/c.toml" >"$T/containerd.log" 2>&1 &
@@ -103,7 +103,9 @@ check events-delete grep -q "/tasks/delete" "$T/events"
 # the image's root served in the task's network namespace (a new one: reached with nsenter)
 WASI_CC=(clang --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug)
 if "${WASI_CC[@]}" -o "$T/wagi.wasm" "$TOP/tests/apps/spin/wagi.c" 2>/dev/null; then
-    mkdir -p "$T/spinapp" "$T/wwsapp" "$T/slightapp"
+    mkdir -p "$T/spinapp" "$T/wwsapp" "$T/slightapp" "$T/lunaticapp"
+    "${WASI_CC[@]}" -o "$T/lunaticapp/app.wasm" "$TOP/tests/apps/lunatic/app.c" || fail "build the lunatic app"
+    printf 'FROM scratch\nCOPY . /\nENTRYPOINT ["/app.wasm"]\n' >"$T/lunaticapp/Dockerfile"
     "${WASI_CC[@]}" -o "$T/slightapp/app.wasm" "$TOP/tests/apps/slight/app.c" || fail "build the slight app"
     printf 'specversion = "0.2"\n[[capability]]\nresource = "http"\nname = "api"\n[[capability]]\nresource = "keyvalue.filesystem"\nname = "my-store"\n' >"$T/slightapp/slightfile.toml"
     printf 'FROM scratch\nCOPY . /\nENTRYPOINT ["/"]\n' >"$T/slightapp/Dockerfile"
@@ -112,7 +114,7 @@ if "${WASI_CC[@]}" -o "$T/wagi.wasm" "$TOP/tests/apps/spin/wagi.c" 2>/dev/null; 
     printf 'FROM scratch\nCOPY . /\nENTRYPOINT ["/"]\n' >"$T/spinapp/Dockerfile"
     "${WASI_CC[@]}" -o "$T/wwsapp/index.wasm" "$TOP/tests/apps/wws/worker.c" || fail "build the wws worker"
     printf 'FROM scratch\nCOPY . /\nENTRYPOINT ["/"]\n' >"$T/wwsapp/Dockerfile"
-    for app in spinapp wwsapp slightapp; do
+    for app in spinapp wwsapp slightapp lunaticapp; do
         "$BUILD/wasmbox" build -q --platform wasi/wasm -t "wb/$app:1" "$T/$app" >/dev/null || fail "build $app"
         "$BUILD/wasmbox" save "wb/$app:1" -o "$T/$app.tar" || fail "save $app"
         "${C[@]}" image import --all-platforms "$T/$app.tar" >/dev/null 2>&1 || fail "import $app"
@@ -132,6 +134,7 @@ if "${WASI_CC[@]}" -o "$T/wagi.wasm" "$TOP/tests/apps/spin/wagi.c" 2>/dev/null; 
     expect wws-shim-run 0 "" "" -- run_d --runtime io.containerd.wws.v1 docker.io/wb/wwsapp:1 wws1 /
     check wws-shim-serves wait_for 10 serves wws1 http://127.0.0.1:3000/
     expect wws-shim-answer 0 "Hello from wws!" "" -- in_task wws1 http://127.0.0.1:3000/
+    expect lunatic-shim-run 0 "received 1000 messages, sum 499500" "" -- "${RUN[@]}" --rm --env LUNATIC_MODE=spawn --runtime io.containerd.lunatic.v1 docker.io/wb/lunaticapp:1 lun1
     expect slight-shim-run 0 "" "" -- run_d --runtime io.containerd.slight.v1 docker.io/wb/slightapp:1 slight1 /
     check slight-shim-serves wait_for 10 serves slight1 http://127.0.0.1:3000/fresh
     expect slight-shim-answer 0 "runs=1" "" -- in_task slight1 http://127.0.0.1:3000/fresh
@@ -144,11 +147,11 @@ if "${WASI_CC[@]}" -o "$T/wagi.wasm" "$TOP/tests/apps/spin/wagi.c" 2>/dev/null; 
 else
     echo "linux-shim: the application runtimes' part skipped: no clang for wasm32-wasi"
 fi
-expect shim-install 0 "containerd-shim-slight-v1 containerd-shim-spin-v2 containerd-shim-wasmbox-v1 containerd-shim-wasmedge-v1 containerd-shim-wasmer-v1 containerd-shim-wasmtime-v1 containerd-shim-wws-v1 wasmbox-runc" "" -- \
+expect shim-install 0 "containerd-shim-lunatic-v1 containerd-shim-slight-v1 containerd-shim-spin-v2 containerd-shim-wasmbox-v1 containerd-shim-wasmedge-v1 containerd-shim-wasmer-v1 containerd-shim-wasmtime-v1 containerd-shim-wws-v1 wasmbox-runc" "" -- \
     bash -c "'$BUILD/wasmbox' shim install --prefix '$T/inst' >/dev/null && ls '$T/inst' | tr '\n' ' ' | sed 's/ \$//'"
 # nothing left: shim servers (live ones), sockets of ours, task state
 no_live_shim() { # zombies aside (this VM's PID 1 does not reap the servers it adopts)
-    for p in $(pgrep -f 'containerd-shim-(wasm|spin|wws|slight).*-namespace wbt'); do
+    for p in $(pgrep -f 'containerd-shim-(wasm|spin|wws|slight|lunatic).*-namespace wbt'); do
         grep -q '^State:.*Z' "/proc/$p/status" 2>/dev/null || return 1
     done
 }
