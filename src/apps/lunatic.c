@@ -100,7 +100,7 @@ static __thread lproc *self;
 /* The runtime of this process (documented exception to "no mutable globals"): kept reachable
  * for leak checkers, since the container's process ends with the first lunatic process while
  * the others may still run. */
-static lunatic_rt *running;
+static lunatic_rt *volatile running;
 
 static int link_lunatic(lunatic_rt *rt, wb_store *s, wb_linker *l, wb_error *err);
 
@@ -398,7 +398,7 @@ static int new_process(lunatic_rt *rt, const char *function, const wb_value *arg
     p->die_with_links = true;
     pthread_cond_init(&p->wake, NULL);
     p->function = function ? wb_strdup(function) : NULL;
-    memcpy(p->args, args, nargs * sizeof *args);
+    if (nargs) memcpy(p->args, args, nargs * sizeof *args);
     p->nargs = nargs;
     const char *argv0 = job->argc ? job->argv[0] : "main.wasm";
     wb_wasi_dir dirs[2] = {{job->rootfs, "/", job->read_only_root},
@@ -1288,6 +1288,14 @@ int wb_lunatic_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
     }
     lproc *first = NULL;
     if (rc == 0) rc = new_process(rt, NULL, NULL, 0, &first, err);
+    if (rc < 0) { /* nothing runs: all of it goes */
+        running = NULL;
+        wb_module_free(rt->module);
+        pthread_mutex_destroy(&rt->lock);
+        free(rt->procs);
+        free(rt);
+        return -1;
+    }
     if (rc == 0) {
         int status;
         if (run_process(first, &status, err) < 0) {
