@@ -85,8 +85,19 @@ typedef struct lconfig {
     bool can_compile, can_create_configs, can_spawn, used;
 } lconfig;
 
+typedef struct ltimer {
+    struct lunatic_rt *rt;
+    uint64_t pid;
+    lmsg *msg;
+    struct timespec at;
+    bool canceled, fired;
+} ltimer;
+
 typedef struct lunatic_rt {
     const wb_wasm_job *job;
+    pthread_cond_t timer_wake; /* a timer was canceled */
+    ltimer **timers;           /* by id - 1 (under lock) */
+    size_t ntimers, timers_cap;
     wb_module *module;
     pthread_mutex_t lock;
     lproc **procs; /* by id - 1 (NULL once ended and reaped) */
@@ -383,6 +394,73 @@ static int msg_send_receive(wb_caller *c, void *env, wb_slot *s) {
     if (rc < 0) return wb_caller_trap(c, "lunatic: the process was killed");
     (void)pid;
     s[0].u32 = (uint32_t)rc;
+    return 0;
+}
+
+/* ---- lunatic::timer ---- */
+
+static void *timer_main(void *arg) {
+    ltimer *t = arg;
+    lunatic_rt *rt = t->rt;
+    pthread_mutex_lock(&rt->lock);
+    while (!t->canceled &&
+           pthread_cond_timedwait(&rt->timer_wake, &rt->lock, &t->at) != ETIMEDOUT) {
+    }
+    if (!t->canceled) {
+        t->fired = true;
+        deliver(rt, t->pid, t->msg);
+    } else {
+        msg_free(t->msg);
+    }
+    t->msg = NULL;
+    pthread_mutex_unlock(&rt->lock);
+    return NULL;
+}
+
+/* send_after(pid, ms) -> timer id: the message being written goes to pid after ms. */
+static int timer_send_after(wb_caller *c, void *env, wb_slot *s) {
+    lunatic_rt *rt = env;
+    ltimer *t = wb_calloc(1, sizeof *t);
+    t->rt = rt;
+    t->pid = s[0].u64;
+    t->msg = self->cur ? self->cur : wb_calloc(1, sizeof *t->msg);
+    self->cur = NULL;
+    uint64_t ms = s[1].u64 > 86400000ull * 365 ? 86400000ull * 365 : s[1].u64;
+    clock_gettime(CLOCK_REALTIME, &t->at);
+    t->at.tv_sec += (time_t)(ms / 1000);
+    t->at.tv_nsec += (long)(ms % 1000) * 1000000;
+    if (t->at.tv_nsec >= 1000000000) t->at.tv_sec++, t->at.tv_nsec -= 1000000000;
+    pthread_mutex_lock(&rt->lock);
+    WB_VEC_RESERVE(rt->timers, rt->timers_cap, rt->ntimers + 1);
+    rt->timers[rt->ntimers++] = t;
+    s[0].u64 = rt->ntimers;
+    pthread_mutex_unlock(&rt->lock);
+    pthread_t th;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64u << 10);
+    if (pthread_create(&th, &attr, timer_main, t) != 0) {
+        pthread_attr_destroy(&attr);
+        return wb_caller_trap(c, "lunatic: cannot start a timer");
+    }
+    pthread_attr_destroy(&attr);
+    return 0;
+}
+
+/* cancel_timer(id) -> 1 when it was canceled before it fired, else 0. */
+static int timer_cancel(wb_caller *c, void *env, wb_slot *s) {
+    (void)c;
+    lunatic_rt *rt = env;
+    pthread_mutex_lock(&rt->lock);
+    ltimer *t = s[0].u64 >= 1 && s[0].u64 <= rt->ntimers ? rt->timers[s[0].u64 - 1] : NULL;
+    bool canceled = t && !t->fired && !t->canceled;
+    if (canceled) {
+        t->canceled = true;
+        pthread_cond_broadcast(&rt->timer_wake);
+    }
+    pthread_mutex_unlock(&rt->lock);
+    s[0].u32 = canceled;
     return 0;
 }
 
@@ -1123,6 +1201,8 @@ static const host_import host_imports[] = {
     {"lunatic::networking", "get_write_timeout", "I->I", get_noop_timeout},
     {"lunatic::networking", "set_peek_timeout", "II->", set_noop_timeout},
     {"lunatic::networking", "get_peek_timeout", "I->I", get_noop_timeout},
+    {"lunatic::timer", "send_after", "II->I", timer_send_after},
+    {"lunatic::timer", "cancel_timer", "I->i", timer_cancel},
     {"lunatic::version", "major", "->i", version_major},
     {"lunatic::version", "minor", "->i", version_minor},
     {"lunatic::version", "patch", "->i", version_patch},
@@ -1163,7 +1243,7 @@ static int check_imports(const wb_module *m, wb_error *err) {
                             (int)im.module_len, im.module, (int)im.name_len, im.name,
                             h ? "has another signature than lunatic 0.13's"
                               : "is not provided (wasmbox's lunatic has process, message, "
-                                "networking (TCP, names), error and version)");
+                                "networking (TCP, names), timer, error and version)");
     }
     return 0;
 }
@@ -1274,6 +1354,7 @@ int wb_lunatic_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
     rt->job = job;
     rt->log_fd = job->stdio[2] ? job->stdio[2] : 2;
     pthread_mutex_init(&rt->lock, NULL);
+    pthread_cond_init(&rt->timer_wake, NULL);
     *exit_code = 125;
     signal(SIGPIPE, SIG_IGN);
     wb_config cfg = {.interruptible = true};
@@ -1292,6 +1373,7 @@ int wb_lunatic_run(const wb_wasm_job *job, int *exit_code, wb_error *err) {
         running = NULL;
         wb_module_free(rt->module);
         pthread_mutex_destroy(&rt->lock);
+        pthread_cond_destroy(&rt->timer_wake);
         free(rt->procs);
         free(rt);
         return -1;

@@ -44,6 +44,7 @@ expect link-signal 0 "receive 1 tag 42" "lunatic: process 2: wasm trap: unreacha
 expect link-kills 134 "" "the process was killed" -- "${RUN[@]}" -e LUNATIC_MODE=link-die lunatic-app
 expect receive-timeout 0 $'empty: 9027\nother tag: 9027\nits tag: 0 9' "" -- "${RUN[@]}" -e LUNATIC_MODE=timeout lunatic-app
 expect kill-exists 0 $'before: 1\nafter: 0' "" -- "${RUN[@]}" -e LUNATIC_MODE=kill lunatic-app
+expect timers 0 "timer: 0 cancel: 1 again: 0 after cancel: 9027" "" -- "${RUN[@]}" -e LUNATIC_MODE=timer lunatic-app
 expect short-name 0 "received 1000 messages, sum 499500" "" -- "$WB" run --rm --network none --runtime=lunatic -e LUNATIC_MODE=spawn lunatic-app
 
 # a TCP echo server: a process per connection, on the host's loopback (--network host)

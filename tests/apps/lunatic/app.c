@@ -6,7 +6,8 @@
  *   link     a linked process that traps: its death arrives as a signal (with die_when_link_dies
  *            off), or kills the parent (with it on: mode link-die)
  *   timeout  a receive with a timeout, and tag filtering
- *   kill     kill a sleeping process; `exists` says it is gone */
+ *   kill     kill a sleeping process; `exists` says it is gone
+ *   timer    a message sent to itself after 100 ms; a canceled timer's never arrives */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,8 @@ uint32_t tcp_read(uint64_t stream, void *buf, size_t n, uint64_t *opaque);
 IMPORT("lunatic::networking", "tcp_write_vectored")
 uint32_t tcp_write_vectored(uint64_t stream, const uint32_t *iov, size_t n, uint64_t *opaque);
 IMPORT("lunatic::networking", "drop_tcp_stream") void drop_tcp_stream(uint64_t stream);
+IMPORT("lunatic::timer", "send_after") uint64_t send_after(uint64_t pid, uint64_t ms);
+IMPORT("lunatic::timer", "cancel_timer") uint32_t cancel_timer(uint64_t id);
 IMPORT("lunatic::error", "string_size") uint32_t error_size(uint64_t id);
 IMPORT("lunatic::error", "to_string") void error_string(uint64_t id, char *out);
 
@@ -152,6 +155,16 @@ int main(void) {
         printf("other tag: %u\n", lreceive(&tag, 1, 100));
         int64_t nine = 9;
         printf("its tag: %u %lld\n", lreceive(&nine, 1, 100), (long long)get_tag());
+    } else if (!strcmp(mode, "timer")) {
+        int64_t t11 = 11, t12 = 12;
+        create_data(11, 0);
+        send_after(me, 100);
+        uint32_t got = lreceive(&t11, 1, 5000);
+        create_data(12, 0);
+        uint64_t t = send_after(me, 300);
+        uint32_t canceled = cancel_timer(t);
+        printf("timer: %u cancel: %u again: %u after cancel: %u\n", got, canceled, cancel_timer(t),
+               lreceive(&t12, 1, 600));
     } else if (!strcmp(mode, "kill")) {
         uint64_t s = spawn("sleeper", 0, me, 0);
         sleep_ms(50);
