@@ -6,42 +6,45 @@
 
 #include "base/alloc.h"
 
+/* The instance's memory and allocator are looked up once per run (exports are a linear scan),
+ * not at every access. */
 static __thread struct {
     wb_store *store;
-    wb_instance *inst;
+    wb_memory *memory;
+    wb_func *realloc;
 } current;
 
 void wb_abi_enter(wb_store *s, wb_instance *inst) {
+    wb_extern e;
     current.store = s;
-    current.inst = inst;
+    current.memory = wb_instance_export(inst, "memory", 6, &e) && e.kind == WB_EXTERN_MEMORY
+                         ? e.of.memory
+                         : NULL;
+    current.realloc =
+        wb_instance_export(inst, "canonical_abi_realloc", 21, &e) && e.kind == WB_EXTERN_FUNC
+            ? e.of.func
+            : NULL;
 }
 
 void wb_abi_leave(void) {
-    current.store = NULL;
-    current.inst = NULL;
+    memset(&current, 0, sizeof current);
 }
 
 uint8_t *wb_abi_bytes(uint32_t ptr, uint64_t len) {
-    wb_extern e;
-    if (!current.inst || !wb_instance_export(current.inst, "memory", 6, &e) ||
-        e.kind != WB_EXTERN_MEMORY)
-        return NULL;
-    if ((uint64_t)ptr + len > wb_memory_size(e.of.memory)) return NULL;
-    return wb_memory_data(e.of.memory) + ptr;
+    wb_memory *m = current.memory;
+    if (!m || (uint64_t)ptr + len > wb_memory_size(m)) return NULL;
+    return wb_memory_data(m) + ptr;
 }
 
 bool wb_abi_alloc(uint32_t align, uint32_t size, uint32_t *out) {
-    wb_extern e;
-    if (!current.inst || !wb_instance_export(current.inst, "canonical_abi_realloc", 21, &e) ||
-        e.kind != WB_EXTERN_FUNC)
-        return false;
+    if (!current.realloc) return false;
     wb_value args[4] = {{.type = WB_I32, .of.i32 = 0},
                         {.type = WB_I32, .of.i32 = 0},
                         {.type = WB_I32, .of.i32 = (int32_t)align},
                         {.type = WB_I32, .of.i32 = (int32_t)size}},
              r;
     wb_error err;
-    if (wb_func_call(current.store, e.of.func, args, 4, &r, 1, &err) < 0) return false;
+    if (wb_func_call(current.store, current.realloc, args, 4, &r, 1, &err) < 0) return false;
     *out = (uint32_t)r.of.i32;
     return wb_abi_bytes(*out, size) != NULL;
 }
