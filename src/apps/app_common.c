@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -79,6 +80,29 @@ int wb_app_open(const wb_wasm_job *job, const char *guest, bool want_dir, bool *
     int e = errno;
     close(root);
     errno = e;
+    return fd;
+}
+
+int wb_app_state_dir(const wb_wasm_job *job, const char *guest, bool fresh, wb_error *err) {
+    int root = open(job->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0) return wb_error_sys(err, "open the container's root");
+    int rc = 0;
+    if (fresh) { /* remove GUEST through its parent, resolved in the root */
+        const char *slash = strrchr(guest, '/');
+        char *parent = wb_strndup(guest, slash && slash != guest ? (size_t)(slash - guest) : 1);
+        int p = wb_root_open(root, parent, WB_ROOT_DIR, true);
+        free(parent);
+        char old[PATH_MAX];
+        if (p < 0)
+            rc = wb_error_sys(err, "make %s in the container", guest);
+        else if (snprintf(old, sizeof old, "/proc/self/fd/%d/%s", p, slash ? slash + 1 : guest) <
+                 (int)sizeof old)
+            rc = wb_remove_tree(old, err);
+        if (p >= 0) close(p);
+    }
+    int fd = rc < 0 ? -1 : wb_root_open(root, guest, WB_ROOT_DIR, true);
+    if (rc == 0 && fd < 0) wb_error_sys(err, "make %s in the container", guest);
+    close(root);
     return fd;
 }
 

@@ -36,6 +36,13 @@ int wb_app_prepare_module(const wb_wasm_job *job, wb_module *m, wb_error *err);
  * does, else "interp". */
 void wb_app_record_tier(const wb_wasm_job *job, bool native);
 
+/* A directory of the runtime's own in the container's root (`guest`, "/.spin"), made when missing
+ * and resolved in the root as rootpath.h does, so that a symlink in the image never leads the
+ * runtime's writes out of it; with `fresh`, whatever was there before is removed first (a
+ * symlink itself, never what it points to). Returns its O_PATH descriptor (the caller closes it;
+ * /proc/self/fd/N names the directory), or -1 with err. */
+int wb_app_state_dir(const wb_wasm_job *job, const char *guest, bool fresh, wb_error *err);
+
 /* Serve srv->handler(ctx) on host:port until SIGTERM or SIGINT: in the container's network
  * namespace (all addresses), or, when the container has none (--network none), in a private one
  * with its loopback up, else — where that cannot be made — on the host's 127.0.0.1 only.

@@ -3,10 +3,12 @@
 #include "apps/kv_store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -19,14 +21,28 @@ struct wb_kv_store {
     pthread_mutex_t lock;
     json_t *map; /* key -> value in hex */
     char *path;  /* NULL: memory only */
+    int dirfd;   /* wb_kv_open_in's directory (path is in it), else -1 */
 };
+
+/* The file's bytes (NUL-terminated), not following a symlink: 0, 1 when there is none, -1. */
+static int read_nofollow(const char *path, uint8_t **data, size_t *len, wb_error *err) {
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? 1 : wb_error_sys(err, "open %s", path);
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    int rc = wb_read_file(proc, MAX_STORE_BYTES, data, len, err);
+    close(fd);
+    return rc;
+}
 
 int wb_kv_open(const char *path, wb_kv_store **out, wb_error *err) {
     *out = NULL;
     json_t *map = NULL;
     uint8_t *data = NULL;
     size_t len = 0;
-    if (path && wb_read_file(path, MAX_STORE_BYTES, &data, &len, err) == 0) {
+    int r = path ? read_nofollow(path, &data, &len, err) : 1;
+    if (r < 0) return -1;
+    if (r == 0) {
         json_error_t je;
         map = json_loadb((const char *)data, len, 0, &je);
         free(data);
@@ -34,14 +50,27 @@ int wb_kv_open(const char *path, wb_kv_store **out, wb_error *err) {
             json_decref(map);
             return wb_error_set(err, EINVAL, "the key-value store %s is damaged", path);
         }
-    } else if (path && err->code != ENOENT) {
-        return -1;
     }
     wb_kv_store *kv = wb_calloc(1, sizeof *kv);
     pthread_mutex_init(&kv->lock, NULL);
     kv->map = map ? map : json_object();
     kv->path = path ? wb_strdup(path) : NULL;
+    kv->dirfd = -1;
     *out = kv;
+    return 0;
+}
+
+int wb_kv_open_in(int dirfd, const char *name, wb_kv_store **out, wb_error *err) {
+    char *path = NULL;
+    size_t l = 0;
+    wb_appendf(&path, &l, "/proc/self/fd/%d/%s", dirfd, name);
+    int rc = wb_kv_open(path, out, err);
+    free(path);
+    if (rc < 0) {
+        close(dirfd);
+        return -1;
+    }
+    (*out)->dirfd = dirfd;
     return 0;
 }
 
@@ -50,6 +79,7 @@ void wb_kv_free(wb_kv_store *kv) {
     pthread_mutex_destroy(&kv->lock);
     json_decref(kv->map);
     free(kv->path);
+    if (kv->dirfd >= 0) close(kv->dirfd);
     free(kv);
 }
 

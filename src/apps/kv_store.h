@@ -13,8 +13,11 @@
 
 typedef struct wb_kv_store wb_kv_store;
 
-/* The store kept in `path` (read when it exists: a damaged file is an error; NULL: memory only). */
+/* The store kept in `path` (read when it exists: a damaged file is an error, and so is a symlink,
+ * never followed; NULL: memory only). */
 int wb_kv_open(const char *path, wb_kv_store **out, wb_error *err);
+/* The same for the file `name` in the directory dirfd (an O_PATH descriptor the store takes). */
+int wb_kv_open_in(int dirfd, const char *name, wb_kv_store **out, wb_error *err);
 void wb_kv_free(wb_kv_store *kv);
 /* A copy of the value (malloc'd, *len bytes), or NULL when the key is not there. */
 uint8_t *wb_kv_get(wb_kv_store *kv, const char *key, size_t *len);

@@ -742,15 +742,25 @@ static int load_capabilities(slight_rt *rt, wb_error *err) {
                 rc = wb_error_set(err, EINVAL, "slight: keyvalue `%s`: a name without '/'", name);
                 break;
             }
-            char *dir = NULL, *path = NULL;
-            size_t dl = 0, pl = 0;
-            wb_appendf(&dir, &dl, "%s/.slight/keyvalue", rt->job->rootfs);
-            wb_appendf(&path, &pl, "%s/%s.json", dir, name);
-            rc = wb_mkdir_p(dir, 0700, err);
-            if (rc == 0) rc = wb_kv_open(path, &cap->kv, err);
+            /* in the container's /.slight/keyvalue (resolved in its root), or in memory when
+             * the root is read-only */
+            char *file = NULL;
+            size_t fl = 0;
+            wb_appendf(&file, &fl, "%s.json", name);
+            int dir = -1;
+            if (rt->job->read_only_root) {
+                wb_app_log(rt->log_fd,
+                           "slight: the container's root is read-only: keyvalue `%s` "
+                           "is kept in memory only",
+                           name);
+                rc = wb_kv_open(NULL, &cap->kv, err);
+            } else if ((dir = wb_app_state_dir(rt->job, "/.slight/keyvalue", false, err)) < 0) {
+                rc = -1;
+            } else {
+                rc = wb_kv_open_in(dir, file, &cap->kv, err);
+            }
             if (rc < 0) wb_error_wrap(err, "slight: keyvalue `%s`", name);
-            free(dir);
-            free(path);
+            free(file);
         } else if (strcmp(resource, "configs.envvars") &&
                    strcmp(resource, "messaging.filesystem")) {
             rc = wb_error_set(err, ENOTSUP,

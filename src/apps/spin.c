@@ -46,7 +46,6 @@ typedef struct spin_component {
     int ndirs;
     int held[64]; /* O_PATH descriptors the dirs' /proc/self/fd/N names */
     int nheld;
-    char *staged;  /* the host directory of the staged files, or NULL */
     char *argv[2]; /* the module's name: what its pool borrows */
     pthread_mutex_t lock;
     wb_pool *pool;
@@ -524,9 +523,26 @@ static int add_dir(spin_component *comp, int fd, const char *guest, bool read_on
  * in the container (/.spin/files/ID), preopened at "/". */
 static int prepare_files(wb_spin_rt *rt, spin_component *comp, size_t index, wb_error *err) {
     const wb_spin_component *def = comp->def;
-    char *staged = NULL;
-    size_t sl = 0;
-    wb_appendf(&staged, &sl, "%s/.spin/files/%zu", rt->job->rootfs, index);
+    /* a fresh directory resolved in the container's root: what is copied there stays inside */
+    int staged_fd = -1;
+    char staged[64] = "";
+    bool needs_stage = false;
+    for (size_t i = 0; i < def->nfiles; i++) needs_stage = needs_stage || def->files[i].pattern;
+    for (size_t i = 0; !needs_stage && i < def->nfiles; i++) {
+        char *src = wb_app_path(def->files[i].source);
+        bool ro;
+        int fd = src ? wb_app_open(rt->job, src, true, &ro) : -1;
+        needs_stage = src && fd < 0 && errno == ENOTDIR;
+        if (fd >= 0) close(fd);
+        free(src);
+    }
+    if (needs_stage) {
+        char guest[64];
+        snprintf(guest, sizeof guest, "/.spin/files/%zu", index);
+        staged_fd = wb_app_state_dir(rt->job, guest, true, err);
+        if (staged_fd < 0) return wb_error_wrap(err, "spin: component `%s`: files", def->id);
+        snprintf(staged, sizeof staged, "/proc/self/fd/%d", staged_fd);
+    }
     bool any_staged = false;
     size_t count = 0;
     int rc = 0;
@@ -577,12 +593,10 @@ static int prepare_files(wb_spin_rt *rt, spin_component *comp, size_t index, wb_
         free(src);
     }
     if (rc == 0 && any_staged) {
-        int fd = open(staged, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        rc = fd < 0 ? wb_error_sys(err, "spin: %s", staged) : add_dir(comp, fd, "/", true, err);
-        comp->staged = staged;
-        staged = NULL;
+        rc = add_dir(comp, staged_fd, "/", true, err); /* it holds the descriptor now */
+        staged_fd = -1;
     }
-    free(staged);
+    if (staged_fd >= 0) close(staged_fd);
     return rc;
 }
 
@@ -652,16 +666,18 @@ static int route_order(const void *a, const void *b) {
     return wb_spin_route_compare(ra->route, rb->route);
 }
 
+/* The default store: in the container's /.spin/key_value.json, or in memory when the
+ * container's root is read-only (--read-only: nothing of it is written). */
 static int load_kv(wb_spin_rt *rt, wb_error *err) {
-    char *dir = NULL, *path = NULL;
-    size_t dl = 0, pl = 0;
-    wb_appendf(&dir, &dl, "%s/.spin", rt->job->rootfs);
-    wb_appendf(&path, &pl, "%s/key_value.json", dir);
-    int rc = wb_mkdir_p(dir, 0700, err);
-    if (rc == 0) rc = wb_kv_open(path, &rt->kv, err);
-    free(dir);
-    free(path);
-    return rc < 0 ? wb_error_wrap(err, "spin: key-value store `default`") : 0;
+    if (rt->job->read_only_root) {
+        wb_app_log(rt->log_fd, "spin: the container's root is read-only: the key-value store "
+                               "`default` is kept in memory only");
+        return wb_kv_open(NULL, &rt->kv, err);
+    }
+    int dir = wb_app_state_dir(rt->job, "/.spin", false, err);
+    if (dir < 0 || wb_kv_open_in(dir, "key_value.json", &rt->kv, err) < 0)
+        return wb_error_wrap(err, "spin: key-value store `default`");
+    return 0;
 }
 
 int wb_spin_load(const wb_wasm_job *job, wb_spin_rt **out, wb_error *err) {
@@ -750,7 +766,6 @@ void wb_spin_rt_free(wb_spin_rt *rt) {
             free((char *)c->dirs[k].guest);
         }
         for (int k = 0; k < c->nheld; k++) close(c->held[k]);
-        free(c->staged);
     }
     free(rt->comps);
     free(rt->order);

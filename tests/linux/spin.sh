@@ -190,6 +190,29 @@ expect native-fresh-after-trap 0 "runs=1" "" -- get "$N/spin1/fresh"
 expect native-wagi-fresh 0 "runs=1 runs=1" "" -- bash -c "echo \$(curl -s -m 10 $N/wagi/fresh) \$(curl -s -m 10 $N/wagi/fresh)"
 "$WB" rm -f nat >/dev/null 2>&1
 
+# ---- the runtime's own files stay in the container's root, and --read-only writes none ----
+S=$T/symlinked
+mkdir -p "$S/static" "$T/outside"
+cp "$A/spin1.wasm" "$A/wagi.wasm" "$A/spin.toml" "$S/"
+cp -r "$A/static" "$A/assets" "$S/"
+ln -s "$T/outside" "$S/.spin" # an image whose /.spin points at a host directory
+printf 'FROM scratch\nCOPY . /\n' >"$S/Dockerfile"
+"$WB" build -q --platform wasi/wasm -t spin-symlinked "$S" >/dev/null || fail "build spin-symlinked"
+P5=$(free_port)
+expect symlink-run 0 "" "" -- bash -c "'$WB' run -d --name sym -e SPIN_VARIABLE_WHO=x --runtime=spin -p $P5:80 spin-symlinked >/dev/null"
+check symlink-up wait_for 20 curl -sf -o /dev/null "http://127.0.0.1:$P5/spin1/hello"
+expect symlink-kv 0 "set ok" "" -- get "http://127.0.0.1:$P5/spin1/kv?set=k=v"
+expect symlink-files 0 "a static text" "" -- get "http://127.0.0.1:$P5/wagi/file?/static/s.txt"
+expect symlink-nothing-outside 0 "" "" -- ls -A "$T/outside"
+"$WB" rm -f sym >/dev/null 2>&1
+P6=$(free_port)
+expect read-only-run 0 "" "" -- bash -c "'$WB' run -d --name ro --read-only -e SPIN_VARIABLE_WHO=x --runtime=spin -p $P6:80 spin-app >/dev/null"
+check read-only-up wait_for 20 curl -sf -o /dev/null "http://127.0.0.1:$P6/spin1/hello"
+expect read-only-kv 0 "set ok value v" "" -- bash -c "echo \$(curl -s -m 10 'http://127.0.0.1:$P6/spin1/kv?set=k=v') \$(curl -s -m 10 'http://127.0.0.1:$P6/spin1/kv?get=k')"
+"$WB" logs ro >/dev/null 2>"$T/ro.log"
+check read-only-logged grep -q "read-only: the key-value store \`default\` is kept in memory only" "$T/ro.log"
+"$WB" rm -f ro >/dev/null 2>&1
+
 # ---- a v1 app with a base path; SPIN_HTTP_LISTEN_ADDR ----
 V=$T/v1
 mkdir -p "$V"
