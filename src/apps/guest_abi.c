@@ -89,3 +89,50 @@ bool wb_abi_put_error(uint32_t ret, uint8_t which, const char *msg) {
     return wb_abi_copy(msg, strlen(msg), 1, &p) && wb_abi_put_u32(ret + 8, p) &&
            wb_abi_put_u32(ret + 12, (uint32_t)strlen(msg));
 }
+
+int wb_abi_method(const char *method) {
+    static const char *const names[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
+    for (int i = 0; i < 7; i++)
+        if (!strcmp(method, names[i])) return i;
+    return -1;
+}
+
+int wb_abi_read_response(uint32_t at, wb_http_response *resp, const char **why) {
+    const uint8_t *r = wb_abi_bytes(at, 28);
+    if (!r) {
+        *why = "the response is outside memory";
+        return -1;
+    }
+    uint16_t status;
+    memcpy(&status, r, 2);
+    if (status < 100 || status > 999) {
+        *why = "the response's status is not an HTTP status";
+        return -1;
+    }
+    resp->status = status;
+    if (r[4]) {
+        uint32_t list = wb_abi_u32(r + 8), n = wb_abi_u32(r + 12);
+        const uint8_t *e = wb_abi_bytes(list, (uint64_t)n * 16);
+        for (uint32_t i = 0; e && i < n; i++) {
+            char *k = wb_abi_string(wb_abi_u32(e + 16 * i), wb_abi_u32(e + 16 * i + 4));
+            char *v = wb_abi_string(wb_abi_u32(e + 16 * i + 8), wb_abi_u32(e + 16 * i + 12));
+            if (k && v) wb_http_response_header(resp, k, v);
+            if (!k || !v) e = NULL;
+            free(k);
+            free(v);
+        }
+        if (!e) {
+            *why = "the response's headers are outside memory";
+            return -1;
+        }
+    }
+    if (r[16]) {
+        const uint8_t *body = wb_abi_bytes(wb_abi_u32(r + 20), wb_abi_u32(r + 24));
+        if (!body) {
+            *why = "the response's body is outside memory";
+            return -1;
+        }
+        wb_http_response_append(resp, body, wb_abi_u32(r + 24));
+    }
+    return 0;
+}

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "apps/http_server.h"
 #include "wasm/wasm.h"
 
 /* The instance (and its store) this thread's host functions work on until wb_abi_leave. */
@@ -27,6 +28,12 @@ bool wb_abi_put_u32(uint32_t at, uint32_t v);
 uint32_t wb_abi_u32(const uint8_t *p);
 /* The guest string [ptr, ptr+len) as a C string (malloc'd), or NULL when out of bounds. */
 char *wb_abi_string(uint32_t ptr, uint32_t len);
+/* The HTTP method as wit's `enum method` (get, post, put, delete, patch, head, options): 0..6,
+ * or -1 for another. */
+int wb_abi_method(const char *method);
+/* An HTTP response record at `at` (status u16; option<headers> at +4, +8, +12; option<body> at
+ * +16, +20, +24) into resp. -1 with *why when it is malformed or outside memory. */
+int wb_abi_read_response(uint32_t at, wb_http_response *resp, const char **why);
 /* An `expected<_, E>`'s error written at ret: tag 1, the variant's case at ret+4 and, when msg is
  * set, its string at ret+8 (pointer) and ret+12 (length). false when it cannot be written. */
 bool wb_abi_put_error(uint32_t ret, uint8_t which, const char *msg);

@@ -812,13 +812,6 @@ static int load(const wb_wasm_job *job, slight_rt **out, wb_error *err) {
 
 /* ---- requests ---- */
 
-static int method_code(const char *m) {
-    static const char *const names[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
-    for (int i = 0; i < 7; i++)
-        if (!strcmp(m, names[i])) return i;
-    return -1;
-}
-
 /* path matches route ("/a/:x/b"): params (name, value pairs, malloc'd) into p[0..*n). */
 static bool match(const char *route, const char *path, char *p[][2], size_t max, size_t *n) {
     *n = 0;
@@ -887,7 +880,7 @@ static bool pass_request(const wb_http_request *req, int method, char *params[][
 
 /* expected<response, error> at ret into resp. */
 static int read_response(uint32_t ret, wb_http_response *resp, const char **why) {
-    const uint8_t *r = wb_abi_bytes(ret, 32);
+    const uint8_t *r = wb_abi_bytes(ret, 4);
     if (!r) {
         *why = "the response is outside memory";
         return -1;
@@ -896,39 +889,7 @@ static int read_response(uint32_t ret, wb_http_response *resp, const char **why)
         *why = "the handler returned an error";
         return -1;
     }
-    uint16_t status;
-    memcpy(&status, r + 4, 2);
-    if (status < 100 || status > 999) {
-        *why = "the response's status is not an HTTP status";
-        return -1;
-    }
-    resp->status = status;
-    if (r[8]) {
-        uint32_t list = wb_abi_u32(r + 12), n = wb_abi_u32(r + 16);
-        const uint8_t *e = wb_abi_bytes(list, (uint64_t)n * 16);
-        for (uint32_t i = 0; e && i < n; i++) {
-            char *k = wb_abi_string(wb_abi_u32(e + 16 * i), wb_abi_u32(e + 16 * i + 4));
-            char *v = wb_abi_string(wb_abi_u32(e + 16 * i + 8), wb_abi_u32(e + 16 * i + 12));
-            if (k && v) wb_http_response_header(resp, k, v);
-            bool ok = k && v;
-            free(k);
-            free(v);
-            if (!ok) e = NULL;
-        }
-        if (!e) {
-            *why = "the response's headers are outside memory";
-            return -1;
-        }
-    }
-    if (r[20]) {
-        const uint8_t *body = wb_abi_bytes(wb_abi_u32(r + 24), wb_abi_u32(r + 28));
-        if (!body) {
-            *why = "the response's body is outside memory";
-            return -1;
-        }
-        wb_http_response_append(resp, body, wb_abi_u32(r + 28));
-    }
-    return 0;
+    return wb_abi_read_response(ret + 4, resp, why);
 }
 
 static wb_pool *app_pool(slight_rt *rt, wb_error *err) {
@@ -953,7 +914,7 @@ static wb_pool *app_pool(slight_rt *rt, wb_error *err) {
 
 static int handle(void *ctx, const wb_http_request *req, wb_http_response *resp) {
     slight_rt *rt = ctx;
-    int method = method_code(req->method);
+    int method = wb_abi_method(req->method);
     const slight_route *route = NULL;
     char *params[16][2];
     size_t nparams = 0;

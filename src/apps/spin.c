@@ -1028,13 +1028,6 @@ static int run_wagi(spin_component *comp, const request_ctx *rc, wb_http_respons
     return rc_;
 }
 
-static int method_code(const char *m) {
-    static const char *const names[] = {"GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"};
-    for (int i = 0; i < 7; i++)
-        if (!strcmp(m, names[i])) return i;
-    return -1;
-}
-
 /* The request's headers and Spin's own, as list<tuple<string, string>> in the guest. */
 static bool spin_headers(const request_ctx *rc, uint32_t *list, uint32_t *count) {
     const wb_http_request *req = rc->req;
@@ -1060,53 +1053,9 @@ static bool spin_headers(const request_ctx *rc, uint32_t *list, uint32_t *count)
     return true;
 }
 
-/* The 28-byte answer of handle-http-request at ret into resp. */
-static int spin_answer(uint32_t ret, wb_http_response *resp, const char **why) {
-    const uint8_t *r = wb_abi_bytes(ret, 28);
-    if (!r) {
-        *why = "the response is outside memory";
-        return -1;
-    }
-    uint16_t status;
-    memcpy(&status, r, 2);
-    if (status < 100 || status > 999) {
-        *why = "the response's status is not an HTTP status";
-        return -1;
-    }
-    resp->status = status;
-    if (r[4]) {
-        uint32_t list = wb_abi_u32(r + 8), n = wb_abi_u32(r + 12);
-        const uint8_t *e = wb_abi_bytes(list, (uint64_t)n * 16);
-        if (!e) {
-            *why = "the response's headers are outside memory";
-            return -1;
-        }
-        for (uint32_t i = 0; i < n; i++) {
-            char *k = wb_abi_string(wb_abi_u32(e + 16 * i), wb_abi_u32(e + 16 * i + 4));
-            char *v = wb_abi_string(wb_abi_u32(e + 16 * i + 8), wb_abi_u32(e + 16 * i + 12));
-            if (k && v) wb_http_response_header(resp, k, v);
-            free(k);
-            free(v);
-            if (!k || !v) {
-                *why = "a response header is outside memory";
-                return -1;
-            }
-        }
-    }
-    if (r[16]) {
-        const uint8_t *body = wb_abi_bytes(wb_abi_u32(r + 20), wb_abi_u32(r + 24));
-        if (!body) {
-            *why = "the response's body is outside memory";
-            return -1;
-        }
-        wb_http_response_append(resp, body, wb_abi_u32(r + 24));
-    }
-    return 0;
-}
-
 static int run_spin(spin_component *comp, const request_ctx *rc, wb_http_response *resp,
                     const char **why, wb_error *err) {
-    int method = method_code(rc->req->method);
+    int method = wb_abi_method(rc->req->method);
     if (method < 0) {
         resp->status = 405;
         return 0;
@@ -1150,7 +1099,7 @@ static int run_spin(spin_component *comp, const request_ctx *rc, wb_http_respons
                             (int32_t)rc->req->body_len};
         for (int i = 0; i < 10; i++) a[i] = (wb_value){.type = WB_I32, .of.i32 = vals[i]};
         if (wb_func_call(pi->store, f.of.func, a, 10, &r, 1, err) == 0) {
-            if (spin_answer((uint32_t)r.of.i32, resp, why) < 0)
+            if (wb_abi_read_response((uint32_t)r.of.i32, resp, why) < 0)
                 wb_error_set(err, EINVAL, "%s", *why);
             else
                 rc_ = 0;
