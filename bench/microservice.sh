@@ -91,6 +91,10 @@ rows=$(curl -sf http://127.0.0.1:8081/orders | python3 -c 'import json, sys; pri
 # steadier than requests/s on a shared machine.
 WASM_PID=$("$WB" inspect --format '{{.State.Pid}}' microservice-server-1)
 NATIVE_PID=$("$WB" inspect --format '{{.State.Pid}}' native)
+# which tier runs the order service (ENGINE unset: auto, native code compiled when `build` made
+# the image; docs/native.md)
+TIER=$("$WB" inspect --format '{{.State.WasmEngine}}' microservice-server-1)
+log "the Wasm service runs on the $TIER tier"
 TICK_US=$((1000000 / $(getconf CLK_TCK)))
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
@@ -124,7 +128,7 @@ done
 # context: the HTTP path alone (GET /, no database), one run each
 read -r w_rps w_p99 _ w_cpu < <(load 8080 "$DURATION" "$WASM_PID" /)
 read -r n_rps n_p99 _ n_cpu < <(load 8081 "$DURATION" "$NATIVE_PID" /)
-python3 - "$T/results" "$CONNECTIONS" "$DURATION" "$w_rps $w_p99 $w_cpu $n_rps $n_p99 $n_cpu" <<'PY'
+python3 - "$T/results" "$CONNECTIONS" "$DURATION" "$w_rps $w_p99 $w_cpu $n_rps $n_p99 $n_cpu" "$TIER" <<'PY'
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
 def mean(side, col):
@@ -132,7 +136,7 @@ def mean(side, col):
     return sum(v) / len(v)
 w, n = mean("wasm", 1), mean("native", 1)
 print(f"GET /orders (5 rows), {sys.argv[2]} connections, {sys.argv[3]} s, ab -k; means of the rounds:")
-print(f"  Wasm service (wasmbox, compose):   {w:9.1f} requests/s  p99 {mean('wasm', 2):6.2f} ms"
+print(f"  {'Wasm service (' + sys.argv[5] + ' tier):':35}{w:9.1f} requests/s  p99 {mean('wasm', 2):6.2f} ms"
       f"  {mean('wasm', 4):4.0f} us CPU/request")
 print(f"  native build (Linux container):    {n:9.1f} requests/s  p99 {mean('native', 2):6.2f} ms"
       f"  {mean('native', 4):4.0f} us CPU/request")
