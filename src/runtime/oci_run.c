@@ -20,6 +20,7 @@
 #include "base/alloc.h"
 #include "base/fsutil.h"
 #include "base/timeutil.h"
+#include "oci/store.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/linux_handler.h"
@@ -167,15 +168,36 @@ static wb_mount *preopens(const wb_oci_spec *s, size_t *n, const char **hosts,
     return m;
 }
 
+/* The tier a bundle's Wasm runs on: the annotation WB_OCI_ENGINE_ANNOTATION, else
+ * $WASMBOX_ENGINE (the runtime's environment: containerd's, conmon's), else auto. */
+static int bundle_engine(const wb_oci_spec *s, wb_engine *e, wb_error *err) {
+    const char *a = json_string_value(json_object_get(s->annotations, WB_OCI_ENGINE_ANNOTATION));
+    if (!a) return wb_engine_default(e, err);
+    if (wb_engine_parse(a, e)) return 0;
+    return wb_error_set(err, EINVAL, "annotation %s: invalid value \"%s\" (auto, interp or native)",
+                        WB_OCI_ENGINE_ANNOTATION, a);
+}
+
+/* The node's native-code cache: the default store root's (ROOT/native, where `wasmbox build`,
+ * `pull` and `compile` put code), or $WASMBOX_NATIVE_CACHE; "" when unknown. */
+static void node_native_cache(char out[PATH_MAX]) {
+    char *root = wb_store_default_root(NULL);
+    if (wb_native_cache_dir(root, out, PATH_MAX, NULL) < 0) out[0] = 0;
+    free(root);
+}
+
 /* Run the process `proc` of the container `s` in this process (a child): never returns. Setup
  * failures go to `rep` as "CODE message"; "0" once ready; then, when `fifo` is set, it waits
- * for start. */
+ * for start. The tier that runs it is recorded in `tier_path` (NULL: nowhere). */
 __attribute__((noreturn)) static void wasm_workload(const wb_oci_spec *s, const wb_oci_spec *proc,
                                                     pid_t container_pid, const char *fifo, int app,
-                                                    int rep) {
+                                                    const char *tier_path, int rep) {
     wb_error err;
     int code = 125;
-    char module[64], msg[WB_ERROR_MSG_MAX + 16];
+    char module[64], msg[WB_ERROR_MSG_MAX + 16], cache[PATH_MAX];
+    wb_engine engine;
+    if (bundle_engine(s, &engine, &err) < 0) goto fail;
+    node_native_cache(cache);
     if (join_network(s, container_pid, &err) < 0) goto fail;
     module[0] = 0;
     /* an application runtime serves the app at the root: no command is opened */
@@ -202,6 +224,9 @@ __attribute__((noreturn)) static void wasm_workload(const wb_oci_spec *s, const 
         .resolv_path = resolv,
         .max_memory = (uint64_t)s->memory_limit,
         .process_exits = true,
+        .engine = engine,
+        .native_cache = cache[0] ? cache : NULL,
+        .tier_path = tier_path,
     };
     if (write(rep, "0", 1) != 1) _exit(125);
     close(rep);
@@ -225,8 +250,8 @@ fail:
 
 /* Fork the workload; wait for its report. *pid on success. */
 static int spawn(const wb_oci_spec *s, const wb_oci_spec *proc, pid_t container_pid,
-                 const char *fifo, int app, const int *stdio, pid_t *pid, int *code,
-                 wb_error *err) {
+                 const char *fifo, int app, const char *tier_path, const int *stdio, pid_t *pid,
+                 int *code, wb_error *err) {
     int rep[2];
     if (pipe2(rep, O_CLOEXEC) != 0) return wb_error_sys(err, "pipe");
     fflush(NULL);
@@ -254,7 +279,7 @@ static int spawn(const wb_oci_spec *s, const wb_oci_spec *proc, pid_t container_
             keep = 3;
         }
         syscall(SYS_close_range, 4, ~0U, 0);
-        wasm_workload(s, proc, container_pid, fifo, app, keep);
+        wasm_workload(s, proc, container_pid, fifo, app, tier_path, keep);
     }
     close(rep[1]);
     char buf[WB_ERROR_MSG_MAX + 16];
@@ -283,9 +308,10 @@ static int write_pid_file(const char *path, pid_t pid, wb_error *err) {
 }
 
 int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
-    char dir[PATH_MAX], fifo[PATH_MAX], state[PATH_MAX];
+    char dir[PATH_MAX], fifo[PATH_MAX], state[PATH_MAX], tier[PATH_MAX];
     if (paths(o->root, o->id, dir, fifo, "exec.fifo", err) < 0) return -1;
     if (paths(o->root, o->id, dir, state, "state.json", err) < 0) return -1;
+    if (paths(o->root, o->id, dir, tier, "tier", err) < 0) return -1;
     wb_oci_spec s;
     if (wb_oci_spec_load(o->bundle, &s, err) < 0) {
         wb_oci_spec_free(&s);
@@ -317,7 +343,9 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
         wb_error_sys(err, "mkfifo %s", fifo);
         goto fail;
     }
-    if (spawn(&s, &s, 0, fifo, o->app_runtime, o->stdio, pid, &code, err) < 0) goto fail;
+    wb_engine engine; /* a bad annotation fails here, before anything runs */
+    if (bundle_engine(&s, &engine, err) < 0) goto fail;
+    if (spawn(&s, &s, 0, fifo, o->app_runtime, tier, o->stdio, pid, &code, err) < 0) goto fail;
     /* its cgroup, with the spec's limits, before it runs (it waits on the fifo until start) */
     char cgpath[PATH_MAX];
     wb_cgroup_limits lim;
@@ -405,13 +433,22 @@ json_t *wb_oci_state(const char *root, const char *id, wb_error *err) {
         wb_cgroup_free(cg);
     }
     const char *bundle = json_string_value(json_object_get(st, "bundle"));
-    char rootfs[PATH_MAX];
+    char rootfs[PATH_MAX], tier_path[PATH_MAX], tier[16] = "";
+    if (paths(root, id, dir, tier_path, "tier", NULL) == 0) {
+        int fd = open(tier_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        ssize_t n = fd >= 0 ? read(fd, tier, sizeof tier - 1) : -1;
+        if (fd >= 0) close(fd);
+        tier[n > 0 ? n : 0] = 0;
+        tier[strcspn(tier, "\n")] = 0;
+    }
     snprintf(rootfs, sizeof rootfs, "%s/rootfs", bundle ? bundle : "");
     json_t *out =
         json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s}", "ociVersion", "1.0.2", "id", id,
                   "pid", live ? (int)json_integer_value(json_object_get(st, "pid")) : 0, "status",
                   status, "bundle", bundle ? bundle : "", "rootfs", rootfs, "created",
                   json_string_value(json_object_get(st, "created")), "owner", "");
+    if (tier[0]) /* the tier the container's process ran on, once it has started */
+        json_object_set_new(out, "annotations", json_pack("{s:s}", WB_OCI_ENGINE_ANNOTATION, tier));
     json_decref(st);
     return out;
 }
@@ -477,7 +514,7 @@ static int exec_in(const json_t *st, const wb_oci_spec *proc, const int *stdio, 
     int rc = wb_oci_spec_load(json_string_value(json_object_get(st, "bundle")), &s, err);
     if (rc == 0)
         rc = spawn(&s, proc, (pid_t)json_integer_value(json_object_get(st, "pid")), NULL,
-                   WB_RUNTIME_WASMEDGE, stdio, pid, code, err);
+                   WB_RUNTIME_WASMEDGE, NULL, stdio, pid, code, err);
     wb_oci_spec_free(&s);
     wb_cgroup *cg;
     if (rc == 0 && open_cgroup(st, &cg, NULL) == 0) { /* beside the workload */

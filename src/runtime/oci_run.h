@@ -6,6 +6,9 @@
  *   ROOT/<id>/state.json   {id, pid, pid_start, bundle, created, kind: "wasm"|"linux"} written
  *                          atomically at create
  *   ROOT/<id>/exec.fifo    exists from create until start: the workload blocks opening it
+ *   ROOT/<id>/tier         "interp" or "native": the tier the container's process runs on,
+ *                          written by the workload once chosen; `state` shows it as the
+ *                          annotation WB_OCI_ENGINE_ANNOTATION
  * The status is derived, never stored: "created" while the fifo exists and the workload lives,
  * "running" after start, "paused" when its cgroup is frozen, "stopped" when the workload (its
  * pid with the recorded start time) is gone.
@@ -17,7 +20,14 @@
  * /etc/hosts and /etc/resolv.conf feed sock_getaddrinfo, its network namespace is the spec's
  * (a path: joined; none given: a new one with lo up; no entry: the host's), sockets are granted
  * (WasmEdge's API), linux.resources.memory.limit caps its linear memories.
- * Linux bundles are not run by wasmbox yet: create refuses them with a message saying so. */
+ * Linux bundles are not run by wasmbox yet: create refuses them with a message saying so.
+ *
+ * The tier (docs/native.md): the bundle's annotation WB_OCI_ENGINE_ANNOTATION (auto, interp,
+ * native; a bad value fails create), else $WASMBOX_ENGINE, else auto; native code comes from the
+ * node's cache, the default store root's (ROOT/native: images `wasmbox build`/`pull` made are
+ * compiled there) or $WASMBOX_NATIVE_CACHE, so containerd, Docker and Podman runs share it with
+ * wasmbox's own containers; under auto a module with no code there is compiled in the
+ * background for the next start (when the cache directory exists). */
 #ifndef WB_RUNTIME_OCI_RUN_H
 #define WB_RUNTIME_OCI_RUN_H
 
@@ -27,7 +37,8 @@
 
 #include "base/error.h"
 
-#define WB_OCI_DEFAULT_ROOT "/run/wasmbox-runc"
+#define WB_OCI_DEFAULT_ROOT      "/run/wasmbox-runc"
+#define WB_OCI_ENGINE_ANNOTATION "io.wasmbox.engine"
 
 typedef struct wb_oci_create_opts {
     const char *root; /* state root */

@@ -15,6 +15,8 @@ if [ "$(id -u)" != 0 ]; then
     exit 0
 fi
 T=$(mktemp -d)
+# the node's store root (and its native-code cache, ROOT/native) is this test's, not the host's
+export WASMBOX_ROOT=$T/root
 ln -s "$BUILD/wasmbox" "$T/wasmbox-runc"
 R=("$T/wasmbox-runc" --root "$T/state")
 cleanup() {
@@ -148,6 +150,44 @@ expect linux-refused 1 "" "Linux bundles are not run by wasmbox yet" -- "${R[@]}
 echo '{"process": {"args": []}, "root": {"path": "rootfs"}}' >"$T/b/config.json"
 expect bad-config 1 "" "process.args must be a non-empty array of strings" -- "${R[@]}" create --bundle "$T/b" l2
 expect version 0 "wasmbox-runc version" "" -- bash -c "'$T/wasmbox-runc' --version | head -n 1 | cut -d' ' -f1,2"
+
+# ---- the tier: native code from the node's cache ($WASMBOX_ROOT/native here; docs/native.md) ----
+tier() { "${R[@]}" state "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("annotations", {}).get("io.wasmbox.engine", "-"))'; }
+run_to_end() { # ID: create, start, wait until it stopped; its output in $T/out.ID
+    create "$1" && "${R[@]}" start "$1" &&
+        wait_for 10 bash -c "'$T/wasmbox-runc' --root '$T/state' state $1 | grep -q '\"stopped\"'"
+}
+bundle '["/hello.wasm"]'
+run_to_end t1
+expect tier-interp-no-cache 0 "interp" "" -- tier t1
+check no-cache-made-by-auto test ! -e "$T/root/native"
+"${R[@]}" delete t1
+expect compile-into-node-cache 0 "" "" -- "$BUILD/wasmbox" compile -q "$T/b/rootfs/hello.wasm"
+run_to_end t2
+expect tier-native-from-cache 0 "native" "" -- tier t2
+check native-output grep -q "Hello from WebAssembly!" "$T/out.t2"
+"${R[@]}" delete t2
+bundle '["/hello.wasm"]' ', "annotations": {"io.wasmbox.engine": "interp"}'
+run_to_end t3
+expect tier-annotation-interp 0 "interp" "" -- tier t3
+"${R[@]}" delete t3
+bundle '["/hello.wasm"]'
+WASMBOX_ENGINE=interp run_to_end t4
+expect tier-env-interp 0 "interp" "" -- tier t4
+"${R[@]}" delete t4
+bundle '["/hello.wasm"]' ', "annotations": {"io.wasmbox.engine": "turbo"}'
+expect tier-bad-annotation 1 "" 'annotation io.wasmbox.engine: invalid value "turbo" (auto, interp or native)' -- "${R[@]}" create --bundle "$T/b" t5
+expect tier-bad-annotation-nothing-left 1 "" "container does not exist" -- "${R[@]}" state t5
+# under auto a module with nothing cached runs interpreted and is compiled in the background
+bundle '["/exit3.wasm"]'
+n_before=$(ls "$T/root/native" | grep -c '\.wbn$')
+run_to_end t6
+expect tier-auto-first-interp 0 "interp" "" -- tier t6
+"${R[@]}" delete t6
+check background-compile wait_for 60 bash -c "[ \$(ls '$T/root/native' | grep -c '\\.wbn\$') -gt $n_before ]"
+run_to_end t7
+expect tier-auto-then-native 0 "native" "" -- tier t7
+"${R[@]}" delete t7
 
 # ---- Podman 4.3 through conmon ----
 if command -v podman >/dev/null; then

@@ -55,9 +55,12 @@ RUN=("${C[@]}" run --platform wasi/wasm)
 expect run-rm 0 "Hello from WebAssembly!" "" -- "${RUN[@]}" --rm --runtime io.containerd.wasmedge.v1 "$IMG" t1
 expect run-rm-wasmbox 0 "Hello from WebAssembly!" "" -- "${RUN[@]}" --rm --runtime io.containerd.wasmbox.v1 "$IMG" t2
 expect exit-status 3 "" "" -- "${RUN[@]}" --rm --runtime io.containerd.wasmedge.v1 "$IMG" t3 /exit3.wasm
+# the server's module compiled into the node's cache ($WASMBOX_ROOT/native, which the shim reads)
+expect compile-node-cache 0 "" "" -- "$BUILD/wasmbox" compile -q "$T/img/http-hello.wasm"
 expect run-d 0 "" "" -- bash -c "ctr -a '$T/c.sock' -n wbt run --platform wasi/wasm -d --runtime io.containerd.wasmedge.v1 $IMG srv /http-hello.wasm 8080 >/dev/null"
 task_running() { "${C[@]}" task ls | awk '$1 == "srv" { print $3 }' | grep -qx RUNNING; }
 check task-ls-running wait_for 5 task_running
+check task-tier-native wait_for 5 grep -qx native /run/wasmbox-shim/wbt/srv/tier
 expect task-ps 0 "1" "" -- bash -c "ctr -a '$T/c.sock' -n wbt task ps srv | tail -n +2 | wc -l"
 fetch() { "${C[@]}" task exec --exec-id f$RANDOM srv /http-fetch.wasm 127.0.0.1 8080 / 2>/dev/null | grep -q 'Hello from wasmbox'; }
 check task-exec-in-netns wait_for 5 fetch
