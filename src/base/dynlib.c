@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Each table is filled once (pthread_once) and read-only afterwards; a failure is remembered
  * with its message. */
@@ -94,6 +95,19 @@ bool wb_dynlib_loadable(void) {
     return true;
 }
 #endif
+
+bool wb_full_program(char *buf, size_t size) {
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return false;
+    self[n] = '\0';
+    if (wb_dynlib_loadable()) return snprintf(buf, size, "%s", self) < (int)size;
+    char *slash = strrchr(self, '/');
+    if (!slash) return false;
+    *slash = '\0';
+    if (snprintf(buf, size, "%s/wasmbox-full", self) >= (int)size) return false;
+    return access(buf, X_OK) == 0;
+}
 
 const wb_libarchive *wb_libarchive_get(wb_error *err) {
     pthread_once(&archive_once, load_archive);

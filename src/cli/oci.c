@@ -97,6 +97,8 @@ static int cmd_create(const oci_globals *g, int argc, char **argv, bool and_star
         wb_error_set(&err, EINVAL, "container id cannot be empty");
         return fail(g, &err);
     }
+    if (wb_oci_needs_full(g->root, o.id, o.bundle, o.prefer_wasm))
+        return wb_cli_handoff("a Linux bundle");
     pid_t pid;
     if (wb_oci_create(&o, &pid, &err) < 0) return fail(g, &err);
     if (!and_start) return 0;
@@ -171,6 +173,7 @@ static int cmd_exec(const oci_globals *g, int argc, char **argv) {
         wb_error_set(&err, EINVAL, "exec needs a container id and --process FILE");
         return fail(g, &err);
     }
+    if (wb_oci_needs_full(g->root, id, NULL, false)) return wb_cli_handoff("a Linux container");
     int code;
     if (wb_oci_exec(g->root, id, process, detach, pid_file, &code, &err) < 0) {
         oci_error(g, err.msg);

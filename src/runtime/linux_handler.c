@@ -391,7 +391,7 @@ __attribute__((noreturn)) static void container_main(const wb_linux_job *job, co
     early_set(&early);
     take_stdio(job, stdio, report_fd, 125, &early); /* still blocked (since the clone) */
     early_catch();
-    if (unshare(CLONE_NEWCGROUP) != 0) {
+    if (!job->no_cgroup_ns && unshare(CLONE_NEWCGROUP) != 0) {
         snprintf(msg, sizeof msg, "unshare the cgroup namespace: %s", strerror(errno));
         child_fail(report_fd, 125, msg);
     }
@@ -473,6 +473,11 @@ __attribute__((noreturn)) static void exec_command(const wb_linux_job *job, int 
     }
     user_info u;
     if (resolve_user(job->user, &u, &err) < 0) child_fail(report_fd, 126, err.msg);
+    if (job->exact_groups) {
+        u.ngroups = 0;
+        for (size_t i = 0; i < job->ngroups && i < sizeof u.groups / sizeof u.groups[0]; i++)
+            u.groups[u.ngroups++] = job->groups[i];
+    }
     /* the environment: HOME from the user's entry unless the container sets it */
     char **env = wb_calloc(job->nenv + 2, sizeof *env);
     size_t ne = 0;
@@ -611,7 +616,7 @@ int wb_linux_spawn(const wb_linux_job *job, const int stdio[3], int go_fd, int r
         return wb_error_set(err, EPERM,
                             "Linux containers need root (rootless Linux containers are not "
                             "built yet)");
-    if (wb_linux_write_etc(job, err) < 0) return -1;
+    if (!job->root_dir && wb_linux_write_etc(job, err) < 0) return -1;
     /* libcap and libseccomp are loaded here, from the host: after pivot_root a dlopen would
      * search the image's files */
     wb_linux_security want = {.caps = job->caps, .seccomp = job->seccomp};

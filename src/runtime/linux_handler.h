@@ -61,15 +61,27 @@ typedef struct wb_linux_job {
     size_t nulimits;
     char *const *tmpfs; /* --tmpfs PATH[:OPTIONS] (Docker's default options: rw,noexec,nosuid) */
     size_t ntmpfs;
-    long long shm_size; /* --shm-size bytes of /dev/shm; 0: Docker's 64 MiB */
-    bool init;          /* --init: a small init of ours is PID 1, the command its child */
+    long long shm_size;  /* --shm-size bytes of /dev/shm; 0: Docker's 64 MiB */
+    bool init;           /* --init: a small init of ours is PID 1, the command its child */
+    const gid_t *groups; /* with exact_groups: the supplementary groups, exactly (a bundle's
+                          * user.additionalGids); else from the user's /etc/group entries */
+    size_t ngroups;
+    bool exact_groups;
+    char *const *masked; /* more paths to mask and to make read-only than Docker's (a bundle's */
+    size_t nmasked;      /* linux.maskedPaths and readonlyPaths) */
+    char *const *readonly;
+    size_t nreadonly;
+    bool no_cgroup_ns;    /* stay in the caller's cgroup namespace (a bundle without one) */
+    const char *root_dir; /* an OCI bundle's root.path: bound (recursively) as the root instead
+                           * of an overlay of lowers, and the bundle's own mounts give /etc's
+                           * files (nothing is written in dir/etc); NULL: a wasmbox container */
 } wb_linux_job;
 
 /* The calling process's network namespace starts with its loopback down: up, as every
  * runtime brings it (a Linux container's, a bundle's new namespace). */
 void wb_linux_loopback_up(void);
 
-/* Write the container's /etc/hostname, /etc/hosts and /etc/resolv.conf into job->dir/etc/ (bind-
+/* Write the container's /etc/hostname, /etc/hosts and /etc/resolv.conf into job->dir/ (bind-
  * mounted over the image's at start), as Docker does: with --network host the host's hosts and
  * resolv.conf; otherwise localhost entries plus the hostname, and the host's resolv.conf without
  * loopback name servers (Docker's fallbacks 8.8.8.8 and 8.8.4.4 when none is left). */

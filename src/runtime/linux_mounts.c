@@ -60,6 +60,13 @@ static int remount_ro(const char *path, unsigned long keep, wb_error *err) {
 
 static int mount_root(const wb_linux_job *job, const char *root, wb_error *err) {
     char upper[4200], work[4200];
+    if (job->root_dir) { /* an OCI bundle's root, as it is (runc binds it too) */
+        if (mkdir(root, 0755) != 0 && errno != EEXIST)
+            return wb_error_sys(err, "create `%s`", root);
+        if (mount(job->root_dir, root, NULL, MS_BIND | MS_REC, NULL) != 0)
+            return wb_error_sys(err, "bind the bundle's root %s", job->root_dir);
+        return 0;
+    }
     if (wb_path_join(upper, sizeof upper, err, "%s/upper", job->dir) < 0 ||
         wb_path_join(work, sizeof work, err, "%s/work", job->dir) < 0)
         return -1;
@@ -286,15 +293,33 @@ static int populate_dev(const wb_linux_job *job, wb_error *err) {
     return 0;
 }
 
-/* Hide and protect what Docker hides and protects (paths the kernel lacks are skipped). */
-static int mask_paths(wb_error *err) {
-    for (size_t i = 0; i < sizeof masked_paths / sizeof masked_paths[0]; i++) {
-        struct stat st;
-        const char *p = masked_paths[i];
-        if (lstat(p, &st) != 0) continue;
-        int r = S_ISDIR(st.st_mode) ? mount("tmpfs", p, "tmpfs", MS_RDONLY, NULL)
-                                    : mount("/dev/null", p, NULL, MS_BIND, NULL);
-        if (r != 0) return wb_error_sys(err, "mask %s", p);
+static int mask_one(const char *p, wb_error *err) {
+    struct stat st;
+    if (lstat(p, &st) != 0) return 0;
+    int r = S_ISDIR(st.st_mode) ? mount("tmpfs", p, "tmpfs", MS_RDONLY, NULL)
+                                : mount("/dev/null", p, NULL, MS_BIND, NULL);
+    return r != 0 ? wb_error_sys(err, "mask %s", p) : 0;
+}
+
+/* Hide and protect what Docker hides and protects, and what a bundle's spec adds (paths the
+ * kernel lacks are skipped). */
+static int mask_paths(const wb_linux_job *job, wb_error *err) {
+    for (size_t i = 0; i < sizeof masked_paths / sizeof masked_paths[0]; i++)
+        if (mask_one(masked_paths[i], err) < 0) return -1;
+    for (size_t i = 0; i < job->nmasked; i++) {
+        bool done = false; /* a tmpfs over a tmpfs would be harmless, a second bind not needed */
+        for (size_t k = 0; k < sizeof masked_paths / sizeof masked_paths[0]; k++)
+            done = done || !strcmp(job->masked[i], masked_paths[k]);
+        if (!done && mask_one(job->masked[i], err) < 0) return -1;
+    }
+    for (size_t i = 0; i < job->nreadonly; i++) {
+        const char *p = job->readonly[i];
+        bool done = false; /* Docker's, made read-only below */
+        for (size_t k = 0; k < sizeof readonly_paths / sizeof readonly_paths[0]; k++)
+            done = done || !strcmp(p, readonly_paths[k]);
+        if (done || access(p, F_OK) != 0) continue;
+        if (mount(p, p, NULL, MS_BIND | MS_REC, NULL) != 0) return wb_error_sys(err, "bind %s", p);
+        if (remount_ro(p, MS_NOSUID | MS_NODEV | MS_NOEXEC, err) < 0) return -1;
     }
     for (size_t i = 0; i < sizeof readonly_paths / sizeof readonly_paths[0]; i++) {
         const char *p = readonly_paths[i];
@@ -322,8 +347,8 @@ int wb_linux_mount_root(const wb_linux_job *job, wb_error *err) {
         mount_sys(job, rfd, err) < 0 || mount_cgroups(rfd, err) < 0 ||
         mount_at(rfd, "/dev", WB_ROOT_DIR, "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME,
                  "mode=755,size=65536k", err) < 0 ||
-        mount_etc_files(job, rfd, err) < 0 || mount_volumes(job, rfd, err) < 0 ||
-        mount_tmpfs(job, rfd, err) < 0)
+        (!job->root_dir && mount_etc_files(job, rfd, err) < 0) ||
+        mount_volumes(job, rfd, err) < 0 || mount_tmpfs(job, rfd, err) < 0)
         goto out;
     /* the root becomes "/" and the host's tree is let go of */
     if (fchdir(rfd) != 0 || syscall(SYS_pivot_root, ".", ".") != 0) {
@@ -335,7 +360,7 @@ int wb_linux_mount_root(const wb_linux_job *job, wb_error *err) {
         goto out;
     }
     if (populate_dev(job, err) < 0 || (host_dev >= 0 && copy_host_devices(host_dev, err) < 0) ||
-        (!job->privileged && mask_paths(err) < 0))
+        (!job->privileged && mask_paths(job, err) < 0))
         goto out;
     rc = 0;
 out:

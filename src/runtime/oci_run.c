@@ -18,12 +18,14 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/dynlib.h"
 #include "base/fsutil.h"
 #include "base/timeutil.h"
 #include "oci/store.h"
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/linux_handler.h"
+#include "runtime/oci_linux.h"
 #include "runtime/oci_spec.h"
 #include "runtime/wasm_handler.h"
 
@@ -307,6 +309,132 @@ static int write_pid_file(const char *path, pid_t pid, wb_error *err) {
     return wb_write_file_atomic(path, buf, (size_t)n, 0644, false, err);
 }
 
+/* A Linux bundle's process, cloned now and waiting (runtime/linux_handler.c); a starter process
+ * releases it once `start` opens the fifo, waits until it has exec'ed its command (or failed),
+ * and answers start on the fifo: "0", or "CODE message" (an exec failure: 127 for a command
+ * not found, 126 for one that cannot run). Both become the caller's subreaper's on its exit, as
+ * a Wasm workload does. */
+static int spawn_linux(const wb_oci_spec *s, const char *dir, const char *fifo, const int *stdio,
+                       pid_t *pid, wb_error *err) {
+    wb_oci_linux l;
+    int go[2] = {-1, -1}, rep[2] = {-1, -1}, rc = -1;
+    if (wb_oci_linux_prepare(s, s, dir, &l, err) < 0) goto out;
+    if (pipe2(go, O_CLOEXEC) != 0 || pipe2(rep, O_CLOEXEC) != 0) {
+        wb_error_sys(err, "pipe");
+        goto out;
+    }
+    int fds[3];
+    for (int i = 0; i < 3; i++) fds[i] = stdio && stdio[i] >= 0 ? stdio[i] : i;
+    if (wb_linux_spawn(&l.job, fds, go[0], rep[1], pid, err) < 0) goto out;
+    close(go[0]);
+    close(rep[1]);
+    go[0] = rep[1] = -1;
+    fflush(NULL);
+    pid_t starter = fork();
+    if (starter < 0) {
+        wb_error_sys(err, "fork");
+        kill(*pid, SIGKILL);
+        goto out;
+    }
+    if (starter == 0) {
+        int keep_go = go[1], keep_rep = rep[0];
+        for (int i = 0; i < 3; i++) { /* none of the caller's stdio: a pipe of it stays open */
+            int null = open("/dev/null", O_RDWR);
+            if (null >= 0 && null != i) {
+                dup2(null, i);
+                close(null);
+            }
+        }
+        int f = open(fifo, O_WRONLY | O_CLOEXEC); /* blocks until start opens it */
+        if (f < 0) _exit(1);
+        if (write(keep_go, "g", 1) != 1) _exit(1);
+        close(keep_go);
+        char msg[WB_ERROR_MSG_MAX], answer[WB_ERROR_MSG_MAX + 16] = "0";
+        int code;
+        if (wb_linux_read_report(keep_rep, &code, msg, sizeof msg))
+            snprintf(answer, sizeof answer, "%d %s", code, msg);
+        if (write(f, answer, strlen(answer)) < 0) _exit(1);
+        _exit(0);
+    }
+    rc = 0;
+out:
+    for (int i = 0; i < 2; i++) {
+        if (go[i] >= 0) close(go[i]);
+        if (rep[i] >= 0) close(rep[i]);
+    }
+    wb_oci_linux_free(&l);
+    return rc;
+}
+
+/* The static core (the shim, wasmbox-runc) cannot load libcap and libseccomp, which a Linux
+ * container's process needs: it runs `wasmbox-full oci --root ROOT --log L --log-format json
+ * ARGS...` with stdio as the container's, as containerd's shim runs runc, and reads the
+ * process's pid from `pid_file` (whose path ARGS give to --pid-file) and a failure from the log.
+ * The process is then the caller's subreaper's (the shim's) once wasmbox-full has exited. */
+static int through_full(const char *root, const char *const *args, const int *stdio,
+                        const char *pid_file, pid_t *pid, wb_error *err) {
+    char full[PATH_MAX + 32], log[PATH_MAX];
+    if (!wb_full_program(full, sizeof full))
+        return wb_error_set(err, ENOTSUP,
+                            "Linux bundles need wasmbox-full beside this program (it loads "
+                            "libcap and libseccomp)");
+    if (wb_mkdir_p(root, 0711, err) < 0) return -1;
+    if (wb_path_join(log, sizeof log, err, "%s/.full.%d.log", root, (int)getpid()) < 0) return -1;
+    const char *argv[32] = {full, "oci", "--root", root, "--log", log, "--log-format", "json"};
+    size_t n = 8;
+    for (size_t i = 0; args[i] && n < 31; i++) argv[n++] = args[i];
+    argv[n] = NULL;
+    fflush(NULL);
+    pid_t p = fork();
+    if (p < 0) return wb_error_sys(err, "fork");
+    if (p == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (stdio) {
+            int fds[3];
+            for (int i = 0; i < 3; i++) fds[i] = stdio[i] >= 0 ? fcntl(stdio[i], F_DUPFD, 10) : -1;
+            for (int i = 0; i < 3; i++)
+                if (fds[i] >= 0) dup2(fds[i], i);
+        }
+        syscall(SYS_close_range, 3, ~0U, 0);
+        execv(full, (char *const *)argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(p, &status, 0) < 0 && errno == EINTR) {
+    }
+    int rc = 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        /* its error: the log's last line, {"level":"error","msg":...} */
+        char *text = NULL;
+        size_t len = 0;
+        const char *msg = NULL;
+        json_t *line = NULL;
+        if (wb_read_file(log, 1 << 20, (uint8_t **)&text, &len, NULL) == 0 && len) {
+            text[len - 1] = text[len - 1] == '\n' ? 0 : text[len - 1];
+            char *last = strrchr(text, '\n');
+            line = json_loads(last ? last + 1 : text, 0, NULL);
+            msg = json_string_value(json_object_get(line, "msg"));
+        }
+        rc = wb_error_set(err, EINVAL, "%s",
+                          msg ? msg : "wasmbox-full failed to set up the Linux container");
+        json_decref(line);
+        free(text);
+    } else {
+        char *text = NULL;
+        size_t len = 0;
+        if (wb_read_file(pid_file, 64, (uint8_t **)&text, &len, err) < 0)
+            rc = -1;
+        else
+            *pid = (pid_t)strtol(text, NULL, 10);
+        free(text);
+        if (rc == 0 && *pid <= 0) rc = wb_error_set(err, EINVAL, "%s: no pid", pid_file);
+    }
+    unlink(log);
+    return rc;
+}
+
 int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
     char dir[PATH_MAX], fifo[PATH_MAX], state[PATH_MAX], tier[PATH_MAX];
     if (paths(o->root, o->id, dir, fifo, "exec.fifo", err) < 0) return -1;
@@ -320,15 +448,21 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
     wb_oci_kind kind = WB_OCI_WASM; /* an application runtime's app is Wasm */
     int rc = -1, code = 125;
     if (!o->app_runtime && wb_oci_spec_kind(&s, o->prefer_wasm, &kind, err) < 0) goto out;
-    if (kind == WB_OCI_LINUX) {
+    if (o->console_socket || s.terminal) {
         wb_error_set(err, ENOTSUP,
-                     "%s is a Linux executable: Linux bundles are not run by wasmbox yet (use "
-                     "runc for them)",
-                     s.args[0]);
+                     kind == WB_OCI_LINUX
+                         ? "terminals (console sockets) are not supported by wasmbox-runc yet "
+                           "(drop -t / terminal: true)"
+                         : "a Wasm workload has no terminal (drop -t / terminal: true)");
         goto out;
     }
-    if (o->console_socket || s.terminal) {
-        wb_error_set(err, ENOTSUP, "a Wasm workload has no terminal (drop -t / terminal: true)");
+    if (kind == WB_OCI_LINUX && !wb_dynlib_loadable()) { /* the whole create, by wasmbox-full */
+        char tmp_pid[PATH_MAX];
+        if (wb_path_join(tmp_pid, sizeof tmp_pid, err, "%s/.%s.pid", o->root, o->id) < 0) goto out;
+        const char *args[] = {"create", "--bundle", s.bundle, "--pid-file", tmp_pid, o->id, NULL};
+        rc = through_full(o->root, args, o->stdio, tmp_pid, pid, err);
+        unlink(tmp_pid);
+        if (rc == 0 && o->pid_file && write_pid_file(o->pid_file, *pid, err) < 0) rc = -1;
         goto out;
     }
     if (wb_mkdir_p(o->root, 0711, err) < 0) goto out;
@@ -343,9 +477,13 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
         wb_error_sys(err, "mkfifo %s", fifo);
         goto fail;
     }
-    wb_engine engine; /* a bad annotation fails here, before anything runs */
-    if (bundle_engine(&s, &engine, err) < 0) goto fail;
-    if (spawn(&s, &s, 0, fifo, o->app_runtime, tier, o->stdio, pid, &code, err) < 0) goto fail;
+    if (kind == WB_OCI_LINUX) {
+        if (spawn_linux(&s, dir, fifo, o->stdio, pid, err) < 0) goto fail;
+    } else {
+        wb_engine engine; /* a bad annotation fails here, before anything runs */
+        if (bundle_engine(&s, &engine, err) < 0) goto fail;
+        if (spawn(&s, &s, 0, fifo, o->app_runtime, tier, o->stdio, pid, &code, err) < 0) goto fail;
+    }
     /* its cgroup, with the spec's limits, before it runs (it waits on the fifo until start) */
     char cgpath[PATH_MAX];
     wb_cgroup_limits lim;
@@ -364,10 +502,10 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
     char created[64];
     wb_time_now(created, sizeof created);
     json_t *resources = json_is_object(res) ? json_incref(res) : json_object();
-    json_t *st =
-        json_pack("{s:s, s:i, s:I, s:s, s:s, s:s, s:s, s:o}", "id", o->id, "pid", (int)*pid,
-                  "pid_start", (json_int_t)wb_process_start_time(*pid), "bundle", s.bundle,
-                  "created", created, "kind", "wasm", "cgroup", cgpath, "resources", resources);
+    json_t *st = json_pack(
+        "{s:s, s:i, s:I, s:s, s:s, s:s, s:s, s:o}", "id", o->id, "pid", (int)*pid, "pid_start",
+        (json_int_t)wb_process_start_time(*pid), "bundle", s.bundle, "created", created, "kind",
+        kind == WB_OCI_LINUX ? "linux" : "wasm", "cgroup", cgpath, "resources", resources);
     char *text = json_dumps(st, JSON_COMPACT);
     json_decref(st);
     int w = wb_write_file_atomic(state, text, strlen(text), 0600, false, err);
@@ -399,12 +537,19 @@ int wb_oci_start(const char *root, const char *id, wb_error *err) {
                                : "cannot start a container that has stopped");
         goto out;
     }
-    /* the workload, blocked opening the fifo for writing, now writes its byte */
+    /* the workload (a Linux container's starter), blocked opening the fifo for writing, now
+     * writes "0", or "CODE message" when the command could not be exec'ed */
     for (int waited = 0; waited < 10000; waited += 10) {
         struct pollfd p = {f, POLLIN, 0};
-        char b;
-        if (poll(&p, 1, 10) > 0 && read(f, &b, 1) == 1) {
-            rc = 0;
+        char b[WB_ERROR_MSG_MAX + 16];
+        ssize_t n;
+        if (poll(&p, 1, 10) > 0 && (n = read(f, b, sizeof b - 1)) > 0) {
+            b[n] = 0;
+            char *msg = strchr(b, ' ');
+            if (msg && strtol(b, NULL, 10) != 0)
+                wb_error_set(err, strtol(b, NULL, 10) == 127 ? ENOENT : EACCES, "%s", msg + 1);
+            else
+                rc = 0;
             break;
         }
         if (!alive(st)) {
@@ -504,17 +649,103 @@ int wb_oci_delete(const char *root, const char *id, bool force, wb_error *err) {
     return 0;
 }
 
-/* Start proc (its spec already read into *proc) in the live container whose state is st. */
-static int exec_in(const json_t *st, const wb_oci_spec *proc, const int *stdio, pid_t *pid,
-                   int *code, wb_error *err) {
-    if (!alive(st)) return wb_error_set(err, ESRCH, "container not running");
-    if (proc->terminal)
-        return wb_error_set(err, ENOTSUP, "a Wasm workload has no terminal (drop -t)");
+/* proc in a Linux container (its namespaces, the bundle's security settings and proc's own):
+ * returns once the command has been exec'ed, or with its failure (127: not found). */
+static int exec_linux(const wb_oci_spec *s, const wb_oci_spec *proc, pid_t target, const int *stdio,
+                      pid_t *pid, wb_error *err) {
+    wb_oci_linux l;
+    int rep[2] = {-1, -1}, rc = -1;
+    if (wb_oci_linux_prepare(s, proc, "/", &l, err) < 0) goto out;
+    if (pipe2(rep, O_CLOEXEC) != 0) {
+        wb_error_sys(err, "pipe");
+        goto out;
+    }
+    int fds[3];
+    for (int i = 0; i < 3; i++) fds[i] = stdio && stdio[i] >= 0 ? stdio[i] : i;
+    if (wb_linux_exec_spawn(&l.job, target, NULL, fds, rep[1], pid, err) < 0) goto out;
+    close(rep[1]);
+    rep[1] = -1;
+    char msg[WB_ERROR_MSG_MAX];
+    int code;
+    if (wb_linux_read_report(rep[0], &code, msg, sizeof msg)) {
+        if (*pid > 0) waitpid(*pid, NULL, 0);
+        wb_error_set(err, code == 127 ? ENOENT : EACCES, "%s", msg);
+        goto out;
+    }
+    if (*pid <= 0) {
+        wb_error_set(err, ECHILD, "the process did not start in the container");
+        goto out;
+    }
+    rc = 0;
+out:
+    for (int i = 0; i < 2; i++)
+        if (rep[i] >= 0) close(rep[i]);
+    wb_oci_linux_free(&l);
+    return rc;
+}
+
+/* exec_linux by wasmbox-full (the static core: see through_full), detached: the process is
+ * then the caller's subreaper's, the shim's. */
+static int exec_linux_through_full(const char *root, const char *id, const wb_oci_spec *proc,
+                                   const int *stdio, pid_t *pid, wb_error *err) {
+    char spec[PATH_MAX], pid_file[PATH_MAX];
+    if (wb_path_join(spec, sizeof spec, err, "%s/%s/.exec.%d.json", root, id, (int)getpid()) < 0 ||
+        wb_path_join(pid_file, sizeof pid_file, err, "%s/%s/.exec.%d.pid", root, id,
+                     (int)getpid()) < 0)
+        return -1;
+    char *text = json_dumps(proc->doc, JSON_COMPACT);
+    int rc = text ? wb_write_file_atomic(spec, text, strlen(text), 0600, false, err)
+                  : wb_error_set(err, ENOMEM, "the process spec");
+    free(text);
+    if (rc == 0) {
+        const char *args[] = {"exec",      "--detach", "--pid-file", pid_file,
+                              "--process", spec,       id,           NULL};
+        rc = through_full(root, args, stdio, pid_file, pid, err);
+    }
+    unlink(spec);
+    unlink(pid_file);
+    return rc;
+}
+
+bool wb_oci_needs_full(const char *root, const char *id, const char *bundle, bool prefer_wasm) {
+    if (wb_dynlib_loadable()) return false;
+    if (!bundle) {
+        wb_error err;
+        json_t *st = load_state(root, id, &err);
+        const char *kind = json_string_value(json_object_get(st, "kind"));
+        bool linux_kind = kind && !strcmp(kind, "linux");
+        json_decref(st);
+        return linux_kind;
+    }
     wb_oci_spec s;
+    wb_error err;
+    wb_oci_kind kind = WB_OCI_WASM;
+    bool linux_kind = wb_oci_spec_load(bundle, &s, &err) == 0 &&
+                      wb_oci_spec_kind(&s, prefer_wasm, &kind, &err) == 0 && kind == WB_OCI_LINUX;
+    wb_oci_spec_free(&s);
+    return linux_kind;
+}
+
+/* Start proc (its spec already read into *proc) in the live container `id` (under root) whose
+ * state is st. */
+static int exec_in(const char *root, const char *id, const json_t *st, const wb_oci_spec *proc,
+                   const int *stdio, pid_t *pid, int *code, wb_error *err) {
+    if (!alive(st)) return wb_error_set(err, ESRCH, "container not running");
+    const char *kind = json_string_value(json_object_get(st, "kind"));
+    bool linux_kind = kind && !strcmp(kind, "linux");
+    if (proc->terminal)
+        return wb_error_set(err, ENOTSUP,
+                            linux_kind ? "terminals are not supported by wasmbox-runc yet (drop -t)"
+                                       : "a Wasm workload has no terminal (drop -t)");
+    wb_oci_spec s;
+    pid_t target = (pid_t)json_integer_value(json_object_get(st, "pid"));
     int rc = wb_oci_spec_load(json_string_value(json_object_get(st, "bundle")), &s, err);
-    if (rc == 0)
-        rc = spawn(&s, proc, (pid_t)json_integer_value(json_object_get(st, "pid")), NULL,
-                   WB_RUNTIME_WASMEDGE, NULL, stdio, pid, code, err);
+    if (rc == 0 && linux_kind && !wb_dynlib_loadable())
+        rc = exec_linux_through_full(root, id, proc, stdio, pid, err);
+    else if (rc == 0 && linux_kind)
+        rc = exec_linux(&s, proc, target, stdio, pid, err);
+    else if (rc == 0)
+        rc = spawn(&s, proc, target, NULL, WB_RUNTIME_WASMEDGE, NULL, stdio, pid, code, err);
     wb_oci_spec_free(&s);
     wb_cgroup *cg;
     if (rc == 0 && open_cgroup(st, &cg, NULL) == 0) { /* beside the workload */
@@ -533,7 +764,7 @@ int wb_oci_exec(const char *root, const char *id, const char *process_path, bool
     pid_t pid;
     int rc = -1;
     if (wb_oci_process_load(process_path, &proc, err) < 0 ||
-        exec_in(st, &proc, NULL, &pid, exit_code, err) < 0 ||
+        exec_in(root, id, st, &proc, NULL, &pid, exit_code, err) < 0 ||
         write_pid_file(pid_file, pid, err) < 0)
         goto out;
     rc = 0;
@@ -556,7 +787,7 @@ int wb_oci_exec_spawn(const char *root, const char *id, const char *process_json
     wb_oci_spec proc;
     int code;
     int rc = wb_oci_process_parse(process_json, &proc, err);
-    if (rc == 0) rc = exec_in(st, &proc, stdio, pid, &code, err);
+    if (rc == 0) rc = exec_in(root, id, st, &proc, stdio, pid, &code, err);
     wb_oci_spec_free(&proc);
     json_decref(st);
     return rc;

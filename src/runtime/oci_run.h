@@ -70,6 +70,11 @@ int wb_oci_stats(const char *root, const char *id, struct wb_cgroup_stats *stats
 int wb_oci_update(const char *root, const char *id, const char *resources_json, wb_error *err);
 /* Let the created workload run. */
 int wb_oci_start(const char *root, const char *id, wb_error *err);
+/* True when this program is the static core and the command concerns a Linux container: the
+ * bundle about to be created (bundle given), else the existing container `id`. The CLI then
+ * hands the whole command to wasmbox-full (Linux processes need libcap and libseccomp); the
+ * library itself does so for the shim's create and exec (through `wasmbox-full oci`). */
+bool wb_oci_needs_full(const char *root, const char *id, const char *bundle, bool prefer_wasm);
 /* runc's `state` JSON: {ociVersion, id, pid, status, bundle, rootfs, created, owner}; new ref.
  * ENOENT: "container does not exist". */
 json_t *wb_oci_state(const char *root, const char *id, wb_error *err);

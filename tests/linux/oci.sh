@@ -144,9 +144,6 @@ bundle '["/hello.wasm"]'
 create dup
 expect duplicate 1 "" "container with id exists: dup" -- "${R[@]}" create --bundle "$T/b" dup
 "${R[@]}" delete --force dup >/dev/null
-cp /bin/true "$T/b/rootfs/true"
-bundle '["/true"]'
-expect linux-refused 1 "" "Linux bundles are not run by wasmbox yet" -- "${R[@]}" create --bundle "$T/b" l1
 echo '{"process": {"args": []}, "root": {"path": "rootfs"}}' >"$T/b/config.json"
 expect bad-config 1 "" "process.args must be a non-empty array of strings" -- "${R[@]}" create --bundle "$T/b" l2
 expect version 0 "wasmbox-runc version" "" -- bash -c "'$T/wasmbox-runc' --version | head -n 1 | cut -d' ' -f1,2"
@@ -189,6 +186,99 @@ run_to_end t7
 expect tier-auto-then-native 0 "native" "" -- tier t7
 "${R[@]}" delete t7
 
+# ---- Linux bundles: busybox's files as the root, side by side with runc (the reference) ----
+"$TOP/scripts/test-images.sh" load busybox "$BUILD/wasmbox" >/dev/null || fail "load the busybox image"
+mkdir -p "$T/lb/rootfs"
+"$BUILD/wasmbox" create --name bbx busybox >/dev/null && "$BUILD/wasmbox" export bbx | tar -x -C "$T/lb/rootfs"
+"$BUILD/wasmbox" rm bbx >/dev/null
+# what a process sees of its spec; exits 3
+PROBE='echo "id: $(id)"; echo "pwd: $(pwd)"; echo "host: $(hostname)"; echo "who: $WHO"
+grep -E "^(CapBnd|CapEff|NoNewPrivs|Seccomp):" /proc/self/status; echo "nofile: $(ulimit -n) $(ulimit -Hn)"
+touch /x 2>/dev/null && echo "root: rw" || echo "root: ro"; echo "data: $(cat /data/data.txt)"
+echo hi >/scratch/f && echo "scratch: $(cat /scratch/f)"; echo "kcore: $(head -c1 /proc/kcore 2>/dev/null | wc -c)"
+echo "dev-block: $(ls /sys/dev/block 2>/dev/null | wc -l)"; echo "pid1: $(tr "\0" " " </proc/1/cmdline)"
+echo "links: $(ip -o link 2>/dev/null | wc -l)"; exit 3'
+lbundle() { # USER_JSON ARGS_JSON
+    python3 - "$T/lb/config.json" "$1" "$2" "$T" <<'PY'
+import json, sys
+path, user, args, t = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4]
+caps = ["CAP_CHOWN", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_SETUID", "CAP_SETGID"]
+json.dump({"ociVersion": "1.0.2",
+  "process": {"terminal": False, "user": user, "args": args, "cwd": "/tmp",
+              "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "WHO=linux"],
+              "capabilities": {k: caps for k in ("bounding", "effective", "permitted")},
+              "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1000, "soft": 900}],
+              "noNewPrivileges": True},
+  "root": {"path": "rootfs", "readonly": True}, "hostname": "wbhost",
+  "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"},
+             {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+             {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+             {"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+             {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+             {"destination": "/data", "type": "bind", "source": t, "options": ["rbind", "ro"]},
+             {"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m"]}],
+  "linux": {"namespaces": [{"type": t_} for t_ in ("pid", "network", "ipc", "uts", "mount")],
+            "maskedPaths": ["/proc/kcore", "/sys/dev/block"], "readonlyPaths": ["/proc/sys"]}},
+  open(path, "w"), indent=1)
+PY
+}
+lbundle '{"uid": 0, "gid": 0, "additionalGids": [10]}' "$(python3 -c 'import json,sys; print(json.dumps(["sh", "-c", sys.argv[1]]))' "$PROBE")"
+expect linux-run 3 "" "" -- bash -c "'$T/wasmbox-runc' --root '$T/state' run --bundle '$T/lb' lr1 >'$T/lr1.out' 2>&1"
+check linux-run-identity grep -qx "id: uid=0(root) gid=0(root) groups=10(wheel)" "$T/lr1.out"
+check linux-run-cwd grep -qx "pwd: /tmp" "$T/lr1.out"
+check linux-run-hostname grep -qx "host: wbhost" "$T/lr1.out"
+check linux-run-env grep -qx "who: linux" "$T/lr1.out"
+check linux-run-caps grep -qx "CapBnd:	00000000000004e1" "$T/lr1.out"
+check linux-run-no-new-privs grep -qx "NoNewPrivs:	1" "$T/lr1.out"
+check linux-run-rlimit grep -qx "nofile: 900 1000" "$T/lr1.out"
+check linux-run-root-ro grep -qx "root: ro" "$T/lr1.out"
+check linux-run-bind-ro grep -qx "data: from a bind mount" "$T/lr1.out"
+check linux-run-tmpfs grep -qx "scratch: hi" "$T/lr1.out"
+check linux-run-masked grep -qx "kcore: 0" "$T/lr1.out"
+check linux-run-masked-spec grep -qx "dev-block: 0" "$T/lr1.out"
+check linux-run-pid1 grep -q "^pid1: sh -c" "$T/lr1.out"
+check linux-run-own-netns grep -qx "links: 1" "$T/lr1.out"
+if command -v runc >/dev/null; then # the same bundle under runc: the same lines
+    runc --root "$T/runc-state" run --bundle "$T/lb" rr1 >"$T/rr1.out" 2>&1
+    expect linux-run-same-as-runc 0 "" "" -- diff "$T/rr1.out" "$T/lr1.out"
+fi
+lbundle '{"uid": 1000, "gid": 100, "additionalGids": [10]}' '["id"]'
+expect linux-run-user 0 "uid=1000(user) gid=100(users) groups=10(wheel)" "" -- "${R[@]}" run --bundle "$T/lb" lr2
+# the lifecycle: create (the process waits), start, exec, kill, delete
+lbundle '{"uid": 0, "gid": 0}' '["sh", "-c", "echo started; exec sleep 60"]'
+lcreate() { "${R[@]}" create --bundle "$T/lb" "$1" >"$T/out.$1" 2>&1; }
+expect linux-create 0 "" "" -- lcreate lc1
+expect linux-created 0 "created" "" -- status lc1
+check linux-not-started-yet bash -c "! grep -q started '$T/out.lc1'"
+expect linux-state-kind 0 "linux" "" -- python3 -c "import json; print(json.load(open('$T/state/lc1/state.json'))['kind'])"
+expect linux-start 0 "" "" -- "${R[@]}" start lc1
+expect linux-running 0 "running" "" -- status lc1
+check linux-started-output wait_for 5 grep -q started "$T/out.lc1"
+printf '{"args": ["sh", "-c", "echo exec in $(hostname); ps -o pid,args | grep -c [s]leep"], "env": ["PATH=/bin"], "cwd": "/", "user": {"uid": 0, "gid": 0}}' >"$T/lproc.json"
+expect linux-exec 0 "exec in wbhost
+1" "" -- "${R[@]}" exec --process "$T/lproc.json" lc1
+printf '{"args": ["nosuch"], "env": ["PATH=/bin"], "cwd": "/"}' >"$T/lproc2.json"
+expect linux-exec-missing 125 "" 'exec: "nosuch": executable file not found in $PATH' -- "${R[@]}" exec --process "$T/lproc2.json" lc1
+expect linux-kill 0 "" "" -- "${R[@]}" kill lc1 KILL
+check linux-stopped wait_for 5 bash -c "[ \"\$('$T/wasmbox-runc' --root '$T/state' state lc1 | grep -c '\"stopped\"')\" = 1 ]"
+expect linux-delete 0 "" "" -- "${R[@]}" delete lc1
+check linux-nothing-left bash -c "[ ! -e '$T/state/lc1' ] && [ ! -e /sys/fs/cgroup/memory/wasmbox-runc/lc1 ]"
+# a command that cannot be exec'ed (its interpreter is missing): start says so (the process is
+# set up at start)
+printf '#!/no/such/shell\n' >"$T/lb/rootfs/bad.sh"
+chmod +x "$T/lb/rootfs/bad.sh"
+lbundle '{"uid": 0, "gid": 0}' '["/bad.sh"]'
+expect linux-bad-exec-create 0 "" "" -- lcreate lc2
+expect linux-bad-exec-start 1 "" 'exec: "/bad.sh": No such file or directory' -- "${R[@]}" start lc2
+"${R[@]}" delete --force lc2 >/dev/null 2>&1
+lbundle '{"uid": 0, "gid": 0}' '["true"]'
+python3 - "$T/lb/config.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["linux"]["namespaces"].append({"type": "user"}); json.dump(d, open(sys.argv[1], "w"))
+PY
+expect linux-user-ns-refused 1 "" "user namespaces are not supported by wasmbox yet" -- "${R[@]}" create --bundle "$T/lb" lc3
+expect linux-refused-nothing-left 1 "" "container does not exist" -- "${R[@]}" state lc3
+
 # ---- Podman 4.3 through conmon ----
 if command -v podman >/dev/null; then
     # shellcheck source=tests/linux/podman.sh
@@ -210,6 +300,19 @@ if command -v podman >/dev/null; then
     expect podman-stop 0 "pw2" "" -- podman_ref stop -t 1 pw2
     expect podman-stopped-status 0 "exited" "" -- podman_ref inspect --format '{{.State.Status}}' pw2
     podman_ref rm -f pw2 >/dev/null 2>&1
+    # a Linux image through wasmbox-runc: what the process sees, as under runc (podman's default)
+    podman_load_image busybox:latest "$("$TOP/scripts/test-images.sh" busybox)" >/dev/null 2>&1
+    PPROBE='id; hostname | wc -c; head -2 /etc/hosts; grep -E "^(CapBnd|CapEff|NoNewPrivs|Seccomp):" /proc/self/status; ulimit -n; ip -o addr | wc -l; ls /dev | tr "\n" " "; exit 7'
+    podman_ref run --rm busybox sh -c "$PPROBE" >"$T/prunc.out" 2>&1
+    prun() { podman_ref run --rm --runtime "$T/wasmbox-runc" busybox sh -c "$PPROBE" >"$T/pwb.out" 2>&1; }
+    expect podman-linux-run 7 "" "" -- prun
+    expect podman-linux-same-as-runc 0 "" "" -- diff "$T/prunc.out" "$T/pwb.out"
+    check podman-linux-groups grep -qx "uid=0(root) gid=0(root) groups=10(wheel)" "$T/pwb.out"
+    podman_ref run -d --name pl1 --runtime "$T/wasmbox-runc" busybox sleep 60 >/dev/null
+    expect podman-linux-exec 0 "in pl1" "" -- podman_ref exec pl1 sh -c 'echo in pl1'
+    expect podman-linux-stop 0 "pl1" "" -- podman_ref stop -t 1 pl1
+    expect podman-linux-stopped 0 "exited" "" -- podman_ref inspect --format '{{.State.Status}}' pl1
+    podman_ref rm -f pl1 >/dev/null 2>&1
     cd "$TOP" || exit 1
 else
     echo "linux-oci: podman part skipped: podman is not installed"
