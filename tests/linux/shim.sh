@@ -102,6 +102,23 @@ kill $EV 2>/dev/null
 check events-exit grep -q "/tasks/exit" "$T/events"
 check events-start grep -q "/tasks/start" "$T/events"
 check events-delete grep -q "/tasks/delete" "$T/events"
+# a Linux image through the same shim (the static core hands the process to wasmbox-full)
+"$TOP/scripts/test-images.sh" load busybox "$BUILD/wasmbox" >/dev/null || fail "load busybox"
+"$BUILD/wasmbox" save busybox -o "$T/busybox.tar" || fail "save busybox"
+"${C[@]}" image import "$T/busybox.tar" >/dev/null 2>&1 || fail "ctr image import busybox"
+BB=docker.io/library/busybox:latest
+LRUN=("${C[@]}" run --runtime io.containerd.wasmbox.v1)
+expect linux-run-rm 4 "hi from busybox
+uid=0(root) gid=0(root)" "" -- "${LRUN[@]}" --rm "$BB" lx1 sh -c 'echo hi from busybox; id | cut -d" " -f1,2; exit 4'
+expect linux-run-d 0 "" "" -- bash -c "ctr -a '$T/c.sock' -n wbt run --runtime io.containerd.wasmbox.v1 -d $BB lx2 sleep 60 >/dev/null"
+lx_running() { "${C[@]}" task ls | awk '$1 == "lx2" { print $3 }' | grep -qx RUNNING; }
+check linux-task-running wait_for 5 lx_running
+expect linux-task-exec 0 "in lx2 1" "" -- "${C[@]}" task exec --exec-id e1 lx2 sh -c 'echo in lx2 $(ps -o args | grep -c "^[s]leep 60")'
+expect linux-task-kill 0 "" "" -- "${C[@]}" task kill -s SIGKILL lx2
+lx_stopped() { "${C[@]}" task ls | awk '$1 == "lx2" { print $3 }' | grep -qx STOPPED; }
+check linux-task-stopped wait_for 5 lx_stopped
+expect linux-task-delete 0 "" "" -- bash -c "ctr -a '$T/c.sock' -n wbt task delete lx2 >/dev/null"
+expect linux-container-rm 0 "" "" -- "${C[@]}" container rm lx2
 # the application runtimes through their shims (containerd-shim-spin-v2, -wws-v1): the app at
 # the image's root served in the task's network namespace (a new one: reached with nsenter)
 WASI_CC=(clang --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug)
