@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -376,6 +377,63 @@ void wb_linux_loopback_up(void) {
 __attribute__((noreturn)) static void exec_command(const wb_linux_job *job, int report_fd,
                                                    bool die_with_parent);
 
+/* runc's console: a pty of the container's own devpts (/dev/ptmx, after pivot_root) becomes
+ * stdio and the controlling terminal of a new session, /dev/console is bound to its slave, and
+ * the master goes to whoever listens on the console socket (conmon, a shim) with SCM_RIGHTS. */
+static int console_pty(int sock, wb_error *err) {
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) return wb_error_sys(err, "open /dev/ptmx");
+    char name[64];
+    int unlock = 0;
+    if (ioctl(master, TIOCSPTLCK, &unlock) != 0 || ptsname_r(master, name, sizeof name) != 0) {
+        close(master);
+        return wb_error_sys(err, "the console's pty");
+    }
+    int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0) {
+        close(master);
+        return wb_error_sys(err, "open %s", name);
+    }
+    /* /dev/console: the terminal, as runc binds it */
+    int c = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (c >= 0) close(c);
+    if (c < 0 || mount(name, "/dev/console", NULL, MS_BIND, NULL) != 0) {
+        close(master);
+        close(slave);
+        return wb_error_sys(err, "bind /dev/console");
+    }
+    char path[] = "/dev/ptmx";
+    struct iovec iov = {path, sizeof path - 1};
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    memset(&ctl, 0, sizeof ctl);
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &master, sizeof master);
+    ssize_t sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
+    int saved = errno;
+    close(master);
+    close(sock);
+    if (sent < 0) {
+        close(slave);
+        errno = saved;
+        return wb_error_sys(err, "send the console to the console socket");
+    }
+    for (int i = 0; i < 3; i++)
+        if (dup2(slave, i) < 0) return wb_error_sys(err, "dup2 the console");
+    close(slave);
+    setsid();
+    if (ioctl(0, TIOCSCTTY, 0) != 0)
+        return wb_error_sys(err, "make the console the controlling terminal");
+    return 0;
+}
+
 __attribute__((noreturn)) static void container_main(const wb_linux_job *job, const int stdio[3],
                                                      int go_fd, int report_fd) {
     wb_error err;
@@ -386,7 +444,7 @@ __attribute__((noreturn)) static void container_main(const wb_linux_job *job, co
     while ((n = read(go_fd, &g, 1)) < 0 && errno == EINTR) {
     }
     if (n != 1) _exit(125);
-    close(go_fd);
+    if (!job->two_phase) close(go_fd);
     sigset_t early;
     early_set(&early);
     take_stdio(job, stdio, report_fd, 125, &early); /* still blocked (since the clone) */
@@ -406,6 +464,15 @@ __attribute__((noreturn)) static void container_main(const wb_linux_job *job, co
     }
     if (wb_linux_mount_root(job, &err) < 0) child_fail(report_fd, 125, err.msg);
     if (wb_linux_finish_root(job, &err) < 0) child_fail(report_fd, 125, err.msg);
+    if (job->console && console_pty(job->console_fd, &err) < 0) child_fail(report_fd, 125, err.msg);
+    if (job->two_phase) { /* ready; then wait for start */
+        if (write(job->ready_fd, "r", 1) != 1) _exit(125);
+        close(job->ready_fd);
+        while ((n = read(go_fd, &g, 1)) < 0 && errno == EINTR) {
+        }
+        if (n != 1) _exit(125);
+        close(go_fd);
+    }
     exec_command(job, report_fd, true);
 }
 

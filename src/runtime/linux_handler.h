@@ -71,7 +71,16 @@ typedef struct wb_linux_job {
     size_t nmasked;      /* linux.maskedPaths and readonlyPaths) */
     char *const *readonly;
     size_t nreadonly;
-    bool no_cgroup_ns;    /* stay in the caller's cgroup namespace (a bundle without one) */
+    bool no_cgroup_ns; /* stay in the caller's cgroup namespace (a bundle without one) */
+    bool console;      /* runc's --console-socket: once in its root, the process makes a pty of
+                        * the container's devpts its stdio and controlling terminal, and sends
+                        * the master over console_fd (a connected unix socket), as runc does */
+    int console_fd;
+    bool two_phase; /* as runc's create/start (a bundle): after the first go byte the process
+                     * sets itself up (root, mounts, console), writes one byte on ready_fd, and
+                     * waits for a second byte on go_fd before it execs its command (EOF: it
+                     * exits); a setup failure is reported before ready_fd closes */
+    int ready_fd;
     const char *root_dir; /* an OCI bundle's root.path: bound (recursively) as the root instead
                            * of an overlay of lowers, and the bundle's own mounts give /etc's
                            * files (nothing is written in dir/etc); NULL: a wasmbox container */

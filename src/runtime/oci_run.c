@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -309,35 +310,97 @@ static int write_pid_file(const char *path, pid_t pid, wb_error *err) {
     return wb_write_file_atomic(path, buf, (size_t)n, 0644, false, err);
 }
 
-/* A Linux bundle's process, cloned now and waiting (runtime/linux_handler.c); a starter process
- * releases it once `start` opens the fifo, waits until it has exec'ed its command (or failed),
- * and answers start on the fifo: "0", or "CODE message" (an exec failure: 127 for a command
- * not found, 126 for one that cannot run). Both become the caller's subreaper's on its exit, as
- * a Wasm workload does. */
-static int spawn_linux(const wb_oci_spec *s, const char *dir, const char *fifo, const int *stdio,
-                       pid_t *pid, wb_error *err) {
+/* A Linux bundle's process in two steps, as runc's create: linux_clone clones it (it waits);
+ * once it is in its cgroup, linux_release lets it set itself up (root, mounts, console) and
+ * waits until it is ready, or reports its failure; a starter process then holds it until
+ * `start` opens the fifo, lets it exec its command, and answers start on the fifo: "0", or
+ * "CODE message" when the exec failed (127: not found, 126: cannot run). Both become the
+ * caller's subreaper's on its exit, as a Wasm workload does. */
+typedef struct linux_proc {
+    int go, rep, ready; /* our ends: write, read, read */
+} linux_proc;
+
+static void linux_proc_close(linux_proc *lp) {
+    int *fds[] = {&lp->go, &lp->rep, &lp->ready};
+    for (int i = 0; i < 3; i++)
+        if (*fds[i] >= 0) close(*fds[i]), *fds[i] = -1;
+}
+
+static int connect_console(const char *path, wb_error *err) {
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sa.sun_path)
+        return wb_error_set(err, ENAMETOOLONG, "console socket path too long: %s", path);
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+        int saved = errno;
+        if (fd >= 0) close(fd);
+        errno = saved;
+        return wb_error_sys(err, "connect to the console socket %s", path);
+    }
+    return fd;
+}
+
+static int linux_clone(const wb_oci_spec *s, const char *dir, const int *stdio,
+                       const char *console_socket, pid_t *pid, linux_proc *lp, wb_error *err) {
     wb_oci_linux l;
-    int go[2] = {-1, -1}, rep[2] = {-1, -1}, rc = -1;
+    int go[2] = {-1, -1}, rep[2] = {-1, -1}, ready[2] = {-1, -1}, rc = -1, console = -1;
+    *lp = (linux_proc){-1, -1, -1};
     if (wb_oci_linux_prepare(s, s, dir, &l, err) < 0) goto out;
-    if (pipe2(go, O_CLOEXEC) != 0 || pipe2(rep, O_CLOEXEC) != 0) {
+    if (console_socket) { /* connected now: the process sends its pty's master there */
+        if ((console = connect_console(console_socket, err)) < 0) goto out;
+        l.job.console = true;
+        l.job.console_fd = console;
+    }
+    if (pipe2(go, O_CLOEXEC) != 0 || pipe2(rep, O_CLOEXEC) != 0 || pipe2(ready, O_CLOEXEC) != 0) {
         wb_error_sys(err, "pipe");
         goto out;
     }
+    l.job.two_phase = true;
+    l.job.ready_fd = ready[1];
     int fds[3];
     for (int i = 0; i < 3; i++) fds[i] = stdio && stdio[i] >= 0 ? stdio[i] : i;
     if (wb_linux_spawn(&l.job, fds, go[0], rep[1], pid, err) < 0) goto out;
-    close(go[0]);
-    close(rep[1]);
-    go[0] = rep[1] = -1;
+    *lp = (linux_proc){go[1], rep[0], ready[0]};
+    go[1] = rep[0] = ready[0] = -1;
+    rc = 0;
+out:
+    for (int i = 0; i < 2; i++) {
+        if (go[i] >= 0) close(go[i]);
+        if (rep[i] >= 0) close(rep[i]);
+        if (ready[i] >= 0) close(ready[i]);
+    }
+    if (console >= 0) close(console);
+    wb_oci_linux_free(&l);
+    return rc;
+}
+
+static int linux_release(linux_proc *lp, const char *fifo, wb_error *err) {
+    int rc = -1;
+    char b;
+    ssize_t n;
+    if (write(lp->go, "g", 1) != 1) {
+        wb_error_sys(err, "release the container's process");
+        goto out;
+    }
+    while ((n = read(lp->ready, &b, 1)) < 0 && errno == EINTR) {
+    }
+    if (n != 1) { /* it failed to set itself up: its report says why */
+        char msg[WB_ERROR_MSG_MAX];
+        int code;
+        if (wb_linux_read_report(lp->rep, &code, msg, sizeof msg))
+            wb_error_set(err, EINVAL, "%s", msg);
+        else
+            wb_error_set(err, EINVAL, "the container's process exited while being set up");
+        goto out;
+    }
     fflush(NULL);
     pid_t starter = fork();
     if (starter < 0) {
         wb_error_sys(err, "fork");
-        kill(*pid, SIGKILL);
         goto out;
     }
     if (starter == 0) {
-        int keep_go = go[1], keep_rep = rep[0];
         for (int i = 0; i < 3; i++) { /* none of the caller's stdio: a pipe of it stays open */
             int null = open("/dev/null", O_RDWR);
             if (null >= 0 && null != i) {
@@ -347,22 +410,18 @@ static int spawn_linux(const wb_oci_spec *s, const char *dir, const char *fifo, 
         }
         int f = open(fifo, O_WRONLY | O_CLOEXEC); /* blocks until start opens it */
         if (f < 0) _exit(1);
-        if (write(keep_go, "g", 1) != 1) _exit(1);
-        close(keep_go);
+        if (write(lp->go, "g", 1) != 1) _exit(1);
+        close(lp->go);
         char msg[WB_ERROR_MSG_MAX], answer[WB_ERROR_MSG_MAX + 16] = "0";
         int code;
-        if (wb_linux_read_report(keep_rep, &code, msg, sizeof msg))
+        if (wb_linux_read_report(lp->rep, &code, msg, sizeof msg))
             snprintf(answer, sizeof answer, "%d %s", code, msg);
         if (write(f, answer, strlen(answer)) < 0) _exit(1);
         _exit(0);
     }
     rc = 0;
 out:
-    for (int i = 0; i < 2; i++) {
-        if (go[i] >= 0) close(go[i]);
-        if (rep[i] >= 0) close(rep[i]);
-    }
-    wb_oci_linux_free(&l);
+    linux_proc_close(lp);
     return rc;
 }
 
@@ -448,12 +507,18 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
     wb_oci_kind kind = WB_OCI_WASM; /* an application runtime's app is Wasm */
     int rc = -1, code = 125;
     if (!o->app_runtime && wb_oci_spec_kind(&s, o->prefer_wasm, &kind, err) < 0) goto out;
-    if (o->console_socket || s.terminal) {
-        wb_error_set(err, ENOTSUP,
-                     kind == WB_OCI_LINUX
-                         ? "terminals (console sockets) are not supported by wasmbox-runc yet "
-                           "(drop -t / terminal: true)"
-                         : "a Wasm workload has no terminal (drop -t / terminal: true)");
+    if (kind == WB_OCI_WASM && (o->console_socket || s.terminal)) {
+        wb_error_set(err, ENOTSUP, "a Wasm workload has no terminal (drop -t / terminal: true)");
+        goto out;
+    }
+    if (s.terminal && !o->console_socket) { /* runc's words */
+        wb_error_set(err, EINVAL,
+                     "cannot allocate tty if runc will detach without setting console socket");
+        goto out;
+    }
+    if (o->console_socket && !s.terminal) {
+        wb_error_set(err, EINVAL,
+                     "cannot use console socket if runc will not detach or allocate tty");
         goto out;
     }
     if (kind == WB_OCI_LINUX && !wb_dynlib_loadable()) { /* the whole create, by wasmbox-full */
@@ -477,8 +542,9 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
         wb_error_sys(err, "mkfifo %s", fifo);
         goto fail;
     }
+    linux_proc lp = {-1, -1, -1};
     if (kind == WB_OCI_LINUX) {
-        if (spawn_linux(&s, dir, fifo, o->stdio, pid, err) < 0) goto fail;
+        if (linux_clone(&s, dir, o->stdio, o->console_socket, pid, &lp, err) < 0) goto fail;
     } else {
         wb_engine engine; /* a bad annotation fails here, before anything runs */
         if (bundle_engine(&s, &engine, err) < 0) goto fail;
@@ -496,6 +562,14 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
         wb_cgroup_free(cg);
         wb_error_wrap(err, "the container's cgroup %s", cgpath);
         kill(*pid, SIGKILL);
+        linux_proc_close(&lp);
+        goto fail;
+    }
+    if (kind == WB_OCI_LINUX && linux_release(&lp, fifo, err) < 0) { /* set up, or why not */
+        kill(*pid, SIGKILL);
+        waitpid(*pid, NULL, 0);
+        wb_cgroup_destroy(cg, NULL);
+        wb_cgroup_free(cg);
         goto fail;
     }
     wb_cgroup_free(cg);

@@ -263,14 +263,29 @@ expect linux-kill 0 "" "" -- "${R[@]}" kill lc1 KILL
 check linux-stopped wait_for 5 bash -c "[ \"\$('$T/wasmbox-runc' --root '$T/state' state lc1 | grep -c '\"stopped\"')\" = 1 ]"
 expect linux-delete 0 "" "" -- "${R[@]}" delete lc1
 check linux-nothing-left bash -c "[ ! -e '$T/state/lc1' ] && [ ! -e /sys/fs/cgroup/memory/wasmbox-runc/lc1 ]"
-# a command that cannot be exec'ed (its interpreter is missing): start says so (the process is
-# set up at start)
+# a command that cannot be exec'ed (its interpreter is missing): start says so (create has set
+# the process up; it execs at start)
 printf '#!/no/such/shell\n' >"$T/lb/rootfs/bad.sh"
 chmod +x "$T/lb/rootfs/bad.sh"
 lbundle '{"uid": 0, "gid": 0}' '["/bad.sh"]'
 expect linux-bad-exec-create 0 "" "" -- lcreate lc2
 expect linux-bad-exec-start 1 "" 'exec: "/bad.sh": No such file or directory' -- "${R[@]}" start lc2
 "${R[@]}" delete --force lc2 >/dev/null 2>&1
+lbundle '{"uid": 0, "gid": 0}' '["true"]'
+python3 - "$T/lb/config.json" "$T" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["mounts"].append({"destination": "/gone", "type": "bind", "source": sys.argv[2] + "/no-such-dir", "options": ["rbind"]})
+json.dump(d, open(sys.argv[1], "w"))
+PY
+expect linux-setup-fails-at-create 1 "" "bind source path \`$T/no-such-dir\`" -- "${R[@]}" create --bundle "$T/lb" lc4
+expect linux-setup-fails-nothing-left 1 "" "container does not exist" -- "${R[@]}" state lc4
+check linux-setup-fails-no-process bash -c "! pgrep -f '[w]asmbox.*lc4' >/dev/null"
+lbundle '{"uid": 0, "gid": 0}' '["true"]'
+python3 - "$T/lb/config.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["process"]["terminal"] = True; json.dump(d, open(sys.argv[1], "w"))
+PY
+expect linux-terminal-needs-console 1 "" "cannot allocate tty if runc will detach without setting console socket" -- "${R[@]}" create --bundle "$T/lb" lc5
 lbundle '{"uid": 0, "gid": 0}' '["true"]'
 python3 - "$T/lb/config.json" <<'PY'
 import json, sys
@@ -307,6 +322,13 @@ if command -v podman >/dev/null; then
     prun() { podman_ref run --rm --runtime "$T/wasmbox-runc" busybox sh -c "$PPROBE" >"$T/pwb.out" 2>&1; }
     expect podman-linux-run 7 "" "" -- prun
     expect podman-linux-same-as-runc 0 "" "" -- diff "$T/prunc.out" "$T/pwb.out"
+    # -t: conmon's console socket gets the pty's master (made in the container's devpts)
+    TPROBE='tty; [ -t 0 ] && echo stdin-tty; ls -la /dev/console | cut -c1-10; exit 5'
+    podman_ref run --rm -t busybox sh -c "$TPROBE" >"$T/trunc.out" 2>&1
+    trun() { podman_ref run --rm -t --runtime "$T/wasmbox-runc" busybox sh -c "$TPROBE" >"$T/twb.out" 2>&1; }
+    expect podman-linux-tty 5 "" "" -- trun
+    expect podman-linux-tty-same-as-runc 0 "" "" -- diff "$T/trunc.out" "$T/twb.out"
+    check podman-linux-tty-is-pts grep -q "^/dev/pts/" "$T/twb.out"
     check podman-linux-groups grep -qx "uid=0(root) gid=0(root) groups=10(wheel)" "$T/pwb.out"
     podman_ref run -d --name pl1 --runtime "$T/wasmbox-runc" busybox sleep 60 >/dev/null
     expect podman-linux-exec 0 "in pl1" "" -- podman_ref exec pl1 sh -c 'echo in pl1'
