@@ -145,9 +145,6 @@ const wb_libcurl *wb_libcurl_get(wb_error *err);
  * can load none of them and hands the commands that need them to wasmbox-full. */
 bool wb_dynlib_loadable(void);
 
-/* The program that can load them: this one's own path when wb_dynlib_loadable(), else
- * wasmbox-full beside it (in the same directory as /proc/self/exe). False when there is none
- * (not executable, or the path does not fit in size bytes). */
-bool wb_full_program(char *buf, size_t size);
+#include "base/selfexe.h" /* wb_full_program: the program that can load them */
 
 #endif

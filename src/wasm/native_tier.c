@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/fsutil.h"
+#include "base/selfexe.h"
 #include "base/sha256.h"
 #include "wasm/module.h"
 #include "wasm/native.h"
@@ -137,16 +138,13 @@ int wb_native_compile_to_cache(wb_module *m, const char *cache_dir, int opt_leve
 }
 
 bool wb_native_compiler_program(char *buf, size_t size) {
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) return false;
-    self[n] = '\0';
-    if (wb__native_compiler_available()) return snprintf(buf, size, "%s", self) < (int)size;
-    char *slash = strrchr(self, '/');
-    if (!slash) return false;
-    *slash = '\0';
-    if (snprintf(buf, size, "%s/wasmbox-full", self) >= (int)size) return false;
-    return access(buf, X_OK) == 0;
+    if (wb__native_compiler_available()) {
+        ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+        if (n <= 0 || (size_t)n >= size - 1) return false;
+        buf[n] = '\0';
+        return true;
+    }
+    return wb_full_program(buf, size); /* wasmbox-full beside the static core */
 }
 
 /* m's bytes in a memfd (inherited by the compiler child), or -1. */
