@@ -26,6 +26,7 @@
 #include "runtime/cgroup.h"
 #include "runtime/container.h"
 #include "runtime/linux_handler.h"
+#include "runtime/oci_hooks.h"
 #include "runtime/oci_linux.h"
 #include "runtime/oci_spec.h"
 #include "runtime/wasm_handler.h"
@@ -507,6 +508,7 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
     wb_oci_kind kind = WB_OCI_WASM; /* an application runtime's app is Wasm */
     int rc = -1, code = 125;
     if (!o->app_runtime && wb_oci_spec_kind(&s, o->prefer_wasm, &kind, err) < 0) goto out;
+    if (wb_oci_hooks_check(&s, err) < 0) goto out;
     if (kind == WB_OCI_WASM && (o->console_socket || s.terminal)) {
         wb_error_set(err, ENOTSUP, "a Wasm workload has no terminal (drop -t / terminal: true)");
         goto out;
@@ -565,6 +567,17 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
         linux_proc_close(&lp);
         goto fail;
     }
+    /* the process exists (its namespaces made) and waits: prestart and createRuntime hooks
+     * (Docker's network setup), then it sets itself up */
+    if (wb_oci_hooks_run(&s, "prestart", o->id, "created", *pid, err) < 0 ||
+        wb_oci_hooks_run(&s, "createRuntime", o->id, "created", *pid, err) < 0) {
+        kill(*pid, SIGKILL);
+        waitpid(*pid, NULL, 0);
+        linux_proc_close(&lp);
+        wb_cgroup_destroy(cg, NULL);
+        wb_cgroup_free(cg);
+        goto fail;
+    }
     if (kind == WB_OCI_LINUX && linux_release(&lp, fifo, err) < 0) { /* set up, or why not */
         kill(*pid, SIGKILL);
         waitpid(*pid, NULL, 0);
@@ -596,6 +609,19 @@ out:
     wb_oci_spec_free(&s);
     (void)code;
     return rc;
+}
+
+/* poststart and poststop hooks: a failure is a warning on stderr, and the rest goes on (the
+ * runtime spec's rule for both). */
+static void run_late_hooks(const json_t *st, const char *id, const char *kind, const char *status) {
+    wb_oci_spec s;
+    wb_error err;
+    const char *bundle = json_string_value(json_object_get(st, "bundle"));
+    if (bundle && wb_oci_spec_load(bundle, &s, &err) == 0 &&
+        wb_oci_hooks_run(&s, kind, id, status,
+                         (pid_t)json_integer_value(json_object_get(st, "pid")), &err) < 0)
+        fprintf(stderr, "warning: %s\n", err.msg);
+    if (bundle) wb_oci_spec_free(&s);
 }
 
 int wb_oci_start(const char *root, const char *id, wb_error *err) {
@@ -634,6 +660,7 @@ int wb_oci_start(const char *root, const char *id, wb_error *err) {
     if (rc < 0 && !err->msg[0]) wb_error_set(err, ETIMEDOUT, "the workload did not start");
     close(f);
     unlink(fifo);
+    if (rc == 0) run_late_hooks(st, id, "poststart", "running");
 out:
     json_decref(st);
     return rc;
@@ -718,6 +745,7 @@ int wb_oci_delete(const char *root, const char *id, bool force, wb_error *err) {
         wb_cgroup_destroy(cg, NULL);
         wb_cgroup_free(cg);
     }
+    run_late_hooks(st, id, "poststop", "stopped");
     json_decref(st);
     if (wb_remove_tree(dir, err) < 0) return -1;
     return 0;

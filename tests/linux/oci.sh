@@ -291,6 +291,49 @@ python3 - "$T/lb/config.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1])); d["linux"]["namespaces"].append({"type": "user"}); json.dump(d, open(sys.argv[1], "w"))
 PY
+# hooks: the state on stdin (prestart, poststart, poststop), a failing and a slow one
+lbundle '{"uid": 0, "gid": 0}' '["sleep", "30"]'
+python3 - "$T/lb/config.json" "$T" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); t = sys.argv[2]
+hook = lambda name: {"path": "/bin/sh", "args": ["sh", "-c", "cat >" + t + "/hook." + name + "; echo >>" + t + "/hook." + name + "; echo $X >>" + t + "/hook." + name], "env": ["X=env-" + name]}
+d["hooks"] = {"prestart": [hook("prestart")], "poststart": [hook("poststart")], "poststop": [hook("poststop")]}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+hookstate() { python3 -c "import json,sys; d=json.loads(open(sys.argv[1]).readline()); print(d['id'], d['status'], d['pid'] > 0, d['bundle'])" "$T/hook.$1"; }
+expect hooks-create 0 "" "" -- lcreate lh1
+expect hooks-prestart-state 0 "lh1 created True $T/lb" "" -- hookstate prestart
+check hooks-prestart-env grep -qx env-prestart "$T/hook.prestart"
+check hooks-no-poststart-yet test ! -e "$T/hook.poststart"
+expect hooks-start 0 "" "" -- "${R[@]}" start lh1
+expect hooks-poststart-state 0 "lh1 running True $T/lb" "" -- hookstate poststart
+expect hooks-delete 0 "" "" -- "${R[@]}" delete --force lh1
+expect hooks-poststop-state 0 "lh1 stopped True $T/lb" "" -- hookstate poststop
+python3 - "$T/lb/config.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["hooks"] = {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "echo no network; exit 3"]}]}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+expect hooks-failing 1 "" "error running prestart hook #0: exit status 3, stdout: no network, stderr: " -- "${R[@]}" create --bundle "$T/lb" lh2
+expect hooks-failing-nothing-left 1 "" "container does not exist" -- "${R[@]}" state lh2
+check hooks-failing-no-process bash -c "! pgrep -f '[w]asmbox.*lh2' >/dev/null"
+python3 - "$T/lb/config.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["hooks"] = {"createRuntime": [{"path": "/bin/sleep", "args": ["sleep", "10"], "timeout": 1}]}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+expect hooks-timeout 1 "" "error running createRuntime hook #0: timeout after 1 seconds" -- "${R[@]}" create --bundle "$T/lb" lh3
+python3 - "$T/lb/config.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["hooks"] = {"createContainer": [{"path": "/bin/true"}]}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+expect hooks-in-container-refused 1 "" "createContainer hooks (run inside the container) are not supported by wasmbox yet" -- "${R[@]}" create --bundle "$T/lb" lh4
+lbundle '{"uid": 0, "gid": 0}' '["true"]'
+python3 - "$T/lb/config.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["linux"]["namespaces"].append({"type": "user"}); json.dump(d, open(sys.argv[1], "w"))
+PY
 expect linux-user-ns-refused 1 "" "user namespaces are not supported by wasmbox yet" -- "${R[@]}" create --bundle "$T/lb" lc3
 expect linux-refused-nothing-left 1 "" "container does not exist" -- "${R[@]}" state lc3
 
@@ -371,6 +414,17 @@ if command -v dockerd >/dev/null && command -v containerd >/dev/null && [ -x /us
         expect docker-stop 0 "d2" "" -- dk stop -t 1 d2
         expect docker-stopped 0 "exited 143" "" -- dk inspect --format '{{.State.Status}} {{.State.ExitCode}}' d2
         expect docker-rm-2 0 "d2" "" -- dk rm d2
+        # Linux images too, and a user network (its prestart hook, libnetwork-setkey, sets it up)
+        "$BUILD/wasmbox" save busybox -o "$T/dbb.tar" && dk load -i "$T/dbb.tar" >/dev/null
+        expect docker-linux-run 6 "hi from busybox" "" -- dk run --rm --network none --runtime wasmbox busybox sh -c 'echo hi from busybox; exit 6'
+        dk network create wbn1 >/dev/null
+        expect docker-linux-network 0 "eth0" "" -- dk run --rm --network wbn1 --runtime wasmbox busybox sh -c "ip -o -4 addr show eth0 | cut -d' ' -f2"
+        dk run -d --name dw --network wbn1 --runtime wasmbox wb/wasm:1 /http-hello.wasm 8080 >/dev/null
+        DW_IP=$(dk inspect --format '{{.NetworkSettings.Networks.wbn1.IPAddress}}' dw)
+        dw_fetch() { dk run --rm --network wbn1 --runtime wasmbox busybox wget -qO- "http://$DW_IP:8080/" 2>/dev/null | grep -q 'Hello from wasmbox'; }
+        check docker-linux-to-wasm-on-network wait_for 10 dw_fetch
+        dk rm -f dw >/dev/null 2>&1
+        dk network rm wbn1 >/dev/null 2>&1
     else
         fail "dockerd did not start"
         tail -n 5 "$D/dockerd.log"

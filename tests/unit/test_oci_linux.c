@@ -9,6 +9,7 @@
 #include "harness.h"
 
 #include "base/fsutil.h"
+#include "runtime/oci_hooks.h"
 #include "runtime/oci_linux.h"
 
 /* A bundle directory with config.json = text; returns its path (free it, and remove it). */
@@ -23,7 +24,7 @@ static char *bundle_with(const char *text) {
 }
 
 #define SPEC_HEAD                                                                                  \
-    "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\", \"readonly\": true},"           \
+    "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\", \"readonly\": true},"            \
     " \"hostname\": \"h1\","
 
 TEST(oci_linux_maps_the_spec) {
@@ -126,4 +127,42 @@ TEST(oci_linux_refusals) {
             "a nfs mount on /n is not supported");
     refused(p, ", \"linux\": {\"maskedPaths\": [\"rel\"]}",
             "linux.maskedPaths[0] is not an absolute path");
+}
+
+/* Hooks (runtime/oci_hooks.h): malformed entries and the kinds run inside the container refused
+ * at create; unknown kinds ignored. */
+static void hooks_verdict(const char *hooks, const char *want) {
+    char text[2048];
+    snprintf(text, sizeof text, SPEC_HEAD " \"process\": {\"args\": [\"sh\"]}, \"hooks\": %s}",
+             hooks);
+    char *dir = bundle_with(text);
+    wb_oci_spec s;
+    wb_error err;
+    ASSERT_EQ(wb_oci_spec_load(dir, &s, &err), 0);
+    if (want) {
+        ASSERT_EQ(wb_oci_hooks_check(&s, &err), -1);
+        ASSERT_STR_CONTAINS(err.msg, want);
+    } else {
+        ASSERT_EQ(wb_oci_hooks_check(&s, &err), 0);
+    }
+    wb_oci_spec_free(&s);
+    ASSERT_EQ(wb_remove_tree(dir, &err), 0);
+    free(dir);
+}
+
+TEST(oci_hooks_check) {
+    hooks_verdict(
+        "{\"prestart\": [{\"path\": \"/bin/true\", \"args\": [\"true\"], \"timeout\": 3}],"
+        " \"poststop\": [], \"somedayHook\": 1}",
+        NULL);
+    hooks_verdict("[]", "hooks must be an object");
+    hooks_verdict("{\"prestart\": {}}", "hooks.prestart must be an array");
+    hooks_verdict("{\"prestart\": [{\"path\": \"true\"}]}",
+                  "hooks.prestart[0].path must be an absolute path");
+    hooks_verdict("{\"poststart\": [{\"path\": \"/bin/true\", \"args\": [1]}]}",
+                  "hooks.poststart[0].args must be strings");
+    hooks_verdict("{\"poststop\": [{\"path\": \"/bin/true\", \"timeout\": 0}]}",
+                  "hooks.poststop[0].timeout must be positive");
+    hooks_verdict("{\"startContainer\": [{\"path\": \"/bin/true\"}]}",
+                  "startContainer hooks (run inside the container) are not supported");
 }
