@@ -150,7 +150,7 @@ static int cmd_kill(const oci_globals *g, int argc, char **argv) {
 }
 
 static int cmd_exec(const oci_globals *g, int argc, char **argv) {
-    const char *process = NULL, *pid_file = NULL, *id = NULL;
+    const char *process = NULL, *pid_file = NULL, *id = NULL, *console_socket = NULL;
     bool detach = false;
     for (int i = 1; i < argc; i++) {
         const char *v;
@@ -158,8 +158,9 @@ static int cmd_exec(const oci_globals *g, int argc, char **argv) {
             process = v;
         else if ((v = opt(argc, argv, &i, "pid-file", 0)))
             pid_file = v;
-        else if ((v = opt(argc, argv, &i, "console-socket", 0)) ||
-                 (v = opt(argc, argv, &i, "preserve-fds", 0)))
+        else if ((v = opt(argc, argv, &i, "console-socket", 0)))
+            console_socket = v;
+        else if ((v = opt(argc, argv, &i, "preserve-fds", 0)))
             ;
         else if (flag(argv[i], "detach") || flag(argv[i], "d"))
             detach = true;
@@ -175,7 +176,7 @@ static int cmd_exec(const oci_globals *g, int argc, char **argv) {
     }
     if (wb_oci_needs_full(g->root, id, NULL, false)) return wb_cli_handoff("a Linux container");
     int code;
-    if (wb_oci_exec(g->root, id, process, detach, pid_file, &code, &err) < 0) {
+    if (wb_oci_exec(g->root, id, process, detach, pid_file, console_socket, &code, &err) < 0) {
         oci_error(g, err.msg);
         return code > 1 ? code : 1;
     }

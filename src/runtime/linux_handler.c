@@ -380,7 +380,7 @@ __attribute__((noreturn)) static void exec_command(const wb_linux_job *job, int 
 /* runc's console: a pty of the container's own devpts (/dev/ptmx, after pivot_root) becomes
  * stdio and the controlling terminal of a new session, /dev/console is bound to its slave, and
  * the master goes to whoever listens on the console socket (conmon, a shim) with SCM_RIGHTS. */
-static int console_pty(int sock, wb_error *err) {
+static int console_pty(int sock, bool bind_console, wb_error *err) {
     int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (master < 0) return wb_error_sys(err, "open /dev/ptmx");
     char name[64];
@@ -394,10 +394,11 @@ static int console_pty(int sock, wb_error *err) {
         close(master);
         return wb_error_sys(err, "open %s", name);
     }
-    /* /dev/console: the terminal, as runc binds it */
-    int c = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
+    /* /dev/console: the terminal, as runc binds it (the container's own process only) */
+    int c =
+        bind_console ? open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600) : -2;
     if (c >= 0) close(c);
-    if (c < 0 || mount(name, "/dev/console", NULL, MS_BIND, NULL) != 0) {
+    if (c == -1 || (bind_console && mount(name, "/dev/console", NULL, MS_BIND, NULL) != 0)) {
         close(master);
         close(slave);
         return wb_error_sys(err, "bind /dev/console");
@@ -464,7 +465,8 @@ __attribute__((noreturn)) static void container_main(const wb_linux_job *job, co
     }
     if (wb_linux_mount_root(job, &err) < 0) child_fail(report_fd, 125, err.msg);
     if (wb_linux_finish_root(job, &err) < 0) child_fail(report_fd, 125, err.msg);
-    if (job->console && console_pty(job->console_fd, &err) < 0) child_fail(report_fd, 125, err.msg);
+    if (job->console && console_pty(job->console_fd, true, &err) < 0)
+        child_fail(report_fd, 125, err.msg);
     if (job->two_phase) { /* ready; then wait for start */
         if (write(job->ready_fd, "r", 1) != 1) _exit(125);
         close(job->ready_fd);
@@ -655,6 +657,9 @@ int wb_linux_exec_spawn(const wb_linux_job *job, pid_t target, const char *cgrou
             snprintf(msg, sizeof msg, "chdir to %s: %s", wd, strerror(errno));
             child_fail(report_fd, 126, msg);
         }
+        wb_error cerr;
+        if (job->console && console_pty(job->console_fd, false, &cerr) < 0)
+            child_fail(report_fd, 126, cerr.msg);
         exec_command(job, report_fd, false);
     }
     close(pidpipe[1]);

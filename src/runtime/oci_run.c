@@ -754,10 +754,15 @@ int wb_oci_delete(const char *root, const char *id, bool force, wb_error *err) {
 /* proc in a Linux container (its namespaces, the bundle's security settings and proc's own):
  * returns once the command has been exec'ed, or with its failure (127: not found). */
 static int exec_linux(const wb_oci_spec *s, const wb_oci_spec *proc, pid_t target, const int *stdio,
-                      pid_t *pid, wb_error *err) {
+                      const char *console_socket, pid_t *pid, wb_error *err) {
     wb_oci_linux l;
-    int rep[2] = {-1, -1}, rc = -1;
+    int rep[2] = {-1, -1}, rc = -1, console = -1;
     if (wb_oci_linux_prepare(s, proc, "/", &l, err) < 0) goto out;
+    if (console_socket) {
+        if ((console = connect_console(console_socket, err)) < 0) goto out;
+        l.job.console = true;
+        l.job.console_fd = console;
+    }
     if (pipe2(rep, O_CLOEXEC) != 0) {
         wb_error_sys(err, "pipe");
         goto out;
@@ -782,6 +787,7 @@ static int exec_linux(const wb_oci_spec *s, const wb_oci_spec *proc, pid_t targe
 out:
     for (int i = 0; i < 2; i++)
         if (rep[i] >= 0) close(rep[i]);
+    if (console >= 0) close(console);
     wb_oci_linux_free(&l);
     return rc;
 }
@@ -831,21 +837,26 @@ bool wb_oci_needs_full(const char *root, const char *id, const char *bundle, boo
 /* Start proc (its spec already read into *proc) in the live container `id` (under root) whose
  * state is st. */
 static int exec_in(const char *root, const char *id, const json_t *st, const wb_oci_spec *proc,
-                   const int *stdio, pid_t *pid, int *code, wb_error *err) {
+                   const int *stdio, const char *console_socket, pid_t *pid, int *code,
+                   wb_error *err) {
     if (!alive(st)) return wb_error_set(err, ESRCH, "container not running");
     const char *kind = json_string_value(json_object_get(st, "kind"));
     bool linux_kind = kind && !strcmp(kind, "linux");
-    if (proc->terminal)
-        return wb_error_set(err, ENOTSUP,
-                            linux_kind ? "terminals are not supported by wasmbox-runc yet (drop -t)"
-                                       : "a Wasm workload has no terminal (drop -t)");
+    if (!linux_kind && (proc->terminal || console_socket))
+        return wb_error_set(err, ENOTSUP, "a Wasm workload has no terminal (drop -t)");
+    if (proc->terminal && !console_socket)
+        return wb_error_set(
+            err, EINVAL, "cannot allocate tty if runc will detach without setting console socket");
+    if (console_socket && !proc->terminal)
+        return wb_error_set(err, EINVAL,
+                            "cannot use console socket if runc will not detach or allocate tty");
     wb_oci_spec s;
     pid_t target = (pid_t)json_integer_value(json_object_get(st, "pid"));
     int rc = wb_oci_spec_load(json_string_value(json_object_get(st, "bundle")), &s, err);
     if (rc == 0 && linux_kind && !wb_dynlib_loadable())
         rc = exec_linux_through_full(root, id, proc, stdio, pid, err);
     else if (rc == 0 && linux_kind)
-        rc = exec_linux(&s, proc, target, stdio, pid, err);
+        rc = exec_linux(&s, proc, target, stdio, console_socket, pid, err);
     else if (rc == 0)
         rc = spawn(&s, proc, target, NULL, WB_RUNTIME_WASMEDGE, NULL, stdio, pid, code, err);
     wb_oci_spec_free(&s);
@@ -858,7 +869,7 @@ static int exec_in(const char *root, const char *id, const json_t *st, const wb_
 }
 
 int wb_oci_exec(const char *root, const char *id, const char *process_path, bool detach,
-                const char *pid_file, int *exit_code, wb_error *err) {
+                const char *pid_file, const char *console_socket, int *exit_code, wb_error *err) {
     *exit_code = 125;
     json_t *st = load_state(root, id, err);
     if (!st) return -1;
@@ -866,7 +877,7 @@ int wb_oci_exec(const char *root, const char *id, const char *process_path, bool
     pid_t pid;
     int rc = -1;
     if (wb_oci_process_load(process_path, &proc, err) < 0 ||
-        exec_in(root, id, st, &proc, NULL, &pid, exit_code, err) < 0 ||
+        exec_in(root, id, st, &proc, NULL, console_socket, &pid, exit_code, err) < 0 ||
         write_pid_file(pid_file, pid, err) < 0)
         goto out;
     rc = 0;
@@ -889,7 +900,7 @@ int wb_oci_exec_spawn(const char *root, const char *id, const char *process_json
     wb_oci_spec proc;
     int code;
     int rc = wb_oci_process_parse(process_json, &proc, err);
-    if (rc == 0) rc = exec_in(root, id, st, &proc, stdio, pid, &code, err);
+    if (rc == 0) rc = exec_in(root, id, st, &proc, stdio, NULL, pid, &code, err);
     wb_oci_spec_free(&proc);
     json_decref(st);
     return rc;

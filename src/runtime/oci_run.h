@@ -85,9 +85,10 @@ int wb_oci_kill(const char *root, const char *id, int sig, bool all, wb_error *e
 int wb_oci_delete(const char *root, const char *id, bool force, wb_error *err);
 /* Run the process spec at process_path in the container (a Wasm container: another module of
  * its root, in its network namespace). detach: return once it runs (*exit_code 0), else wait
- * and give its status. pid_file may be NULL. */
+ * and give its status. pid_file may be NULL; console_socket (NULL: none) takes the master of
+ * the process's terminal (a Linux container's, process.terminal: true). */
 int wb_oci_exec(const char *root, const char *id, const char *process_path, bool detach,
-                const char *pid_file, int *exit_code, wb_error *err);
+                const char *pid_file, const char *console_socket, int *exit_code, wb_error *err);
 /* The same for the shim: the process spec as JSON text, stdio given (NULL: the caller's), and
  * the new process left running (*pid; the caller, its parent, reaps it). */
 int wb_oci_exec_spawn(const char *root, const char *id, const char *process_json, const int *stdio,

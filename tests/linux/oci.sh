@@ -375,6 +375,9 @@ if command -v podman >/dev/null; then
     check podman-linux-groups grep -qx "uid=0(root) gid=0(root) groups=10(wheel)" "$T/pwb.out"
     podman_ref run -d --name pl1 --runtime "$T/wasmbox-runc" busybox sleep 60 >/dev/null
     expect podman-linux-exec 0 "in pl1" "" -- podman_ref exec pl1 sh -c 'echo in pl1'
+    ptty() { podman_ref exec -t pl1 sh -c 'tty; [ -t 1 ] && echo out-tty' | tr -d '\r'; }
+    expect podman-linux-exec-tty 0 "/dev/pts/0
+out-tty" "" -- ptty
     expect podman-linux-stop 0 "pl1" "" -- podman_ref stop -t 1 pl1
     expect podman-linux-stopped 0 "exited" "" -- podman_ref inspect --format '{{.State.Status}}' pl1
     podman_ref rm -f pl1 >/dev/null 2>&1
