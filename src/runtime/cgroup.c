@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <time.h>
@@ -608,6 +609,33 @@ const char *wb_cgroup_path(const wb_cgroup *cg, const char *controller) {
         if (controller && strcmp(controller, cg_v1_names[i]) == 0)
             return cg->dir[i][0] ? cg->dir[i] : NULL;
     return NULL;
+}
+
+int wb_cgroup_oom_fd(wb_cgroup *cg, wb_error *err) {
+    const char *mem = cg->version == 1 ? wb_cgroup_path(cg, "memory") : NULL;
+    if (!mem)
+        return wb_error_set(err, ENOTSUP, "OOM notifications need cgroup v1's memory controller");
+    char path[4200];
+    if (wb_path_join(path, sizeof path, err, "%s/memory.oom_control", mem) < 0) return -1;
+    int ctl = open(path, O_RDONLY | O_CLOEXEC);
+    if (ctl < 0) return wb_error_sys(err, "open %s", path);
+    int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    char line[64];
+    int n = snprintf(line, sizeof line, "%d %d", efd, ctl);
+    int rc = -1;
+    if (efd < 0) {
+        wb_error_sys(err, "eventfd");
+    } else if (wb_path_join(path, sizeof path, err, "%s/cgroup.event_control", mem) == 0) {
+        int w = open(path, O_WRONLY | O_CLOEXEC);
+        if (w < 0 || write(w, line, (size_t)n) != n)
+            wb_error_sys(err, "register for OOM events in %s", path);
+        else
+            rc = efd;
+        if (w >= 0) close(w);
+    }
+    close(ctl); /* the registration keeps what it needs */
+    if (rc < 0 && efd >= 0) close(efd);
+    return rc;
 }
 
 /* ---- processes ---- */

@@ -63,6 +63,12 @@ typedef struct wb_cgroup_stats {
 } wb_cgroup_stats;
 int wb_cgroup_stats_read(wb_cgroup *cg, wb_cgroup_stats *st, wb_error *err);
 
+/* A descriptor that becomes readable when the OOM killer acts in it (v1: an eventfd registered
+ * on memory.oom_control through cgroup.event_control; it also fires when the cgroup is removed,
+ * so compare wb_cgroup_stats.oom_kills before reporting); read 8 bytes to re-arm. ENOTSUP on v2
+ * and without the memory controller. The caller closes it. */
+int wb_cgroup_oom_fd(wb_cgroup *cg, wb_error *err);
+
 /* The pids of the processes in it, as the host sees them (for `top`); the caller frees *pids. */
 int wb_cgroup_pids(wb_cgroup *cg, pid_t **pids, size_t *n, wb_error *err);
 

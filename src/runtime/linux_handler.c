@@ -459,7 +459,17 @@ __attribute__((noreturn)) static void container_main(const wb_linux_job *job, co
         child_fail(report_fd, 125, msg);
     }
     if (!job->host_network) wb_linux_loopback_up();
-    if (sethostname(job->hostname, strlen(job->hostname)) != 0) {
+    bool own_uts = !(job->join_namespaces && job->join_uts >= 0);
+    if (job->join_namespaces) {
+        int fds[] = {job->join_ipc, job->join_uts};
+        const char *names[] = {"IPC", "UTS"};
+        for (int i = 0; i < 2; i++)
+            if (fds[i] >= 0 && setns(fds[i], 0) != 0) {
+                snprintf(msg, sizeof msg, "join the %s namespace: %s", names[i], strerror(errno));
+                child_fail(report_fd, 125, msg);
+            }
+    }
+    if (own_uts && sethostname(job->hostname, strlen(job->hostname)) != 0) {
         snprintf(msg, sizeof msg, "sethostname: %s", strerror(errno));
         child_fail(report_fd, 125, msg);
     }
@@ -694,6 +704,20 @@ int wb_linux_spawn(const wb_linux_job *job, const int stdio[3], int go_fd, int r
     wb_linux_security want = {.caps = job->caps, .seccomp = job->seccomp};
     if (wb_linux_security_prepare(&want, err) < 0) return -1;
     unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+    int own_pid_ns = -1;
+    if (job->join_namespaces) { /* joined instead of new; a PID namespace before the clone (it
+                                 * is the children's), and ours back for later children */
+        if (job->join_pid >= 0) {
+            own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+            if (own_pid_ns < 0 || setns(job->join_pid, CLONE_NEWPID) != 0) {
+                if (own_pid_ns >= 0) close(own_pid_ns);
+                return wb_error_sys(err, "join the PID namespace");
+            }
+            flags &= ~(unsigned long)CLONE_NEWPID;
+        }
+        if (job->join_ipc >= 0) flags &= ~(unsigned long)CLONE_NEWIPC;
+        if (job->join_uts >= 0) flags &= ~(unsigned long)CLONE_NEWUTS;
+    }
     if (!job->host_network && job->netns_fd < 0) flags |= CLONE_NEWNET;
     fflush(stdout);
     fflush(stderr);
@@ -704,6 +728,10 @@ int wb_linux_spawn(const wb_linux_job *job, const int stdio[3], int go_fd, int r
     long r = syscall(SYS_clone, flags, NULL, NULL, NULL, NULL);
     if (r == 0) container_main(job, stdio, go_fd, report_fd);
     sigprocmask(SIG_SETMASK, &old, NULL);
+    if (own_pid_ns >= 0) {
+        setns(own_pid_ns, CLONE_NEWPID);
+        close(own_pid_ns);
+    }
     if (r < 0) return wb_error_sys(err, "clone the container's process");
     *pid = (pid_t)r;
     return 0;

@@ -81,6 +81,9 @@ typedef struct wb_linux_job {
                      * waits for a second byte on go_fd before it execs its command (EOF: it
                      * exits); a setup failure is reported before ready_fd closes */
     int ready_fd;
+    bool join_namespaces; /* a bundle's namespaces given by path (another container's, a pod's):
+                           * join_pid/ipc/uts are descriptors of them, -1 for a new one */
+    int join_pid, join_ipc, join_uts;
     const char *root_dir; /* an OCI bundle's root.path: bound (recursively) as the root instead
                            * of an overlay of lowers, and the bundle's own mounts give /etc's
                            * files (nothing is written in dir/etc); NULL: a wasmbox container */

@@ -94,8 +94,18 @@ static int load_mounts(const wb_oci_spec *s, wb_oci_linux *out, wb_error *err) {
 static int load_namespaces(const wb_oci_spec *s, wb_oci_linux *out, wb_error *err) {
     out->job.netns_fd = -1;
     out->job.host_network = true; /* no network entry: the host's */
+    static const char *const joinable[] = {"pid", "ipc", "uts"};
+    int *join[] = {&out->job.join_pid, &out->job.join_ipc, &out->job.join_uts};
     for (size_t i = 0; i < s->nnamespaces; i++) {
         const wb_oci_namespace *n = &s->namespaces[i];
+        size_t j = 0;
+        while (j < 3 && strcmp(n->type, joinable[j]) != 0) j++;
+        if (j < 3 && n->path) { /* another container's (a pod's, podman's --pid container:) */
+            *join[j] = open(n->path, O_RDONLY | O_CLOEXEC);
+            if (*join[j] < 0) return wb_error_sys(err, "the %s namespace %s", n->type, n->path);
+            out->job.join_namespaces = true;
+            continue;
+        }
         if (!strcmp(n->type, "network")) {
             out->job.host_network = false;
             if (n->path) {
@@ -193,7 +203,7 @@ int wb_oci_linux_prepare(const wb_oci_spec *s, const wb_oci_spec *proc, const ch
                          wb_oci_linux *out, wb_error *err) {
     static const wb_lowers no_layers = {0};
     memset(out, 0, sizeof *out);
-    out->job.netns_fd = -1;
+    out->job.netns_fd = out->job.join_pid = out->job.join_ipc = out->job.join_uts = -1;
     out->job.lowers = &no_layers;
     out->job.dir = dir;
     out->job.root_dir = s->root;
@@ -218,7 +228,9 @@ int wb_oci_linux_prepare(const wb_oci_spec *s, const wb_oci_spec *proc, const ch
 }
 
 void wb_oci_linux_free(wb_oci_linux *l) {
-    if (l->job.netns_fd >= 0) close(l->job.netns_fd);
+    int fds[] = {l->job.netns_fd, l->job.join_pid, l->job.join_ipc, l->job.join_uts};
+    for (int i = 0; i < 4; i++)
+        if (fds[i] >= 0) close(fds[i]);
     for (size_t i = 0; i < l->ntmpfs; i++) free(l->tmpfs[i]);
     free(l->tmpfs);
     free(l->mounts);
@@ -229,5 +241,5 @@ void wb_oci_linux_free(wb_oci_linux *l) {
     free(l->masked);
     free(l->readonly);
     memset(l, 0, sizeof *l);
-    l->job.netns_fd = -1;
+    l->job.netns_fd = l->job.join_pid = l->job.join_ipc = l->job.join_uts = -1;
 }

@@ -12,8 +12,9 @@
  * the cgroup mount and the masked and read-only paths itself, as Docker's defaults describe them,
  * so the spec's entries for those are not read (a bind on /dev/shm, Podman's shared one, included:
  * the container gets its own); linux.seccomp present gives Docker's default profile (the spec's own
- * rules are not compiled), absent none. Refused with a message: a user namespace, joining an
- * existing PID, IPC, UTS or mount namespace (a path on those entries), an unknown capability or
+ * rules are not compiled), absent none. PID, IPC and UTS namespaces given by path are joined
+ * (another container's: Podman's `--pid/--ipc/--uts container:X`, a pod's). Refused with a
+ * message: a user namespace, joining an existing mount namespace, an unknown capability or
  * rlimit name. */
 #ifndef WB_RUNTIME_OCI_LINUX_H
 #define WB_RUNTIME_OCI_LINUX_H

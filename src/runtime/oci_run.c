@@ -920,6 +920,27 @@ int wb_oci_pause(const char *root, const char *id, bool pause, wb_error *err) {
     return rc;
 }
 
+int wb_oci_oom_watch(const char *root, const char *id, uint64_t *kills, wb_error *err) {
+    json_t *st = load_state(root, id, err);
+    if (!st) return -1;
+    wb_cgroup *cg = NULL;
+    wb_cgroup_stats stats;
+    int fd = -1;
+    if (open_cgroup(st, &cg, err) == 0 && (fd = wb_cgroup_oom_fd(cg, err)) >= 0)
+        *kills = wb_cgroup_stats_read(cg, &stats, NULL) == 0 ? stats.oom_kills : 0;
+    wb_cgroup_free(cg);
+    json_decref(st);
+    return fd;
+}
+
+bool wb_oci_oom_killed(const char *root, const char *id, uint64_t *kills) {
+    wb_cgroup_stats stats;
+    wb_error err;
+    if (wb_oci_stats(root, id, &stats, &err) < 0 || stats.oom_kills <= *kills) return false;
+    *kills = stats.oom_kills;
+    return true;
+}
+
 int wb_oci_stats(const char *root, const char *id, wb_cgroup_stats *stats, wb_error *err) {
     json_t *st = load_state(root, id, err);
     if (!st) return -1;

@@ -33,6 +33,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "base/error.h"
@@ -63,6 +64,12 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err);
 int wb_oci_pause(const char *root, const char *id, bool pause, wb_error *err);
 /* The container's cgroup statistics (cgroup.h). */
 struct wb_cgroup_stats;
+/* OOM notifications for the container's cgroup (cgroup.h, wb_cgroup_oom_fd): the descriptor
+ * to poll (the caller closes it), *kills the OOM kills so far. ENOTSUP where the host cannot. */
+int wb_oci_oom_watch(const char *root, const char *id, uint64_t *kills, wb_error *err);
+/* After the descriptor fired (read it to re-arm): true when the count of OOM kills grew since
+ * *kills (updated); false for the other reasons it fires (the cgroup removed). */
+bool wb_oci_oom_killed(const char *root, const char *id, uint64_t *kills);
 int wb_oci_stats(const char *root, const char *id, struct wb_cgroup_stats *stats, wb_error *err);
 /* Change its resources: resources_json is a linux.resources object (containerd's Update packs
  * one as JSON), merged into the container's current resources (objects key by key), and the

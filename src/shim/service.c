@@ -12,6 +12,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -24,7 +25,8 @@
 #include "shim/pb.h"
 #include "shim/ttrpc.h"
 
-#define MAX_CONNS 64
+#define MAX_CONNS       64
+#define MAX_OOM_WATCHES 64 /* tasks whose OOM events one shim watches (a pod's) */
 
 typedef struct proc {
     char *exec_id; /* "" for the task's own process */
@@ -43,6 +45,8 @@ typedef struct task {
     bool paused; /* its cgroup frozen (Pause) */
     proc *procs; /* procs[0] is the task's own */
     size_t nprocs;
+    int oom_fd;         /* readable when the OOM killer acts in its cgroup; -1: not watched */
+    uint64_t oom_kills; /* the count seen so far */
 } task;
 
 typedef struct waiter {
@@ -94,6 +98,7 @@ static void proc_release(proc *p) {
 }
 
 static void task_remove(server *s, task *t) {
+    if (t->oom_fd >= 0) close(t->oom_fd);
     for (size_t i = 0; i < t->nprocs; i++) proc_release(&t->procs[i]);
     free(t->procs);
     free(t->id);
@@ -154,12 +159,123 @@ static void reply_empty(int conn, uint32_t stream) {
 
 /* ---- stdio ---- */
 
+/* A URI's %XX escapes decoded in place. */
+static void uri_unescape(char *s) {
+    char *w = s;
+    for (char *r = s; *r; r++) {
+        unsigned v;
+        if (r[0] == '%' && r[1] && r[2] && sscanf(r + 1, "%2x", &v) == 1) {
+            *w++ = (char)v;
+            r += 2;
+        } else {
+            *w++ = *r == '+' ? ' ' : *r;
+        }
+    }
+    *w = 0;
+}
+
+/* containerd's binary:// logger (what its runc shim does, pkg/process/io.go): the program at
+ * the URI's path, its query's keys and values as arguments, started with the read ends of the
+ * task's stdout and stderr pipes as fds 3 and 4 and a "ready" pipe as fd 5 (it closes or writes
+ * it once ready; waited for up to 10 s), CONTAINER_ID and CONTAINER_NAMESPACE in its
+ * environment. *out and *errw get the write ends (the task's stdout and stderr). The logger is
+ * this process's child, reaped with the others; it ends when the task's stdio closes. */
+static int start_logger(const char *uri, const char *ns, const char *id, int *out, int *errw,
+                        wb_error *err) {
+    char *path = wb_strdup(uri + 9), *query = strchr(path, '?');
+    if (query) *query++ = 0;
+    uri_unescape(path);
+    char *argv[34] = {path};
+    int argc = 1;
+    for (char *save = NULL, *kv = query ? strtok_r(query, "&", &save) : NULL; kv && argc < 32;
+         kv = strtok_r(NULL, "&", &save)) {
+        char *eq = strchr(kv, '=');
+        if (eq) *eq++ = 0;
+        uri_unescape(kv);
+        argv[argc++] = kv;
+        if (eq && *eq) {
+            uri_unescape(eq);
+            argv[argc++] = eq;
+        }
+    }
+    argv[argc] = NULL;
+    int o[2] = {-1, -1}, e[2] = {-1, -1}, r[2] = {-1, -1}, rc = -1;
+    if (path[0] != '/') {
+        wb_error_set(err, EINVAL, "binary:// logger: %s is not an absolute path", path);
+        goto out;
+    }
+    if (access(path, X_OK) != 0) {
+        wb_error_sys(err, "binary:// logger %s", path);
+        goto out;
+    }
+    if (pipe2(o, O_CLOEXEC) != 0 || pipe2(e, O_CLOEXEC) != 0 || pipe2(r, O_CLOEXEC) != 0) {
+        wb_error_sys(err, "pipe");
+        goto out;
+    }
+    char env_id[600], env_ns[600];
+    snprintf(env_id, sizeof env_id, "CONTAINER_ID=%s", id);
+    snprintf(env_ns, sizeof env_ns, "CONTAINER_NAMESPACE=%s", nz(ns));
+    char *envp[] = {env_id, env_ns,
+                    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        wb_error_sys(err, "fork the logger");
+        goto out;
+    }
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        int keep[3] = {fcntl(o[0], F_DUPFD, 10), fcntl(e[0], F_DUPFD, 10),
+                       fcntl(r[1], F_DUPFD, 10)};
+        for (int i = 0; i < 3; i++)
+            if (keep[i] < 0 || dup2(keep[i], 3 + i) < 0) _exit(127);
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) {
+            dup2(null, 0);
+            dup2(null, 1);
+            dup2(null, 2);
+        }
+        syscall(SYS_close_range, 6, ~0U, 0);
+        execve(path, argv, envp);
+        _exit(127);
+    }
+    close(r[1]);
+    r[1] = -1;
+    struct pollfd p = {r[0], POLLIN, 0};
+    char b;
+    if (poll(&p, 1, 10000) <= 0 || (read(r[0], &b, 1) < 0)) {
+        kill(pid, SIGKILL);
+        wb_error_set(err, ETIMEDOUT, "binary:// logger %s did not get ready", path);
+        goto out;
+    }
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid) { /* it ended instead of getting ready */
+        wb_error_set(err, EINVAL, "binary:// logger %s exited at once (status %d)", path,
+                     WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        goto out;
+    }
+    *out = o[1];
+    *errw = e[1];
+    o[1] = e[1] = -1;
+    rc = 0;
+out:
+    for (int i = 0; i < 2; i++) {
+        if (o[i] >= 0) close(o[i]);
+        if (e[i] >= 0) close(e[i]);
+        if (r[i] >= 0) close(r[i]);
+    }
+    free(path);
+    return rc;
+}
+
 /* containerd's stdio: a bare path is a FIFO it reads (or writes, stdin), file:// a file to
- * append to; binary:// (a logger process) is not supported. -1 for none. */
+ * append to (binary:// loggers: open_stdio). -1 for none. */
 static int open_io(const char *path, bool input, wb_error *err) {
     if (!path || !*path) return -1;
     if (!strncmp(path, "binary://", 9)) {
-        wb_error_set(err, ENOTSUP, "binary:// loggers are not supported by wasmbox's shim yet");
+        wb_error_set(err, ENOTSUP, "binary:// for stdin is not supported");
         return -2;
     }
     int fd;
@@ -178,12 +294,23 @@ static int open_io(const char *path, bool input, wb_error *err) {
     return fd;
 }
 
-static int open_stdio(char *const io[3], int fds[3], wb_error *err) {
+static int open_stdio(const server *s, const char *id, char *const io[3], int fds[3],
+                      wb_error *err) {
     for (int i = 0; i < 3; i++) fds[i] = -1;
+    /* a binary:// logger takes stdout, and stderr when it names the same URI (ctr --log-uri) */
+    if (io[1] && !strncmp(io[1], "binary://", 9)) {
+        int errw;
+        if (start_logger(io[1], s->cfg->ns, id, &fds[1], &errw, err) < 0) return -1;
+        if (io[2] && !strcmp(io[2], io[1]))
+            fds[2] = errw;
+        else
+            close(errw);
+    }
     for (int i = 0; i < 3; i++) {
+        if (fds[i] >= 0) continue;
         fds[i] = open_io(io[i], i == 0, err);
         if (fds[i] == -2) {
-            for (int k = 0; k < i; k++)
+            for (int k = 0; k < 3; k++)
                 if (fds[k] >= 0) close(fds[k]);
             return -1;
         }
@@ -270,7 +397,7 @@ static void m_create(call *c) {
     char *io[3] = {r.stdin_path, r.stdout_path, r.stderr_path};
     int fds[3];
     pid_t pid = 0;
-    int rc = open_stdio(io, fds, &err);
+    int rc = open_stdio(c->s, r.id, io, fds, &err);
     if (rc == 0) {
         wb_oci_create_opts o = {.root = c->s->cfg->state_root,
                                 .id = r.id,
@@ -297,7 +424,10 @@ static void m_create(call *c) {
                 .bundle = wb_strdup(r.bundle),
                 .rootfs_mounted = r.n_rootfs > 0,
                 .procs = wb_calloc(1, sizeof(proc)),
-                .nprocs = 1};
+                .nprocs = 1,
+                .oom_fd = -1};
+    wb_error oerr; /* /tasks/oom where the host can tell (cgroup v1's memory controller) */
+    t->oom_fd = wb_oci_oom_watch(s->cfg->state_root, t->id, &t->oom_kills, &oerr);
     t->procs[0] = (proc){.exec_id = wb_strdup(""), .pid = pid};
     for (int i = 0; i < 3; i++) t->procs[0].io[i] = wb_strdup(nz(io[i]));
     wb_msg_create_task_response resp = {(uint32_t)pid};
@@ -323,7 +453,7 @@ static void m_start(call *c) {
         rc = wb_oci_start(c->s->cfg->state_root, t->id, &err);
     } else {
         int fds[3];
-        rc = open_stdio(p->io, fds, &err);
+        rc = open_stdio(c->s, t->id, p->io, fds, &err);
         if (rc == 0) {
             rc = wb_oci_exec_spawn(c->s->cfg->state_root, t->id, p->spec, fds, &p->pid, &err);
             close_stdio(fds);
@@ -673,6 +803,16 @@ static void on_exit_of(server *s, pid_t pid, int status) {
     }
 }
 
+/* A task's OOM descriptor fired: /tasks/oom when the OOM killer did act (not for the cgroup's
+ * removal, which fires it too). */
+static void on_oom(server *s, task *t) {
+    uint64_t n;
+    if (read(t->oom_fd, &n, sizeof n) != (ssize_t)sizeof n) return;
+    if (!wb_oci_oom_killed(s->cfg->state_root, t->id, &t->oom_kills)) return;
+    wb_msg_task_oom ev = {t->id};
+    publish(s, WB_MSG_TOPIC_OOM, &wb_msg_task_oom_table, &ev);
+}
+
 static void reap(server *s) {
     for (;;) {
         int status;
@@ -711,14 +851,20 @@ int wb_shim_serve(const wb_shim_config *cfg, int listen_fd, wb_error *err) {
     int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
     if (sfd < 0) return wb_error_sys(err, "signalfd");
     while (!s.shutdown) {
-        struct pollfd p[MAX_CONNS + 2];
+        struct pollfd p[MAX_CONNS + 2 + MAX_OOM_WATCHES];
         p[0] = (struct pollfd){listen_fd, POLLIN, 0};
         p[1] = (struct pollfd){sfd, POLLIN, 0};
         for (size_t i = 0; i < s.nconns; i++) p[2 + i] = (struct pollfd){s.conns[i], POLLIN, 0};
-        if (poll(p, 2 + s.nconns, -1) < 0) {
+        size_t nfds = 2 + s.nconns;
+        for (size_t i = 0; i < s.ntasks && nfds < 2 + MAX_CONNS + MAX_OOM_WATCHES; i++)
+            if (s.tasks[i].oom_fd >= 0) p[nfds++] = (struct pollfd){s.tasks[i].oom_fd, POLLIN, 0};
+        if (poll(p, nfds, -1) < 0) {
             if (errno == EINTR) continue;
             return wb_error_sys(err, "poll");
         }
+        for (size_t k = 2 + s.nconns; k < nfds; k++) /* before exits: Docker's order */
+            for (size_t i = 0; (p[k].revents & POLLIN) && i < s.ntasks; i++)
+                if (s.tasks[i].oom_fd == p[k].fd) on_oom(&s, &s.tasks[i]);
         if (p[1].revents) {
             struct signalfd_siginfo si;
             while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {

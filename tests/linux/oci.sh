@@ -378,6 +378,12 @@ if command -v podman >/dev/null; then
     ptty() { podman_ref exec -t pl1 sh -c 'tty; [ -t 1 ] && echo out-tty' | tr -d '\r'; }
     expect podman-linux-exec-tty 0 "/dev/pts/0
 out-tty" "" -- ptty
+    # another container's PID, IPC and UTS namespaces, joined by path
+    PL1_HOST=$(podman_ref exec pl1 hostname)
+    pshare() { podman_ref run --rm --runtime "$T/wasmbox-runc" --pid container:pl1 --ipc container:pl1 \
+        --uts container:pl1 busybox sh -c 'ps -o args | grep -c "^[s]leep 60"; hostname'; }
+    expect podman-linux-shared-ns 0 "1
+$PL1_HOST" "" -- pshare
     expect podman-linux-stop 0 "pl1" "" -- podman_ref stop -t 1 pl1
     expect podman-linux-stopped 0 "exited" "" -- podman_ref inspect --format '{{.State.Status}}' pl1
     podman_ref rm -f pl1 >/dev/null 2>&1

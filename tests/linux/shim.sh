@@ -119,6 +119,55 @@ lx_stopped() { "${C[@]}" task ls | awk '$1 == "lx2" { print $3 }' | grep -qx STO
 check linux-task-stopped wait_for 5 lx_stopped
 expect linux-task-delete 0 "" "" -- bash -c "ctr -a '$T/c.sock' -n wbt task delete lx2 >/dev/null"
 expect linux-container-rm 0 "" "" -- "${C[@]}" container rm lx2
+# binary:// loggers (ctr --log-uri): the task's stdout and stderr reach the logger's fds 3 and 4
+cat >"$T/logger.sh" <<'LOGGER'
+#!/bin/sh
+out=$2
+exec 5>&- # ready (closed before the readers start: they must not hold it)
+cat <&3 >"$out.out" &
+cat <&4 >"$out.err" &
+wait
+echo "$CONTAINER_ID $CONTAINER_NAMESPACE $1" >"$out.env"
+LOGGER
+chmod +x "$T/logger.sh"
+expect logger-wasm 0 "" "" -- "${RUN[@]}" -d --runtime io.containerd.wasmedge.v1 --log-uri "binary://$T/logger.sh?out=$T/lg1" "$IMG" lg1
+check logger-wasm-ended wait_for 10 test -s "$T/lg1.env"
+check logger-wasm-stdout grep -q "Hello from WebAssembly!" "$T/lg1.out"
+expect logger-env 0 "lg1 wbt out" "" -- cat "$T/lg1.env"
+"${C[@]}" task delete lg1 >/dev/null 2>&1
+"${C[@]}" container rm lg1 >/dev/null 2>&1
+expect logger-linux 0 "" "" -- "${LRUN[@]}" -d --log-uri "binary://$T/logger.sh?out=$T/lg2" "$BB" lg2 sh -c 'echo to-out; echo to-err >&2'
+check logger-linux-ended wait_for 10 test -s "$T/lg2.env"
+expect logger-linux-stdout 0 "to-out" "" -- cat "$T/lg2.out"
+expect logger-linux-stderr 0 "to-err" "" -- cat "$T/lg2.err"
+"${C[@]}" task delete lg2 >/dev/null 2>&1
+"${C[@]}" container rm lg2 >/dev/null 2>&1
+expect logger-missing 1 "" "binary:// logger" -- "${RUN[@]}" -d --runtime io.containerd.wasmedge.v1 --log-uri "binary://$T/no-such-logger" "$IMG" lg3
+"${C[@]}" container rm lg3 >/dev/null 2>&1
+# OOM: a task past its memory limit is killed by the kernel's OOM killer; /tasks/oom is published
+if [ -f /sys/fs/cgroup/memory/memory.oom_control ]; then
+    "${C[@]}" events >"$T/oom-events" 2>&1 &
+    OEV=$!
+    sleep 1 # subscribed (a loaded machine takes longer than the other event tests allow)
+    expect linux-oom-killed 137 "" "" -- "${LRUN[@]}" --rm --memory-limit 16777216 "$BB" oom1 \
+        sh -c 'x=$(head -c 100000000 /dev/zero | tr "\\0" a); echo survived'
+    sleep 1
+    kill $OEV 2>/dev/null
+    check linux-oom-event grep -q "/tasks/oom" "$T/oom-events"
+    check linux-oom-event-before-exit python3 -c "
+import sys
+lines = [l for l in open('$T/oom-events') if 'oom1' in l or '/tasks/oom' in l]
+topics = [t for l in lines for t in ('/tasks/oom', '/tasks/exit') if t in l]
+sys.exit(0 if topics and topics[0] == '/tasks/oom' else 1)"
+    # a task that stays within its limit: no event
+    "${C[@]}" events >"$T/oom-events2" 2>&1 &
+    OEV=$!
+    sleep 0.3
+    expect linux-no-oom 0 "" "" -- "${LRUN[@]}" --rm --memory-limit 16777216 "$BB" oom2 true
+    sleep 0.3
+    kill $OEV 2>/dev/null
+    check linux-no-oom-event bash -c "! grep -q /tasks/oom '$T/oom-events2'"
+fi
 # the application runtimes through their shims (containerd-shim-spin-v2, -wws-v1): the app at
 # the image's root served in the task's network namespace (a new one: reached with nsenter)
 WASI_CC=(clang --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug)

@@ -109,8 +109,9 @@ TEST(oci_linux_refusals) {
     const char *p = "{\"args\": [\"sh\"]}";
     refused(p, ", \"linux\": {\"namespaces\": [{\"type\": \"user\"}]}",
             "user namespaces are not supported by wasmbox yet");
-    refused(p, ", \"linux\": {\"namespaces\": [{\"type\": \"ipc\", \"path\": \"/proc/1/ns/ipc\"}]}",
-            "joining an existing ipc namespace (/proc/1/ns/ipc)");
+    refused(p,
+            ", \"linux\": {\"namespaces\": [{\"type\": \"mount\", \"path\": \"/proc/1/ns/mnt\"}]}",
+            "joining an existing mount namespace (/proc/1/ns/mnt)");
     refused(p, ", \"linux\": {\"namespaces\": [{\"type\": \"network\", \"path\": \"/no/such\"}]}",
             "the network namespace /no/such");
     refused("{\"args\": [\"sh\"], \"capabilities\": {\"bounding\": [\"CAP_FLY\"]}}", "",
@@ -165,4 +166,26 @@ TEST(oci_hooks_check) {
                   "hooks.poststop[0].timeout must be positive");
     hooks_verdict("{\"startContainer\": [{\"path\": \"/bin/true\"}]}",
                   "startContainer hooks (run inside the container) are not supported");
+}
+
+TEST(oci_linux_joins_namespaces_by_path) {
+    char *dir = bundle_with(SPEC_HEAD " \"process\": {\"args\": [\"sh\"]},"
+                                      " \"linux\": {\"namespaces\": [{\"type\": \"pid\", \"path\":"
+                                      " \"/proc/self/ns/pid\"}, {\"type\": \"uts\", \"path\":"
+                                      " \"/proc/self/ns/uts\"}, {\"type\": \"ipc\"}]}}");
+    wb_oci_spec s;
+    wb_error err;
+    ASSERT_EQ(wb_oci_spec_load(dir, &s, &err), 0);
+    wb_oci_linux l;
+    ASSERT_EQ(wb_oci_linux_prepare(&s, &s, "/state/c1", &l, &err), 0);
+    ASSERT_TRUE(l.job.join_namespaces);
+    ASSERT_GE(l.job.join_pid, 0);
+    ASSERT_GE(l.job.join_uts, 0);
+    ASSERT_EQ(l.job.join_ipc, -1);   /* a new one */
+    ASSERT_TRUE(l.job.host_network); /* no network entry */
+    wb_oci_linux_free(&l);
+    ASSERT_EQ(l.job.join_pid, -1);
+    wb_oci_spec_free(&s);
+    ASSERT_EQ(wb_remove_tree(dir, &err), 0);
+    free(dir);
 }
