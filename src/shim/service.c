@@ -47,6 +47,8 @@ typedef struct task {
     size_t nprocs;
     int oom_fd;         /* readable when the OOM killer acts in its cgroup; -1: not watched */
     uint64_t oom_kills; /* the count seen so far */
+    double oom_recheck; /* the descriptor fired before the count grew (the kernel notifies before
+                         * it kills): look again until this time (0: nothing pending) */
 } task;
 
 typedef struct waiter {
@@ -773,12 +775,28 @@ static void dispatch(server *s, int conn, const wb_ttrpc_frame *f) {
 
 /* ---- exits ---- */
 
+static double mono_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* /tasks/oom when the task's OOM kill count grew since it was last seen. */
+static bool check_oom(server *s, task *t) {
+    if (t->oom_fd < 0 || !wb_oci_oom_killed(s->cfg->state_root, t->id, &t->oom_kills)) return false;
+    t->oom_recheck = 0;
+    wb_msg_task_oom ev = {t->id};
+    publish(s, WB_MSG_TOPIC_OOM, &wb_msg_task_oom_table, &ev);
+    return true;
+}
+
 static void on_exit_of(server *s, pid_t pid, int status) {
     for (size_t i = 0; i < s->ntasks; i++) {
         task *t = &s->tasks[i];
         for (size_t k = 0; k < t->nprocs; k++) {
             proc *p = &t->procs[k];
             if (p->pid != pid || p->exited) continue;
+            check_oom(s, t); /* an OOM kill is published before the exit it caused */
             p->exited = true;
             p->exit_status =
                 (uint32_t)(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
@@ -808,9 +826,7 @@ static void on_exit_of(server *s, pid_t pid, int status) {
 static void on_oom(server *s, task *t) {
     uint64_t n;
     if (read(t->oom_fd, &n, sizeof n) != (ssize_t)sizeof n) return;
-    if (!wb_oci_oom_killed(s->cfg->state_root, t->id, &t->oom_kills)) return;
-    wb_msg_task_oom ev = {t->id};
-    publish(s, WB_MSG_TOPIC_OOM, &wb_msg_task_oom_table, &ev);
+    if (!check_oom(s, t)) t->oom_recheck = mono_now() + 2.0;
 }
 
 static void reap(server *s) {
@@ -858,9 +874,16 @@ int wb_shim_serve(const wb_shim_config *cfg, int listen_fd, wb_error *err) {
         size_t nfds = 2 + s.nconns;
         for (size_t i = 0; i < s.ntasks && nfds < 2 + MAX_CONNS + MAX_OOM_WATCHES; i++)
             if (s.tasks[i].oom_fd >= 0) p[nfds++] = (struct pollfd){s.tasks[i].oom_fd, POLLIN, 0};
-        if (poll(p, nfds, -1) < 0) {
+        bool recheck = false;
+        for (size_t i = 0; i < s.ntasks; i++) recheck = recheck || s.tasks[i].oom_recheck > 0;
+        if (poll(p, nfds, recheck ? 20 : -1) < 0) {
             if (errno == EINTR) continue;
             return wb_error_sys(err, "poll");
+        }
+        for (size_t i = 0; recheck && i < s.ntasks; i++) {
+            task *t = &s.tasks[i];
+            if (t->oom_recheck > 0 && !check_oom(&s, t) && mono_now() > t->oom_recheck)
+                t->oom_recheck = 0; /* it fired for something else (the cgroup removed) */
         }
         for (size_t k = 2 + s.nconns; k < nfds; k++) /* before exits: Docker's order */
             for (size_t i = 0; (p[k].revents & POLLIN) && i < s.ntasks; i++)

@@ -31,7 +31,7 @@ check() { # NAME CMD...
 }
 
 "$TOP/scripts/test-images.sh" load debian "$WB" >/dev/null || check load-debian false
-PORT=$((20000 + RANDOM % 20000))
+PORT=$((10000 + RANDOM % 20000)) # below the kernel's ephemeral ports (32768-)
 mkdir -p "$T/ctx"
 cat >"$T/ctx/Dockerfile" <<EOF
 FROM debian:bookworm

@@ -61,10 +61,14 @@ done
 # ---- helpers ----
 
 # A loopback port nothing listens on (best effort: the server start is retried on a clash).
+read -r EPHEMERAL_LOW _ </proc/sys/net/ipv4/ip_local_port_range
+[ "${EPHEMERAL_LOW:-0}" -gt 11000 ] || EPHEMERAL_LOW=32768
 free_port() {
     local p
     while :; do
-        p=$((20000 + RANDOM % 40000))
+        # below the kernel's ephemeral range: a port there can be taken by any outgoing
+        # connection (a pooled database connection) between this check and the bind
+        p=$((10000 + RANDOM % (EPHEMERAL_LOW - 10000)))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
             echo "$p"
             return
