@@ -111,3 +111,9 @@ int64_t wb_time_parse(const char *text) {
     int64_t t;
     return wb_time_parse_checked(text, &t) ? t : 0;
 }
+
+double wb_mono_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

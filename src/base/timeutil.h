@@ -19,4 +19,7 @@ bool wb_time_parse_checked(const char *text, int64_t *sec);
 /* The same, 0 when the text is not a valid time. */
 int64_t wb_time_parse(const char *text);
 
+/* Seconds on the monotonic clock (for durations and deadlines, never for dates). */
+double wb_mono_seconds(void);
+
 #endif

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/fsutil.h"
+#include "base/timeutil.h"
 #include "cli/cli.h"
 #include "cli/flags.h"
 #include "oci/reference.h"
@@ -34,12 +35,6 @@ static const wb_cli_command compile_cmd = {
     "compile", "[OPTIONS] FILE.wasm [FILE.wasm...]",
     "Compile WebAssembly modules to native code (into the cache run uses)", compile_flags, false};
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int compile_one(const char *file, const wb_config *cfg, const char *dir, int level,
                        uint64_t features, bool quiet) {
     wb_error err;
@@ -52,9 +47,9 @@ static int compile_one(const char *file, const wb_config *cfg, const char *dir, 
         return -1;
     }
     char path[PATH_MAX];
-    double t0 = now();
+    double t0 = wb_mono_seconds();
     int rc = wb_native_compile_to_cache(m, dir, level, features, path, sizeof path, &err);
-    double secs = now() - t0;
+    double secs = wb_mono_seconds() - t0;
     if (rc < 0) {
         wb_cli_error("compile %s: %s", file, err.msg);
     } else if (!quiet) {

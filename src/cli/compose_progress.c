@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "base/alloc.h"
+#include "base/timeutil.h"
 #include "cli/compose.h"
 
 typedef struct row {
@@ -25,12 +26,6 @@ struct compose_progress {
     int drawn; /* lines of the block on the screen */
     unsigned frame;
 };
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 compose_progress *compose_progress_new(const compose_cli *cc, const char *title) {
     compose_progress *p = wb_calloc(1, sizeof *p);
@@ -51,7 +46,7 @@ static void draw(compose_progress *p) {
     }
     if (p->drawn) fprintf(stderr, "\033[%dA", p->drawn);
     fprintf(stderr, "\r\033[K[+] %s %zu/%zu\n", p->title, done, p->n);
-    double t = now_s();
+    double t = wb_mono_seconds();
     p->frame++;
     for (size_t i = 0; i < p->n; i++) {
         const row *r = &p->rows[i];
@@ -76,13 +71,13 @@ void compose_progress_set(compose_progress *p, const char *kind, const char *nam
     if (!r) {
         p->rows = wb_reallocarray(p->rows, p->n + 1, sizeof *p->rows);
         r = &p->rows[p->n++];
-        *r = (row){wb_strdup(kind), wb_strdup(name), NULL, false, false, now_s(), 0};
+        *r = (row){wb_strdup(kind), wb_strdup(name), NULL, false, false, wb_mono_seconds(), 0};
     }
     free(r->text);
     r->text = wb_strdup(text);
     r->done = done;
     r->failed = failed;
-    if (done) r->end = now_s();
+    if (done) r->end = wb_mono_seconds();
     if (p->tty) {
         draw(p);
     } else {

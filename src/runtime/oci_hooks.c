@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/timeutil.h"
 
 static const char *const supported[] = {"prestart", "createRuntime", "poststart", "poststop"};
 static const char *const in_container[] = {"createContainer", "startContainer"};
@@ -87,12 +88,6 @@ static char **strings(const json_t *a, const char *first) {
     return v;
 }
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Up to `max` bytes of what the hook wrote on fd (from its start), line breaks as spaces. */
 static void output_of(int fd, char *out, size_t max) {
     ssize_t n = pread(fd, out, max - 1, 0);
@@ -109,7 +104,7 @@ static int run_one(const json_t *h, const char *kind, size_t index, const char *
     char **argv = strings(json_object_get(h, "args"), path);
     char **envp = strings(json_object_get(h, "env"), NULL);
     const json_t *t = json_object_get(h, "timeout");
-    double deadline = t ? now() + (double)json_integer_value(t) : 0;
+    double deadline = t ? wb_mono_seconds() + (double)json_integer_value(t) : 0;
     int in = (int)syscall(SYS_memfd_create, "hook-state", MFD_CLOEXEC);
     int out = (int)syscall(SYS_memfd_create, "hook-stdout", MFD_CLOEXEC);
     int errfd = (int)syscall(SYS_memfd_create, "hook-stderr", MFD_CLOEXEC);
@@ -143,7 +138,7 @@ static int run_one(const json_t *h, const char *kind, size_t index, const char *
             wb_error_sys(err, "wait for the %s hook", kind);
             goto done;
         }
-        if (deadline && now() > deadline) {
+        if (deadline && wb_mono_seconds() > deadline) {
             kill(p, SIGKILL);
             waitpid(p, NULL, 0);
             wb_error_set(err, ETIMEDOUT, "error running %s hook #%zu: timeout after %lld seconds",

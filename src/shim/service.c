@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/timeutil.h"
 #include "runtime/cgroup.h"
 #include "runtime/oci_run.h"
 #include "shim/messages.h"
@@ -775,12 +776,6 @@ static void dispatch(server *s, int conn, const wb_ttrpc_frame *f) {
 
 /* ---- exits ---- */
 
-static double mono_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* /tasks/oom when the task's OOM kill count grew since it was last seen. */
 static bool check_oom(server *s, task *t) {
     if (t->oom_fd < 0 || !wb_oci_oom_killed(s->cfg->state_root, t->id, &t->oom_kills)) return false;
@@ -826,7 +821,7 @@ static void on_exit_of(server *s, pid_t pid, int status) {
 static void on_oom(server *s, task *t) {
     uint64_t n;
     if (read(t->oom_fd, &n, sizeof n) != (ssize_t)sizeof n) return;
-    if (!check_oom(s, t)) t->oom_recheck = mono_now() + 2.0;
+    if (!check_oom(s, t)) t->oom_recheck = wb_mono_seconds() + 2.0;
 }
 
 static void reap(server *s) {
@@ -882,7 +877,7 @@ int wb_shim_serve(const wb_shim_config *cfg, int listen_fd, wb_error *err) {
         }
         for (size_t i = 0; recheck && i < s.ntasks; i++) {
             task *t = &s.tasks[i];
-            if (t->oom_recheck > 0 && !check_oom(&s, t) && mono_now() > t->oom_recheck)
+            if (t->oom_recheck > 0 && !check_oom(&s, t) && wb_mono_seconds() > t->oom_recheck)
                 t->oom_recheck = 0; /* it fired for something else (the cgroup removed) */
         }
         for (size_t k = 2 + s.nconns; k < nfds; k++) /* before exits: Docker's order */

@@ -15,6 +15,7 @@
 #include "base/fsutil.h"
 #include "base/selfexe.h"
 #include "base/sha256.h"
+#include "base/timeutil.h"
 #include "wasm/module.h"
 #include "wasm/native.h"
 #include "wasm/native_cpu.h"
@@ -182,12 +183,6 @@ static void exec_compiler(const wb_module *m, const char *cache_dir, const char 
     _exit(127);
 }
 
-static double mono_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int wb_native_compile_child(const wb_module *m, const char *cache_dir, const char *program,
                             void (*tick)(void *ctx, double secs), void *ctx, wb_error *err) {
     int fd = module_memfd(m), errp[2] = {-1, -1};
@@ -214,11 +209,11 @@ int wb_native_compile_child(const wb_module *m, const char *cache_dir, const cha
     }
     char msg[WB_ERROR_MSG_MAX];
     size_t len = 0;
-    double t0 = mono_now();
+    double t0 = wb_mono_seconds();
     for (;;) {
         struct pollfd p = {.fd = errp[0], .events = POLLIN};
         int r = poll(&p, 1, tick ? 100 : -1);
-        if (tick) tick(ctx, mono_now() - t0);
+        if (tick) tick(ctx, wb_mono_seconds() - t0);
         if (r <= 0) continue; /* a tick, or EINTR */
         ssize_t n = read(errp[0], msg + len, sizeof msg - 1 - len);
         if (n < 0 && errno == EINTR) continue;
