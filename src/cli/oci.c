@@ -280,14 +280,15 @@ static int features(void) {
 }
 
 static void usage(FILE *out) {
-    fputs(
-        "Usage: wasmbox-runc [global options] COMMAND [options] CONTAINER_ID\n\n"
-        "A runc-compatible runtime for WebAssembly (WASI) bundles (Docker's --add-runtime,\n"
-        "Podman's --runtime). Commands: create, start, run, state, kill, delete, exec, ps,\n"
-        "pause, resume, update, features. Global options: --root DIR (default " WB_OCI_DEFAULT_ROOT
-        "), --log FILE,\n"
-        "--log-format text|json, --systemd-cgroup (not supported), --version.\n",
-        out);
+    fputs("Usage: wasmbox-runc [global options] COMMAND [options] CONTAINER_ID\n\n"
+          "A runc-compatible runtime for WebAssembly (WASI) and Linux bundles (Docker's\n"
+          "--add-runtime, Podman's --runtime).\n\n"
+          "Commands: create, start, run, state, kill, delete, exec, ps, pause, resume, update,\n"
+          "features. A Linux bundle's terminal: create/exec --console-socket PATH (the pty's\n"
+          "master is sent there).\n\n"
+          "Global options: --root DIR (default " WB_OCI_DEFAULT_ROOT "), --log FILE,\n"
+          "--log-format text|json, --systemd-cgroup (not supported), --version.\n",
+          out);
 }
 
 int wb_cmd_oci(int argc, char **argv) {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/child.h"
 #include "base/timeutil.h"
 
 static const char *const supported[] = {"prestart", "createRuntime", "poststart", "poststop"};
@@ -121,11 +122,8 @@ static int run_one(const json_t *h, const char *kind, size_t index, const char *
         goto done;
     }
     if (p == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0) _exit(127);
-        syscall(SYS_close_range, 3, ~0U, 0);
+        int fds[3] = {in, out, errfd};
+        if (wb_child_fds(fds, 3) < 0) _exit(127);
         execve(path, argv, envp);
         dprintf(2, "exec %s: %s", path, strerror(errno));
         _exit(127);

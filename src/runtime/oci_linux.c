@@ -28,8 +28,14 @@ static bool made_by_handler(const wb_oci_mount *m) {
     static const char *const types[] = {"proc", "sysfs", "devpts", "mqueue", "cgroup", "cgroup2"};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
         if (m->type && !strcmp(m->type, types[i])) return true;
-    return !strcmp(m->destination, "/dev") || !strcmp(m->destination, "/dev/shm") ||
-           !strncmp(m->destination, "/proc", 5) || !strncmp(m->destination, "/sys", 4);
+    static const char *const trees[] = {"/proc", "/sys"}; /* and what is below them */
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = strlen(trees[i]);
+        if (!strncmp(m->destination, trees[i], n) &&
+            (m->destination[n] == 0 || m->destination[n] == '/'))
+            return true;
+    }
+    return !strcmp(m->destination, "/dev") || !strcmp(m->destination, "/dev/shm");
 }
 
 /* "PATH:opt,opt" for linux_handler's tmpfs mounts: the flag words it knows and key=value

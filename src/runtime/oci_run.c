@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/child.h"
 #include "base/dynlib.h"
 #include "base/fsutil.h"
 #include "base/timeutil.h"
@@ -267,23 +268,12 @@ static int spawn(const wb_oci_spec *s, const wb_oci_spec *proc, pid_t container_
     }
     if (p == 0) {
         close(rep[0]);
-        sigset_t none; /* a shim blocks SIGCHLD for its signalfd: not the workload's business */
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        if (stdio) { /* onto 0, 1, 2 (fds above 2: the caller's copies stay until closed) */
-            int fds[3];
-            for (int i = 0; i < 3; i++) fds[i] = stdio[i] >= 0 ? fcntl(stdio[i], F_DUPFD, 10) : -1;
-            for (int i = 0; i < 3; i++)
-                if (fds[i] >= 0) dup2(fds[i], i);
-        }
-        /* none of the caller's other descriptors (conmon's sync pipes, a shim's sockets) */
-        int keep = rep[1];
-        if (keep != 3) {
-            if (dup3(keep, 3, O_CLOEXEC) < 0) _exit(125);
-            keep = 3;
-        }
-        syscall(SYS_close_range, 4, ~0U, 0);
-        wasm_workload(s, proc, container_pid, fifo, app, tier_path, keep);
+        /* stdio onto 0, 1, 2, the report pipe at 3, none of the caller's other descriptors
+         * (conmon's sync pipes, a shim's sockets) */
+        int fds[4] = {stdio ? stdio[0] : -1, stdio ? stdio[1] : -1, stdio ? stdio[2] : -1, rep[1]};
+        if (wb_child_fds(fds, 4) < 0) _exit(125);
+        fcntl(3, F_SETFD, FD_CLOEXEC);
+        wasm_workload(s, proc, container_pid, fifo, app, tier_path, 3);
     }
     close(rep[1]);
     char buf[WB_ERROR_MSG_MAX + 16];
@@ -448,16 +438,8 @@ static int through_full(const char *root, const char *const *args, const int *st
     pid_t p = fork();
     if (p < 0) return wb_error_sys(err, "fork");
     if (p == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        if (stdio) {
-            int fds[3];
-            for (int i = 0; i < 3; i++) fds[i] = stdio[i] >= 0 ? fcntl(stdio[i], F_DUPFD, 10) : -1;
-            for (int i = 0; i < 3; i++)
-                if (fds[i] >= 0) dup2(fds[i], i);
-        }
-        syscall(SYS_close_range, 3, ~0U, 0);
+        int fds[3] = {stdio ? stdio[0] : -1, stdio ? stdio[1] : -1, stdio ? stdio[2] : -1};
+        if (wb_child_fds(fds, 3) < 0) _exit(127);
         execv(full, (char *const *)argv);
         _exit(127);
     }

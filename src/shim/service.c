@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/child.h"
 #include "base/timeutil.h"
 #include "runtime/cgroup.h"
 #include "runtime/oci_run.h"
@@ -226,21 +227,10 @@ static int start_logger(const char *uri, const char *ns, const char *id, int *ou
         wb_error_sys(err, "fork the logger");
         goto out;
     }
-    if (pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        int keep[3] = {fcntl(o[0], F_DUPFD, 10), fcntl(e[0], F_DUPFD, 10),
-                       fcntl(r[1], F_DUPFD, 10)};
-        for (int i = 0; i < 3; i++)
-            if (keep[i] < 0 || dup2(keep[i], 3 + i) < 0) _exit(127);
+    if (pid == 0) { /* 0-2 /dev/null, 3 stdout, 4 stderr, 5 ready */
         int null = open("/dev/null", O_RDWR);
-        if (null >= 0) {
-            dup2(null, 0);
-            dup2(null, 1);
-            dup2(null, 2);
-        }
-        syscall(SYS_close_range, 6, ~0U, 0);
+        int fds[6] = {null, null, null, o[0], e[0], r[1]};
+        if (wb_child_fds(fds, 6) < 0) _exit(127);
         execve(path, argv, envp);
         _exit(127);
     }
