@@ -70,6 +70,7 @@ run_suite "slight app runtime (io.containerd.slight.v1: router, keyvalue, config
 run_suite "lunatic runtime (io.containerd.lunatic.v1: processes, messages, links, TCP)" env BUILD="$BUILD" bash tests/linux/lunatic.sh
 run_suite "runc-compatible runtime (wasmbox-runc, Podman)" env BUILD="$BUILD" bash tests/linux/oci.sh
 run_suite "containerd shim v2 (containerd 1.6)" env BUILD="$BUILD" bash tests/linux/shim.sh
+run_suite "Kubernetes CRI through the shim (containerd 1.6's CRI plugin)" env BUILD="$BUILD" bash tests/linux/cri.sh
 run_suite "microservice demo (Wasm + MariaDB + nginx, compose, browser)" env BUILD="$BUILD" SHARED="$SHARED" bash tests/linux/microservice.sh
 
 echo "$total_pass passed, $total_fail failed"
