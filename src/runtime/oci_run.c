@@ -1,5 +1,6 @@
 /* OCI bundles run as runc runs them: create, start, state, kill, delete, exec (see oci_run.h). */
 #include "runtime/oci_run.h"
+#include "runtime/pty.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -273,6 +275,10 @@ static int spawn(const wb_oci_spec *s, const wb_oci_spec *proc, pid_t container_
         int fds[4] = {stdio ? stdio[0] : -1, stdio ? stdio[1] : -1, stdio ? stdio[2] : -1, rep[1]};
         if (wb_child_fds(fds, 4) < 0) _exit(125);
         fcntl(3, F_SETFD, FD_CLOEXEC);
+        if (proc->terminal && isatty(0)) { /* its terminal controls it: ^C is a SIGINT */
+            setsid();
+            ioctl(0, TIOCSCTTY, 0);
+        }
         wasm_workload(s, proc, container_pid, fifo, app, tier_path, 3);
     }
     close(rep[1]);
@@ -330,6 +336,24 @@ static int connect_console(const char *path, wb_error *err) {
         return wb_error_sys(err, "connect to the console socket %s", path);
     }
     return fd;
+}
+
+/* A Wasm workload's terminal (process.terminal with a console socket): a pty of the host's
+ * devpts whose slave becomes the workload's stdio (into *slave) and whose master goes to the
+ * console socket, as runc sends a Linux container's. */
+static int wasm_console(const char *console_socket, int *slave, wb_error *err) {
+    *slave = -1;
+    int sock = connect_console(console_socket, err);
+    if (sock < 0) return -1;
+    int master;
+    int rc = wb_pty_pair(&master, slave, err);
+    if (rc == 0) {
+        rc = wb_pty_send_fd(sock, master, err);
+        close(master);
+        if (rc < 0) close(*slave), *slave = -1;
+    }
+    close(sock);
+    return rc;
 }
 
 static int linux_clone(const wb_oci_spec *s, const char *dir, const int *stdio,
@@ -491,10 +515,6 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
     int rc = -1, code = 125;
     if (!o->app_runtime && wb_oci_spec_kind(&s, o->prefer_wasm, &kind, err) < 0) goto out;
     if (wb_oci_hooks_check(&s, err) < 0) goto out;
-    if (kind == WB_OCI_WASM && (o->console_socket || s.terminal)) {
-        wb_error_set(err, ENOTSUP, "a Wasm workload has no terminal (drop -t / terminal: true)");
-        goto out;
-    }
     if (s.terminal && !o->console_socket) { /* runc's words */
         wb_error_set(err, EINVAL,
                      "cannot allocate tty if runc will detach without setting console socket");
@@ -508,7 +528,12 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
     if (kind == WB_OCI_LINUX && !wb_dynlib_loadable()) { /* the whole create, by wasmbox-full */
         char tmp_pid[PATH_MAX];
         if (wb_path_join(tmp_pid, sizeof tmp_pid, err, "%s/.%s.pid", o->root, o->id) < 0) goto out;
-        const char *args[] = {"create", "--bundle", s.bundle, "--pid-file", tmp_pid, o->id, NULL};
+        const char *args[] = {"create", "--bundle", s.bundle, "--pid-file", tmp_pid,
+                              o->id,    NULL,       NULL,     NULL};
+        if (o->console_socket) {
+            args[6] = "--console-socket";
+            args[7] = o->console_socket;
+        }
         rc = through_full(o->root, args, o->stdio, tmp_pid, pid, err);
         unlink(tmp_pid);
         if (rc == 0 && o->pid_file && write_pid_file(o->pid_file, *pid, err) < 0) rc = -1;
@@ -532,7 +557,14 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
     } else {
         wb_engine engine; /* a bad annotation fails here, before anything runs */
         if (bundle_engine(&s, &engine, err) < 0) goto fail;
-        if (spawn(&s, &s, 0, fifo, o->app_runtime, tier, o->stdio, pid, &code, err) < 0) goto fail;
+        int tty = -1;
+        if (o->console_socket && wasm_console(o->console_socket, &tty, err) < 0) goto fail;
+        const int tty_stdio[3] = {tty, tty, tty};
+        rc = spawn(&s, &s, 0, fifo, o->app_runtime, tier, tty >= 0 ? tty_stdio : o->stdio, pid,
+                   &code, err);
+        if (tty >= 0) close(tty);
+        if (rc < 0) goto fail;
+        rc = -1;
     }
     /* its cgroup, with the spec's limits, before it runs (it waits on the fifo until start) */
     char cgpath[PATH_MAX];
@@ -777,7 +809,8 @@ out:
 /* exec_linux by wasmbox-full (the static core: see through_full), detached: the process is
  * then the caller's subreaper's, the shim's. */
 static int exec_linux_through_full(const char *root, const char *id, const wb_oci_spec *proc,
-                                   const int *stdio, pid_t *pid, wb_error *err) {
+                                   const int *stdio, const char *console_socket, pid_t *pid,
+                                   wb_error *err) {
     char spec[PATH_MAX], pid_file[PATH_MAX];
     if (wb_path_join(spec, sizeof spec, err, "%s/%s/.exec.%d.json", root, id, (int)getpid()) < 0 ||
         wb_path_join(pid_file, sizeof pid_file, err, "%s/%s/.exec.%d.pid", root, id,
@@ -788,8 +821,15 @@ static int exec_linux_through_full(const char *root, const char *id, const wb_oc
                   : wb_error_set(err, ENOMEM, "the process spec");
     free(text);
     if (rc == 0) {
-        const char *args[] = {"exec",      "--detach", "--pid-file", pid_file,
-                              "--process", spec,       id,           NULL};
+        const char *args[] = {"exec", "--detach", "--pid-file", pid_file, "--process",
+                              spec,   NULL,       NULL,         id,       NULL};
+        if (console_socket) {
+            args[6] = "--console-socket";
+            args[7] = console_socket;
+        } else {
+            args[6] = id;
+            args[8] = NULL;
+        }
         rc = through_full(root, args, stdio, pid_file, pid, err);
     }
     unlink(spec);
@@ -824,8 +864,6 @@ static int exec_in(const char *root, const char *id, const json_t *st, const wb_
     if (!alive(st)) return wb_error_set(err, ESRCH, "container not running");
     const char *kind = json_string_value(json_object_get(st, "kind"));
     bool linux_kind = kind && !strcmp(kind, "linux");
-    if (!linux_kind && (proc->terminal || console_socket))
-        return wb_error_set(err, ENOTSUP, "a Wasm workload has no terminal (drop -t)");
     if (proc->terminal && !console_socket)
         return wb_error_set(
             err, EINVAL, "cannot allocate tty if runc will detach without setting console socket");
@@ -835,12 +873,17 @@ static int exec_in(const char *root, const char *id, const json_t *st, const wb_
     wb_oci_spec s;
     pid_t target = (pid_t)json_integer_value(json_object_get(st, "pid"));
     int rc = wb_oci_spec_load(json_string_value(json_object_get(st, "bundle")), &s, err);
+    int tty = -1;
     if (rc == 0 && linux_kind && !wb_dynlib_loadable())
-        rc = exec_linux_through_full(root, id, proc, stdio, pid, err);
+        rc = exec_linux_through_full(root, id, proc, stdio, console_socket, pid, err);
     else if (rc == 0 && linux_kind)
         rc = exec_linux(&s, proc, target, stdio, console_socket, pid, err);
+    else if (rc == 0 && console_socket && (rc = wasm_console(console_socket, &tty, err)) == 0)
+        rc = spawn(&s, proc, target, NULL, WB_RUNTIME_WASMEDGE, NULL, (const int[3]){tty, tty, tty},
+                   pid, code, err);
     else if (rc == 0)
         rc = spawn(&s, proc, target, NULL, WB_RUNTIME_WASMEDGE, NULL, stdio, pid, code, err);
+    if (tty >= 0) close(tty);
     wb_oci_spec_free(&s);
     wb_cgroup *cg;
     if (rc == 0 && open_cgroup(st, &cg, NULL) == 0) { /* beside the workload */
@@ -876,13 +919,13 @@ out:
 }
 
 int wb_oci_exec_spawn(const char *root, const char *id, const char *process_json, const int *stdio,
-                      pid_t *pid, wb_error *err) {
+                      const char *console_socket, pid_t *pid, wb_error *err) {
     json_t *st = load_state(root, id, err);
     if (!st) return -1;
     wb_oci_spec proc;
     int code;
     int rc = wb_oci_process_parse(process_json, &proc, err);
-    if (rc == 0) rc = exec_in(root, id, st, &proc, stdio, NULL, pid, &code, err);
+    if (rc == 0) rc = exec_in(root, id, st, &proc, stdio, console_socket, pid, &code, err);
     wb_oci_spec_free(&proc);
     json_decref(st);
     return rc;

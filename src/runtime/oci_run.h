@@ -46,7 +46,9 @@ typedef struct wb_oci_create_opts {
     const char *id;
     const char *bundle;
     const char *pid_file;       /* NULL: none */
-    const char *console_socket; /* NULL: none (a Wasm workload gets no terminal: refused) */
+    const char *console_socket; /* NULL: none; else the workload's terminal goes there (a
+                                 * Linux container's from its own devpts, a Wasm workload's
+                                 * from the host's) */
     bool prefer_wasm;           /* the caller's hint (oci_spec.h) */
     int app_runtime;  /* wb_runtime_kind: WB_RUNTIME_WWS, _SPIN or _SLIGHT serve the app at its
                        * root (its process.args are not run); else 0, WB_RUNTIME_WASMEDGE */
@@ -96,10 +98,11 @@ int wb_oci_delete(const char *root, const char *id, bool force, wb_error *err);
  * the process's terminal (a Linux container's, process.terminal: true). */
 int wb_oci_exec(const char *root, const char *id, const char *process_path, bool detach,
                 const char *pid_file, const char *console_socket, int *exit_code, wb_error *err);
-/* The same for the shim: the process spec as JSON text, stdio given (NULL: the caller's), and
- * the new process left running (*pid; the caller, its parent, reaps it). */
+/* The same for the shim: the process spec as JSON text, stdio given (NULL: the caller's) or
+ * a terminal sent to console_socket (non-NULL), and the new process left running (*pid; the
+ * caller, its parent, reaps it). */
 int wb_oci_exec_spawn(const char *root, const char *id, const char *process_json, const int *stdio,
-                      pid_t *pid, wb_error *err);
+                      const char *console_socket, pid_t *pid, wb_error *err);
 /* The pids of the container's processes (its workload, then exec'd ones still alive). */
 int wb_oci_pids(const char *root, const char *id, pid_t **pids, size_t *n, wb_error *err);
 

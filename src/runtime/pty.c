@@ -6,13 +6,16 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
 
-int wb_pty_open(int *master, int *slave, int size_from, wb_error *err) {
+int wb_pty_pair(int *master, int *slave, wb_error *err) {
     *master = *slave = -1;
     int m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (m < 0) return wb_error_sys(err, "allocate a pseudo-terminal");
@@ -30,6 +33,14 @@ int wb_pty_open(int *master, int *slave, int size_from, wb_error *err) {
         errno = e;
         return wb_error_sys(err, "open the pseudo-terminal `%s`", name);
     }
+    *master = m;
+    *slave = s;
+    return 0;
+}
+
+int wb_pty_open(int *master, int *slave, int size_from, wb_error *err) {
+    if (wb_pty_pair(master, slave, err) < 0) return -1;
+    int s = *slave;
     struct termios t;
     if (tcgetattr(s, &t) == 0) {
         t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
@@ -38,8 +49,55 @@ int wb_pty_open(int *master, int *slave, int size_from, wb_error *err) {
     }
     struct winsize ws;
     if (size_from >= 0 && ioctl(size_from, TIOCGWINSZ, &ws) == 0) ioctl(s, TIOCSWINSZ, &ws);
-    *master = m;
-    *slave = s;
+    return 0;
+}
+
+int wb_pty_send_fd(int sock, int fd, wb_error *err) {
+    char byte = 0;
+    struct iovec iov = {&byte, 1};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    memset(&ctl, 0, sizeof ctl);
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0)
+        return wb_error_sys(err, "send the console to the console socket");
+    return 0;
+}
+
+int wb_pty_recv_fd(int sock, int timeout_ms, int *fd, wb_error *err) {
+    *fd = -1;
+    struct pollfd p = {sock, POLLIN, 0};
+    int r;
+    while ((r = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {
+    }
+    if (r < 0) return wb_error_sys(err, "wait for the console");
+    if (r == 0) return wb_error_set(err, ETIMEDOUT, "no console came on the console socket");
+    char byte;
+    struct iovec iov = {&byte, 1};
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } ctl;
+    memset(&ctl, 0, sizeof ctl);
+    struct msghdr msg = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+    ssize_t n;
+    while ((n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+    }
+    if (n < 0) return wb_error_sys(err, "receive the console");
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    if (n == 0 || !cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS ||
+        cm->cmsg_len != CMSG_LEN(sizeof(int)))
+        return wb_error_set(err, EPROTO, "the console socket sent no descriptor");
+    memcpy(fd, CMSG_DATA(cm), sizeof *fd);
     return 0;
 }
 

@@ -23,6 +23,7 @@
 #include "base/timeutil.h"
 #include "runtime/cgroup.h"
 #include "runtime/oci_run.h"
+#include "shim/console.h"
 #include "shim/messages.h"
 #include "shim/pb.h"
 #include "shim/ttrpc.h"
@@ -38,7 +39,10 @@ typedef struct proc {
     wb_msg_timestamp exited_at;
     char *io[3]; /* stdin, stdout, stderr paths as containerd gave them */
     bool terminal;
-    char *spec; /* an exec's process JSON */
+    char *spec;   /* an exec's process JSON */
+    bool has_tty; /* a terminal (shim/console.h): its master and the relay copying it */
+    int tty;      /* the master, kept for ResizePty */
+    pid_t relay;  /* 0 once reaped */
 } proc;
 
 typedef struct task {
@@ -96,6 +100,8 @@ static proc *find_proc(task *t, const char *exec_id) {
 }
 
 static void proc_release(proc *p) {
+    if (p->has_tty) close(p->tty);
+    p->has_tty = false;
     free(p->exec_id);
     for (int i = 0; i < 3; i++) free(p->io[i]);
     free(p->spec);
@@ -371,16 +377,27 @@ typedef struct call {
         return;                                                                                    \
     }
 
+/* A terminal process was made (create or exec): take its pty's master from the console socket
+ * and start the relay between it and containerd's stdin (fds[0]) and stdout (fds[1]). */
+static int attach_tty(wb_shim_console *con, const int fds[3], proc *p, wb_error *err) {
+    int master;
+    if (wb_shim_console_take(con, &master, err) < 0) return -1;
+    pid_t relay = wb_shim_console_relay(master, fds[0], fds[1], err);
+    if (relay < 0) {
+        close(master);
+        return -1;
+    }
+    p->has_tty = true;
+    p->tty = master;
+    p->relay = relay;
+    return 0;
+}
+
 static void m_create(call *c) {
     wb_msg_create_task_request r = {0};
     DECODE(wb_msg_create_task_request_table, r);
     if (find_task(c->s, r.id)) {
         reply_error(c->conn, c->stream, WB_RPC_ALREADY_EXISTS, "task already exists");
-        goto out;
-    }
-    if (r.terminal) {
-        reply_error(c->conn, c->stream, WB_RPC_UNIMPLEMENTED,
-                    "terminals are not supported by wasmbox's shim yet");
         goto out;
     }
     if (r.n_rootfs && mount_rootfs(r.bundle, r.rootfs, r.n_rootfs, &err) < 0) {
@@ -390,6 +407,8 @@ static void m_create(call *c) {
     char *io[3] = {r.stdin_path, r.stdout_path, r.stderr_path};
     int fds[3];
     pid_t pid = 0;
+    wb_shim_console con = {.listen_fd = -1};
+    proc tty = {0};
     int rc = open_stdio(c->s, r.id, io, fds, &err);
     if (rc == 0) {
         wb_oci_create_opts o = {.root = c->s->cfg->state_root,
@@ -398,7 +417,12 @@ static void m_create(call *c) {
                                 .prefer_wasm = true,
                                 .app_runtime = c->s->cfg->app_runtime,
                                 .stdio = fds};
-        rc = wb_oci_create(&o, &pid, &err);
+        if (r.terminal && (rc = wb_shim_console_listen(c->s->cfg->state_root, &con, &err)) == 0)
+            o.console_socket = con.path;
+        if (rc == 0) rc = wb_oci_create(&o, &pid, &err);
+        if (rc == 0 && r.terminal && (rc = attach_tty(&con, fds, &tty, &err)) < 0)
+            wb_oci_delete(c->s->cfg->state_root, r.id, true, NULL);
+        wb_shim_console_close(&con);
         close_stdio(fds);
     }
     if (rc < 0) {
@@ -421,7 +445,12 @@ static void m_create(call *c) {
                 .oom_fd = -1};
     wb_error oerr; /* /tasks/oom where the host can tell (cgroup v1's memory controller) */
     t->oom_fd = wb_oci_oom_watch(s->cfg->state_root, t->id, &t->oom_kills, &oerr);
-    t->procs[0] = (proc){.exec_id = wb_strdup(""), .pid = pid};
+    t->procs[0] = (proc){.exec_id = wb_strdup(""),
+                         .pid = pid,
+                         .terminal = r.terminal,
+                         .has_tty = tty.has_tty,
+                         .tty = tty.tty,
+                         .relay = tty.relay};
     for (int i = 0; i < 3; i++) t->procs[0].io[i] = wb_strdup(nz(io[i]));
     wb_msg_create_task_response resp = {(uint32_t)pid};
     reply(c->conn, c->stream, &wb_msg_create_task_response_table, &resp);
@@ -446,11 +475,18 @@ static void m_start(call *c) {
         rc = wb_oci_start(c->s->cfg->state_root, t->id, &err);
     } else {
         int fds[3];
+        wb_shim_console con = {.listen_fd = -1};
         rc = open_stdio(c->s, t->id, p->io, fds, &err);
-        if (rc == 0) {
-            rc = wb_oci_exec_spawn(c->s->cfg->state_root, t->id, p->spec, fds, &p->pid, &err);
-            close_stdio(fds);
+        if (rc == 0 && p->terminal) rc = wb_shim_console_listen(c->s->cfg->state_root, &con, &err);
+        if (rc == 0)
+            rc = wb_oci_exec_spawn(c->s->cfg->state_root, t->id, p->spec, fds,
+                                   p->terminal ? con.path : NULL, &p->pid, &err);
+        if (rc == 0 && p->terminal && (rc = attach_tty(&con, fds, p, &err)) < 0) {
+            kill(p->pid, SIGKILL);
+            p->started = true; /* reaped as it exits */
         }
+        wb_shim_console_close(&con);
+        close_stdio(fds);
     }
     if (rc < 0) {
         reply_error(c->conn, c->stream, WB_RPC_UNKNOWN, err.msg);
@@ -584,15 +620,13 @@ static void m_exec(call *c) {
         reply_error(c->conn, c->stream, WB_RPC_NOT_FOUND, "task does not exist");
     } else if (find_proc(t, r.exec_id)) {
         reply_error(c->conn, c->stream, WB_RPC_ALREADY_EXISTS, "process already exists");
-    } else if (r.terminal) {
-        reply_error(c->conn, c->stream, WB_RPC_UNIMPLEMENTED,
-                    "terminals are not supported by wasmbox's shim yet");
     } else if (!r.spec || !r.spec->value.data) {
         reply_error(c->conn, c->stream, WB_RPC_INVALID_ARGUMENT, "exec without a process spec");
     } else {
         t->procs = wb_reallocarray(t->procs, t->nprocs + 1, sizeof *t->procs);
         proc *p = &t->procs[t->nprocs++];
         *p = (proc){.exec_id = wb_strdup(nz(r.exec_id)),
+                    .terminal = r.terminal,
                     .spec = wb_strndup((const char *)r.spec->value.data, r.spec->value.len)};
         p->io[0] = wb_strdup(nz(r.stdin_path));
         p->io[1] = wb_strdup(nz(r.stdout_path));
@@ -726,6 +760,21 @@ static void m_resume(call *c) {
     pause_or_resume(c, false);
 }
 
+static void m_resize_pty(call *c) {
+    wb_msg_resize_pty_request r = {0};
+    DECODE(wb_msg_resize_pty_request_table, r);
+    proc *p = find_proc(find_task(c->s, r.id), r.exec_id);
+    if (!p)
+        reply_error(c->conn, c->stream, WB_RPC_NOT_FOUND, "process does not exist");
+    else if (!p->has_tty)
+        reply_error(c->conn, c->stream, WB_RPC_FAILED_PRECONDITION, "the process has no terminal");
+    else if (wb_shim_console_resize(p->tty, r.width, r.height, &err) < 0)
+        reply_error(c->conn, c->stream, WB_RPC_UNKNOWN, err.msg);
+    else
+        reply_empty(c->conn, c->stream);
+    wb_pb_free(&wb_msg_resize_pty_request_table, &r);
+}
+
 static void m_close_io(call *c) {
     reply_empty(c->conn, c->stream); /* stdin is the workload's own copy: nothing held here */
 }
@@ -734,10 +783,14 @@ static const struct method {
     const char *name;
     void (*fn)(call *c);
 } methods[] = {
-    {"Create", m_create},   {"Start", m_start},       {"State", m_state},      {"Kill", m_kill},
-    {"Wait", m_wait},       {"Delete", m_delete},     {"Exec", m_exec},        {"Pids", m_pids},
-    {"Connect", m_connect}, {"Shutdown", m_shutdown}, {"CloseIO", m_close_io}, {"Pause", m_pause},
-    {"Resume", m_resume},   {"Stats", m_stats},       {"Update", m_update},
+    {"Create", m_create},    {"Start", m_start},
+    {"State", m_state},      {"Kill", m_kill},
+    {"Wait", m_wait},        {"Delete", m_delete},
+    {"Exec", m_exec},        {"Pids", m_pids},
+    {"Connect", m_connect},  {"Shutdown", m_shutdown},
+    {"CloseIO", m_close_io}, {"Pause", m_pause},
+    {"Resume", m_resume},    {"Stats", m_stats},
+    {"Update", m_update},    {"ResizePty", m_resize_pty},
 };
 
 static void dispatch(server *s, int conn, const wb_ttrpc_frame *f) {
@@ -775,13 +828,34 @@ static bool check_oom(server *s, task *t) {
     return true;
 }
 
+/* A terminal process ended: its relay copies what is left in the terminal, then ends (at most
+ * 2 s), before the exit is told, so that whoever waits for the exit has all the output (ctr
+ * stops reading once the task has exited). */
+static void drain_tty(proc *p) {
+    double until = wb_mono_seconds() + 2.0;
+    while (p->relay > 0) {
+        pid_t r = waitpid(p->relay, NULL, WNOHANG);
+        if (r == p->relay || (r < 0 && errno != EINTR)) {
+            p->relay = 0;
+        } else if (wb_mono_seconds() > until) {
+            kill(p->relay, SIGKILL);
+            waitpid(p->relay, NULL, 0);
+            p->relay = 0;
+        } else {
+            usleep(2000);
+        }
+    }
+}
+
 static void on_exit_of(server *s, pid_t pid, int status) {
     for (size_t i = 0; i < s->ntasks; i++) {
         task *t = &s->tasks[i];
         for (size_t k = 0; k < t->nprocs; k++) {
             proc *p = &t->procs[k];
+            if (p->relay == pid) p->relay = 0;
             if (p->pid != pid || p->exited) continue;
             check_oom(s, t); /* an OOM kill is published before the exit it caused */
+            drain_tty(p);
             p->exited = true;
             p->exit_status =
                 (uint32_t)(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));

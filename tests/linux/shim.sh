@@ -119,6 +119,43 @@ lx_stopped() { "${C[@]}" task ls | awk '$1 == "lx2" { print $3 }' | grep -qx STO
 check linux-task-stopped wait_for 5 lx_stopped
 expect linux-task-delete 0 "" "" -- bash -c "ctr -a '$T/c.sock' -n wbt task delete lx2 >/dev/null"
 expect linux-container-rm 0 "" "" -- "${C[@]}" container rm lx2
+# terminals: `ctr run -t` and `ctr task exec -t` under a 33x101 pty of script(1), compared with
+# what containerd's own runc shim shows for the same (the size comes by ResizePty)
+tty_ctr() { # CTR-ARGS as one string: what the terminal showed, then "rc=N" (\r dropped, and
+    # the "^@" the terminal echoes for a NUL byte ctr writes at some point, with runc's shim too)
+    script -qec "stty rows 33 cols 101; ctr -a '$T/c.sock' -n wbt $1; echo rc=\$?" /dev/null |
+        tr -d '\r' | sed 's/\^@//g'
+}
+if command -v script >/dev/null && command -v containerd-shim-runc-v2 >/dev/null; then
+    TTY_SH="sh -c 'sleep 0.3; tty; stty size; exit 5'"
+    want=$(tty_ctr "run -t --rm $BB tr0 $TTY_SH")
+    expect tty-linux-runc-reference 0 "1" "" -- bash -c "grep -c '^rc=5' <<<'$want'"
+    expect tty-linux 0 "$want" "" -- tty_ctr "run -t --rm --runtime io.containerd.wasmbox.v1 $BB tr1 $TTY_SH"
+    check tty-linux-size grep -q '^33 101$' <<<"$want"
+    # typed input reaches the shell through the relay; its exit code is the task's
+    typed() { (sleep 1; printf 'echo typed-$((1+2))\r'; sleep 0.5; printf 'exit 6\r'; sleep 0.5) | tty_ctr "run -t --rm $1 $BB $2 sh"; }
+    typed "" tr2 >"$T/typed.runc"
+    typed "--runtime io.containerd.wasmbox.v1" tr3 >"$T/typed.ours"
+    check tty-typed-runc grep -q '^typed-3$' "$T/typed.runc"
+    check tty-typed grep -q '^typed-3$' "$T/typed.ours"
+    check tty-typed-exit grep -q '^rc=6$' "$T/typed.ours"
+    # a Wasm task on a terminal (the host's devpts), and exec -t into Linux and Wasm tasks
+    expect tty-wasm 0 "$(printf 'Hello from WebAssembly!\nrc=0')" "" -- tty_ctr "run -t --rm --platform wasi/wasm --runtime io.containerd.wasmbox.v1 $IMG tw1"
+    expect tty-exec-linux-d 0 "" "" -- bash -c "ctr -a '$T/c.sock' -n wbt run -d --runtime io.containerd.wasmbox.v1 $BB tl1 sleep 60 >/dev/null"
+    expect tty-exec-linux 0 "$(printf '/dev/pts/0\nrc=4')" "" -- tty_ctr "task exec -t --exec-id e1 tl1 sh -c 'tty; exit 4'"
+    expect tty-exec-wasm-d 0 "" "" -- bash -c "ctr -a '$T/c.sock' -n wbt run -d --platform wasi/wasm --runtime io.containerd.wasmbox.v1 $IMG tw2 /http-hello.wasm 8089 >/dev/null"
+    expect tty-exec-wasm 0 "$(printf 'Hello from WebAssembly!\nrc=0')" "" -- tty_ctr "task exec -t --exec-id e2 tw2 /hello.wasm"
+    expect tty-exec-wasm-status 0 "rc=3" "" -- tty_ctr "task exec -t --exec-id e3 tw2 /exit3.wasm"
+    for id in tl1 tw2; do
+        "${C[@]}" task kill -s SIGKILL "$id" >/dev/null 2>&1
+        gone() { "${C[@]}" task ls | awk -v id="$1" '$1 == id { print $3 }' | grep -qx STOPPED; }
+        check "tty-$id-stopped" wait_for 5 gone "$id"
+        expect "tty-$id-delete" 0 "" "" -- bash -c "ctr -a '$T/c.sock' -n wbt task delete $id >/dev/null; ctr -a '$T/c.sock' -n wbt container rm $id"
+    done
+    expect tty-no-console-sockets 1 "" "" -- bash -c "ls -a /run/wasmbox-shim/wbt | grep console"
+else
+    echo "linux-shim: terminals skipped: no script(1) or containerd-shim-runc-v2"
+fi
 # binary:// loggers (ctr --log-uri): the task's stdout and stderr reach the logger's fds 3 and 4
 cat >"$T/logger.sh" <<'LOGGER'
 #!/bin/sh
