@@ -578,6 +578,7 @@ __attribute__((noreturn)) static void exec_command(const wb_linux_job *job, int 
         .caps = job->caps,
         .no_new_privileges = job->no_new_privileges,
         .seccomp = job->seccomp,
+        .filter = job->seccomp_filter,
     };
     /* no descriptor of the host's may reach the command (runc's CVE-2024-21626): everything
      * above 2 closes at exec, and the cwd is inside the root */
@@ -601,7 +602,8 @@ __attribute__((noreturn)) static void exec_command(const wb_linux_job *job, int 
 
 int wb_linux_exec_spawn(const wb_linux_job *job, pid_t target, const char *cgroup_id,
                         const int stdio[3], int report_fd, pid_t *pid, wb_error *err) {
-    wb_linux_security want = {.caps = job->caps, .seccomp = job->seccomp};
+    wb_linux_security want = {
+        .caps = job->caps, .seccomp = job->seccomp, .filter = job->seccomp_filter};
     if (wb_linux_security_prepare(&want, err) < 0) return -1;
     static const char *const kinds[] = {"ipc", "uts", "net", "cgroup", "pid", "mnt"};
     enum { NKINDS = sizeof kinds / sizeof kinds[0] };
@@ -701,7 +703,8 @@ int wb_linux_spawn(const wb_linux_job *job, const int stdio[3], int go_fd, int r
     if (!job->root_dir && wb_linux_write_etc(job, err) < 0) return -1;
     /* libcap and libseccomp are loaded here, from the host: after pivot_root a dlopen would
      * search the image's files */
-    wb_linux_security want = {.caps = job->caps, .seccomp = job->seccomp};
+    wb_linux_security want = {
+        .caps = job->caps, .seccomp = job->seccomp, .filter = job->seccomp_filter};
     if (wb_linux_security_prepare(&want, err) < 0) return -1;
     unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
     int own_pid_ns = -1;

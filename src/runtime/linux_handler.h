@@ -87,6 +87,9 @@ typedef struct wb_linux_job {
     const char *root_dir; /* an OCI bundle's root.path: bound (recursively) as the root instead
                            * of an overlay of lowers, and the bundle's own mounts give /etc's
                            * files (nothing is written in dir/etc); NULL: a wasmbox container */
+    /* a compiled filter installed instead of the default profile (an OCI bundle's
+     * linux.seccomp, runtime/oci_seccomp.h); NULL: none */
+    const struct wb_seccomp_prog *seccomp_filter;
 } wb_linux_job;
 
 /* The calling process's network namespace starts with its loopback down: up, as every

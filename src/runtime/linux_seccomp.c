@@ -45,21 +45,6 @@
 #include "base/dynlib.h"
 #include "runtime/linux_security_internal.h"
 
-#define WB_LIBSECCOMP_FUNCS(X)                                                                     \
-    X(seccomp_init)                                                                                \
-    X(seccomp_release)                                                                             \
-    X(seccomp_arch_add)                                                                            \
-    X(seccomp_attr_set)                                                                            \
-    X(seccomp_rule_add_array)                                                                      \
-    X(seccomp_syscall_resolve_name)                                                                \
-    X(seccomp_export_bpf)                                                                          \
-    X(seccomp_load)
-
-#define WB_SECCOMP_MEMBER(name) __typeof__(&name) name;
-typedef struct wb_libseccomp {
-    WB_LIBSECCOMP_FUNCS(WB_SECCOMP_MEMBER)
-} wb_libseccomp;
-
 static wb_libseccomp seccomp_fns;
 static char seccomp_why[WB_ERROR_MSG_MAX];
 static bool seccomp_ok;
@@ -95,6 +80,10 @@ int wb__libseccomp_load(wb_error *err) {
 
 bool wb__libseccomp_loaded(void) {
     return seccomp_ok;
+}
+
+const wb_libseccomp *wb__libseccomp_get(wb_error *err) {
+    return wb__libseccomp_load(err) < 0 ? NULL : &seccomp_fns;
 }
 
 /* ---- the profile ---- */

@@ -18,6 +18,7 @@
 #include "base/dynlib.h"
 #include "runtime/linux_security.h"
 #include "runtime/linux_security_internal.h"
+#include "runtime/oci_seccomp.h"
 
 #ifndef PR_CAP_AMBIENT
 #define PR_CAP_AMBIENT           47
@@ -237,7 +238,7 @@ static int check_available(wb_caps caps, wb_error *err) {
 int wb_linux_security_prepare(const wb_linux_security *s, wb_error *err) {
     pthread_once(&cap_once, load_libcap);
     if (!cap_ok) return wb_error_set(err, ENOENT, "%s", cap_why);
-    if (s->seccomp && wb__seccomp_prepare(s->caps & known_mask(), err) < 0) return -1;
+    if (s->seccomp && !s->filter && wb__seccomp_prepare(s->caps & known_mask(), err) < 0) return -1;
     return check_available(s->caps, err);
 }
 
@@ -260,10 +261,18 @@ static int set_cap_sets(wb_caps eff_prm, wb_error *err) {
     return rc;
 }
 
+/* The filter: a compiled one (a bundle's), else the default profile if asked for. */
+static int install_seccomp(const wb_linux_security *s, wb_caps caps, wb_error *err) {
+    if (s->filter) return wb_seccomp_prog_install(s->filter, err);
+    if (s->seccomp) return wb__seccomp_install_loaded(caps, err);
+    return 0;
+}
+
 int wb_linux_security_apply(const wb_linux_security *s, wb_error *err) {
     /* loading a library here would read it from the container's root */
-    if (!cap_ok ||
-        (s->seccomp && !wb__seccomp_prepared(s->caps & known_mask()) && !wb__libseccomp_loaded()))
+    bool default_profile = s->seccomp && !s->filter;
+    if (!cap_ok || (default_profile && !wb__seccomp_prepared(s->caps & known_mask()) &&
+                    !wb__libseccomp_loaded()))
         return wb_error_set(err, EINVAL,
                             "internal error: libcap/libseccomp were not loaded before entering the "
                             "container's root (wb_linux_security_prepare)");
@@ -275,7 +284,7 @@ int wb_linux_security_apply(const wb_linux_security *s, wb_error *err) {
         return wb_error_sys(err, "set no_new_privs");
     /* 2. without it, loading a filter needs CAP_SYS_ADMIN, which we still hold (the profile
      * allows every syscall of the steps below) */
-    if (s->seccomp && !s->no_new_privileges && wb__seccomp_install_loaded(caps, err) < 0) return -1;
+    if (!s->no_new_privileges && install_seccomp(s, caps, err) < 0) return -1;
     /* 3. the bounding set, while CAP_SETPCAP is effective */
     unsigned known = kernel_caps(NULL);
     for (unsigned b = 0; b < known; b++) {
@@ -300,6 +309,6 @@ int wb_linux_security_apply(const wb_linux_security *s, wb_error *err) {
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
         return wb_error_sys(err, "clear the ambient capabilities");
     /* 6. with no_new_privs, the filter last, as late as possible before execve */
-    if (s->seccomp && s->no_new_privileges && wb__seccomp_install_loaded(caps, err) < 0) return -1;
+    if (s->no_new_privileges && install_seccomp(s, caps, err) < 0) return -1;
     return 0;
 }

@@ -1,7 +1,8 @@
 /* runtime/linux_security.h — what a Linux container's process may do once it runs: its user and
  * groups, the capability sets Docker grants (changed by --cap-add, --cap-drop, --privileged),
- * no_new_privs, and a seccomp filter equal in effect to Docker's default profile. libcap and
- * libseccomp are loaded on first use (dlopen), so only Linux containers pay for them. */
+ * no_new_privs, and a seccomp filter equal in effect to Docker's default profile (or one compiled
+ * from an OCI bundle's own profile, runtime/oci_seccomp.h). libcap and libseccomp are loaded on
+ * first use (dlopen), so only Linux containers pay for them. */
 #ifndef WB_RUNTIME_LINUX_SECURITY_H
 #define WB_RUNTIME_LINUX_SECURITY_H
 
@@ -13,6 +14,8 @@
 
 /* Capabilities as a mask: bit n is capability n (CAP_CHOWN 0, ... CAP_CHECKPOINT_RESTORE 40). */
 typedef uint64_t wb_caps;
+
+struct wb_seccomp_prog; /* runtime/oci_seccomp.h */
 
 /* Docker's default set: CHOWN, DAC_OVERRIDE, FSETID, FOWNER, MKNOD, NET_RAW, SETGID, SETUID,
  * SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL, AUDIT_WRITE. */
@@ -47,12 +50,15 @@ typedef struct wb_linux_security {
                              * CVE-2022-24769; podman, CVE-2022-27649). */
     bool no_new_privileges; /* --security-opt no-new-privileges */
     bool seccomp;           /* the default profile (false: seccomp=unconfined, or --privileged) */
+    /* a compiled filter (an OCI bundle's own profile, runtime/oci_seccomp.h) installed instead
+     * of the default profile, at the same step; NULL: none. Borrowed. */
+    const struct wb_seccomp_prog *filter;
 } wb_linux_security;
 
 /* Before the container's process enters its root (before clone, or at least before pivot_root):
- * loads libcap and, if s->seccomp, libseccomp (dlopen), and checks that wasmbox holds every
- * capability of s->caps. dlopen after pivot_root would search the image's file system, so a
- * hostile image could supply the library and run code as the runtime: apply never loads one. A
+ * loads libcap and, if s->seccomp without s->filter, libseccomp (dlopen), and checks that wasmbox
+ * holds every capability of s->caps. dlopen after pivot_root would search the image's file system,
+ * so a hostile image could supply the library and run code as the runtime: apply never loads one. A
  * missing library fails naming its Debian package (libcap2, libseccomp2). Process-wide and
  * idempotent; a forked child inherits what was loaded. */
 int wb_linux_security_prepare(const wb_linux_security *s, wb_error *err);

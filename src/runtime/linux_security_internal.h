@@ -1,16 +1,38 @@
 /* runtime/linux_security_internal.h — shared by linux_security.c (capabilities, the order of the
- * steps) and linux_seccomp.c (Docker's default profile, libseccomp); not for other modules. */
+ * steps), linux_seccomp.c (Docker's default profile, libseccomp) and oci_seccomp.c (a bundle's
+ * own profile, compiled with the same libseccomp); not for other modules. */
 #ifndef WB_RUNTIME_LINUX_SECURITY_INTERNAL_H
 #define WB_RUNTIME_LINUX_SECURITY_INTERNAL_H
 
+#include <seccomp.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "runtime/linux_security.h"
 
+/* The functions of libseccomp wasmbox uses, resolved by dlopen/dlsym. */
+#define WB_LIBSECCOMP_FUNCS(X)                                                                     \
+    X(seccomp_init)                                                                                \
+    X(seccomp_release)                                                                             \
+    X(seccomp_arch_add)                                                                            \
+    X(seccomp_attr_set)                                                                            \
+    X(seccomp_rule_add_array)                                                                      \
+    X(seccomp_syscall_resolve_name)                                                                \
+    X(seccomp_syscall_resolve_name_arch)                                                           \
+    X(seccomp_export_bpf)                                                                          \
+    X(seccomp_load)
+
+#define WB_SECCOMP_MEMBER(name) __typeof__(&name) name;
+typedef struct wb_libseccomp {
+    WB_LIBSECCOMP_FUNCS(WB_SECCOMP_MEMBER)
+} wb_libseccomp;
+
 /* Loads libseccomp once per process (dlopen under pthread_once); < 0 with err naming the Debian
  * package when it is missing. */
 int wb__libseccomp_load(wb_error *err);
+/* The table of the loaded libseccomp (loading it on the first call, so only outside a container's
+ * root); NULL with err filled as wb__libseccomp_load fills it. Read-only, process-wide. */
+const wb_libseccomp *wb__libseccomp_get(wb_error *err);
 /* True once wb__libseccomp_load succeeded in this process or in the parent it was forked from. */
 bool wb__libseccomp_loaded(void);
 /* Installs the default profile for a process that will hold caps, with the already loaded

@@ -220,7 +220,6 @@ int wb_oci_linux_prepare(const wb_oci_spec *s, const wb_oci_spec *proc, const ch
         out->hostname[0] = 0;
     out->job.hostname = out->hostname;
     const json_t *lin = json_object_get(s->doc, "linux");
-    out->job.seccomp = json_object_get(lin, "seccomp") != NULL;
     out->job.no_cgroup_ns = !wb_oci_spec_namespace(s, "cgroup");
     if (string_list(lin, "maskedPaths", &out->masked, &out->job.nmasked, err) < 0 ||
         string_list(lin, "readonlyPaths", &out->readonly, &out->job.nreadonly, err) < 0)
@@ -230,6 +229,14 @@ int wb_oci_linux_prepare(const wb_oci_spec *s, const wb_oci_spec *proc, const ch
     if (load_namespaces(s, out, err) < 0 || load_mounts(s, out, err) < 0 ||
         load_process(proc, out, err) < 0)
         return -1;
+    /* the bundle's own profile (an exec's too), instead of Docker's default one; last, being
+     * the costly part (libseccomp) */
+    const json_t *seccomp = json_object_get(lin, "seccomp");
+    if (seccomp && !json_is_null(seccomp)) {
+        out->seccomp = wb_calloc(1, sizeof *out->seccomp);
+        if (wb_oci_seccomp_compile(seccomp, out->seccomp, err) < 0) return -1;
+        if (out->seccomp->insns) out->job.seccomp_filter = out->seccomp;
+    }
     return 0;
 }
 
@@ -246,6 +253,8 @@ void wb_oci_linux_free(wb_oci_linux *l) {
     for (size_t i = 0; l->readonly && l->readonly[i]; i++) free(l->readonly[i]);
     free(l->masked);
     free(l->readonly);
+    if (l->seccomp) wb_seccomp_prog_release(l->seccomp);
+    free(l->seccomp);
     memset(l, 0, sizeof *l);
     l->job.netns_fd = l->job.join_pid = l->job.join_ipc = l->job.join_uts = -1;
 }

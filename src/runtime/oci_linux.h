@@ -11,8 +11,9 @@
  * flag words and key=value options). linux_handler makes /proc, /sys, /dev (with pts, shm, mqueue),
  * the cgroup mount and the masked and read-only paths itself, as Docker's defaults describe them,
  * so the spec's entries for those are not read (a bind on /dev/shm, Podman's shared one, included:
- * the container gets its own); linux.seccomp present gives Docker's default profile (the spec's own
- * rules are not compiled), absent none. PID, IPC and UTS namespaces given by path are joined
+ * the container gets its own); linux.seccomp is compiled as runc compiles it
+ * (runtime/oci_seccomp.h) and installed instead of Docker's default profile, absent none. PID,
+ * IPC and UTS namespaces given by path are joined
  * (another container's: Podman's `--pid/--ipc/--uts container:X`, a pod's). Refused with a
  * message: a user namespace, joining an existing mount namespace, an unknown capability or
  * rlimit name. */
@@ -21,6 +22,7 @@
 
 #include "base/error.h"
 #include "runtime/linux_handler.h"
+#include "runtime/oci_seccomp.h"
 #include "runtime/oci_spec.h"
 
 typedef struct wb_oci_linux {
@@ -32,13 +34,16 @@ typedef struct wb_oci_linux {
     wb_ulimit *ulimits;
     gid_t *groups;
     char **masked, **readonly;
+    wb_seccomp_prog *seccomp; /* linux.seccomp compiled (NULL: none); job.seccomp_filter */
     char user[32];
     char hostname[256];
 } wb_oci_linux;
 
 /* The job for process `proc` (the container's own: proc == s) of bundle `s`; dir is the
  * container's state directory (its root's mount point is made there, inside the container's
- * mount namespace). The specs must outlive out. *out is zeroed first (free it either way). */
+ * mount namespace). The specs must outlive out. *out is zeroed first (free it either way).
+ * Compiles s's linux.seccomp with libseccomp (loaded here): call it outside the container's
+ * root. An `exec` (proc != s) gets the same filter as the container's process, as in runc. */
 int wb_oci_linux_prepare(const wb_oci_spec *s, const wb_oci_spec *proc, const char *dir,
                          wb_oci_linux *out, wb_error *err);
 void wb_oci_linux_free(wb_oci_linux *l);

@@ -63,7 +63,9 @@ TEST(oci_linux_maps_the_spec) {
     ASSERT_EQ(l.job.ulimits[0].soft, 10);
     ASSERT_EQ(l.job.ulimits[0].hard, 20);
     ASSERT_TRUE(l.job.no_new_privileges);
-    ASSERT_TRUE(l.job.seccomp);
+    /* the spec's own profile, compiled (runtime/oci_seccomp.h), instead of Docker's */
+    ASSERT_TRUE(!l.job.seccomp);
+    ASSERT_TRUE(l.job.seccomp_filter != NULL);
     ASSERT_TRUE(l.job.read_only_root);
     ASSERT_STR_CONTAINS(l.job.root_dir, "/rootfs");
     ASSERT_STR_EQ(l.job.hostname, "h1");
