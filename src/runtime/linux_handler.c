@@ -2,6 +2,7 @@
  * (linux_mounts.c), becomes its user with its capabilities and seccomp filter
  * (linux_security.c) and execs the command as PID 1. */
 #include "runtime/linux_handler.h"
+#include "runtime/pty.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -403,28 +404,12 @@ static int console_pty(int sock, bool bind_console, wb_error *err) {
         close(slave);
         return wb_error_sys(err, "bind /dev/console");
     }
-    char path[] = "/dev/ptmx";
-    struct iovec iov = {path, sizeof path - 1};
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } ctl;
-    memset(&ctl, 0, sizeof ctl);
-    struct msghdr msg = {
-        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
-    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(cm), &master, sizeof master);
-    ssize_t sent = sendmsg(sock, &msg, MSG_NOSIGNAL);
-    int saved = errno;
+    int sent = wb_pty_send_fd(sock, "/dev/ptmx", master, err);
     close(master);
     close(sock);
     if (sent < 0) {
         close(slave);
-        errno = saved;
-        return wb_error_sys(err, "send the console to the console socket");
+        return -1;
     }
     for (int i = 0; i < 3; i++)
         if (dup2(slave, i) < 0) return wb_error_sys(err, "dup2 the console");
@@ -478,6 +463,14 @@ __attribute__((noreturn)) static void container_main(const wb_linux_job *job, co
     if (job->console && console_pty(job->console_fd, true, &err) < 0)
         child_fail(report_fd, 125, err.msg);
     if (job->two_phase) { /* ready; then wait for start */
+        /* runc looks the command up before it says ready: a missing one fails create (a
+         * relative path waits for the working directory, at start) */
+        char file[PATH_MAX];
+        int code = job->argv[0][0] == '/' || !strchr(job->argv[0], '/')
+                       ? find_command(job->argv[0], env_get(job->env, job->nenv, "PATH"), file,
+                                      sizeof file, msg, sizeof msg)
+                       : 0;
+        if (code) child_fail(report_fd, code, msg);
         if (write(job->ready_fd, "r", 1) != 1) _exit(125);
         close(job->ready_fd);
         while ((n = read(go_fd, &g, 1)) < 0 && errno == EINTR) {

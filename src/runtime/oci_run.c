@@ -348,7 +348,7 @@ static int wasm_console(const char *console_socket, int *slave, wb_error *err) {
     int master;
     int rc = wb_pty_pair(&master, slave, err);
     if (rc == 0) {
-        rc = wb_pty_send_fd(sock, master, err);
+        rc = wb_pty_send_fd(sock, "/dev/ptmx", master, err);
         close(master);
         if (rc < 0) close(*slave), *slave = -1;
     }

@@ -256,7 +256,9 @@ int wb_oci_spec_kind(const wb_oci_spec *s, bool prefer_wasm, wb_oci_kind *kind, 
         return 0;
     }
     int c = sandbox ? 1 : classify(s);
-    if (c == 1 || (c <= 0 && !prefer_wasm && !wasm_name)) {
+    /* a command found nowhere (and not named as a module): run as a Linux container, whose
+     * lookup fails as runc's does (`exec: "x": executable file not found in $PATH`, 127) */
+    if (c == 1 || (c < 0 && !wasm_name) || (c == 0 && !prefer_wasm && !wasm_name)) {
         *kind = WB_OCI_LINUX;
         return 0;
     }

@@ -52,9 +52,8 @@ int wb_pty_open(int *master, int *slave, int size_from, wb_error *err) {
     return 0;
 }
 
-int wb_pty_send_fd(int sock, int fd, wb_error *err) {
-    char byte = 0;
-    struct iovec iov = {&byte, 1};
+int wb_pty_send_fd(int sock, const char *name, int fd, wb_error *err) {
+    struct iovec iov = {(void *)name, strlen(name)};
     union {
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int))];
@@ -80,8 +79,8 @@ int wb_pty_recv_fd(int sock, int timeout_ms, int *fd, wb_error *err) {
     }
     if (r < 0) return wb_error_sys(err, "wait for the console");
     if (r == 0) return wb_error_set(err, ETIMEDOUT, "no console came on the console socket");
-    char byte;
-    struct iovec iov = {&byte, 1};
+    char bytes[256];
+    struct iovec iov = {bytes, sizeof bytes};
     union {
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int))];

@@ -15,9 +15,10 @@ int wb_pty_open(int *master, int *slave, int size_from, wb_error *err);
 int wb_pty_pair(int *master, int *slave, wb_error *err);
 
 /* runc's console socket: send fd (a pty master) over the connected unix socket sock with
- * SCM_RIGHTS; receive one the same way (*fd close-on-exec; the caller owns it). recv waits at
+ * SCM_RIGHTS, with name (runc sends the pty's path) as the message's bytes; receive one the same
+ * way (*fd close-on-exec; the caller owns it; the bytes are read and dropped). recv waits at
  * most timeout_ms for it (-1: no limit). */
-int wb_pty_send_fd(int sock, int fd, wb_error *err);
+int wb_pty_send_fd(int sock, const char *name, int fd, wb_error *err);
 int wb_pty_recv_fd(int sock, int timeout_ms, int *fd, wb_error *err);
 
 /* Copy from_fd into the pty master on a thread until from_fd ends (then the slave's reader gets

@@ -271,6 +271,14 @@ lbundle '{"uid": 0, "gid": 0}' '["/bad.sh"]'
 expect linux-bad-exec-create 0 "" "" -- lcreate lc2
 expect linux-bad-exec-start 1 "" 'exec: "/bad.sh": No such file or directory' -- "${R[@]}" start lc2
 "${R[@]}" delete --force lc2 >/dev/null 2>&1
+# a command that does not exist: create fails, as runc's does (it looks the command up before
+# it is ready), and nothing is left
+lbundle '{"uid": 0, "gid": 0}' '["nosuch-command"]'
+expect linux-missing-command-create 1 "" 'exec: "nosuch-command": executable file not found in $PATH' -- "${R[@]}" create --bundle "$T/lb" lc3
+expect linux-missing-command-nothing-left 1 "" "container does not exist" -- "${R[@]}" state lc3
+if command -v runc >/dev/null; then
+    expect linux-missing-command-runc 1 "" 'nosuch-command\": executable file not found in $PATH' -- runc --root "$T/runc-state" create --bundle "$T/lb" rr3
+fi
 lbundle '{"uid": 0, "gid": 0}' '["true"]'
 python3 - "$T/lb/config.json" "$T" <<'PY'
 import json, sys
@@ -427,6 +435,13 @@ if command -v podman >/dev/null; then
         podman_ref run --rm --network none --runtime "$T/wasmbox-runc" localhost/wb/wasm:1 /hello.wasm
     expect podman-exit-code 3 "" "" -- \
         podman_ref run --rm --network none --runtime "$T/wasmbox-runc" localhost/wb/wasm:1 /exit3.wasm
+    # a Wasm container on a terminal (conmon's console socket; the pty is the host's)
+    ptty_wasm() {
+        podman_ref run --rm -t --network none --runtime "$T/wasmbox-runc" localhost/wb/wasm:1 "$1" | tr -d '\r'
+        return "${PIPESTATUS[0]}"
+    }
+    expect podman-run-tty 0 "Hello from WebAssembly!" "" -- ptty_wasm /hello.wasm
+    expect podman-run-tty-exit 3 "" "" -- ptty_wasm /exit3.wasm
     podman_ref run -d --name pw1 --runtime "$T/wasmbox-runc" localhost/wb/wasm:1 /hello.wasm >/dev/null
     logs_say_hello() { podman_ref logs pw1 2>/dev/null | grep -q 'Hello from WebAssembly'; }
     check podman-logs wait_for 10 logs_say_hello
@@ -503,6 +518,11 @@ if command -v dockerd >/dev/null && command -v containerd >/dev/null && [ -x /us
         # Linux images too, and a user network (its prestart hook, libnetwork-setkey, sets it up)
         "$BUILD/wasmbox" save busybox -o "$T/dbb.tar" && dk load -i "$T/dbb.tar" >/dev/null
         expect docker-linux-run 6 "hi from busybox" "" -- dk run --rm --network none --runtime wasmbox busybox sh -c 'echo hi from busybox; exit 6'
+        # a missing command: Docker's 127 and its "OCI runtime create failed" line, as with runc
+        dk run --rm --network none busybox nosuch-command >/dev/null 2>"$T/dmiss.runc"
+        expect docker-missing-command-runc-reference 0 "127" "" -- bash -c "dk() { DOCKER_HOST='unix://$D/d.sock' /usr/bin/docker \"\$@\"; }; dk run --rm --network none busybox nosuch-command >/dev/null 2>&1; echo \$?"
+        expect docker-missing-command 127 "" 'OCI runtime create failed' -- dk run --rm --network none --runtime wasmbox busybox nosuch-command
+        check docker-missing-command-message grep -q 'exec: "nosuch-command": executable file not found in $PATH' "$T/err"
         # --security-opt seccomp=FILE: Docker turns its profile into the spec's linux.seccomp
         printf '%s' '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
           {"names": ["personality"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13, "args": [{"index": 0, "value": 8, "op": "SCMP_CMP_EQ"}]}]}' >"$T/dk-seccomp.json"
