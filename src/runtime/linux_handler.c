@@ -577,6 +577,9 @@ __attribute__((noreturn)) static void exec_command(const wb_linux_job *job, int 
      * above 2 closes at exec, and the cwd is inside the root */
     syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
     if (wb_linux_security_apply(&sec, &err) < 0) child_fail(report_fd, 125, err.msg);
+    if (die_with_parent && job->in_container_hook &&
+        job->in_container_hook(job->hook_ctx, "startContainer", &err) < 0)
+        child_fail(report_fd, 125, err.msg);
     /* a container's process dies with its monitor (or the foreground CLI), as a Wasm
      * container's workload does; set after the uid change, which clears it */
     if (die_with_parent) prctl(PR_SET_PDEATHSIG, SIGKILL);

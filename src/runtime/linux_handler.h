@@ -87,6 +87,12 @@ typedef struct wb_linux_job {
     const char *root_dir; /* an OCI bundle's root.path: bound (recursively) as the root instead
                            * of an overlay of lowers, and the bundle's own mounts give /etc's
                            * files (nothing is written in dir/etc); NULL: a wasmbox container */
+    /* a bundle's hooks that run inside the container, called in its process with kind
+     * "createContainer" (its mounts made, before pivot_root: paths are the host's) and
+     * "startContainer" (after start, just before its command is exec'ed: paths are the
+     * container's); < 0 fails create or start with err. NULL: none. */
+    int (*in_container_hook)(const void *ctx, const char *kind, wb_error *err);
+    const void *hook_ctx;
     /* a compiled filter installed instead of the default profile (an OCI bundle's
      * linux.seccomp, runtime/oci_seccomp.h); NULL: none */
     const struct wb_seccomp_prog *seccomp_filter;

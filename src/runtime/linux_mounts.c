@@ -350,6 +350,8 @@ int wb_linux_mount_root(const wb_linux_job *job, wb_error *err) {
         (!job->root_dir && mount_etc_files(job, rfd, err) < 0) ||
         mount_volumes(job, rfd, err) < 0 || mount_tmpfs(job, rfd, err) < 0)
         goto out;
+    if (job->in_container_hook && job->in_container_hook(job->hook_ctx, "createContainer", err) < 0)
+        goto out;
     /* the root becomes "/" and the host's tree is let go of */
     if (fchdir(rfd) != 0 || syscall(SYS_pivot_root, ".", ".") != 0) {
         wb_error_sys(err, "pivot_root");

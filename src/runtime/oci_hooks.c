@@ -17,7 +17,8 @@
 #include "base/child.h"
 #include "base/timeutil.h"
 
-static const char *const supported[] = {"prestart", "createRuntime", "poststart", "poststop"};
+static const char *const supported[] = {"prestart", "createRuntime",   "poststart",
+                                        "poststop", "createContainer", "startContainer"};
 static const char *const in_container[] = {"createContainer", "startContainer"};
 
 static const json_t *hooks_of(const wb_oci_spec *s, const char *kind) {
@@ -51,7 +52,7 @@ static int check_hook(const json_t *h, const char *kind, size_t i, wb_error *err
     return 0;
 }
 
-int wb_oci_hooks_check(const wb_oci_spec *s, wb_error *err) {
+int wb_oci_hooks_check(const wb_oci_spec *s, bool linux_container, wb_error *err) {
     const json_t *hooks = json_object_get(s->doc, "hooks");
     if (!hooks) return 0;
     if (!json_is_object(hooks))
@@ -63,10 +64,10 @@ int wb_oci_hooks_check(const wb_oci_spec *s, wb_error *err) {
         for (size_t i = 0; i < sizeof supported / sizeof supported[0]; i++)
             known = known || !strcmp(kind, supported[i]);
         for (size_t i = 0; i < sizeof in_container / sizeof in_container[0]; i++)
-            if (!strcmp(kind, in_container[i]) && json_array_size(list))
+            if (!linux_container && !strcmp(kind, in_container[i]) && json_array_size(list))
                 return wb_error_set(err, ENOTSUP,
-                                    "config.json: %s hooks (run inside the container) are not "
-                                    "supported by wasmbox yet",
+                                    "config.json: %s hooks run inside a Linux container's "
+                                    "process; a WebAssembly workload has none",
                                     kind);
         if (!known) continue; /* an unknown kind: ignored, as runc does */
         if (!json_is_array(list))

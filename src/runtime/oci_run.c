@@ -356,7 +356,20 @@ static int wasm_console(const char *console_socket, int *slave, wb_error *err) {
     return rc;
 }
 
-static int linux_clone(const wb_oci_spec *s, const char *dir, const int *stdio,
+/* What a bundle's in-container hooks need to know, in the container's process (a copy of the
+ * runtime's memory). */
+typedef struct container_hooks {
+    const wb_oci_spec *spec;
+    const char *id;
+} container_hooks;
+
+static int run_container_hook(const void *ctx, const char *kind, wb_error *err) {
+    const container_hooks *h = ctx;
+    return wb_oci_hooks_run(h->spec, kind, h->id,
+                            strcmp(kind, "startContainer") ? "creating" : "created", getpid(), err);
+}
+
+static int linux_clone(const wb_oci_spec *s, const char *id, const char *dir, const int *stdio,
                        const char *console_socket, pid_t *pid, linux_proc *lp, wb_error *err) {
     wb_oci_linux l;
     int go[2] = {-1, -1}, rep[2] = {-1, -1}, ready[2] = {-1, -1}, rc = -1, console = -1;
@@ -373,6 +386,9 @@ static int linux_clone(const wb_oci_spec *s, const char *dir, const int *stdio,
     }
     l.job.two_phase = true;
     l.job.ready_fd = ready[1];
+    container_hooks hooks = {s, id};
+    l.job.in_container_hook = run_container_hook;
+    l.job.hook_ctx = &hooks;
     int fds[3];
     for (int i = 0; i < 3; i++) fds[i] = stdio && stdio[i] >= 0 ? stdio[i] : i;
     if (wb_linux_spawn(&l.job, fds, go[0], rep[1], pid, err) < 0) goto out;
@@ -514,7 +530,7 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
     wb_oci_kind kind = WB_OCI_WASM; /* an application runtime's app is Wasm */
     int rc = -1, code = 125;
     if (!o->app_runtime && wb_oci_spec_kind(&s, o->prefer_wasm, &kind, err) < 0) goto out;
-    if (wb_oci_hooks_check(&s, err) < 0) goto out;
+    if (wb_oci_hooks_check(&s, kind == WB_OCI_LINUX, err) < 0) goto out;
     if (s.terminal && !o->console_socket) { /* runc's words */
         wb_error_set(err, EINVAL,
                      "cannot allocate tty if runc will detach without setting console socket");
@@ -553,7 +569,7 @@ int wb_oci_create(const wb_oci_create_opts *o, pid_t *pid, wb_error *err) {
     }
     linux_proc lp = {-1, -1, -1};
     if (kind == WB_OCI_LINUX) {
-        if (linux_clone(&s, dir, o->stdio, o->console_socket, pid, &lp, err) < 0) goto fail;
+        if (linux_clone(&s, o->id, dir, o->stdio, o->console_socket, pid, &lp, err) < 0) goto fail;
     } else {
         wb_engine engine; /* a bad annotation fails here, before anything runs */
         if (bundle_engine(&s, &engine, err) < 0) goto fail;

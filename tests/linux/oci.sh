@@ -331,12 +331,34 @@ d = json.load(open(sys.argv[1])); d["hooks"] = {"createRuntime": [{"path": "/bin
 json.dump(d, open(sys.argv[1], "w"))
 PY
 expect hooks-timeout 1 "" "error running createRuntime hook #0: timeout after 1 seconds" -- "${R[@]}" create --bundle "$T/lb" lh3
-python3 - "$T/lb/config.json" <<'PY'
+# in-container hooks: createContainer in the container's process before pivot_root (its path
+# and what it writes are the host's), startContainer just before the command (its path is the
+# container's: busybox's sh, writing into the container's /scratch, which the command prints);
+# the state each gets is compared with runc's
+lbundle '{"uid": 0, "gid": 0}' '["sh", "-c", "cat /scratch/sc.state"]'
+python3 - "$T/lb/config.json" "$T" <<'PY'
 import json, sys
-d = json.load(open(sys.argv[1])); d["hooks"] = {"createContainer": [{"path": "/bin/true"}]}
+d = json.load(open(sys.argv[1])); t = sys.argv[2]
+d["hooks"] = {"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >" + t + "/cc.state; test -d " + t]}],
+              "startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "cat >/scratch/sc.state"]}]}
 json.dump(d, open(sys.argv[1], "w"))
 PY
-expect hooks-in-container-refused 1 "" "createContainer hooks (run inside the container) are not supported by wasmbox yet" -- "${R[@]}" create --bundle "$T/lb" lh4
+icstate() { python3 -c "import json,sys; d=json.loads(sys.stdin.readline()); print(d['id'], d['status'], d['pid'], d['bundle'])"; }
+"${R[@]}" run --bundle "$T/lb" lh4 >"$T/sc.ours" 2>&1
+expect hooks-start-container-state 0 "lh4 created 1 $T/lb" "" -- icstate <"$T/sc.ours"
+expect hooks-create-container-state 0 "lh4 creating 1 $T/lb" "" -- icstate <"$T/cc.state"
+if command -v runc >/dev/null; then
+    rm -f "$T/cc.state"
+    runc --root "$T/runc-state" run --bundle "$T/lb" lh4 >"$T/sc.runc" 2>&1
+    expect hooks-start-container-runc 0 "lh4 created 1 $T/lb" "" -- icstate <"$T/sc.runc"
+    expect hooks-create-container-runc 0 "lh4 creating 1 $T/lb" "" -- icstate <"$T/cc.state"
+fi
+python3 - "$T/lb/config.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); d["hooks"] = {"startContainer": [{"path": "/bin/sh", "args": ["sh", "-c", "echo no gpu; exit 4"]}]}
+json.dump(d, open(sys.argv[1], "w"))
+PY
+expect hooks-start-container-fails 1 "" "error running startContainer hook #0: exit status 4, stdout: no gpu" -- "${R[@]}" run --bundle "$T/lb" lh5
 lbundle '{"uid": 0, "gid": 0}' '["true"]'
 python3 - "$T/lb/config.json" <<'PY'
 import json, sys

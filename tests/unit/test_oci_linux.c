@@ -134,7 +134,7 @@ TEST(oci_linux_refusals) {
 
 /* Hooks (runtime/oci_hooks.h): malformed entries and the kinds run inside the container refused
  * at create; unknown kinds ignored. */
-static void hooks_verdict(const char *hooks, const char *want) {
+static void hooks_verdict_for(const char *hooks, bool linux_container, const char *want) {
     char text[2048];
     snprintf(text, sizeof text, SPEC_HEAD " \"process\": {\"args\": [\"sh\"]}, \"hooks\": %s}",
              hooks);
@@ -143,14 +143,18 @@ static void hooks_verdict(const char *hooks, const char *want) {
     wb_error err;
     ASSERT_EQ(wb_oci_spec_load(dir, &s, &err), 0);
     if (want) {
-        ASSERT_EQ(wb_oci_hooks_check(&s, &err), -1);
+        ASSERT_EQ(wb_oci_hooks_check(&s, linux_container, &err), -1);
         ASSERT_STR_CONTAINS(err.msg, want);
     } else {
-        ASSERT_EQ(wb_oci_hooks_check(&s, &err), 0);
+        ASSERT_EQ(wb_oci_hooks_check(&s, linux_container, &err), 0);
     }
     wb_oci_spec_free(&s);
     ASSERT_EQ(wb_remove_tree(dir, &err), 0);
     free(dir);
+}
+
+static void hooks_verdict(const char *hooks, const char *want) {
+    hooks_verdict_for(hooks, true, want);
 }
 
 TEST(oci_hooks_check) {
@@ -166,8 +170,14 @@ TEST(oci_hooks_check) {
                   "hooks.poststart[0].args must be strings");
     hooks_verdict("{\"poststop\": [{\"path\": \"/bin/true\", \"timeout\": 0}]}",
                   "hooks.poststop[0].timeout must be positive");
-    hooks_verdict("{\"startContainer\": [{\"path\": \"/bin/true\"}]}",
-                  "startContainer hooks (run inside the container) are not supported");
+    /* in-container hooks: a Linux container's, not a Wasm workload's */
+    hooks_verdict("{\"startContainer\": [{\"path\": \"/bin/true\"}],"
+                  " \"createContainer\": [{\"path\": \"/bin/true\"}]}",
+                  NULL);
+    hooks_verdict("{\"createContainer\": [{\"path\": \"true\"}]}",
+                  "hooks.createContainer[0].path must be an absolute path");
+    hooks_verdict_for("{\"startContainer\": [{\"path\": \"/bin/true\"}]}", false,
+                      "startContainer hooks run inside a Linux container's process");
 }
 
 TEST(oci_linux_joins_namespaces_by_path) {
