@@ -95,8 +95,10 @@ int wb_app_state_dir(const wb_wasm_job *job, const char *guest, bool fresh, wb_e
         char old[PATH_MAX];
         if (p < 0)
             rc = wb_error_sys(err, "make %s in the container", guest);
-        else if (snprintf(old, sizeof old, "/proc/self/fd/%d/%s", p, slash ? slash + 1 : guest) <
-                 (int)sizeof old)
+        else if (wb_path_join(old, sizeof old, err, "/proc/self/fd/%d/%s", p,
+                              slash ? slash + 1 : guest) < 0)
+            rc = -1;
+        else
             rc = wb_remove_tree(old, err);
         if (p >= 0) close(p);
     }

@@ -73,7 +73,7 @@ int wb_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
     }
     if (durable) {
         char dir[4096];
-        snprintf(dir, sizeof dir, "%s", path);
+        if (wb_path_join(dir, sizeof dir, err, "%s", path) < 0) return -1;
         char *slash = strrchr(dir, '/');
         if (slash == dir)
             slash[1] = '\0';
@@ -161,13 +161,11 @@ int wb_remove_tree(const char *path, wb_error *err) {
     return 0;
 }
 
-/* /etc/passwd read directly, not through getpwuid: the static core loads no NSS module. */
+/* /etc/passwd read directly, not through getpwuid: the static core loads no NSS module. A home
+ * too long for buf is none (false), never a cut-short path. */
 bool wb_home_dir(char *buf, size_t size) {
     const char *env = getenv("HOME");
-    if (env && *env) {
-        snprintf(buf, size, "%s", env);
-        return true;
-    }
+    if (env && *env) return wb_path_join(buf, size, NULL, "%s", env) == 0;
     FILE *f = fopen("/etc/passwd", "re");
     if (!f) return false;
     char line[1024];
@@ -186,8 +184,8 @@ bool wb_home_dir(char *buf, size_t size) {
         if (n < 7 || !field[5][0]) continue;
         unsigned long id = strtoul(field[2], &end, 10);
         if (*end == '\0' && end != field[2] && id == uid) {
-            snprintf(buf, size, "%s", field[5]);
-            found = true;
+            found = wb_path_join(buf, size, NULL, "%s", field[5]) == 0;
+            break;
         }
     }
     fclose(f);

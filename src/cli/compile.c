@@ -96,9 +96,8 @@ int wb_cmd_compile(int argc, char **argv) {
         goto out;
     }
     const char *cd = wb_cli_flag_value(&a, "cache-dir");
-    if (cd) {
-        snprintf(dir, sizeof dir, "%s", cd);
-    } else if (wb_native_cache_dir(wb_cli_root(), dir, sizeof dir, &err) < 0) {
+    if (cd ? wb_path_join(dir, sizeof dir, &err, "%s", cd) < 0
+           : wb_native_cache_dir(wb_cli_root(), dir, sizeof dir, &err) < 0) {
         wb_cli_error("%s", err.msg);
         goto out;
     }

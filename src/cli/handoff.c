@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/dynlib.h"
+#include "base/fsutil.h"
 #include "cli/cli.h"
 
 /* Process-wide (documented exception to "no mutable globals"): main's argv, set once. */
@@ -30,8 +31,7 @@ static bool full_path(char *full, size_t size) {
     self[n] = '\0';
     char *slash = strrchr(self, '/');
     if (slash) *slash = '\0';
-    snprintf(full, size, "%s/wasmbox-full", slash ? self : ".");
-    return true;
+    return wb_path_join(full, size, NULL, "%s/wasmbox-full", slash ? self : ".") == 0;
 }
 
 bool wb_cli_full_available(void) {

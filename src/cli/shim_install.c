@@ -43,11 +43,11 @@ static int target_binary(char *out, size_t size) {
     self[n] = '\0';
     char *slash = strrchr(self, '/');
     if (slash && !strcmp(slash + 1, "wasmbox-full")) {
-        snprintf(out, size, "%.*s/wasmbox", (int)(slash - self), self);
-        if (access(out, X_OK) == 0) return 0;
+        if (wb_path_join(out, size, NULL, "%.*s/wasmbox", (int)(slash - self), self) == 0 &&
+            access(out, X_OK) == 0)
+            return 0;
     }
-    snprintf(out, size, "%s", self);
-    return 0;
+    return wb_path_join(out, size, NULL, "%s", self);
 }
 
 static int install(int argc, char **argv) {

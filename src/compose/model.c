@@ -207,7 +207,7 @@ static json_t *load_for_extends(void *ctx, const char *path, wb_error *err) {
     json_t *m = json_object_get(l->extends, path);
     if (m) return json_incref(m);
     char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
+    if (wb_path_join(dir, sizeof dir, err, "%s", path) < 0) return NULL;
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir)
         *slash = '\0';

@@ -54,8 +54,11 @@ static bool find_in(const char *dir, const char *const *names, size_t count, cha
     char present[4][PATH_MAX + 32];
     size_t n = 0;
     for (size_t i = 0; i < count; i++) {
-        snprintf(present[n], sizeof present[n], "%s/%s", strcmp(dir, "/") ? dir : "", names[i]);
-        if (is_file(present[n])) n++;
+        /* (a path too long to fit names no file: stat would refuse it too) */
+        if (wb_path_join(present[n], sizeof present[n], NULL, "%s/%s", strcmp(dir, "/") ? dir : "",
+                         names[i]) == 0 &&
+            is_file(present[n]))
+            n++;
     }
     if (n == 0) return false;
     *found = wb_strdup(present[0]);

@@ -111,7 +111,7 @@ static int load_blob(loader *l, const char *digest, int64_t size, wb_error *err)
         return wb_error_set(err, EINVAL, "invalid digest \"%.80s\"", digest ? digest : "");
     if (size < 0) return wb_error_set(err, EINVAL, "blob %s: negative size", digest);
     char rel[128];
-    snprintf(rel, sizeof rel, "blobs/sha256/%s", wb_digest_hex(digest));
+    if (wb_path_join(rel, sizeof rel, err, "blobs/sha256/%s", wb_digest_hex(digest)) < 0) return -1;
     uint64_t have;
     int fd = wb__open_beneath(l->root, rel, &have, err);
     if (fd < 0) return -1;

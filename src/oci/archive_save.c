@@ -418,7 +418,7 @@ static int save_dir(wb_images *s, const save_item *items, size_t n, const char *
             return wb_error_set(err, EEXIST, "`%s` exists and is not empty", path);
     }
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%d", path, (int)getpid());
+    if (wb_path_join(tmp, sizeof tmp, err, "%s.tmp-%d", path, (int)getpid()) < 0) return -1;
     wb_remove_tree(tmp, NULL);
     if (mkdir(tmp, 0755) != 0) return wb_error_sys(err, "create `%s`", tmp);
     o->is_dir = true;
@@ -427,8 +427,9 @@ static int save_dir(wb_images *s, const save_item *items, size_t n, const char *
                            : write_layout(o, s, items, n, false, err);
     if (rc == 0) {
         char sub[4300];
-        snprintf(sub, sizeof sub, "%s/blobs/sha256", tmp);
-        if (wb_fsync_dir(sub, err) < 0 || wb_fsync_dir(tmp, err) < 0) rc = -1;
+        if (wb_path_join(sub, sizeof sub, err, "%s/blobs/sha256", tmp) < 0 ||
+            wb_fsync_dir(sub, err) < 0 || wb_fsync_dir(tmp, err) < 0)
+            rc = -1;
     }
     if (o->dir_fd >= 0) close(o->dir_fd);
     if (rc == 0 && rename(tmp, path) != 0) rc = wb_error_sys(err, "rename `%s` to `%s`", tmp, path);

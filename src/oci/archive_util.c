@@ -54,8 +54,8 @@ static void remove_stale(const char *root) {
         if (end == dot + 1 || *end != '.' || pid <= 0) continue;
         if (pid == getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
         char path[4096 + 256];
-        snprintf(path, sizeof path, "%s/%s", root, de->d_name);
-        wb_remove_tree(path, NULL);
+        if (wb_path_join(path, sizeof path, NULL, "%s/%s", root, de->d_name) == 0)
+            wb_remove_tree(path, NULL);
     }
     closedir(d);
 }
@@ -76,7 +76,8 @@ int wb__scratch_file(wb_images *s, wb_error *err) {
     int fd = open(root, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd >= 0) return fd;
     char path[4200];
-    snprintf(path, sizeof path, "%s/spool.%d.XXXXXX", root, (int)getpid());
+    if (wb_path_join(path, sizeof path, err, "%s/spool.%d.XXXXXX", root, (int)getpid()) < 0)
+        return -1;
     fd = mkostemp(path, O_CLOEXEC);
     if (fd < 0) return wb_error_sys(err, "create a file in `%s`", root);
     unlink(path);
@@ -100,7 +101,10 @@ static bool safe_relative(const char *rel) {
 /* No openat2: walk the components with O_NOFOLLOW (so no symlink at all is followed). */
 static int open_nofollow_walk(int root_fd, const char *rel) {
     char buf[4096];
-    snprintf(buf, sizeof buf, "%s", rel);
+    if (wb_path_join(buf, sizeof buf, NULL, "%s", rel) < 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     int fd = dup(root_fd);
     if (fd < 0) return -1;
     char *save = NULL;
@@ -206,7 +210,7 @@ int wb__outfile_open(wb__outfile *o, const char *path, wb_error *err) {
     memset(o, 0, sizeof *o);
     o->fd = -1;
     if (wb_path_join(o->final, sizeof o->final, err, "%s", path) < 0) return -1;
-    snprintf(o->dir, sizeof o->dir, "%s", path);
+    if (wb_path_join(o->dir, sizeof o->dir, err, "%s", path) < 0) return -1;
     char *slash = strrchr(o->dir, '/');
     if (!slash)
         snprintf(o->dir, sizeof o->dir, ".");
@@ -221,7 +225,7 @@ int wb__outfile_open(wb__outfile *o, const char *path, wb_error *err) {
     if (o->fd < 0) {
         /* no O_TMPFILE here: a named file, removed on abort */
         char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.tmp-%d", o->final, (int)getpid());
+        if (wb_path_join(tmp, sizeof tmp, err, "%s.tmp-%d", o->final, (int)getpid()) < 0) return -1;
         o->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (o->fd < 0) return wb_error_sys(err, "create `%s`", tmp);
         o->dir[0] = '\0'; /* marks the named fallback */
@@ -231,7 +235,10 @@ int wb__outfile_open(wb__outfile *o, const char *path, wb_error *err) {
 
 int wb__outfile_commit(wb__outfile *o, wb_error *err) {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp-%d", o->final, (int)getpid());
+    if (wb_path_join(tmp, sizeof tmp, err, "%s.tmp-%d", o->final, (int)getpid()) < 0) {
+        wb__outfile_abort(o);
+        return -1;
+    }
     if (fsync(o->fd) != 0) {
         wb_error_sys(err, "write `%s`", o->final);
         wb__outfile_abort(o);
@@ -255,7 +262,7 @@ int wb__outfile_commit(wb__outfile *o, wb_error *err) {
         return -1;
     }
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", o->final);
+    if (wb_path_join(dir, sizeof dir, err, "%s", o->final) < 0) return -1;
     char *slash = strrchr(dir, '/');
     if (!slash)
         snprintf(dir, sizeof dir, ".");
@@ -271,8 +278,8 @@ void wb__outfile_abort(wb__outfile *o) {
     o->fd = -1;
     if (!o->dir[0]) {
         char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.tmp-%d", o->final, (int)getpid());
-        unlink(tmp);
+        if (wb_path_join(tmp, sizeof tmp, NULL, "%s.tmp-%d", o->final, (int)getpid()) == 0)
+            unlink(tmp);
     }
 }
 

@@ -314,10 +314,11 @@ static void set_layers(stage *st, wb_layer_desc *layers, size_t n) {
 static bool cache_get(builder *b, const char *key, stage *st) {
     if (!key[0]) return false;
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s", b->cache_dir, wb_digest_hex(key));
     uint8_t *data;
     size_t len;
-    if (wb_read_file(path, CACHE_MAX_BYTES, &data, &len, NULL) < 0) return false;
+    if (wb_path_join(path, sizeof path, NULL, "%s/%s", b->cache_dir, wb_digest_hex(key)) < 0 ||
+        wb_read_file(path, CACHE_MAX_BYTES, &data, &len, NULL) < 0)
+        return false;
     json_t *doc = json_loadb((const char *)data, len, 0, NULL);
     free(data);
     json_t *config = json_object_get(doc, "config");
@@ -367,10 +368,11 @@ static void cache_put(builder *b, const char *key, const stage *st) {
     char *text = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(doc);
     char path[4200];
-    snprintf(path, sizeof path, "%s/%s", b->cache_dir, wb_digest_hex(key));
     wb_error e;
     /* not fsynced: a lost or torn entry after a crash is only a cache miss */
-    if (text && wb_write_file_atomic(path, text, strlen(text), 0644, false, &e) < 0)
+    if (text &&
+        (wb_path_join(path, sizeof path, &e, "%s/%s", b->cache_dir, wb_digest_hex(key)) < 0 ||
+         wb_write_file_atomic(path, text, strlen(text), 0644, false, &e) < 0))
         warnf(b, "warning: build cache: %s", e.msg);
     free(text);
 }
@@ -461,8 +463,8 @@ static void sweep_tmp(builder *b) {
         if (de->d_name[0] == '.' || *end != '.' || pid <= 0) continue;
         if (pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH) {
             char path[4400];
-            snprintf(path, sizeof path, "%s/%s", b->tmp_root, de->d_name);
-            wb_remove_tree(path, NULL);
+            if (wb_path_join(path, sizeof path, NULL, "%s/%s", b->tmp_root, de->d_name) == 0)
+                wb_remove_tree(path, NULL);
         }
     }
     closedir(d);
@@ -1082,7 +1084,7 @@ static int entry_cmp(const void *a, const void *b) {
  * overlayfs, show them as its unpacker made them (root's). */
 static int add_parents(builder *b, wb_fstree *tree, entry_list *l, const char *path) {
     char buf[WB_FSTREE_MAX_PATH];
-    snprintf(buf, sizeof buf, "%s", path);
+    if (wb_path_join(buf, sizeof buf, b->err, "%s", path) < 0) return -1;
     unsigned gen = list_gen(l);
     for (char *s = strchr(buf, '/'); s; s = strchr(s + 1, '/')) {
         *s = '\0';
@@ -1912,10 +1914,10 @@ static char *stage_file(builder *b, stage *st, const char *path) {
     uint64_t ord = n->entry;
     if (dfd >= 0 && open_layer_blob(b, st, (size_t)n->layer, &fd) == 0 &&
         wb_tartree_fetch(fd, &ord, 1, dfd, &e) == 0) {
-        snprintf(file, sizeof file, "%s/%llu", tmp, (unsigned long long)ord);
         uint8_t *data;
         size_t len;
-        if (wb_read_file(file, (size_t)4 << 20, &data, &len, &e) == 0) {
+        if (wb_path_join(file, sizeof file, &e, "%s/%llu", tmp, (unsigned long long)ord) == 0 &&
+            wb_read_file(file, (size_t)4 << 20, &data, &len, &e) == 0) {
             text = wb_strndup((const char *)data, len);
             free(data);
         }
@@ -1962,7 +1964,11 @@ static int apply_run(builder *b, stage *st, const wb_df_instr *in, void *arg) {
         wb_lowers_free(&lowers);
         return wrap(b, in, "RUN");
     }
-    snprintf(upper, sizeof upper, "%s/upper", dir);
+    if (wb_path_join(upper, sizeof upper, b->err, "%s/upper", dir) < 0) {
+        wb_remove_tree(dir, NULL);
+        wb_lowers_free(&lowers);
+        return wrap(b, in, "RUN");
+    }
     char hostname[13];
     snprintf(hostname, sizeof hostname, "%.12s", wb_digest_hex(st->id));
     const char *wd = json_string_value(json_object_get(cfg(st), "WorkingDir"));
@@ -2140,15 +2146,18 @@ static int read_dockerfile(builder *b, char **text, size_t *len, char **name, ch
     }
     char path[4096];
     if (o->dockerfile) {
-        snprintf(path, sizeof path, "%s", o->dockerfile);
+        if (wb_path_join(path, sizeof path, b->err, "%s", o->dockerfile) < 0) return -1;
         /* relative to the current directory, else to the context (as docker build does) */
-        if (access(path, F_OK) != 0 && o->dockerfile[0] != '/')
-            snprintf(path, sizeof path, "%s/%s", o->context, o->dockerfile);
+        if (access(path, F_OK) != 0 && o->dockerfile[0] != '/' &&
+            wb_path_join(path, sizeof path, b->err, "%s/%s", o->context, o->dockerfile) < 0)
+            return -1;
     } else {
-        snprintf(path, sizeof path, "%s/Dockerfile", o->context);
+        if (wb_path_join(path, sizeof path, b->err, "%s/Dockerfile", o->context) < 0) return -1;
         if (access(path, F_OK) != 0) {
             char lower_path[4096];
-            snprintf(lower_path, sizeof lower_path, "%s/dockerfile", o->context);
+            if (wb_path_join(lower_path, sizeof lower_path, b->err, "%s/dockerfile", o->context) <
+                0)
+                return -1;
             if (access(lower_path, F_OK) == 0) memcpy(path, lower_path, sizeof path);
         }
     }
@@ -2296,7 +2305,7 @@ int wb_build(wb_images *s, const wb_build_opts *o, wb_build_result *res, wb_erro
     char ignore[4200];
     const char *ignore_file = NULL;
     if (df_path && o->dockerfile) {
-        snprintf(ignore, sizeof ignore, "%s.dockerignore", df_path);
+        if (wb_path_join(ignore, sizeof ignore, err, "%s.dockerignore", df_path) < 0) goto out;
         if (access(ignore, F_OK) == 0) ignore_file = ignore;
     }
     if (wb_context_open(o->context, ignore_file, &b.ctx, err) < 0) goto out;

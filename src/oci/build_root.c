@@ -65,7 +65,10 @@ static int open_parent(int rootfd, const char *rel, const char **leaf) {
     *leaf = slash ? slash + 1 : rel;
     if (!slash) return fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
     char dir[MAX_PATH];
-    snprintf(dir, sizeof dir, "%.*s", (int)(slash - rel), rel);
+    if (wb_path_join(dir, sizeof dir, NULL, "%.*s", (int)(slash - rel), rel) < 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
                            .resolve =
                                RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
@@ -93,7 +96,8 @@ int wb__root_apply_owners(const char *blob, const char *root, wb_error *err) {
         while (name[0] == '.' && name[1] == '/') name += 2;
         while (name[0] == '/') name++;
         char rel[MAX_PATH];
-        snprintf(rel, sizeof rel, "%s", name);
+        /* a name too long for a path cannot be in the root: skipped, as one not there */
+        if (wb_path_join(rel, sizeof rel, NULL, "%s", name) < 0) continue;
         size_t l = strlen(rel);
         while (l && rel[l - 1] == '/') rel[--l] = '\0';
         if (!l || strstr(rel, "..") || strstr(rel, "/.wh.") || !strncmp(rel, ".wh.", 4)) continue;

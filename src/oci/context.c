@@ -207,7 +207,10 @@ fail:
 static int open_walk(int dirfd, const char *path) {
     /* without openat2: one component at a time, none of them a symlink */
     char buf[WB_FSTREE_MAX_PATH];
-    snprintf(buf, sizeof buf, "%s", path);
+    if (wb_path_join(buf, sizeof buf, NULL, "%s", path) < 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     int cur = dup(dirfd);
     char *save = NULL;
     char *comp = strtok_r(buf, "/", &save);
@@ -314,7 +317,8 @@ static int apply_whiteout(wb_fstree *t, const char *path, int index, unsigned fl
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     char dir[WB_FSTREE_MAX_PATH];
-    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 0, path);
+    if (wb_path_join(dir, sizeof dir, err, "%.*s", slash ? (int)(slash - path) : 0, path) < 0)
+        return -1;
     wb_fsnode *d = wb_fstree_get(t, dir);
     if (!d || d->type != WB_FT_DIR) return 0;
     if (!strcmp(base, ".wh..wh..opq")) {

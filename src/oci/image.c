@@ -315,10 +315,11 @@ int wb_image_rootfs(wb_images *s, const wb_image *img, char **path, wb_error *er
     }
     /* unpack aside, then rename into place: a killed unpack leaves only a .tmp directory */
     char parent[4096];
-    snprintf(parent, sizeof parent, "%s/rootfs", wb_images_dir(s));
-    if (wb_mkdir_p(parent, 0755, err) < 0) return -1;
-    snprintf(tmp, sizeof tmp, "%s/.tmp.%s.%d", parent, wb_digest_hex(img->config_digest),
-             (int)getpid());
+    if (wb_path_join(parent, sizeof parent, err, "%s/rootfs", wb_images_dir(s)) < 0 ||
+        wb_mkdir_p(parent, 0755, err) < 0 ||
+        wb_path_join(tmp, sizeof tmp, err, "%s/.tmp.%s.%d", parent,
+                     wb_digest_hex(img->config_digest), (int)getpid()) < 0)
+        return -1;
     wb_remove_tree(tmp, NULL);
     wb_tar_limits lim;
     if (wb_layer_limits(&lim, err) < 0) return -1;

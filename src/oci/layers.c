@@ -194,7 +194,7 @@ int wb_overlay_mount(const char *target, char *const *dirs, size_t n, const char
                             "one page of options)",
                             n);
     char parent[4096];
-    snprintf(parent, sizeof parent, "%.*s", (int)common, dirs[0]);
+    if (wb_path_join(parent, sizeof parent, err, "%.*s", (int)common, dirs[0]) < 0) return -1;
     int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (cwd < 0) return wb_error_sys(err, "open the working directory");
     int rc = 0;

@@ -46,15 +46,17 @@ char *wb_store_default_root(const char *flag) {
     if (env && *env) return wb_strdup(env);
     if (geteuid() == 0) return wb_strdup("/var/lib/wasmbox");
     const char *xdg = getenv("XDG_DATA_HOME");
-    char buf[4096];
+    /* built to its length (no fixed buffer that could cut it short) */
+    char *path = NULL;
+    size_t len = 0;
     if (xdg && *xdg) {
-        snprintf(buf, sizeof buf, "%s/wasmbox", xdg);
+        wb_appendf(&path, &len, "%s/wasmbox", xdg);
     } else {
-        char home[1024];
+        char home[4096];
         if (!wb_home_dir(home, sizeof home)) snprintf(home, sizeof home, "/tmp");
-        snprintf(buf, sizeof buf, "%s/.local/share/wasmbox", home);
+        wb_appendf(&path, &len, "%s/.local/share/wasmbox", home);
     }
-    return wb_strdup(buf);
+    return path;
 }
 
 int wb_images_open(const char *root, wb_images **out, wb_error *err) {
@@ -65,11 +67,17 @@ int wb_images_open(const char *root, wb_images **out, wb_error *err) {
     wb_images *s = wb_calloc(1, sizeof *s);
     s->root = wb_strdup(root);
     s->blobs = wb_strdup(buf);
-    snprintf(buf, sizeof buf, "%s/images", root);
-    s->dir = wb_strdup(buf);
     s->lock_fd = -1;
     s->ingest_fd = -1;
-    snprintf(buf, sizeof buf, "%s/oci-layout", s->dir);
+    if (wb_path_join(buf, sizeof buf, err, "%s/images", root) < 0) {
+        wb_images_close(s);
+        return -1;
+    }
+    s->dir = wb_strdup(buf);
+    if (wb_path_join(buf, sizeof buf, err, "%s/oci-layout", s->dir) < 0) {
+        wb_images_close(s);
+        return -1;
+    }
     if (access(buf, F_OK) != 0 && errno == ENOENT) {
         static const char layout[] = "{\"imageLayoutVersion\":\"1.0.0\"}";
         if (wb_write_file_atomic(buf, layout, sizeof layout - 1, 0644, true, err) < 0) {
@@ -103,7 +111,10 @@ const char *wb_images_root(const wb_images *s) {
 static int lock(wb_images *s, wb_error *err) {
     if (s->lock_depth++ > 0) return 0;
     char path[4096];
-    snprintf(path, sizeof path, "%s/lock", s->dir);
+    if (wb_path_join(path, sizeof path, err, "%s/lock", s->dir) < 0) {
+        s->lock_depth--;
+        return -1;
+    }
     s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (s->lock_fd < 0 || flock(s->lock_fd, LOCK_EX) != 0) {
         wb_error_sys(err, "lock the image store (`%s`)", path);
@@ -129,7 +140,7 @@ static void unlock(wb_images *s) {
 void wb_images_hold_gc(wb_images *s) {
     if (s->ingest_fd >= 0) return;
     char path[4096];
-    snprintf(path, sizeof path, "%s/gc.lock", s->dir);
+    if (wb_path_join(path, sizeof path, NULL, "%s/gc.lock", s->dir) < 0) return;
     s->ingest_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (s->ingest_fd >= 0) flock(s->ingest_fd, LOCK_SH);
 }
@@ -191,8 +202,12 @@ int wb_blob_writer_open(wb_images *s, const char *expect_digest, int64_t expect_
     w->fd = open(s->blobs, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
     if (w->fd < 0) {
         static unsigned counter;
-        snprintf(w->tmp_path, sizeof w->tmp_path, "%s/.ingest.%d.%u", s->blobs, (int)getpid(),
-                 counter++);
+        if (wb_path_join(w->tmp_path, sizeof w->tmp_path, err, "%s/.ingest.%d.%u", s->blobs,
+                         (int)getpid(), counter++) < 0) {
+            wb_hasher_free(h);
+            free(w);
+            return -1;
+        }
         w->fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     }
     if (w->fd < 0) {
@@ -256,7 +271,8 @@ int wb_blob_writer_commit(wb_blob_writer *w, char digest[WB_DIGEST_MAX], wb_erro
         wb_error_sys(err, "fsync a blob");
         goto out;
     }
-    snprintf(final, sizeof final, "%s/%s", w->s->blobs, wb_digest_hex(got));
+    if (wb_path_join(final, sizeof final, err, "%s/%s", w->s->blobs, wb_digest_hex(got)) < 0)
+        goto out;
     if (w->tmp_path[0]) {
         if (rename(w->tmp_path, final) != 0) {
             wb_error_sys(err, "commit blob %s", got);
@@ -304,7 +320,7 @@ static json_t *index_read(wb_images *s, wb_error *err) {
     char path[4096];
     uint8_t *data;
     size_t len;
-    snprintf(path, sizeof path, "%s/index.json", s->dir);
+    if (wb_path_join(path, sizeof path, err, "%s/index.json", s->dir) < 0) return NULL;
     if (wb_read_file(path, MAX_INDEX_BYTES, &data, &len, err) < 0) {
         if (err && err->code != ENOENT) return NULL;
         json_t *idx = json_pack("{s:i, s:s, s:[]}", "schemaVersion", 2, "mediaType",
@@ -325,7 +341,7 @@ static json_t *index_read(wb_images *s, wb_error *err) {
 
 static int index_write(wb_images *s, json_t *idx, wb_error *err) {
     char path[4096];
-    snprintf(path, sizeof path, "%s/index.json", s->dir);
+    if (wb_path_join(path, sizeof path, err, "%s/index.json", s->dir) < 0) return -1;
     char *text = json_dumps(idx, JSON_INDENT(2) | JSON_SORT_KEYS);
     if (!text) return wb_error_set(err, ENOMEM, "serialise the image index");
     int rc = wb_write_file_atomic(path, text, strlen(text), 0644, true, err);
@@ -691,8 +707,8 @@ static void sweep_unpacked(const char *path, char **live, size_t nlive) {
             if (keep) continue;
         }
         char victim[4096 + 256];
-        snprintf(victim, sizeof victim, "%s/%s", path, de->d_name);
-        wb_remove_tree(victim, NULL);
+        if (wb_path_join(victim, sizeof victim, NULL, "%s/%s", path, de->d_name) == 0)
+            wb_remove_tree(victim, NULL);
     }
     if (dir) closedir(dir);
 }
@@ -732,8 +748,11 @@ int wb_images_gc(wb_images *s, uint64_t *freed, wb_error *err) {
         json_decref(m);
     }
     /* blobs only when no other process is writing some (see wb_images_hold_gc) */
-    char gcpath[4096];
-    snprintf(gcpath, sizeof gcpath, "%s/gc.lock", s->dir);
+    char gcpath[4096], layers_dir[4096], rootfs_dir[4096];
+    if (wb_path_join(gcpath, sizeof gcpath, err, "%s/gc.lock", s->dir) < 0 ||
+        wb_path_join(layers_dir, sizeof layers_dir, err, "%s/layers", s->dir) < 0 ||
+        wb_path_join(rootfs_dir, sizeof rootfs_dir, err, "%s/rootfs", s->dir) < 0)
+        goto out;
     int gc_fd = s->ingest_fd >= 0 ? s->ingest_fd : open(gcpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (gc_fd < 0 || flock(gc_fd, LOCK_EX | LOCK_NB) != 0) {
         if (gc_fd >= 0 && gc_fd != s->ingest_fd) close(gc_fd);
@@ -766,16 +785,13 @@ int wb_images_gc(wb_images *s, uint64_t *freed, wb_error *err) {
     closedir(dir);
     /* unpacked layers no image lists (under the same lock: a build's new layers are unlisted
      * until its image is registered) */
-    char unpacked[4096];
-    snprintf(unpacked, sizeof unpacked, "%s/layers", s->dir);
-    sweep_unpacked(unpacked, live, nlive);
+    sweep_unpacked(layers_dir, live, nlive);
     if (gc_fd != s->ingest_fd)
         close(gc_fd);
     else
         flock(gc_fd, LOCK_SH);
     /* unpacked root filesystems of images that are gone */
-    snprintf(unpacked, sizeof unpacked, "%s/rootfs", s->dir);
-    sweep_unpacked(unpacked, live, nlive);
+    sweep_unpacked(rootfs_dir, live, nlive);
     rc = 0;
 out:
     for (size_t i = 0; i < nlive; i++) free(live[i]);

@@ -18,6 +18,7 @@
 
 #include "base/alloc.h"
 #include "base/dynlib.h"
+#include "base/fsutil.h"
 #include "oci/tar_stream.h"
 
 #define DEFAULT_MAX_BYTES   ((uint64_t)16 << 30)
@@ -437,7 +438,12 @@ static int apply_opaque(walker *w, int dir, const char *rel, int depth) {
     while (rc == 0 && (de = readdir(d))) {
         if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
         char child[MAX_PATH_LEN + 300];
-        snprintf(child, sizeof child, "%s%s%s", rel, rel[0] ? "/" : "", de->d_name);
+        if (wb_path_join(child, sizeof child, NULL, "%s%s%s", rel, rel[0] ? "/" : "", de->d_name) <
+            0) {
+            errno = ENAMETOOLONG;
+            rc = -1;
+            break;
+        }
         path_slot *s = table_find(&w->seen, child);
         if (!s) {
             rc = remove_at(dirfd(d), de->d_name, 0);
@@ -464,7 +470,8 @@ static int apply_whiteout(walker *w, int dir, const char *parent, const char *le
     if (!*victim || !strcmp(victim, ".") || !strcmp(victim, ".."))
         return bad_entry(err, EINVAL, entry, "invalid whiteout name");
     char path[MAX_PATH_LEN + 300];
-    snprintf(path, sizeof path, "%s%s%s", parent, parent[0] ? "/" : "", victim);
+    if (wb_path_join(path, sizeof path, err, "%s%s%s", parent, parent[0] ? "/" : "", victim) < 0)
+        return -1;
     if (table_find(&w->seen, path)) return 0; /* a whiteout hides only lower layers' files */
     if (remove_at(dir, victim, 0) != 0)
         return bad_entry(err, errno, entry, "apply the whiteout: %s", strerror(errno));
@@ -487,7 +494,8 @@ static int overlay_whiteout(walker *w, int dir, const char *parent, const char *
     if (!*victim || !strcmp(victim, ".") || !strcmp(victim, ".."))
         return bad_entry(err, EINVAL, entry, "invalid whiteout name");
     char path[MAX_PATH_LEN + 300];
-    snprintf(path, sizeof path, "%s%s%s", parent, parent[0] ? "/" : "", victim);
+    if (wb_path_join(path, sizeof path, err, "%s%s%s", parent, parent[0] ? "/" : "", victim) < 0)
+        return -1;
     if (table_find(&w->seen, path)) return 0; /* this layer's own file hides the lower ones */
     if (mknodat(dir, victim, S_IFCHR | 0600, makedev(0, 0)) != 0 && errno != EEXIST)
         return bad_entry(err, errno, entry, "record the whiteout: %s", strerror(errno));

@@ -83,22 +83,24 @@ static const char *home_dir(char *buf, size_t size) {
     return buf;
 }
 
-void wb_registry_auth_file(char *buf, size_t size) {
-    char home[1024];
+static int auth_file(char *buf, size_t size, wb_error *err) {
+    char home[4096];
     const char *env = getenv("REGISTRY_AUTH_FILE");
-    if (env && *env)
-        snprintf(buf, size, "%s", env);
-    else
-        snprintf(buf, size, "%s/.config/wasmbox/auth.json", home_dir(home, sizeof home));
+    if (env && *env) return wb_path_join(buf, size, err, "%s", env);
+    return wb_path_join(buf, size, err, "%s/.config/wasmbox/auth.json",
+                        home_dir(home, sizeof home));
 }
 
-static void docker_config_file(char *buf, size_t size) {
-    char home[1024];
+/* ("" when the path does not fit: nothing is read or written there) */
+void wb_registry_auth_file(char *buf, size_t size) {
+    if (auth_file(buf, size, NULL) < 0 && size) buf[0] = '\0';
+}
+
+static int docker_config_file(char *buf, size_t size, wb_error *err) {
+    char home[4096];
     const char *env = getenv("DOCKER_CONFIG");
-    if (env && *env)
-        snprintf(buf, size, "%s/config.json", env);
-    else
-        snprintf(buf, size, "%s/.docker/config.json", home_dir(home, sizeof home));
+    if (env && *env) return wb_path_join(buf, size, err, "%s/config.json", env);
+    return wb_path_join(buf, size, err, "%s/.docker/config.json", home_dir(home, sizeof home));
 }
 
 /* ---- the file ---- */
@@ -158,8 +160,8 @@ int wb_registry_credentials(const char *host, char **user, char **password, wb_e
     *user = *password = NULL;
     const char *files[2];
     char docker[4096];
-    wb_registry_auth_file(path, sizeof path);
-    docker_config_file(docker, sizeof docker);
+    if (auth_file(path, sizeof path, err) < 0 || docker_config_file(docker, sizeof docker, err) < 0)
+        return -1;
     files[0] = path;
     files[1] = docker;
     for (int i = 0; i < 2; i++) {
@@ -178,7 +180,7 @@ int wb_registry_credentials(const char *host, char **user, char **password, wb_e
 
 static int write_auth(const char *path, json_t *doc, wb_error *err) {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
+    if (wb_path_join(dir, sizeof dir, err, "%s", path) < 0) return -1;
     char *slash = strrchr(dir, '/');
     if (slash && slash != dir) {
         *slash = '\0';
@@ -232,7 +234,7 @@ int wb_registry_login(const char *host, const char *user, const char *password,
     if (verify_login(host, user, password, o, err) < 0) return -1;
 
     char path[4096];
-    wb_registry_auth_file(path, sizeof path);
+    if (auth_file(path, sizeof path, err) < 0) return -1;
     bool missing;
     json_t *doc = read_auth(path, &missing, err);
     if (!doc && !missing) return -1;
@@ -267,7 +269,7 @@ int wb_registry_login(const char *host, const char *user, const char *password,
 int wb_registry_logout(const char *host, bool *found, wb_error *err) {
     char path[4096];
     *found = false;
-    wb_registry_auth_file(path, sizeof path);
+    if (auth_file(path, sizeof path, err) < 0) return -1;
     bool missing;
     json_t *doc = read_auth(path, &missing, err);
     if (!doc) return missing ? 0 : -1;

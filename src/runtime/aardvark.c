@@ -35,10 +35,11 @@ static int config_dir(const char *root, char *buf, size_t size, wb_error *err) {
 /* The running server's PID (0: none). */
 static pid_t server_pid(const char *dir) {
     char path[4300], comm[64] = "";
-    snprintf(path, sizeof path, "%s/aardvark.pid", dir);
     uint8_t *data;
     size_t len;
-    if (wb_read_file(path, 64, &data, &len, NULL) < 0) return 0;
+    if (wb_path_join(path, sizeof path, NULL, "%s/aardvark.pid", dir) < 0 ||
+        wb_read_file(path, 64, &data, &len, NULL) < 0)
+        return 0;
     pid_t pid = (pid_t)atoi((const char *)data);
     free(data);
     if (pid <= 0 || kill(pid, 0) != 0) return 0;
@@ -254,8 +255,5 @@ void wb_dns_remove(const char *root, const char *net, const char *cid) {
     /* (the network's last entry gone, the server stops listening on its gateway: nothing to
      * ask there) */
     if (pid > 0 && any && !last && gateway[0] && name[0]) await_name(gateway, name, false);
-    if (!any) {
-        snprintf(path, sizeof path, "%s/aardvark.pid", dir);
-        unlink(path);
-    }
+    if (!any && wb_path_join(path, sizeof path, NULL, "%s/aardvark.pid", dir) == 0) unlink(path);
 }

@@ -182,8 +182,10 @@ int wb_bridge_endpoint_up(const json_t *ep, int netns_fd, bool default_route, wb
         if (ensure_table(err) < 0) return -1;
         if (wb_nl_bridge_up(br, ip_of(str(ep, "Gateway")), prefix, err) < 0) return -1;
         char path[128];
-        snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/route_localnet", br);
-        sysctl_set(path, "1");
+        /* (br, an interface's name, is at most 15 bytes: it fits) */
+        if (wb_path_join(path, sizeof path, NULL, "/proc/sys/net/ipv4/conf/%s/route_localnet",
+                         br) == 0)
+            sysctl_set(path, "1");
         sysctl_set("/proc/sys/net/ipv4/ip_forward", "1");
         /* a stale element for this subnet (a network removed without its rules, or a store
          * root removed by hand) would make the batch fail: gone first */

@@ -482,7 +482,7 @@ static int v2_init(wb_cgroup *cg, const char *root, const char *rel, const wb_cg
         unsigned avail, got, need = v2_needed(l);
         if (v2_list(root, "cgroup.controllers", &avail, err) < 0) return -1;
         char dir[CG_PATH_MAX];
-        snprintf(dir, sizeof dir, "%s", root);
+        if (wb_path_join(dir, sizeof dir, err, "%s", root) < 0) return -1;
         got = avail;
         for (const char *p = rel; *p;) {
             const char *slash = strchr(p, '/');
@@ -534,7 +534,7 @@ static int create_or_open(const char *v2_root, const char *mountinfo, const char
     char rel[CG_PATH_MAX];
     *out = NULL;
     if (check_id(id, err) < 0) return -1;
-    snprintf(rel, sizeof rel, CG_PARENT "/%s", id);
+    if (wb_path_join(rel, sizeof rel, err, CG_PARENT "/%s", id) < 0) return -1;
     return create_or_open_at(v2_root, mountinfo, rel, l, out, err);
 }
 

@@ -107,7 +107,9 @@ int wb_container_save(wb_container *c, wb_error *err) {
 /* The ID names/<name> holds into id ("" when there is none); true when it is a whole ID. */
 static bool name_holder(const char *root, const char *name, char id[WB_CONTAINER_ID_LEN + 1]) {
     char path[4096 + 300];
-    snprintf(path, sizeof path, "%s/containers/names/%s", root, name);
+    id[0] = '\0';
+    if (wb_path_join(path, sizeof path, NULL, "%s/containers/names/%s", root, name) < 0)
+        return false;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     ssize_t n = fd >= 0 ? read(fd, id, WB_CONTAINER_ID_LEN) : -1;
     if (fd >= 0) close(fd);
@@ -124,7 +126,7 @@ __attribute__((noinline)) static int reserve_name(const char *root, const char *
     char dir[4096], path[4096 + 300];
     *taken = false;
     if (wb_path_join(dir, sizeof dir, err, "%s/containers/names", root) < 0) return -1;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (wb_path_join(path, sizeof path, err, "%s/%s", dir, name) < 0) return -1;
     int rc = link(id_file, path);
     if (rc != 0 && errno == ENOENT) { /* the first container: names/ itself */
         if (wb_mkdir_p(dir, 0755, err) < 0) return -1;
@@ -139,7 +141,7 @@ __attribute__((noinline)) static int reserve_name(const char *root, const char *
 
 static void release_name(const char *root, const char *name) {
     char path[4096 + 300];
-    snprintf(path, sizeof path, "%s/containers/names/%s", root, name);
+    if (wb_path_join(path, sizeof path, NULL, "%s/containers/names/%s", root, name) < 0) return;
     unlink(path);
 }
 
@@ -158,8 +160,8 @@ static void set_running(wb_container *c, int pid, int monitor_pid,
  * container can reach another. */
 #define SPARE_SLOTS 4
 
-static void spare_path(char *buf, size_t size, const char *root, int k) {
-    snprintf(buf, size, "%s/containers/.spare/%d", root, k);
+static int spare_path(char *buf, size_t size, const char *root, int k) {
+    return wb_path_join(buf, size, NULL, "%s/containers/.spare/%d", root, k);
 }
 
 /* Calls ok(dfd, name, d_type) for each entry of the directory `path` (relative to `at`) but .
@@ -216,7 +218,7 @@ static bool spare_clean(const char *dir) {
 __attribute__((noinline)) static bool take_spare(const char *root, const char *dir) {
     char spare[4200];
     for (int k = 0; k < SPARE_SLOTS; k++) {
-        spare_path(spare, sizeof spare, root, k);
+        if (spare_path(spare, sizeof spare, root, k) < 0) return false;
         if (wb_rename_noreplace(spare, dir) != 0) {
             if (errno == ENOENT) continue;
             return false;
@@ -232,11 +234,12 @@ static bool park_spare(const wb_container *c) {
     if (!spare_clean(c->dir)) return false;
     char spare[4200];
     for (int k = 0; k < SPARE_SLOTS; k++) {
-        spare_path(spare, sizeof spare, c->root, k);
+        if (spare_path(spare, sizeof spare, c->root, k) < 0) return false;
         if (wb_rename_noreplace(c->dir, spare) == 0) return true;
         if (errno == ENOENT && k == 0) { /* the first spare ever: .spare itself */
             char parent[4200];
-            snprintf(parent, sizeof parent, "%s/containers/.spare", c->root);
+            if (wb_path_join(parent, sizeof parent, NULL, "%s/containers/.spare", c->root) < 0)
+                return false;
             if ((mkdir(parent, 0700) == 0 || errno == EEXIST) &&
                 wb_rename_noreplace(c->dir, spare) == 0)
                 return true;
@@ -266,8 +269,9 @@ __attribute__((noinline)) static int write_id_file(const wb_container *c, char *
  * not at all); else as every later save. */
 __attribute__((noinline)) static int save_first(wb_container *c, wb_error *err) {
     char rec[4200], path[4200];
-    snprintf(rec, sizeof rec, "%s/.record", c->dir);
-    snprintf(path, sizeof path, "%s/container.json", c->dir);
+    if (wb_path_join(rec, sizeof rec, err, "%s/.record", c->dir) < 0 ||
+        wb_path_join(path, sizeof path, err, "%s/container.json", c->dir) < 0)
+        return -1;
     int fd = open(rec, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return wb_container_save(c, err);
     char *text = record_text(c);
@@ -284,7 +288,7 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
                         wb_error *err) {
     *out = NULL;
     wb_container *c = wb_calloc(1, sizeof *c);
-    snprintf(c->root, sizeof c->root, "%s", root);
+    if (wb_path_join(c->root, sizeof c->root, err, "%s", root) < 0) goto fail;
     if (random_id(c->id, err) < 0) goto fail;
     if (spec->name) {
         const char *n = spec->name[0] == '/' ? spec->name + 1 : spec->name;
@@ -300,8 +304,12 @@ int wb_container_create(const char *root, const wb_container_spec *spec, wb_cont
     if (wb_path_join(c->dir, sizeof c->dir, err, "%s/containers/%s", root, c->id) < 0) goto fail;
     if (!take_spare(root, c->dir) && mkdir(c->dir, 0700) != 0) {
         char parent[4200];
-        snprintf(parent, sizeof parent, "%s/containers", root);
-        if (errno != ENOENT || wb_mkdir_p(parent, 0755, err) < 0 || mkdir(c->dir, 0700) != 0) {
+        if (errno != ENOENT) {
+            wb_error_sys(err, "create `%s`", c->dir);
+            goto fail;
+        }
+        if (wb_path_join(parent, sizeof parent, err, "%s/containers", root) < 0) goto fail;
+        if (wb_mkdir_p(parent, 0755, err) < 0 || mkdir(c->dir, 0700) != 0) {
             wb_error_sys(err, "create `%s`", c->dir);
             goto fail;
         }
@@ -477,14 +485,14 @@ void wb_container_free(wb_container *c) {
 
 static int load(const char *root, const char *id, wb_container **out, wb_error *err) {
     wb_container *c = wb_calloc(1, sizeof *c);
-    snprintf(c->root, sizeof c->root, "%s", root);
     snprintf(c->id, sizeof c->id, "%s", id);
-    snprintf(c->dir, sizeof c->dir, "%s/containers/%s", root, id);
     char path[4096 + 128];
-    snprintf(path, sizeof path, "%s/container.json", c->dir);
     uint8_t *data;
     size_t len;
-    if (wb_read_file(path, MAX_CONTAINER_JSON, &data, &len, err) < 0) {
+    if (wb_path_join(c->root, sizeof c->root, err, "%s", root) < 0 ||
+        wb_path_join(c->dir, sizeof c->dir, err, "%s/containers/%s", root, id) < 0 ||
+        wb_path_join(path, sizeof path, err, "%s/container.json", c->dir) < 0 ||
+        wb_read_file(path, MAX_CONTAINER_JSON, &data, &len, err) < 0) {
         wb_container_free(c);
         return -1;
     }
@@ -579,7 +587,7 @@ unsigned long long wb_process_start_time(int pid) {
 
 int wb_container_reload(wb_container *c, wb_error *err) {
     char path[4096 + 128];
-    snprintf(path, sizeof path, "%s/container.json", c->dir);
+    if (wb_path_join(path, sizeof path, err, "%s/container.json", c->dir) < 0) return -1;
     uint8_t *data;
     size_t len;
     if (wb_read_file(path, MAX_CONTAINER_JSON, &data, &len, err) < 0) return -1;
@@ -698,10 +706,10 @@ static bool remove_usual_dir(const wb_container *c) {
                                         WB_CONTAINER_ENGINE_FILE};
     char path[4096 + 128];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", c->dir, files[i]);
+        if (wb_path_join(path, sizeof path, NULL, "%s/%s", c->dir, files[i]) < 0) return false;
         if (unlink(path) != 0 && errno != ENOENT) return false;
     }
-    snprintf(path, sizeof path, "%s/rootfs", c->dir);
+    if (wb_path_join(path, sizeof path, NULL, "%s/rootfs", c->dir) < 0) return false;
     if (rmdir(path) != 0 && errno != ENOENT) return false;
     return rmdir(c->dir) == 0;
 }
@@ -712,11 +720,12 @@ int wb_container_remove(wb_container *c, wb_error *err) {
         /* out of `ps` first (the record becomes .record), then the name, then the directory
          * is parked: once parked, a create may rewrite its .name at once */
         char rec[4200], path[4200];
-        snprintf(rec, sizeof rec, "%s/.record", c->dir);
-        snprintf(path, sizeof path, "%s/container.json", c->dir);
-        if (rename(path, rec) == 0) {
-            snprintf(path, sizeof path, "%s/" WB_CONTAINER_ENGINE_FILE, c->dir);
-            unlink(path); /* the tier of its last start (a spare holds nothing of it) */
+        if (wb_path_join(rec, sizeof rec, NULL, "%s/.record", c->dir) == 0 &&
+            wb_path_join(path, sizeof path, NULL, "%s/container.json", c->dir) == 0 &&
+            rename(path, rec) == 0) {
+            /* the tier of its last start (a spare holds nothing of it) */
+            if (wb_path_join(path, sizeof path, NULL, "%s/" WB_CONTAINER_ENGINE_FILE, c->dir) == 0)
+                unlink(path);
             release_own_name(c);
             if (park_spare(c)) return 0;
         }

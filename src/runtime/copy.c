@@ -59,7 +59,7 @@ static int mount_overlay(wb_container *c, bool write, wb_container_root *r, wb_e
     }
     /* a volatile mount (a Wasm container's) leaves work/work/incompat behind, which refuses a
      * mount */
-    snprintf(incompat, sizeof incompat, "%s/work/incompat", work);
+    if (wb_path_join(incompat, sizeof incompat, err, "%s/work/incompat", work) < 0) goto out;
     if (write) wb_remove_tree(incompat, NULL);
     if (make_dir(r->mount, err) < 0) goto out;
     if (unshare(CLONE_NEWNS) != 0) {
@@ -150,7 +150,7 @@ static bool trailing_slash(const char *path) {
 }
 
 /* The last component of path ("" for "/"), without trailing "/" or "/.". */
-static void base_name(const char *path, char *out, size_t size) {
+static int base_name(const char *path, char *out, size_t size, wb_error *err) {
     size_t n = strlen(path);
     for (;;) {
         while (n > 0 && path[n - 1] == '/') n--;
@@ -163,19 +163,17 @@ static void base_name(const char *path, char *out, size_t size) {
     size_t start = n;
     while (start > 0 && path[start - 1] != '/') start--;
     if (n - start == 1 && path[start] == '.') n = start; /* "." */
-    snprintf(out, size, "%.*s", (int)(n - start), path + start);
+    return wb_path_join(out, size, err, "%.*s", (int)(n - start), path + start);
 }
 
 /* The directory part of path ("/" or "." when it has none). */
-static void dir_name(const char *path, bool in_root, char *out, size_t size) {
+static int dir_name(const char *path, bool in_root, char *out, size_t size, wb_error *err) {
     size_t n = strlen(path);
     while (n > 1 && path[n - 1] == '/') n--;
     while (n > 0 && path[n - 1] != '/') n--;
     while (n > 1 && path[n - 1] == '/') n--;
-    if (n == 0)
-        snprintf(out, size, "%s", in_root ? "/" : ".");
-    else
-        snprintf(out, size, "%.*s", (int)n, path);
+    if (n == 0) return wb_path_join(out, size, err, "%s", in_root ? "/" : ".");
+    return wb_path_join(out, size, err, "%.*s", (int)n, path);
 }
 
 /* ---- writing a tree as a tar ---- */
@@ -417,8 +415,9 @@ static int landing(int droot, const char *container, const char *dest, bool src_
         return wb_error_set(err, ENOENT, "no such directory: %s", shown);
     }
     char parent[4200];
-    dir_name(dest, droot >= 0, parent, sizeof parent);
-    base_name(dest, name, nsize);
+    if (dir_name(dest, droot >= 0, parent, sizeof parent, err) < 0 ||
+        base_name(dest, name, nsize, err) < 0)
+        return -1;
     if (!name[0]) return wb_error_set(err, EINVAL, "%s: invalid destination", shown);
     *dir_fd = open_path(droot, parent, O_PATH | O_DIRECTORY);
     if (*dir_fd < 0) {
@@ -431,14 +430,14 @@ static int landing(int droot, const char *container, const char *dest, bool src_
 }
 
 /* A container path as Docker takes it: relative to "/". */
-static void in_root(const char *path, char *out, size_t size) {
-    snprintf(out, size, "%s%s", path[0] == '/' ? "" : "/", path);
+static int in_root(const char *path, char *out, size_t size, wb_error *err) {
+    return wb_path_join(out, size, err, "%s%s", path[0] == '/' ? "" : "/", path);
 }
 
 int wb_container_copy_out(wb_container *c, const char *src, const char *dest, int out_fd,
                           const wb_copy_opts *o, wb_error *err) {
     char path[4200], shown[4500], base[256];
-    in_root(src, path, sizeof path);
+    if (in_root(src, path, sizeof path, err) < 0) return -1;
     snprintf(shown, sizeof shown, "%s:%s", o->ref, src);
     wb_container_root r;
     if (wb_container_root_open(c, WB_CROOT_LIVE, &r, err) < 0) return -1;
@@ -457,7 +456,7 @@ int wb_container_copy_out(wb_container *c, const char *src, const char *dest, in
         goto out;
     }
     bool is_dir = S_ISDIR(st.st_mode), contents = contents_only(path) || !strcmp(path, "/");
-    base_name(path, base, sizeof base);
+    if (base_name(path, base, sizeof base, err) < 0) goto out;
     if (!dest) {
         rc = write_tar(sfd, is_dir && contents ? "" : base, out_fd, err);
         goto out;
@@ -501,8 +500,7 @@ static int writable_at(const wb_container *c, const char *path, wb_error *err) {
 int wb_container_copy_in(wb_container *c, const char *src, int in_fd, const char *dest,
                          const wb_copy_opts *o, wb_error *err) {
     char path[4200], shown[4500], base[256];
-    in_root(dest, path, sizeof path);
-    if (writable_at(c, path, err) < 0) return -1;
+    if (in_root(dest, path, sizeof path, err) < 0 || writable_at(c, path, err) < 0) return -1;
     snprintf(shown, sizeof shown, "%s:%s", o->ref, dest);
     int sfd = -1, dir_fd = -1, rc = -1;
     struct stat st;
@@ -534,7 +532,7 @@ int wb_container_copy_in(wb_container *c, const char *src, int in_fd, const char
         goto out;
     }
     bool is_dir = S_ISDIR(st.st_mode);
-    base_name(src, base, sizeof base);
+    if (base_name(src, base, sizeof base, err) < 0) goto out;
     bool contents = contents_only(src) || !base[0];
     if (!base[0]) snprintf(base, sizeof base, "%s", "root");
     char name[256];

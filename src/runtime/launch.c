@@ -403,8 +403,10 @@ static int job_network(wb_container *c, job_storage *js, wb_error *err) {
                                 .resolv = js->net.resolv,
                                 .netns_fd = js->net.netns_fd};
             if (wb_linux_write_etc(&etc, err) < 0) return -1;
-            snprintf(js->hosts_path, sizeof js->hosts_path, "%s/hosts", c->dir);
-            snprintf(js->resolv_path, sizeof js->resolv_path, "%s/resolv.conf", c->dir);
+            if (wb_path_join(js->hosts_path, sizeof js->hosts_path, err, "%s/hosts", c->dir) < 0 ||
+                wb_path_join(js->resolv_path, sizeof js->resolv_path, err, "%s/resolv.conf",
+                             c->dir) < 0)
+                return -1;
             js->job.hosts_path = js->hosts_path;
             js->job.resolv_path = js->resolv_path;
         }
@@ -427,8 +429,10 @@ static int job_rootfs(wb_container *c, job_storage *js, wb_error *err) {
     return 0;
 }
 
+/* When the path does not fit, buf is left empty: an open of it fails (ENOENT) rather than
+ * reaching another file. */
 void wb_container_log_path(const wb_container *c, char *buf, size_t size) {
-    snprintf(buf, size, "%s/container.log", c->dir);
+    if (wb_path_join(buf, size, NULL, "%s/container.log", c->dir) < 0 && size) buf[0] = '\0';
 }
 
 /* ---- the log: Docker's json-file lines ---- */
@@ -915,7 +919,7 @@ static void wasm_exec_child(wb_container *c, job_storage *js, pid_t target, cons
         }
     }
     char rootdir[4300];
-    snprintf(rootdir, sizeof rootdir, "%s/rootfs", c->dir);
+    if (wb_path_join(rootdir, sizeof rootdir, &err, "%s/rootfs", c->dir) < 0) goto fail;
     const char *wd = o->workdir ? o->workdir : js->workdir;
     if (wb_wasm_open_in_root(rootdir, wd, o->argv[0], js->module, &code, &err) < 0) goto fail;
     wb_wasm_job job = js->job;
@@ -945,8 +949,9 @@ static int wasm_exec(wb_container *c, job_storage *js, const wb_exec_opts *o, in
     const char *net =
         json_string_value(json_object_get(json_object_get(c->doc, "HostConfig"), "NetworkMode"));
     js->job.network = net && strcmp(net, "none") != 0;
-    snprintf(js->hosts_path, sizeof js->hosts_path, "%s/hosts", c->dir);
-    snprintf(js->resolv_path, sizeof js->resolv_path, "%s/resolv.conf", c->dir);
+    if (wb_path_join(js->hosts_path, sizeof js->hosts_path, err, "%s/hosts", c->dir) < 0 ||
+        wb_path_join(js->resolv_path, sizeof js->resolv_path, err, "%s/resolv.conf", c->dir) < 0)
+        return -1;
     if (net && strcmp(net, "host") != 0 && access(js->hosts_path, R_OK) == 0) {
         js->job.hosts_path = js->hosts_path;
         js->job.resolv_path = js->resolv_path;
@@ -1189,7 +1194,8 @@ int wb_container_run_foreground(wb_container *c, int *exit_code, wb_error *err) 
 
 static bool stop_requested(const wb_container *c) {
     char path[4200];
-    snprintf(path, sizeof path, "%s/stopped", c->dir);
+    /* a path too long for the marker: none can have been made (mark_stop_requested) */
+    if (wb_path_join(path, sizeof path, NULL, "%s/stopped", c->dir) < 0) return false;
     return access(path, F_OK) == 0;
 }
 
@@ -1437,7 +1443,7 @@ int wb_container_start_detached(wb_container *c, int *exit_code, wb_error *err) 
     int st[2];
     *exit_code = 125;
     char marker[4200];
-    snprintf(marker, sizeof marker, "%s/stopped", c->dir);
+    if (wb_path_join(marker, sizeof marker, err, "%s/stopped", c->dir) < 0) return -1;
     unlink(marker);
     if (pipe2(st, O_CLOEXEC) != 0) return wb_error_sys(err, "pipe");
     fflush(stdout);
@@ -1532,7 +1538,7 @@ int wb_container_signal(wb_container *c, int sig, wb_error *err) {
 
 static void mark_stop_requested(wb_container *c) {
     char path[4200];
-    snprintf(path, sizeof path, "%s/stopped", c->dir);
+    if (wb_path_join(path, sizeof path, NULL, "%s/stopped", c->dir) < 0) return;
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd >= 0) close(fd);
 }

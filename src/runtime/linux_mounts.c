@@ -125,7 +125,8 @@ static int mount_cgroups(int root, wb_error *err) {
         }
         const char *name = !strncmp(controllers, "name=", 5) ? controllers + 5 : controllers;
         char dir[300], data[300];
-        snprintf(dir, sizeof dir, "/sys/fs/cgroup/%s", name);
+        rc = wb_path_join(dir, sizeof dir, err, "/sys/fs/cgroup/%s", name);
+        if (rc < 0) break;
         snprintf(data, sizeof data, "%s%s", name != controllers ? "none," : "", controllers);
         rc = mount_at(root, dir, WB_ROOT_DIR, "cgroup", "cgroup", ro, data, err);
     }

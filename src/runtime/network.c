@@ -112,7 +112,7 @@ static int lock_networks(const char *root, wb_error *err) {
     char dir[4200], path[4300];
     if (networks_dir(root, dir, sizeof dir, err) < 0) return -1;
     if (wb_mkdir_p(dir, 0700, err) < 0) return -1;
-    snprintf(path, sizeof path, "%s/.lock", dir);
+    if (wb_path_join(path, sizeof path, err, "%s/.lock", dir) < 0) return -1;
     return wb_lock_file(path, err);
 }
 
@@ -372,8 +372,9 @@ int wb_network_users(const char *root, const char *id, char ***ids, size_t *n) {
         char path[4700];
         uint8_t *data;
         size_t len;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (wb_read_file(path, 256, &data, &len, NULL) < 0) continue;
+        if (wb_path_join(path, sizeof path, NULL, "%s/%s", dir, e->d_name) < 0 ||
+            wb_read_file(path, 256, &data, &len, NULL) < 0)
+            continue;
         WB_VEC_RESERVE(*ids, cap, *n + 1);
         (*ids)[(*n)++] = (char *)data;
     }
@@ -485,7 +486,7 @@ static int take_ip(const char *root, const json_t *net, const char *want, const 
         if (ip == gw) continue;
         char path[4500];
         ip_text(ip, out);
-        snprintf(path, sizeof path, "%s/%s", dir, out);
+        if (wb_path_join(path, sizeof path, err, "%s/%s", dir, out) < 0) return -1;
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (fd < 0) {
             if (errno == EEXIST) continue;
@@ -617,7 +618,7 @@ static int netns_path(const struct wb_container *c, char *buf, size_t size, wb_e
  * endpoint}} in the order they were made (bridge.h describes an endpoint). */
 static json_t *state_load(const struct wb_container *c) {
     char path[4300];
-    snprintf(path, sizeof path, "%s/network.json", c->dir);
+    if (wb_path_join(path, sizeof path, NULL, "%s/network.json", c->dir) < 0) return NULL;
     json_t *st = json_load_file(path, 0, NULL);
     if (!json_is_object(json_object_get(st, "Endpoints"))) {
         json_decref(st);
@@ -628,7 +629,7 @@ static json_t *state_load(const struct wb_container *c) {
 
 static int state_save(const struct wb_container *c, const json_t *st, wb_error *err) {
     char path[4300];
-    snprintf(path, sizeof path, "%s/network.json", c->dir);
+    if (wb_path_join(path, sizeof path, err, "%s/network.json", c->dir) < 0) return -1;
     char *text = json_dumps(st, JSON_COMPACT | JSON_PRESERVE_ORDER);
     int rc = wb_write_file_atomic(path, text, strlen(text), 0600, false, err);
     free(text);
@@ -637,7 +638,7 @@ static int state_save(const struct wb_container *c, const json_t *st, wb_error *
 
 static void state_remove(const struct wb_container *c) {
     char path[4300];
-    snprintf(path, sizeof path, "%s/network.json", c->dir);
+    if (wb_path_join(path, sizeof path, NULL, "%s/network.json", c->dir) < 0) return;
     unlink(path);
 }
 
@@ -908,8 +909,9 @@ static int join_container(struct wb_container *c, const char *ref, wb_net_attach
     a->shares_host = a->netns_fd < 0; /* the other runs in the host's network */
     uint8_t *data;
     size_t len;
-    snprintf(path, sizeof path, "%s/resolv.conf", other->dir);
-    if (wb_read_file(path, 1 << 20, &data, &len, NULL) == 0) a->resolv = (char *)data;
+    if (wb_path_join(path, sizeof path, NULL, "%s/resolv.conf", other->dir) == 0 &&
+        wb_read_file(path, 1 << 20, &data, &len, NULL) == 0)
+        a->resolv = (char *)data;
     rc = 0;
 out:
     wb_container_free(other);
@@ -1065,8 +1067,7 @@ void wb_net_detach(struct wb_container *c) {
     static const char *const etc[] = {"hosts", "resolv.conf", "hostname"};
     for (size_t i = 0; i < 3; i++) {
         char f[4300];
-        snprintf(f, sizeof f, "%s/%s", c->dir, etc[i]);
-        unlink(f);
+        if (wb_path_join(f, sizeof f, NULL, "%s/%s", c->dir, etc[i]) == 0) unlink(f);
     }
     json_t *ns = json_object_get(c->doc, "NetworkSettings");
     if (json_is_object(ns)) {

@@ -68,8 +68,9 @@ int wb_runtime_lookup(const char *name, wb_runtime_kind *kind, const char **cano
 __attribute__((noinline)) static int mount_overlay(const wb_lowers *l, const char *dir,
                                                    const char *root, wb_error *err) {
     char upper[4300], work[4300];
-    snprintf(upper, sizeof upper, "%s/upper", dir);
-    snprintf(work, sizeof work, "%s/work", dir);
+    if (wb_path_join(upper, sizeof upper, err, "%s/upper", dir) < 0 ||
+        wb_path_join(work, sizeof work, err, "%s/work", dir) < 0)
+        return -1;
     if ((mkdir(upper, 0755) != 0 && errno != EEXIST) || (mkdir(work, 0755) != 0 && errno != EEXIST))
         return wb_error_sys(err, "create the container's layer in `%s`", dir);
     /* a volatile overlay leaves work/work/incompat/volatile behind, which refuses a remount of
@@ -77,7 +78,7 @@ __attribute__((noinline)) static int mount_overlay(const wb_lowers *l, const cha
      * scratch. (Before layers were stacked, the refused mount fell back to a copy of the image's
      * files, which lost the container's own changes at each restart.) */
     char incompat[4400];
-    snprintf(incompat, sizeof incompat, "%s/work/incompat", work);
+    if (wb_path_join(incompat, sizeof incompat, err, "%s/work/incompat", work) < 0) return -1;
     wb_remove_tree(incompat, NULL);
     if (unshare(CLONE_NEWNS) != 0) return wb_error_sys(err, "unshare the mount namespace");
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
@@ -110,7 +111,7 @@ __attribute__((noinline)) static int copy_tree(const char *from, const char *to,
 int wb_wasm_prepare_rootfs(wb_container *c, const wb_lowers *l, char **root, wb_error *err) {
     char path[4300];
     *root = NULL;
-    snprintf(path, sizeof path, "%s/rootfs", c->dir);
+    if (wb_path_join(path, sizeof path, err, "%s/rootfs", c->dir) < 0) return -1;
     if (!l->n) {
         if (mkdir(path, 0755) != 0 && errno != EEXIST)
             return wb_error_sys(err, "create `%s`", path);

@@ -67,15 +67,16 @@ static int parse(int argc, char **argv, shim_flags *f) {
 }
 
 /* The state root of this namespace's tasks. */
-static void state_root(const char *ns, char *out, size_t size) {
-    snprintf(out, size, "/run/wasmbox-shim/%s", ns && *ns ? ns : "default");
+static int state_root(const char *ns, char *out, size_t size, wb_error *err) {
+    return wb_path_join(out, size, err, "/run/wasmbox-shim/%s", ns && *ns ? ns : "default");
 }
 
 /* A pod's shim is shared: the sandbox id names the socket (shim.md, "Pods"). */
 static const char *grouping_id(const shim_flags *f) {
     static char sandbox[256];
     char path[PATH_MAX];
-    snprintf(path, sizeof path, "%s/config.json", f->bundle ? f->bundle : ".");
+    if (wb_path_join(path, sizeof path, NULL, "%s/config.json", f->bundle ? f->bundle : ".") < 0)
+        return f->id; /* as a bundle without the annotation */
     json_t *doc = json_load_file(path, 0, NULL);
     const char *s = json_string_value(
         json_object_get(json_object_get(doc, "annotations"), "io.kubernetes.cri.sandbox-id"));
@@ -89,7 +90,7 @@ static int listen_on(const char *path, int *fd, bool *existing, wb_error *err) {
     if (strlen(path) >= sizeof sa.sun_path) return wb_error_set(err, ENAMETOOLONG, "%s", path);
     strcpy(sa.sun_path, path);
     char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
+    if (wb_path_join(dir, sizeof dir, err, "%s", path) < 0) return -1;
     *strrchr(dir, '/') = '\0';
     if (wb_mkdir_p(dir, 0711, err) < 0) return -1;
     *existing = false;
@@ -149,7 +150,10 @@ static int cmd_start(const shim_flags *f) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }
-    state_root(f->ns, root, sizeof root);
+    if (state_root(f->ns, root, sizeof root, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) {
@@ -181,16 +185,19 @@ static int cmd_start(const shim_flags *f) {
  * DeleteResponse on stdout. */
 static int cmd_delete(const shim_flags *f) {
     char root[PATH_MAX];
-    state_root(f->ns, root, sizeof root);
     wb_error err;
+    if (state_root(f->ns, root, sizeof root, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
     uint32_t pid = 0;
     json_t *st = f->id ? wb_oci_state(root, f->id, &err) : NULL;
     if (st) pid = (uint32_t)json_integer_value(json_object_get(st, "pid"));
     json_decref(st);
     if (f->id) wb_oci_delete(root, f->id, true, NULL);
     char rootfs[PATH_MAX];
-    snprintf(rootfs, sizeof rootfs, "%s/rootfs", f->bundle ? f->bundle : ".");
-    umount2(rootfs, MNT_DETACH);
+    if (wb_path_join(rootfs, sizeof rootfs, NULL, "%s/rootfs", f->bundle ? f->bundle : ".") == 0)
+        umount2(rootfs, MNT_DETACH);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     wb_msg_timestamp at = {ts.tv_sec, (int32_t)ts.tv_nsec};

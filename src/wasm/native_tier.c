@@ -65,8 +65,7 @@ void wb_native_key_for(const wb_module *m, uint64_t cpu_features, wb_native_key 
 }
 
 static int fail_path(const char *path, char *out, size_t size) {
-    int n = snprintf(out, size, "%s.fail", path);
-    return n < 0 || (size_t)n >= size ? -1 : 0;
+    return wb_path_join(out, size, NULL, "%s.fail", path);
 }
 
 /* The reason a compile failed before, from the .fail file; false if none. */
@@ -94,8 +93,9 @@ int wb_native_cache_state(const wb_module *m, const char *dir, char *reason, siz
 
 static void write_failure(const char *path, const char *reason) {
     char fp[PATH_MAX + 16], tmp[PATH_MAX + 32];
-    if (fail_path(path, fp, sizeof fp) < 0) return;
-    snprintf(tmp, sizeof tmp, "%s.%d", fp, (int)getpid());
+    if (fail_path(path, fp, sizeof fp) < 0 ||
+        wb_path_join(tmp, sizeof tmp, NULL, "%s.%d", fp, (int)getpid()) < 0)
+        return;
     FILE *f = fopen(tmp, "we");
     if (!f) return;
     fprintf(f, "%s\n", reason);
@@ -123,7 +123,7 @@ int wb_native_compile_to_cache(wb_module *m, const char *cache_dir, int opt_leve
     char path[PATH_MAX];
     wb_native_key_for(m, cpu_features, &k);
     if (wb_native_cache_path(cache_dir, &k, path, sizeof path, err) < 0) return -1;
-    if (path_out) snprintf(path_out, path_size, "%s", path);
+    if (path_out && wb_path_join(path_out, path_size, err, "%s", path) < 0) return -1;
     if (attach_cached(m, cache_dir, &k, err) == 1) return 1;
     if (wb_module_compile(m, opt_level, k.cpu_features, err) < 0) {
         if (err->code != ENOTSUP) {
