@@ -21,7 +21,9 @@
 #include "apps/http_client.h"
 #include "apps/instance_pool.h"
 #include "apps/kv_store.h"
+#include "apps/spin_locked.h"
 #include "apps/spin_manifest.h"
+#include "oci/spin_artifact.h"
 #include "base/alloc.h"
 #include "base/fsutil.h"
 #include "wasi/wasi.h"
@@ -686,14 +688,19 @@ int wb_spin_load(const wb_wasm_job *job, wb_spin_rt **out, wb_error *err) {
     rt->log_fd = job->stdio[2] ? job->stdio[2] : 2;
     rt->all_native = true;
     *out = NULL;
-    bool ro;
+    bool ro, locked = false;
     int fd = wb_app_open(job, "/spin.toml", false, &ro);
+    if (fd < 0 && errno == ENOENT) { /* a Spin artifact's locked app (oci/spin_artifact.h) */
+        fd = wb_app_open(job, "/spin.json", false, &ro);
+        locked = fd >= 0;
+    }
     if (fd < 0) {
         int e = errno;
         wb_spin_rt_free(rt);
         return e == ENOENT ? wb_error_set(err, ENOENT,
                                           "spin: no /spin.toml in the container (a Spin app "
-                                          "image has its manifest at /spin.toml)")
+                                          "image has its manifest at /spin.toml, a Spin app "
+                                          "pushed by `spin registry push` its locked app)")
                            : wb_error_set(err, e, "spin: /spin.toml: %s", strerror(e));
     }
     char proc[64];
@@ -702,7 +709,10 @@ int wb_spin_load(const wb_wasm_job *job, wb_spin_rt **out, wb_error *err) {
     size_t len = 0;
     int rc = wb_read_file(proc, 16u << 20, &text, &len, err);
     close(fd);
-    if (rc == 0) rc = wb_spin_manifest_parse((const char *)text, len, &rt->app, err);
+    if (rc == 0 && locked)
+        rc = wb_spin_locked_parse((const char *)text, len, WB_SPIN_CONTENT_DIR, &rt->app, err);
+    else if (rc == 0)
+        rc = wb_spin_manifest_parse((const char *)text, len, &rt->app, err);
     free(text);
     if (rc < 0) {
         wb_spin_rt_free(rt);

@@ -18,8 +18,8 @@
 #include "base/fsutil.h"
 #include "base/toml.h"
 
-#define WAGI_DEFAULT_ARGV       "${SCRIPT_NAME} ${ARGS}"
-#define WAGI_DEFAULT_ENTRYPOINT "_start"
+#define WAGI_DEFAULT_ARGV       WB_SPIN_WAGI_DEFAULT_ARGV
+#define WAGI_DEFAULT_ENTRYPOINT WB_SPIN_WAGI_DEFAULT_ENTRYPOINT
 #define ALLOW_ALL_HOSTS         "insecure:allow-all"
 
 typedef struct parser {
@@ -118,7 +118,7 @@ static int string_table(parser *p, json_t *obj, const char *key, const char *nam
 /* ---- names and templates ---- */
 
 /* Spin's variable names: lower case letters, digits and '_', starting with a letter */
-static bool variable_name_ok(const char *s) {
+bool wb__spin_variable_name_ok(const char *s) {
     if (!(*s >= 'a' && *s <= 'z')) return false;
     for (s++; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_')) return false;
@@ -268,7 +268,7 @@ static int parse_variables(parser *p, json_t *doc) {
     const char *name;
     json_t *v;
     json_object_foreach(p->app_variables, name, v) {
-        if (!variable_name_ok(name))
+        if (!wb__spin_variable_name_ok(name))
             return fail(p,
                         "variable `%s`: a name must be lower case letters, digits and `_`, "
                         "starting with a letter",
@@ -344,9 +344,37 @@ static int parse_files(parser *p, json_t *c, wb_spin_component *comp) {
     return 0;
 }
 
-/* v1's `allowed_http_hosts` ("example.com", "host:port", "http://host:port", or
- * "insecure:allow-all") in the syntax of `allowed_outbound_hosts`, appended: a bare host allows
- * http and https, as Spin has it (crates/manifest/src/compat.rs) */
+/* One v1 `allowed_http_hosts` entry ("example.com", "host:port", "http://host:port", or
+ * "insecure:allow-all") in the syntax of `allowed_outbound_hosts`: a bare host allows http and
+ * https, as Spin has it (crates/manifest/src/compat.rs) */
+int wb__spin_http_host_convert(const char *h, char *out[2], wb_error *err) {
+    if (!strcmp(h, ALLOW_ALL_HOSTS)) {
+        out[0] = wb_strdup("*://*:*");
+        return 1;
+    }
+    if (strstr(h, "//")) {
+        /* a URL: http or https, a host and an optional port, nothing else */
+        const char *rest = !strncmp(h, "http://", 7)    ? h + 7
+                           : !strncmp(h, "https://", 8) ? h + 8
+                                                        : NULL;
+        if (!rest) return wb_error_set(err, EINVAL, "`%s` is not an http or https URL", h);
+        const char *slash = strchr(rest, '/');
+        if (slash == rest || (slash && slash[1]))
+            return wb_error_set(err, EINVAL, "`%s` must be a host and an optional port only", h);
+        out[0] = wb_strndup(h, slash ? (size_t)(slash - h) : strlen(h));
+        return 1;
+    }
+    if (!*h || strchr(h, '/'))
+        return wb_error_set(err, EINVAL, "`%s` is not a host or host:port", h);
+    size_t len = 0;
+    out[0] = out[1] = NULL;
+    wb_appendf(&out[0], &len, "http://%s", h);
+    len = 0;
+    wb_appendf(&out[1], &len, "https://%s", h);
+    return 2;
+}
+
+/* v1's `allowed_http_hosts`, appended to the component's `allowed_outbound_hosts` */
 static int parse_allowed_http_hosts(parser *p, json_t *c, wb_spin_component *comp) {
     char **hosts = NULL;
     size_t n = 0;
@@ -362,41 +390,15 @@ static int parse_allowed_http_hosts(parser *p, json_t *c, wb_spin_component *com
         comp->allowed_outbound_hosts, comp->nallowed_outbound_hosts + 2 * n, sizeof(char *));
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *h = hosts[i];
-        char *out = NULL;
-        size_t len = 0;
-        if (!strcmp(h, ALLOW_ALL_HOSTS)) {
-            out = wb_strdup("*://*:*");
-        } else if (strstr(h, "//")) {
-            /* a URL: http or https, a host and an optional port, nothing else */
-            const char *rest = !strncmp(h, "http://", 7)    ? h + 7
-                               : !strncmp(h, "https://", 8) ? h + 8
-                                                            : NULL;
-            if (!rest) {
-                rc = fail(p, "`allowed_http_hosts`: `%s` is not an http or https URL", h);
-                break;
-            }
-            const char *slash = strchr(rest, '/');
-            if (slash == rest || (slash && slash[1])) {
-                rc = fail(p,
-                          "`allowed_http_hosts`: `%s` must be a host and an optional port "
-                          "only",
-                          h);
-                break;
-            }
-            out = wb_strndup(h, slash ? (size_t)(slash - h) : strlen(h));
-        } else {
-            if (!*h || strchr(h, '/')) {
-                rc = fail(p, "`allowed_http_hosts`: `%s` is not a host or host:port", h);
-                break;
-            }
-            char *plain = NULL;
-            size_t pl = 0;
-            wb_appendf(&plain, &pl, "http://%s", h);
-            comp->allowed_outbound_hosts[comp->nallowed_outbound_hosts++] = plain;
-            wb_appendf(&out, &len, "https://%s", h);
+        char *conv[2];
+        wb_error herr;
+        int k = wb__spin_http_host_convert(hosts[i], conv, &herr);
+        if (k < 0) {
+            rc = fail(p, "`allowed_http_hosts`: %s", herr.msg);
+            break;
         }
-        comp->allowed_outbound_hosts[comp->nallowed_outbound_hosts++] = out;
+        for (int j = 0; j < k; j++)
+            comp->allowed_outbound_hosts[comp->nallowed_outbound_hosts++] = conv[j];
     }
     free_strings(hosts, n);
     return rc;
@@ -430,7 +432,7 @@ static int parse_component(parser *p, json_t *c, const char *id, size_t *index) 
         return -1;
     for (size_t i = 0; i < comp->nvariables; i++) {
         const wb_spin_pair *v = &comp->variables[i];
-        if (!variable_name_ok(v->key))
+        if (!wb__spin_variable_name_ok(v->key))
             return fail(p,
                         "variable `%s`: a name must be lower case letters, digits and `_`, "
                         "starting with a letter",
@@ -446,7 +448,7 @@ static int parse_component(parser *p, json_t *c, const char *id, size_t *index) 
 
 /* The route's segments (base's, then route's) joined: a leading '/', no empty segments (so no
  * "//" and no trailing '/'), "/" for none. NULL (with the error) when "..." is not last. */
-static char *join_route(parser *p, const char *base, const char *route) {
+char *wb__spin_route_join(const char *base, const char *route, wb_error *err) {
     wb_strbuf b = {0};
     const char *parts[2] = {base, route};
     for (int i = 0; i < 2; i++) {
@@ -458,7 +460,7 @@ static char *join_route(parser *p, const char *base, const char *route) {
             if (!n) break;
             if (b.len >= 4 && !strcmp(b.s + b.len - 4, "/...")) {
                 free(b.s);
-                fail(p, "route `%s`: `...` may only be its last segment", route);
+                wb_error_set(err, EINVAL, "route `%s`: `...` may only be its last segment", route);
                 return NULL;
             }
             wb_strbuf_putc(&b, '/');
@@ -468,6 +470,13 @@ static char *join_route(parser *p, const char *base, const char *route) {
     }
     if (!b.len) wb_strbuf_putc(&b, '/');
     return wb_strbuf_take(&b);
+}
+
+static char *join_route(parser *p, const char *base, const char *route) {
+    wb_error jerr;
+    char *full = wb__spin_route_join(base, route, &jerr);
+    if (!full) fail(p, "%s", jerr.msg);
+    return full;
 }
 
 static int parse_executor(parser *p, json_t *trigger, wb_spin_route *r) {

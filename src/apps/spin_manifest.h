@@ -60,6 +60,10 @@ typedef struct wb_spin_route {
     char *wagi_entrypoint; /* WAGI: the function to run (default "_start") */
 } wb_spin_route;
 
+/* WAGI's defaults, as Spin's WagiTriggerConfig has them */
+#define WB_SPIN_WAGI_DEFAULT_ARGV       "${SCRIPT_NAME} ${ARGS}"
+#define WB_SPIN_WAGI_DEFAULT_ENTRYPOINT "_start"
+
 /* An application variable (`[variables]`). */
 typedef struct wb_spin_variable {
     char *name;          /* lower case, as Spin requires ([a-z][a-z0-9_]*) */
@@ -105,5 +109,17 @@ bool wb_spin_route_match(const char *route, const char *path, const char **path_
 /* Order of preference between two routes that both match: Spin picks the most specific (exact
  * before parameter before wildcard, longer prefix first). < 0 when a is preferred. */
 int wb_spin_route_compare(const char *a, const char *b);
+
+/* ---- module-internal: shared with the locked-app reader (apps/spin_locked.c) ---- */
+
+/* Spin's variable names: [a-z][a-z0-9_]* */
+bool wb__spin_variable_name_ok(const char *name);
+/* base and route joined and normalised as wb_spin_route.route is (malloc'd); NULL with err
+ * ("route `R`: `...` may only be its last segment") */
+char *wb__spin_route_join(const char *base, const char *route, wb_error *err);
+/* One v1 `allowed_http_hosts` entry in the syntax of `allowed_outbound_hosts`: fills out[0]
+ * (and out[1] for a bare host, which allows http and https), malloc'd, and returns how many;
+ * < 0 with err ("`x` is not a host or host:port"). */
+int wb__spin_http_host_convert(const char *host, char *out[2], wb_error *err);
 
 #endif

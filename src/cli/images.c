@@ -267,7 +267,7 @@ static json_t *inspect_doc(wb_images *s, const wb_image_record *rec, wb_error *e
     json_object_set_new(doc, "Author", json_string(author ? author : ""));
     json_t *cfg = json_object_get(c, "config");
     json_object_set_new(doc, "Config", cfg ? json_deep_copy(cfg) : json_null());
-    bool artifact = img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI;
+    bool artifact = wb_image_is_wasm_artifact(img->wasm);
     json_object_set_new(doc, "Architecture",
                         json_string(artifact && !img->arch[0] ? "wasm" : img->arch));
     if (img->variant[0]) json_object_set_new(doc, "Variant", json_string(img->variant));

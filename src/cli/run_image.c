@@ -158,7 +158,7 @@ static int platform_check(const char *ref, const wb_image *img, const char *plat
         wb_cli_error("%s", err.msg);
         return -1;
     }
-    bool artifact = img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI;
+    bool artifact = wb_image_is_wasm_artifact(img->wasm);
     const char *os = artifact ? "wasi" : img->os, *arch = artifact ? "wasm" : img->arch;
     if (!wb_platform_matches(want_os, want_arch, os, arch)) {
         wb_cli_error("image with reference %s was found but does not match the specified "
@@ -439,6 +439,12 @@ int wb_run_image(wb_run_opts *o) {
         wb_cli_error("%s", err.msg);
         goto out;
     }
+    /* a Spin app pushed by `spin registry push` runs on the Spin runtime unless told otherwise,
+     * as Spin's shim runs it; its command is the root, as Spin's own images give */
+    if (img->wasm == WB_WASM_SPIN && !o->runtime) {
+        kind = WB_RUNTIME_SPIN;
+        runtime = "io.containerd.spin.v2";
+    }
     if (o->platform && platform_check(ref, img, o->platform) < 0) goto out;
     if (wb_cli_is_core() && wb_image_lowers_need_unpack(store, img)) {
         rc = wb_cli_handoff("unpacking the image's layers");
@@ -535,6 +541,7 @@ int wb_run_image(wb_run_opts *o) {
     bool artifact = img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI;
     /* an artifact's module is its layer: with no ENTRYPOINT, the arguments follow its name */
     if (artifact && entrypoint.n == 0) sv_add(&argv, ref);
+    if (img->wasm == WB_WASM_SPIN && entrypoint.n == 0 && cmd.n == 0) sv_add(&argv, "/");
     for (size_t i = 0; i < entrypoint.n; i++) sv_add(&argv, entrypoint.v[i]);
     for (size_t i = 0; i < cmd.n; i++) sv_add(&argv, cmd.v[i]);
     for (size_t i = 0; i < img->nenv; i++) env_set(&env, img->env[i]);
@@ -549,7 +556,7 @@ int wb_run_image(wb_run_opts *o) {
     /* the container: Docker creates it, then starts it (a start failure leaves it created) */
     char platform[80];
     snprintf(platform, sizeof platform, "%s",
-             img->wasm == WB_WASM_ARTIFACT || img->wasm == WB_WASM_RUNWASI ? "wasi" : img->os);
+             wb_image_is_wasm_artifact(img->wasm) ? "wasi" : img->os);
     char restart_name[32] = "no";
     int restart_max = 0;
     if (o->restart &&

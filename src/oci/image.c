@@ -4,6 +4,7 @@
 #include "oci/platform.h"
 #include "oci/image.h"
 #include "oci/layers.h"
+#include "oci/spin_artifact.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -200,6 +201,9 @@ void wb_image_free(wb_image *img) {
 }
 
 static wb_wasm_kind classify(const wb_image *img) {
+    if (!strcmp(img->config_media_type, WB_MT_SPIN_CONFIG)) return WB_WASM_SPIN;
+    for (size_t i = 0; i < img->nlayers; i++) /* newer Spin: the locked app is a layer */
+        if (!strcmp(img->layers[i].media_type, WB_MT_SPIN_CONFIG)) return WB_WASM_SPIN;
     if (!strcmp(img->config_media_type, WB_MT_WASM_CONFIG)) return WB_WASM_ARTIFACT;
     for (size_t i = 0; i < img->nlayers; i++) {
         if (!strcmp(img->layers[i].media_type, WB_MT_WASM_LAYER)) return WB_WASM_ARTIFACT;

@@ -47,7 +47,13 @@ typedef enum wb_wasm_kind {
     WB_WASM_RUNWASI,  /* runwasi's layer types hold the raw module */
     WB_WASM_COMPAT,   /* a Linux image annotated module.wasm.image/variant=compat */
     WB_WASM_MAGIC,    /* a Linux image whose entrypoint file starts with \0asm */
+    WB_WASM_SPIN,     /* a Spin app pushed by `spin registry push` (oci/spin_artifact.h) */
 } wb_wasm_kind;
+
+/* Kinds whose config is not an image config (no os/architecture): their platform is wasi/wasm. */
+static inline bool wb_image_is_wasm_artifact(wb_wasm_kind k) {
+    return k == WB_WASM_ARTIFACT || k == WB_WASM_RUNWASI || k == WB_WASM_SPIN;
+}
 
 typedef struct wb_image {
     char manifest_digest[WB_DIGEST_MAX];

@@ -1,6 +1,7 @@
 /* An image's files as a stack of directories (see layers.h): the per-layer store, overlay
  * mounts of a stack, and reads through a stack with overlayfs's rules. */
 #include "oci/layers.h"
+#include "oci/spin_artifact.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,6 +113,14 @@ fail:
 
 int wb_image_lowers(wb_images *s, const wb_image *img, wb_lowers *out, wb_error *err) {
     memset(out, 0, sizeof *out);
+    if (img->wasm == WB_WASM_SPIN) { /* its contents laid out for the Spin runtime */
+        char *root;
+        if (wb_spin_artifact_root(s, img, &root, err) < 0) return -1;
+        out->dirs = wb_calloc(1, sizeof *out->dirs);
+        out->dirs[0] = root;
+        out->n = 1;
+        return 0;
+    }
     if (wb_layers_apart()) return wb_layers_lowers(s, img->layers, img->nlayers, out, err);
     bool tars = false;
     for (size_t i = 0; i < img->nlayers; i++)

@@ -34,6 +34,7 @@ typedef struct wb_lowers {
  * what is missing. Non-tar layers (a Wasm artifact's module) are skipped. */
 int wb_layers_lowers(wb_images *s, const wb_layer_desc *layers, size_t n, wb_lowers *out,
                      wb_error *err);
+/* An image's: its tar layers' stack; a Spin artifact's root made of it (oci/spin_artifact.h). */
 int wb_image_lowers(wb_images *s, const wb_image *img, wb_lowers *out, wb_error *err);
 /* Whether wb_image_lowers would unpack something (which needs libarchive). */
 bool wb_image_lowers_need_unpack(wb_images *s, const wb_image *img);

@@ -86,7 +86,14 @@ bool wb_arch_equal(const char *a, const char *b) {
     return wa && wb ? true : !strcmp(a, b);
 }
 
+/* One OS? WASI preview 1 is also written "wasip1" (Spin's images, Go's GOOS). */
+static bool os_equal(const char *a, const char *b) {
+    bool wa = !strcmp(a, "wasi") || !strcmp(a, "wasip1");
+    bool wb = !strcmp(b, "wasi") || !strcmp(b, "wasip1");
+    return wa && wb ? true : !strcmp(a, b);
+}
+
 bool wb_platform_matches(const char *want_os, const char *want_arch, const char *os,
                          const char *arch) {
-    return !strcmp(want_os, os) && wb_arch_equal(want_arch, arch);
+    return os_equal(want_os, os) && wb_arch_equal(want_arch, arch);
 }

@@ -17,7 +17,8 @@ void wb_platform_host(char os[32], char arch[32], char variant[32]);
 
 /* One architecture? (wasm = wasm32) */
 bool wb_arch_equal(const char *a, const char *b);
-/* Is os/arch (an image's or an index entry's) the wanted os/arch? */
+/* Is os/arch (an image's or an index entry's) the wanted os/arch? (wasi = wasip1, wasm =
+ * wasm32) */
 bool wb_platform_matches(const char *want_os, const char *want_arch, const char *os,
                          const char *arch);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/base64.h"
 
 /* ---- helpers ---- */
 
@@ -389,7 +390,7 @@ static int basic_header(wb__reg_client *c) {
     size_t n = strlen(c->user) + strlen(c->password) + 2;
     char *pair = wb_malloc(n);
     snprintf(pair, n, "%s:%s", c->user, c->password);
-    char *b64 = wb__base64_encode((const uint8_t *)pair, strlen(pair));
+    char *b64 = wb_base64_encode((const uint8_t *)pair, strlen(pair));
     free(pair);
     set_authorization(c, "Authorization: Basic %s", b64);
     free(b64);

@@ -135,10 +135,6 @@ int wb__reg_fetch_blobs(wb__reg_client *c, wb_images *s, wb__reg_fetch *items, s
 
 /* ---- credentials and encoding ---- */
 
-/* Base64 (standard alphabet, padded). Caller frees. decode returns NULL on bad input. */
-char *wb__base64_encode(const uint8_t *data, size_t len);
-uint8_t *wb__base64_decode(const char *s, size_t *len);
-
 /* Is host ("h", "h:port", "[v6]:port") on the loopback: localhost, 127.0.0.0/8, ::1? */
 bool wb__reg_is_loopback(const char *host);
 

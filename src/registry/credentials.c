@@ -10,55 +10,11 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/base64.h"
 #include "base/fsutil.h"
 #include "registry/client.h"
 
 #define AUTH_FILE_MAX ((size_t)1 << 20)
-
-/* ---- base64 ---- */
-
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-char *wb__base64_encode(const uint8_t *data, size_t len) {
-    char *out = wb_malloc((len + 2) / 3 * 4 + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < len; i += 3) {
-        uint32_t v = (uint32_t)data[i] << 16;
-        if (i + 1 < len) v |= (uint32_t)data[i + 1] << 8;
-        if (i + 2 < len) v |= data[i + 2];
-        out[o++] = b64[(v >> 18) & 63];
-        out[o++] = b64[(v >> 12) & 63];
-        out[o++] = i + 1 < len ? b64[(v >> 6) & 63] : '=';
-        out[o++] = i + 2 < len ? b64[v & 63] : '=';
-    }
-    out[o] = '\0';
-    return out;
-}
-
-uint8_t *wb__base64_decode(const char *s, size_t *len) {
-    size_t n = strlen(s);
-    uint8_t *out = wb_malloc(n / 4 * 3 + 3);
-    size_t o = 0;
-    uint32_t v = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '=') break;
-        const char *p = strchr(b64, s[i]);
-        if (!p || !s[i]) {
-            free(out);
-            return NULL;
-        }
-        v = (v << 6) | (uint32_t)(p - b64);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (uint8_t)(v >> bits);
-        }
-    }
-    out[o] = '\0';
-    *len = o;
-    return out;
-}
 
 /* ---- names ---- */
 
@@ -138,7 +94,7 @@ static int find_auth(json_t *doc, const char *host, char **user, char **password
         const char *a = json_string_value(json_object_get(v, "auth"));
         if (!a) continue;
         size_t n;
-        char *pair = (char *)wb__base64_decode(a, &n);
+        char *pair = (char *)wb_base64_decode(a, &n);
         if (!pair) continue;
         char *colon = strchr(pair, ':');
         if (!colon || strlen(pair) != n) {
@@ -256,7 +212,7 @@ int wb_registry_login(const char *host, const char *user, const char *password,
     size_t n = strlen(user) + strlen(password) + 2;
     char *pair = wb_malloc(n);
     snprintf(pair, n, "%s:%s", user, password);
-    char *enc = wb__base64_encode((const uint8_t *)pair, n - 1);
+    char *enc = wb_base64_encode((const uint8_t *)pair, n - 1);
     explicit_bzero(pair, n);
     free(pair);
     json_object_set_new(auths, host, json_pack("{s:s}", "auth", enc));

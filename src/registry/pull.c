@@ -12,6 +12,7 @@
 #include "oci/image.h"
 #include "oci/platform.h"
 #include "oci/reference.h"
+#include "oci/spin_artifact.h"
 #include "oci/unpack.h"
 #include "registry/client.h"
 
@@ -120,7 +121,7 @@ static int platform_matches(pull_ctx *x, const json_t *manifest, const char *con
     free(data);
     const char *mt =
         json_string_value(json_object_get(json_object_get(manifest, "config"), "mediaType"));
-    bool artifact = mt && !strcmp(mt, WB_MT_WASM_CONFIG);
+    bool artifact = mt && (!strcmp(mt, WB_MT_WASM_CONFIG) || !strcmp(mt, WB_MT_SPIN_CONFIG));
     char have_os[64], have_arch[64], want_os[32], want_arch[32], want_variant[32];
     snprintf(have_os, sizeof have_os, "%s",
              json_string_value(json_object_get(cfg, "os")) ?: (artifact ? "wasi" : ""));

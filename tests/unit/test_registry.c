@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/base64.h"
 #include "base/fsutil.h"
 #include "registry/client.h"
 #include "registry/registry.h"
@@ -25,17 +26,17 @@ static void write_text(const char *path, const char *text) {
 }
 
 TEST(registry_base64) {
-    char *e = wb__base64_encode((const uint8_t *)"alice:s3cret", 12);
+    char *e = wb_base64_encode((const uint8_t *)"alice:s3cret", 12);
     ASSERT_STR_EQ(e, "YWxpY2U6czNjcmV0");
     free(e);
     static const char *const cases[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
     static const char *const want[] = {"",         "Zg==",     "Zm8=",    "Zm9v",
                                        "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
     for (size_t i = 0; i < 7; i++) {
-        e = wb__base64_encode((const uint8_t *)cases[i], strlen(cases[i]));
+        e = wb_base64_encode((const uint8_t *)cases[i], strlen(cases[i]));
         ASSERT_STR_EQ(e, want[i]);
         size_t n;
-        uint8_t *d = wb__base64_decode(e, &n);
+        uint8_t *d = wb_base64_decode(e, &n);
         ASSERT_TRUE(d != NULL);
         ASSERT_EQ(n, strlen(cases[i]));
         ASSERT_TRUE(memcmp(d, cases[i], n) == 0);
@@ -43,7 +44,7 @@ TEST(registry_base64) {
         free(e);
     }
     size_t n;
-    ASSERT_TRUE(wb__base64_decode("not base64!", &n) == NULL);
+    ASSERT_TRUE(wb_base64_decode("not base64!", &n) == NULL);
 }
 
 TEST(registry_loopback_hosts) {
