@@ -3,7 +3,7 @@
 #                                              fuzz_dns, fuzz_compose_interp, fuzz_compose_yaml,
 #                                              fuzz_compose_load, fuzz_shim_pb, fuzz_native_obj,
 #                                              fuzz_native_diff (interpreter vs compiler tier),
-#                                              fuzz_toml, fuzz_spin_manifest
+#                                              fuzz_toml, fuzz_spin_manifest, fuzz_spin_locked
 #   make -f fuzz/fuzz.mk run FUZZ_TIME=60      run it for a while on a scratch corpus + fuzz/seeds
 #                                              (FUZZ_ARGS='-jobs=2' etc. for more libFuzzer flags)
 #   make -f fuzz/fuzz.mk seeds                 regenerate fuzz/seeds from the spec suite (wast2json)
@@ -26,7 +26,7 @@ FUZZ_LIB_SRCS := $(wildcard src/base/*.c src/wasm/*.c) src/oci/dockerfile.c src/
 FUZZ_LIB_SRCS += src/compose/yaml.c
 FUZZ_LIB_SRCS += $(filter-out $(FUZZ_LIB_SRCS),$(wildcard src/compose/*.c))
 FUZZ_LIB_SRCS += src/shim/pb.c src/shim/messages.c src/shim/ttrpc.c
-FUZZ_LIB_SRCS += src/apps/spin_manifest.c
+FUZZ_LIB_SRCS += src/apps/spin_manifest.c src/apps/spin_locked.c
 # the compiler tier (LLVM's C API, dlopen'ed at run time)
 FUZZ_LIB_SRCS += $(wildcard src/compiler/*.c)
 FUZZ_LIB_OBJS := $(FUZZ_LIB_SRCS:%.c=$(FUZZ_BUILD)/obj/%.o)
@@ -39,6 +39,7 @@ FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_native_obj
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_native_diff
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_toml
 FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_spin_manifest
+FUZZ_TARGETS += $(FUZZ_BUILD)/fuzz_spin_locked
 
 .PHONY: all run seeds
 .SECONDARY:
@@ -106,6 +107,10 @@ run: $(FUZZ_TARGETS)
 	$(FUZZ_BUILD)/fuzz_spin_manifest -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
 	    -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_spin_manifest \
 	    fuzz/seeds-spin-manifest
+	@mkdir -p $(FUZZ_BUILD)/corpus/fuzz_spin_locked
+	$(FUZZ_BUILD)/fuzz_spin_locked -max_total_time=$(FUZZ_TIME) -max_len=4096 -timeout=10 \
+	    -artifact_prefix=$(FUZZ_BUILD)/ $(FUZZ_BUILD)/corpus/fuzz_spin_locked \
+	    fuzz/seeds-spin-locked
 	@mkdir -p $(FUZZ_BUILD)/corpus/fuzz_native_diff
 	$(FUZZ_BUILD)/fuzz_native_diff -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 	    -dict=fuzz/wasm.dict -max_len=65536 -timeout=60 -rss_limit_mb=4096 \
