@@ -1255,8 +1255,9 @@ static void monitor_main(wb_container *c, int status_fd) {
             job_release(&js);
             break;
         }
-        /* go: the workload waits on it until its state says running (and the launcher has been
-         * told), so the first instruction runs after `run -d` could see the container running */
+        /* go: the workload waits on it until its state says running, so the first instruction
+         * runs after `ps` could see the container running; the launcher is told once a Wasm
+         * workload has mounted its root (or a Linux one has exec'ed) */
         int pout[2] = {-1, -1}, perr[2] = {-1, -1}, go[2] = {-1, -1};
         /* -t: one pty (master, slave) in place of the two pipes; its output is "stdout" */
         bool tty = json_is_true(json_object_get(json_object_get(c->doc, "Config"), "Tty"));
@@ -1298,7 +1299,11 @@ static void monitor_main(wb_container *c, int status_fd) {
             }
             close(rep[1]);
         } else {
+            /* a Wasm workload says when its root is mounted: `run -d` returns after that, so a
+             * `cp` or `exec` right after it finds the container's files */
+            if (pipe2(rep, O_CLOEXEC) != 0) rep[0] = rep[1] = -1;
             pid = fork();
+            if (pid != 0 && rep[1] >= 0) close(rep[1]);
         }
         if (pid == 0) {
             /* the workload: dies with its monitor */
@@ -1323,6 +1328,12 @@ static void monitor_main(wb_container *c, int status_fd) {
                 dprintf(2, "Error: %s\n", err.msg);
                 _exit(125);
             }
+            if (rep[0] >= 0) close(rep[0]);
+            if (rep[1] >= 0) {
+                ssize_t r = write(rep[1], "r", 1);
+                (void)r;
+                close(rep[1]);
+            }
             js.job.process_exits = true;
             if (wb_wasm_run(&js.job, &code, &err) < 0) {
                 dprintf(2, "Error: %s\n", err.msg);
@@ -1336,6 +1347,7 @@ static void monitor_main(wb_container *c, int status_fd) {
         if (perr[1] >= 0) close(perr[1]);
         close(go[0]);
         if (pid < 0) {
+            if (!js.is_linux && rep[0] >= 0) close(rep[0]);
             close(go[1]);
             close(pout[0]);
             if (perr[0] >= 0) close(perr[0]);
@@ -1366,13 +1378,17 @@ static void monitor_main(wb_container *c, int status_fd) {
         json_object_set_new(c->doc, "RestartCount", json_integer(restarts));
         json_object_set_new(json_object_get(c->doc, "State"), "OOMKilled", json_false());
         wb_container_mark_running(c, (int)pid, (int)getpid(), monitor_start, NULL);
-        if (!js.is_linux) {
-            report(status_fd, 0, NULL);
-            status_fd = -1;
-        }
         ssize_t w = write(go[1], "g", 1);
         (void)w;
         close(go[1]);
+        if (!js.is_linux) { /* its root is mounted (a byte) or it failed (end of file) */
+            char b;
+            while (rep[0] >= 0 && read(rep[0], &b, 1) < 0 && errno == EINTR) {
+            }
+            if (rep[0] >= 0) close(rep[0]);
+            report(status_fd, 0, NULL);
+            status_fd = -1;
+        }
         if (js.is_linux) { /* running once exec'ed: the report pipe closes without a word */
             char msg[WB_ERROR_MSG_MAX];
             int code = 0;

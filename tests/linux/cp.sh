@@ -135,6 +135,17 @@ if command -v clang >/dev/null; then
     check wasm-export sh -c "'$WB' export w1 | tar -t | sort | tr '\n' ' ' | grep -q 'bin/hello.wasm data.txt'"
     "$WB" run -d --name w2 cpwasm --spin >/dev/null
     expect wasm-in-running 0 "host-file" "" -- sh -c "'$WB' cp '$H/file.txt' w2:/tmp.txt && '$WB' cp w2:/tmp.txt -| tar -xO"
+    # right after `run -d` returns, the container's root is mounted: a cp lands in it (CI once
+    # saw it written under the overlay's mount point before the workload had mounted it)
+    right_after_run() {
+        for i in 1 2 3 4 5 6 7 8 9 10; do
+            "$WB" run -d --name "wr$i" cpwasm --spin >/dev/null || return 1
+            "$WB" cp "$H/file.txt" "wr$i:/early.txt" || return 1
+            "$WB" cp "wr$i:/early.txt" - | tar -xO | grep -qx host-file || return 1
+            "$WB" rm -f "wr$i" >/dev/null
+        done
+    }
+    check wasm-in-right-after-run right_after_run
     check wasm-out-running sh -c "'$WB' cp w2:/bin/hello.wasm - | tar -t | grep -qx hello.wasm"
 else
     echo "linux-cp: Wasm checks skipped: no clang"
