@@ -4,10 +4,18 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The message's promise (error.h): one line. A name quoted from input (a file's key, a path,
+ * a manifest's id) may hold a line break or another control character: shown as '?'. */
+static void one_line(char *s) {
+    for (; *s; s++)
+        if (((unsigned char)*s < 0x20 && *s != '\t') || *s == 0x7f) *s = '?';
+}
+
 int wb_error_vset(wb_error *err, int code, const char *fmt, va_list ap) {
     if (!err) return -1;
     err->code = code;
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    one_line(err->msg);
     return -1;
 }
 
@@ -52,6 +60,7 @@ int wb_error_wrap(wb_error *err, const char *fmt, ...) {
             err->msg[used + k] = '\0';
         }
     }
+    one_line(err->msg);
     return -1;
 }
 

@@ -25,7 +25,8 @@
 
 typedef struct wb_error {
     int code;                   /* errno, or 0 when the failure is not a system call's */
-    char msg[WB_ERROR_MSG_MAX]; /* one line, no trailing newline */
+    char msg[WB_ERROR_MSG_MAX]; /* one line, no trailing newline (control characters from
+                                 * the formatted values are shown as '?') */
 } wb_error;
 
 /* Fill err (if not NULL) with code and a formatted message; always returns -1. */

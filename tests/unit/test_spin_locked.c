@@ -361,6 +361,10 @@ TEST(spin_locked_refusals_header) {
                   "spin.json: `must_understand`: `frobnication` is not supported");
     ASSERT_STR_EQ(REFUSED(V1 "'must_understand': 'host_requirements', " NONE),
                   "spin.json: `must_understand` must be an array of strings");
+    /* a name with a line break still gives one line (fuzz_spin_locked's first finding; the
+     * message's control characters are shown as '?' by base/error.c) */
+    ASSERT_STR_EQ(REFUSED(V1 "'must_understand': ['host_requirem\\nts'], " NONE),
+                  "spin.json: `must_understand`: `host_requirem?ts` is not supported");
     ASSERT_STR_EQ(REFUSED(V1 "'must_understand': ['host_requirements'], "
                              "'host_requirements': {'local_service_chaining': 'required'}, " NONE),
                   "spin.json: host requirement `local_service_chaining`: service chaining is not "
