@@ -33,12 +33,13 @@ int wb_fsync_dir(const char *path, wb_error *err) {
     return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len) {
+int wb_write_all(int fd, const void *data, size_t len) {
     const uint8_t *p = data;
     while (len) {
         ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR) continue;
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0) errno = EIO;
             return -1;
         }
         p += n;
@@ -55,7 +56,7 @@ int wb_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
         return -1;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode ? mode : 0644);
     if (fd < 0) return wb_error_sys(err, "create `%s`", tmp);
-    if (write_all(fd, data, len) < 0 || (durable && fsync(fd) != 0)) {
+    if (wb_write_all(fd, data, len) < 0 || (durable && fsync(fd) != 0)) {
         wb_error_sys(err, "write `%s`", tmp);
         close(fd);
         unlink(tmp);

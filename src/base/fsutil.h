@@ -14,6 +14,9 @@
  * fsync the file before the rename and the directory after it. */
 int wb_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, bool durable,
                          wb_error *err);
+/* write(2) until all len bytes are written (EINTR retried); -1 with errno set otherwise (EIO
+ * when the descriptor takes nothing). */
+int wb_write_all(int fd, const void *data, size_t len);
 /* Read a whole file of at most `max` bytes (ENOENT is reported as such: err->code). The caller
  * frees *data; it is NUL-terminated (not counted in *len). */
 int wb_read_file(const char *path, size_t max, uint8_t **data, size_t *len, wb_error *err);

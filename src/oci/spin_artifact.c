@@ -38,6 +38,8 @@ static int place_blob(const char *from, const char *to, bool empty, wb_error *er
 /* One content reference of the locked app (a component's source, a file): inline content is
  * written out and replaced by its digest; a digest must name a content the root has. */
 static int settle_ref(json_t *ref, const char *content, const char *what, wb_error *err) {
+    if (!json_is_object(ref))
+        return wb_error_set(err, EINVAL, "spin.json: %s must be an object", what);
     const char *in = json_string_value(json_object_get(ref, "inline"));
     const char *digest = json_string_value(json_object_get(ref, "digest"));
     char path[4200];
@@ -82,17 +84,11 @@ static int settle_refs(json_t *app, const char *content, wb_error *err) {
     json_array_foreach(components, i, c) {
         const char *id = json_string_value(json_object_get(c, "id"));
         char what[300];
-        json_t *source = json_object_get(c, "source");
         snprintf(what, sizeof what, "component `%s`: source", id ? id : "?");
-        if (!json_is_object(source))
-            return wb_error_set(err, EINVAL, "spin.json: %s must be an object", what);
-        if (settle_ref(source, content, what, err) < 0) return -1;
+        if (settle_ref(json_object_get(c, "source"), content, what, err) < 0) return -1;
         json_array_foreach(json_object_get(c, "files"), k, f) {
             snprintf(what, sizeof what, "component `%s`: files[%zu]", id ? id : "?", k);
-            if (!json_is_object(f) || settle_ref(f, content, what, err) < 0)
-                return json_is_object(f)
-                           ? -1
-                           : wb_error_set(err, EINVAL, "spin.json: %s must be an object", what);
+            if (settle_ref(f, content, what, err) < 0) return -1;
         }
     }
     return 0;

@@ -889,17 +889,19 @@ static int exec_in(const char *root, const char *id, const json_t *st, const wb_
     wb_oci_spec s;
     pid_t target = (pid_t)json_integer_value(json_object_get(st, "pid"));
     int rc = wb_oci_spec_load(json_string_value(json_object_get(st, "bundle")), &s, err);
-    int tty = -1;
-    if (rc == 0 && linux_kind && !wb_dynlib_loadable())
+    if (rc == 0 && linux_kind && !wb_dynlib_loadable()) {
         rc = exec_linux_through_full(root, id, proc, stdio, console_socket, pid, err);
-    else if (rc == 0 && linux_kind)
+    } else if (rc == 0 && linux_kind) {
         rc = exec_linux(&s, proc, target, stdio, console_socket, pid, err);
-    else if (rc == 0 && console_socket && (rc = wasm_console(console_socket, &tty, err)) == 0)
-        rc = spawn(&s, proc, target, NULL, WB_RUNTIME_WASMEDGE, NULL, (const int[3]){tty, tty, tty},
-                   pid, code, err);
-    else if (rc == 0)
-        rc = spawn(&s, proc, target, NULL, WB_RUNTIME_WASMEDGE, NULL, stdio, pid, code, err);
-    if (tty >= 0) close(tty);
+    } else if (rc == 0) {
+        int tty = -1;
+        if (console_socket) rc = wasm_console(console_socket, &tty, err);
+        const int tty_stdio[3] = {tty, tty, tty};
+        if (rc == 0)
+            rc = spawn(&s, proc, target, NULL, WB_RUNTIME_WASMEDGE, NULL,
+                       tty >= 0 ? tty_stdio : stdio, pid, code, err);
+        if (tty >= 0) close(tty);
+    }
     wb_oci_spec_free(&s);
     wb_cgroup *cg;
     if (rc == 0 && open_cgroup(st, &cg, NULL) == 0) { /* beside the workload */

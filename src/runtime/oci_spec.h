@@ -9,8 +9,8 @@
  *  2. the caller's hint (the shim's runtime name: io.containerd.wasmedge.v1 etc. prefer Wasm);
  *  3. args[0] inside the root: ELF magic or "#!" → Linux; "\0asm" → Wasm; a name without '/'
  *     looked up in the process's PATH inside the root the same way;
- *  4. args[0] found nowhere and not named NAME.wasm or NAME.wat → Linux (its lookup then fails as runc's
- *     does: `exec: "x": executable file not found in $PATH`, Docker's 127);
+ *  4. args[0] found nowhere and not named NAME.wasm or NAME.wat → Linux (its lookup then
+ *     fails as runc's does: `exec: "x": executable file not found in $PATH`, Docker's 127);
  *  5. otherwise: Linux when the caller's hint is Linux, else the error
  *     "cannot tell how to run ARGS0: not a WebAssembly module nor a Linux executable". */
 #ifndef WB_RUNTIME_OCI_SPEC_H

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/fsutil.h"
 
 int wb_pty_pair(int *master, int *slave, wb_error *err) {
     *master = *slave = -1;
@@ -106,16 +107,6 @@ struct wb_pty_input {
     int wake[2]; /* written by wb_pty_input_stop */
 };
 
-static void write_all(int fd, const char *p, size_t n) {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return;
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
 static void *input_main(void *arg) {
     wb_pty_input *in = arg;
     struct pollfd p[2] = {{in->from, POLLIN, 0}, {in->wake[0], POLLIN, 0}};
@@ -136,11 +127,11 @@ static void *input_main(void *arg) {
             struct termios t;
             if (tcgetattr(in->master, &t) == 0) eof = (char)t.c_cc[VEOF];
             /* after a partial line the first EOF only hands that line over */
-            if (last != '\n') write_all(in->master, &eof, 1);
-            write_all(in->master, &eof, 1);
+            if (last != '\n') wb_write_all(in->master, &eof, 1);
+            wb_write_all(in->master, &eof, 1);
             return NULL;
         }
-        write_all(in->master, buf, (size_t)n);
+        wb_write_all(in->master, buf, (size_t)n);
         last = buf[n - 1];
     }
 }

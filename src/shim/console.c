@@ -60,17 +60,6 @@ void wb_shim_console_close(wb_shim_console *c) {
     c->listen_fd = -1;
 }
 
-static int write_all(int fd, const char *p, size_t n) {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 __attribute__((noreturn)) static void relay_main(int master, int in, int out) {
     struct pollfd p[2] = {{master, POLLIN, 0}, {in, POLLIN, 0}};
     nfds_t n = in >= 0 ? 2 : 1;
@@ -84,7 +73,7 @@ __attribute__((noreturn)) static void relay_main(int master, int in, int out) {
             ssize_t r = read(master, buf, sizeof buf);
             if (r < 0 && (errno == EINTR || errno == EAGAIN)) continue;
             if (r <= 0) _exit(0); /* EIO: nobody has the terminal open any more */
-            if (out >= 0) write_all(out, buf, (size_t)r);
+            if (out >= 0) wb_write_all(out, buf, (size_t)r);
         }
         if (n == 2 && p[1].revents) {
             ssize_t r = read(in, buf, sizeof buf);
@@ -92,7 +81,7 @@ __attribute__((noreturn)) static void relay_main(int master, int in, int out) {
             if (r <= 0)
                 n = 1; /* stdin ended (containerd's CloseIO): the terminal stays */
             else
-                write_all(master, buf, (size_t)r);
+                wb_write_all(master, buf, (size_t)r);
         }
     }
 }

@@ -96,18 +96,6 @@ static int dir_of(const char *path, char *out, size_t size, wb_error *err) {
     return wb_path_join(out, size, err, "%.*s", n, path);
 }
 
-static int write_all(int fd, const void *data, size_t len) {
-    const uint8_t *p = data;
-    while (len) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Remove the temporary files of writers that died more than an hour ago (best effort: a failure
  * here costs only disk space). */
 static void remove_stale_temps(const char *dir) {
@@ -152,7 +140,7 @@ static int write_contents(int fd, const char *tmp, const wb_native_key *k, const
     uint8_t raw[WB_NATIVE_CACHE_HEADER_SIZE];
     wb_sha256(obj, len, h.payload_digest);
     encode_header(&h, raw);
-    if (write_all(fd, raw, sizeof raw) < 0 || write_all(fd, obj, len) < 0 || fsync(fd) != 0)
+    if (wb_write_all(fd, raw, sizeof raw) < 0 || wb_write_all(fd, obj, len) < 0 || fsync(fd) != 0)
         return wb_error_sys(err, "native code cache: write `%s`", tmp);
     return 0;
 }
