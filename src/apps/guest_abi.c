@@ -20,10 +20,12 @@ void wb_abi_enter(wb_store *s, wb_instance *inst) {
     current.memory = wb_instance_export(inst, "memory", 6, &e) && e.kind == WB_EXTERN_MEMORY
                          ? e.of.memory
                          : NULL;
-    current.realloc =
-        wb_instance_export(inst, "canonical_abi_realloc", 21, &e) && e.kind == WB_EXTERN_FUNC
-            ? e.of.func
-            : NULL;
+    /* wit-bindgen 0.2's name, then the current canonical ABI's (Spin 2/3 modules) */
+    current.realloc = (wb_instance_export(inst, "canonical_abi_realloc", 21, &e) ||
+                       wb_instance_export(inst, "cabi_realloc", 12, &e)) &&
+                              e.kind == WB_EXTERN_FUNC
+                          ? e.of.func
+                          : NULL;
 }
 
 void wb_abi_leave(void) {
@@ -65,6 +67,24 @@ bool wb_abi_put_u32(uint32_t at, uint32_t v) {
     uint8_t *p = wb_abi_bytes(at, 4);
     if (p) memcpy(p, &v, 4);
     return p != NULL;
+}
+
+bool wb_abi_put_u16(uint32_t at, uint16_t v) {
+    uint8_t *p = wb_abi_bytes(at, 2);
+    if (p) memcpy(p, &v, 2);
+    return p != NULL;
+}
+
+bool wb_abi_put_u64(uint32_t at, uint64_t v) {
+    uint8_t *p = wb_abi_bytes(at, 8);
+    if (p) memcpy(p, &v, 8);
+    return p != NULL;
+}
+
+bool wb_abi_put_string(uint32_t at, const char *s, size_t len) {
+    uint32_t p;
+    return wb_abi_copy(s, len, 1, &p) && wb_abi_put_u32(at, p) &&
+           wb_abi_put_u32(at + 4, (uint32_t)len);
 }
 
 uint32_t wb_abi_u32(const uint8_t *p) {

@@ -23,6 +23,7 @@
 #include "apps/kv_store.h"
 #include "apps/spin_locked.h"
 #include "apps/spin_manifest.h"
+#include "apps/wasi_http.h"
 #include "oci/spin_artifact.h"
 #include "base/alloc.h"
 #include "base/fsutil.h"
@@ -38,9 +39,10 @@ typedef struct spin_component {
     const wb_spin_component *def;
     wb_spin_rt *rt;
     wb_module *module;
-    bool spin_abi; /* exports handle-http-request */
-    bool has_init; /* exports _initialize (a reactor) */
-    char **env;    /* `environment` as K=V */
+    bool spin_abi;  /* exports handle-http-request (Spin 1.x) */
+    bool wasi_http; /* exports wasi:http/incoming-handler's handle (Spin 2/3, apps/wasi_http.h) */
+    bool has_init;  /* exports _initialize (a reactor) */
+    char **env;     /* `environment` as K=V */
     int nenv;
     wb_spin_pair *config; /* its variables, expanded */
     size_t nconfig;
@@ -242,6 +244,159 @@ static int kv_close(wb_caller *c, void *env, wb_slot *s) {
     return 0;
 }
 
+/* ---- fermyon:spin@2.0.0 (Spin 2/3 core modules): variables and key-value, with the canonical
+ * ABI's layouts: result<T, error> is a tag @0 and T or error @4; error is a variant (its case
+ * @4, a string payload @8). ---- */
+
+/* variables' error cases: invalid-name, undefined, provider, other (each with a string) */
+static int variables_error(wb_caller *c, uint32_t ret, uint8_t which, const char *msg) {
+    return wb_abi_put_u8(ret, 1) && wb_abi_put_u8(ret + 4, which) &&
+                   wb_abi_put_string(ret + 8, msg, strlen(msg))
+               ? 0
+               : trap(c, "variables: cannot write the result");
+}
+
+/* get(name) -> result<string, error>; a name is lower-case letters, digits and '_', starting
+ * with a letter (as Spin's manifests require) */
+static int variables_get(wb_caller *c, void *env, wb_slot *s) {
+    (void)env;
+    uint32_t ret = s[2].u32;
+    char *name = wb_abi_string(s[0].u32, s[1].u32);
+    if (!name) return trap(c, "variables: the name is outside memory");
+    bool valid = name[0] >= 'a' && name[0] <= 'z';
+    for (const char *p = name; *p && valid; p++)
+        valid = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+    const spin_component *comp = current->comp;
+    const char *value = NULL;
+    for (size_t i = 0; valid && i < comp->nconfig && !value; i++)
+        if (!strcmp(comp->config[i].key, name)) value = comp->config[i].value;
+    char msg[300];
+    int rc;
+    if (!valid) {
+        snprintf(msg, sizeof msg, "invalid variable name `%.200s`", name);
+        rc = variables_error(c, ret, 0, msg);
+    } else if (!value) {
+        snprintf(msg, sizeof msg, "no variable named `%.200s` in this component", name);
+        rc = variables_error(c, ret, 1, msg);
+    } else {
+        rc = wb_abi_put_u8(ret, 0) && wb_abi_put_string(ret + 4, value, strlen(value))
+                 ? 0
+                 : trap(c, "variables: cannot write the result");
+    }
+    free(name);
+    return rc;
+}
+
+/* key-value's error cases: store-table-full, no-such-store, access-denied, other(string) */
+enum { KV2_TABLE_FULL, KV2_NO_SUCH_STORE, KV2_ACCESS_DENIED, KV2_OTHER };
+
+static int kv2_error(wb_caller *c, uint32_t ret, uint8_t which, const char *msg) {
+    bool ok = wb_abi_put_u8(ret, 1) && wb_abi_put_u8(ret + 4, which) &&
+              (!msg || wb_abi_put_string(ret + 8, msg, strlen(msg)));
+    return ok ? 0 : trap(c, "key-value: cannot write the result");
+}
+
+/* [static]store.open(label) -> result<own<store>, error>: the handle @4 */
+static int kv2_open(wb_caller *c, void *env, wb_slot *s) {
+    (void)env;
+    uint32_t ret = s[2].u32;
+    char *name = wb_abi_string(s[0].u32, s[1].u32);
+    if (!name) return trap(c, "key-value: the store label is outside memory");
+    const wb_spin_component *def = current->comp->def;
+    bool allowed = false;
+    for (size_t i = 0; i < def->nkey_value_stores; i++)
+        allowed = allowed || !strcmp(def->key_value_stores[i], name);
+    bool is_default = !strcmp(name, "default");
+    free(name);
+    if (!allowed) return kv2_error(c, ret, KV2_ACCESS_DENIED, NULL);
+    if (!is_default) return kv2_error(c, ret, KV2_NO_SUCH_STORE, NULL);
+    for (uint32_t h = 0; h < MAX_STORES; h++)
+        if (!current->open[h]) {
+            current->open[h] = true;
+            return wb_abi_put_u8(ret, 0) && wb_abi_put_u32(ret + 4, h + 1)
+                       ? 0
+                       : trap(c, "key-value: cannot write the result");
+        }
+    return kv2_error(c, ret, KV2_TABLE_FULL, NULL);
+}
+
+/* The store handle s[0] and the key at s[1], s[2] (malloc'd), or a trap in *rc. */
+static char *kv2_key(wb_caller *c, wb_slot *s, int *rc) {
+    char *key = kv_handle_ok(s[0].u32) ? wb_abi_string(s[1].u32, s[2].u32) : NULL;
+    if (!key)
+        *rc = trap(c, kv_handle_ok(s[0].u32) ? "key-value: the key is outside memory"
+                                             : "key-value: not an open store handle");
+    return key;
+}
+
+/* get(key) -> result<option<list<u8>>, error>: the option's tag @4, the list @8 */
+static int kv2_get(wb_caller *c, void *env, wb_slot *s) {
+    wb_spin_rt *rt = env;
+    int rc = 0;
+    char *key = kv2_key(c, s, &rc);
+    if (!key) return rc;
+    uint32_t ret = s[3].u32, p;
+    size_t n = 0;
+    uint8_t *value = wb_kv_get(rt->kv, key, &n);
+    free(key);
+    bool ok = wb_abi_put_u8(ret, 0) && wb_abi_put_u8(ret + 4, value != NULL) &&
+              (!value || (wb_abi_copy(value, n, 1, &p) && wb_abi_put_u32(ret + 8, p) &&
+                          wb_abi_put_u32(ret + 12, (uint32_t)n)));
+    free(value);
+    return ok ? 0 : trap(c, "key-value: cannot write the result");
+}
+
+/* set(key, list<u8>) -> result<_, error> */
+static int kv2_set(wb_caller *c, void *env, wb_slot *s) {
+    wb_spin_rt *rt = env;
+    int rc = 0;
+    char *key = kv2_key(c, s, &rc);
+    if (!key) return rc;
+    const uint8_t *value = wb_abi_bytes(s[3].u32, s[4].u32);
+    wb_error err;
+    if (!value)
+        rc = trap(c, "key-value: the value is outside memory");
+    else if (wb_kv_set(rt->kv, key, value, s[4].u32, &err) < 0)
+        rc = kv2_error(c, s[5].u32, KV2_OTHER, err.msg);
+    else if (!wb_abi_put_u8(s[5].u32, 0))
+        rc = trap(c, "key-value: cannot write the result");
+    free(key);
+    return rc;
+}
+
+static int kv2_delete(wb_caller *c, void *env, wb_slot *s) {
+    wb_spin_rt *rt = env;
+    int rc = 0;
+    char *key = kv2_key(c, s, &rc);
+    if (!key) return rc;
+    wb_error err;
+    if (wb_kv_delete(rt->kv, key, &err) < 0)
+        rc = kv2_error(c, s[3].u32, KV2_OTHER, err.msg);
+    else if (!wb_abi_put_u8(s[3].u32, 0))
+        rc = trap(c, "key-value: cannot write the result");
+    free(key);
+    return rc;
+}
+
+/* exists(key) -> result<bool, error>: the bool @4 */
+static int kv2_exists(wb_caller *c, void *env, wb_slot *s) {
+    wb_spin_rt *rt = env;
+    int rc = 0;
+    char *key = kv2_key(c, s, &rc);
+    if (!key) return rc;
+    bool found = wb_kv_exists(rt->kv, key);
+    free(key);
+    return wb_abi_put_u8(s[3].u32, 0) && wb_abi_put_u8(s[3].u32 + 4, found)
+               ? 0
+               : trap(c, "key-value: cannot write the result");
+}
+
+/* get-keys() -> result<list<string>, error>: the list @4 (the same layout as Spin 1.x's) */
+static int kv2_get_keys(wb_caller *c, void *env, wb_slot *s) {
+    if (!kv_handle_ok(s[0].u32)) return trap(c, "key-value: not an open store handle");
+    return kv_get_keys(c, env, s);
+}
+
 /* ---- wasi-outbound-http: request(req) -> expected<response, http-error>; http-error is an
  * enum: success, destination-not-allowed, invalid-url, request-error, runtime-error,
  * too-many-requests ---- */
@@ -355,39 +510,39 @@ static int outbound_request(wb_caller *c, void *env, wb_slot *s) {
 
 /* ---- imports ---- */
 
-typedef struct host_import {
-    const char *module, *name;
-    int nparams; /* all i32, no results */
-    wb_host_fn fn;
-} host_import;
+#define KV2  "fermyon:spin/key-value@2.0.0"
+#define VAR2 "fermyon:spin/variables@2.0.0"
 
-static const host_import host_imports[] = {
-    {"spin-config", "get-config", 3, get_config},
-    {"wasi-outbound-http", "request", 11, outbound_request},
-    {"key-value", "open", 3, kv_open},
-    {"key-value", "get", 4, kv_get},
-    {"key-value", "set", 6, kv_set},
-    {"key-value", "delete", 4, kv_delete},
-    {"key-value", "exists", 4, kv_exists},
-    {"key-value", "get-keys", 2, kv_get_keys},
-    {"key-value", "close", 1, kv_close},
+static const wb_flat_import host_imports[] = {
+    {"spin-config", "get-config", "iii", get_config},
+    {"wasi-outbound-http", "request", "iiiiiiiiiii", outbound_request},
+    {"key-value", "open", "iii", kv_open},
+    {"key-value", "get", "iiii", kv_get},
+    {"key-value", "set", "iiiiii", kv_set},
+    {"key-value", "delete", "iiii", kv_delete},
+    {"key-value", "exists", "iiii", kv_exists},
+    {"key-value", "get-keys", "ii", kv_get_keys},
+    {"key-value", "close", "i", kv_close},
+    {VAR2, "get", "iii", variables_get},
+    {KV2, "[static]store.open", "iii", kv2_open},
+    {KV2, "[method]store.get", "iiii", kv2_get},
+    {KV2, "[method]store.set", "iiiiii", kv2_set},
+    {KV2, "[method]store.delete", "iiii", kv2_delete},
+    {KV2, "[method]store.exists", "iiii", kv2_exists},
+    {KV2, "[method]store.get-keys", "ii", kv2_get_keys},
+    {KV2, "[resource-drop]store", "i", kv_close},
 };
 
-static const host_import *find_host_import(const wb_import_info *im) {
-    for (size_t i = 0; i < sizeof host_imports / sizeof host_imports[0]; i++) {
-        const host_import *h = &host_imports[i];
-        if (strlen(h->module) == im->module_len && !memcmp(h->module, im->module, im->module_len) &&
-            strlen(h->name) == im->name_len && !memcmp(h->name, im->name, im->name_len))
-            return h;
-    }
-    return NULL;
+/* Ours (Spin 1.x and fermyon:spin@2.0.0), then wasi:http's. */
+static const wb_flat_import *find_host_import(const wb_import_info *im) {
+    const wb_flat_import *h =
+        wb_flat_find(host_imports, sizeof host_imports / sizeof host_imports[0], im->module,
+                     im->module_len, im->name, im->name_len);
+    return h ? h : wb_wasi_http_find(im->module, im->module_len, im->name, im->name_len);
 }
 
-static bool all_i32(const wb_functype *ft, int nparams) {
-    if ((int)ft->nparams != nparams || ft->nresults != 0) return false;
-    for (uint32_t i = 0; i < ft->nparams; i++)
-        if (ft->types[i] != WB_I32) return false;
-    return true;
+static bool has_prefix(const wb_import_info *im, const char *prefix) {
+    return im->module_len >= strlen(prefix) && !memcmp(im->module, prefix, strlen(prefix));
 }
 
 /* Every import of comp's module is WASI's or one of ours, with our signature. */
@@ -399,16 +554,20 @@ static int check_imports(const spin_component *comp, wb_error *err) {
         if ((im.module_len == 22 && !memcmp(im.module, "wasi_snapshot_preview1", 22)) ||
             (im.module_len == 13 && !memcmp(im.module, "wasi_unstable", 13)))
             continue;
-        const host_import *h = find_host_import(&im);
-        if (h && im.kind == WB_EXTERN_FUNC && all_i32(im.func, h->nparams)) continue;
+        const wb_flat_import *h = find_host_import(&im);
+        if (h && im.kind == WB_EXTERN_FUNC && wb_flat_matches(h->sig, im.func)) continue;
         const char *why =
-            h ? "has another signature than Spin 1.x's"
-            : (im.module_len >= 8 && !memcmp(im.module, "outbound", 8))
+            h ? "has another signature than the canonical ABI's for it"
+            : has_prefix(&im, "outbound") || has_prefix(&im, "fermyon:spin/redis") ||
+                    has_prefix(&im, "fermyon:spin/postgres") ||
+                    has_prefix(&im, "fermyon:spin/mysql")
                 ? "is not supported yet (outbound Redis, PostgreSQL and MySQL)"
-            : (im.module_len >= 5 && !memcmp(im.module, "wasi:", 5)) ||
-                    (im.module_len >= 7 && !memcmp(im.module, "fermyon", 7))
-                ? "needs the Spin 2 interfaces (wasi:http and the component model), not "
-                  "supported yet"
+            : wb_wasi_http_interface(im.module, im.module_len) || has_prefix(&im, KV2) ||
+                    has_prefix(&im, VAR2)
+                ? "is not among the functions of this interface wasmbox provides"
+            : has_prefix(&im, "wasi:") || has_prefix(&im, "fermyon") || has_prefix(&im, "spin:")
+                ? "is not supported yet (of Spin 2/3's interfaces, wasmbox provides wasi:http, "
+                  "wasi:io, fermyon:spin/variables and fermyon:spin/key-value @2.0.0)"
                 : "is not provided by Spin";
         return wb_error_set(err, WB_ELINK, "spin: component `%s` imports `%.*s`.`%.*s`, which %s",
                             comp->def->id, (int)im.module_len, im.module, (int)im.name_len, im.name,
@@ -424,7 +583,7 @@ static int link_spin(void *ctx, wb_store *s, wb_linker *l, wb_error *err) {
     for (uint32_t i = 0; i < wb_module_import_count(m); i++) {
         wb_import_info im;
         wb_module_import(m, i, &im);
-        const host_import *h = find_host_import(&im);
+        const wb_flat_import *h = find_host_import(&im);
         if (!h) continue;
         wb_extern ext = {.kind = WB_EXTERN_FUNC};
         ext.of.func = wb_func_new_host(s, im.func, h->fn, comp->rt, h->name);
@@ -634,6 +793,9 @@ static int load_component(wb_spin_rt *rt, size_t index, wb_error *err) {
         wb_module_export(comp->module, i, &e);
         if (e.kind != WB_EXTERN_FUNC) continue;
         if (e.name_len == 19 && !memcmp(e.name, "handle-http-request", 19)) comp->spin_abi = true;
+        if (e.name_len == strlen(WB_WASI_HTTP_HANDLER) &&
+            !memcmp(e.name, WB_WASI_HTTP_HANDLER, e.name_len))
+            comp->wasi_http = true;
         if (e.name_len == 11 && !memcmp(e.name, "_initialize", 11)) comp->has_init = true;
     }
     if (check_imports(comp, err) < 0) return -1;
@@ -735,13 +897,12 @@ int wb_spin_load(const wb_wasm_job *job, wb_spin_rt **out, wb_error *err) {
     for (size_t i = 0; rc == 0 && i < rt->app->nroutes; i++) {
         const wb_spin_route *r = &rt->app->routes[i];
         const spin_component *comp = &rt->comps[r->component];
-        if (r->executor == WB_SPIN_EXECUTOR_SPIN && !comp->spin_abi)
-            rc = wb_error_set(
-                err, EINVAL,
-                "spin: component `%s` (route %s) exports no `handle-http-request`: a Spin 2 "
-                "component (wasi:http/incoming-handler) is not supported yet; for a WASI "
-                "command use executor = { type = \"wagi\" }",
-                comp->def->id, r->route);
+        if (r->executor == WB_SPIN_EXECUTOR_SPIN && !comp->spin_abi && !comp->wasi_http)
+            rc = wb_error_set(err, EINVAL,
+                              "spin: component `%s` (route %s) exports neither `%s` (Spin 2/3) "
+                              "nor `handle-http-request` (Spin 1.x); for a WASI command use "
+                              "executor = { type = \"wagi\" }",
+                              comp->def->id, r->route, WB_WASI_HTTP_HANDLER);
     }
     if (rc < 0) {
         wb_spin_rt_free(rt);
@@ -1121,6 +1282,60 @@ static int run_spin(spin_component *comp, const request_ctx *rc, wb_http_respons
     return rc_;
 }
 
+/* ---- Spin 2/3: wasi:http/incoming-handler (apps/wasi_http.c) ---- */
+
+static bool outbound_allowed(void *ctx, const char *url) {
+    const spin_component *comp = ctx;
+    const wb_spin_component *def = comp->def;
+    if (wb_url_allowed(url, def->allowed_outbound_hosts, def->nallowed_outbound_hosts)) return true;
+    wb_app_log(comp->rt->log_fd,
+               "spin: component `%s`: outbound request to %s refused: not in its "
+               "allowed_outbound_hosts",
+               def->id, url);
+    return false;
+}
+
+static void component_log(void *ctx, const char *line) {
+    const spin_component *comp = ctx;
+    wb_app_log(comp->rt->log_fd, "spin: component `%s`: %s", comp->def->id, line);
+}
+
+static int run_wasi_http(spin_component *comp, const request_ctx *rc, wb_http_response *resp,
+                         wb_error *err) {
+    wb_wasi_run_io io = {.in = (const uint8_t *)"",
+                         .out_max = MAX_OUTPUT_BYTES,
+                         .argc = 1,
+                         .argv = comp->argv,
+                         .envc = comp->nenv,
+                         .env = comp->env};
+    wb_pool *pool = component_pool(comp, err);
+    wb_pool_instance *pi;
+    if (!pool || wb_pool_take(pool, &io, &pi, err) < 0) return -1;
+    spin_request sr = {.comp = comp, .pi = pi};
+    current = &sr;
+    wb_abi_enter(pi->store, pi->inst);
+    const char *const extra[][2] = {{"spin-full-url", rc->full_url},
+                                    {"spin-path-info", rc->path_info},
+                                    {"spin-matched-route", rc->route->route},
+                                    {"spin-component-route", rc->route->route},
+                                    {"spin-raw-component-route", rc->route->route},
+                                    {"spin-base-path", "/"},
+                                    {"spin-client-addr", rc->client}};
+    wb_wasi_http_policy policy = {.ctx = comp, .allow = outbound_allowed, .log = component_log};
+    wb_extern f;
+    int r = -1;
+    if (comp->has_init && wb_instance_export(pi->inst, "_initialize", 11, &f) &&
+        wb_func_call(pi->store, f.of.func, NULL, 0, NULL, 0, err) < 0)
+        r = -1;
+    else
+        r = wb_wasi_http_serve(pi->store, pi->inst, rc->req, extra, sizeof extra / sizeof extra[0],
+                               &policy, resp, err);
+    current = NULL;
+    wb_abi_leave();
+    wb_pool_give(pool, pi);
+    return r;
+}
+
 int wb_spin_handle(void *ctx, const wb_http_request *req, wb_http_response *resp) {
     wb_spin_rt *rt = ctx;
     const wb_spin_route *route = NULL;
@@ -1148,6 +1363,7 @@ int wb_spin_handle(void *ctx, const wb_http_request *req, wb_http_response *resp
     const char *why = NULL;
     wb_error err;
     int r = route->executor == WB_SPIN_EXECUTOR_WAGI ? run_wagi(comp, &rc, resp, &why, &err)
+            : comp->wasi_http                        ? run_wasi_http(comp, &rc, resp, &err)
                                                      : run_spin(comp, &rc, resp, &why, &err);
     if (r < 0) fail(rt, comp, route, err.msg, resp);
     return 0;

@@ -171,9 +171,10 @@ static const char *import_hint(const char *module) {
         {"wasi_ephemeral_nn", "wasi-nn, a WasmEdge plugin that wasmbox does not provide"},
         {"wasi_nn", "wasi-nn, a WasmEdge plugin that wasmbox does not provide"},
         {"wasmedge_", "a WasmEdge plugin that wasmbox does not provide"},
-        {"wasi:", "the component model (WASI preview2): run a core module instead"},
-        {"spin", "the Spin application runtime (io.containerd.spin.v2), not available yet"},
-        {"fermyon", "the Spin application runtime (io.containerd.spin.v2), not available yet"},
+        {"wasi:http", "a wasi:http handler: serve it with --runtime=io.containerd.spin.v2"},
+        {"wasi:", "WASI preview2 (the component model): run a preview1 core module instead"},
+        {"spin", "the Spin application runtime: run it with --runtime=io.containerd.spin.v2"},
+        {"fermyon", "the Spin application runtime: run it with --runtime=io.containerd.spin.v2"},
         {"env",
          "no runtime: `env` imports come from the toolchain; link them with --preload env=FILE"},
     };

@@ -1,6 +1,7 @@
 /* Spin applications pushed as OCI artifacts (oci/spin_artifact.h). */
 #include "oci/spin_artifact.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -15,6 +16,7 @@
 #include "base/fsutil.h"
 #include "base/sha256.h"
 #include "oci/digest.h"
+#include "oci/tar.h"
 
 #define SPIN_JSON_MAX ((size_t)16 << 20) /* the locked app, as apps/spin_locked.h takes it */
 
@@ -32,6 +34,69 @@ static int place_blob(const char *from, const char *to, bool empty, wb_error *er
     if (wb_read_file(from, (size_t)1 << 31, &data, &len, err) < 0) return -1;
     int rc = wb_write_file_atomic(to, data, len, 0644, false, err);
     free(data);
+    return rc;
+}
+
+/* Every regular file under dir (an unpacked archive layer) moved to sha/<its digest's hex>; other
+ * entries (directories, links) are not contents. */
+static int index_files(const char *dir, const char *sha, int depth, wb_error *err) {
+    if (depth > 64) return wb_error_set(err, ELOOP, "Spin archive layer: directories too deep");
+    DIR *d = opendir(dir);
+    if (!d) return wb_error_sys(err, "open `%s`", dir);
+    int rc = 0;
+    struct dirent *de;
+    while (rc == 0 && (de = readdir(d))) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        char path[4200], to[4400];
+        struct stat st;
+        if (wb_path_join(path, sizeof path, err, "%s/%s", dir, de->d_name) < 0) {
+            rc = -1;
+            break;
+        }
+        if (lstat(path, &st) != 0) {
+            rc = wb_error_sys(err, "stat `%s`", path);
+            break;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            rc = index_files(path, sha, depth + 1, err);
+            continue;
+        }
+        if (!S_ISREG(st.st_mode)) continue;
+        uint8_t *data;
+        size_t len;
+        if (wb_read_file(path, (size_t)1 << 31, &data, &len, err) < 0) {
+            rc = -1;
+            break;
+        }
+        uint8_t dg[WB_SHA256_DIGEST_SIZE];
+        char hex[WB_SHA256_HEX_SIZE];
+        wb_sha256(data, len, dg);
+        wb_sha256_hex(dg, hex);
+        free(data);
+        if (wb_path_join(to, sizeof to, err, "%s/%s", sha, hex) < 0)
+            rc = -1;
+        else if (access(to, F_OK) != 0 && rename(path, to) != 0)
+            rc = wb_error_sys(err, "move `%s` into the app's contents", path);
+    }
+    closedir(d);
+    return rc;
+}
+
+/* A layer of WB_MT_SPIN_ARCHIVE: a tar.gz of a component's files, which the locked app names
+ * one by one by digest; unpacked (by the store's hardened extractor) into a scratch directory,
+ * its files then kept by digest. */
+static int unpack_archive(const char *blob, const char *content, const char *sha, size_t index,
+                          wb_error *err) {
+    char scratch[4300];
+    if (wb_path_join(scratch, sizeof scratch, err, "%s/archive.%zu", content, index) < 0) return -1;
+    wb_remove_tree(scratch, NULL);
+    if (mkdir(scratch, 0755) != 0) return wb_error_sys(err, "create `%s`", scratch);
+    int rc = wb_tar_extract(blob, scratch, NULL, 0, NULL, err);
+    if (rc < 0)
+        wb_error_wrap(err, "Spin app layer %zu (an archive of files)", index);
+    else
+        rc = index_files(scratch, sha, 0, err);
+    wb_remove_tree(scratch, NULL);
     return rc;
 }
 
@@ -109,13 +174,21 @@ static int build(wb_images *s, const wb_image *img, const char *tmp, wb_error *e
             continue;
         }
         bool wasm = !strcmp(l->media_type, WB_MT_SPIN_WASM);
-        if (!wasm && strcmp(l->media_type, WB_MT_SPIN_DATA) != 0)
+        bool archive = !strcmp(l->media_type, WB_MT_SPIN_ARCHIVE);
+        if (!wasm && !archive && strcmp(l->media_type, WB_MT_SPIN_DATA) != 0)
             return wb_error_set(err, ENOTSUP,
                                 "Spin app layer %zu has the type %s, which wasmbox does not "
-                                "support (only %s and %s)",
-                                i, l->media_type, WB_MT_SPIN_WASM, WB_MT_SPIN_DATA);
+                                "support (only %s, %s and %s)",
+                                i, l->media_type, WB_MT_SPIN_WASM, WB_MT_SPIN_DATA,
+                                WB_MT_SPIN_ARCHIVE);
         if (strncmp(l->digest, "sha256:", 7) != 0)
             return wb_error_set(err, EINVAL, "Spin app layer %zu: not a sha256 digest", i);
+        if (archive) {
+            if (wb_blob_path(s, l->digest, blob, sizeof blob, err) < 0 ||
+                unpack_archive(blob, content, sha, i, err) < 0)
+                return -1;
+            continue;
+        }
         const char *empty = json_string_value(json_object_get(
             json_object_get(json_array_get(descs, i), "annotations"), WB_SPIN_EMPTY_ANNOTATION));
         if (wb_blob_path(s, l->digest, blob, sizeof blob, err) < 0 ||

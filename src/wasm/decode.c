@@ -658,7 +658,12 @@ int wb__module_decode(wb_module *m, wb_error *err) {
     if (!wb__rd_bytes(&d.r, 4, &hdr)) goto out;
     if (memcmp(hdr, "\1\0\0\0", 4) != 0) {
         d.r.p -= 4;
-        failmsg(&d, "unknown binary version");
+        /* version 0x0d, layer 1: the component model's binary format */
+        failmsg(&d, memcmp(hdr, "\x0d\0\1\0", 4) == 0
+                        ? "unknown binary version: a WebAssembly component, not a core module "
+                          "(the component model is not supported yet; build a core module, "
+                          "e.g. for wasm32-wasi)"
+                        : "unknown binary version");
         goto out;
     }
 

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The Spin application runtime (io.containerd.spin.v2, issue #19 step 2): apps of C components
-# built here for wasm32-wasi (tests/apps/spin/: a WAGI command and a Spin 1.x core module written
-# against the ABI by hand), in images with /spin.toml (manifest v2, and v1 with a base), run with
-# `run -d --runtime=io.containerd.spin.v2 -p PORT:80`: WAGI's CGI variables, argv, status and
-# redirects; the Spin 1.x ABI's request, headers, body, spin-config variables (defaults,
-# SPIN_VARIABLE_*), the default key-value store across requests and restarts; files (a directory
-# and patterns); a fresh instance per request; failing components; SPIN_HTTP_LISTEN_ADDR; apps that
-# must not start; Compose's `runtime:`.
+# built here for wasm32-wasi (tests/apps/spin/: a WAGI command, and a Spin 1.x and a Spin 2 core
+# module written against the ABI by hand), in images with /spin.toml (manifest v2, and v1 with a
+# base), run with `run -d --runtime=io.containerd.spin.v2 -p PORT:80`: WAGI's CGI variables, argv,
+# status and redirects; the Spin 1.x ABI's request, headers, body, spin-config variables (defaults,
+# SPIN_VARIABLE_*), the default key-value store across requests and restarts; Spin 2's wasi:http
+# (fields, bodies through streams, outbound requests) with fermyon:spin variables and key-value
+# (the same store); files (a directory and patterns); a fresh instance per request; failing
+# components; SPIN_HTTP_LISTEN_ADDR; apps that must not start; Compose's `runtime:`.
 # Needs root, nft and clang for wasm32-wasi; skips with a message otherwise.
 # Usage: BUILD=build bash tests/linux/spin.sh   (prints "spin: P passed, F failed")
 set -uo pipefail
@@ -44,6 +45,7 @@ A=$T/app
 mkdir -p "$A/assets/deep" "$A/static"
 cp "$T/wagi.wasm" "$A/wagi.wasm"
 "${WASI_CC[@]}" -mexec-model=reactor -o "$A/spin1.wasm" "$TOP/tests/apps/spin/spin1.c" || fail "build spin1.wasm"
+"${WASI_CC[@]}" -mexec-model=reactor -o "$A/spin2.wasm" "$TOP/tests/apps/spin/spin2.c" || fail "build spin2.wasm"
 echo "an asset" >"$A/assets/a.txt"
 echo "a deep asset" >"$A/assets/deep/b.txt"
 echo "a static text" >"$A/static/s.txt"
@@ -68,6 +70,10 @@ route = "/spin1/..."
 component = "spin1"
 
 [[trigger.http]]
+route = "/spin2/..."
+component = "spin2"
+
+[[trigger.http]]
 route = "/exact"
 component = "wagi-exact"
 executor = { type = "wagi" }
@@ -86,6 +92,14 @@ key_value_stores = ["default"]
 allowed_outbound_hosts = ["http://127.0.0.1:8081", "https://127.0.0.1:8443"]
 
 [component.spin1.variables]
+message = "{{ greeting }}, {{ who }}!"
+
+[component.spin2]
+source = "spin2.wasm"
+key_value_stores = ["default"]
+allowed_outbound_hosts = ["http://127.0.0.1:8081", "https://127.0.0.1:8443"]
+
+[component.spin2.variables]
 message = "{{ greeting }}, {{ who }}!"
 TOML
 printf 'FROM scratch\nCOPY . /\n' >"$A/Dockerfile"
@@ -144,8 +158,36 @@ expect kv-other-store 0 "access-denied" "" -- get "$U/spin1/kv-other"
 # outbound HTTP (wasi-outbound-http): a server in the container's network namespace (its
 # loopback), reached when allowed_outbound_hosts has it, refused when not
 mkdir -p "$T/www" && printf 'from outside' >"$T/www/data.txt"
+cat >"$T/www.py" <<'PY'
+# http.server's files, and POST answered with "posted BODY x-from=HEADER"
+import http.server
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def do_POST(self):
+        if "chunked" in self.headers.get("transfer-encoding", "").lower():
+            body = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if not size:
+                    break
+                body += self.rfile.read(size)
+                self.rfile.readline()
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass
+        else:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        out = b"posted " + body + b" x-from=" + self.headers.get("x-from", "").encode()
+        self.send_response(200)
+        self.send_header("content-length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+
+http.server.ThreadingHTTPServer(("127.0.0.1", 8081), Handler).serve_forever()
+PY
 APID=$("$WB" inspect -f '{{.State.Pid}}' app)
-(cd "$T/www" && exec nsenter --net="/proc/$APID/ns/net" python3 -m http.server 8081 --bind 127.0.0.1 >/dev/null 2>&1) &
+(cd "$T/www" && exec nsenter --net="/proc/$APID/ns/net" python3 "$T/www.py" >/dev/null 2>&1) &
 WWW=$!
 check outbound-server-up wait_for 10 nsenter --net="/proc/$APID/ns/net" curl -sf -o /dev/null http://127.0.0.1:8081/data.txt
 expect outbound-allowed 0 "status 200 body from outside" "" -- get "$U/spin1/outbound?http://127.0.0.1:8081/data.txt"
@@ -153,6 +195,63 @@ expect outbound-404 0 "status 404" "" -- bash -c "curl -s -m 10 '$U/spin1/outbou
 expect outbound-refused 0 "error 1" "" -- get "$U/spin1/outbound?http://127.0.0.1:8082/data.txt"
 expect outbound-bad-url 0 "error 2" "" -- get "$U/spin1/outbound?not-a-url"
 expect outbound-https 0 "error 3" "" -- get "$U/spin1/outbound?https://127.0.0.1:8443/"
+# Spin 2 (tests/apps/spin/spin2.c: wasi:http@0.2.0 and fermyon:spin@2.0.0 with the canonical
+# ABI lowered by hand): the request, its headers and body, fields, status, variables, the default
+# store shared with spin1, outbound HTTP through wasi:http/outgoing-handler, failing handlers
+expect spin2-hello 0 "Hello from Spin 2 (GET /spin2/hello?x=1)" "" -- get "$U/spin2/hello?x=1"
+expect spin2-hello-delete 0 "Hello from Spin 2 (DELETE /spin2/hello)" "" -- get -X DELETE "$U/spin2/hello"
+expect spin2-hello-other-method 0 "Hello from Spin 2 (PURGE /spin2/hello)" "" -- get -X PURGE "$U/spin2/hello"
+expect spin2-answer-header 0 "spin2" "" -- bash -c "curl -s -m 10 -D - -o /dev/null $U/spin2/hello | tr -d '\r' | sed -n 's/^x-spin-test: //Ip'"
+expect spin2-content-type 0 "text/plain" "" -- bash -c "curl -s -m 10 -D - -o /dev/null $U/spin2/hello | tr -d '\r' | sed -n 's/^content-type: //Ip'"
+expect spin2-headers 0 "x-test=yes has-nope=0 path-info=/headers matched=/spin2/... full-url=http://127.0.0.1:$P/spin2/headers" "" -- get -H 'X-Test: yes' "$U/spin2/headers"
+expect spin2-headers-has 0 "x-test=(none) has-nope=1 path-info=/headers matched=/spin2/... full-url=http://127.0.0.1:$P/spin2/headers?q" "" -- get -H 'Nope: 1' "$U/spin2/headers?q"
+expect spin2-headers-multi 0 "x-test=a,b has-nope=0 path-info=/headers matched=/spin2/... full-url=http://127.0.0.1:$P/spin2/headers" "" -- get -H 'X-Test: a' -H 'X-Test: b' "$U/spin2/headers"
+expect spin2-authority 0 "scheme=HTTP authority=127.0.0.1:$P" "" -- get "$U/spin2/authority"
+expect spin2-post 0 "201 POST a body" "" -- bash -c "curl -s -m 10 -w '%{http_code} ' -o $T/post2 -d 'a body' $U/spin2/echo; cat $T/post2"
+expect spin2-put 0 "PUT x" "" -- get -X PUT -d x "$U/spin2/echo"
+expect spin2-post-empty 0 "POST " "" -- get -X POST "$U/spin2/echo"
+head -c 200000 /dev/urandom >"$T/big"
+BIG_SUM=$(sha256sum <"$T/big" | cut -d' ' -f1)
+expect spin2-echo-200k 0 "201 200005 POST $BIG_SUM" "" -- bash -c "curl -s -m 30 -o $T/big.out -w '%{http_code}' --data-binary @$T/big $U/spin2/echo; echo \" \$(wc -c <$T/big.out) \$(head -c 4 $T/big.out) \$(tail -c +6 $T/big.out | sha256sum | cut -d' ' -f1)\""
+expect spin2-immutable 0 "immutable error 2" "" -- get "$U/spin2/immutable"
+expect spin2-entries 0 "a=1;b=2;a=3;" "" -- get "$U/spin2/entries"
+expect spin2-entries-headers 0 "a: 1 b: 2 a: 3 text/plain" "" -- bash -c "curl -s -m 10 -D - -o /dev/null $U/spin2/entries | tr -d '\r' | sed -n 's/^\([ab]\): /\1: /Ip; s/^content-type: //Ip' | tr '\n' ' ' | sed 's/ \$//'"
+expect spin2-fields 0 "orig=a=1;b=2; clone=b=2;x-y=z; bad-name=0 req-delete=2 req-append=2 req-clone=1 resp-has-ct=1 resp-append=2" "" -- get "$U/spin2/fields"
+expect spin2-status 0 "418 status 418" "" -- bash -c "curl -s -m 10 -w '%{http_code} ' -o $T/st2 '$U/spin2/status?418'; cat $T/st2"
+expect spin2-status-invalid 0 "200 rejected 99" "" -- bash -c "curl -s -m 10 -w '%{http_code} ' -o $T/st2 '$U/spin2/status?99'; cat $T/st2"
+expect spin2-stream 0 "200 2000 line 2000" "" -- bash -c "curl -s -m 10 -w '%{http_code}' -o $T/stream2 $U/spin2/stream; echo \" \$(wc -l <$T/stream2) \$(tail -n 1 $T/stream2)\""
+expect spin2-not-found 0 "404 not found" "" -- bash -c "curl -s -m 10 -w '%{http_code} ' -o $T/nf2 $U/spin2/nothing; cat $T/nf2"
+# variables (fermyon:spin/variables): a value, undefined (1, naming it), an invalid name (0)
+expect spin2-config 0 "Hello, world!" "" -- get "$U/spin2/config"
+expect spin2-config-undefined 0 "error 1 (names nope)" "" -- bash -c "curl -s -m 10 $U/spin2/nokey | sed 's/^error 1 .*nope.*/error 1 (names nope)/'"
+expect spin2-config-invalid-name 0 "error 0" "" -- get "$U/spin2/badname"
+# key-value (fermyon:spin/key-value): the default store, the same as spin1's
+expect spin2-kv-from-spin1 0 "value blue" "" -- get "$U/spin2/kv?get=color"
+expect spin2-kv-missing 0 "none" "" -- get "$U/spin2/kv?get=shape"
+expect spin2-kv-set 0 "set ok" "" -- get "$U/spin2/kv?set=shape=round"
+expect spin2-kv-get 0 "value round" "" -- get "$U/spin2/kv?get=shape"
+expect spin2-kv-to-spin1 0 "value round" "" -- get "$U/spin1/kv?get=shape"
+expect spin2-kv-exists 0 "exists yes" "" -- get "$U/spin2/kv?has=shape"
+expect spin2-kv-keys 0 "color,shape" "" -- get "$U/spin2/kv-keys"
+expect spin2-kv-set-by-spin1 0 "set ok" "" -- get "$U/spin1/kv?set=shape=square"
+expect spin2-kv-get-from-spin1 0 "value square" "" -- get "$U/spin2/kv?get=shape"
+expect spin2-kv-delete 0 "delete ok" "" -- get "$U/spin2/kv?del=shape"
+expect spin2-kv-deleted 0 "exists no" "" -- get "$U/spin2/kv?has=shape"
+expect spin2-kv-deleted-for-spin1 0 "error no-such-key" "" -- get "$U/spin1/kv?get=shape"
+expect spin2-kv-other-store 0 "error 2" "" -- get "$U/spin2/kv-other"
+# outbound HTTP (wasi:http/outgoing-handler): allowed, a 404, refused by allowed_outbound_hosts
+# (HTTP-request-denied, case 15), and a POST whose body the server echoes
+expect spin2-outbound-allowed 0 "status 200 body from outside" "" -- get "$U/spin2/outbound?http://127.0.0.1:8081/data.txt"
+expect spin2-outbound-404 0 "status 404" "" -- bash -c "curl -s -m 10 '$U/spin2/outbound?http://127.0.0.1:8081/nothere' | head -c 10"
+expect spin2-outbound-refused 0 "error 15" "" -- get "$U/spin2/outbound?http://127.0.0.1:8082/data.txt"
+expect spin2-outbound-post 0 "status 200 body posted ping x-from=spin2" "" -- get "$U/spin2/outbound-post?http://127.0.0.1:8081/echo"
+# a fresh instance per request; a trap, no response set, and an error response are 500s
+expect spin2-fresh 0 "runs=1" "" -- get "$U/spin2/fresh"
+expect spin2-fresh-again 0 "runs=1" "" -- get "$U/spin2/fresh"
+expect spin2-trap-500 0 "500" "" -- code "$U/spin2/trap"
+expect spin2-noset-500 0 "500" "" -- code "$U/spin2/noset"
+expect spin2-error-500 0 "500" "" -- code "$U/spin2/error"
+expect spin2-fresh-after-trap 0 "runs=1" "" -- get "$U/spin2/fresh"
 kill $WWW 2>/dev/null; wait $WWW 2>/dev/null
 # a fresh instance per request, also after a trap and with 8 at once
 expect spin1-fresh 0 "runs=1" "" -- get "$U/spin1/fresh"
@@ -167,6 +266,8 @@ sleep 0.3
 check logs-serving grep -q "spin: serving spin-test" "$T/out.log"
 check logs-routes grep -q '/spin1/... => spin1 (spin)' "$T/out.log"
 check logs-trap grep -q 'spin: component `spin1` (route /spin1/...): .*unreachable' "$T/err.log"
+check logs-spin2-route grep -q '/spin2/... => spin2' "$T/out.log"
+check logs-spin2-trap grep -q 'spin: component `spin2` (route /spin2/...): .*unreachable' "$T/err.log"
 check logs-noheaders grep -q 'exactly one of `location` or `content-type`' "$T/err.log"
 check logs-outbound-refused grep -q 'outbound request to http://127.0.0.1:8082/data.txt refused: not in its allowed_outbound_hosts' "$T/err.log"
 check logs-outbound-https grep -q 'https URLs are not supported' "$T/err.log"
@@ -187,13 +288,14 @@ expect native-config 0 "Hello, native!" "" -- get "$N/spin1/config"
 expect native-fresh 0 "runs=1 runs=1" "" -- bash -c "echo \$(curl -s -m 10 $N/spin1/fresh) \$(curl -s -m 10 $N/spin1/fresh)"
 expect native-trap-500 0 "500" "" -- code "$N/spin1/trap"
 expect native-fresh-after-trap 0 "runs=1" "" -- get "$N/spin1/fresh"
+expect native-spin2 0 "Hello from Spin 2 (GET /spin2/hello) runs=1 runs=1" "" -- bash -c "echo \$(curl -s -m 10 $N/spin2/hello) \$(curl -s -m 10 $N/spin2/fresh) \$(curl -s -m 10 $N/spin2/fresh)"
 expect native-wagi-fresh 0 "runs=1 runs=1" "" -- bash -c "echo \$(curl -s -m 10 $N/wagi/fresh) \$(curl -s -m 10 $N/wagi/fresh)"
 "$WB" rm -f nat >/dev/null 2>&1
 
 # ---- the runtime's own files stay in the container's root, and --read-only writes none ----
 S=$T/symlinked
 mkdir -p "$S/static" "$T/outside"
-cp "$A/spin1.wasm" "$A/wagi.wasm" "$A/spin.toml" "$S/"
+cp "$A/spin1.wasm" "$A/spin2.wasm" "$A/wagi.wasm" "$A/spin.toml" "$S/"
 cp -r "$A/static" "$A/assets" "$S/"
 ln -s "$T/outside" "$S/.spin" # an image whose /.spin points at a host directory
 printf 'FROM scratch\nCOPY . /\n' >"$S/Dockerfile"
@@ -243,10 +345,12 @@ expect v1-outside-base 0 "404" "" -- code "http://127.0.0.1:$P3/cgi/env"
 # ---- apps that must not start: the error names Spin and what is wrong ----
 expect required-variable 125 "" 'spin: variable `who` is required and has no value (give it with -e SPIN_VARIABLE_WHO=...)' -- \
     "$WB" run --rm --runtime=io.containerd.spin.v2 spin-app
+mkdir -p "$T/extra" # modules the bad apps below add
 bad_app() { # NAME: a copy of the v2 app with its own spin.toml (stdin)
     local d=$T/bad-$1
     mkdir -p "$d"
     cp "$A/wagi.wasm" "$A/spin1.wasm" "$d/"
+    cp -r "$T/extra/." "$d/"
     cat >"$d/spin.toml"
     printf 'FROM scratch\nCOPY . /\n' >"$d/Dockerfile"
     "$WB" build -q --platform wasi/wasm -t "spin-bad-$1" "$d" >/dev/null || fail "build spin-bad-$1"
@@ -272,7 +376,43 @@ component = "c"
 [component.c]
 source = "wagi.wasm"
 TOML
-expect spin-executor-needs-export 125 "" 'spin: component `c` (route /...) exports no `handle-http-request`' -- "$WB" run --rm --runtime=spin spin-bad-no-export
+expect spin-executor-needs-export 125 "" 'spin: component `c` (route /...) exports neither `wasi:http/incoming-handler@0.2.0#handle` (Spin 2/3) nor `handle-http-request` (Spin 1.x)' -- "$WB" run --rm --runtime=spin spin-bad-no-export
+# a real component (JS, Python, .NET Spin apps are): refused, saying the component model is not
+# supported; a Spin 2 module importing an interface wasmbox lacks: refused, naming it
+printf '\0asm\x0d\0\x01\0' >"$T/extra/component.wasm"
+cat >"$T/sqlite2.c" <<'C'
+__attribute__((import_module("fermyon:spin/sqlite@2.0.0"), import_name("[static]connection.open")))
+void sqlite_open(const char *name, unsigned len, void *ret);
+static int ret[4];
+__attribute__((export_name("wasi:http/incoming-handler@0.2.0#handle"))) void handle(int req, int out) {
+    (void)req;
+    (void)out;
+    sqlite_open("default", 7, ret);
+}
+C
+"${WASI_CC[@]}" -mexec-model=reactor -o "$T/extra/sqlite2.wasm" "$T/sqlite2.c" || fail "build sqlite2.wasm"
+bad_app component <<'TOML'
+spin_manifest_version = 2
+[application]
+name = "x"
+[[trigger.http]]
+route = "/..."
+component = "c"
+[component.c]
+source = "component.wasm"
+TOML
+expect spin-component-refused 126 "" 'a WebAssembly component, not a core module (the component model is not supported yet' -- "$WB" run --rm --runtime=spin spin-bad-component
+bad_app sqlite2 <<'TOML'
+spin_manifest_version = 2
+[application]
+name = "x"
+[[trigger.http]]
+route = "/..."
+component = "c"
+[component.c]
+source = "sqlite2.wasm"
+TOML
+expect spin2-import-refused 125 "" 'spin: component `c` imports `fermyon:spin/sqlite@2.0.0`.`[static]connection.open`, which is not supported yet' -- "$WB" run --rm --runtime=spin spin-bad-sqlite2
 bad_app missing-source <<'TOML'
 spin_manifest_version = 2
 [application]
@@ -366,10 +506,30 @@ if command -v docker-registry >/dev/null; then
     expect oci-new-variables 0 "Hello, new!" "" -- get "http://127.0.0.1:$NP/spin1/config"
     expect oci-new-file 0 "a file from a layer" "" -- get "http://127.0.0.1:$NP/wagi/file?/assets/a.txt"
     "$WB" rm -f ociapp2 >/dev/null 2>&1
+    # Spin's archive assembly (many files, or SPIN_OCI_ARCHIVE_LAYERS): a component's files in
+    # one tar.gz layer, the locked app naming each file by its own digest
+    SPIN_ARCHIVE=1 push spinoci:archive >/dev/null || fail "push the archive layout"
+    expect oci-archive-pull 0 "" "" -- bash -c "'$WB' pull -q 127.0.0.1:$RP/spinoci:archive >/dev/null"
+    AP=$(free_port)
+    AU=http://127.0.0.1:$AP
+    expect oci-archive-run 0 "" "" -- bash -c "'$WB' run -d --name ociapp3 -e SPIN_VARIABLE_WHO=archive -p $AP:80 127.0.0.1:$RP/spinoci:archive >/dev/null"
+    check oci-archive-serving wait_for 20 curl -sf -o /dev/null "$AU/spin1/hello"
+    expect oci-archive-file 0 "a file from a layer" "" -- get "$AU/wagi/file?/assets/a.txt"
+    expect oci-archive-deep 0 "a file only in the archive" "" -- bash -c "curl -s -m 10 '$AU/wagi/file?/assets/deep/b.txt' | head -c 26"
+    expect oci-archive-empty 0 "" "" -- get "$AU/wagi/file?/assets/empty.txt"
+    expect oci-archive-inline 0 "inline content" "" -- get "$AU/wagi/file?/small.txt"
+    expect oci-archive-config 0 "Hello, archive!" "" -- get "$AU/spin1/config"
+    "$WB" rm -f ociapp3 >/dev/null 2>&1
+    # an archive layer that is not a tar.gz: refused at run naming the layer, nothing half-made
+    SPIN_CORRUPT_ARCHIVE=1 push spinoci:corrupt >/dev/null || fail "push the corrupt artifact"
+    "$WB" pull -q "127.0.0.1:$RP/spinoci:corrupt" >/dev/null 2>&1 || fail "pull the corrupt artifact"
+    expect oci-corrupt-archive 125 "" "Spin app layer 4 (an archive of files)" -- \
+        "$WB" run --rm "127.0.0.1:$RP/spinoci:corrupt"
+    expect oci-corrupt-nothing-left 0 "" "" -- find "$WASMBOX_ROOT" -name '.tmp.*'
     # an artifact with a layer type wasmbox does not take: refused at run, naming it
     SPIN_BAD_LAYER=1 push spinoci:bad >/dev/null || fail "push the bad artifact"
     "$WB" pull -q "127.0.0.1:$RP/spinoci:bad" >/dev/null 2>&1 || fail "pull the bad artifact"
-    expect oci-bad-layer 125 "" "application/vnd.wasm.content.bundle.v1.tar+gzip, which wasmbox does not support" -- \
+    expect oci-bad-layer 125 "" "application/vnd.example.unknown.v1, which wasmbox does not support" -- \
         "$WB" run --rm "127.0.0.1:$RP/spinoci:bad"
     kill "$REGPID" 2>/dev/null
 else

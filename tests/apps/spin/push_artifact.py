@@ -8,20 +8,27 @@ and the annotation com.fermyon.spin.application.layer.isEmpty, as Spin does), sm
 artifact with this; the registry is the real docker-registry.
 
 Newer Spin pushes the locked app as a layer and a plain image config (os wasip1): with
-SPIN_NEW_LAYOUT=1 this lays it out so. SPIN_BAD_LAYER=1 adds a directory archive layer.
+SPIN_NEW_LAYOUT=1 this lays it out so. With SPIN_ARCHIVE=1 the wagi component's files travel
+as Spin's "archive" assembly does (many files, or SPIN_OCI_ARCHIVE_LAYERS set): one tar.gz
+layer application/vnd.wasm.content.bundle.v1.tar+gzip of them, the locked app still naming
+each file by its own digest (and inline when small). SPIN_BAD_LAYER=1 adds a layer of a type
+Spin does not have; SPIN_CORRUPT_ARCHIVE=1 an archive layer that is not a tar.gz.
 
 Usage: push_artifact.py HOST:PORT REPO:TAG WAGI.wasm SPIN1.wasm ASSET_FILE
 Prints the manifest digest."""
 import base64
 import hashlib
+import io
 import json
 import os
 import sys
+import tarfile
 import urllib.request
 
 WASM = "application/vnd.wasm.content.layer.v1+wasm"
 DATA = "application/vnd.wasm.content.layer.v1+data"
 CONFIG = "application/vnd.fermyon.spin.application.v1+config"
+ARCHIVE = "application/vnd.wasm.content.bundle.v1.tar+gzip"
 EMPTY = "com.fermyon.spin.application.layer.isEmpty"
 
 
@@ -66,10 +73,30 @@ def main():
 
     wagi_d = layer(wagi, WASM)
     spin1_d = layer(spin1, WASM)
-    asset_d = layer(asset, DATA)
-    empty_d = layer(b"\0\0", DATA, {EMPTY: "true"})
-    if os.environ.get("SPIN_BAD_LAYER"):  # a directory archive, which wasmbox refuses
-        layer(b"not really a tarball", "application/vnd.wasm.content.bundle.v1.tar+gzip")
+    files = [{"digest": None, "path": "assets/a.txt"},
+             {"digest": None, "path": "assets/empty.txt"},
+             {"inline": base64.b64encode(b"inline content\n").decode(), "path": "small.txt"}]
+    if os.environ.get("SPIN_ARCHIVE"):
+        deep = b"a file only in the archive, " + b"long enough not to be inlined. " * 8 + b"\n"
+        contents = {"assets/a.txt": asset, "assets/empty.txt": b"", "small.txt": b"inline content\n",
+                    "assets/deep/b.txt": deep}
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+            for name, data in contents.items():
+                info = tarfile.TarInfo("./" + name)
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        layer(buf.getvalue(), ARCHIVE)
+        files[0]["digest"] = digest(asset)
+        files[1]["digest"] = digest(b"")
+        files.append({"digest": digest(deep), "path": "assets/deep/b.txt"})
+    else:
+        files[0]["digest"] = layer(asset, DATA)
+        files[1]["digest"] = layer(b"\0\0", DATA, {EMPTY: "true"})
+    if os.environ.get("SPIN_BAD_LAYER"):  # a layer type Spin does not have
+        layer(b"something else", "application/vnd.example.unknown.v1")
+    if os.environ.get("SPIN_CORRUPT_ARCHIVE"):
+        layer(b"not really a tarball", ARCHIVE)
     locked = {
         "spin_lock_version": 1,
         "must_understand": ["host_requirements"],
@@ -88,10 +115,7 @@ def main():
             {"id": "wagi",
              "source": {"content_type": "application/wasm", "digest": wagi_d},
              "env": {"MODE": "oci"},
-             "files": [{"digest": asset_d, "path": "assets/a.txt"},
-                       {"digest": empty_d, "path": "assets/empty.txt"},
-                       {"inline": base64.b64encode(b"inline content\n").decode(),
-                        "path": "small.txt"}]},
+             "files": files},
             {"id": "spin1",
              "source": {"content_type": "application/wasm", "digest": spin1_d},
              "metadata": {"key_value_stores": ["default"],
@@ -99,8 +123,9 @@ def main():
              "config": {"message": "{{ greeting }}, {{ who }}!"}},
         ],
     }
-    if os.environ.get("SPIN_BAD_LAYER"):
-        locked["metadata"]["name"] = "oci-app-with-an-archive"
+    for var in ("SPIN_BAD_LAYER", "SPIN_CORRUPT_ARCHIVE", "SPIN_ARCHIVE"):
+        if os.environ.get(var):  # another app: another config digest
+            locked["metadata"]["name"] = "oci-app-" + var.lower()
     config = json.dumps(locked).encode()
     config_type = CONFIG
     if os.environ.get("SPIN_NEW_LAYOUT"):
