@@ -26,9 +26,12 @@
 enum {
     EC_DNS_ERROR = 1,
     EC_CONNECTION_REFUSED = 6,
+    EC_TLS_PROTOCOL_ERROR = 12,
+    EC_TLS_CERTIFICATE_ERROR = 13,
     EC_HTTP_REQUEST_DENIED = 15,
     EC_HTTP_REQUEST_URI_INVALID = 19,
     EC_HTTP_RESPONSE_TIMEOUT = 33,
+    EC_HTTP_PROTOCOL_ERROR = 35,
     EC_INTERNAL_ERROR = 38,
 };
 /* header-error's cases */
@@ -1046,6 +1049,9 @@ static void fetch(obj *f) {
                         : err.code == ECONNREFUSED ? EC_CONNECTION_REFUSED
                         : err.code == ETIMEDOUT    ? EC_HTTP_RESPONSE_TIMEOUT
                         : err.code == EHOSTUNREACH ? EC_DNS_ERROR
+                        : err.code == EKEYREJECTED ? EC_TLS_CERTIFICATE_ERROR
+                        : err.code == EPROTO       ? EC_TLS_PROTOCOL_ERROR
+                        : err.code == EBADMSG      ? EC_HTTP_PROTOCOL_ERROR
                                                    : EC_INTERNAL_ERROR;
         f->message = wb_strdup(err.msg);
         logf_("outbound request to %s: %s", url, err.msg);

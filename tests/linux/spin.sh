@@ -195,6 +195,54 @@ expect outbound-404 0 "status 404" "" -- bash -c "curl -s -m 10 '$U/spin1/outbou
 expect outbound-refused 0 "error 1" "" -- get "$U/spin1/outbound?http://127.0.0.1:8082/data.txt"
 expect outbound-bad-url 0 "error 2" "" -- get "$U/spin1/outbound?not-a-url"
 expect outbound-https 0 "error 3" "" -- get "$U/spin1/outbound?https://127.0.0.1:8443/"
+# outbound HTTPS (libcurl; wasmbox-full runs apps with published ports, so `app` and `app-tls`
+# have it): a TLS server with a CA of ours, on 127.0.0.1:8443 in each app's network namespace
+# (free there, and in allowed_outbound_hosts already); trusted by an app started with
+# SSL_CERT_FILE naming the CA (the runtime keeps the CLI's environment), a TLS error (Spin 1.x
+# error 3, with the certificate problem in the log) for `app`, started without it
+mkdir -p "$T/tls"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=wasmbox test CA" \
+    -keyout "$T/tls/ca-key.pem" -out "$T/tls/ca.pem" 2>/dev/null || fail "make the test CA"
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$T/tls/key.pem" \
+    -out "$T/tls/server.csr" 2>/dev/null || fail "make the server's key"
+printf 'subjectAltName=IP:127.0.0.1\n' >"$T/tls/san.cnf"
+openssl x509 -req -days 1 -in "$T/tls/server.csr" -CA "$T/tls/ca.pem" -CAkey "$T/tls/ca-key.pem" \
+    -CAcreateserial -extfile "$T/tls/san.cnf" -out "$T/tls/cert.pem" 2>/dev/null || fail "sign the server's certificate"
+cat >"$T/tls.py" <<'PY'
+# the files of argv[2] over TLS on 127.0.0.1:8443, with cert.pem and key.pem from argv[1]
+import functools
+import http.server
+import ssl
+import sys
+
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1] + "/cert.pem", sys.argv[1] + "/key.pem")
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[2])
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 8443), handler)
+server.socket = ctx.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
+PY
+P_TLS=$(free_port)
+U_TLS=http://127.0.0.1:$P_TLS
+expect run-tls-app 0 "" "" -- bash -c "SSL_CERT_FILE='$T/tls/ca.pem' '$WB' run -d --name app-tls --runtime=io.containerd.spin.v2 -e SPIN_VARIABLE_WHO=world -p $P_TLS:80 spin-app >/dev/null"
+check tls-app-up wait_for 20 curl -sf -o /dev/null "$U_TLS/spin1/hello"
+TLS_PID=$("$WB" inspect -f '{{.State.Pid}}' app-tls)
+check tls-app-environment grep -qz "^SSL_CERT_FILE=$T/tls/ca.pem\$" "/proc/$TLS_PID/environ"
+(exec nsenter --net="/proc/$TLS_PID/ns/net" python3 "$T/tls.py" "$T/tls" "$T/www" >/dev/null 2>&1) &
+TLS_WWW=$!
+(exec nsenter --net="/proc/$APID/ns/net" python3 "$T/tls.py" "$T/tls" "$T/www" >/dev/null 2>&1) &
+TLS_WWW_APP=$!
+check tls-server-up wait_for 10 nsenter --net="/proc/$TLS_PID/ns/net" curl -sf --cacert "$T/tls/ca.pem" -o /dev/null https://127.0.0.1:8443/data.txt
+check tls-server-up-app wait_for 10 nsenter --net="/proc/$APID/ns/net" curl -sf --cacert "$T/tls/ca.pem" -o /dev/null https://127.0.0.1:8443/data.txt
+expect outbound-https-trusted 0 "status 200 body from outside" "" -- get "$U_TLS/spin1/outbound?https://127.0.0.1:8443/data.txt"
+expect outbound-https-spin2 0 "status 200 body from outside" "" -- get "$U_TLS/spin2/outbound?https://127.0.0.1:8443/data.txt"
+expect outbound-https-404 0 "status 404" "" -- bash -c "curl -s -m 10 '$U_TLS/spin1/outbound?https://127.0.0.1:8443/nothere' | head -c 10"
+expect outbound-https-untrusted 0 "error 3" "" -- get "$U/spin1/outbound?https://127.0.0.1:8443/data.txt"
+expect outbound-https-spin2-untrusted 0 "error 13" "" -- get "$U/spin2/outbound?https://127.0.0.1:8443/data.txt"
+check logs-outbound-https-untrusted bash -c "'$WB' logs app 2>&1 | grep -q 'outbound request to https://127.0.0.1:8443/data.txt: TLS with 127.0.0.1:8443: SSL certificate problem'"
+kill $TLS_WWW $TLS_WWW_APP 2>/dev/null
+wait $TLS_WWW $TLS_WWW_APP 2>/dev/null
+"$WB" rm -f app-tls >/dev/null 2>&1
 # Spin 2 (tests/apps/spin/spin2.c: wasi:http@0.2.0 and fermyon:spin@2.0.0 with the canonical
 # ABI lowered by hand): the request, its headers and body, fields, status, variables, the default
 # store shared with spin1, outbound HTTP through wasi:http/outgoing-handler, failing handlers
@@ -270,7 +318,7 @@ check logs-spin2-route grep -q '/spin2/... => spin2' "$T/out.log"
 check logs-spin2-trap grep -q 'spin: component `spin2` (route /spin2/...): .*unreachable' "$T/err.log"
 check logs-noheaders grep -q 'exactly one of `location` or `content-type`' "$T/err.log"
 check logs-outbound-refused grep -q 'outbound request to http://127.0.0.1:8082/data.txt refused: not in its allowed_outbound_hosts' "$T/err.log"
-check logs-outbound-https grep -q 'https URLs are not supported' "$T/err.log"
+check logs-outbound-https grep -q 'outbound request to https://127.0.0.1:8443/: connect to 127.0.0.1:8443: Connection refused' "$T/err.log"
 # the default store outlives the container's process
 expect restart 0 "app" "" -- "$WB" restart -t 5 app
 check server-up-again wait_for 20 curl -sf -o /dev/null "$U/spin1/hello"
