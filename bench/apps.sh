@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The application runtimes' per-request cost (issue #19): a hello worker (tests/apps/wws/worker.c,
 # a fresh instance per request: one of the worker's pooled instances, restored after each run)
-# served by `wasmbox run --runtime=io.containerd.wws.v1`, Spin's hello through WAGI and through the
-# Spin 1.x ABI (tests/apps/spin/, `--runtime=io.containerd.spin.v2`), slight's (tests/apps/slight/,
+# served by `wasmbox run --runtime=io.containerd.wws.v1`, Spin's hello through WAGI, the Spin 1.x
+# ABI and Spin 2's wasi:http (tests/apps/spin/, `--runtime=io.containerd.spin.v2`), slight's (tests/apps/slight/,
 # `--runtime=io.containerd.slight.v1`), beside examples/http-hello (one long-lived Wasm instance, which
 # closes every connection) and the floor: bench/tools/http_floor.c, a native C server with a fixed
 # answer, run in the wws container's network namespace. All three are reached at their container
@@ -45,6 +45,8 @@ clang --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug -o "$T/app/index
 clang --target=wasm32-wasi --sysroot=/usr -O2 -Wl,--strip-debug -o "$T/spin/wagi.wasm" tests/apps/spin/wagi.c
 clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -Wl,--strip-debug \
 	-o "$T/spin/spin1.wasm" tests/apps/spin/spin1.c
+clang --target=wasm32-wasi --sysroot=/usr -O2 -mexec-model=reactor -Wl,--strip-debug \
+	-o "$T/spin/spin2.wasm" tests/apps/spin/spin2.c
 cat >"$T/spin/spin.toml" <<'TOML'
 spin_manifest_version = 2
 [application]
@@ -58,8 +60,13 @@ route = "/spin1/..."
 component = "spin1"
 [component.wagi]
 source = "wagi.wasm"
+[[trigger.http]]
+route = "/spin2/..."
+component = "spin2"
 [component.spin1]
 source = "spin1.wasm"
+[component.spin2]
+source = "spin2.wasm"
 TOML
 printf 'FROM scratch\nCOPY . /\n' >"$T/spin/Dockerfile"
 "$wb" build -q --platform wasi/wasm -t spin-bench "$T/spin" >/dev/null
@@ -83,7 +90,7 @@ su="http://$(ip_of spin-bench):80"
 lu="http://$(ip_of slight-bench):3000"
 nsenter --net="/proc/$(pid_of wws-bench)/ns/net" "$T/http_floor" 3001 &
 floor_pid=$!
-for u in "$wu" "$hu" "$fu" "$su/spin1/hello" "$lu/hello"; do
+for u in "$wu" "$hu" "$fu" "$su/spin1/hello" "$su/spin2/hello" "$lu/hello"; do
 	for _ in $(seq 100); do curl -sf -o /dev/null "$u" && break; sleep 0.05; done
 done
 curl -sf "$wu" | grep -q . || die "the wws app does not answer"
@@ -106,6 +113,7 @@ printf '%-38s %10s %10s %14s %12s\n' "server" "req/s c=1" "req/s c=8" "latency c
 row "wws hello (instance per request)" "$wu" "$(pid_of wws-bench)"
 row "Spin 1.x hello (instance per request)" "$su/spin1/hello" "$(pid_of spin-bench)"
 row "Spin WAGI hello (instance per request)" "$su/wagi/fresh" "$(pid_of spin-bench)"
+row "Spin 2 wasi:http hello (per request)" "$su/spin2/hello" "$(pid_of spin-bench)"
 row "slight hello (instance per request)" "$lu/hello" "$(pid_of slight-bench)"
 row "http-hello (one instance, closes)" "$hu" "$(pid_of hello-bench)"
 row "native C server (floor, keep-alive)" "$fu" "$floor_pid"
@@ -117,3 +125,5 @@ read -r wall cpu < <("$T/app_handler" spin "$T/spin" /spin1/hello 20000)
 echo "Spin 1.x handler without the network (20,000 requests): ${wall}us per request (${cpu}us CPU)"
 read -r wall cpu < <("$T/app_handler" spin "$T/spin" /wagi/fresh 20000)
 echo "Spin WAGI handler without the network (20,000 requests): ${wall}us per request (${cpu}us CPU)"
+read -r wall cpu < <("$T/app_handler" spin "$T/spin" /spin2/hello 20000)
+echo "Spin 2 wasi:http handler without the network (20,000 requests): ${wall}us per request (${cpu}us CPU)"
