@@ -180,6 +180,15 @@ static bool create(kind k, obj **o, uint32_t *h) {
     return *h != 0;
 }
 
+/* A new object of kind k, its handle the function's result (s[0]). */
+static int new_into(wb_caller *c, wb_slot *s, kind k) {
+    obj *o;
+    uint32_t h;
+    if (!create(k, &o, &h)) return bad(c, "too many resources in one request");
+    s[0].u32 = h;
+    return 0;
+}
+
 /* ---- results in guest memory ---- */
 
 static int wrote(wb_caller *c, bool ok) {
@@ -198,6 +207,19 @@ static int ret_new(wb_caller *c, uint32_t ret, kind k, obj **out) {
 /* result<_> (or result<own<T>>) as an error: tag 1 @0 */
 static int ret_err(wb_caller *c, uint32_t ret) {
     return wrote(c, wb_abi_put_u8(ret, 1));
+}
+
+/* A method handing out its object's one child (consume, body, stream, write) ->
+ * result<own<child>> at s[1]: an error after the first call. *parent is the object at s[0] (of
+ * kind pk, else a trap saying `what`), *child the new one (NULL when none was made). */
+static int child_once(wb_caller *c, wb_slot *s, kind pk, kind ck, const char *what, obj **parent,
+                      obj **child) {
+    *child = NULL;
+    *parent = get(s[0].u32, pk);
+    if (!*parent) return bad(c, what);
+    if ((*parent)->taken) return ret_err(c, s[1].u32);
+    (*parent)->taken = true;
+    return ret_new(c, s[1].u32, ck, child);
 }
 
 /* An error-code at `at` (u8 case @0, payload @8): the case, and for internal-error its
@@ -299,11 +321,7 @@ static obj *fields_copy(const obj *from, bool immutable) {
 
 static int fields_new(wb_caller *c, void *env, wb_slot *s) {
     (void)env;
-    obj *f;
-    uint32_t h;
-    if (!create(K_FIELDS, &f, &h)) return bad(c, "too many resources in one request");
-    s[0].u32 = h;
-    return 0;
+    return new_into(c, s, K_FIELDS);
 }
 
 /* [static]fields.from-list(list<tuple<string, list<u8>>>) -> result<own<fields>, header-error>:
@@ -548,12 +566,9 @@ static int in_request_headers(wb_caller *c, void *env, wb_slot *s) {
 /* consume() -> result<own<incoming-body>> (once) */
 static int in_request_consume(wb_caller *c, void *env, wb_slot *s) {
     (void)env;
-    int rc = 0;
-    obj *o = in_request(c, s, &rc), *b;
-    if (!o) return rc;
-    if (o->taken) return ret_err(c, s[1].u32);
-    o->taken = true;
-    if ((rc = ret_new(c, s[1].u32, K_IN_BODY, &b)) == 0) {
+    obj *o, *b;
+    int rc = child_once(c, s, K_IN_REQUEST, K_IN_BODY, "not an incoming-request handle", &o, &b);
+    if (b) {
         b->data = (uint8_t *)o->req->body;
         b->len = o->req->body_len;
     }
@@ -565,12 +580,9 @@ static int in_request_consume(wb_caller *c, void *env, wb_slot *s) {
 /* incoming-body.stream() -> result<own<input-stream>> (once) */
 static int in_body_stream(wb_caller *c, void *env, wb_slot *s) {
     (void)env;
-    obj *b = get(s[0].u32, K_IN_BODY), *st;
-    if (!b) return bad(c, "not an incoming-body handle");
-    if (b->taken) return ret_err(c, s[1].u32);
-    b->taken = true;
-    int rc = ret_new(c, s[1].u32, K_IN_STREAM, &st);
-    if (rc == 0) st->body = b;
+    obj *b, *st;
+    int rc = child_once(c, s, K_IN_BODY, K_IN_STREAM, "not an incoming-body handle", &b, &st);
+    if (st) st->body = b;
     return rc;
 }
 
@@ -578,11 +590,7 @@ static int in_body_stream(wb_caller *c, void *env, wb_slot *s) {
 static int in_body_finish(wb_caller *c, void *env, wb_slot *s) {
     (void)env;
     if (!take(s[0].u32, K_IN_BODY)) return bad(c, "not an incoming-body handle");
-    obj *t;
-    uint32_t h;
-    if (!create(K_FUTURE_TRAILERS, &t, &h)) return bad(c, "too many resources in one request");
-    s[0].u32 = h;
-    return 0;
+    return new_into(c, s, K_FUTURE_TRAILERS);
 }
 
 /* future-trailers.get() -> option<result<result<option<own<trailers>>, error-code>>>: here
@@ -636,27 +644,36 @@ static int subscribe(wb_caller *c, void *env, wb_slot *s) {
     (void)env;
     if (s[0].u32 < 1 || s[0].u32 > R->ntable || !R->table[s[0].u32 - 1])
         return bad(c, "subscribe: not a handle");
-    obj *p;
-    uint32_t h;
-    if (!create(K_POLLABLE, &p, &h)) return bad(c, "too many resources in one request");
-    s[0].u32 = h;
-    return 0;
+    return new_into(c, s, K_POLLABLE);
 }
 
 /* ---- the outgoing response, bodies and output streams ---- */
 
-/* [constructor](own<headers>) */
-static int out_response_new(wb_caller *c, void *env, wb_slot *s) {
-    (void)env;
+/* [constructor](own<headers>) of an outgoing response or request: the fields become its own;
+ * the new handle in s[0] */
+static obj *with_headers(wb_caller *c, wb_slot *s, kind k, int *rc) {
     obj *f = take(s[0].u32, K_FIELDS), *r;
-    if (!f) return bad(c, "outgoing-response: not a fields handle");
     uint32_t h;
-    if (!create(K_OUT_RESPONSE, &r, &h)) return bad(c, "too many resources in one request");
+    if (!f) {
+        *rc = bad(c, "constructor: not a fields handle");
+        return NULL;
+    }
+    if (!create(k, &r, &h)) {
+        *rc = bad(c, "too many resources in one request");
+        return NULL;
+    }
     r->headers = f;
     f->immutable = false;
-    r->status = 200;
     s[0].u32 = h;
-    return 0;
+    return r;
+}
+
+static int out_response_new(wb_caller *c, void *env, wb_slot *s) {
+    (void)env;
+    int rc = 0;
+    obj *r = with_headers(c, s, K_OUT_RESPONSE, &rc);
+    if (r) r->status = 200;
+    return rc;
 }
 
 static int out_response_status(wb_caller *c, void *env, wb_slot *s) {
@@ -696,12 +713,10 @@ static int out_headers(wb_caller *c, void *env, wb_slot *s) {
 
 /* body() -> result<own<outgoing-body>> (once), of a response or a request */
 static int out_body_of(wb_caller *c, wb_slot *s, kind k) {
-    obj *r = get(s[0].u32, k), *b;
-    if (!r) return bad(c, "body: not an outgoing-response or outgoing-request handle");
-    if (r->taken) return ret_err(c, s[1].u32);
-    r->taken = true;
-    int rc = ret_new(c, s[1].u32, K_OUT_BODY, &b);
-    if (rc == 0) {
+    obj *r, *b;
+    int rc =
+        child_once(c, s, k, K_OUT_BODY, "body: not an outgoing-response or request handle", &r, &b);
+    if (b) {
         b->owned = true;
         r->body = b;
     }
@@ -721,12 +736,9 @@ static int out_request_body(wb_caller *c, void *env, wb_slot *s) {
 /* outgoing-body.write() -> result<own<output-stream>> (once) */
 static int out_body_write(wb_caller *c, void *env, wb_slot *s) {
     (void)env;
-    obj *b = get(s[0].u32, K_OUT_BODY), *st;
-    if (!b) return bad(c, "not an outgoing-body handle");
-    if (b->taken) return ret_err(c, s[1].u32);
-    b->taken = true;
-    int rc = ret_new(c, s[1].u32, K_OUT_STREAM, &st);
-    if (rc == 0) st->body = b;
+    obj *b, *st;
+    int rc = child_once(c, s, K_OUT_BODY, K_OUT_STREAM, "not an outgoing-body handle", &b, &st);
+    if (st) st->body = b;
     return rc;
 }
 
@@ -847,15 +859,10 @@ static int outparam_set(wb_caller *c, void *env, wb_slot *s) {
 
 static int out_request_new(wb_caller *c, void *env, wb_slot *s) {
     (void)env;
-    obj *f = take(s[0].u32, K_FIELDS), *r;
-    if (!f) return bad(c, "outgoing-request: not a fields handle");
-    uint32_t h;
-    if (!create(K_OUT_REQUEST, &r, &h)) return bad(c, "too many resources in one request");
-    r->headers = f;
-    f->immutable = false;
-    r->method = wb_strdup("GET");
-    s[0].u32 = h;
-    return 0;
+    int rc = 0;
+    obj *r = with_headers(c, s, K_OUT_REQUEST, &rc);
+    if (r) r->method = wb_strdup("GET");
+    return rc;
 }
 
 static obj *out_request(wb_caller *c, wb_slot *s, int *rc) {
@@ -971,11 +978,7 @@ static int out_request_scheme(wb_caller *c, void *env, wb_slot *s) {
 
 static int request_options_new(wb_caller *c, void *env, wb_slot *s) {
     (void)env;
-    obj *o;
-    uint32_t h;
-    if (!create(K_REQUEST_OPTIONS, &o, &h)) return bad(c, "too many resources in one request");
-    s[0].u32 = h;
-    return 0;
+    return new_into(c, s, K_REQUEST_OPTIONS);
 }
 
 /* the timeouts: accepted (a request's own timeout applies), read back as none */
