@@ -216,7 +216,8 @@ if "${WASI_CC[@]}" -o "$T/wagi.wasm" "$TOP/tests/apps/spin/wagi.c" 2>/dev/null; 
     printf 'specversion = "0.2"\n[[capability]]\nresource = "http"\nname = "api"\n[[capability]]\nresource = "keyvalue.filesystem"\nname = "my-store"\n' >"$T/slightapp/slightfile.toml"
     printf 'FROM scratch\nCOPY . /\nENTRYPOINT ["/"]\n' >"$T/slightapp/Dockerfile"
     cp "$T/wagi.wasm" "$T/spinapp/"
-    printf 'spin_manifest_version = 2\n[application]\nname = "shim-app"\n[[trigger.http]]\nroute = "/..."\ncomponent = "cgi"\nexecutor = { type = "wagi" }\n[component.cgi]\nsource = "wagi.wasm"\nenvironment = { MODE = "shim" }\n' >"$T/spinapp/spin.toml"
+    "${WASI_CC[@]}" -mexec-model=reactor -o "$T/spinapp/spin2.wasm" "$TOP/tests/apps/spin/spin2.c" || fail "build the Spin 2 component"
+    printf 'spin_manifest_version = 2\n[application]\nname = "shim-app"\n[[trigger.http]]\nroute = "/spin2/..."\ncomponent = "s2"\n[[trigger.http]]\nroute = "/..."\ncomponent = "cgi"\nexecutor = { type = "wagi" }\n[component.cgi]\nsource = "wagi.wasm"\nenvironment = { MODE = "shim" }\n[component.s2]\nsource = "spin2.wasm"\n' >"$T/spinapp/spin.toml"
     printf 'FROM scratch\nCOPY . /\nENTRYPOINT ["/"]\n' >"$T/spinapp/Dockerfile"
     "${WASI_CC[@]}" -o "$T/wwsapp/index.wasm" "$TOP/tests/apps/wws/worker.c" || fail "build the wws worker"
     printf 'FROM scratch\nCOPY . /\nENTRYPOINT ["/"]\n' >"$T/wwsapp/Dockerfile"
@@ -237,6 +238,7 @@ if "${WASI_CC[@]}" -o "$T/wagi.wasm" "$TOP/tests/apps/spin/wagi.c" 2>/dev/null; 
     check spin-shim-serves wait_for 10 serves spin1 http://127.0.0.1:80/x/env
     in_task_grep() { in_task "$1" "$2" | grep "$3"; }
     expect spin-shim-answer 0 "MODE=shim" "" -- in_task_grep spin1 http://127.0.0.1:80/x/env ^MODE
+    expect spin2-shim-answer 0 "Hello from Spin 2 (GET /spin2/hello)" "" -- in_task spin1 http://127.0.0.1:80/spin2/hello
     expect wws-shim-run 0 "" "" -- run_d --runtime io.containerd.wws.v1 docker.io/wb/wwsapp:1 wws1 /
     check wws-shim-serves wait_for 10 serves wws1 http://127.0.0.1:3000/
     expect wws-shim-answer 0 "Hello from wws!" "" -- in_task wws1 http://127.0.0.1:3000/
