@@ -35,6 +35,12 @@ if [ -d "$SHARED/testsuite/wasm-spec/wast" ]; then
     # large modules are compiled in partitions, one per CPU, whose objects are joined: force it
     run_suite "spec suite, compiled in 3 partitions" env WASMBOX_COMPILE_PARTITIONS=3 \
         "$BUILD/wasmbox-spectest" --engine native "${SPEC[@]}"
+    # the quick tier's code (-O0, what build and pull wait for on large modules), partitioned as a
+    # large module is, in both memory modes
+    run_suite "spec suite, quick tier (-O0, 3 partitions)" env WASMBOX_COMPILE_PARTITIONS=3 \
+        "$BUILD/wasmbox-spectest" --engine native -O 0 "${SPEC[@]}"
+    run_suite "spec suite, quick tier (-O0), bounds-checked" \
+        "$BUILD/wasmbox-spectest" --engine native -O 0 --bounds-checks "${SPEC[@]}"
 else
     echo "== spec suite: skipped: $SHARED/testsuite/wasm-spec not found"
 fi

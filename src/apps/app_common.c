@@ -117,7 +117,7 @@ int wb_app_prepare_module(const wb_wasm_job *job, wb_module *m, wb_error *err) {
         int state = wb_native_cache_state(m, job->native_cache, reason, sizeof reason);
         if (state < 0) return wb_error_set(err, ENOEXEC, "native code: %s", reason);
         if (state == 0 && wb_native_compiler_program(program, sizeof program) &&
-            wb_native_compile_child(m, job->native_cache, program, NULL, NULL, err) < 0)
+            wb_native_compile_child(m, job->native_cache, program, -1, NULL, NULL, err) < 0)
             return -1;
     }
     wb_native_use u = {.engine = job->engine, .cache_dir = job->native_cache, .background = true};

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,11 +32,13 @@ static int image_module(wb_images *s, const char *ref) {
 typedef struct progress_line {
     FILE *out;
     const char *label;
+    bool quick;
 } progress_line;
 
 static void tick(void *ctx, double secs) {
     progress_line *p = ctx;
-    fprintf(p->out, "\r%s: compiling to native code %.1fs", p->label, secs);
+    fprintf(p->out, "\r%s: compiling to native code%s %.1fs", p->label,
+            p->quick ? " (quick tier)" : "", secs);
     fflush(p->out);
 }
 
@@ -64,16 +67,21 @@ wb_precompile_result wb_precompile_image(wb_images *s, const char *root, const c
     if (state < 0) {
         res = WB_PRECOMPILE_FAILED;
     } else if (state == 0) {
-        progress_line line = {out, label};
+        /* a large module: the quick tier now, the default level in the background */
+        bool quick = wb_native_code_bytes(m) >= (uint64_t)wb_native_quick_tier_bytes();
+        progress_line line = {out, label, quick};
         struct timespec t0, t1;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        int rc = wb_native_compile_child(m, dir, program, progress ? tick : NULL, &line, &err);
+        int rc = wb_native_compile_child(m, dir, program, quick ? 0 : -1, progress ? tick : NULL,
+                                         &line, &err);
         clock_gettime(CLOCK_MONOTONIC, &t1);
         res = rc == 0 ? WB_PRECOMPILE_COMPILED : WB_PRECOMPILE_FAILED;
         if (rc < 0) snprintf(why, sizeof why, "%s", err.msg);
+        if (rc == 0 && quick) wb_native_compile_background(m, dir, program);
         if (progress && rc == 0)
-            fprintf(out, "\r%s: compiled to native code in %.1fs\n", label,
-                    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+            fprintf(out, "\r%s: compiled to native code in %.1fs%s\n", label,
+                    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9,
+                    quick ? " (quick tier; optimising in the background)" : "");
         else if (progress)
             fputs("\r\033[K", out);
         fflush(out);

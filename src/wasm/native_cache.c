@@ -26,7 +26,8 @@ typedef struct cache_header {
     wb_native_key key;
     uint64_t payload_len;
     uint8_t payload_digest[32];
-    uint64_t reserved;
+    uint32_t level; /* 1 + the optimisation level */
+    uint32_t reserved;
 } cache_header;
 
 static void put32(uint8_t *p, uint32_t v) {
@@ -59,7 +60,8 @@ static void encode_header(const cache_header *h, uint8_t out[WB_NATIVE_CACHE_HEA
     put64(out + 56, h->key.cpu_features);
     put64(out + 64, h->payload_len);
     memcpy(out + 72, h->payload_digest, 32);
-    put64(out + 104, h->reserved);
+    put32(out + 104, h->level);
+    put32(out + 108, h->reserved);
 }
 
 static void decode_header(const uint8_t in[WB_NATIVE_CACHE_HEADER_SIZE], cache_header *h) {
@@ -71,7 +73,8 @@ static void decode_header(const uint8_t in[WB_NATIVE_CACHE_HEADER_SIZE], cache_h
     h->key.cpu_features = get64(in + 56);
     h->payload_len = get64(in + 64);
     memcpy(h->payload_digest, in + 72, 32);
-    h->reserved = get64(in + 104);
+    h->level = get32(in + 104);
+    h->reserved = get32(in + 108);
 }
 
 int wb_native_cache_path(const char *dir, const wb_native_key *k, char *out, size_t size,
@@ -132,11 +135,14 @@ static int create_temp(const char *path, char *tmp, size_t size, wb_error *err) 
 }
 
 static int write_contents(int fd, const char *tmp, const wb_native_key *k, const uint8_t *obj,
-                          size_t len, wb_error *err) {
+                          size_t len, int opt_level, wb_error *err) {
     cache_header h = {.format = WB_NATIVE_CACHE_FORMAT,
                       .header_size = WB_NATIVE_CACHE_HEADER_SIZE,
                       .key = *k,
-                      .payload_len = len};
+                      .payload_len = len,
+                      .level = 1 + (uint32_t)(opt_level < 0   ? 0
+                                              : opt_level > 3 ? 3
+                                                              : opt_level)};
     uint8_t raw[WB_NATIVE_CACHE_HEADER_SIZE];
     wb_sha256(obj, len, h.payload_digest);
     encode_header(&h, raw);
@@ -146,14 +152,14 @@ static int write_contents(int fd, const char *tmp, const wb_native_key *k, const
 }
 
 int wb__native_cache_write_hooked(const char *path, const wb_native_key *k, const uint8_t *obj,
-                                  size_t len, void (*before_rename)(void *arg), void *arg,
-                                  wb_error *err) {
+                                  size_t len, int opt_level, void (*before_rename)(void *arg),
+                                  void *arg, wb_error *err) {
     char dir[4096], tmp[4096];
     if (dir_of(path, dir, sizeof dir, err) < 0 || wb_mkdir_p(dir, 0700, err) < 0) return -1;
     remove_stale_temps(dir);
     int fd = create_temp(path, tmp, sizeof tmp, err);
     if (fd < 0) return -1;
-    int rc = write_contents(fd, tmp, k, obj, len, err);
+    int rc = write_contents(fd, tmp, k, obj, len, opt_level, err);
     if (rc == 0 && before_rename) before_rename(arg);
     if (close(fd) != 0 && rc == 0) rc = wb_error_sys(err, "native code cache: write `%s`", tmp);
     if (rc == 0 && rename(tmp, path) != 0)
@@ -166,8 +172,21 @@ int wb__native_cache_write_hooked(const char *path, const wb_native_key *k, cons
 }
 
 int wb_native_cache_write(const char *path, const wb_native_key *k, const uint8_t *obj, size_t len,
-                          wb_error *err) {
-    return wb__native_cache_write_hooked(path, k, obj, len, NULL, NULL, err);
+                          int opt_level, wb_error *err) {
+    return wb__native_cache_write_hooked(path, k, obj, len, opt_level, NULL, NULL, err);
+}
+
+int wb_native_cache_opt_level(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    uint8_t raw[WB_NATIVE_CACHE_HEADER_SIZE];
+    ssize_t n = pread(fd, raw, sizeof raw, 0);
+    close(fd);
+    if (n != (ssize_t)sizeof raw || memcmp(raw, MAGIC, 8) != 0) return -1;
+    cache_header h;
+    decode_header(raw, &h);
+    if (h.format != WB_NATIVE_CACHE_FORMAT || h.level < 1 || h.level > 4) return -1;
+    return (int)h.level - 1;
 }
 
 /* Read exactly len bytes; 0, or -1 with errno (EIO-like short reads as ENODATA). */
@@ -221,9 +240,10 @@ static int check_header(const char *path, const uint8_t *raw, const wb_native_ke
     if (h->format != WB_NATIVE_CACHE_FORMAT)
         return mismatch(err, path, "format version %u, expected %u", h->format,
                         WB_NATIVE_CACHE_FORMAT);
-    if (h->header_size != WB_NATIVE_CACHE_HEADER_SIZE || h->reserved != 0)
-        return mismatch(err, path, "bad header (size %u, reserved field %llu)", h->header_size,
-                        (unsigned long long)h->reserved);
+    if (h->header_size != WB_NATIVE_CACHE_HEADER_SIZE || h->reserved != 0 || h->level < 1 ||
+        h->level > 4)
+        return mismatch(err, path, "bad header (size %u, level field %u, reserved field %u)",
+                        h->header_size, h->level, h->reserved);
     if (memcmp(h->key.module_digest, k->module_digest, 32) != 0)
         return mismatch(err, path, "built for another module (module digest mismatch)");
     if (h->key.abi_version != k->abi_version)

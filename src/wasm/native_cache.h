@@ -14,8 +14,10 @@
  *    56  CPU features            u64
  *    64  payload length          u64
  *    72  payload SHA-256         32 bytes
- *   104  reserved, zero          8 bytes
- * then the payload. */
+ *   104  optimisation level      u32: 1 + the level the code was compiled at (0-3)
+ *   108  reserved, zero          4 bytes
+ * then the payload. The level is not part of the key: a module's code compiled quickly (a low
+ * level, native_tier.h's quick tier) is replaced by the same key's code at a higher level. */
 #ifndef WB_WASM_NATIVE_CACHE_H
 #define WB_WASM_NATIVE_CACHE_H
 
@@ -27,7 +29,7 @@
 /* bumped when the contract between generated code and the runtime changes (wasm/native.h) */
 #define WB_NATIVE_ABI_VERSION 2 /* 2: SIMD compiled (.fail files of 1 said it was not) */
 
-#define WB_NATIVE_CACHE_FORMAT      1
+#define WB_NATIVE_CACHE_FORMAT      2 /* 2: the optimisation level in the header */
 #define WB_NATIVE_CACHE_HEADER_SIZE 112
 #define WB_NATIVE_CACHE_MAX_PAYLOAD (1ull << 30) /* larger files are refused when read */
 
@@ -45,14 +47,18 @@ typedef struct wb_native_key {
 int wb_native_cache_path(const char *dir, const wb_native_key *k, char *out, size_t size,
                          wb_error *err);
 
-/* Write obj[0..len) under path with k in its header, atomically: a temporary file in path's
- * directory (unique name, O_EXCL, mode 0600), header and payload written and fsynced, renamed over
- * path, the directory fsynced. Two writers racing leave one good file; a writer killed at any
- * point leaves no partial file under path (only a temporary "<path>.tmp.*", which a later writer
- * to the same directory removes once it is an hour old, if path ends in ".wbn"). Creates the
- * directory (and its parents, mode 0700) if missing. The caller keeps obj. */
+/* Write obj[0..len), compiled at opt_level (0-3), under path with k in its header, atomically: a
+ * temporary file in path's directory (unique name, O_EXCL, mode 0600), header and payload written
+ * and fsynced, renamed over path, the directory fsynced. Two writers racing leave one good file; a
+ * writer killed at any point leaves no partial file under path (only a temporary "<path>.tmp.*",
+ * which a later writer to the same directory removes once it is an hour old, if path ends in
+ * ".wbn"). Creates the directory (and its parents, mode 0700) if missing. The caller keeps obj. */
 int wb_native_cache_write(const char *path, const wb_native_key *k, const uint8_t *obj, size_t len,
-                          wb_error *err);
+                          int opt_level, wb_error *err);
+
+/* The optimisation level the file at path was compiled at (from its header, not verified
+ * otherwise), or -1 when it cannot be read. */
+int wb_native_cache_opt_level(const char *path);
 
 /* Read and verify the file at path: the magic, the format version, the key (every field equal to
  * k's; the file's CPU features must moreover be a subset of this machine's, wb_cpu_features()),
@@ -69,8 +75,8 @@ int wb_native_cache_read(const char *path, const wb_native_key *k, uint8_t **obj
  * written and fsynced and before the rename (NULL: none); the read against the given CPU features
  * instead of this machine's. */
 int wb__native_cache_write_hooked(const char *path, const wb_native_key *k, const uint8_t *obj,
-                                  size_t len, void (*before_rename)(void *arg), void *arg,
-                                  wb_error *err);
+                                  size_t len, int opt_level, void (*before_rename)(void *arg),
+                                  void *arg, wb_error *err);
 int wb__native_cache_read_host(const char *path, const wb_native_key *k, uint64_t host_features,
                                uint8_t **obj, size_t *len, wb_error *err);
 

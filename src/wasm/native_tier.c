@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -116,26 +117,69 @@ static int attach_cached(wb_module *m, const char *dir, const wb_native_key *k, 
     return rc < 0 ? -1 : 1;
 }
 
+uint64_t wb_native_code_bytes(const wb_module *m) {
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < m->nfunc_decls; i++) bytes += m->funcs[i].body_len;
+    return bytes;
+}
+
+int wb_native_quick_tier_bytes(void) {
+    const char *e = getenv(WB_QUICK_TIER_ENV);
+    if (e && *e) {
+        char *end;
+        long v = strtol(e, &end, 10);
+        if (!*end && v >= 0 && v <= INT32_MAX) return (int)v;
+    }
+    return WB_QUICK_TIER_MIN_BYTES;
+}
+
+/* An exclusive, non-blocking lock on "<path>.lock" (an upgrade in progress): its descriptor, or
+ * -1 when another process holds it (or it cannot be made). */
+static int upgrade_lock(const char *path) {
+    char lock[PATH_MAX + 8];
+    if (wb_path_join(lock, sizeof lock, NULL, "%s.lock", path) < 0) return -1;
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
 int wb_native_compile_to_cache(wb_module *m, const char *cache_dir, int opt_level,
                                uint64_t cpu_features, char *path_out, size_t path_size,
                                wb_error *err) {
     wb_native_key k;
     char path[PATH_MAX];
+    int want = opt_level < 0 ? WB_NATIVE_DEFAULT_LEVEL : opt_level;
     wb_native_key_for(m, cpu_features, &k);
     if (wb_native_cache_path(cache_dir, &k, path, sizeof path, err) < 0) return -1;
     if (path_out && wb_path_join(path_out, path_size, err, "%s", path) < 0) return -1;
-    if (attach_cached(m, cache_dir, &k, err) == 1) return 1;
-    if (wb_module_compile(m, opt_level, k.cpu_features, err) < 0) {
-        if (err->code != ENOTSUP) {
+    int have = wb_native_cache_opt_level(path), lock = -1;
+    if (have >= 0 && have < want) { /* quick-tier code there: replace it, unless someone is */
+        lock = upgrade_lock(path);
+        have = wb_native_cache_opt_level(path); /* an upgrade may have just ended */
+        if (lock < 0 && have < want) return attach_cached(m, cache_dir, &k, err) == 1 ? 1 : -1;
+    }
+    if (have >= want && attach_cached(m, cache_dir, &k, err) == 1) {
+        if (lock >= 0) close(lock);
+        return 1;
+    }
+    int rc = 0;
+    if (wb_module_compile(m, want, k.cpu_features, err) < 0) {
+        if (err->code != ENOTSUP && have < 0) { /* quick code that works stays usable */
             wb_error mk = {0};
             if (wb_mkdir_p(cache_dir, 0700, &mk) == 0) write_failure(path, err->msg);
         }
-        return -1;
+        rc = -1;
+    } else {
+        const uint8_t *obj;
+        size_t len;
+        wb_module_native_object(m, &obj, &len);
+        rc = wb_native_cache_write(path, &k, obj, len, want, err) < 0 ? -1 : 0;
     }
-    const uint8_t *obj;
-    size_t len;
-    wb_module_native_object(m, &obj, &len);
-    return wb_native_cache_write(path, &k, obj, len, err) < 0 ? -1 : 0;
+    if (lock >= 0) close(lock);
+    return rc;
 }
 
 bool wb_native_compiler_program(char *buf, size_t size) {
@@ -159,18 +203,21 @@ static int module_memfd(const wb_module *m) {
     return fd;
 }
 
-/* In a child: exec `PROGRAM compile --quiet --cache-dir DIR [--interruptible] [--bounds-checks]
- * /proc/self/fd/FD`, with every signal unblocked. */
-static void exec_compiler(const wb_module *m, const char *cache_dir, const char *program, int fd) {
-    char file[64];
+/* In a child: exec `PROGRAM compile --quiet --cache-dir DIR [-O N] [--interruptible]
+ * [--bounds-checks] /proc/self/fd/FD`, with every signal unblocked. */
+static void exec_compiler(const wb_module *m, const char *cache_dir, const char *program,
+                          int opt_level, int fd) {
+    char file[64], level[16];
     snprintf(file, sizeof file, "/proc/self/fd/%d", fd);
-    const char *argv[10];
+    snprintf(level, sizeof level, "-O%d", opt_level < 0 ? WB_NATIVE_DEFAULT_LEVEL : opt_level);
+    const char *argv[12];
     int a = 0;
     argv[a++] = "wasmbox";
     argv[a++] = "compile";
     argv[a++] = "--quiet";
     argv[a++] = "--cache-dir";
     argv[a++] = cache_dir;
+    argv[a++] = level;
     if (m->cfg.interruptible) argv[a++] = "--interruptible";
     if (m->cfg.bounds_checks) argv[a++] = "--bounds-checks";
     argv[a++] = file;
@@ -184,7 +231,8 @@ static void exec_compiler(const wb_module *m, const char *cache_dir, const char 
 }
 
 int wb_native_compile_child(const wb_module *m, const char *cache_dir, const char *program,
-                            void (*tick)(void *ctx, double secs), void *ctx, wb_error *err) {
+                            int opt_level, void (*tick)(void *ctx, double secs), void *ctx,
+                            wb_error *err) {
     int fd = module_memfd(m), errp[2] = {-1, -1};
     if (fd < 0 || pipe2(errp, O_CLOEXEC) < 0) {
         wb_error_sys(err, "start the compiler");
@@ -199,7 +247,7 @@ int wb_native_compile_child(const wb_module *m, const char *cache_dir, const cha
             dup2(null, 1);
         }
         dup2(errp[1], 2);
-        exec_compiler(m, cache_dir, program, fd);
+        exec_compiler(m, cache_dir, program, opt_level, fd);
     }
     close(fd);
     close(errp[1]);
@@ -237,7 +285,7 @@ int wb_native_compile_child(const wb_module *m, const char *cache_dir, const cha
 
 /* Detached: the compiler with m's bytes in a memfd; nothing waits for it but the short-lived
  * middle process. */
-static void compile_in_background(const wb_module *m, const char *cache_dir, const char *program) {
+void wb_native_compile_background(const wb_module *m, const char *cache_dir, const char *program) {
     int fd = module_memfd(m);
     if (fd < 0) return;
     pid_t pid = fork();
@@ -250,7 +298,7 @@ static void compile_in_background(const wb_module *m, const char *cache_dir, con
             dup2(null, 1);
             dup2(null, 2);
         }
-        exec_compiler(m, cache_dir, program, fd);
+        exec_compiler(m, cache_dir, program, -1, fd);
     }
     close(fd);
     if (pid > 0) waitpid(pid, NULL, 0);
@@ -266,7 +314,21 @@ int wb_native_use_module(wb_module *m, const wb_native_use *u, wb_error *err) {
     if (have_cache) {
         wb_native_key k, v2;
         wb_native_key_for(m, 0, &k);
-        if (attach_cached(m, u->cache_dir, &k, &cache_err) == 1) return 1;
+        if (attach_cached(m, u->cache_dir, &k, &cache_err) == 1) {
+            /* quick-tier code: runs now, and the optimised code is made for the next run (one
+             * compiler at a time: the upgrade holds a lock) */
+            char program[PATH_MAX + 32];
+            if (u->engine == WB_ENGINE_AUTO && u->background &&
+                wb_native_cache_path(u->cache_dir, &k, path, sizeof path, NULL) == 0) {
+                int level = wb_native_cache_opt_level(path);
+                int lock = level >= 0 && level < WB_NATIVE_DEFAULT_LEVEL ? upgrade_lock(path) : -1;
+                if (lock >= 0) close(lock);
+                if (lock >= 0 && access(u->cache_dir, W_OK) == 0 &&
+                    wb_native_compiler_program(program, sizeof program))
+                    wb_native_compile_background(m, u->cache_dir, program);
+            }
+            return 1;
+        }
         v2 = k; /* the same module digest, the portable features */
         v2.cpu_features = WB_CPU_X86_64_V2 & k.cpu_features;
         wb_error v2_err;
@@ -282,7 +344,7 @@ int wb_native_use_module(wb_module *m, const wb_native_use *u, wb_error *err) {
         char program[PATH_MAX + 32];
         if (!failed_before && u->background && access(u->cache_dir, W_OK) == 0 &&
             wb_native_compiler_program(program, sizeof program))
-            compile_in_background(m, u->cache_dir, program);
+            wb_native_compile_background(m, u->cache_dir, program);
         return 0;
     }
     /* native */
@@ -298,7 +360,7 @@ int wb_native_use_module(wb_module *m, const wb_native_use *u, wb_error *err) {
             if (wb_native_compiler_program(program, sizeof program)) {
                 wb_native_key k;
                 wb_native_key_for(m, 0, &k);
-                if (wb_native_compile_child(m, u->cache_dir, program, NULL, NULL, err) < 0) {
+                if (wb_native_compile_child(m, u->cache_dir, program, -1, NULL, NULL, err) < 0) {
                     wb_error_wrap(err, "--engine native");
                     return -1;
                 }

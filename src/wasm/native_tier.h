@@ -51,9 +51,27 @@ typedef struct wb_native_use {
  * (WB_ENGINE_NATIVE only: nothing native could be had; the message says why). */
 int wb_native_use_module(wb_module *m, const wb_native_use *u, wb_error *err);
 
+/* The level the compiler uses when none is asked for. */
+#define WB_NATIVE_DEFAULT_LEVEL 2
+
+/* The quick tier. LLVM at the default level takes about 13 s of CPU per MB of code (the light
+ * pipeline of a partitioned module; docs/native.md); at -O0 about 2.7 s, for code about 2.3x
+ * slower. A module arriving with an image (runtime/precompile.h) with at least this much code is
+ * compiled at -O0 first, so that `pull` and `build` end soon with native code in the cache, and
+ * then at the default level in the background, whose file replaces the quick one; a run finding
+ * quick code runs it and starts that background compile when none is running. */
+#define WB_QUICK_TIER_MIN_BYTES (128 * 1024)
+#define WB_QUICK_TIER_ENV       "WASMBOX_QUICK_TIER_BYTES" /* overrides it (tests: 0) */
+int wb_native_quick_tier_bytes(void);
+/* The bytes of m's function bodies. */
+uint64_t wb_native_code_bytes(const wb_module *m);
+
 /* Compiles m (opt_level < 0: default; cpu_features 0: this machine's) and writes it to cache_dir.
- * 0, 1 when a valid file was there already (nothing compiled), -1 with err (a compile failure
- * also leaves the .fail file). *path_out (if not NULL) receives the cache file's path. */
+ * 0, 1 when a valid file at this level or above was there already (nothing compiled), -1 with
+ * err (a compile failure also leaves the .fail file, unless quick-tier code was there: it stays).
+ * A file of a lower level is replaced, under a lock on "<file>.lock": when another process holds
+ * it (an upgrade running), the file there is used as it is (1). *path_out (if not NULL) receives
+ * the cache file's path. */
 int wb_native_compile_to_cache(wb_module *m, const char *cache_dir, int opt_level,
                                uint64_t cpu_features, char *path_out, size_t path_size,
                                wb_error *err);
@@ -63,12 +81,16 @@ int wb_native_compile_to_cache(wb_module *m, const char *cache_dir, int opt_leve
  * reason in reason[size]). */
 int wb_native_cache_state(const wb_module *m, const char *dir, char *reason, size_t size);
 
-/* Compile m (for its configuration: interruptible, bounds checks) into cache_dir with `program`
- * (wb_native_compiler_program's) in a child process, and wait for it; tick (may be NULL) is
- * called about every 100 ms with the seconds spent. 0, or -1 with err holding the compiler's
- * message (its failure is also recorded in the cache's .fail file). */
+/* Compile m (for its configuration: interruptible, bounds checks) at opt_level (-1: the default)
+ * into cache_dir with `program` (wb_native_compiler_program's) in a child process, and wait for it;
+ * tick (may be NULL) is called about every 100 ms with the seconds spent. 0, or -1 with err holding
+ * the compiler's message (its failure is also recorded in the cache's .fail file). */
 int wb_native_compile_child(const wb_module *m, const char *cache_dir, const char *program,
-                            void (*tick)(void *ctx, double secs), void *ctx, wb_error *err);
+                            int opt_level, void (*tick)(void *ctx, double secs), void *ctx,
+                            wb_error *err);
+/* The same detached, at the default level: nothing waits for it (a run's compile for next time,
+ * the quick tier's upgrade). */
+void wb_native_compile_background(const wb_module *m, const char *cache_dir, const char *program);
 
 /* The program that can compile: this one if it has the compiler, else wasmbox-full beside it;
  * false if neither. */

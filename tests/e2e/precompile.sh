@@ -98,6 +98,45 @@ if command -v script >/dev/null; then
     check tty-quiet-compiled [ "$(cached)" = 1 ]
 fi
 
+# ---- the quick tier (docs/native.md): a module with at least WASMBOX_QUICK_TIER_BYTES of code
+# (128 KiB by default; 0 here, so the fixture counts) is compiled at -O0 before build returns,
+# and at the default level in the background, whose file replaces the quick one; a run of quick
+# code starts that upgrade when none is running; `compile` replaces quick code ----
+level() { # the level of the one cache file (its header: 1 + the level at byte 104)
+    local f
+    f=$(ls "$WASMBOX_ROOT/native/"*.wbn 2>/dev/null | head -1)
+    [ -n "$f" ] && echo $(($(od -An -tu4 -j104 -N4 "$f") - 1))
+}
+level_becomes() { # LEVEL: within 60 s
+    for _ in $(seq 600); do [ "$(level)" = "$1" ] && return 0; sleep 0.1; done
+    return 1
+}
+fresh_root quick
+if command -v script >/dev/null; then
+    WASMBOX_QUICK_TIER_BYTES=0 script -qec "'$WB' build --platform wasi/wasm -t hello '$T/ctx'" /dev/null >"$T/quick.out" 2>&1
+    check quick-build-ok [ $? -eq 0 ]
+    check quick-progress grep -q 'hello:latest: compiling to native code (quick tier) [0-9.]*s' "$T/quick.out"
+    check quick-done grep -q 'hello:latest: compiled to native code in [0-9.]*s (quick tier; optimising in the background)' "$T/quick.out"
+    check quick-upgraded level_becomes 2
+    check quick-one-file [ "$(cached)" = 1 ]
+    expect quick-then-run 0 "native auto" "" -- bash -c "'$WB' run --name q1 hello >/dev/null && '$WB' inspect --format '{{.State.WasmEngine}} {{.HostConfig.WasmEngine}}' q1"
+fi
+# quick code in the cache (as a pull leaves it when the upgrade was killed): a run uses it and
+# starts the upgrade
+fresh_root quickrun
+WASMBOX_PRECOMPILE=0 "$WB" build -q --platform wasi/wasm -t hello "$T/ctx" >/dev/null
+"$(dirname "$WB")/wasmbox-full" compile -q -O0 --interruptible --cache-dir "$WASMBOX_ROOT/native" "$T/hello.wasm"
+check quickrun-level-0 [ "$(level)" = 0 ]
+expect quickrun-runs-native 0 "native" "" -- bash -c "'$WB' run --name q2 hello >/dev/null && '$WB' inspect --format '{{.State.WasmEngine}}' q2"
+check quickrun-upgraded level_becomes 2
+# `compile` at the default level replaces quick code; -O0 over it changes nothing
+fresh_root quickcompile
+"$(dirname "$WB")/wasmbox-full" compile -q -O0 --interruptible --cache-dir "$WASMBOX_ROOT/native" "$T/hello.wasm"
+expect compile-replaces-quick 0 "" "" -- "$(dirname "$WB")/wasmbox-full" compile -q --interruptible --cache-dir "$WASMBOX_ROOT/native" "$T/hello.wasm"
+check compile-replaced [ "$(level)" = 2 ]
+"$(dirname "$WB")/wasmbox-full" compile -q -O0 --interruptible --cache-dir "$WASMBOX_ROOT/native" "$T/hello.wasm"
+check compile-no-downgrade [ "$(level)" = 2 ]
+
 # ---- load and import ----
 fresh_root build
 "$WB" save hello -o "$T/hello.tar" || echo "FAIL save"

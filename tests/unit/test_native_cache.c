@@ -44,7 +44,7 @@ static uint8_t *payload(size_t len, uint8_t seed) {
 
 static void write_ok(const char *path, const wb_native_key *k, const uint8_t *obj, size_t len) {
     wb_error err = {0};
-    if (wb_native_cache_write(path, k, obj, len, &err) != 0)
+    if (wb_native_cache_write(path, k, obj, len, 2, &err) != 0)
         wb_test_fail(__FILE__, __LINE__, "write: %s", err.msg);
 }
 
@@ -121,6 +121,27 @@ TEST(native_cache_round_trip) {
     ASSERT_EQ(stat(path, &st), 0);
     ASSERT_EQ(st.st_mode & 0777, 0600);
     ASSERT_EQ(count_entries(sub), 1); /* no temporary file left */
+    remove_dir(dir);
+}
+
+/* The level a file was compiled at is in its header (outside the key: the quick tier's file is
+ * replaced by the default level's under the same name) and reads back; none for no file. */
+TEST(native_cache_records_the_level) {
+    char dir[64], path[256];
+    make_dir(dir);
+    snprintf(path, sizeof path, "%s/l.wbn", dir);
+    wb_native_key k = test_key();
+    uint8_t *obj = payload(1000, 3), *back = NULL;
+    size_t len = 0;
+    wb_error err = {0};
+    ASSERT_EQ(wb_native_cache_opt_level(path), -1);
+    for (int level = 0; level <= 3; level++) {
+        ASSERT_EQ(wb_native_cache_write(path, &k, obj, 1000, level, &err), 0);
+        ASSERT_EQ(wb_native_cache_opt_level(path), level);
+        ASSERT_EQ(wb_native_cache_read(path, &k, &back, &len, &err), 0);
+        free(back);
+    }
+    free(obj);
     remove_dir(dir);
 }
 
@@ -211,7 +232,8 @@ TEST(native_cache_corrupt_files) {
         {h, 0x01, "payload digest mismatch (corrupt file)"},
         {80, 0x10, "payload digest mismatch (corrupt file)"}, /* in the recorded digest */
         {0, 0x20, "not a native code cache file (bad magic)"},
-        {8, 0x03, "format version 2, expected 1"},
+        {8, 0x03, "format version 1, expected 2"},
+        {104, 0x08, "bad header (size 112, level field 11"},
         {12, 0x14, "bad header (size 100"},
         {110, 0x01, "bad header"},
         {64, 0x01, "payload length 5001, the file holds 5000 bytes after the header (truncated)"},
@@ -255,7 +277,7 @@ static void killed_writer(const char *path, size_t len, long delay_us) {
         uint8_t *obj = payload(len, 3);
         wb_error err = {0};
         for (;;)
-            wb__native_cache_write_hooked(path, &k, obj, len, delay_us ? NULL : kill_self, NULL,
+            wb__native_cache_write_hooked(path, &k, obj, len, 2, delay_us ? NULL : kill_self, NULL,
                                           &err);
     }
     if (delay_us) {
@@ -331,7 +353,7 @@ TEST(native_cache_racing_writers) {
             uint8_t *obj = payload(len, (uint8_t)(w + 1));
             wb_error err = {0};
             for (int i = 0; i < 25; i++)
-                if (wb_native_cache_write(path, &k, obj, len, &err) != 0) {
+                if (wb_native_cache_write(path, &k, obj, len, 2, &err) != 0) {
                     fprintf(stderr, "    writer %d: %s\n", w, err.msg);
                     _exit(1);
                 }

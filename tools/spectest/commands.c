@@ -95,7 +95,7 @@ static int compile(spec_script *s, const json_t *cmd, wb_module **m, wb_error *e
     if (spec_script_read_module(s, cmd, &bytes, &len, err) < 0) return -2;
     int rc = wb_module_new(&s->cfg, bytes, len, m, err);
     free(bytes);
-    if (rc == 0 && s->native && wb_module_compile(*m, -1, 0, err) < 0) {
+    if (rc == 0 && s->native && wb_module_compile(*m, s->opt_level, 0, err) < 0) {
         /* a valid module the compiler cannot take: a failure of the test, not of the module */
         wb_module_free(*m);
         *m = NULL;

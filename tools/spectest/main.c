@@ -12,10 +12,11 @@ static void usage(FILE *out) {
     fprintf(
         out,
         "usage: wasmbox-spectest [-v] [--bounds-checks] [--interruptible] [--engine interp|native] "
-        "FILE.json...\n"
+        "[-O 0-3] FILE.json...\n"
         "  Runs wast2json output; -v prints every failure and note.\n"
         "  --bounds-checks compiles modules for explicitly bounds-checked memories,\n"
-        "  --interruptible with fuel checks at loop headers and calls.\n");
+        "  --interruptible with fuel checks at loop headers and calls,\n"
+        "  -O N at that optimisation level (native; 0 is the quick tier's).\n");
 }
 
 static const char *base_name(const char *path) {
@@ -25,7 +26,7 @@ static const char *base_name(const char *path) {
 
 /* Runs one script with its own store and adds its counts to *total. */
 static void run_file(const char *path, bool verbose, const wb_config *cfg, bool native,
-                     spec_counts *total) {
+                     int opt_level, spec_counts *total) {
     const char *base = base_name(path);
     size_t base_len = strlen(base);
     if (base_len > 5 && strcmp(base + base_len - 5, ".json") == 0) base_len -= 5;
@@ -50,6 +51,7 @@ static void run_file(const char *path, bool verbose, const wb_config *cfg, bool 
     spec_script_init(&s, dir, name, source, verbose);
     s.cfg = *cfg;
     s.native = native;
+    s.opt_level = opt_level;
     const json_t *commands = json_object_get(root, "commands");
     if (!root && jerr.line > 0)
         spec_fail(&s, NULL, "cannot load `%s`: %s (line %d)", path, jerr.text, jerr.line);
@@ -76,6 +78,7 @@ out:
 
 int main(int argc, char **argv) {
     bool verbose = false, native = false;
+    int opt_level = -1;
     wb_config cfg = {0};
     int first = 1;
     for (; first < argc && argv[first][0] == '-'; first++) {
@@ -93,6 +96,9 @@ int main(int argc, char **argv) {
                    (strcmp(argv[first + 1], "native") == 0 ||
                     strcmp(argv[first + 1], "interp") == 0)) {
             native = strcmp(argv[++first], "native") == 0;
+        } else if (strcmp(argv[first], "-O") == 0 && first + 1 < argc &&
+                   argv[first + 1][0] >= '0' && argv[first + 1][0] <= '3' && !argv[first + 1][1]) {
+            opt_level = argv[++first][0] - '0';
         } else if (strcmp(argv[first], "-h") == 0 || strcmp(argv[first], "--help") == 0) {
             usage(stdout);
             return 0;
@@ -107,7 +113,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     spec_counts total = {0};
-    for (int i = first; i < argc; i++) run_file(argv[i], verbose, &cfg, native, &total);
+    for (int i = first; i < argc; i++) run_file(argv[i], verbose, &cfg, native, opt_level, &total);
     printf("%" PRIu64 " passed, %" PRIu64 " failed, %" PRIu64 " skipped\n", total.passed,
            total.failed, total.skipped);
     return total.failed ? 1 : 0;

@@ -70,6 +70,7 @@ typedef struct spec_script {
     bool verbose;
     wb_config cfg; /* how modules are compiled (e.g. bounds-checked memories) */
     bool native;   /* --engine native: every module through the compiler tier */
+    int opt_level; /* -O N: its optimisation level (-1: the default) */
     spec_counts counts;
     uint64_t shown;       /* failures printed so far */
     wb_store *store;      /* one store for the whole script, as the spec's shared store */
