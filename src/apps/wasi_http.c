@@ -17,10 +17,11 @@
 #include "apps/http_client.h"
 #include "base/alloc.h"
 
-#define MAX_OBJECTS   65536       /* resources one request may create */
-#define MAX_BODY      (64u << 20) /* bytes one outgoing body may hold */
-#define WRITE_PERMIT  65536       /* what check-write allows at once */
-#define FETCH_TIMEOUT 30000       /* ms, an outbound request */
+#define MAX_OBJECTS   65536               /* resources one request may create */
+#define MAX_BODY      (64u << 20)         /* bytes one outgoing body may hold */
+#define MAX_HELD      ((size_t)256 << 20) /* bytes of fields and bodies one request may hold */
+#define WRITE_PERMIT  65536               /* what check-write allows at once */
+#define FETCH_TIMEOUT 30000               /* ms, an outbound request */
 
 /* error-code's cases this host produces */
 enum {
@@ -94,6 +95,7 @@ struct obj {
 typedef struct request {
     obj **table; /* handle h is table[h - 1] */
     uint32_t ntable, cap, nobjects;
+    size_t held; /* bytes of fields and written bodies, against MAX_HELD */
     obj *all;
     const wb_wasi_http_policy *policy;
 } request;
@@ -281,6 +283,7 @@ static void fields_add(obj *f, const char *name, size_t nlen, const void *v, siz
         f->fields = wb_realloc(f->fields, f->cap * sizeof *f->fields);
     }
     field *e = &f->fields[f->nfields++];
+    R->held += nlen + vlen + sizeof *e;
     e->name = wb_strndup(name, nlen);
     e->value = wb_malloc(vlen + 1);
     memcpy(e->value, v, vlen);
@@ -309,8 +312,16 @@ static int field_check(const obj *f, const char *name, size_t nlen, const uint8_
     return -1;
 }
 
+/* Would `more` bytes take the request past MAX_HELD? (what a guest adds is refused then) */
+static bool over_budget(size_t more) {
+    return more > MAX_HELD || R->held > MAX_HELD - more;
+}
+
 static obj *fields_copy(const obj *from, bool immutable) {
-    obj *f = new_obj(K_FIELDS);
+    size_t bytes = 0;
+    for (size_t i = 0; from && i < from->nfields; i++)
+        bytes += strlen(from->fields[i].name) + from->fields[i].len + sizeof(field);
+    obj *f = over_budget(bytes) ? NULL : new_obj(K_FIELDS);
     if (!f) return NULL;
     for (size_t i = 0; from && i < from->nfields; i++)
         fields_add(f, from->fields[i].name, strlen(from->fields[i].name), from->fields[i].value,
@@ -335,6 +346,8 @@ static int fields_from_list(wb_caller *c, void *env, wb_slot *s) {
     if (!f) return bad(c, "too many resources in one request");
     for (uint32_t i = 0; i < n; i++) {
         uint32_t nl = wb_abi_u32(e + 16 * i + 4), vl = wb_abi_u32(e + 16 * i + 12);
+        if (over_budget((size_t)nl + vl + sizeof(field)))
+            return bad(c, "the request holds more than 256 MiB of fields and bodies");
         const char *name = (const char *)wb_abi_bytes(wb_abi_u32(e + 16 * i), nl);
         const uint8_t *v = wb_abi_bytes(wb_abi_u32(e + 16 * i + 8), vl);
         if (!name || !v) return bad(c, "fields.from-list: an entry is outside memory");
@@ -423,6 +436,12 @@ static int fields_set(wb_caller *c, void *env, wb_slot *s) {
         free(name);
         return bad(c, "fields.set: the values are outside memory");
     }
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; why < 0 && i < n; i++) bytes += wb_abi_u32(l + 8 * i + 4) + sizeof(field);
+    if (why < 0 && over_budget(bytes + (uint64_t)n * strlen(name))) {
+        free(name);
+        return bad(c, "the request holds more than 256 MiB of fields and bodies");
+    }
     if (why < 0) {
         fields_remove(f, name);
         for (uint32_t i = 0; i < n; i++)
@@ -458,6 +477,10 @@ static int fields_append(wb_caller *c, void *env, wb_slot *s) {
         return bad(c, "fields.append: the value is outside memory");
     }
     int why = field_check(f, name, strlen(name), v, s[4].u32);
+    if (why < 0 && over_budget(strlen(name) + s[4].u32 + sizeof(field))) {
+        free(name);
+        return bad(c, "the request holds more than 256 MiB of fields and bodies");
+    }
     if (why < 0) fields_add(f, name, strlen(name), v, s[4].u32);
     free(name);
     return header_result(c, s[5].u32, why);
@@ -770,6 +793,7 @@ static const char *body_append(obj *st, const uint8_t *data, uint64_t n) {
     obj *b = st->body;
     if (b->finished) return "";
     if (n > MAX_BODY - b->len) return "the body is larger than 64 MiB";
+    if (over_budget((size_t)n)) return "the request holds more than 256 MiB of fields and bodies";
     if (b->len + n > b->data_cap) {
         b->data_cap = b->data_cap ? 2 * b->data_cap : 4096;
         if (b->data_cap < b->len + n) b->data_cap = b->len + (size_t)n;
@@ -780,6 +804,7 @@ static const char *body_append(obj *st, const uint8_t *data, uint64_t n) {
     else
         memset(b->data + b->len, 0, (size_t)n);
     b->len += (size_t)n;
+    R->held += (size_t)n;
     return NULL;
 }
 
@@ -1036,6 +1061,11 @@ static int outgoing_handle(wb_caller *c, void *env, wb_slot *s) {
 /* Make the future's request (once): its response or error code. */
 static void fetch(obj *f) {
     if (f->response || f->error_code >= 0) return;
+    if (over_budget(0)) {
+        f->error_code = EC_INTERNAL_ERROR;
+        f->message = wb_strdup("the request holds more than 256 MiB of fields and bodies");
+        return;
+    }
     obj *r = f->request;
     char *url = request_url(r);
     wb_http_header *h = wb_calloc(r->headers->nfields + 1, sizeof *h);
@@ -1079,6 +1109,7 @@ static void fetch(obj *f) {
             b->data = resp.body; /* the body moves to b */
             b->len = resp.body_len;
             b->owned = true;
+            R->held += resp.body_len;
             resp.body = NULL;
             resp.body_len = 0;
             in->body = b;

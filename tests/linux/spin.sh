@@ -300,6 +300,9 @@ expect spin2-trap-500 0 "500" "" -- code "$U/spin2/trap"
 expect spin2-noset-500 0 "500" "" -- code "$U/spin2/noset"
 expect spin2-error-500 0 "500" "" -- code "$U/spin2/error"
 expect spin2-fresh-after-trap 0 "runs=1" "" -- get "$U/spin2/fresh"
+# what one request may hold is bounded (256 MiB of fields and bodies): a 500, then fresh again
+expect spin2-hog-500 0 "500" "" -- code "$U/spin2/hog"
+expect spin2-fresh-after-hog 0 "runs=1" "" -- get "$U/spin2/fresh"
 kill $WWW 2>/dev/null; wait $WWW 2>/dev/null
 # a fresh instance per request, also after a trap and with 8 at once
 expect spin1-fresh 0 "runs=1" "" -- get "$U/spin1/fresh"
@@ -316,6 +319,7 @@ check logs-routes grep -q '/spin1/... => spin1 (spin)' "$T/out.log"
 check logs-trap grep -q 'spin: component `spin1` (route /spin1/...): .*unreachable' "$T/err.log"
 check logs-spin2-route grep -q '/spin2/... => spin2' "$T/out.log"
 check logs-spin2-trap grep -q 'spin: component `spin2` (route /spin2/...): .*unreachable' "$T/err.log"
+check logs-spin2-hog grep -q 'wasi:http: the request holds more than 256 MiB of fields and bodies' "$T/err.log"
 check logs-noheaders grep -q 'exactly one of `location` or `content-type`' "$T/err.log"
 check logs-outbound-refused grep -q 'outbound request to http://127.0.0.1:8082/data.txt refused: not in its allowed_outbound_hosts' "$T/err.log"
 check logs-outbound-https grep -q 'outbound request to https://127.0.0.1:8443/: connect to 127.0.0.1:8443: Connection refused' "$T/err.log"

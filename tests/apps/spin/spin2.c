@@ -824,6 +824,19 @@ static void stream_route(void) {
     finish_outgoing_body(body);
 }
 
+/* /hog: 1 MiB header values appended until the host refuses (it bounds what one request holds
+ * at 256 MiB: a trap, so the answer is a 500); answers 200 only if it never did */
+static void hog(void) {
+    static char big[1 << 20];
+    memset(big, 'h', sizeof big);
+    uint32_t f = fields_new();
+    for (int i = 0; i < 400; i++) {
+        area a;
+        fields_append(f, "x-hog", 5, big, sizeof big, fresh(&a));
+    }
+    send_f(200, "the host held 400 MiB");
+}
+
 EXPORT("wasi:http/incoming-handler@0.2.0#handle") void handle(uint32_t req, uint32_t out) {
     request = req;
     outparam = out;
@@ -874,6 +887,8 @@ EXPORT("wasi:http/incoming-handler@0.2.0#handle") void handle(uint32_t req, uint
         send_f(200, "runs=%d", runs);
     else if (!strcmp(path, "/trap"))
         __builtin_trap();
+    else if (!strcmp(path, "/hog"))
+        hog();
     else if (!strcmp(path, "/noset"))
         ; /* no response: the host answers 500 */
     else if (!strcmp(path, "/error")) {
