@@ -95,6 +95,8 @@ struct obj {
 typedef struct request {
     obj **table; /* handle h is table[h - 1] */
     uint32_t ntable, cap, nobjects;
+    uint32_t *free_slots; /* indices of table the guest's drops and takes emptied */
+    uint32_t nfree, free_cap;
     size_t held; /* bytes of fields and written bodies, against MAX_HELD */
     obj *all;
     const wb_wasi_http_policy *policy;
@@ -135,11 +137,11 @@ static obj *new_obj(kind k) {
 /* A handle for o (0 when the table is full or o is NULL). */
 static uint32_t put(obj *o) {
     if (!o) return 0;
-    for (uint32_t i = 0; i < R->ntable; i++)
-        if (!R->table[i]) {
-            R->table[i] = o;
-            return i + 1;
-        }
+    if (R->nfree) { /* the latest emptied slot (handles are reused, as wasmtime's tables do) */
+        uint32_t i = R->free_slots[--R->nfree];
+        R->table[i] = o;
+        return i + 1;
+    }
     if (R->ntable == R->cap) {
         R->cap = R->cap ? 2 * R->cap : 64;
         R->table = wb_realloc(R->table, R->cap * sizeof *R->table);
@@ -156,7 +158,13 @@ static obj *get(uint32_t h, kind k) {
 /* An own<T> handed back to the host: out of the table. */
 static obj *take(uint32_t h, kind k) {
     obj *o = get(h, k);
-    if (o) R->table[h - 1] = NULL;
+    if (!o) return NULL;
+    R->table[h - 1] = NULL;
+    if (R->nfree == R->free_cap) {
+        R->free_cap = R->free_cap ? 2 * R->free_cap : 64;
+        R->free_slots = wb_realloc(R->free_slots, R->free_cap * sizeof *R->free_slots);
+    }
+    R->free_slots[R->nfree++] = h - 1;
     return o;
 }
 
@@ -1427,6 +1435,7 @@ int wb_wasi_http_serve(wb_store *s, wb_instance *inst, const wb_http_request *re
         rq.all = next;
     }
     free(rq.table);
+    free(rq.free_slots);
     R = NULL;
     return rc;
 }
