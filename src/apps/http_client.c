@@ -109,13 +109,12 @@ static bool plain_host(const char *h) {
     return *h != '\0';
 }
 
-/* An HTTP token (RFC 9110): a method or a header name. */
-static bool token(const char *s) {
-    for (const char *p = s; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              strchr("!#$%&'*+-.^_`|~", *p)))
+bool wb_http_token(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+              (s[i] >= '0' && s[i] <= '9') || (s[i] && strchr("!#$%&'*+-.^_`|~", s[i]))))
             return false;
-    return *s != '\0';
+    return n > 0;
 }
 
 /* Headers of the caller that the client writes itself (or leaves out): Host from the URL, the
@@ -141,10 +140,10 @@ static int check(const char *method, const char *url, const wb_http_header *head
     snprintf(o->where, sizeof o->where, v6 ? "[%s]:%d" : "%s:%d", o->host, o->port);
     if (!plain_host(o->host))
         return wb_error_set(err, EINVAL, "`%s` is not a host name or address", o->host);
-    if (!token(method))
+    if (!wb_http_token(method, strlen(method)))
         return wb_error_set(err, EINVAL, "request to %s: `%s` is not a method", o->where, method);
     for (size_t i = 0; i < nheaders; i++) {
-        if (!token(headers[i].name))
+        if (!wb_http_token(headers[i].name, strlen(headers[i].name)))
             return wb_error_set(err, EINVAL, "request to %s: `%s` is not a header name", o->where,
                                 headers[i].name);
         if (strpbrk(headers[i].value, "\r\n"))

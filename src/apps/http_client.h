@@ -30,6 +30,9 @@ bool wb_url_split(const char *url, char scheme[16], char host[256], int *port, c
  * scheme, host or port? */
 bool wb_url_allowed(const char *url, char *const *patterns, size_t n);
 
+/* Are s[0..n) an HTTP token (RFC 9110: a method, a header name)? false when empty. */
+bool wb_http_token(const char *s, size_t n);
+
 /* Send method url with headers (pairs: nheaders names and values) and body (body_len bytes, sent
  * with a Content-Length; none for a GET or HEAD without one); the answer in *resp: status, header
  * lines ("Name: value", without Connection, Content-Length and Transfer-Encoding) and the body

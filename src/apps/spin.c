@@ -79,6 +79,14 @@ static int trap(wb_caller *c, const char *what) {
     return wb_caller_trap(c, what);
 }
 
+/* The value of the current component's variable `name`, or NULL. */
+static const char *component_variable(const char *name) {
+    const spin_component *comp = current->comp;
+    for (size_t i = 0; i < comp->nconfig; i++)
+        if (!strcmp(comp->config[i].key, name)) return comp->config[i].value;
+    return NULL;
+}
+
 /* ---- spin-config ---- */
 
 /* get-config(key) -> expected<string, error>; error = provider | invalid-key | invalid-schema |
@@ -88,10 +96,7 @@ static int get_config(wb_caller *c, void *env, wb_slot *s) {
     uint32_t ret = s[2].u32;
     char *key = wb_abi_string(s[0].u32, s[1].u32);
     if (!key) return trap(c, "spin-config: the key is outside memory");
-    const spin_component *comp = current->comp;
-    const char *value = NULL;
-    for (size_t i = 0; i < comp->nconfig && !value; i++)
-        if (!strcmp(comp->config[i].key, key)) value = comp->config[i].value;
+    const char *value = component_variable(key);
     uint32_t p;
     bool ok;
     if (value) {
@@ -266,10 +271,7 @@ static int variables_get(wb_caller *c, void *env, wb_slot *s) {
     bool valid = name[0] >= 'a' && name[0] <= 'z';
     for (const char *p = name; *p && valid; p++)
         valid = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
-    const spin_component *comp = current->comp;
-    const char *value = NULL;
-    for (size_t i = 0; valid && i < comp->nconfig && !value; i++)
-        if (!strcmp(comp->config[i].key, name)) value = comp->config[i].value;
+    const char *value = valid ? component_variable(name) : NULL;
     char msg[300];
     int rc;
     if (!valid) {
@@ -288,36 +290,14 @@ static int variables_get(wb_caller *c, void *env, wb_slot *s) {
 }
 
 /* key-value's error cases: store-table-full, no-such-store, access-denied, other(string) */
-enum { KV2_TABLE_FULL, KV2_NO_SUCH_STORE, KV2_ACCESS_DENIED, KV2_OTHER };
+enum {
+    KV2_OTHER = 3
+}; /* the cases before it are 1.x's KV_TABLE_FULL, KV_NO_SUCH_STORE, KV_ACCESS_DENIED */
 
 static int kv2_error(wb_caller *c, uint32_t ret, uint8_t which, const char *msg) {
     bool ok = wb_abi_put_u8(ret, 1) && wb_abi_put_u8(ret + 4, which) &&
               (!msg || wb_abi_put_string(ret + 8, msg, strlen(msg)));
     return ok ? 0 : trap(c, "key-value: cannot write the result");
-}
-
-/* [static]store.open(label) -> result<own<store>, error>: the handle @4 */
-static int kv2_open(wb_caller *c, void *env, wb_slot *s) {
-    (void)env;
-    uint32_t ret = s[2].u32;
-    char *name = wb_abi_string(s[0].u32, s[1].u32);
-    if (!name) return trap(c, "key-value: the store label is outside memory");
-    const wb_spin_component *def = current->comp->def;
-    bool allowed = false;
-    for (size_t i = 0; i < def->nkey_value_stores; i++)
-        allowed = allowed || !strcmp(def->key_value_stores[i], name);
-    bool is_default = !strcmp(name, "default");
-    free(name);
-    if (!allowed) return kv2_error(c, ret, KV2_ACCESS_DENIED, NULL);
-    if (!is_default) return kv2_error(c, ret, KV2_NO_SUCH_STORE, NULL);
-    for (uint32_t h = 0; h < MAX_STORES; h++)
-        if (!current->open[h]) {
-            current->open[h] = true;
-            return wb_abi_put_u8(ret, 0) && wb_abi_put_u32(ret + 4, h + 1)
-                       ? 0
-                       : trap(c, "key-value: cannot write the result");
-        }
-    return kv2_error(c, ret, KV2_TABLE_FULL, NULL);
 }
 
 /* The store handle s[0] and the key at s[1], s[2] (malloc'd), or a trap in *rc. */
@@ -524,7 +504,7 @@ static const wb_flat_import host_imports[] = {
     {"key-value", "get-keys", "ii", kv_get_keys},
     {"key-value", "close", "i", kv_close},
     {VAR2, "get", "iii", variables_get},
-    {KV2, "[static]store.open", "iii", kv2_open},
+    {KV2, "[static]store.open", "iii", kv_open}, /* the same layout and cases as 1.x */
     {KV2, "[method]store.get", "iiii", kv2_get},
     {KV2, "[method]store.set", "iiiiii", kv2_set},
     {KV2, "[method]store.delete", "iiii", kv2_delete},
@@ -987,6 +967,19 @@ typedef struct request_ctx {
     char client[128];
 } request_ctx;
 
+/* The headers Spin adds to a request for its component (crates/trigger-http/src/headers.rs). */
+#define SPIN_HEADERS 7
+static void spin_extra_headers(const request_ctx *rc, const char *out[SPIN_HEADERS][2]) {
+    const char *h[SPIN_HEADERS][2] = {{"spin-full-url", rc->full_url},
+                                      {"spin-path-info", rc->path_info},
+                                      {"spin-matched-route", rc->route->route},
+                                      {"spin-component-route", rc->route->route},
+                                      {"spin-raw-component-route", rc->route->route},
+                                      {"spin-base-path", "/"},
+                                      {"spin-client-addr", rc->client}};
+    memcpy(out, h, sizeof h);
+}
+
 /* "${SCRIPT_NAME} ${ARGS}" -> argv (malloc'd strings, NULL-terminated): the template split at
  * spaces, ${SCRIPT_NAME} replaced, ${ARGS} standing for the query's parameters ('&'-separated,
  * percent-decoded), one argument each. */
@@ -1202,14 +1195,9 @@ static int run_wagi(spin_component *comp, const request_ctx *rc, wb_http_respons
 /* The request's headers and Spin's own, as list<tuple<string, string>> in the guest. */
 static bool spin_headers(const request_ctx *rc, uint32_t *list, uint32_t *count) {
     const wb_http_request *req = rc->req;
-    const char *extra[][2] = {{"spin-full-url", rc->full_url},
-                              {"spin-path-info", rc->path_info},
-                              {"spin-matched-route", rc->route->route},
-                              {"spin-component-route", rc->route->route},
-                              {"spin-raw-component-route", rc->route->route},
-                              {"spin-base-path", "/"},
-                              {"spin-client-addr", rc->client}};
-    size_t n = req->nheaders + sizeof extra / sizeof extra[0];
+    const char *extra[SPIN_HEADERS][2];
+    spin_extra_headers(rc, extra);
+    size_t n = req->nheaders + SPIN_HEADERS;
     if (!wb_abi_alloc(4, (uint32_t)(16 * n), list)) return false;
     for (size_t i = 0; i < n; i++) {
         const char *k = i < req->nheaders ? req->headers[i].name : extra[i - req->nheaders][0];
@@ -1314,13 +1302,8 @@ static int run_wasi_http(spin_component *comp, const request_ctx *rc, wb_http_re
     spin_request sr = {.comp = comp, .pi = pi};
     current = &sr;
     wb_abi_enter(pi->store, pi->inst);
-    const char *const extra[][2] = {{"spin-full-url", rc->full_url},
-                                    {"spin-path-info", rc->path_info},
-                                    {"spin-matched-route", rc->route->route},
-                                    {"spin-component-route", rc->route->route},
-                                    {"spin-raw-component-route", rc->route->route},
-                                    {"spin-base-path", "/"},
-                                    {"spin-client-addr", rc->client}};
+    const char *extra[SPIN_HEADERS][2];
+    spin_extra_headers(rc, extra);
     wb_wasi_http_policy policy = {.ctx = comp, .allow = outbound_allowed, .log = component_log};
     wb_extern f;
     int r = -1;
@@ -1328,8 +1311,8 @@ static int run_wasi_http(spin_component *comp, const request_ctx *rc, wb_http_re
         wb_func_call(pi->store, f.of.func, NULL, 0, NULL, 0, err) < 0)
         r = -1;
     else
-        r = wb_wasi_http_serve(pi->store, pi->inst, rc->req, extra, sizeof extra / sizeof extra[0],
-                               &policy, resp, err);
+        r = wb_wasi_http_serve(pi->store, pi->inst, rc->req, (const char *const(*)[2])extra,
+                               SPIN_HEADERS, &policy, resp, err);
     current = NULL;
     wb_abi_leave();
     wb_pool_give(pool, pi);

@@ -257,16 +257,6 @@ static bool put_stream_error(uint32_t at, const char *failed) {
 
 /* ---- fields ---- */
 
-/* RFC 9110 token characters */
-static bool token(const char *s, size_t n) {
-    if (!n) return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch <= 32 || ch >= 127 || strchr("\"(),/:;<=>?@[\\]{}", ch)) return false;
-    }
-    return true;
-}
-
 static bool field_value_ok(const uint8_t *v, size_t n) {
     for (size_t i = 0; i < n; i++)
         if ((v[i] < 32 && v[i] != '\t') || v[i] == 127) return false;
@@ -315,7 +305,7 @@ static void fields_remove(obj *f, const char *name) {
 /* Check a guest's name (and value) for a change to f: -1 fine, else the header-error case. */
 static int field_check(const obj *f, const char *name, size_t nlen, const uint8_t *v, size_t vlen) {
     if (f->immutable) return HE_IMMUTABLE;
-    if (!token(name, nlen) || (v && !field_value_ok(v, vlen))) return HE_INVALID_SYNTAX;
+    if (!wb_http_token(name, nlen) || (v && !field_value_ok(v, vlen))) return HE_INVALID_SYNTAX;
     if (forbidden(name)) return HE_FORBIDDEN;
     return -1;
 }
@@ -529,13 +519,15 @@ static obj *in_request(wb_caller *c, wb_slot *s, int *rc) {
     return o;
 }
 
+/* wasi:http's method cases, in order (case 9 is other(string)) */
+static const char *const methods[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                      "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+
 /* method() -> method: case @0 (get, head, post, put, delete, connect, options, trace, patch,
  * other), other's string @4 */
 static bool put_method(uint32_t ret, const char *m) {
-    static const char *const names[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
-                                        "CONNECT", "OPTIONS", "TRACE", "PATCH"};
     for (uint8_t i = 0; i < 9; i++)
-        if (!strcmp(m, names[i])) return wb_abi_put_u8(ret, i);
+        if (!strcmp(m, methods[i])) return wb_abi_put_u8(ret, i);
     return wb_abi_put_u8(ret, 9) && wb_abi_put_string(ret + 4, m, strlen(m));
 }
 
@@ -914,15 +906,14 @@ static int out_request_method(wb_caller *c, void *env, wb_slot *s) {
 /* set-method(method) -> result: the case, other's string */
 static int out_request_set_method(wb_caller *c, void *env, wb_slot *s) {
     (void)env;
-    static const char *const names[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
-                                        "CONNECT", "OPTIONS", "TRACE", "PATCH"};
     int rc = 0;
     obj *o = out_request(c, s, &rc);
     if (!o) return rc;
     char *m = NULL;
     if (s[1].u32 < 9)
-        m = wb_strdup(names[s[1].u32]);
-    else if (s[1].u32 == 9 && (m = wb_abi_string(s[2].u32, s[3].u32)) && !token(m, strlen(m))) {
+        m = wb_strdup(methods[s[1].u32]);
+    else if (s[1].u32 == 9 && (m = wb_abi_string(s[2].u32, s[3].u32)) &&
+             !wb_http_token(m, strlen(m))) {
         free(m);
         m = NULL;
     }
